@@ -1,0 +1,380 @@
+//! The commands: each turns parsed arguments into work on the library and an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Cli, Command, ListArgs, ListFormat, ProgressMode, RunArgs, SelectArgs};
+use crate::config::{self, Config};
+use crate::error::{EXIT_GATE_FAILED, EXIT_PASS, Error, Result};
+use crate::gate;
+use crate::render::{Format, Renderer};
+use crate::report::{self, GitInfo, Report, RunInfo, SCHEMA, Verdict, VerdictStatus};
+use crate::runner::{self, RunOptions, Unit, partition::Partition, process};
+use crate::workspace::{Workspace, git_output};
+
+/// Suites this build can run.
+pub const SUITES: &[&str] = &["tests"];
+
+/// Runs a parsed command line and returns the exit code.
+pub fn main(cli: Cli) -> Result<i32> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init { force } => init(g.manifest_path.as_deref(), force),
+        Command::Check => check(g.manifest_path.as_deref(), g.config.as_deref()),
+        Command::Run(args) => run(g.manifest_path.as_deref(), g.config.as_deref(), args),
+        Command::List(args) => list(g.manifest_path.as_deref(), g.config.as_deref(), args),
+        Command::Report {
+            format,
+            template,
+            output,
+            report,
+        } => render_saved(&report, format, template.as_deref(), output.as_deref()),
+        Command::Merge {
+            profile,
+            output,
+            reports,
+        } => merge(g.manifest_path.as_deref(), g.config.as_deref(), profile, &output, &reports),
+    }
+}
+
+/// The config file that applies: `--config`, else `gate.toml` at the workspace root if present.
+fn config_path(ws_root: Option<&Path>, explicit: Option<&Path>) -> Result<Option<PathBuf>> {
+    if let Some(p) = explicit {
+        if !p.is_file() {
+            return Err(Error::usage(
+                format!("config file {} does not exist", p.display()),
+                Some("pass an existing gate.toml to --config, or create one with `cargo gate init`".to_string()),
+            ));
+        }
+        return Ok(Some(p.to_path_buf()));
+    }
+    Ok(ws_root
+        .map(|r| r.join(config::FILE_NAME))
+        .filter(|p| p.is_file()))
+}
+
+fn load_config(path: Option<&Path>, profile: Option<&str>) -> Result<Config> {
+    match path {
+        Some(p) => Config::load(&relative(p), profile),
+        None => Config::defaults(profile),
+    }
+}
+
+/// Paths in messages are shown relative to the current directory when they are under it,
+/// so `gate.toml:3:1` reads like a compiler message.
+fn relative(p: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| p.to_path_buf())
+}
+
+fn init(manifest: Option<&Path>, force: bool) -> Result<i32> {
+    let ws = Workspace::load(manifest)?;
+    let path = ws.root.join(config::FILE_NAME);
+    if path.exists() && !force {
+        return Err(Error::usage(
+            format!("{} already exists", relative(&path).display()),
+            Some("pass --force to overwrite it, or edit it and run `cargo gate check`".to_string()),
+        ));
+    }
+    crate::fsutil::write_atomic(&path, config::STARTER.as_bytes())?;
+    println!("wrote {}", relative(&path).display());
+    println!("next: `cargo gate check`, then `cargo gate run`");
+    Ok(EXIT_PASS)
+}
+
+fn check(manifest: Option<&Path>, explicit: Option<&Path>) -> Result<i32> {
+    let root = if explicit.is_some() {
+        None
+    } else {
+        Some(Workspace::load(manifest)?.root)
+    };
+    match config_path(root.as_deref(), explicit)? {
+        None => {
+            println!("no {} found: the defaults apply ({})", config::FILE_NAME, config::DEFAULT_FAIL_RULES.join(", "));
+        }
+        Some(path) => {
+            let configs = Config::check_all(&relative(&path))?;
+            for c in &configs {
+                println!(
+                    "{}: profile `{}` ok: {} rule(s)",
+                    relative(&path).display(),
+                    c.profile,
+                    c.rules.len()
+                );
+            }
+        }
+    }
+    Ok(EXIT_PASS)
+}
+
+struct Prepared {
+    ws: Workspace,
+    config: Config,
+    opts: RunOptions,
+}
+
+fn prepare(manifest: Option<&Path>, explicit: Option<&Path>, select: &SelectArgs) -> Result<Prepared> {
+    let partition = select
+        .partition
+        .as_deref()
+        .map(|p| {
+            p.parse::<Partition>().map_err(|m| {
+                Error::usage(
+                    format!("invalid --partition `{p}`: {m}"),
+                    Some("e.g. --partition hash:1/4 runs the first of four shards".to_string()),
+                )
+            })
+        })
+        .transpose()?;
+    let ws = Workspace::load(manifest)?;
+    let path = config_path(Some(&ws.root), explicit)?;
+    let mut config = load_config(path.as_deref(), select.profile.as_deref())?;
+    if let Some(r) = select.run_ignored {
+        config.tests.run_ignored = r;
+    }
+    let opts = RunOptions {
+        packages: select.package.clone(),
+        filters: select.filters.clone(),
+        skip: select.skip.clone(),
+        exact: select.exact,
+        partition,
+        tty: false,
+    };
+    Ok(Prepared { ws, config, opts })
+}
+
+fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Result<i32> {
+    for s in &args.suite {
+        if !SUITES.contains(&s.as_str()) {
+            return Err(Error::usage(
+                format!("unknown suite `{s}`"),
+                Some(format!("available suites: {}", SUITES.join(", "))),
+            ));
+        }
+    }
+    if args.jobs == Some(0) {
+        return Err(Error::usage("--jobs must be at least 1", None));
+    }
+    let Prepared { ws, mut config, mut opts } = prepare(manifest, explicit, &args.select)?;
+    let tests = &mut config.tests;
+    if let Some(j) = args.jobs {
+        tests.jobs = Some(j);
+    }
+    if let Some(r) = args.retries {
+        tests.retries = r;
+    }
+    if args.fail_fast {
+        tests.fail_fast = true;
+    }
+    if args.no_fail_fast {
+        tests.fail_fast = false;
+    }
+    if args.no_doctests {
+        tests.doctests = false;
+    }
+    opts.tty = match args.progress {
+        ProgressMode::Auto => std::io::stderr().is_terminal(),
+        ProgressMode::Bar => true,
+        ProgressMode::Lines => false,
+    };
+    let renderer = Renderer::new(args.template.as_deref())?;
+    let out_dir = args.out_dir.clone().unwrap_or_else(|| ws.out_dir());
+    process::install_signal_handler();
+
+    let started = chrono::Utc::now();
+    let clock = std::time::Instant::now();
+    let mut suites = Vec::new();
+    let want_tests = if args.suite.is_empty() {
+        config.tests.enabled
+    } else {
+        args.suite.iter().any(|s| s == "tests")
+    };
+    if want_tests {
+        suites.push(runner::run(&ws, &config.tests, &opts)?);
+    }
+    let mut report = Report {
+        schema: SCHEMA,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        run: RunInfo {
+            id: run_id(),
+            started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            duration: clock.elapsed().as_secs_f64(),
+            git: GitInfo {
+                sha: std::env::var("GITHUB_SHA").ok().or_else(|| git_output(&ws.root, &["rev-parse", "HEAD"])),
+                branch: std::env::var("GITHUB_HEAD_REF")
+                    .ok()
+                    .filter(|b| !b.is_empty())
+                    .or_else(|| git_output(&ws.root, &["rev-parse", "--abbrev-ref", "HEAD"])),
+                base: std::env::var("GITHUB_BASE_REF").ok().filter(|b| !b.is_empty()),
+            },
+            host: hostname(),
+            profile: config.profile.clone(),
+            partition: opts.partition.map(|p| p.to_string()),
+            merged_from: Vec::new(),
+            interrupted: process::is_cancelled(),
+        },
+        suites,
+        comparisons: Vec::new(),
+        gates: Vec::new(),
+        verdict: Verdict {
+            status: VerdictStatus::Failed,
+            reasons: Vec::new(),
+        },
+    };
+    gate::apply(&mut report, &config.rules);
+    let written = write_outputs(&report, &renderer, &out_dir);
+    print_scorecard(&renderer, &report);
+    match written {
+        Ok(()) => eprintln!("reports written to {}", relative(&out_dir).display()),
+        Err(e) => {
+            // The verdict is already on screen; say what could not be saved.
+            return Err(e);
+        }
+    }
+    Ok(exit_for(&report))
+}
+
+fn exit_for(report: &Report) -> i32 {
+    match report.verdict.status {
+        VerdictStatus::Passed => EXIT_PASS,
+        VerdictStatus::Failed => EXIT_GATE_FAILED,
+    }
+}
+
+fn print_scorecard(renderer: &Renderer, report: &Report) {
+    match renderer.render(report, Format::Terminal) {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+        Err(e) => eprintln!("warning: cannot render the scorecard: {e}"),
+    }
+}
+
+/// Writes report.json first (the source of truth), then the renderings.
+fn write_outputs(report: &Report, renderer: &Renderer, dir: &Path) -> Result<()> {
+    report.write(&dir.join("report.json"))?;
+    let outputs = [
+        ("junit.xml", Format::Junit),
+        ("summary.md", Format::Markdown),
+        ("report.html", Format::Html),
+    ];
+    for (name, format) in outputs {
+        let text = renderer.render(report, format)?;
+        crate::fsutil::write_atomic(&dir.join(name), text.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) -> Result<i32> {
+    let Prepared { ws, config, opts } = prepare(manifest, explicit, &args.select)?;
+    process::install_signal_handler();
+    let plan = match runner::plan(&ws, &config.tests, &opts)? {
+        Ok(p) => p,
+        Err(errors) => {
+            return Err(Error::usage(
+                format!("the tests do not compile:\n{}", errors.join("\n")),
+                Some("fix the build errors shown above".to_string()),
+            ));
+        }
+    };
+    let mut entries: Vec<serde_json::Value> = Vec::new();
+    for u in &plan.units {
+        let (kind, ignored) = match u {
+            Unit::Test { ignored, .. } => ("test", *ignored),
+            Unit::Doc { .. } => ("doctests", false),
+        };
+        entries.push(serde_json::json!({"id": u.id(), "kind": kind, "ignored": ignored, "runs": true}));
+    }
+    for c in &plan.skipped {
+        entries.push(serde_json::json!({"id": c.id, "kind": "test", "ignored": true, "runs": false}));
+    }
+    entries.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        ListFormat::Json => writeln!(out, "{}", serde_json::Value::Array(entries)),
+        ListFormat::Human => {
+            let mut r = Ok(());
+            for e in &entries {
+                let id = e["id"].as_str().unwrap_or("");
+                let mark = match (e["kind"].as_str(), e["runs"].as_bool()) {
+                    (Some("doctests"), _) => "  (all doctests of the package)",
+                    (_, Some(false)) => "  (skipped: ignored)",
+                    _ if e["ignored"].as_bool() == Some(true) => "  (ignored, runs)",
+                    _ => "",
+                };
+                r = r.and_then(|()| writeln!(out, "{id}{mark}"));
+            }
+            let runs = plan.units.len();
+            r.and_then(|()| writeln!(out, "{runs} unit(s) would run, {} skipped", plan.skipped.len()))
+        }
+    };
+    written.map_err(|e| Error::io("cannot write to standard output", e))?;
+    Ok(EXIT_PASS)
+}
+
+fn render_saved(path: &Path, format: Format, template: Option<&Path>, output: Option<&Path>) -> Result<i32> {
+    let report = Report::read(path)?;
+    let renderer = Renderer::new(template)?;
+    let text = renderer.render(&report, format)?;
+    match output {
+        Some(o) => crate::fsutil::write_atomic(o, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| Error::io("cannot write to standard output", e))?;
+        }
+    }
+    Ok(EXIT_PASS)
+}
+
+fn merge(
+    manifest: Option<&Path>,
+    explicit: Option<&Path>,
+    profile: Option<String>,
+    output: &Path,
+    paths: &[PathBuf],
+) -> Result<i32> {
+    let mut reports = Vec::new();
+    for p in paths {
+        reports.push((p.display().to_string(), Report::read(p)?));
+    }
+    let profile = profile.or_else(|| reports.first().map(|(_, r)| r.run.profile.clone()));
+    let mut merged = report::merge(reports)?;
+    // Merging happens in a publish job that may have no Cargo workspace: the config is optional.
+    let root = match manifest {
+        Some(m) => Some(Workspace::load(Some(m))?.root),
+        None => find_upwards(config::FILE_NAME).and_then(|p| p.parent().map(Path::to_path_buf)),
+    };
+    let config = load_config(config_path(root.as_deref(), explicit)?.as_deref(), profile.as_deref())?;
+    merged.run.profile = config.profile.clone();
+    gate::apply(&mut merged, &config.rules);
+    merged.write(output)?;
+    let renderer = Renderer::new(None)?;
+    print_scorecard(&renderer, &merged);
+    eprintln!("merged {} report(s) into {}", paths.len(), output.display());
+    Ok(exit_for(&merged))
+}
+
+fn find_upwards(name: &str) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}-{:x}", nanos, std::process::id())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_default()
+}

@@ -1,0 +1,175 @@
+//! Command-line definitions (clap derive). Behaviour lives in `app`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::RunIgnored;
+use crate::render::Format;
+
+/// A quality gate and test orchestrator for Rust projects.
+#[derive(Debug, Parser)]
+#[command(name = "cargo-gate", bin_name = "cargo gate", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to the workspace's Cargo.toml (default: found from the current directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Path to gate.toml (default: gate.toml at the workspace root, if present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented starter gate.toml at the workspace root.
+    Init {
+        /// Overwrite an existing gate.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate gate.toml (every profile); exit 2 with file:line:col on error.
+    Check,
+    /// Build and run the suites, write target/gate/, apply the gate.
+    Run(RunArgs),
+    /// Show what would run, without running it (builds the tests to list them).
+    List(ListArgs),
+    /// Render a saved report.json in another format.
+    Report {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "terminal")]
+        format: Format,
+        /// Directory of templates overriding the built-in ones (by file name).
+        #[arg(long, value_name = "DIR")]
+        template: Option<PathBuf>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The report to render.
+        #[arg(value_name = "REPORT", default_value = "target/gate/report.json")]
+        report: PathBuf,
+    },
+    /// Combine shard reports into one and apply the gate to the whole.
+    Merge {
+        /// Profile whose rules apply (default: the profile recorded in the reports).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Where to write the merged report.
+        #[arg(short, long, value_name = "FILE", default_value = "target/gate/report.json")]
+        output: PathBuf,
+        /// Shard reports.
+        #[arg(value_name = "REPORT", required = true, num_args = 1..)]
+        reports: Vec<PathBuf>,
+    },
+}
+
+/// Test selection shared by `run` and `list`.
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// gate.toml profile to apply (`[profile.NAME]`).
+    #[arg(long, short = 'P')]
+    pub profile: Option<String>,
+    /// Only these packages (repeatable).
+    #[arg(long, short = 'p', value_name = "SPEC")]
+    pub package: Vec<String>,
+    /// Run one shard: `hash:K/N` (stable under test additions) or `count:K/N` (balanced).
+    #[arg(long, value_name = "hash:K/N|count:K/N")]
+    pub partition: Option<String>,
+    /// Which ignored tests run.
+    #[arg(long, value_enum)]
+    pub run_ignored: Option<RunIgnored>,
+    /// Filters must equal test names instead of being substrings.
+    #[arg(long)]
+    pub exact: bool,
+    /// Leave out tests whose name contains this (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub skip: Vec<String>,
+    /// Run only tests whose name contains one of these.
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+}
+
+/// Options of `cargo gate run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Only these suites (repeatable). Available: tests.
+    #[arg(long, value_name = "SUITE")]
+    pub suite: Vec<String>,
+    /// Tests run at once (default: available cores, or `jobs` in gate.toml).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Extra attempts for a failing test (overrides gate.toml).
+    #[arg(long)]
+    pub retries: Option<u32>,
+    /// Stop scheduling tests after the first failure.
+    #[arg(long, overrides_with = "no_fail_fast")]
+    pub fail_fast: bool,
+    /// Run every test even after failures (overrides gate.toml).
+    #[arg(long)]
+    pub no_fail_fast: bool,
+    /// Do not run doctests.
+    #[arg(long)]
+    pub no_doctests: bool,
+    /// Output directory (default: target/gate).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Directory of templates overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub template: Option<PathBuf>,
+    /// How to show progress.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressMode,
+}
+
+/// Options of `cargo gate list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output as lines or JSON.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ListFormat,
+}
+
+/// Progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    /// A bar on a terminal, lines otherwise.
+    Auto,
+    /// Always a bar.
+    Bar,
+    /// One line per finished test.
+    Lines,
+}
+
+/// `list` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// One test per line.
+    Human,
+    /// A JSON array.
+    Json,
+}
+
+/// Arguments as cargo passes them: `cargo-gate gate run ...` → `cargo-gate run ...`.
+pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).is_some_and(|a| a == "gate") {
+        args.remove(1);
+    }
+    args
+}

@@ -1,0 +1,561 @@
+//! The `gate.toml` model: parsing with spans, profiles, and validation that points at
+//! `file:line:col` with a hint. Pure: no processes, no network.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Location, Result};
+use crate::gate::{self, Rule};
+use crate::report::RuleLevel;
+use crate::units::parse_duration;
+
+/// The config file's name, looked up at the workspace root.
+pub const FILE_NAME: &str = "gate.toml";
+
+/// The profile used when none is asked for.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// Rules applied when gate.toml has no `[gate] fail` list.
+pub const DEFAULT_FAIL_RULES: &[&str] = &["tests.failed == 0", "tests.timed_out == 0"];
+
+/// Which tests `#[ignore]` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum RunIgnored {
+    /// Run normal tests; report ignored ones as skipped.
+    #[default]
+    Default,
+    /// Run only the ignored tests.
+    Only,
+    /// Run both.
+    All,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    tests: RawTests,
+    #[serde(default)]
+    gate: RawGate,
+    #[serde(default)]
+    profile: BTreeMap<String, RawProfile>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawTests {
+    enabled: Option<bool>,
+    jobs: Option<Spanned<usize>>,
+    retries: Option<u32>,
+    slow_timeout: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    fail_fast: Option<bool>,
+    run_ignored: Option<RunIgnored>,
+    doctests: Option<bool>,
+    output_tail: Option<usize>,
+    env: Option<BTreeMap<String, String>>,
+    cargo_args: Option<Vec<String>>,
+    quarantine: Option<Vec<String>>,
+}
+
+impl RawTests {
+    /// Overlays `other` on `self`: every key `other` sets wins.
+    fn overlay(&mut self, other: &RawTests) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f.clone(); } )* };
+        }
+        take!(
+            enabled,
+            jobs,
+            retries,
+            slow_timeout,
+            timeout,
+            fail_fast,
+            run_ignored,
+            doctests,
+            output_tail,
+            env,
+            cargo_args,
+            quarantine
+        );
+    }
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    fail: Option<Vec<Spanned<String>>>,
+    warn: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    inherits: Option<Spanned<String>>,
+    tests: Option<RawTests>,
+    gate: Option<RawGate>,
+}
+
+/// Settings of the tests suite after the profile is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestsConfig {
+    /// Whether the suite runs.
+    pub enabled: bool,
+    /// Tests run at once; `None` means one per available core.
+    pub jobs: Option<usize>,
+    /// Extra attempts after a failure; a later pass makes the test `flaky`.
+    pub retries: u32,
+    /// After this long a running test is reported as slow.
+    pub slow_timeout: Option<Duration>,
+    /// After this long a test is killed (its whole process group) and marked `timed_out`.
+    pub timeout: Option<Duration>,
+    /// Stop scheduling tests after the first failure.
+    pub fail_fast: bool,
+    /// Which ignored tests run.
+    pub run_ignored: RunIgnored,
+    /// Whether doctests run.
+    pub doctests: bool,
+    /// Bytes of output kept per attempt.
+    pub output_tail: usize,
+    /// Extra environment for every test process.
+    pub env: BTreeMap<String, String>,
+    /// Extra arguments for `cargo test --no-run` (features, target, ...).
+    pub cargo_args: Vec<String>,
+    /// Tests whose failures are reported as `quarantined` and never fail the gate. Entries match
+    /// a test's name or id exactly, or as a prefix when they end with `*`.
+    pub quarantine: Vec<String>,
+}
+
+impl Default for TestsConfig {
+    fn default() -> Self {
+        TestsConfig {
+            enabled: true,
+            jobs: None,
+            retries: 0,
+            slow_timeout: Some(Duration::from_secs(60)),
+            timeout: None,
+            fail_fast: false,
+            run_ignored: RunIgnored::Default,
+            doctests: true,
+            output_tail: 16 * 1024,
+            env: BTreeMap::new(),
+            cargo_args: Vec::new(),
+            quarantine: Vec::new(),
+        }
+    }
+}
+
+impl TestsConfig {
+    /// True when a failure of this test is quarantined.
+    pub fn is_quarantined(&self, id: &str, name: &str) -> bool {
+        self.quarantine.iter().any(|q| match q.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
+            None => q == name || q == id,
+        })
+    }
+}
+
+/// A loaded, validated configuration for one profile.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// The profile applied.
+    pub profile: String,
+    /// The tests suite.
+    pub tests: TestsConfig,
+    /// Gate rules, `fail` ones first.
+    pub rules: Vec<Rule>,
+}
+
+impl Config {
+    /// The configuration used when there is no gate.toml: the tests suite and the default rules.
+    pub fn defaults(profile: Option<&str>) -> Result<Config> {
+        if let Some(p) = profile.filter(|p| *p != DEFAULT_PROFILE) {
+            return Err(Error::usage(
+                format!("unknown profile `{p}`: there is no {FILE_NAME}"),
+                Some(format!(
+                    "create one with `cargo gate init` and add a `[profile.{p}]` table, or drop --profile"
+                )),
+            ));
+        }
+        let rules = DEFAULT_FAIL_RULES
+            .iter()
+            .map(|r| gate::parse_rule(r, RuleLevel::Fail))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::Internal(format!("built-in rule does not parse: {e}")))?;
+        Ok(Config {
+            path: None,
+            profile: DEFAULT_PROFILE.to_string(),
+            tests: TestsConfig::default(),
+            rules,
+        })
+    }
+
+    /// Reads and validates a config file for a profile.
+    pub fn load(path: &Path, profile: Option<&str>) -> Result<Config> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(
+                format!("cannot read {}: {e}", path.display()),
+                Some("check the path given to --config".to_string()),
+            )
+        })?;
+        Config::parse(path, &source, profile)
+    }
+
+    /// Validates a config file for the default profile and every profile it defines.
+    pub fn check_all(path: &Path) -> Result<Vec<Config>> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(
+                format!("cannot read {}: {e}", path.display()),
+                Some("check the path given to --config".to_string()),
+            )
+        })?;
+        let raw = parse_raw(path, &source)?;
+        std::iter::once(DEFAULT_PROFILE)
+            .chain(raw.profile.keys().map(String::as_str).filter(|p| *p != DEFAULT_PROFILE))
+            .map(|p| Config::parse(path, &source, Some(p)))
+            .collect()
+    }
+
+    /// Parses and validates config text (the path is only used in messages).
+    pub fn parse(path: &Path, source: &str, profile: Option<&str>) -> Result<Config> {
+        let at = |offset: usize| Location::from_offset(path, source, offset);
+        let raw = parse_raw(path, source)?;
+        Self::resolve(raw, path, source, profile, &at)
+    }
+
+    fn resolve(
+        raw: RawConfig,
+        path: &Path,
+        source: &str,
+        profile: Option<&str>,
+        at: &dyn Fn(usize) -> Location,
+    ) -> Result<Config> {
+
+        let profile_name = profile.unwrap_or(DEFAULT_PROFILE).to_string();
+        let mut tests = raw.tests.clone();
+        let mut gate_raw = raw.gate.clone();
+        if profile_name != DEFAULT_PROFILE || raw.profile.contains_key(DEFAULT_PROFILE) {
+            let chain = profile_chain(&raw, &profile_name, path, source)?;
+            for name in chain.iter().rev() {
+                let Some(p) = raw.profile.get(name) else {
+                    continue;
+                };
+                if let Some(t) = &p.tests {
+                    tests.overlay(t);
+                }
+                if let Some(g) = &p.gate {
+                    if g.fail.is_some() {
+                        gate_raw.fail = g.fail.clone();
+                    }
+                    if g.warn.is_some() {
+                        gate_raw.warn = g.warn.clone();
+                    }
+                }
+            }
+        }
+
+        let resolved = resolve_tests(&tests, at)?;
+        let mut rules = Vec::new();
+        match &gate_raw.fail {
+            Some(list) => {
+                for r in list {
+                    rules.push(parse_spanned_rule(r, RuleLevel::Fail, at)?);
+                }
+            }
+            None => {
+                for r in DEFAULT_FAIL_RULES {
+                    rules.push(
+                        gate::parse_rule(r, RuleLevel::Fail)
+                            .map_err(|e| Error::Internal(format!("built-in rule: {e}")))?,
+                    );
+                }
+            }
+        }
+        for r in gate_raw.warn.iter().flatten() {
+            rules.push(parse_spanned_rule(r, RuleLevel::Warn, at)?);
+        }
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            profile: profile_name,
+            tests: resolved,
+            rules,
+        })
+    }
+}
+
+fn parse_raw(path: &Path, source: &str) -> Result<RawConfig> {
+    toml::from_str(source).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim().to_string();
+        let hint = if message.starts_with("unknown field") {
+            "remove the key or fix its spelling; the keys are listed in README.md, section Configuration"
+        } else if message.contains("unknown variant") {
+            "use one of the values listed in the message"
+        } else {
+            "fix the TOML syntax or the value's type (see README.md, section Configuration)"
+        };
+        Error::Config {
+            location: Location::from_offset(path, source, offset),
+            message,
+            hint: Some(hint.to_string()),
+        }
+    })
+}
+
+/// The profile and the profiles it inherits from, nearest first.
+fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Result<Vec<String>> {
+    let mut chain = vec![name.to_string()];
+    let mut current = name.to_string();
+    loop {
+        let Some(p) = raw.profile.get(&current) else {
+            if current == DEFAULT_PROFILE {
+                break;
+            }
+            let known: Vec<&str> = raw.profile.keys().map(String::as_str).collect();
+            let listed = if known.is_empty() {
+                format!("{} defines no profiles", path.display())
+            } else {
+                format!("{} defines: {}", path.display(), known.join(", "))
+            };
+            return Err(Error::usage(
+                format!("unknown profile `{current}`"),
+                Some(format!("{listed}; add a `[profile.{current}]` table or pick one of those")),
+            ));
+        };
+        let Some(parent) = &p.inherits else {
+            break;
+        };
+        let parent_name = parent.get_ref().clone();
+        if chain.contains(&parent_name) {
+            return Err(Error::Config {
+                location: Location::from_offset(path, source, parent.span().start),
+                message: format!("profile `{current}` inherits from `{parent_name}`, which forms a cycle"),
+                hint: Some("remove one of the `inherits` keys".to_string()),
+            });
+        }
+        if parent_name != DEFAULT_PROFILE && !raw.profile.contains_key(&parent_name) {
+            return Err(Error::Config {
+                location: Location::from_offset(path, source, parent.span().start),
+                message: format!("profile `{current}` inherits from unknown profile `{parent_name}`"),
+                hint: Some("name a profile defined in this file".to_string()),
+            });
+        }
+        chain.push(parent_name.clone());
+        current = parent_name;
+    }
+    Ok(chain)
+}
+
+fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<TestsConfig> {
+    let d = TestsConfig::default();
+    let duration = |v: &Option<Spanned<String>>, default: Option<Duration>| -> Result<Option<Duration>> {
+        match v {
+            None => Ok(default),
+            Some(s) => parse_duration(s.get_ref()).map(Some).map_err(|message| Error::Config {
+                location: at(s.span().start + 1),
+                message,
+                hint: Some("write a duration with a unit, e.g. \"90s\", \"500ms\" or \"5m\"".to_string()),
+            }),
+        }
+    };
+    let jobs = match &raw.jobs {
+        Some(j) if *j.get_ref() == 0 => {
+            return Err(Error::Config {
+                location: at(j.span().start),
+                message: "`jobs` must be at least 1".to_string(),
+                hint: Some("remove the key to use one job per core".to_string()),
+            });
+        }
+        Some(j) => Some(*j.get_ref()),
+        None => None,
+    };
+    Ok(TestsConfig {
+        enabled: raw.enabled.unwrap_or(d.enabled),
+        jobs,
+        retries: raw.retries.unwrap_or(d.retries),
+        slow_timeout: duration(&raw.slow_timeout, d.slow_timeout)?,
+        timeout: duration(&raw.timeout, d.timeout)?,
+        fail_fast: raw.fail_fast.unwrap_or(d.fail_fast),
+        run_ignored: raw.run_ignored.unwrap_or(d.run_ignored),
+        doctests: raw.doctests.unwrap_or(d.doctests),
+        output_tail: raw.output_tail.unwrap_or(d.output_tail),
+        env: raw.env.clone().unwrap_or_default(),
+        cargo_args: raw.cargo_args.clone().unwrap_or_default(),
+        quarantine: raw.quarantine.clone().unwrap_or_default(),
+    })
+}
+
+fn parse_spanned_rule(
+    rule: &Spanned<String>,
+    level: RuleLevel,
+    at: &dyn Fn(usize) -> Location,
+) -> Result<Rule> {
+    gate::parse_rule(rule.get_ref(), level).map_err(|e| Error::Config {
+        // +1 skips the opening quote; rule strings with escapes are rare enough that the
+        // offset inside the literal is accurate for every realistic rule.
+        location: at(rule.span().start + 1 + e.offset),
+        message: e.message,
+        hint: Some(e.hint),
+    })
+}
+
+/// The commented starter file `cargo gate init` writes.
+pub const STARTER: &str = r#"# cargo-gate configuration: https://github.com/cargo-gate/cargo-gate#configuration
+# Validate with `cargo gate check`; every key below is optional.
+
+[tests]
+# jobs = 8                  # tests run at once (default: one per core)
+retries = 0                 # extra attempts after a failure; fail-then-pass is reported as flaky
+slow_timeout = "60s"        # report a test as slow after this long
+# timeout = "5m"            # kill a test (its whole process group) after this long: timed_out
+# fail_fast = false         # stop scheduling tests after the first failure
+# run_ignored = "default"   # "default" | "only" | "all"
+# doctests = true
+# output_tail = 16384       # bytes of output kept per attempt in the report
+# cargo_args = ["--all-features"]
+# quarantine = ["net::flaky_dns_lookup"]   # failures reported, never failing the gate
+# [tests.env]
+# RUST_LOG = "info"
+
+[gate]
+# Each rule is `METRIC OP VALUE`. `fail` rules decide the verdict; `warn` rules are reported only.
+fail = ["tests.failed == 0", "tests.timed_out == 0"]
+warn = ["tests.flaky == 0"]
+
+# Profiles override the keys above: `cargo gate run --profile ci`.
+[profile.ci]
+tests = { retries = 2, timeout = "10m" }
+gate = { fail = ["tests.failed == 0", "tests.timed_out == 0", "tests.flaky <= 3"] }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str, profile: Option<&str>) -> Result<Config> {
+        Config::parse(Path::new("gate.toml"), src, profile)
+    }
+
+    fn config_error(src: &str, profile: Option<&str>) -> (String, String) {
+        match parse(src, profile) {
+            Err(e @ Error::Config { .. }) => {
+                let hint = e.hint().unwrap_or_default().to_string();
+                (e.to_string(), hint)
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("", None).unwrap();
+        assert_eq!(c.tests, TestsConfig::default());
+        let rules: Vec<&str> = c.rules.iter().map(|r| r.source.as_str()).collect();
+        assert_eq!(rules, DEFAULT_FAIL_RULES);
+    }
+
+    #[test]
+    fn starter_file_is_valid_for_both_profiles() {
+        let c = parse(STARTER, None).unwrap();
+        assert_eq!(c.rules.len(), 3);
+        let ci = parse(STARTER, Some("ci")).unwrap();
+        assert_eq!(ci.tests.retries, 2);
+        assert_eq!(ci.tests.timeout, Some(Duration::from_secs(600)));
+        assert_eq!(ci.rules.iter().filter(|r| r.level == RuleLevel::Fail).count(), 3);
+    }
+
+    #[test]
+    fn profiles_override_and_inherit() {
+        let src = r#"
+[tests]
+retries = 1
+slow_timeout = "10s"
+[gate]
+fail = ["tests.failed == 0"]
+[profile.ci]
+tests = { retries = 3 }
+[profile.nightly]
+inherits = "ci"
+tests = { timeout = "1h" }
+gate = { warn = ["tests.flaky == 0"] }
+"#;
+        let n = parse(src, Some("nightly")).unwrap();
+        assert_eq!(n.tests.retries, 3);
+        assert_eq!(n.tests.timeout, Some(Duration::from_secs(3600)));
+        assert_eq!(n.tests.slow_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(n.rules.len(), 2);
+        assert_eq!(n.profile, "nightly");
+        assert_eq!(parse(src, None).unwrap().tests.retries, 1);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let (msg, hint) = config_error("[tests]\nretries = 1\nretires = 2\n", None);
+        assert!(msg.starts_with("gate.toml:3:1: unknown field `retires`"), "{msg}");
+        assert!(hint.contains("spelling"), "{hint}");
+    }
+
+    #[test]
+    fn malformed_toml_names_line_and_column() {
+        let (msg, _) = config_error("[tests]\nretries = \n", None);
+        assert!(msg.starts_with("gate.toml:2:"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_located() {
+        let (msg, _) = config_error("[tests]\nretries = \"two\"\n", None);
+        assert!(msg.starts_with("gate.toml:2:11:"), "{msg}");
+        let (msg, hint) = config_error("[tests]\ntimeout = \"30\"\n", None);
+        assert_eq!(msg, "gate.toml:2:12: `30` has no unit; write e.g. `30s` or `30ms`");
+        assert!(hint.contains("duration"));
+        let (msg, _) = config_error("[tests]\njobs = 0\n", None);
+        assert!(msg.starts_with("gate.toml:2:8: `jobs` must be at least 1"), "{msg}");
+        let (msg, _) = config_error("[tests]\nrun_ignored = \"sometimes\"\n", None);
+        assert!(msg.contains("unknown variant"), "{msg}");
+    }
+
+    #[test]
+    fn bad_rule_points_inside_the_string() {
+        let (msg, hint) = config_error("[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"snapshots.pending == 0\"]\n", None);
+        assert_eq!(msg, "gate.toml:2:51: unknown metric `snapshots.pending`");
+        assert!(hint.contains("known metrics: tests.total"), "{hint}");
+        let (msg, _) = config_error("[gate]\nwarn = [\"tests.failed == 0 ms\"]\n", None);
+        assert!(msg.starts_with("gate.toml:2:28:"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_profile_lists_the_known_ones() {
+        let err = parse("[profile.ci]\n[profile.nightly]\n", Some("nighly")).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+        assert_eq!(err.to_string(), "unknown profile `nighly`");
+        assert!(err.hint().unwrap().contains("ci, nightly"));
+        let err = Config::defaults(Some("ci")).unwrap_err();
+        assert!(err.to_string().contains("there is no gate.toml"));
+    }
+
+    #[test]
+    fn inheritance_cycles_and_unknown_parents_are_errors() {
+        let (msg, _) = config_error("[profile.a]\ninherits = \"b\"\n[profile.b]\ninherits = \"a\"\n", Some("a"));
+        assert!(msg.contains("cycle"), "{msg}");
+        let (msg, _) = config_error("[profile.a]\ninherits = \"zz\"\n", Some("a"));
+        assert!(msg.starts_with("gate.toml:2:12:"), "{msg}");
+    }
+
+    #[test]
+    fn quarantine_matches_exact_and_prefix() {
+        let t = TestsConfig {
+            quarantine: vec!["net::dns".into(), "slow::*".into()],
+            ..TestsConfig::default()
+        };
+        assert!(t.is_quarantined("pkg net::dns", "net::dns"));
+        assert!(t.is_quarantined("pkg slow::a", "slow::a"));
+        assert!(!t.is_quarantined("pkg net::dns2", "net::dns2"));
+    }
+}

@@ -1,0 +1,168 @@
+//! Errors of the library. Every user-facing error says what went wrong, where, and what to do,
+//! and maps to one of the exit codes of DESIGN.md.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit code: the gate passed.
+pub const EXIT_PASS: i32 = 0;
+/// Exit code: the gate failed (a `fail` rule did not hold, the build failed, or the run was interrupted).
+pub const EXIT_GATE_FAILED: i32 = 1;
+/// Exit code: usage, configuration or input error.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: internal or publishing error.
+pub const EXIT_INTERNAL: i32 = 3;
+
+/// A position in a text file, 1-based, for `file:line:col` messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file the position is in.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+}
+
+impl Location {
+    /// Computes line and column of a byte offset in `source`.
+    pub fn from_offset(path: impl Into<PathBuf>, source: &str, offset: usize) -> Self {
+        let offset = offset.min(source.len());
+        // Walk back to a char boundary so slicing never panics on odd spans.
+        let mut cut = offset;
+        while !source.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let before = &source[..cut];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        Location {
+            path: path.into(),
+            line,
+            col,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path.display(), self.line, self.col)
+    }
+}
+
+/// The library's error type.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `gate.toml` (or another config file) is malformed or invalid at a known position.
+    #[error("{location}: {message}")]
+    Config {
+        /// Where the problem is.
+        location: Location,
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        hint: Option<String>,
+    },
+    /// The command line or the environment asks for something impossible.
+    #[error("{message}")]
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        hint: Option<String>,
+    },
+    /// An input file (a report, a template) cannot be used.
+    #[error("{path}: {message}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+        /// How to fix it.
+        hint: Option<String>,
+    },
+    /// An I/O operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Something failed that is not the user's input: a bug, or the environment.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A usage error with a hint.
+    pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// An input-file error with a hint.
+    pub fn input(
+        path: impl Into<PathBuf>,
+        message: impl Into<String>,
+        hint: impl Into<Option<String>>,
+    ) -> Self {
+        Error::Input {
+            path: path.into(),
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// An I/O error with what we were doing.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config { .. } | Error::Usage { .. } | Error::Input { .. } => EXIT_USAGE,
+            Error::Io { .. } | Error::Internal(_) => EXIT_INTERNAL,
+        }
+    }
+
+    /// The hint that tells the user what to do, if any.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Config { hint, .. } | Error::Usage { hint, .. } | Error::Input { hint, .. } => {
+                hint.as_deref()
+            }
+            Error::Io { .. } | Error::Internal(_) => None,
+        }
+    }
+}
+
+/// Result alias of the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_counts_lines_and_chars() {
+        let src = "a = 1\nbé = x\n";
+        let loc = Location::from_offset("gate.toml", src, src.find('x').unwrap());
+        assert_eq!((loc.line, loc.col), (2, 6));
+        assert_eq!(loc.to_string(), "gate.toml:2:6");
+    }
+
+    #[test]
+    fn location_survives_offsets_past_end_or_inside_a_char() {
+        let src = "é";
+        assert_eq!(Location::from_offset("f", src, 1).col, 1);
+        assert_eq!(Location::from_offset("f", src, 99).col, 2);
+    }
+}

@@ -1,0 +1,17 @@
+//! cargo-gate: a quality gate and test orchestrator for Rust projects.
+//!
+//! Data flows one way: config → plan → run (suites) → [`report::Report`] → gate → render →
+//! publish. Every stage after "run" works on a saved `report.json`.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod fsutil;
+pub mod gate;
+pub mod junit;
+pub mod render;
+pub mod report;
+pub mod runner;
+pub mod units;
+pub mod workspace;

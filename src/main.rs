@@ -1,0 +1,23 @@
+//! `cargo-gate` binary: parse arguments, run, map errors to exit codes.
+
+use clap::Parser;
+
+use cargo_gate::cli::{Cli, normalize_args};
+use cargo_gate::error::EXIT_INTERNAL;
+
+fn main() {
+    let args = normalize_args(std::env::args_os().collect());
+    // clap exits with 2 on usage errors and 0 for --help/--version, as DESIGN.md asks.
+    let cli = Cli::parse_from(args);
+    let code = match cargo_gate::app::main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("  help: {hint}");
+            }
+            e.exit_code()
+        }
+    };
+    std::process::exit(if (0..=3).contains(&code) { code } else { EXIT_INTERNAL });
+}

@@ -1,0 +1,239 @@
+//! Renders a Report with minijinja: markdown summary, self-contained HTML, terminal scorecard.
+//! Templates are embedded and can be overridden file by file from a directory.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::report::{Case, CaseStatus, Counts, GateStatus, Report, Suite, VerdictStatus};
+use crate::units::{format_bytes, format_seconds};
+
+/// The built-in templates, by file name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("summary.md.j2", include_str!("../templates/summary.md.j2")),
+    ("report.html.j2", include_str!("../templates/report.html.j2")),
+    ("terminal.txt.j2", include_str!("../templates/terminal.txt.j2")),
+];
+
+/// How many failing cases a summary lists before saying "and N more".
+pub const MAX_LISTED: usize = 50;
+
+/// Output formats of `cargo gate report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The scorecard for a terminal.
+    Terminal,
+    /// GitHub-flavoured markdown (job summary).
+    Markdown,
+    /// One self-contained HTML file.
+    Html,
+    /// The report itself.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+impl Format {
+    fn template(self) -> Option<&'static str> {
+        match self {
+            Format::Terminal => Some("terminal.txt.j2"),
+            Format::Markdown => Some("summary.md.j2"),
+            Format::Html => Some("report.html.j2"),
+            Format::Json | Format::Junit => None,
+        }
+    }
+}
+
+/// A configured template environment.
+pub struct Renderer {
+    env: Environment<'static>,
+    sources: Vec<(String, PathBuf)>,
+}
+
+impl Renderer {
+    /// Built-in templates, each replaced by `DIR/<name>` when `override_dir` has that file.
+    pub fn new(override_dir: Option<&Path>) -> Result<Renderer> {
+        let mut env = Environment::new();
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_keep_trailing_newline(true);
+        env.add_filter("duration", |v: f64| format_seconds(v));
+        env.add_filter("bytes", |v: f64| format_bytes(v));
+        env.add_filter("first_line", |s: String| s.lines().next().unwrap_or("").to_string());
+        env.add_filter("last_lines", |s: String, n: usize| {
+            let lines: Vec<&str> = s.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        });
+        env.add_filter("md_cell", |s: String| {
+            s.replace('|', "\\|").replace('\n', " ").replace('\r', "")
+        });
+        // A fence inside output would close our code block early.
+        env.add_filter("fence_safe", |s: String| s.replace("```", "`\u{200b}``"));
+        env.add_filter("icon", |s: String| icon(&s).to_string());
+        if let Some(dir) = override_dir
+            && !dir.is_dir()
+        {
+            return Err(Error::usage(
+                format!("template directory {} does not exist", dir.display()),
+                Some("pass a directory holding e.g. summary.md.j2 to --template".to_string()),
+            ));
+        }
+        let mut sources = Vec::new();
+        for (name, builtin) in TEMPLATES {
+            let (source, origin) = match override_dir.map(|d| d.join(name)) {
+                Some(path) if path.is_file() => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        Error::input(&path, format!("cannot read the template: {e}"), None)
+                    })?;
+                    (text, path)
+                }
+                _ => ((*builtin).to_string(), PathBuf::from(format!("<built-in>/{name}"))),
+            };
+            env.add_template_owned(name.to_string(), source)
+                .map_err(|e| template_error(&origin, &e))?;
+            sources.push((name.to_string(), origin));
+        }
+        Ok(Renderer { env, sources })
+    }
+
+    /// Renders the report in `format`.
+    pub fn render(&self, report: &Report, format: Format) -> Result<String> {
+        match format.template() {
+            None => match format {
+                Format::Json => report.to_json(),
+                _ => crate::junit::to_junit(report),
+            },
+            Some(name) => {
+                let tmpl = self
+                    .env
+                    .get_template(name)
+                    .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
+                let view = View::of(report);
+                tmpl.render(context! { report => report, view => Value::from_serialize(&view) })
+                    .map_err(|e| {
+                        let origin = self
+                            .sources
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map_or_else(|| PathBuf::from(name), |(_, p)| p.clone());
+                        template_error(&origin, &e)
+                    })
+            }
+        }
+    }
+}
+
+fn template_error(origin: &Path, e: &minijinja::Error) -> Error {
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Error::input(
+        PathBuf::from(format!("{}{line}", origin.display())),
+        format!("template error: {}", e.detail().unwrap_or(&e.to_string())),
+        Some("fix the template (minijinja / Jinja2 syntax) or remove it to use the built-in one".to_string()),
+    )
+}
+
+fn icon(status: &str) -> &'static str {
+    match status {
+        "passed" => "✅",
+        "failed" | "error" => "❌",
+        "flaky" | "warned" => "⚠️",
+        "timed_out" => "⏱️",
+        "skipped" => "⏭️",
+        "quarantined" => "🔒",
+        _ => "•",
+    }
+}
+
+/// Everything templates need beyond the raw report, computed once in Rust so templates stay
+/// simple and fast on 100 000-case reports.
+#[derive(Serialize)]
+struct View<'a> {
+    passed: bool,
+    counts: Counts,
+    suites: Vec<SuiteView<'a>>,
+    failures: Vec<&'a Case>,
+    failures_total: usize,
+    flaky: Vec<&'a Case>,
+    flaky_total: usize,
+    quarantined: Vec<&'a Case>,
+    slowest: Vec<Timed<'a>>,
+    gates_failed: usize,
+    gates_warned: usize,
+    duration: String,
+}
+
+#[derive(Serialize)]
+struct Timed<'a> {
+    id: &'a str,
+    duration: f64,
+}
+
+#[derive(Serialize)]
+struct SuiteView<'a> {
+    name: &'a str,
+    status: String,
+    duration: f64,
+    error: Option<&'a str>,
+    counts: Counts,
+}
+
+impl<'a> View<'a> {
+    fn of(report: &'a Report) -> View<'a> {
+        let all: Vec<&Case> = report.suites.iter().flat_map(|s| s.cases.iter()).collect();
+        let counts = Counts::of(all.iter().copied());
+        let mut failures: Vec<&Case> = all.iter().copied().filter(|c| c.status.is_failure()).collect();
+        // Timeouts first (they often hide a hang), then failures, stable by id.
+        failures.sort_by_key(|c| (c.status != CaseStatus::TimedOut, c.id.as_str()));
+        let failures_total = failures.len();
+        failures.truncate(MAX_LISTED);
+        let mut flaky: Vec<&Case> = all.iter().copied().filter(|c| c.status == CaseStatus::Flaky).collect();
+        let flaky_total = flaky.len();
+        flaky.truncate(MAX_LISTED);
+        let mut quarantined: Vec<&Case> =
+            all.iter().copied().filter(|c| c.status == CaseStatus::Quarantined).collect();
+        quarantined.truncate(MAX_LISTED);
+        let mut slowest: Vec<&Case> =
+            all.iter().copied().filter(|c| c.status != CaseStatus::Skipped).collect();
+        let cmp = |a: &&Case, b: &&Case| b.duration().total_cmp(&a.duration()).then_with(|| a.id.cmp(&b.id));
+        if slowest.len() > 10 {
+            slowest.select_nth_unstable_by(9, cmp);
+            slowest.truncate(10);
+        }
+        slowest.sort_by(cmp);
+        let slowest = slowest
+            .into_iter()
+            .map(|c| Timed { id: &c.id, duration: c.duration() })
+            .collect();
+        View {
+            passed: report.verdict.status == VerdictStatus::Passed,
+            counts,
+            suites: report.suites.iter().map(SuiteView::of).collect(),
+            failures,
+            failures_total,
+            flaky,
+            flaky_total,
+            quarantined,
+            slowest,
+            gates_failed: report.gates.iter().filter(|g| g.status == GateStatus::Failed).count(),
+            gates_warned: report.gates.iter().filter(|g| g.status == GateStatus::Warned).count(),
+            duration: format_seconds(report.run.duration),
+        }
+    }
+}
+
+impl<'a> SuiteView<'a> {
+    fn of(s: &'a Suite) -> SuiteView<'a> {
+        SuiteView {
+            name: &s.name,
+            status: serde_json::to_value(s.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            duration: s.duration,
+            error: s.error.as_deref(),
+            counts: Counts::of(&s.cases),
+        }
+    }
+}

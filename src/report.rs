@@ -1,0 +1,519 @@
+//! The Report: the one data model every stage after "run" works on. JSON is the source of
+//! truth; JUnit, markdown, HTML and the terminal scorecard are renderings of it.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The schema version this build writes and reads. A report with a higher number was written
+/// by a newer cargo-gate and is refused rather than misread.
+pub const SCHEMA: u32 = 1;
+
+/// A whole run: what ran, what happened, what the gate decided.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Schema version, [`SCHEMA`].
+    pub schema: u32,
+    /// Version of cargo-gate that wrote the report.
+    pub tool_version: String,
+    /// Facts about the run.
+    pub run: RunInfo,
+    /// One entry per suite that ran.
+    pub suites: Vec<Suite>,
+    /// Metric comparisons with baselines (filled by the baseline stage).
+    #[serde(default)]
+    pub comparisons: Vec<serde_json::Value>,
+    /// Each gate rule with its outcome.
+    #[serde(default)]
+    pub gates: Vec<GateResult>,
+    /// The overall decision.
+    pub verdict: Verdict,
+}
+
+/// Facts about the run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct RunInfo {
+    /// Unique id of this run.
+    pub id: String,
+    /// Start time, RFC 3339, UTC.
+    pub started: String,
+    /// Wall time in seconds.
+    pub duration: f64,
+    /// The commit that was tested.
+    #[serde(default)]
+    pub git: GitInfo,
+    /// Host name of the machine.
+    #[serde(default)]
+    pub host: String,
+    /// The gate.toml profile used.
+    pub profile: String,
+    /// `hash:k/n` or `count:k/n` when this is one shard of a partitioned run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// Partitions merged into this report (set by `cargo gate merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+    /// True when the run was stopped by Ctrl-C or SIGTERM: the report is partial.
+    #[serde(default)]
+    pub interrupted: bool,
+}
+
+/// The commit under test.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct GitInfo {
+    /// Commit id of HEAD.
+    #[serde(default)]
+    pub sha: Option<String>,
+    /// Current branch.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Base revision of the comparison (a PR's base).
+    #[serde(default)]
+    pub base: Option<String>,
+}
+
+/// Kinds of suites.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteKind {
+    /// Unit, integration and doc tests.
+    Tests,
+}
+
+impl SuiteKind {
+    /// The name used in rules (`tests.failed`) and on screen.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteKind::Tests => "tests",
+        }
+    }
+}
+
+/// Status of a suite or of the whole run.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteStatus {
+    /// Every case passed (flaky counts as passed).
+    Passed,
+    /// At least one case failed or timed out.
+    Failed,
+    /// The suite could not run (e.g. the build failed).
+    Error,
+}
+
+/// One suite's results.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Suite {
+    /// What kind of suite this is.
+    pub kind: SuiteKind,
+    /// Its name (for tests: `tests`).
+    pub name: String,
+    /// Outcome.
+    pub status: SuiteStatus,
+    /// Wall time in seconds.
+    pub duration: f64,
+    /// Why the suite could not run, when `status` is `error` (e.g. the build failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The cases.
+    pub cases: Vec<Case>,
+    /// Measurements.
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+}
+
+/// Status of one case.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Passed on the first attempt.
+    Passed,
+    /// Failed on every attempt.
+    Failed,
+    /// Failed at least once, then passed.
+    Flaky,
+    /// Not run (ignored, filtered by fail-fast or interruption).
+    Skipped,
+    /// Killed after its timeout.
+    TimedOut,
+    /// Failed, but the test is quarantined: reported, never failing the gate.
+    Quarantined,
+}
+
+impl CaseStatus {
+    /// Short upper-case label used in logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseStatus::Passed => "PASS",
+            CaseStatus::Failed => "FAIL",
+            CaseStatus::Flaky => "FLAKY",
+            CaseStatus::Skipped => "SKIP",
+            CaseStatus::TimedOut => "TIMEOUT",
+            CaseStatus::Quarantined => "QUARANTINED",
+        }
+    }
+
+    /// True for statuses that count against the gate by default.
+    pub fn is_failure(self) -> bool {
+        matches!(self, CaseStatus::Failed | CaseStatus::TimedOut)
+    }
+}
+
+/// One test, check or scenario.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Case {
+    /// Unique id within the report: `<binary-id> <test name>`.
+    pub id: String,
+    /// The test's name.
+    pub name: String,
+    /// Package the case belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Test binary id (`pkg`, `pkg::bin/name`, `pkg::it_name`, `pkg::doc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<String>,
+    /// Outcome.
+    pub status: CaseStatus,
+    /// Every attempt, in order.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    /// Where the failure happened, parsed from the panic message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+    /// A one-paragraph reason for a failure or skip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Case {
+    /// Total time spent on all attempts, in seconds.
+    pub fn duration(&self) -> f64 {
+        self.attempts.iter().map(|a| a.duration).sum()
+    }
+}
+
+/// One execution of a case.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attempt {
+    /// Outcome of this attempt (`passed`, `failed` or `timed_out`).
+    pub status: CaseStatus,
+    /// Wall time in seconds.
+    pub duration: f64,
+    /// The end of the combined stdout/stderr (bounded; a note says how much was cut).
+    #[serde(default)]
+    pub output_tail: String,
+}
+
+/// A position in the user's source code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceLocation {
+    /// File, relative to the workspace root when possible.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub col: Option<u32>,
+}
+
+/// Which way is better for a metric.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Smaller values are better (time, memory).
+    LowerIsBetter,
+    /// Larger values are better (throughput).
+    HigherIsBetter,
+}
+
+/// A measurement.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Metric {
+    /// Name, e.g. `tests.duration`.
+    pub name: String,
+    /// Unit, e.g. `s`, `ms`, `bytes`, `count`.
+    pub unit: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// Raw samples.
+    #[serde(default)]
+    pub samples: Vec<f64>,
+}
+
+/// The outcome of one gate rule.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GateResult {
+    /// The rule as written in gate.toml.
+    pub rule: String,
+    /// `fail` or `warn`.
+    pub level: RuleLevel,
+    /// What happened.
+    pub status: GateStatus,
+    /// The observed value, formatted with its unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<String>,
+    /// The limit, formatted with its unit.
+    pub limit: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// How strict a rule is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleLevel {
+    /// Failing the rule fails the gate.
+    Fail,
+    /// Failing the rule is reported but the gate still passes.
+    Warn,
+}
+
+/// Outcome of one rule.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GateStatus {
+    /// The rule holds.
+    Passed,
+    /// A `fail` rule does not hold.
+    Failed,
+    /// A `warn` rule does not hold.
+    Warned,
+    /// The rule could not be evaluated because its suite did not run.
+    Skipped,
+}
+
+/// The overall decision.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    /// `passed` or `failed`.
+    pub status: VerdictStatus,
+    /// Why the gate failed: failing rules, a failed build, an interruption.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// Pass or fail.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictStatus {
+    /// Every `fail` rule holds.
+    Passed,
+    /// At least one `fail` rule does not hold, or the run could not complete.
+    Failed,
+}
+
+/// Case counts by status for one suite.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// All cases.
+    pub total: u64,
+    /// Passed on first attempt.
+    pub passed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Passed after a failure.
+    pub flaky: u64,
+    /// Not run.
+    pub skipped: u64,
+    /// Killed after the timeout.
+    pub timed_out: u64,
+    /// Failed but quarantined.
+    pub quarantined: u64,
+}
+
+impl Counts {
+    /// Counts the cases of a suite.
+    pub fn of<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Self {
+        let mut c = Counts::default();
+        for case in cases {
+            c.total += 1;
+            match case.status {
+                CaseStatus::Passed => c.passed += 1,
+                CaseStatus::Failed => c.failed += 1,
+                CaseStatus::Flaky => c.flaky += 1,
+                CaseStatus::Skipped => c.skipped += 1,
+                CaseStatus::TimedOut => c.timed_out += 1,
+                CaseStatus::Quarantined => c.quarantined += 1,
+            }
+        }
+        c
+    }
+
+    /// Cases that ran to an outcome (everything but skipped).
+    pub fn executed(&self) -> u64 {
+        self.total - self.skipped
+    }
+}
+
+impl Suite {
+    /// Recomputes the status from the cases (an `error` status is kept).
+    pub fn refresh_status(&mut self) {
+        if self.status == SuiteStatus::Error {
+            return;
+        }
+        self.status = if self.cases.iter().any(|c| c.status.is_failure()) {
+            SuiteStatus::Failed
+        } else {
+            SuiteStatus::Passed
+        };
+    }
+}
+
+impl Report {
+    /// The suite of a kind, if it ran.
+    pub fn suite(&self, kind: SuiteKind) -> Option<&Suite> {
+        self.suites.iter().find(|s| s.kind == kind)
+    }
+
+    /// Serializes to pretty JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Internal(format!("cannot serialize the report: {e}")))
+    }
+
+    /// Writes the report as JSON, atomically (temp file + rename) so a reader never sees half a file.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let json = self.to_json()?;
+        crate::fsutil::write_atomic(path, json.as_bytes())
+    }
+
+    /// Reads and checks a report file.
+    pub fn read(path: &Path) -> Result<Report> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::input(
+                path,
+                format!("cannot read the report: {e}"),
+                Some("pass the path of a report.json written by `cargo gate run`".to_string()),
+            )
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses report JSON, refusing newer schemas and explaining truncated files.
+    pub fn parse(path: &Path, text: &str) -> Result<Report> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let hint = if e.is_eof() {
+                "the file ends early: it was probably truncated (an interrupted upload or a full disk); produce it again with `cargo gate run`"
+            } else {
+                "the file is not JSON written by cargo-gate; produce it again with `cargo gate run`"
+            };
+            Error::input(
+                path,
+                format!("{}:{}: invalid JSON: {e}", e.line(), e.column()),
+                Some(hint.to_string()),
+            )
+        })?;
+        let schema = value.get("schema").and_then(serde_json::Value::as_u64);
+        match schema {
+            None => {
+                return Err(Error::input(
+                    path,
+                    "not a cargo-gate report: no `schema` field",
+                    Some("pass a report.json written by `cargo gate run`".to_string()),
+                ));
+            }
+            Some(s) if s > u64::from(SCHEMA) => {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "the report uses schema {s}, but this cargo-gate ({}) reads schema {SCHEMA} at most",
+                        env!("CARGO_PKG_VERSION")
+                    ),
+                    Some("upgrade cargo-gate (`cargo install cargo-gate`) to read it".to_string()),
+                ));
+            }
+            Some(_) => {}
+        }
+        serde_json::from_value(value).map_err(|e| {
+            Error::input(
+                path,
+                format!("the report does not match schema {SCHEMA}: {e}"),
+                Some("produce it again with this version of `cargo gate run`".to_string()),
+            )
+        })
+    }
+}
+
+/// Combines shard reports into one. The same case id in two shards is an error: it means the
+/// shards overlapped (or one report was passed twice), and summing them would double-count.
+pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
+    let mut iter = reports.into_iter();
+    let Some((first_name, first)) = iter.next() else {
+        return Err(Error::usage(
+            "nothing to merge",
+            Some("pass two or more report.json files".to_string()),
+        ));
+    };
+    let mut merged = first.clone();
+    merged.run.partition = None;
+    merged.run.merged_from = vec![describe_shard(&first_name, &first)];
+    merged.gates.clear();
+    let mut seen: HashSet<(SuiteKind, String, String)> = HashSet::new();
+    let mut origin: BTreeMap<(SuiteKind, String, String), String> = BTreeMap::new();
+    for suite in &first.suites {
+        for case in &suite.cases {
+            let key = (suite.kind, suite.name.clone(), case.id.clone());
+            seen.insert(key.clone());
+            origin.insert(key, first_name.clone());
+        }
+    }
+    for (name, report) in iter {
+        merged.run.merged_from.push(describe_shard(&name, &report));
+        merged.run.duration = merged.run.duration.max(report.run.duration);
+        merged.run.interrupted |= report.run.interrupted;
+        if report.run.started < merged.run.started {
+            merged.run.started = report.run.started.clone();
+        }
+        for suite in report.suites {
+            for case in &suite.cases {
+                let key = (suite.kind, suite.name.clone(), case.id.clone());
+                if !seen.insert(key.clone()) {
+                    let other = origin.get(&key).cloned().unwrap_or_default();
+                    return Err(Error::usage(
+                        format!(
+                            "case `{}` of suite `{}` is in both {other} and {name}",
+                            case.id, suite.name
+                        ),
+                        Some(
+                            "each shard must run a distinct partition (`--partition hash:K/N` with the same N and different K); do not pass a report twice"
+                                .to_string(),
+                        ),
+                    ));
+                }
+                origin.insert(key, name.clone());
+            }
+            match merged
+                .suites
+                .iter_mut()
+                .find(|s| s.kind == suite.kind && s.name == suite.name)
+            {
+                Some(target) => {
+                    target.duration = target.duration.max(suite.duration);
+                    if suite.status == SuiteStatus::Error {
+                        target.status = SuiteStatus::Error;
+                        target.error = suite.error.clone();
+                    }
+                    target.cases.extend(suite.cases);
+                    target.metrics.extend(suite.metrics);
+                }
+                None => merged.suites.push(suite),
+            }
+        }
+    }
+    for suite in &mut merged.suites {
+        suite.cases.sort_by(|a, b| a.id.cmp(&b.id));
+        suite.refresh_status();
+    }
+    merged.run.id = format!("merged-{}", merged.run.id);
+    Ok(merged)
+}
+
+fn describe_shard(name: &str, report: &Report) -> String {
+    match &report.run.partition {
+        Some(p) => format!("{name} ({p})"),
+        None => name.to_string(),
+    }
+}

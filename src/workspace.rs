@@ -1,0 +1,105 @@
+//! The Cargo workspace as `cargo metadata` describes it: root, target directory, members.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cargo_metadata::{MetadataCommand, Package};
+
+use crate::error::{Error, Result};
+
+/// What cargo-gate needs to know about a workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Directory of the workspace's root Cargo.toml.
+    pub root: PathBuf,
+    /// The manifest cargo was pointed at.
+    pub manifest_path: PathBuf,
+    /// `target/` (honours CARGO_TARGET_DIR and .cargo/config.toml).
+    pub target_dir: PathBuf,
+    /// Workspace members.
+    pub members: Vec<Package>,
+}
+
+impl Workspace {
+    /// Loads the workspace that contains `manifest_path` (or the current directory).
+    pub fn load(manifest_path: Option<&Path>) -> Result<Workspace> {
+        let manifest = match manifest_path {
+            Some(p) => {
+                if !p.exists() {
+                    return Err(Error::usage(
+                        format!("manifest {} does not exist", p.display()),
+                        Some("pass the path of a Cargo.toml to --manifest-path".to_string()),
+                    ));
+                }
+                p.to_path_buf()
+            }
+            None => locate_manifest()?,
+        };
+        let metadata = MetadataCommand::new()
+            .manifest_path(&manifest)
+            .no_deps()
+            .exec()
+            .map_err(|e| {
+                let detail = match &e {
+                    cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().to_string(),
+                    other => other.to_string(),
+                };
+                Error::usage(
+                    format!("cannot read the workspace at {}:\n{detail}", manifest.display()),
+                    Some("fix Cargo.toml so that `cargo metadata` succeeds".to_string()),
+                )
+            })?;
+        let members = metadata.workspace_packages().into_iter().cloned().collect();
+        Ok(Workspace {
+            root: metadata.workspace_root.into_std_path_buf(),
+            manifest_path: manifest,
+            target_dir: metadata.target_directory.into_std_path_buf(),
+            members,
+        })
+    }
+
+    /// The member called `name`, if any.
+    pub fn member(&self, name: &str) -> Option<&Package> {
+        self.members.iter().find(|p| p.name.as_str() == name)
+    }
+
+    /// The default output directory, `target/gate`.
+    pub fn out_dir(&self) -> PathBuf {
+        self.target_dir.join("gate")
+    }
+}
+
+/// Finds the Cargo.toml for the current directory the way cargo does.
+fn locate_manifest() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", e))?;
+    let mut dir: Option<&Path> = Some(&cwd);
+    while let Some(d) = dir {
+        let candidate = d.join("Cargo.toml");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        dir = d.parent();
+    }
+    Err(Error::usage(
+        format!(
+            "could not find Cargo.toml in {} or any parent directory",
+            cwd.display()
+        ),
+        Some("run cargo gate inside a Cargo workspace, or pass --manifest-path PATH/Cargo.toml".to_string()),
+    ))
+}
+
+/// The cargo binary to run: `$CARGO` when cargo invoked us, else `cargo` from PATH.
+pub fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+}
+
+/// Reads `git rev-parse` output for the report; git is optional, so failures give `None`.
+pub fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).current_dir(dir).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
