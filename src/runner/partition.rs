@@ -103,8 +103,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use proptest::prelude::*;
+    use super::{Partition, Strategy};
+    use proptest::prelude::{any, prop_assert_eq, proptest};
 
     #[test]
     fn parses_and_prints() {

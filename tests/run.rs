@@ -1,0 +1,248 @@
+//! `cargo gate run` on real fixture workspaces: exit codes, every case status, outputs.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn demo_passes_and_writes_every_output() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run("demo", out_dir.path(), &[]);
+    assert_eq!(code(&out), 0);
+    let report = json(&out_dir.path().join("report.json"));
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["verdict"]["status"], "passed");
+    let statuses = statuses(&report);
+    let ids: Vec<&str> = statuses.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            "demo-cli::bin/demo-cli tests::binary_unit_test_runs",
+            "demo-cli::cli rejects_bad_input",
+            "demo-cli::cli runs_in_the_package_directory",
+            "demo-cli::cli sums_its_argument",
+            "demo-core tests::adds",
+            "demo-core tests::adds_negative_numbers",
+            "demo-core tests::parses_lists",
+            "demo-core tests::rejects_garbage",
+            "demo-core::doc crates/core/src/lib.rs - add (line 5)",
+            "demo-core::doc crates/core/src/lib.rs - parse_list (line 14)",
+        ]
+    );
+    assert!(statuses.iter().all(|(_, s)| s == "passed"), "{statuses:?}");
+    assert_eq!(report["run"]["profile"], "default");
+    let gates = report["gates"].as_array().unwrap();
+    assert_eq!(gates.len(), 5);
+    assert!(gates.iter().all(|g| g["status"] == "passed"));
+    for f in ["junit.xml", "summary.md", "report.html"] {
+        let meta = std::fs::metadata(out_dir.path().join(f)).unwrap();
+        assert!(meta.len() > 100, "{f} is empty");
+    }
+    let summary = std::fs::read_to_string(out_dir.path().join("summary.md")).unwrap();
+    assert!(summary.starts_with("## ✅ cargo-gate: passed"), "{summary}");
+    let scorecard = stdout(&out);
+    assert!(scorecard.contains("tests: 10 passed, 0 failed"), "{scorecard}");
+    assert!(scorecard.contains(" PASSED"));
+    // Non-TTY progress: one line per finished test.
+    assert!(stderr(&out).contains("PASS [") && stderr(&out).contains("demo-core tests::adds"));
+}
+
+#[test]
+fn mixed_reports_every_kind_of_outcome() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let flaky_dir = tempfile::tempdir().unwrap();
+    let out = {
+        let mut cmd = gate("mixed");
+        cmd.args(["run", "--progress", "lines", "--manifest-path"])
+            .arg(manifest("mixed"))
+            .arg("--out-dir")
+            .arg(out_dir.path())
+            .env("MIXED_FLAKY_DIR", flaky_dir.path());
+        output(&mut cmd)
+    };
+    assert_eq!(code(&out), 1, "failing tests fail the gate");
+    let report = json(&out_dir.path().join("report.json"));
+    let got = statuses(&report);
+    let expected = [
+        ("mixed tests::fails_with_message", "failed"),
+        ("mixed tests::flaky", "flaky"),
+        ("mixed tests::hangs", "timed_out"),
+        ("mixed tests::ignored", "skipped"),
+        ("mixed tests::panics", "failed"),
+        ("mixed tests::passes", "passed"),
+        ("mixed tests::prints_a_lot_then_fails", "failed"),
+        ("mixed::doc src/lib.rs - double (line 5)", "passed"),
+        ("mixed::integration integration_passes", "passed"),
+    ];
+    let got_ref: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(got_ref, expected);
+
+    let failing = case(&report, "mixed tests::fails_with_message");
+    assert!(failing["message"].as_str().unwrap().contains("double(2) should be five"));
+    assert_eq!(failing["location"]["file"], "src/lib.rs");
+    assert_eq!(failing["location"]["line"], 24);
+    assert_eq!(failing["attempts"].as_array().unwrap().len(), 2, "retries = 1 in gate.toml");
+
+    let flaky = case(&report, "mixed tests::flaky");
+    let attempts = flaky["attempts"].as_array().unwrap();
+    assert_eq!(attempts[0]["status"], "failed");
+    assert_eq!(attempts[1]["status"], "passed");
+    assert!(attempts[0]["output_tail"].as_str().unwrap().contains("first attempt fails on purpose"));
+
+    let hang = case(&report, "mixed tests::hangs");
+    for a in hang["attempts"].as_array().unwrap() {
+        assert_eq!(a["status"], "timed_out");
+        let d = a["duration"].as_f64().unwrap();
+        assert!((3.0..30.0).contains(&d), "killed near the 3s timeout, took {d}");
+    }
+    assert_eq!(case(&report, "mixed tests::ignored")["message"], "ignored");
+    assert!(case(&report, "mixed tests::panics")["message"].as_str().unwrap().contains("the list is empty"));
+
+    let noisy = case(&report, "mixed tests::prints_a_lot_then_fails");
+    let tail = noisy["attempts"][0]["output_tail"].as_str().unwrap();
+    assert!(tail.starts_with("[... "), "the front of the output is cut with a note");
+    assert!(tail.len() < 16 * 1024 + 100, "kept output is bounded: {}", tail.len());
+    assert!(tail.contains("failed after a lot of output"));
+
+    let gates = report["gates"].as_array().unwrap();
+    let g: Vec<(&str, &str, &str)> = gates
+        .iter()
+        .map(|g| (g["rule"].as_str().unwrap(), g["status"].as_str().unwrap(), g["observed"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        g,
+        vec![
+            ("tests.failed == 0", "failed", "3"),
+            ("tests.timed_out == 0", "failed", "1"),
+            ("tests.flaky == 0", "warned", "1"),
+        ]
+    );
+    assert_eq!(report["verdict"]["reasons"].as_array().unwrap().len(), 2);
+
+    // JUnit carries the retries: flakyFailure for the flaky test, rerunFailure for failures.
+    let xml = std::fs::read_to_string(out_dir.path().join("junit.xml")).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(junit.tests, 9);
+    assert_eq!(junit.failures, 4);
+    let cases: Vec<&quick_junit::TestCase> = junit.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
+    let flaky = cases.iter().find(|c| c.name.as_str() == "tests::flaky").unwrap();
+    assert!(matches!(&flaky.status, quick_junit::TestCaseStatus::Success { flaky_runs } if flaky_runs.len() == 1));
+    assert!(xml.contains("<flakyFailure"));
+    assert!(xml.contains("<rerunFailure"));
+    let hang = cases.iter().find(|c| c.name.as_str() == "tests::hangs").unwrap();
+    assert!(matches!(&hang.status, quick_junit::TestCaseStatus::NonSuccess { ty: Some(t), .. } if t.as_str() == "timeout"));
+}
+
+#[test]
+fn a_workspace_that_does_not_compile_fails_with_a_build_verdict() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run("broken", out_dir.path(), &[]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(err.contains("mismatched types"), "the compiler's message is shown: {err}");
+    let report = json(&out_dir.path().join("report.json"));
+    assert_eq!(report["suites"][0]["status"], "error");
+    let error = report["suites"][0]["error"].as_str().unwrap();
+    assert!(error.starts_with("build failed:"), "{error}");
+    assert!(error.contains("tests/does_not_compile.rs:3"), "{error}");
+    assert_eq!(report["verdict"]["status"], "failed");
+    assert!(report["verdict"]["reasons"][0].as_str().unwrap().contains("build failed"));
+    assert!(stdout(&out).contains("FAILED: tests: build failed"));
+}
+
+#[test]
+fn filters_packages_and_skip_select_tests() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run("demo", out_dir.path(), &["-p", "demo-core", "--no-doctests", "adds", "--skip", "negative"]);
+    assert_eq!(code(&out), 0);
+    let report = json(&out_dir.path().join("report.json"));
+    let ids: Vec<String> = statuses(&report).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["demo-core tests::adds"]);
+
+    let out = run("demo", out_dir.path(), &["--exact", "tests::parses_lists", "--no-doctests"]);
+    assert_eq!(code(&out), 0);
+    let ids: Vec<String> = statuses(&json(&out_dir.path().join("report.json"))).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["demo-core tests::parses_lists"]);
+}
+
+#[test]
+fn run_ignored_only_runs_the_ignored_test() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run("mixed", out_dir.path(), &["--run-ignored", "only", "--no-doctests", "--retries", "0"]);
+    assert_eq!(code(&out), 1, "the ignored test panics when run");
+    let report = json(&out_dir.path().join("report.json"));
+    let ignored = case(&report, "mixed tests::ignored");
+    assert_eq!(ignored["status"], "failed");
+    assert!(ignored["message"].as_str().unwrap().contains("must not run by default"));
+    assert_eq!(case(&report, "mixed tests::passes")["status"], "skipped");
+}
+
+#[test]
+fn fail_fast_stops_scheduling_and_reports_what_did_not_run() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "mixed",
+        out_dir.path(),
+        &["--fail-fast", "-j", "1", "--retries", "0", "--no-doctests", "--skip", "hangs"],
+    );
+    assert_eq!(code(&out), 1);
+    let report = json(&out_dir.path().join("report.json"));
+    let st = statuses(&report);
+    // Sorted order: fails_with_message runs first and fails; nothing else is started.
+    assert_eq!(case(&report, "mixed tests::fails_with_message")["status"], "failed");
+    let not_run: Vec<&(String, String)> = st
+        .iter()
+        .filter(|(id, s)| s == "skipped" && id != "mixed tests::ignored")
+        .collect();
+    assert!(!not_run.is_empty(), "{st:?}");
+    for (id, _) in not_run {
+        assert!(case(&report, id)["message"].as_str().unwrap().contains("--fail-fast"));
+    }
+}
+
+#[test]
+fn profile_overrides_the_defaults() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let flaky_dir = tempfile::tempdir().unwrap();
+    let config = out_dir.path().join("gate.toml");
+    std::fs::write(
+        &config,
+        "[tests]\nretries = 0\n[gate]\nfail = [\"tests.failed == 0\"]\n[profile.ci]\ntests = { retries = 1 }\ngate = { fail = [\"tests.flaky == 0\"] }\n",
+    )
+    .unwrap();
+    let mut cmd = gate("mixed");
+    cmd.args(["run", "--progress", "lines", "--manifest-path"])
+        .arg(manifest("mixed"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--out-dir")
+        .arg(out_dir.path())
+        .args(["--profile", "ci", "--no-doctests", "tests::flaky"])
+        .env("MIXED_FLAKY_DIR", flaky_dir.path());
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 1, "the ci profile fails on flaky tests");
+    let report = json(&out_dir.path().join("report.json"));
+    assert_eq!(report["run"]["profile"], "ci");
+    assert_eq!(case(&report, "mixed tests::flaky")["status"], "flaky");
+    assert_eq!(report["gates"][0]["rule"], "tests.flaky == 0");
+}
+
+#[test]
+fn quarantined_failures_do_not_fail_the_gate() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let config = out_dir.path().join("gate.toml");
+    std::fs::write(&config, "[tests]\nquarantine = [\"tests::panics\"]\n").unwrap();
+    let mut cmd = gate("mixed");
+    cmd.args(["run", "--progress", "lines", "--manifest-path"])
+        .arg(manifest("mixed"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--out-dir")
+        .arg(out_dir.path())
+        .args(["--no-doctests", "tests::pa"]);
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 0);
+    let report = json(&out_dir.path().join("report.json"));
+    assert_eq!(case(&report, "mixed tests::panics")["status"], "quarantined");
+    assert_eq!(case(&report, "mixed tests::passes")["status"], "passed");
+}
