@@ -33,7 +33,13 @@ pub fn main(cli: Cli) -> Result<i32> {
             profile,
             output,
             reports,
-        } => merge(g.manifest_path.as_deref(), g.config.as_deref(), profile, &output, &reports),
+        } => merge(
+            g.manifest_path.as_deref(),
+            g.config.as_deref(),
+            profile,
+            &output,
+            &reports,
+        ),
     }
 }
 
@@ -43,7 +49,10 @@ fn config_path(ws_root: Option<&Path>, explicit: Option<&Path>) -> Result<Option
         if !p.is_file() {
             return Err(Error::usage(
                 format!("config file {} does not exist", p.display()),
-                Some("pass an existing gate.toml to --config, or create one with `cargo gate init`".to_string()),
+                Some(
+                    "pass an existing gate.toml to --config, or create one with `cargo gate init`"
+                        .to_string(),
+                ),
             ));
         }
         return Ok(Some(p.to_path_buf()));
@@ -92,7 +101,11 @@ fn check(manifest: Option<&Path>, explicit: Option<&Path>) -> Result<i32> {
     };
     match config_path(root.as_deref(), explicit)? {
         None => {
-            println!("no {} found: the defaults apply ({})", config::FILE_NAME, config::DEFAULT_FAIL_RULES.join(", "));
+            println!(
+                "no {} found: the defaults apply ({})",
+                config::FILE_NAME,
+                config::DEFAULT_FAIL_RULES.join(", ")
+            );
         }
         Some(path) => {
             let configs = Config::check_all(&relative(&path))?;
@@ -115,7 +128,11 @@ struct Prepared {
     opts: RunOptions,
 }
 
-fn prepare(manifest: Option<&Path>, explicit: Option<&Path>, select: &SelectArgs) -> Result<Prepared> {
+fn prepare(
+    manifest: Option<&Path>,
+    explicit: Option<&Path>,
+    select: &SelectArgs,
+) -> Result<Prepared> {
     let partition = select
         .partition
         .as_deref()
@@ -157,7 +174,11 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
     if args.jobs == Some(0) {
         return Err(Error::usage("--jobs must be at least 1", None));
     }
-    let Prepared { ws, mut config, mut opts } = prepare(manifest, explicit, &args.select)?;
+    let Prepared {
+        ws,
+        mut config,
+        mut opts,
+    } = prepare(manifest, explicit, &args.select)?;
     let tests = &mut config.tests;
     if let Some(j) = args.jobs {
         tests.jobs = Some(j);
@@ -202,12 +223,16 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration: clock.elapsed().as_secs_f64(),
             git: GitInfo {
-                sha: std::env::var("GITHUB_SHA").ok().or_else(|| git_output(&ws.root, &["rev-parse", "HEAD"])),
+                sha: std::env::var("GITHUB_SHA")
+                    .ok()
+                    .or_else(|| git_output(&ws.root, &["rev-parse", "HEAD"])),
                 branch: std::env::var("GITHUB_HEAD_REF")
                     .ok()
                     .filter(|b| !b.is_empty())
                     .or_else(|| git_output(&ws.root, &["rev-parse", "--abbrev-ref", "HEAD"])),
-                base: std::env::var("GITHUB_BASE_REF").ok().filter(|b| !b.is_empty()),
+                base: std::env::var("GITHUB_BASE_REF")
+                    .ok()
+                    .filter(|b| !b.is_empty()),
             },
             host: hostname(),
             profile: config.profile.clone(),
@@ -287,10 +312,13 @@ fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) -> Res
             Unit::Test { ignored, .. } => ("test", *ignored),
             Unit::Doc { .. } => ("doctests", false),
         };
-        entries.push(serde_json::json!({"id": u.id(), "kind": kind, "ignored": ignored, "runs": true}));
+        entries.push(
+            serde_json::json!({"id": u.id(), "kind": kind, "ignored": ignored, "runs": true}),
+        );
     }
     for c in &plan.skipped {
-        entries.push(serde_json::json!({"id": c.id, "kind": "test", "ignored": true, "runs": false}));
+        entries
+            .push(serde_json::json!({"id": c.id, "kind": "test", "ignored": true, "runs": false}));
     }
     entries.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     let mut out = std::io::stdout().lock();
@@ -309,14 +337,25 @@ fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) -> Res
                 r = r.and_then(|()| writeln!(out, "{id}{mark}"));
             }
             let runs = plan.units.len();
-            r.and_then(|()| writeln!(out, "{runs} unit(s) would run, {} skipped", plan.skipped.len()))
+            r.and_then(|()| {
+                writeln!(
+                    out,
+                    "{runs} unit(s) would run, {} skipped",
+                    plan.skipped.len()
+                )
+            })
         }
     };
     written.map_err(|e| Error::io("cannot write to standard output", e))?;
     Ok(EXIT_PASS)
 }
 
-fn render_saved(path: &Path, format: Format, template: Option<&Path>, output: Option<&Path>) -> Result<i32> {
+fn render_saved(
+    path: &Path,
+    format: Format,
+    template: Option<&Path>,
+    output: Option<&Path>,
+) -> Result<i32> {
     let report = Report::read(path)?;
     let renderer = Renderer::new(template)?;
     let text = renderer.render(&report, format)?;
@@ -350,7 +389,10 @@ fn merge(
         Some(m) => Some(Workspace::load(Some(m))?.root),
         None => find_upwards(config::FILE_NAME).and_then(|p| p.parent().map(Path::to_path_buf)),
     };
-    let config = load_config(config_path(root.as_deref(), explicit)?.as_deref(), profile.as_deref())?;
+    let config = load_config(
+        config_path(root.as_deref(), explicit)?.as_deref(),
+        profile.as_deref(),
+    )?;
     merged.run.profile = config.profile.clone();
     gate::apply(&mut merged, &config.rules);
     merged.write(output)?;

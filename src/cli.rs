@@ -66,7 +66,12 @@ pub enum Command {
         #[arg(long)]
         profile: Option<String>,
         /// Where to write the merged report.
-        #[arg(short, long, value_name = "FILE", default_value = "target/gate/report.json")]
+        #[arg(
+            short,
+            long,
+            value_name = "FILE",
+            default_value = "target/gate/report.json"
+        )]
         output: PathBuf,
         /// Shard reports.
         #[arg(value_name = "REPORT", required = true, num_args = 1..)]

@@ -218,7 +218,12 @@ impl Config {
         })?;
         let raw = parse_raw(path, &source)?;
         std::iter::once(DEFAULT_PROFILE)
-            .chain(raw.profile.keys().map(String::as_str).filter(|p| *p != DEFAULT_PROFILE))
+            .chain(
+                raw.profile
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|p| *p != DEFAULT_PROFILE),
+            )
             .map(|p| Config::parse(path, &source, Some(p)))
             .collect()
     }
@@ -237,7 +242,6 @@ impl Config {
         profile: Option<&str>,
         at: &dyn Fn(usize) -> Location,
     ) -> Result<Config> {
-
         let profile_name = profile.unwrap_or(DEFAULT_PROFILE).to_string();
         let mut tests = raw.tests.clone();
         let mut gate_raw = raw.gate.clone();
@@ -326,7 +330,9 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
             };
             return Err(Error::usage(
                 format!("unknown profile `{current}`"),
-                Some(format!("{listed}; add a `[profile.{current}]` table or pick one of those")),
+                Some(format!(
+                    "{listed}; add a `[profile.{current}]` table or pick one of those"
+                )),
             ));
         };
         let Some(parent) = &p.inherits else {
@@ -336,14 +342,18 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
         if chain.contains(&parent_name) {
             return Err(Error::Config {
                 location: Location::from_offset(path, source, parent.span().start),
-                message: format!("profile `{current}` inherits from `{parent_name}`, which forms a cycle"),
+                message: format!(
+                    "profile `{current}` inherits from `{parent_name}`, which forms a cycle"
+                ),
                 hint: Some("remove one of the `inherits` keys".to_string()),
             });
         }
         if parent_name != DEFAULT_PROFILE && !raw.profile.contains_key(&parent_name) {
             return Err(Error::Config {
                 location: Location::from_offset(path, source, parent.span().start),
-                message: format!("profile `{current}` inherits from unknown profile `{parent_name}`"),
+                message: format!(
+                    "profile `{current}` inherits from unknown profile `{parent_name}`"
+                ),
                 hint: Some("name a profile defined in this file".to_string()),
             });
         }
@@ -355,16 +365,22 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
 
 fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<TestsConfig> {
     let d = TestsConfig::default();
-    let duration = |v: &Option<Spanned<String>>, default: Option<Duration>| -> Result<Option<Duration>> {
-        match v {
-            None => Ok(default),
-            Some(s) => parse_duration(s.get_ref()).map(Some).map_err(|message| Error::Config {
-                location: at(s.span().start + 1),
-                message,
-                hint: Some("write a duration with a unit, e.g. \"90s\", \"500ms\" or \"5m\"".to_string()),
-            }),
-        }
-    };
+    let duration =
+        |v: &Option<Spanned<String>>, default: Option<Duration>| -> Result<Option<Duration>> {
+            match v {
+                None => Ok(default),
+                Some(s) => parse_duration(s.get_ref())
+                    .map(Some)
+                    .map_err(|message| Error::Config {
+                        location: at(s.span().start + 1),
+                        message,
+                        hint: Some(
+                            "write a duration with a unit, e.g. \"90s\", \"500ms\" or \"5m\""
+                                .to_string(),
+                        ),
+                    }),
+            }
+        };
     let jobs = match &raw.jobs {
         Some(j) if *j.get_ref() == 0 => {
             return Err(Error::Config {
@@ -468,7 +484,13 @@ mod tests {
         let ci = parse(STARTER, Some("ci")).unwrap();
         assert_eq!(ci.tests.retries, 2);
         assert_eq!(ci.tests.timeout, Some(Duration::from_secs(600)));
-        assert_eq!(ci.rules.iter().filter(|r| r.level == RuleLevel::Fail).count(), 3);
+        assert_eq!(
+            ci.rules
+                .iter()
+                .filter(|r| r.level == RuleLevel::Fail)
+                .count(),
+            3
+        );
     }
 
     #[test]
@@ -498,7 +520,10 @@ gate = { warn = ["tests.flaky == 0"] }
     #[test]
     fn unknown_key_names_line_and_column() {
         let (msg, hint) = config_error("[tests]\nretries = 1\nretires = 2\n", None);
-        assert!(msg.starts_with("gate.toml:3:1: unknown field `retires`"), "{msg}");
+        assert!(
+            msg.starts_with("gate.toml:3:1: unknown field `retires`"),
+            "{msg}"
+        );
         assert!(hint.contains("spelling"), "{hint}");
     }
 
@@ -513,17 +538,26 @@ gate = { warn = ["tests.flaky == 0"] }
         let (msg, _) = config_error("[tests]\nretries = \"two\"\n", None);
         assert!(msg.starts_with("gate.toml:2:11:"), "{msg}");
         let (msg, hint) = config_error("[tests]\ntimeout = \"30\"\n", None);
-        assert_eq!(msg, "gate.toml:2:12: `30` has no unit; write e.g. `30s` or `30ms`");
+        assert_eq!(
+            msg,
+            "gate.toml:2:12: `30` has no unit; write e.g. `30s` or `30ms`"
+        );
         assert!(hint.contains("duration"));
         let (msg, _) = config_error("[tests]\njobs = 0\n", None);
-        assert!(msg.starts_with("gate.toml:2:8: `jobs` must be at least 1"), "{msg}");
+        assert!(
+            msg.starts_with("gate.toml:2:8: `jobs` must be at least 1"),
+            "{msg}"
+        );
         let (msg, _) = config_error("[tests]\nrun_ignored = \"sometimes\"\n", None);
         assert!(msg.contains("unknown variant"), "{msg}");
     }
 
     #[test]
     fn bad_rule_points_inside_the_string() {
-        let (msg, hint) = config_error("[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"snapshots.pending == 0\"]\n", None);
+        let (msg, hint) = config_error(
+            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"snapshots.pending == 0\"]\n",
+            None,
+        );
         assert_eq!(msg, "gate.toml:2:51: unknown metric `snapshots.pending`");
         assert!(hint.contains("known metrics: tests.total"), "{hint}");
         let (msg, _) = config_error("[gate]\nwarn = [\"tests.failed == 0 ms\"]\n", None);
@@ -542,7 +576,10 @@ gate = { warn = ["tests.flaky == 0"] }
 
     #[test]
     fn inheritance_cycles_and_unknown_parents_are_errors() {
-        let (msg, _) = config_error("[profile.a]\ninherits = \"b\"\n[profile.b]\ninherits = \"a\"\n", Some("a"));
+        let (msg, _) = config_error(
+            "[profile.a]\ninherits = \"b\"\n[profile.b]\ninherits = \"a\"\n",
+            Some("a"),
+        );
         assert!(msg.contains("cycle"), "{msg}");
         let (msg, _) = config_error("[profile.a]\ninherits = \"zz\"\n", Some("a"));
         assert!(msg.starts_with("gate.toml:2:12:"), "{msg}");

@@ -79,16 +79,66 @@ pub struct MetricDef {
 
 /// Every metric rules can name. An unknown name is a config error, never a silent pass.
 pub const METRICS: &[MetricDef] = &[
-    MetricDef { name: "tests.total", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "all test cases, including skipped" },
-    MetricDef { name: "tests.executed", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "cases that ran (total minus skipped)" },
-    MetricDef { name: "tests.passed", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "cases that passed on the first attempt" },
-    MetricDef { name: "tests.failed", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "cases that failed on every attempt" },
-    MetricDef { name: "tests.flaky", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "cases that failed, then passed on a retry" },
-    MetricDef { name: "tests.timed_out", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "cases killed after their timeout" },
-    MetricDef { name: "tests.skipped", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "cases not run (ignored, fail-fast, interrupted)" },
-    MetricDef { name: "tests.quarantined", suite: SuiteKind::Tests, quantity: Quantity::Count, help: "quarantined cases that failed" },
-    MetricDef { name: "tests.pass_rate", suite: SuiteKind::Tests, quantity: Quantity::Percent, help: "passed + flaky over executed, in %" },
-    MetricDef { name: "tests.duration", suite: SuiteKind::Tests, quantity: Quantity::Seconds, help: "wall time of the tests suite" },
+    MetricDef {
+        name: "tests.total",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "all test cases, including skipped",
+    },
+    MetricDef {
+        name: "tests.executed",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "cases that ran (total minus skipped)",
+    },
+    MetricDef {
+        name: "tests.passed",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "cases that passed on the first attempt",
+    },
+    MetricDef {
+        name: "tests.failed",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "cases that failed on every attempt",
+    },
+    MetricDef {
+        name: "tests.flaky",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "cases that failed, then passed on a retry",
+    },
+    MetricDef {
+        name: "tests.timed_out",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "cases killed after their timeout",
+    },
+    MetricDef {
+        name: "tests.skipped",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "cases not run (ignored, fail-fast, interrupted)",
+    },
+    MetricDef {
+        name: "tests.quarantined",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "quarantined cases that failed",
+    },
+    MetricDef {
+        name: "tests.pass_rate",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Percent,
+        help: "passed + flaky over executed, in %",
+    },
+    MetricDef {
+        name: "tests.duration",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Seconds,
+        help: "wall time of the tests suite",
+    },
 ];
 
 /// Looks a metric up by name.
@@ -128,7 +178,8 @@ impl fmt::Display for RuleError {
     }
 }
 
-const FORM_HINT: &str = "write a rule as `METRIC OP VALUE`, e.g. `tests.failed == 0` or `tests.duration < 10m`";
+const FORM_HINT: &str =
+    "write a rule as `METRIC OP VALUE`, e.g. `tests.failed == 0` or `tests.duration < 10m`";
 
 /// Parses `METRIC OP VALUE[UNIT]`.
 pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
@@ -203,15 +254,15 @@ pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
     }
     let number = &text[value_start..i];
     if number.is_empty() {
-        return Err(err(
-            value_start,
-            "expected a number".to_string(),
-            FORM_HINT,
-        ));
+        return Err(err(value_start, "expected a number".to_string(), FORM_HINT));
     }
-    let value: f64 = number
-        .parse()
-        .map_err(|_| err(value_start, format!("`{number}` is not a number"), FORM_HINT))?;
+    let value: f64 = number.parse().map_err(|_| {
+        err(
+            value_start,
+            format!("`{number}` is not a number"),
+            FORM_HINT,
+        )
+    })?;
     let unit_start = i;
     let rest = text[i..].trim_end();
     let unit = rest.trim_start();
@@ -247,7 +298,9 @@ pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
                     return Err(err(
                         unit_offset,
                         format!("`{metric_name}` is a duration; `{u}` is not a time unit"),
-                        &format!("write the limit with ns, us, ms, s, m or h, e.g. `{metric_name} < 10m`"),
+                        &format!(
+                            "write the limit with ns, us, ms, s, m or h, e.g. `{metric_name} < 10m`"
+                        ),
                     ));
                 }
             };
@@ -366,7 +419,11 @@ pub fn evaluate(report: &Report, rules: &[Rule]) -> Vec<GateResult> {
                         (false, RuleLevel::Warn) => GateStatus::Warned,
                     };
                     let message = if holds {
-                        format!("{} is {shown} ({} {limit})", rule.metric.name, rule.op.as_str())
+                        format!(
+                            "{} is {shown} ({} {limit})",
+                            rule.metric.name,
+                            rule.op.as_str()
+                        )
                     } else {
                         format!(
                             "{} is {shown}, expected {} {limit}",
@@ -501,7 +558,11 @@ mod tests {
         let e = parse_rule("tests.fialed == 0", RuleLevel::Fail).unwrap_err();
         assert_eq!(e.offset, 0);
         assert_eq!(e.message, "unknown metric `tests.fialed`");
-        assert!(e.hint.starts_with("did you mean `tests.failed`?"), "{}", e.hint);
+        assert!(
+            e.hint.starts_with("did you mean `tests.failed`?"),
+            "{}",
+            e.hint
+        );
         let e = parse_rule("  coverage.lines >= 80%", RuleLevel::Fail).unwrap_err();
         assert_eq!(e.offset, 2);
     }
@@ -512,11 +573,36 @@ mod tests {
         assert!(e.message.contains("is a count"), "{}", e.message);
         assert_eq!(e.offset, 17);
         assert!(parse_rule("tests.failed == 0.5", RuleLevel::Fail).is_err());
-        assert!(parse_rule("tests.pass_rate > 0.99", RuleLevel::Fail).unwrap_err().message.contains('%'));
-        assert!(parse_rule("tests.duration < 10", RuleLevel::Fail).unwrap_err().message.contains("time unit"));
-        assert_eq!(parse_rule("tests.failed = 0", RuleLevel::Fail).unwrap_err().hint, "use `==` to compare");
-        assert_eq!(parse_rule("tests.failed 0", RuleLevel::Fail).unwrap_err().offset, 13);
-        assert!(parse_rule("tests.failed ==", RuleLevel::Fail).unwrap_err().message.contains("expected a number"));
+        assert!(
+            parse_rule("tests.pass_rate > 0.99", RuleLevel::Fail)
+                .unwrap_err()
+                .message
+                .contains('%')
+        );
+        assert!(
+            parse_rule("tests.duration < 10", RuleLevel::Fail)
+                .unwrap_err()
+                .message
+                .contains("time unit")
+        );
+        assert_eq!(
+            parse_rule("tests.failed = 0", RuleLevel::Fail)
+                .unwrap_err()
+                .hint,
+            "use `==` to compare"
+        );
+        assert_eq!(
+            parse_rule("tests.failed 0", RuleLevel::Fail)
+                .unwrap_err()
+                .offset,
+            13
+        );
+        assert!(
+            parse_rule("tests.failed ==", RuleLevel::Fail)
+                .unwrap_err()
+                .message
+                .contains("expected a number")
+        );
         assert!(parse_rule("", RuleLevel::Fail).is_err());
         assert!(parse_rule("tests.failed == 1.2.3", RuleLevel::Fail).is_err());
     }
@@ -566,7 +652,10 @@ mod tests {
         assert_eq!(r.verdict.status, VerdictStatus::Passed);
         apply(&mut r, &[rule("tests.flaky == 0")]);
         assert_eq!(r.verdict.status, VerdictStatus::Failed);
-        assert_eq!(r.verdict.reasons, vec!["`tests.flaky == 0`: tests.flaky is 1, expected == 0"]);
+        assert_eq!(
+            r.verdict.reasons,
+            vec!["`tests.flaky == 0`: tests.flaky is 1, expected == 0"]
+        );
     }
 
     #[test]
@@ -587,7 +676,10 @@ mod tests {
     #[test]
     fn empty_suite_has_full_pass_rate() {
         let r = report(&[CaseStatus::Skipped]);
-        assert_eq!(observe(&r, metric_def("tests.pass_rate").unwrap()), Some(100.0));
+        assert_eq!(
+            observe(&r, metric_def("tests.pass_rate").unwrap()),
+            Some(100.0)
+        );
     }
 
     proptest! {

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestRerun, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use crate::error::{Error, Result};
 use crate::report::{Case, CaseStatus, Report};
@@ -26,7 +28,10 @@ pub fn to_junit(report: &Report) -> Result<String> {
         if let Some(err) = &suite.error {
             let mut ts = TestSuite::new(format!("{} (setup)", suite.name));
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-            status.set_message(first_line(err)).set_description(err.clone()).set_type("build");
+            status
+                .set_message(first_line(err))
+                .set_description(err.clone())
+                .set_type("build");
             ts.add_test_case(TestCase::new(format!("{} setup", suite.name), status));
             out.add_test_suite(ts);
         }
@@ -49,7 +54,11 @@ fn test_case(classname: &str, case: &Case) -> TestCase {
         CaseStatus::Flaky => {
             let mut s = TestCaseStatus::success();
             if let TestCaseStatus::Success { flaky_runs } = &mut s {
-                for a in case.attempts.iter().filter(|a| a.status != CaseStatus::Passed) {
+                for a in case
+                    .attempts
+                    .iter()
+                    .filter(|a| a.status != CaseStatus::Passed)
+                {
                     flaky_runs.push(rerun(a.status, a.duration, &a.output_tail, case));
                 }
             }
@@ -88,7 +97,11 @@ fn test_case(classname: &str, case: &Case) -> TestCase {
 fn rerun(status: CaseStatus, duration: f64, output: &str, case: &Case) -> TestRerun {
     let mut r = TestRerun::new(NonSuccessKind::Failure);
     r.set_time(secs(duration))
-        .set_type(if status == CaseStatus::TimedOut { "timeout" } else { "failure" })
+        .set_type(if status == CaseStatus::TimedOut {
+            "timeout"
+        } else {
+            "failure"
+        })
         .set_system_out(output.to_string());
     if let Some(m) = &case.message {
         r.set_message(first_line(m));

@@ -19,5 +19,9 @@ fn main() {
             e.exit_code()
         }
     };
-    std::process::exit(if (0..=3).contains(&code) { code } else { EXIT_INTERNAL });
+    std::process::exit(if (0..=3).contains(&code) {
+        code
+    } else {
+        EXIT_INTERNAL
+    });
 }

@@ -13,8 +13,14 @@ use crate::units::{format_bytes, format_seconds};
 /// The built-in templates, by file name.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("summary.md.j2", include_str!("../templates/summary.md.j2")),
-    ("report.html.j2", include_str!("../templates/report.html.j2")),
-    ("terminal.txt.j2", include_str!("../templates/terminal.txt.j2")),
+    (
+        "report.html.j2",
+        include_str!("../templates/report.html.j2"),
+    ),
+    (
+        "terminal.txt.j2",
+        include_str!("../templates/terminal.txt.j2"),
+    ),
 ];
 
 /// How many failing cases a summary lists before saying "and N more".
@@ -61,7 +67,9 @@ impl Renderer {
         env.set_keep_trailing_newline(true);
         env.add_filter("duration", |v: f64| format_seconds(v));
         env.add_filter("bytes", |v: f64| format_bytes(v));
-        env.add_filter("first_line", |s: String| s.lines().next().unwrap_or("").to_string());
+        env.add_filter("first_line", |s: String| {
+            s.lines().next().unwrap_or("").to_string()
+        });
         env.add_filter("last_lines", |s: String, n: usize| {
             let lines: Vec<&str> = s.lines().collect();
             lines[lines.len().saturating_sub(n)..].join("\n")
@@ -89,7 +97,10 @@ impl Renderer {
                     })?;
                     (text, path)
                 }
-                _ => ((*builtin).to_string(), PathBuf::from(format!("<built-in>/{name}"))),
+                _ => (
+                    (*builtin).to_string(),
+                    PathBuf::from(format!("<built-in>/{name}")),
+                ),
             };
             env.add_template_owned(name.to_string(), source)
                 .map_err(|e| template_error(&origin, &e))?;
@@ -130,7 +141,10 @@ fn template_error(origin: &Path, e: &minijinja::Error) -> Error {
     Error::input(
         PathBuf::from(format!("{}{line}", origin.display())),
         format!("template error: {}", e.detail().unwrap_or(&e.to_string())),
-        Some("fix the template (minijinja / Jinja2 syntax) or remove it to use the built-in one".to_string()),
+        Some(
+            "fix the template (minijinja / Jinja2 syntax) or remove it to use the built-in one"
+                .to_string(),
+        ),
     )
 }
 
@@ -183,20 +197,38 @@ impl<'a> View<'a> {
     fn of(report: &'a Report) -> View<'a> {
         let all: Vec<&Case> = report.suites.iter().flat_map(|s| s.cases.iter()).collect();
         let counts = Counts::of(all.iter().copied());
-        let mut failures: Vec<&Case> = all.iter().copied().filter(|c| c.status.is_failure()).collect();
+        let mut failures: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status.is_failure())
+            .collect();
         // Timeouts first (they often hide a hang), then failures, stable by id.
         failures.sort_by_key(|c| (c.status != CaseStatus::TimedOut, c.id.as_str()));
         let failures_total = failures.len();
         failures.truncate(MAX_LISTED);
-        let mut flaky: Vec<&Case> = all.iter().copied().filter(|c| c.status == CaseStatus::Flaky).collect();
+        let mut flaky: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status == CaseStatus::Flaky)
+            .collect();
         let flaky_total = flaky.len();
         flaky.truncate(MAX_LISTED);
-        let mut quarantined: Vec<&Case> =
-            all.iter().copied().filter(|c| c.status == CaseStatus::Quarantined).collect();
+        let mut quarantined: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status == CaseStatus::Quarantined)
+            .collect();
         quarantined.truncate(MAX_LISTED);
-        let mut slowest: Vec<&Case> =
-            all.iter().copied().filter(|c| c.status != CaseStatus::Skipped).collect();
-        let cmp = |a: &&Case, b: &&Case| b.duration().total_cmp(&a.duration()).then_with(|| a.id.cmp(&b.id));
+        let mut slowest: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status != CaseStatus::Skipped)
+            .collect();
+        let cmp = |a: &&Case, b: &&Case| {
+            b.duration()
+                .total_cmp(&a.duration())
+                .then_with(|| a.id.cmp(&b.id))
+        };
         if slowest.len() > 10 {
             slowest.select_nth_unstable_by(9, cmp);
             slowest.truncate(10);
@@ -204,7 +236,10 @@ impl<'a> View<'a> {
         slowest.sort_by(cmp);
         let slowest = slowest
             .into_iter()
-            .map(|c| Timed { id: &c.id, duration: c.duration() })
+            .map(|c| Timed {
+                id: &c.id,
+                duration: c.duration(),
+            })
             .collect();
         View {
             passed: report.verdict.status == VerdictStatus::Passed,
@@ -216,8 +251,16 @@ impl<'a> View<'a> {
             flaky_total,
             quarantined,
             slowest,
-            gates_failed: report.gates.iter().filter(|g| g.status == GateStatus::Failed).count(),
-            gates_warned: report.gates.iter().filter(|g| g.status == GateStatus::Warned).count(),
+            gates_failed: report
+                .gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Failed)
+                .count(),
+            gates_warned: report
+                .gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Warned)
+                .count(),
             duration: format_seconds(report.run.duration),
         }
     }

@@ -94,8 +94,16 @@ mod tests {
     fn rejects_ambiguous_or_malformed_durations() {
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
         assert!(parse_duration("ms").unwrap_err().contains("not a duration"));
-        assert!(parse_duration("1.2.3s").unwrap_err().contains("not a number"));
-        assert!(parse_duration("3 fortnights").unwrap_err().contains("unknown duration unit"));
+        assert!(
+            parse_duration("1.2.3s")
+                .unwrap_err()
+                .contains("not a number")
+        );
+        assert!(
+            parse_duration("3 fortnights")
+                .unwrap_err()
+                .contains("unknown duration unit")
+        );
         assert!(parse_duration("1e30h").is_err());
     }
 

@@ -45,7 +45,10 @@ impl Workspace {
                     other => other.to_string(),
                 };
                 Error::usage(
-                    format!("cannot read the workspace at {}:\n{detail}", manifest.display()),
+                    format!(
+                        "cannot read the workspace at {}:\n{detail}",
+                        manifest.display()
+                    ),
                     Some("fix Cargo.toml so that `cargo metadata` succeeds".to_string()),
                 )
             })?;
@@ -71,7 +74,8 @@ impl Workspace {
 
 /// Finds the Cargo.toml for the current directory the way cargo does.
 fn locate_manifest() -> Result<PathBuf> {
-    let cwd = std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", e))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", e))?;
     let mut dir: Option<&Path> = Some(&cwd);
     while let Some(d) = dir {
         let candidate = d.join("Cargo.toml");
@@ -85,7 +89,10 @@ fn locate_manifest() -> Result<PathBuf> {
             "could not find Cargo.toml in {} or any parent directory",
             cwd.display()
         ),
-        Some("run cargo gate inside a Cargo workspace, or pass --manifest-path PATH/Cargo.toml".to_string()),
+        Some(
+            "run cargo gate inside a Cargo workspace, or pass --manifest-path PATH/Cargo.toml"
+                .to_string(),
+        ),
     ))
 }
 
@@ -96,7 +103,11 @@ pub fn cargo_bin() -> PathBuf {
 
 /// Reads `git rev-parse` output for the report; git is optional, so failures give `None`.
 pub fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output().ok()?;
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }

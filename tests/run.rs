@@ -41,7 +41,10 @@ fn demo_passes_and_writes_every_output() {
     let summary = std::fs::read_to_string(out_dir.path().join("summary.md")).unwrap();
     assert!(summary.starts_with("## ✅ cargo-gate: passed"), "{summary}");
     let scorecard = stdout(&out);
-    assert!(scorecard.contains("tests: 10 passed, 0 failed"), "{scorecard}");
+    assert!(
+        scorecard.contains("tests: 10 passed, 0 failed"),
+        "{scorecard}"
+    );
     assert!(scorecard.contains(" PASSED"));
     // Non-TTY progress: one line per finished test.
     assert!(stderr(&out).contains("PASS [") && stderr(&out).contains("demo-core tests::adds"));
@@ -78,36 +81,71 @@ fn mixed_reports_every_kind_of_outcome() {
     assert_eq!(got_ref, expected);
 
     let failing = case(&report, "mixed tests::fails_with_message");
-    assert!(failing["message"].as_str().unwrap().contains("double(2) should be five"));
+    assert!(
+        failing["message"]
+            .as_str()
+            .unwrap()
+            .contains("double(2) should be five")
+    );
     assert_eq!(failing["location"]["file"], "src/lib.rs");
     assert_eq!(failing["location"]["line"], 24);
-    assert_eq!(failing["attempts"].as_array().unwrap().len(), 2, "retries = 1 in gate.toml");
+    assert_eq!(
+        failing["attempts"].as_array().unwrap().len(),
+        2,
+        "retries = 1 in gate.toml"
+    );
 
     let flaky = case(&report, "mixed tests::flaky");
     let attempts = flaky["attempts"].as_array().unwrap();
     assert_eq!(attempts[0]["status"], "failed");
     assert_eq!(attempts[1]["status"], "passed");
-    assert!(attempts[0]["output_tail"].as_str().unwrap().contains("first attempt fails on purpose"));
+    assert!(
+        attempts[0]["output_tail"]
+            .as_str()
+            .unwrap()
+            .contains("first attempt fails on purpose")
+    );
 
     let hang = case(&report, "mixed tests::hangs");
     for a in hang["attempts"].as_array().unwrap() {
         assert_eq!(a["status"], "timed_out");
         let d = a["duration"].as_f64().unwrap();
-        assert!((3.0..30.0).contains(&d), "killed near the 3s timeout, took {d}");
+        assert!(
+            (3.0..30.0).contains(&d),
+            "killed near the 3s timeout, took {d}"
+        );
     }
     assert_eq!(case(&report, "mixed tests::ignored")["message"], "ignored");
-    assert!(case(&report, "mixed tests::panics")["message"].as_str().unwrap().contains("the list is empty"));
+    assert!(
+        case(&report, "mixed tests::panics")["message"]
+            .as_str()
+            .unwrap()
+            .contains("the list is empty")
+    );
 
     let noisy = case(&report, "mixed tests::prints_a_lot_then_fails");
     let tail = noisy["attempts"][0]["output_tail"].as_str().unwrap();
-    assert!(tail.starts_with("[... "), "the front of the output is cut with a note");
-    assert!(tail.len() < 16 * 1024 + 100, "kept output is bounded: {}", tail.len());
+    assert!(
+        tail.starts_with("[... "),
+        "the front of the output is cut with a note"
+    );
+    assert!(
+        tail.len() < 16 * 1024 + 100,
+        "kept output is bounded: {}",
+        tail.len()
+    );
     assert!(tail.contains("failed after a lot of output"));
 
     let gates = report["gates"].as_array().unwrap();
     let g: Vec<(&str, &str, &str)> = gates
         .iter()
-        .map(|g| (g["rule"].as_str().unwrap(), g["status"].as_str().unwrap(), g["observed"].as_str().unwrap()))
+        .map(|g| {
+            (
+                g["rule"].as_str().unwrap(),
+                g["status"].as_str().unwrap(),
+                g["observed"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         g,
@@ -124,13 +162,27 @@ fn mixed_reports_every_kind_of_outcome() {
     let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
     assert_eq!(junit.tests, 9);
     assert_eq!(junit.failures, 4);
-    let cases: Vec<&quick_junit::TestCase> = junit.test_suites.iter().flat_map(|s| s.test_cases.iter()).collect();
-    let flaky = cases.iter().find(|c| c.name.as_str() == "tests::flaky").unwrap();
-    assert!(matches!(&flaky.status, quick_junit::TestCaseStatus::Success { flaky_runs } if flaky_runs.len() == 1));
+    let cases: Vec<&quick_junit::TestCase> = junit
+        .test_suites
+        .iter()
+        .flat_map(|s| s.test_cases.iter())
+        .collect();
+    let flaky = cases
+        .iter()
+        .find(|c| c.name.as_str() == "tests::flaky")
+        .unwrap();
+    assert!(
+        matches!(&flaky.status, quick_junit::TestCaseStatus::Success { flaky_runs } if flaky_runs.len() == 1)
+    );
     assert!(xml.contains("<flakyFailure"));
     assert!(xml.contains("<rerunFailure"));
-    let hang = cases.iter().find(|c| c.name.as_str() == "tests::hangs").unwrap();
-    assert!(matches!(&hang.status, quick_junit::TestCaseStatus::NonSuccess { ty: Some(t), .. } if t.as_str() == "timeout"));
+    let hang = cases
+        .iter()
+        .find(|c| c.name.as_str() == "tests::hangs")
+        .unwrap();
+    assert!(
+        matches!(&hang.status, quick_junit::TestCaseStatus::NonSuccess { ty: Some(t), .. } if t.as_str() == "timeout")
+    );
 }
 
 #[test]
@@ -139,41 +191,76 @@ fn a_workspace_that_does_not_compile_fails_with_a_build_verdict() {
     let out = run("broken", out_dir.path(), &[]);
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
-    assert!(err.contains("mismatched types"), "the compiler's message is shown: {err}");
+    assert!(
+        err.contains("mismatched types"),
+        "the compiler's message is shown: {err}"
+    );
     let report = json(&out_dir.path().join("report.json"));
     assert_eq!(report["suites"][0]["status"], "error");
     let error = report["suites"][0]["error"].as_str().unwrap();
     assert!(error.starts_with("build failed:"), "{error}");
     assert!(error.contains("tests/does_not_compile.rs:3"), "{error}");
     assert_eq!(report["verdict"]["status"], "failed");
-    assert!(report["verdict"]["reasons"][0].as_str().unwrap().contains("build failed"));
+    assert!(
+        report["verdict"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("build failed")
+    );
     assert!(stdout(&out).contains("FAILED: tests: build failed"));
 }
 
 #[test]
 fn filters_packages_and_skip_select_tests() {
     let out_dir = tempfile::tempdir().unwrap();
-    let out = run("demo", out_dir.path(), &["-p", "demo-core", "--no-doctests", "adds", "--skip", "negative"]);
+    let out = run(
+        "demo",
+        out_dir.path(),
+        &[
+            "-p",
+            "demo-core",
+            "--no-doctests",
+            "adds",
+            "--skip",
+            "negative",
+        ],
+    );
     assert_eq!(code(&out), 0);
     let report = json(&out_dir.path().join("report.json"));
     let ids: Vec<String> = statuses(&report).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, vec!["demo-core tests::adds"]);
 
-    let out = run("demo", out_dir.path(), &["--exact", "tests::parses_lists", "--no-doctests"]);
+    let out = run(
+        "demo",
+        out_dir.path(),
+        &["--exact", "tests::parses_lists", "--no-doctests"],
+    );
     assert_eq!(code(&out), 0);
-    let ids: Vec<String> = statuses(&json(&out_dir.path().join("report.json"))).into_iter().map(|(id, _)| id).collect();
+    let ids: Vec<String> = statuses(&json(&out_dir.path().join("report.json")))
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(ids, vec!["demo-core tests::parses_lists"]);
 }
 
 #[test]
 fn run_ignored_only_runs_the_ignored_test() {
     let out_dir = tempfile::tempdir().unwrap();
-    let out = run("mixed", out_dir.path(), &["--run-ignored", "only", "--no-doctests", "--retries", "0"]);
+    let out = run(
+        "mixed",
+        out_dir.path(),
+        &["--run-ignored", "only", "--no-doctests", "--retries", "0"],
+    );
     assert_eq!(code(&out), 1, "the ignored test panics when run");
     let report = json(&out_dir.path().join("report.json"));
     let ignored = case(&report, "mixed tests::ignored");
     assert_eq!(ignored["status"], "failed");
-    assert!(ignored["message"].as_str().unwrap().contains("must not run by default"));
+    assert!(
+        ignored["message"]
+            .as_str()
+            .unwrap()
+            .contains("must not run by default")
+    );
     assert_eq!(case(&report, "mixed tests::passes")["status"], "skipped");
 }
 
@@ -183,20 +270,37 @@ fn fail_fast_stops_scheduling_and_reports_what_did_not_run() {
     let out = run(
         "mixed",
         out_dir.path(),
-        &["--fail-fast", "-j", "1", "--retries", "0", "--no-doctests", "--skip", "hangs"],
+        &[
+            "--fail-fast",
+            "-j",
+            "1",
+            "--retries",
+            "0",
+            "--no-doctests",
+            "--skip",
+            "hangs",
+        ],
     );
     assert_eq!(code(&out), 1);
     let report = json(&out_dir.path().join("report.json"));
     let st = statuses(&report);
     // Sorted order: fails_with_message runs first and fails; nothing else is started.
-    assert_eq!(case(&report, "mixed tests::fails_with_message")["status"], "failed");
+    assert_eq!(
+        case(&report, "mixed tests::fails_with_message")["status"],
+        "failed"
+    );
     let not_run: Vec<&(String, String)> = st
         .iter()
         .filter(|(id, s)| s == "skipped" && id != "mixed tests::ignored")
         .collect();
     assert!(!not_run.is_empty(), "{st:?}");
     for (id, _) in not_run {
-        assert!(case(&report, id)["message"].as_str().unwrap().contains("--fail-fast"));
+        assert!(
+            case(&report, id)["message"]
+                .as_str()
+                .unwrap()
+                .contains("--fail-fast")
+        );
     }
 }
 
@@ -243,6 +347,9 @@ fn quarantined_failures_do_not_fail_the_gate() {
     let out = output(&mut cmd);
     assert_eq!(code(&out), 0);
     let report = json(&out_dir.path().join("report.json"));
-    assert_eq!(case(&report, "mixed tests::panics")["status"], "quarantined");
+    assert_eq!(
+        case(&report, "mixed tests::panics")["status"],
+        "quarantined"
+    );
     assert_eq!(case(&report, "mixed tests::passes")["status"], "passed");
 }

@@ -1,8 +1,8 @@
 //! Building test binaries with `cargo test --no-run --message-format=json`.
 
 use std::io::{BufReader, IsTerminal};
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use cargo_metadata::{Message, TargetKind, diagnostic::DiagnosticLevel};
@@ -62,12 +62,9 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
         .stderr(Stdio::inherit())
         .stdin(Stdio::null())
         .process_group(0);
-    let mut child = cmd.spawn().map_err(|e| {
-        Error::io(
-            format!("cannot start `{}`", cargo_bin().display()),
-            e,
-        )
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::io(format!("cannot start `{}`", cargo_bin().display()), e))?;
     let guard = super::process::ChildGuard::register(&child);
     let stdout = child
         .stdout
@@ -112,7 +109,10 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
                 if let Some(rendered) = &msg.message.rendered {
                     eprint!("{rendered}");
                 }
-                if matches!(msg.message.level, DiagnosticLevel::Error | DiagnosticLevel::Ice) {
+                if matches!(
+                    msg.message.level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice
+                ) {
                     let at = msg
                         .message
                         .spans

@@ -3,9 +3,9 @@
 use std::process::Command;
 use std::time::Duration;
 
+use super::RunOptions;
 use super::libtest::{LineOutcome, failure_section, parse_panic, parse_result_lines};
 use super::process::{self, Exit, Limits};
-use super::{RunOptions, Scheduled};
 use crate::config::{RunIgnored, TestsConfig};
 use crate::report::{Attempt, Case, CaseStatus};
 use crate::workspace::{Workspace, cargo_bin};
@@ -14,12 +14,7 @@ use crate::workspace::{Workspace, cargo_bin};
 const BATCH_TIMEOUT_FLOOR: Duration = Duration::from_secs(600);
 
 /// Runs the doctests of `package` and returns one case per doctest.
-pub fn run_batch(
-    ws: &Workspace,
-    package: &str,
-    cfg: &TestsConfig,
-    opts: &RunOptions,
-) -> Scheduled {
+pub fn run_batch(ws: &Workspace, package: &str, cfg: &TestsConfig, opts: &RunOptions) -> Vec<Case> {
     let mut cmd = Command::new(cargo_bin());
     cmd.arg("test")
         .arg("--doc")
@@ -56,18 +51,25 @@ pub fn run_batch(
     let outcome = match process::run(cmd, &limits) {
         Ok(o) => o,
         Err(e) => {
-            return Scheduled::Cases(vec![batch_case(
+            return vec![batch_case(
                 package,
                 &binary,
                 CaseStatus::Failed,
                 0.0,
                 format!("cannot start `cargo test --doc`: {e}"),
                 String::new(),
-            )]);
+            )];
         }
     };
     if outcome.exit == Exit::Interrupted {
-        return Scheduled::Interrupted;
+        return vec![batch_case(
+            package,
+            &binary,
+            CaseStatus::Skipped,
+            outcome.duration.as_secs_f64(),
+            super::INTERRUPTED_WHILE_RUNNING.to_string(),
+            String::new(),
+        )];
     }
     let output = outcome.output_text();
     let lines = parse_result_lines(&output);
@@ -75,26 +77,26 @@ pub fn run_batch(
     if lines.is_empty() {
         // Nothing ran: either there are no doctests, or rustdoc failed before running any.
         return match outcome.exit {
-            Exit::Code(0) => Scheduled::Cases(Vec::new()),
-            Exit::TimedOut => Scheduled::Cases(vec![batch_case(
+            Exit::Code(0) => Vec::new(),
+            Exit::TimedOut => vec![batch_case(
                 package,
                 &binary,
                 CaseStatus::TimedOut,
                 secs,
                 "the doctest batch timed out".to_string(),
                 tail(&output, cfg.output_tail),
-            )]),
-            _ => Scheduled::Cases(vec![batch_case(
+            )],
+            _ => vec![batch_case(
                 package,
                 &binary,
                 CaseStatus::Failed,
                 secs,
                 "`cargo test --doc` failed before running any doctest".to_string(),
                 tail(&output, cfg.output_tail),
-            )]),
+            )],
         };
     }
-    let cases = lines
+    lines
         .into_iter()
         .map(|l| {
             let status = match l.outcome {
@@ -145,8 +147,7 @@ pub fn run_batch(
                 message,
             }
         })
-        .collect();
-    Scheduled::Cases(cases)
+        .collect()
 }
 
 fn first_error_line(section: &str) -> String {
@@ -166,7 +167,10 @@ fn tail(text: &str, limit: usize) -> String {
     while !text.is_char_boundary(cut) {
         cut += 1;
     }
-    format!("[... {cut} bytes of earlier output omitted ...]\n{}", &text[cut..])
+    format!(
+        "[... {cut} bytes of earlier output omitted ...]\n{}",
+        &text[cut..]
+    )
 }
 
 fn batch_case(

@@ -136,9 +136,15 @@ mod tests {
     fn parses_modern_panics_with_and_without_thread_ids() {
         let out = "some output\nthread 'tests::fails' (4242) panicked at src/lib.rs:10:9:\nassertion `left == right` failed: numbers differ\n  left: 1\n right: 2\nnote: run with `RUST_BACKTRACE=1`\n";
         let (msg, loc) = parse_panic(out).unwrap();
-        assert_eq!(msg, "assertion `left == right` failed: numbers differ\n  left: 1\n right: 2");
+        assert_eq!(
+            msg,
+            "assertion `left == right` failed: numbers differ\n  left: 1\n right: 2"
+        );
         let loc = loc.unwrap();
-        assert_eq!((loc.file.as_str(), loc.line, loc.col), ("src/lib.rs", 10, Some(9)));
+        assert_eq!(
+            (loc.file.as_str(), loc.line, loc.col),
+            ("src/lib.rs", 10, Some(9))
+        );
         let out = "thread 'x' panicked at tests/it.rs:3:5:\nboom\n";
         assert_eq!(parse_panic(out).unwrap().0, "boom");
     }
@@ -165,7 +171,10 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[1].outcome, LineOutcome::Failed);
         assert_eq!(lines[2].outcome, LineOutcome::Ignored);
-        assert_eq!(failure_section(out, "src/lib.rs - sub (line 9)"), Some("error: boom"));
+        assert_eq!(
+            failure_section(out, "src/lib.rs - sub (line 9)"),
+            Some("error: boom")
+        );
         assert_eq!(failure_section(out, "nope"), None);
     }
 }

@@ -76,13 +76,9 @@ impl Unit {
     }
 }
 
-/// What a finished unit produced.
-pub enum Scheduled {
-    /// The cases.
-    Cases(Vec<Case>),
-    /// The run was cancelled while it ran.
-    Interrupted,
-}
+/// The message on cases that were running when the run was interrupted: they are reported as
+/// skipped with this reason, so a partial report says what it is missing.
+pub const INTERRUPTED_WHILE_RUNNING: &str = "not finished: killed when the run was interrupted";
 
 /// The plan: what would run, after build and listing.
 pub struct Plan {
@@ -106,7 +102,10 @@ pub fn plan(
         if ws.member(p).is_none() {
             let names: Vec<&str> = ws.members.iter().map(|m| m.name.as_str()).collect();
             let hint = match closest(p, &names) {
-                Some(c) => format!("did you mean `{c}`? workspace members: {}", names.join(", ")),
+                Some(c) => format!(
+                    "did you mean `{c}`? workspace members: {}",
+                    names.join(", ")
+                ),
                 None => format!("workspace members: {}", names.join(", ")),
             };
             return Err(Error::usage(
@@ -128,7 +127,7 @@ pub fn plan(
         let (tests, ignored) = match result {
             Ok(pair) => pair,
             Err(case) => {
-                list_failures.push(case);
+                list_failures.push(*case);
                 continue;
             }
         };
@@ -166,14 +165,15 @@ pub fn plan(
                 continue;
             }
             let has_doctests = pkg.targets.iter().any(|t| {
-                t.doctest && t.kind.iter().any(|k| {
-                    matches!(
-                        k,
-                        cargo_metadata::TargetKind::Lib
-                            | cargo_metadata::TargetKind::RLib
-                            | cargo_metadata::TargetKind::ProcMacro
-                    )
-                })
+                t.doctest
+                    && t.kind.iter().any(|k| {
+                        matches!(
+                            k,
+                            cargo_metadata::TargetKind::Lib
+                                | cargo_metadata::TargetKind::RLib
+                                | cargo_metadata::TargetKind::ProcMacro
+                        )
+                    })
             });
             if has_doctests {
                 units.push(Unit::Doc {
@@ -223,13 +223,14 @@ fn not_run(bin: &TestBinary, name: &str, id: String, message: &str) -> Case {
     }
 }
 
-type Listed = std::result::Result<(Vec<String>, BTreeSet<String>), Case>;
+type Listed = std::result::Result<(Vec<String>, BTreeSet<String>), Box<Case>>;
 
 /// Lists every binary's tests (and which are ignored), a few binaries at a time.
 fn list_all(binaries: &[TestBinary], cfg: &TestsConfig) -> Vec<Listed> {
     let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
     let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Listed>>> = Mutex::new((0..binaries.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Listed>>> =
+        Mutex::new((0..binaries.len()).map(|_| None).collect());
     thread::scope(|s| {
         for _ in 0..jobs.min(binaries.len()) {
             s.spawn(|| {
@@ -251,12 +252,20 @@ fn list_all(binaries: &[TestBinary], cfg: &TestsConfig) -> Vec<Listed> {
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(list_failure_case(None, "listing did not run", String::new()))))
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(Box::new(list_failure_case(
+                    None,
+                    "listing did not run",
+                    String::new(),
+                )))
+            })
+        })
         .collect()
 }
 
 fn list_one(bin: &TestBinary, cfg: &TestsConfig) -> Listed {
-    let run_list = |ignored: bool| -> std::result::Result<String, Case> {
+    let run_list = |ignored: bool| -> std::result::Result<String, Box<Case>> {
         let mut cmd = test_command(bin, cfg);
         cmd.args(["--list", "--format", "terse"]);
         if ignored {
@@ -269,16 +278,16 @@ fn list_one(bin: &TestBinary, cfg: &TestsConfig) -> Listed {
         };
         match process::run(cmd, &limits) {
             Ok(o) if o.exit == Exit::Code(0) => Ok(String::from_utf8_lossy(&o.tail).into_owned()),
-            Ok(o) => Err(list_failure_case(
+            Ok(o) => Err(Box::new(list_failure_case(
                 Some(bin),
                 &format!("listing the tests failed ({:?})", o.exit),
                 o.output_text(),
-            )),
-            Err(e) => Err(list_failure_case(
+            ))),
+            Err(e) => Err(Box::new(list_failure_case(
                 Some(bin),
                 &format!("cannot run {}: {e}", bin.path.display()),
                 String::new(),
-            )),
+            ))),
         }
     };
     let all = libtest::parse_list(&run_list(false)?);
@@ -335,7 +344,7 @@ enum Event {
     Started,
     Slow(String, Duration),
     Retrying(String, u32),
-    Finished(Scheduled),
+    Finished(Vec<Case>),
 }
 
 /// Runs the whole tests suite and returns it. A failed build is a suite with status `error`.
@@ -379,7 +388,6 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
     let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
     let mut progress = Progress::new(plan.units.len() as u64, opts.tty);
     let mut cases = Vec::new();
-    let mut interrupted_units = 0usize;
     let (tx, rx) = mpsc::channel::<Event>();
     thread::scope(|s| {
         for _ in 0..jobs.min(plan.units.len()) {
@@ -395,9 +403,12 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                     let Some(unit) = unit else { break };
                     let _ = tx.send(Event::Started);
                     let result = match &unit {
-                        Unit::Test { binary, name, ignored, id } => {
-                            run_test(&plan.binaries[*binary], name, *ignored, id, cfg, &tx)
-                        }
+                        Unit::Test {
+                            binary,
+                            name,
+                            ignored,
+                            id,
+                        } => run_test(&plan.binaries[*binary], name, *ignored, id, cfg, &tx),
                         Unit::Doc { package, .. } => doctest::run_batch(ws, package, cfg, opts),
                     };
                     let _ = tx.send(Event::Finished(result));
@@ -410,11 +421,7 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                 Event::Started => progress.started(),
                 Event::Slow(id, d) => progress.slow(&id, d),
                 Event::Retrying(id, n) => progress.retrying(&id, n),
-                Event::Finished(Scheduled::Interrupted) => {
-                    interrupted_units += 1;
-                    progress.finished(&[]);
-                }
-                Event::Finished(Scheduled::Cases(done)) => {
+                Event::Finished(done) => {
                     progress.finished(&done);
                     if cfg.fail_fast && done.iter().any(|c| c.status.is_failure()) {
                         stop.store(true, Ordering::SeqCst);
@@ -432,12 +439,11 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
         "not run: --fail-fast stopped the run after a failure"
     };
     let leftover: Vec<Unit> = queue.into_inner().unwrap_or_else(|p| p.into_inner()).into();
-    if interrupted_units > 0 {
-        progress.println(&format!("{interrupted_units} running test(s) were killed by the interruption"));
-    }
     for unit in leftover {
         match unit {
-            Unit::Test { binary, name, id, .. } => {
+            Unit::Test {
+                binary, name, id, ..
+            } => {
                 cases.push(not_run(&plan.binaries[binary], &name, id, reason));
             }
             Unit::Doc { package, id } => cases.push(Case {
@@ -462,7 +468,7 @@ fn run_test(
     id: &str,
     cfg: &TestsConfig,
     tx: &mpsc::Sender<Event>,
-) -> Scheduled {
+) -> Vec<Case> {
     let max_attempts = cfg.retries.saturating_add(1);
     let mut attempts: Vec<Attempt> = Vec::new();
     let mut last_failure: Option<(String, Option<crate::report::SourceLocation>)> = None;
@@ -504,7 +510,11 @@ fn run_test(
         let output = outcome.output_text();
         let secs = outcome.duration.as_secs_f64();
         let (status, failure) = match outcome.exit {
-            Exit::Interrupted => return Scheduled::Interrupted,
+            Exit::Interrupted => {
+                let mut case = not_run(bin, name, id.to_string(), INTERRUPTED_WHILE_RUNNING);
+                case.attempts = attempts;
+                return vec![case];
+            }
             Exit::Code(0) if output.contains("running 0 tests") => (
                 CaseStatus::Failed,
                 Some((
@@ -522,7 +532,10 @@ fn run_test(
             Exit::Signal(sig) => (
                 CaseStatus::Failed,
                 Some((
-                    format!("the test process was killed by signal {} ({sig})", signal_name(sig)),
+                    format!(
+                        "the test process was killed by signal {} ({sig})",
+                        signal_name(sig)
+                    ),
                     None,
                 )),
             ),
@@ -569,7 +582,7 @@ fn run_test(
         (_, Some((m, loc))) => (Some(m), loc),
         (_, None) => (None, None),
     };
-    Scheduled::Cases(vec![Case {
+    vec![Case {
         id: id.to_string(),
         name: name.to_string(),
         package: Some(bin.package.clone()),
@@ -578,7 +591,7 @@ fn run_test(
         attempts,
         location,
         message,
-    }])
+    }]
 }
 
 fn signal_name(sig: i32) -> &'static str {

@@ -110,15 +110,28 @@ mod tests {
     fn parses_and_prints() {
         let p: Partition = "hash:2/3".parse().unwrap();
         assert_eq!(p.to_string(), "hash:2/3");
-        assert_eq!("1/2".parse::<Partition>().unwrap().strategy, Strategy::Count);
+        assert_eq!(
+            "1/2".parse::<Partition>().unwrap().strategy,
+            Strategy::Count
+        );
     }
 
     #[test]
     fn rejects_impossible_shards() {
-        assert!("3/2".parse::<Partition>().unwrap_err().contains("does not exist in 2 shards"));
+        assert!(
+            "3/2"
+                .parse::<Partition>()
+                .unwrap_err()
+                .contains("does not exist in 2 shards")
+        );
         assert!("0/2".parse::<Partition>().is_err());
         assert!("1/0".parse::<Partition>().is_err());
-        assert!("slice:1/2".parse::<Partition>().unwrap_err().contains("unknown partition strategy"));
+        assert!(
+            "slice:1/2"
+                .parse::<Partition>()
+                .unwrap_err()
+                .contains("unknown partition strategy")
+        );
         assert!("hash:1".parse::<Partition>().is_err());
         assert!("hash:a/b".parse::<Partition>().is_err());
     }

@@ -79,7 +79,10 @@ impl Outcome {
     pub fn output_text(&self) -> String {
         let text = String::from_utf8_lossy(&self.tail);
         if self.omitted > 0 {
-            format!("[... {} bytes of earlier output omitted ...]\n{text}", self.omitted)
+            format!(
+                "[... {} bytes of earlier output omitted ...]\n{text}",
+                self.omitted
+            )
         } else {
             text.into_owned()
         }
@@ -181,7 +184,9 @@ pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
-                break Err(std::io::Error::other("the waiter thread ended without a status"));
+                break Err(std::io::Error::other(
+                    "the waiter thread ended without a status",
+                ));
             }
         }
     };
@@ -243,6 +248,36 @@ fn read_tail(mut reader: impl Read, tail: &Mutex<Tail>, limit: usize) {
     }
 }
 
+/// Registers a child that is not run through [`run`] (e.g. cargo itself, spawned with its own
+/// process group) so Ctrl-C kills its group too; unregisters on drop.
+pub struct ChildGuard {
+    pid: i32,
+}
+
+impl ChildGuard {
+    /// Registers `child`.
+    pub fn register(child: &std::process::Child) -> ChildGuard {
+        let pid = i32::try_from(child.id()).unwrap_or(0);
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(pid);
+        if is_cancelled() {
+            kill_group(pid);
+        }
+        ChildGuard { pid }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.pid);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,7 +305,11 @@ mod tests {
 
     #[test]
     fn keeps_only_the_tail_and_says_how_much_was_cut() {
-        let o = run(sh("yes x | head -c 300000; echo; echo END"), &limits(100, None)).unwrap();
+        let o = run(
+            sh("yes x | head -c 300000; echo; echo END"),
+            &limits(100, None),
+        )
+        .unwrap();
         assert_eq!(o.tail.len(), 100);
         assert!(o.output_text().ends_with("END\n"));
         assert_eq!(o.omitted, 300000 + 5 - 100);
@@ -286,7 +325,11 @@ mod tests {
         let o = run(sh(&script), &limits(1024, Some(Duration::from_millis(300)))).unwrap();
         assert_eq!(o.exit, Exit::TimedOut);
         assert!(o.duration < Duration::from_secs(10));
-        let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         // Give the kernel a moment to reap; kill(pid, 0) fails once the process is gone.
         let mut gone = false;
         for _ in 0..100 {
@@ -320,35 +363,5 @@ mod tests {
     fn a_signal_death_is_reported() {
         let o = run(sh("kill -SEGV $$"), &limits(10, None)).unwrap();
         assert_eq!(o.exit, Exit::Signal(libc::SIGSEGV));
-    }
-}
-
-/// Registers a child that is not run through [`run`] (e.g. cargo itself, spawned with its own
-/// process group) so Ctrl-C kills its group too; unregisters on drop.
-pub struct ChildGuard {
-    pid: i32,
-}
-
-impl ChildGuard {
-    /// Registers `child`.
-    pub fn register(child: &std::process::Child) -> ChildGuard {
-        let pid = i32::try_from(child.id()).unwrap_or(0);
-        RUNNING
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(pid);
-        if is_cancelled() {
-            kill_group(pid);
-        }
-        ChildGuard { pid }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        RUNNING
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.pid);
     }
 }

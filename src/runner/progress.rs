@@ -72,7 +72,10 @@ impl Progress {
 
     /// A test failed and will run again.
     pub fn retrying(&self, id: &str, attempt: u32) {
-        self.println(&format!("{:>11} [{:>8}] {id} (attempt {attempt})", "RETRY", ""));
+        self.println(&format!(
+            "{:>11} [{:>8}] {id} (attempt {attempt})",
+            "RETRY", ""
+        ));
     }
 
     /// A unit finished with these cases (a doctest batch yields several).

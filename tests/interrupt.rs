@@ -1,0 +1,115 @@
+//! Ctrl-C kills every child process and still writes the partial report.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Pids of processes whose command line contains all of `needles`.
+fn pids_with(needles: &[&str]) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if needles.iter().all(|n| cmdline.contains(n)) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn sigint_kills_running_tests_and_writes_a_partial_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gate.toml");
+    // No timeout: only the interruption can end the hanging test.
+    std::fs::write(&config, "[tests]\nretries = 0\n").unwrap();
+    let out_dir = dir.path().join("out");
+    let mut cmd = gate("mixed");
+    cmd.args([
+        "run",
+        "--progress",
+        "lines",
+        "--no-doctests",
+        "-j",
+        "2",
+        "--manifest-path",
+    ])
+    .arg(manifest("mixed"))
+    .arg("--config")
+    .arg(&config)
+    .arg("--out-dir")
+    .arg(&out_dir)
+    .args(["hangs", "passes"])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+
+    // Wait (bounded) until the hanging test's own process is running.
+    let needle = ["--exact", "tests::hangs"];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let test_pids = loop {
+        let pids = pids_with(&needle);
+        if !pids.is_empty() {
+            break pids;
+        }
+        assert!(Instant::now() < deadline, "the hanging test never started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cargo-gate ended before the test started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("cargo-gate did not stop after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
+
+    for pid in test_pids {
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ");
+        assert!(!alive, "test process {pid} survived the interruption");
+    }
+    assert!(pids_with(&needle).is_empty(), "no test process is left");
+
+    let report = json(&out_dir.join("report.json"));
+    assert_eq!(report["run"]["interrupted"], true);
+    assert_eq!(report["verdict"]["status"], "failed");
+    let hang = case(&report, "mixed tests::hangs");
+    assert_eq!(hang["status"], "skipped");
+    assert!(hang["message"].as_str().unwrap().contains("interrupted"));
+    assert!(
+        report["verdict"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("interrupted")),
+        "the verdict says why"
+    );
+}

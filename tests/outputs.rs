@@ -1,0 +1,313 @@
+//! Saved reports: re-rendering, merging shards, partitions, and snapshots of our own output.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+fn ids(report: &Value) -> Vec<String> {
+    statuses(report).into_iter().map(|(id, _)| id).collect()
+}
+
+#[test]
+fn shards_cover_every_test_once_and_merge_back() {
+    let full_dir = tempfile::tempdir().unwrap();
+    assert_eq!(code(&run("demo", full_dir.path(), &[])), 0);
+    let full = ids(&json(&full_dir.path().join("report.json")));
+
+    for strategy in ["hash", "count"] {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        assert_eq!(
+            code(&run(
+                "demo",
+                a.path(),
+                &["--partition", &format!("{strategy}:1/2")]
+            )),
+            0
+        );
+        assert_eq!(
+            code(&run(
+                "demo",
+                b.path(),
+                &["--partition", &format!("{strategy}:2/2")]
+            )),
+            0
+        );
+        let ra = json(&a.path().join("report.json"));
+        assert_eq!(ra["run"]["partition"], format!("{strategy}:1/2"));
+        let (ia, ib) = (ids(&ra), ids(&json(&b.path().join("report.json"))));
+        assert!(
+            !ia.is_empty() && !ib.is_empty(),
+            "{strategy}: both shards have work"
+        );
+        let mut union: Vec<String> = ia.iter().chain(ib.iter()).cloned().collect();
+        union.sort();
+        assert_eq!(union, full, "{strategy}: every test in exactly one shard");
+
+        let merged = a.path().join("merged.json");
+        let mut cmd = gate("demo");
+        cmd.arg("merge")
+            .arg(a.path().join("report.json"))
+            .arg(b.path().join("report.json"))
+            .arg("-o")
+            .arg(&merged)
+            .arg("--manifest-path")
+            .arg(manifest("demo"));
+        let out = output(&mut cmd);
+        assert_eq!(code(&out), 0);
+        let m = json(&merged);
+        assert_eq!(ids(&m), full);
+        assert_eq!(m["run"]["merged_from"].as_array().unwrap().len(), 2);
+        assert!(m["run"].get("partition").is_none());
+        assert_eq!(
+            m["gates"].as_array().unwrap().len(),
+            5,
+            "the demo's gate.toml applies to the merge"
+        );
+        assert_eq!(m["verdict"]["status"], "passed");
+    }
+}
+
+#[test]
+fn merging_the_same_shard_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        code(&run(
+            "demo",
+            dir.path(),
+            &["-p", "demo-core", "--no-doctests"]
+        )),
+        0
+    );
+    let r = dir.path().join("report.json");
+    let out = output(
+        gate("demo")
+            .arg("merge")
+            .arg(&r)
+            .arg(&r)
+            .arg("-o")
+            .arg(dir.path().join("m.json")),
+    );
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains("is in both"), "{err}");
+    assert!(err.contains("--partition hash:K/N"), "{err}");
+    assert!(
+        !dir.path().join("m.json").exists(),
+        "nothing written on error"
+    );
+}
+
+#[test]
+fn merge_applies_the_gate_to_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    assert_eq!(
+        code(&run(
+            "mixed",
+            &a,
+            &["--no-doctests", "--retries", "0", "tests::passes"]
+        )),
+        0
+    );
+    assert_eq!(
+        code(&run(
+            "mixed",
+            &b,
+            &["--no-doctests", "--retries", "0", "tests::panics"]
+        )),
+        1
+    );
+    let merged = dir.path().join("m.json");
+    let out = output(
+        gate("mixed")
+            .arg("merge")
+            .arg(a.join("report.json"))
+            .arg(b.join("report.json"))
+            .arg("-o")
+            .arg(&merged)
+            .arg("--manifest-path")
+            .arg(manifest("mixed")),
+    );
+    assert_eq!(code(&out), 1, "one failing shard fails the merged gate");
+    let m = json(&merged);
+    assert_eq!(m["suites"][0]["status"], "failed");
+    assert_eq!(m["gates"][0]["observed"], "1");
+}
+
+#[test]
+fn report_re_renders_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(code(&run("demo", dir.path(), &["-p", "demo-core"])), 0);
+    let report = dir.path().join("report.json");
+    let original = json(&report);
+    let render = |format: &str| {
+        let out = output(
+            gate("demo")
+                .args(["report", "--format", format])
+                .arg(&report),
+        );
+        assert_eq!(code(&out), 0, "{format}");
+        stdout(&out)
+    };
+    let again: Value = serde_json::from_str(&render("json")).unwrap();
+    assert_eq!(again, original, "json round-trips");
+    let junit = quick_junit::Report::deserialize_from_str(&render("junit")).unwrap();
+    assert_eq!(junit.tests, 6);
+    assert!(render("html").starts_with("<!doctype html>"));
+    assert!(render("markdown").contains("| ✅ **tests** | 6 | 6 | 0 |"));
+    assert!(render("terminal").contains("tests: 6 passed"));
+
+    let file = dir.path().join("out.md");
+    let out = output(
+        gate("demo")
+            .args(["report", "--format", "markdown", "-o"])
+            .arg(&file)
+            .arg(&report),
+    );
+    assert_eq!(code(&out), 0);
+    assert!(std::fs::read_to_string(file).unwrap().starts_with("## ✅"));
+}
+
+#[test]
+fn templates_can_be_overridden_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("summary.md.j2"),
+        "custom: {{ report.verdict.status }} with {{ view.counts.total }} cases\n",
+    )
+    .unwrap();
+    let out = run(
+        "demo",
+        &dir.path().join("out"),
+        &[
+            "-p",
+            "demo-core",
+            "--no-doctests",
+            "--template",
+            templates.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0);
+    let md = std::fs::read_to_string(dir.path().join("out/summary.md")).unwrap();
+    assert_eq!(md, "custom: passed with 4 cases\n");
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(
+        html.starts_with("<!doctype html>"),
+        "the other templates stay built-in"
+    );
+}
+
+#[test]
+fn list_shows_what_would_run() {
+    let out = output(
+        gate("mixed")
+            .args(["list", "--format", "json", "--manifest-path"])
+            .arg(manifest("mixed")),
+    );
+    assert_eq!(code(&out), 0);
+    let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let entries = list.as_array().unwrap();
+    let ids: Vec<&str> = entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"mixed tests::hangs"));
+    assert!(ids.contains(&"mixed::doc"));
+    let ignored = entries
+        .iter()
+        .find(|e| e["id"] == "mixed tests::ignored")
+        .unwrap();
+    assert_eq!(ignored["runs"], false);
+    let out = output(
+        gate("mixed")
+            .args(["list", "--manifest-path"])
+            .arg(manifest("mixed"))
+            .arg("panics"),
+    );
+    // Doctests are one batch per package: filters are applied by libtest when it runs.
+    assert_eq!(
+        stdout(&out),
+        "mixed tests::panics\nmixed::doc  (all doctests of the package)\n2 unit(s) would run, 0 skipped\n"
+    );
+}
+
+/// Replaces everything that varies between runs (times, ids, host, commit) in a report file.
+fn normalize(path: &Path) -> std::path::PathBuf {
+    let mut r = json(path);
+    r["run"]["id"] = "RUN".into();
+    r["run"]["started"] = "2026-01-01T00:00:00.000Z".into();
+    r["run"]["duration"] = 12.5.into();
+    r["run"]["host"] = "host".into();
+    r["run"]["git"] = serde_json::json!({"sha": "0123456789abcdef0123", "branch": "main"});
+    r["tool_version"] = "0.0.0".into();
+    for suite in r["suites"].as_array_mut().unwrap() {
+        suite["duration"] = 10.0.into();
+        for case in suite["cases"].as_array_mut().unwrap() {
+            for a in case["attempts"].as_array_mut().unwrap() {
+                a["duration"] = 0.25.into();
+            }
+        }
+    }
+    for g in r["gates"].as_array_mut().unwrap() {
+        if g["rule"].as_str().unwrap().starts_with("tests.duration") {
+            g["observed"] = "10.00s".into();
+            g["message"] = "normalized".into();
+        }
+    }
+    let out = path.with_file_name("normalized.json");
+    std::fs::write(&out, serde_json::to_string(&r).unwrap()).unwrap();
+    out
+}
+
+fn rendered(report: &Path, format: &str) -> String {
+    let out = output(
+        gate("demo")
+            .args(["report", "--format", format])
+            .arg(report),
+    );
+    assert_eq!(code(&out), 0);
+    stdout(&out)
+}
+
+fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"thread '([^']+)' \(\d+\)", "thread '$1' (TID)");
+    s.add_filter(r"finished in \d+\.\d+s", "finished in TIME");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+#[test]
+fn markdown_and_terminal_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = tempfile::tempdir().unwrap();
+    let mut cmd = gate("mixed");
+    cmd.args([
+        "run",
+        "--progress",
+        "lines",
+        "--skip",
+        "hangs",
+        "--manifest-path",
+    ])
+    .arg(manifest("mixed"))
+    .arg("--out-dir")
+    .arg(dir.path())
+    .env("MIXED_FLAKY_DIR", flaky.path());
+    assert_eq!(code(&output(&mut cmd)), 1);
+    let mixed = normalize(&dir.path().join("report.json"));
+
+    let pass_dir = tempfile::tempdir().unwrap();
+    assert_eq!(code(&run("demo", pass_dir.path(), &[])), 0);
+    let demo = normalize(&pass_dir.path().join("report.json"));
+
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("mixed_summary_md", rendered(&mixed, "markdown"));
+        insta::assert_snapshot!("mixed_terminal", rendered(&mixed, "terminal"));
+        insta::assert_snapshot!("demo_summary_md", rendered(&demo, "markdown"));
+    });
+}
