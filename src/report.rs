@@ -394,7 +394,13 @@ impl Report {
 
     /// Parses report JSON, refusing newer schemas and explaining truncated files.
     pub fn parse(path: &Path, text: &str) -> Result<Report> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        // Read the schema first with a probe that skips everything else, so a newer report is
+        // refused with a clear message instead of a field error, without building a JSON tree.
+        #[derive(Deserialize)]
+        struct Probe {
+            schema: Option<u64>,
+        }
+        let syntax = |e: serde_json::Error| {
             let hint = if e.is_eof() {
                 "the file ends early: it was probably truncated (an interrupted upload or a full disk); produce it again with `cargo gate run`"
             } else {
@@ -405,9 +411,19 @@ impl Report {
                 format!("{}:{}: invalid JSON: {e}", e.line(), e.column()),
                 Some(hint.to_string()),
             )
+        };
+        let probe: Probe = serde_json::from_str(text).map_err(|e| {
+            if e.is_data() {
+                Error::input(
+                    path,
+                    "not a cargo-gate report: the top level is not an object with a `schema` number",
+                    Some("pass a report.json written by `cargo gate run`".to_string()),
+                )
+            } else {
+                syntax(e)
+            }
         })?;
-        let schema = value.get("schema").and_then(serde_json::Value::as_u64);
-        match schema {
+        match probe.schema {
             None => {
                 return Err(Error::input(
                     path,
@@ -427,7 +443,7 @@ impl Report {
             }
             Some(_) => {}
         }
-        serde_json::from_value(value).map_err(|e| {
+        serde_json::from_str(text).map_err(|e| {
             Error::input(
                 path,
                 format!("the report does not match schema {SCHEMA}: {e}"),

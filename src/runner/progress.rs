@@ -14,6 +14,7 @@ const ECHO_LINES: usize = 30;
 /// Progress display; owned by the thread that collects results.
 pub struct Progress {
     bar: Option<ProgressBar>,
+    color: bool,
     running: usize,
     failed: usize,
 }
@@ -33,6 +34,7 @@ impl Progress {
             bar
         });
         let p = Progress {
+            color: bar.is_some() && std::env::var_os("NO_COLOR").is_none(),
             bar,
             running: 0,
             failed: 0,
@@ -85,9 +87,10 @@ impl Progress {
             if case.status.is_failure() {
                 self.failed += 1;
             }
+            let label = format!("{:>11}", case.status.label());
             self.println(&format!(
-                "{:>11} [{:>8}] {}",
-                case.status.label(),
+                "{} [{:>8}] {}",
+                self.paint(case.status, &label),
                 format_seconds(case.duration()),
                 case.id
             ));
@@ -107,6 +110,19 @@ impl Progress {
             bar.inc(1);
         }
         self.refresh();
+    }
+
+    fn paint(&self, status: CaseStatus, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match status {
+            CaseStatus::Passed => "32",
+            CaseStatus::Failed | CaseStatus::TimedOut => "1;31",
+            CaseStatus::Flaky | CaseStatus::Quarantined => "33",
+            CaseStatus::Skipped => "2",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
     }
 
     /// Removes the bar.
