@@ -10,10 +10,13 @@ use crate::gate;
 use crate::render::{Format, Renderer};
 use crate::report::{self, GitInfo, Report, RunInfo, SCHEMA, Verdict, VerdictStatus};
 use crate::runner::{self, RunOptions, Unit, partition::Partition, process};
+use crate::suites::property::PropertyRun;
+use crate::suites::snapshot::SnapshotRun;
 use crate::workspace::{Workspace, git_output};
 
-/// Suites this build can run.
-pub const SUITES: &[&str] = &["tests"];
+/// Suites this build can run. `snapshots` and `property` are collected from the tests run,
+/// so asking for either runs the tests too.
+pub const SUITES: &[&str] = &["tests", "snapshots", "property"];
 
 /// Runs a parsed command line and returns the exit code.
 pub fn main(cli: Cli) -> Result<i32> {
@@ -200,20 +203,64 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
         ProgressMode::Bar => true,
         ProgressMode::Lines => false,
     };
-    let renderer = Renderer::new(args.template.as_deref())?;
+    let renderer = Renderer::new(args.template.as_deref(), color_stdout())?;
     let out_dir = args.out_dir.clone().unwrap_or_else(|| ws.out_dir());
     process::install_signal_handler();
 
     let started = chrono::Utc::now();
     let clock = std::time::Instant::now();
     let mut suites = Vec::new();
+    let asked = |name: &str| args.suite.iter().any(|s| s == name);
+    let snapshots_on = (args.suite.is_empty() || asked("snapshots"))
+        && config
+            .snapshots
+            .enabled
+            .unwrap_or_else(|| crate::suites::workspace_uses(&ws, "insta"));
+    let property_on = (args.suite.is_empty() || asked("property"))
+        && config
+            .property
+            .enabled
+            .unwrap_or_else(|| crate::suites::workspace_uses(&ws, "proptest"));
     let want_tests = if args.suite.is_empty() {
         config.tests.enabled
     } else {
-        args.suite.iter().any(|s| s == "tests")
+        asked("tests") || snapshots_on || property_on
     };
     if want_tests {
-        suites.push(runner::run(&ws, &config.tests, &opts)?);
+        // Unreferenced snapshots can only be told apart when every test ran.
+        let full_run = opts.filters.is_empty()
+            && opts.skip.is_empty()
+            && opts.packages.is_empty()
+            && opts.partition.is_none();
+        let skip_dirs = [ws.target_dir.clone(), out_dir.clone()];
+        let mut extra_env = Vec::new();
+        let snapshot_run = snapshots_on.then(|| {
+            let (run, env) = SnapshotRun::start(
+                &ws.root,
+                &ws.target_dir,
+                &out_dir,
+                &config.snapshots,
+                full_run,
+            );
+            extra_env.extend(env);
+            run
+        });
+        let property_run = property_on.then(|| {
+            extra_env.extend(crate::suites::property::env(&config.property));
+            PropertyRun::start(&ws.root, &skip_dirs, &config.property)
+        });
+        for (k, v) in extra_env {
+            // The user's own [tests.env] wins.
+            config.tests.env.entry(k).or_insert(v);
+        }
+        let tests = runner::run(&ws, &config.tests, &opts)?;
+        if let Some(run) = snapshot_run {
+            suites.push(run.finish(&out_dir, &ws.target_dir, tests.duration));
+        }
+        if let Some(run) = property_run {
+            suites.push(run.finish(&tests, &out_dir));
+        }
+        suites.insert(0, tests);
     }
     let mut report = Report {
         schema: SCHEMA,
@@ -252,13 +299,23 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
     let written = write_outputs(&report, &renderer, &out_dir);
     print_scorecard(&renderer, &report);
     match written {
-        Ok(()) => eprintln!("reports written to {}", relative(&out_dir).display()),
+        Ok(()) => {
+            eprintln!("reports written to {}", relative(&out_dir).display());
+            Ok(exit_for(&report))
+        }
+        // A failed gate stays a failed gate (exit 1) even when an output cannot be written;
+        // a passing gate whose outputs are missing is an internal error (exit 3).
         Err(e) => {
-            // The verdict is already on screen; say what could not be saved.
-            return Err(e);
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("  help: {hint}");
+            }
+            Ok(match report.verdict.status {
+                VerdictStatus::Failed => EXIT_GATE_FAILED,
+                VerdictStatus::Passed => crate::error::EXIT_INTERNAL,
+            })
         }
     }
-    Ok(exit_for(&report))
 }
 
 fn exit_for(report: &Report) -> i32 {
@@ -357,7 +414,10 @@ fn render_saved(
     output: Option<&Path>,
 ) -> Result<i32> {
     let report = Report::read(path)?;
-    let renderer = Renderer::new(template)?;
+    let renderer = Renderer::new(
+        template,
+        format == Format::Terminal && output.is_none() && color_stdout(),
+    )?;
     let text = renderer.render(&report, format)?;
     match output {
         Some(o) => crate::fsutil::write_atomic(o, text.as_bytes())?,
@@ -396,10 +456,15 @@ fn merge(
     merged.run.profile = config.profile.clone();
     gate::apply(&mut merged, &config.rules);
     merged.write(output)?;
-    let renderer = Renderer::new(None)?;
+    let renderer = Renderer::new(None, color_stdout())?;
     print_scorecard(&renderer, &merged);
     eprintln!("merged {} report(s) into {}", paths.len(), output.display());
     Ok(exit_for(&merged))
+}
+
+/// Colours on standard output when it is a terminal and NO_COLOR is not set.
+fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 fn find_upwards(name: &str) -> Option<PathBuf> {

@@ -13,6 +13,11 @@ use crate::gate::{self, Rule};
 use crate::report::RuleLevel;
 use crate::units::parse_duration;
 
+/// Overlays every key `other` sets onto `this`.
+macro_rules! overlay {
+    ($this:expr, $other:expr, $($f:ident),*) => { $( if $other.$f.is_some() { $this.$f = $other.$f.clone(); } )* };
+}
+
 /// The config file's name, looked up at the workspace root.
 pub const FILE_NAME: &str = "gate.toml";
 
@@ -41,6 +46,10 @@ struct RawConfig {
     #[serde(default)]
     tests: RawTests,
     #[serde(default)]
+    snapshots: RawSnapshots,
+    #[serde(default)]
+    property: RawProperty,
+    #[serde(default)]
     gate: RawGate,
     #[serde(default)]
     profile: BTreeMap<String, RawProfile>,
@@ -66,10 +75,9 @@ struct RawTests {
 impl RawTests {
     /// Overlays `other` on `self`: every key `other` sets wins.
     fn overlay(&mut self, other: &RawTests) {
-        macro_rules! take {
-            ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f.clone(); } )* };
-        }
-        take!(
+        overlay!(
+            self,
+            other,
             enabled,
             jobs,
             retries,
@@ -86,6 +94,48 @@ impl RawTests {
     }
 }
 
+/// What happens to pending snapshot files a run creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingMode {
+    /// Move them to `<out-dir>/snapshots/` and leave the tree as it was.
+    #[default]
+    Move,
+    /// Delete them.
+    Delete,
+    /// Leave them in the tree for `cargo insta review`.
+    Keep,
+}
+
+/// Whether snapshot files no test asserted are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreferenced {
+    /// Do not look for them.
+    #[default]
+    Ignore,
+    /// Report each one (counted by `snapshots.unreferenced`).
+    Report,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawSnapshots {
+    enabled: Option<bool>,
+    pending: Option<PendingMode>,
+    unreferenced: Option<Unreferenced>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawProperty {
+    enabled: Option<bool>,
+    cases: Option<u64>,
+    max_shrink_iters: Option<u64>,
+    max_shrink_time: Option<Spanned<String>>,
+    keep_regressions: Option<bool>,
+}
+
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 struct RawGate {
@@ -98,6 +148,8 @@ struct RawGate {
 struct RawProfile {
     inherits: Option<Spanned<String>>,
     tests: Option<RawTests>,
+    snapshots: Option<RawSnapshots>,
+    property: Option<RawProperty>,
     gate: Option<RawGate>,
 }
 
@@ -160,6 +212,32 @@ impl TestsConfig {
     }
 }
 
+/// Settings of the snapshot (insta) suite.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotsConfig {
+    /// `Some(false)` turns it off; `None` means on when a member depends on insta.
+    pub enabled: Option<bool>,
+    /// What to do with pending files.
+    pub pending: PendingMode,
+    /// Whether unreferenced snapshots are reported.
+    pub unreferenced: Unreferenced,
+}
+
+/// Settings of the property (proptest) suite.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PropertyConfig {
+    /// `Some(false)` turns it off; `None` means on when a member depends on proptest.
+    pub enabled: Option<bool>,
+    /// `PROPTEST_CASES`.
+    pub cases: Option<u64>,
+    /// `PROPTEST_MAX_SHRINK_ITERS`.
+    pub max_shrink_iters: Option<u64>,
+    /// `PROPTEST_MAX_SHRINK_TIME`.
+    pub max_shrink_time: Option<Duration>,
+    /// Leave the regressions files proptest writes in the tree (default: move them out).
+    pub keep_regressions: bool,
+}
+
 /// A loaded, validated configuration for one profile.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -169,6 +247,10 @@ pub struct Config {
     pub profile: String,
     /// The tests suite.
     pub tests: TestsConfig,
+    /// The snapshot suite.
+    pub snapshots: SnapshotsConfig,
+    /// The property suite.
+    pub property: PropertyConfig,
     /// Gate rules, `fail` ones first.
     pub rules: Vec<Rule>,
 }
@@ -193,6 +275,8 @@ impl Config {
             path: None,
             profile: DEFAULT_PROFILE.to_string(),
             tests: TestsConfig::default(),
+            snapshots: SnapshotsConfig::default(),
+            property: PropertyConfig::default(),
             rules,
         })
     }
@@ -244,6 +328,8 @@ impl Config {
     ) -> Result<Config> {
         let profile_name = profile.unwrap_or(DEFAULT_PROFILE).to_string();
         let mut tests = raw.tests.clone();
+        let mut snapshots = raw.snapshots.clone();
+        let mut property = raw.property.clone();
         let mut gate_raw = raw.gate.clone();
         if profile_name != DEFAULT_PROFILE || raw.profile.contains_key(DEFAULT_PROFILE) {
             let chain = profile_chain(&raw, &profile_name, path, source)?;
@@ -253,6 +339,20 @@ impl Config {
                 };
                 if let Some(t) = &p.tests {
                     tests.overlay(t);
+                }
+                if let Some(o) = &p.snapshots {
+                    overlay!(snapshots, o, enabled, pending, unreferenced);
+                }
+                if let Some(o) = &p.property {
+                    overlay!(
+                        property,
+                        o,
+                        enabled,
+                        cases,
+                        max_shrink_iters,
+                        max_shrink_time,
+                        keep_regressions
+                    );
                 }
                 if let Some(g) = &p.gate {
                     if g.fail.is_some() {
@@ -285,10 +385,23 @@ impl Config {
         for r in gate_raw.warn.iter().flatten() {
             rules.push(parse_spanned_rule(r, RuleLevel::Warn, at)?);
         }
+        let property = PropertyConfig {
+            enabled: property.enabled,
+            cases: property.cases,
+            max_shrink_iters: property.max_shrink_iters,
+            max_shrink_time: parse_spanned_duration(&property.max_shrink_time, at)?,
+            keep_regressions: property.keep_regressions.unwrap_or(false),
+        };
         Ok(Config {
             path: Some(path.to_path_buf()),
             profile: profile_name,
             tests: resolved,
+            snapshots: SnapshotsConfig {
+                enabled: snapshots.enabled,
+                pending: snapshots.pending.unwrap_or_default(),
+                unreferenced: snapshots.unreferenced.unwrap_or_default(),
+            },
+            property,
             rules,
         })
     }
@@ -363,23 +476,30 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
     Ok(chain)
 }
 
+fn parse_spanned_duration(
+    v: &Option<Spanned<String>>,
+    at: &dyn Fn(usize) -> Location,
+) -> Result<Option<Duration>> {
+    match v {
+        None => Ok(None),
+        Some(s) => parse_duration(s.get_ref())
+            .map(Some)
+            .map_err(|message| Error::Config {
+                // +1 skips the opening quote.
+                location: at(s.span().start + 1),
+                message,
+                hint: Some(
+                    "write a duration with a unit, e.g. \"90s\", \"500ms\" or \"5m\"".to_string(),
+                ),
+            }),
+    }
+}
+
 fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<TestsConfig> {
     let d = TestsConfig::default();
     let duration =
         |v: &Option<Spanned<String>>, default: Option<Duration>| -> Result<Option<Duration>> {
-            match v {
-                None => Ok(default),
-                Some(s) => parse_duration(s.get_ref())
-                    .map(Some)
-                    .map_err(|message| Error::Config {
-                        location: at(s.span().start + 1),
-                        message,
-                        hint: Some(
-                            "write a duration with a unit, e.g. \"90s\", \"500ms\" or \"5m\""
-                                .to_string(),
-                        ),
-                    }),
-            }
+            Ok(parse_spanned_duration(v, at)?.or(default))
         };
     let jobs = match &raw.jobs {
         Some(j) if *j.get_ref() == 0 => {

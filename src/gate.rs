@@ -139,6 +139,24 @@ pub const METRICS: &[MetricDef] = &[
         quantity: Quantity::Seconds,
         help: "wall time of the tests suite",
     },
+    MetricDef {
+        name: "snapshots.pending",
+        suite: SuiteKind::Snapshots,
+        quantity: Quantity::Count,
+        help: "snapshots that changed or are new (pending review)",
+    },
+    MetricDef {
+        name: "snapshots.unreferenced",
+        suite: SuiteKind::Snapshots,
+        quantity: Quantity::Count,
+        help: "snapshot files no test asserted (needs unreferenced = \"report\")",
+    },
+    MetricDef {
+        name: "property.failed",
+        suite: SuiteKind::Property,
+        quantity: Quantity::Count,
+        help: "property tests that found a failing input",
+    },
 ];
 
 /// Looks a metric up by name.
@@ -375,7 +393,7 @@ pub fn observe(report: &Report, metric: &MetricDef) -> Option<f64> {
             }
         }
         "tests.duration" => suite.duration,
-        _ => return None,
+        other => return suite.metric_value(other),
     };
     Some(v)
 }
@@ -502,6 +520,7 @@ mod tests {
             }],
             location: None,
             message: None,
+            detail: None,
         }
     }
 

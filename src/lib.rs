@@ -13,5 +13,6 @@ pub mod junit;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod suites;
 pub mod units;
 pub mod workspace;

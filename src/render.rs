@@ -60,7 +60,8 @@ pub struct Renderer {
 
 impl Renderer {
     /// Built-in templates, each replaced by `DIR/<name>` when `override_dir` has that file.
-    pub fn new(override_dir: Option<&Path>) -> Result<Renderer> {
+    /// `color` turns on ANSI colours in the `diff_color` filter (for a terminal).
+    pub fn new(override_dir: Option<&Path>, color: bool) -> Result<Renderer> {
         let mut env = Environment::new();
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
@@ -80,6 +81,15 @@ impl Renderer {
         // A fence inside output would close our code block early.
         env.add_filter("fence_safe", |s: String| s.replace("```", "`\u{200b}``"));
         env.add_filter("icon", |s: String| icon(&s).to_string());
+        // Minimal HTML escaping for markdown's inline HTML (`e` also escapes `/`, which reads
+        // badly in GitHub's raw view).
+        env.add_filter("he", |s: String| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        });
+        env.add_filter("diff_color", move |s: String| diff_color(&s, color));
         if let Some(dir) = override_dir
             && !dir.is_dir()
         {
@@ -148,6 +158,24 @@ fn template_error(origin: &Path, e: &minijinja::Error) -> Error {
     )
 }
 
+fn diff_color(line: &str, color: bool) -> String {
+    if !color {
+        return line.to_string();
+    }
+    let code = if line.starts_with("+++") || line.starts_with("---") {
+        "1"
+    } else if line.starts_with('+') {
+        "32"
+    } else if line.starts_with('-') {
+        "31"
+    } else if line.starts_with("@@") {
+        "36"
+    } else {
+        return line.to_string();
+    };
+    format!("\x1b[{code}m{line}\x1b[0m")
+}
+
 fn icon(status: &str) -> &'static str {
     match status {
         "passed" => "✅",
@@ -176,6 +204,8 @@ struct View<'a> {
     gates_failed: usize,
     gates_warned: usize,
     duration: String,
+    snapshots_pending: usize,
+    snapshot_hint: &'static str,
 }
 
 #[derive(Serialize)]
@@ -262,6 +292,11 @@ impl<'a> View<'a> {
                 .filter(|g| g.status == GateStatus::Warned)
                 .count(),
             duration: format_seconds(report.run.duration),
+            snapshots_pending: report
+                .suite(crate::report::SuiteKind::Snapshots)
+                .and_then(|s| s.metric_value("snapshots.pending"))
+                .map_or(0, |v| v as usize),
+            snapshot_hint: crate::suites::snapshot::ACCEPT_HINT,
         }
     }
 }

@@ -81,6 +81,10 @@ pub struct GitInfo {
 pub enum SuiteKind {
     /// Unit, integration and doc tests.
     Tests,
+    /// insta snapshots left pending by the tests.
+    Snapshots,
+    /// proptest properties that failed in the tests.
+    Property,
 }
 
 impl SuiteKind {
@@ -88,6 +92,8 @@ impl SuiteKind {
     pub fn as_str(self) -> &'static str {
         match self {
             SuiteKind::Tests => "tests",
+            SuiteKind::Snapshots => "snapshots",
+            SuiteKind::Property => "property",
         }
     }
 }
@@ -186,6 +192,10 @@ pub struct Case {
     /// A one-paragraph reason for a failure or skip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Longer evidence shown collapsed: a snapshot's unified diff, a property's minimal input
+    /// and regression line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl Case {
@@ -359,6 +369,28 @@ impl Suite {
         } else {
             SuiteStatus::Passed
         };
+    }
+}
+
+impl Suite {
+    /// The first sample of the metric called `name`, if the suite measured it.
+    pub fn metric_value(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.samples.first().copied())
+    }
+}
+
+impl Metric {
+    /// A count (one sample, unit `count`, lower is better).
+    pub fn count(name: &str, value: usize) -> Metric {
+        Metric {
+            name: name.to_string(),
+            unit: "count".to_string(),
+            direction: Direction::LowerIsBetter,
+            samples: vec![value as f64],
+        }
     }
 }
 

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use serde_json::Value;
 
@@ -233,52 +231,6 @@ fn list_shows_what_would_run() {
         stdout(&out),
         "mixed tests::panics\nmixed::doc  (all doctests of the package)\n2 unit(s) would run, 0 skipped\n"
     );
-}
-
-/// Replaces everything that varies between runs (times, ids, host, commit) in a report file.
-fn normalize(path: &Path) -> std::path::PathBuf {
-    let mut r = json(path);
-    r["run"]["id"] = "RUN".into();
-    r["run"]["started"] = "2026-01-01T00:00:00.000Z".into();
-    r["run"]["duration"] = 12.5.into();
-    r["run"]["host"] = "host".into();
-    r["run"]["git"] = serde_json::json!({"sha": "0123456789abcdef0123", "branch": "main"});
-    r["tool_version"] = "0.0.0".into();
-    for suite in r["suites"].as_array_mut().unwrap() {
-        suite["duration"] = 10.0.into();
-        for case in suite["cases"].as_array_mut().unwrap() {
-            for a in case["attempts"].as_array_mut().unwrap() {
-                a["duration"] = 0.25.into();
-            }
-        }
-    }
-    for g in r["gates"].as_array_mut().unwrap() {
-        if g["rule"].as_str().unwrap().starts_with("tests.duration") {
-            g["observed"] = "10.00s".into();
-            g["message"] = "normalized".into();
-        }
-    }
-    let out = path.with_file_name("normalized.json");
-    std::fs::write(&out, serde_json::to_string(&r).unwrap()).unwrap();
-    out
-}
-
-fn rendered(report: &Path, format: &str) -> String {
-    let out = output(
-        gate("demo")
-            .args(["report", "--format", format])
-            .arg(report),
-    );
-    assert_eq!(code(&out), 0);
-    stdout(&out)
-}
-
-fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r"thread '([^']+)' \(\d+\)", "thread '$1' (TID)");
-    s.add_filter(r"finished in \d+\.\d+s", "finished in TIME");
-    s.set_prepend_module_to_snapshot(false);
-    s
 }
 
 #[test]

@@ -145,6 +145,7 @@ pub fn run_batch(ws: &Workspace, package: &str, cfg: &TestsConfig, opts: &RunOpt
                 },
                 location,
                 message,
+                detail: None,
             }
         })
         .collect()
@@ -194,5 +195,6 @@ fn batch_case(
         }],
         location: None,
         message: Some(message),
+        detail: None,
     }
 }

@@ -220,6 +220,7 @@ fn not_run(bin: &TestBinary, name: &str, id: String, message: &str) -> Case {
         attempts: Vec::new(),
         location: None,
         message: Some(message.to_string()),
+        detail: None,
     }
 }
 
@@ -310,6 +311,7 @@ fn list_failure_case(bin: Option<&TestBinary>, message: &str, output: String) ->
         }],
         location: None,
         message: Some(message.to_string()),
+        detail: None,
     }
 }
 
@@ -455,6 +457,7 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                 attempts: Vec::new(),
                 location: None,
                 message: Some(reason.to_string()),
+                detail: None,
             }),
         }
     }
@@ -525,9 +528,15 @@ fn run_test(
             Exit::Code(0) => (CaseStatus::Passed, None),
             Exit::Code(code) => (
                 CaseStatus::Failed,
-                Some(libtest::parse_panic(&output).unwrap_or_else(|| {
-                    (format!("the test process exited with code {code}"), None)
-                })),
+                Some(
+                    libtest::parse_panic(&output)
+                        .map(|(m, loc)| {
+                            (m, loc.filter(|l| is_user_code(&l.file, &bin.package_dir)))
+                        })
+                        .unwrap_or_else(|| {
+                            (format!("the test process exited with code {code}"), None)
+                        }),
+                ),
             ),
             Exit::Signal(sig) => (
                 CaseStatus::Failed,
@@ -591,7 +600,15 @@ fn run_test(
         attempts,
         location,
         message,
+        detail: None,
     }]
+}
+
+/// Panic locations are relative to the package for the user's code; an absolute path outside
+/// it (a dependency in ~/.cargo/registry, the standard library) is not where the user looks.
+fn is_user_code(file: &str, package_dir: &std::path::Path) -> bool {
+    let path = std::path::Path::new(file);
+    path.is_relative() || path.starts_with(package_dir)
 }
 
 fn signal_name(sig: i32) -> &'static str {

@@ -97,3 +97,66 @@ pub fn stderr(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Replaces everything that varies between runs (times, ids, host, commit) in a report file.
+pub fn normalize(path: &Path) -> std::path::PathBuf {
+    let mut r = json(path);
+    r["run"]["id"] = "RUN".into();
+    r["run"]["started"] = "2026-01-01T00:00:00.000Z".into();
+    r["run"]["duration"] = 12.5.into();
+    r["run"]["host"] = "host".into();
+    r["run"]["git"] = serde_json::json!({"sha": "0123456789abcdef0123", "branch": "main"});
+    r["tool_version"] = "0.0.0".into();
+    for suite in r["suites"].as_array_mut().unwrap() {
+        suite["duration"] = 10.0.into();
+        for case in suite["cases"].as_array_mut().unwrap() {
+            for a in case["attempts"].as_array_mut().unwrap() {
+                a["duration"] = 0.25.into();
+            }
+        }
+    }
+    for g in r["gates"].as_array_mut().unwrap() {
+        if g["rule"].as_str().unwrap().starts_with("tests.duration") {
+            g["observed"] = "10.00s".into();
+            g["message"] = "normalized".into();
+        }
+    }
+    let out = path.with_file_name("normalized.json");
+    std::fs::write(&out, serde_json::to_string(&r).unwrap()).unwrap();
+    out
+}
+
+/// Renders a report file with `cargo gate report`.
+pub fn rendered(report: &Path, format: &str) -> String {
+    let out = output(
+        gate("demo")
+            .args(["report", "--format", format])
+            .arg(report),
+    );
+    assert_eq!(code(&out), 0);
+    stdout(&out)
+}
+
+/// insta settings that redact thread ids and libtest timings.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"thread '([^']+)' \(\d+\)", "thread '$1' (TID)");
+    s.add_filter(r"finished in \d+\.\d+s", "finished in TIME");
+    // Paths that depend on where the project and cargo's registry live.
+    let escaped: String = root()
+        .display()
+        .to_string()
+        .chars()
+        .flat_map(|c| {
+            let meta = "\\.+*?()|[]{}^$#&-~".contains(c);
+            meta.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect();
+    s.add_filter(&escaped, "[ROOT]");
+    s.add_filter(
+        r"\S*/registry/src/[^/\s]+/([a-z_-]+)-[0-9][^/\s]*/",
+        "[REGISTRY]/$1/",
+    );
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
