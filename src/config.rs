@@ -675,10 +675,10 @@ gate = { warn = ["tests.flaky == 0"] }
     #[test]
     fn bad_rule_points_inside_the_string() {
         let (msg, hint) = config_error(
-            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"snapshots.pending == 0\"]\n",
+            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"coverage.lines >= 80%\"]\n",
             None,
         );
-        assert_eq!(msg, "gate.toml:2:51: unknown metric `snapshots.pending`");
+        assert_eq!(msg, "gate.toml:2:51: unknown metric `coverage.lines`");
         assert!(hint.contains("known metrics: tests.total"), "{hint}");
         let (msg, _) = config_error("[gate]\nwarn = [\"tests.failed == 0 ms\"]\n", None);
         assert!(msg.starts_with("gate.toml:2:28:"), "{msg}");
