@@ -3,7 +3,9 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, ListArgs, ListFormat, ProgressMode, RunArgs, SelectArgs};
+use crate::cli::{
+    Cli, Command, CommentArgs, ListArgs, ListFormat, ProgressMode, RunArgs, SelectArgs,
+};
 use crate::config::{self, Config};
 use crate::error::{EXIT_GATE_FAILED, EXIT_PASS, Error, Result};
 use crate::gate;
@@ -32,6 +34,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             output,
             report,
         } => render_saved(&report, format, template.as_deref(), output.as_deref()),
+        Command::Comment(args) => comment(args),
         Command::Merge {
             profile,
             output,
@@ -286,6 +289,15 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             partition: opts.partition.map(|p| p.to_string()),
             merged_from: Vec::new(),
             interrupted: process::is_cancelled(),
+            root_in_repo: git_output(&ws.root, &["rev-parse", "--show-prefix"])
+                .map(|p| p.trim_end_matches('/').to_string())
+                .or_else(|| {
+                    git_output(&ws.root, &["rev-parse", "--git-dir"]).map(|_| String::new())
+                }),
+            github: {
+                let (env, event) = crate::github::context::read_env();
+                crate::github::context::run_record(&env, &event)
+            },
         },
         suites,
         comparisons: Vec::new(),
@@ -465,6 +477,63 @@ fn merge(
 /// Colours on standard output when it is a terminal and NO_COLOR is not set.
 fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn comment(args: CommentArgs) -> Result<i32> {
+    let report_path = match (&args.from_artifact, &args.report) {
+        (Some(dir), _) => dir.join("report.json"),
+        (None, Some(p)) => p.clone(),
+        (None, None) => PathBuf::from("target/gate/report.json"),
+    };
+    let report = Report::read(&report_path)?;
+    let (env, event) = crate::github::context::read_env();
+    let ctx = crate::github::context::from_env(&env, &event).map_err(|m| {
+        Error::usage(
+            m,
+            Some("`cargo gate comment` publishes from GitHub Actions; locally, use `cargo gate report --format markdown`".to_string()),
+        )
+    })?;
+    let renderer = Renderer::new(args.template.as_deref(), false)?;
+    let backoff = std::env::var("CARGO_GATE_GITHUB_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_millis,
+        );
+    let opts = crate::github::PublishOptions {
+        sticky: crate::github::sticky::StickyOptions {
+            id: args.id.clone().unwrap_or_else(|| ctx.default_id.clone()),
+            previous: args.previous,
+            delete_on_pass: args.delete_on_pass,
+            author: args.author.clone(),
+        },
+        comment: !args.no_comment,
+        check_run: !args.no_check_run,
+        check_name: args.check_name.clone(),
+        summary: !args.no_summary,
+        annotations: !args.no_annotations,
+        from_artifact: args.from_artifact.is_some(),
+        report_path: std::fs::canonicalize(&report_path).unwrap_or(report_path.clone()),
+        backoff,
+    };
+    // The token is read here and handed to the client only; it is never printed or stored.
+    let token = std::env::var("GITHUB_TOKEN").ok();
+    let outcome = crate::github::publish(&report, &renderer, &opts, &ctx, &env, token.as_deref())?;
+    for line in &outcome.done {
+        eprintln!("cargo-gate: {line}");
+    }
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(match report.verdict.status {
+        // The gate's verdict is never hidden by a publishing problem.
+        VerdictStatus::Failed => EXIT_GATE_FAILED,
+        VerdictStatus::Passed if args.strict_publish && !outcome.warnings.is_empty() => {
+            crate::error::EXIT_INTERNAL
+        }
+        VerdictStatus::Passed => EXIT_PASS,
+    })
 }
 
 fn find_upwards(name: &str) -> Option<PathBuf> {

@@ -60,6 +60,8 @@ pub enum Command {
         #[arg(value_name = "REPORT", default_value = "target/gate/report.json")]
         report: PathBuf,
     },
+    /// Publish a report on GitHub: sticky PR comment, job summary, annotations, check run.
+    Comment(CommentArgs),
     /// Combine shard reports into one and apply the gate to the whole.
     Merge {
         /// Profile whose rules apply (default: the profile recorded in the reports).
@@ -77,6 +79,51 @@ pub enum Command {
         #[arg(value_name = "REPORT", required = true, num_args = 1..)]
         reports: Vec<PathBuf>,
     },
+}
+
+/// Options of `cargo gate comment`.
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// The report to publish (default: target/gate/report.json).
+    #[arg(value_name = "REPORT", conflicts_with = "from_artifact")]
+    pub report: Option<PathBuf>,
+    /// Publish a report downloaded from another workflow's artifact (the `workflow_run`
+    /// pattern for fork PRs): DIR/report.json, with the PR number taken from it and verified.
+    #[arg(long, value_name = "DIR")]
+    pub from_artifact: Option<PathBuf>,
+    /// Id in the hidden marker, for several gates on one PR (default: workflow/job).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// What to do with our earlier comment.
+    #[arg(long, value_enum, default_value = "update")]
+    pub previous: crate::github::sticky::Previous,
+    /// Delete our comment when the gate passes.
+    #[arg(long)]
+    pub delete_on_pass: bool,
+    /// Login whose comments are ours (default: the token's user, or github-actions[bot]).
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Do not post the PR comment.
+    #[arg(long)]
+    pub no_comment: bool,
+    /// Do not create a check run.
+    #[arg(long)]
+    pub no_check_run: bool,
+    /// Do not write the job summary.
+    #[arg(long)]
+    pub no_summary: bool,
+    /// Do not print workflow-command annotations.
+    #[arg(long)]
+    pub no_annotations: bool,
+    /// Name of the check run.
+    #[arg(long, default_value = "cargo-gate")]
+    pub check_name: String,
+    /// Exit 3 when publishing fails (by default a publishing problem is a warning).
+    #[arg(long)]
+    pub strict_publish: bool,
+    /// Directory of templates overriding the built-in ones (comment.md.j2, summary.md.j2).
+    #[arg(long, value_name = "DIR")]
+    pub template: Option<PathBuf>,
 }
 
 /// Test selection shared by `run` and `list`.

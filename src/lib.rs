@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod gate;
+pub mod github;
 pub mod junit;
 pub mod render;
 pub mod report;

@@ -13,6 +13,7 @@ use crate::units::{format_bytes, format_seconds};
 /// The built-in templates, by file name.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("summary.md.j2", include_str!("../templates/summary.md.j2")),
+    ("comment.md.j2", include_str!("../templates/comment.md.j2")),
     (
         "report.html.j2",
         include_str!("../templates/report.html.j2"),
@@ -26,6 +27,27 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// How many failing cases a summary lists before saying "and N more".
 pub const MAX_LISTED: usize = 50;
 
+/// Size knobs templates receive as `limits`; the PR comment shrinks them until it fits.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Limits {
+    /// Lines of a failing test's output shown.
+    pub output_lines: usize,
+    /// Lines of a diff or other detail shown.
+    pub detail_lines: usize,
+    /// Failing cases listed.
+    pub max_listed: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            output_lines: 60,
+            detail_lines: 80,
+            max_listed: MAX_LISTED,
+        }
+    }
+}
+
 /// Output formats of `cargo gate report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -33,6 +55,8 @@ pub enum Format {
     Terminal,
     /// GitHub-flavoured markdown (job summary).
     Markdown,
+    /// The PR comment `cargo gate comment` posts (fitted to GitHub's 65,536 characters).
+    Comment,
     /// One self-contained HTML file.
     Html,
     /// The report itself.
@@ -47,7 +71,7 @@ impl Format {
             Format::Terminal => Some("terminal.txt.j2"),
             Format::Markdown => Some("summary.md.j2"),
             Format::Html => Some("report.html.j2"),
-            Format::Json | Format::Junit => None,
+            Format::Json | Format::Junit | Format::Comment => None,
         }
     }
 }
@@ -124,25 +148,47 @@ impl Renderer {
         match format.template() {
             None => match format {
                 Format::Json => report.to_json(),
+                Format::Comment => {
+                    let run_url = report
+                        .run
+                        .github
+                        .as_ref()
+                        .and_then(|g| g.run_url.as_deref());
+                    crate::github::render_comment(self, report, run_url)
+                }
                 _ => crate::junit::to_junit(report),
             },
-            Some(name) => {
-                let tmpl = self
-                    .env
-                    .get_template(name)
-                    .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
-                let view = View::of(report);
-                tmpl.render(context! { report => report, view => Value::from_serialize(&view) })
-                    .map_err(|e| {
-                        let origin = self
-                            .sources
-                            .iter()
-                            .find(|(n, _)| n == name)
-                            .map_or_else(|| PathBuf::from(name), |(_, p)| p.clone());
-                        template_error(&origin, &e)
-                    })
-            }
+            Some(name) => self.render_template(name, report, Limits::default(), Value::UNDEFINED),
         }
+    }
+
+    /// Renders one template with size limits and extra context (`extra` in the template).
+    pub fn render_template(
+        &self,
+        name: &str,
+        report: &Report,
+        limits: Limits,
+        extra: Value,
+    ) -> Result<String> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
+        let view = View::of(report, limits.max_listed);
+        tmpl.render(context! {
+            report => report,
+            view => Value::from_serialize(&view),
+            limits => Value::from_serialize(limits),
+            extra => extra,
+        })
+        .map_err(|e| {
+            let origin = self
+                .sources
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| PathBuf::from(name), |(_, p)| p.clone());
+            template_error(&origin, &e)
+        })
     }
 }
 
@@ -224,7 +270,7 @@ struct SuiteView<'a> {
 }
 
 impl<'a> View<'a> {
-    fn of(report: &'a Report) -> View<'a> {
+    fn of(report: &'a Report, max_listed: usize) -> View<'a> {
         let all: Vec<&Case> = report.suites.iter().flat_map(|s| s.cases.iter()).collect();
         let counts = Counts::of(all.iter().copied());
         let mut failures: Vec<&Case> = all
@@ -235,20 +281,20 @@ impl<'a> View<'a> {
         // Timeouts first (they often hide a hang), then failures, stable by id.
         failures.sort_by_key(|c| (c.status != CaseStatus::TimedOut, c.id.as_str()));
         let failures_total = failures.len();
-        failures.truncate(MAX_LISTED);
+        failures.truncate(max_listed);
         let mut flaky: Vec<&Case> = all
             .iter()
             .copied()
             .filter(|c| c.status == CaseStatus::Flaky)
             .collect();
         let flaky_total = flaky.len();
-        flaky.truncate(MAX_LISTED);
+        flaky.truncate(max_listed);
         let mut quarantined: Vec<&Case> = all
             .iter()
             .copied()
             .filter(|c| c.status == CaseStatus::Quarantined)
             .collect();
-        quarantined.truncate(MAX_LISTED);
+        quarantined.truncate(max_listed);
         let mut slowest: Vec<&Case> = all
             .iter()
             .copied()

@@ -59,6 +59,31 @@ pub struct RunInfo {
     /// True when the run was stopped by Ctrl-C or SIGTERM: the report is partial.
     #[serde(default)]
     pub interrupted: bool,
+    /// The workspace root relative to the repository root (`""` when they are the same), so
+    /// annotations can name files the way GitHub expects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_in_repo: Option<String>,
+    /// Where the run happened on GitHub Actions, so a later trusted job can publish it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubRun>,
+}
+
+/// GitHub Actions facts recorded by `cargo gate run` (never the token).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct GithubRun {
+    /// `owner/name`.
+    pub repository: String,
+    /// The event that triggered the workflow.
+    pub event: String,
+    /// The pull request number, if the event has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<u64>,
+    /// The commit the PR's head points at (what checks attach to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    /// Link to the workflow run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_url: Option<String>,
 }
 
 /// The commit under test.

@@ -410,7 +410,15 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                             name,
                             ignored,
                             id,
-                        } => run_test(&plan.binaries[*binary], name, *ignored, id, cfg, &tx),
+                        } => run_test(
+                            &plan.binaries[*binary],
+                            name,
+                            *ignored,
+                            id,
+                            cfg,
+                            &ws.root,
+                            &tx,
+                        ),
                         Unit::Doc { package, .. } => doctest::run_batch(ws, package, cfg, opts),
                     };
                     let _ = tx.send(Event::Finished(result));
@@ -470,6 +478,7 @@ fn run_test(
     ignored: bool,
     id: &str,
     cfg: &TestsConfig,
+    ws_root: &std::path::Path,
     tx: &mpsc::Sender<Event>,
 ) -> Vec<Case> {
     let max_attempts = cfg.retries.saturating_add(1);
@@ -531,7 +540,10 @@ fn run_test(
                 Some(
                     libtest::parse_panic(&output)
                         .map(|(m, loc)| {
-                            (m, loc.filter(|l| is_user_code(&l.file, &bin.package_dir)))
+                            let loc = loc
+                                .filter(|l| is_user_code(&l.file, &bin.package_dir))
+                                .map(|l| relative_to_workspace(l, &bin.package_dir, ws_root));
+                            (m, loc)
                         })
                         .unwrap_or_else(|| {
                             (format!("the test process exited with code {code}"), None)
@@ -602,6 +614,20 @@ fn run_test(
         message,
         detail: None,
     }]
+}
+
+/// Panic locations are relative to the package directory (the test's working directory);
+/// reports name files relative to the workspace root, like compiler messages and insta do.
+fn relative_to_workspace(
+    mut loc: crate::report::SourceLocation,
+    package_dir: &std::path::Path,
+    ws_root: &std::path::Path,
+) -> crate::report::SourceLocation {
+    let full = package_dir.join(&loc.file);
+    if let Ok(rel) = full.strip_prefix(ws_root) {
+        loc.file = rel.display().to_string();
+    }
+    loc
 }
 
 /// Panic locations are relative to the package for the user's code; an absolute path outside

@@ -1,0 +1,718 @@
+//! `cargo gate comment` against a local fake GitHub API (wiremock) that behaves like the real
+//! one: paginated comment lists with `Link` headers, 403/404/422, rate limits, a flaky 502.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const TOKEN: &str = "ghs_TopSecretToken123";
+const MARK: &str = "<!-- cargo-gate:CI/test -->";
+
+/// A report with `failures` failing cases (with locations) after one passing case.
+fn report(failures: usize, flaky: usize) -> Value {
+    let mut cases = vec![
+        json!({"id": "app tests::ok", "name": "tests::ok", "status": "passed", "attempts": [{"status": "passed", "duration": 0.01, "output_tail": ""}]}),
+    ];
+    for i in 0..failures {
+        cases.push(json!({
+            "id": format!("app tests::fail_{i:05}"), "name": format!("tests::fail_{i:05}"), "status": "failed",
+            "attempts": [{"status": "failed", "duration": 0.02, "output_tail": "some output\n".repeat(200) + "assertion failed\n"}],
+            "location": {"file": "src/lib.rs", "line": i + 1, "col": 5},
+            "message": format!("assertion failed in case {i}")
+        }));
+    }
+    for i in 0..flaky {
+        cases.push(json!({"id": format!("app tests::flaky_{i}"), "name": format!("tests::flaky_{i}"), "status": "flaky",
+            "attempts": [{"status": "failed", "duration": 0.02, "output_tail": "boom\n"}, {"status": "passed", "duration": 0.02, "output_tail": ""}],
+            "message": "passed on attempt 2 after: boom"}));
+    }
+    let failed = failures > 0;
+    json!({
+        "schema": 1, "tool_version": "0.0.0",
+        "run": {"id": "r1", "started": "2026-01-01T00:00:00Z", "duration": 3.5, "profile": "ci",
+                "git": {"sha": "0123456789abcdef"}, "root_in_repo": "rust"},
+        "suites": [{"kind": "tests", "name": "tests", "status": if failed {"failed"} else {"passed"}, "duration": 3.0, "cases": cases, "metrics": []}],
+        "gates": [{"rule": "tests.failed == 0", "level": "fail", "status": if failed {"failed"} else {"passed"}, "observed": failures.to_string(), "limit": "0", "message": "m"}],
+        "verdict": {"status": if failed {"failed"} else {"passed"}, "reasons": if failed {vec!["`tests.failed == 0`: failures"]} else {vec![]}}
+    })
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(report: &Value, event: &Value) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("report.json"),
+            serde_json::to_string(report).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("event.json"),
+            serde_json::to_string(event).unwrap(),
+        )
+        .unwrap();
+        Env { dir }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_default()
+    }
+}
+
+fn pr_event(head_repo: &str) -> Value {
+    json!({"pull_request": {"number": 7, "head": {"sha": "headsha", "repo": {"full_name": head_repo}}, "base": {"repo": {"full_name": "acme/app"}}}})
+}
+
+/// Runs `cargo gate comment` with a GitHub Actions environment pointing at `api`.
+async fn comment(env: &Env, api: &str, event_name: &str, extra: &[&str]) -> std::process::Output {
+    let mut cmd = gate("none");
+    cmd.arg("comment")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_API_URL", api)
+        .env("GITHUB_GRAPHQL_URL", format!("{api}/graphql"))
+        .env("GITHUB_EVENT_NAME", event_name)
+        .env("GITHUB_EVENT_PATH", env.path("event.json"))
+        .env("GITHUB_SHA", "mergesha")
+        .env("GITHUB_SERVER_URL", "https://github.example")
+        .env("GITHUB_RUN_ID", "99")
+        .env("GITHUB_WORKFLOW", "CI")
+        .env("GITHUB_JOB", "test")
+        .env("GITHUB_STEP_SUMMARY", env.path("summary.md"))
+        .env("GITHUB_OUTPUT", env.path("output.txt"))
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("CARGO_GATE_GITHUB_BACKOFF_MS", "10")
+        .args(extra);
+    if !extra.contains(&"--from-artifact") {
+        cmd.arg(env.path("report.json"));
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    eprintln!("--- stdout\n{}\n--- stderr\n{}", stdout(&out), stderr(&out));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains(TOKEN), "the token was printed");
+    out
+}
+
+fn comment_page(start: u64, n: u64, marker_at: Option<(u64, &str)>) -> Value {
+    let items: Vec<Value> = (start..start + n)
+        .map(|id| {
+            let (body, login) = match marker_at {
+                Some((at, login)) if at == id => (format!("old report\n{MARK}\n"), login),
+                _ => (format!("a human comment {id}"), "octocat"),
+            };
+            json!({"id": id, "node_id": format!("IC_{id}"), "body": body, "user": {"login": login, "type": "User"}})
+        })
+        .collect();
+    Value::Array(items)
+}
+
+async fn mount_user_forbidden(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"message": "Resource not accessible by integration"})),
+        )
+        .mount(server)
+        .await;
+}
+
+async fn mount_check_runs(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/check-runs"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 555})))
+        .mount(server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/app/check-runs/555"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 555})))
+        .mount(server)
+        .await;
+}
+
+fn requests_summary(reqs: &[Request]) -> Vec<String> {
+    reqs.iter()
+        .map(|r| {
+            let q = r.url.query().map(|q| format!("?{q}")).unwrap_or_default();
+            format!("{} {}{q}", r.method, r.url.path())
+        })
+        .collect()
+}
+
+fn body(r: &Request) -> Value {
+    serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marker_on_page_3_of_250_comments_is_updated_not_duplicated() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    mount_user_forbidden(&server).await;
+    let comments = "/repos/acme/app/issues/7/comments";
+    // Page 1 has a comment with our marker but by another author: it must be left alone.
+    Mock::given(method("GET")).and(path(comments)).and(query_param_is_missing("page"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comment_page(1000, 100, Some((1010, "someone-else"))))
+            .insert_header("link", format!("<{base}{comments}?per_page=100&page=2>; rel=\"next\", <{base}{comments}?per_page=100&page=3>; rel=\"last\"")))
+        .mount(&server).await;
+    Mock::given(method("GET")).and(path(comments)).and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comment_page(2000, 100, None))
+            .insert_header("link", format!("<{base}{comments}?per_page=100&page=3>; rel=\"next\", <{base}{comments}?per_page=100&page=1>; rel=\"first\"")))
+        .mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param("page", "3"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(comment_page(3000, 50, Some((3042, "github-actions[bot]"))))
+                .insert_header(
+                    "link",
+                    format!("<{base}{comments}?per_page=100&page=1>; rel=\"first\""),
+                ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/app/issues/comments/3042"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 3042})))
+        .mount(&server)
+        .await;
+    mount_check_runs(&server).await;
+
+    let env = Env::new(&report(2, 1), &pr_event("acme/app"));
+    let out = comment(&env, &base, "pull_request", &[]).await;
+    assert_eq!(code(&out), 1, "the failed gate's exit code is kept");
+
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests_summary(&reqs),
+        vec![
+            "GET /user",
+            "GET /repos/acme/app/issues/7/comments?per_page=100",
+            "GET /repos/acme/app/issues/7/comments?per_page=100&page=2",
+            "GET /repos/acme/app/issues/7/comments?per_page=100&page=3",
+            "PATCH /repos/acme/app/issues/comments/3042",
+            "POST /repos/acme/app/check-runs",
+        ]
+    );
+    let patch = body(&reqs[4]);
+    let text = patch["body"].as_str().unwrap();
+    assert!(text.contains(MARK) && text.contains("cargo-gate failed"));
+    assert!(text.chars().count() <= 65_536);
+    assert_eq!(
+        reqs[4].headers.get("authorization").unwrap(),
+        &format!("Bearer {TOKEN}")
+    );
+
+    let check = body(&reqs[5]);
+    assert_eq!(
+        check["head_sha"], "headsha",
+        "checks attach to the PR head, not the merge commit"
+    );
+    assert_eq!(check["conclusion"], "failure");
+    let anns = check["output"]["annotations"].as_array().unwrap();
+    assert_eq!(anns.len(), 2);
+    assert_eq!(
+        anns[0]["path"], "rust/src/lib.rs",
+        "paths are relative to the repository root"
+    );
+
+    assert_eq!(
+        env.read("output.txt"),
+        format!(
+            "verdict=failed\nreport={}\n",
+            std::fs::canonicalize(env.path("report.json"))
+                .unwrap()
+                .display()
+        )
+    );
+    assert!(
+        env.read("summary.md")
+            .starts_with("## ❌ cargo-gate: failed")
+    );
+    let so = stdout(&out);
+    assert!(
+        so.contains("::error file=rust/src/lib.rs,line=1,title=app tests%3A%3Afail_00000 failed::"),
+        "{so}"
+    );
+    assert!(
+        so.contains("::warning title=app tests%3A%3Aflaky_0 flaky::"),
+        "{so}"
+    );
+    for f in ["summary.md", "output.txt"] {
+        assert!(!env.read(f).contains(TOKEN));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_a_comment_when_none_is_ours_and_deletes_it_on_pass_when_asked() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comment_page(1, 3, None)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 77})))
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(0, 0), &pr_event("acme/app"));
+    let out = comment(&env, &server.uri(), "pull_request", &["--no-check-run"]).await;
+    assert_eq!(code(&out), 0);
+    assert!(stderr(&out).contains("comment 77 created on PR #7"));
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests_summary(&reqs).last().unwrap(),
+        "POST /repos/acme/app/issues/7/comments"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "gate-bot"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comment_page(
+            1,
+            5,
+            Some((3, "gate-bot")),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/repos/acme/app/issues/comments/3"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let out = comment(
+        &env,
+        &server.uri(),
+        "pull_request",
+        &["--no-check-run", "--delete-on-pass"],
+    )
+    .await;
+    assert_eq!(code(&out), 0);
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests_summary(&reqs).last().unwrap(),
+        "DELETE /repos/acme/app/issues/comments/3"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hide_mode_minimizes_the_old_comment_with_graphql_and_posts_a_new_one() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comment_page(
+            1,
+            4,
+            Some((2, "github-actions[bot]")),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_string_contains("minimizeComment"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"minimizeComment": {"minimizedComment": {"isMinimized": true}}}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 8})))
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(1, 0), &pr_event("acme/app"));
+    let out = comment(
+        &env,
+        &server.uri(),
+        "pull_request",
+        &["--no-check-run", "--previous", "hide"],
+    )
+    .await;
+    assert_eq!(code(&out), 1);
+    let reqs = server.received_requests().await.unwrap();
+    let summary = requests_summary(&reqs);
+    assert_eq!(
+        &summary[2..],
+        ["POST /graphql", "POST /repos/acme/app/issues/7/comments"]
+    );
+    assert_eq!(body(&reqs[2])["variables"]["id"], "IC_2");
+    assert!(stderr(&out).contains("1 earlier one(s) minimized"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fork_pull_requests_get_the_summary_and_no_api_calls() {
+    let server = MockServer::start().await;
+    let env = Env::new(&report(1, 0), &pr_event("mallory/app"));
+    let out = comment(&env, &server.uri(), "pull_request", &[]).await;
+    assert_eq!(code(&out), 1);
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "no write attempts with a read-only token"
+    );
+    let summary = env.read("summary.md");
+    assert!(summary.contains("comes from a fork"), "{summary}");
+    assert!(summary.contains("workflow_run"));
+    assert!(stderr(&out).contains("warning: This pull request comes from a fork"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_not_found_and_unprocessable_are_warnings_unless_strict() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/check-runs"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"message": "Resource not accessible by integration"})),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(0, 0), &pr_event("acme/app"));
+    let out = comment(&env, &server.uri(), "pull_request", &[]).await;
+    assert_eq!(code(&out), 0, "a passing gate stays passing");
+    let err = stderr(&out);
+    assert!(err.contains("the PR comment failed: GET /repos/acme/app/issues/7/comments?per_page=100: HTTP 404: Not Found"), "{err}");
+    assert!(err.contains("issues disabled"), "{err}");
+    assert!(
+        err.contains("the check run failed: POST /repos/acme/app/check-runs: HTTP 403"),
+        "{err}"
+    );
+    assert!(err.contains("checks: write"), "{err}");
+    let out = comment(&env, &server.uri(), "pull_request", &["--strict-publish"]).await;
+    assert_eq!(code(&out), 3);
+
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({"message": "Validation Failed", "errors": [{"message": "Body is too long (maximum is 65536 characters)"}]})))
+        .mount(&server).await;
+    let out = comment(&env, &server.uri(), "pull_request", &["--no-check-run"]).await;
+    assert_eq!(code(&out), 0);
+    assert!(stderr(&out).contains("HTTP 422: Validation Failed (GitHub rejected the content)"));
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 1, "422 is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_and_a_flaky_502_are_retried() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    // Secondary rate limit once, with Retry-After, then the list.
+    Mock::given(method("GET")).and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(403).insert_header("retry-after", "1")
+            .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})))
+        .up_to_n_times(1).with_priority(1)
+        .mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // 429 on the create, then success.
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(json!({"message": "Too Many Requests"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 5})))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // 502 once on the check run, then success.
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/check-runs"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/check-runs"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 6})))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(0, 0), &pr_event("acme/app"));
+    let started = std::time::Instant::now();
+    let out = comment(&env, &server.uri(), "pull_request", &["--strict-publish"]).await;
+    assert_eq!(code(&out), 0, "everything succeeded after retries");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After was honoured twice"
+    );
+    let summary = requests_summary(&server.received_requests().await.unwrap());
+    assert_eq!(
+        summary,
+        vec![
+            "GET /user",
+            "GET /repos/acme/app/issues/7/comments?per_page=100",
+            "GET /repos/acme/app/issues/7/comments?per_page=100",
+            "POST /repos/acme/app/issues/7/comments",
+            "POST /repos/acme/app/issues/7/comments",
+            "POST /repos/acme/app/check-runs",
+            "POST /repos/acme/app/check-runs",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistent_5xx_gives_up_after_bounded_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/check-runs"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"message": "unavailable"})))
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(0, 0), &json!({}));
+    let out = comment(&env, &server.uri(), "push", &[]).await;
+    assert_eq!(code(&out), 0);
+    assert!(stderr(&out).contains("no pull request for event `push`"));
+    assert!(stderr(&out).contains("HTTP 503"));
+    let n = server.received_requests().await.unwrap().len();
+    assert_eq!(n, 4, "one try and three retries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_run_annotations_go_in_batches_of_50() {
+    let server = MockServer::start().await;
+    mount_check_runs(&server).await;
+    let env = Env::new(&report(120, 0), &json!({}));
+    let out = comment(&env, &server.uri(), "push", &[]).await;
+    assert_eq!(code(&out), 1);
+    let reqs = server.received_requests().await.unwrap();
+    let sizes: Vec<(String, usize)> = reqs
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                body(r)["output"]["annotations"]
+                    .as_array()
+                    .map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![
+            ("POST".to_string(), 50),
+            ("PATCH".to_string(), 50),
+            ("PATCH".to_string(), 20)
+        ]
+    );
+    assert_eq!(
+        body(&reqs[0])["head_sha"],
+        "mergesha",
+        "a push checks the pushed commit"
+    );
+    // Only the first ten failures become workflow commands.
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .count(),
+        10
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_enterprise_paths_keep_the_api_prefix() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v3/repos/acme/app/check-runs"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(0, 0), &json!({}));
+    let out = comment(
+        &env,
+        &format!("{}/api/v3", server.uri()),
+        "push",
+        &["--strict-publish"],
+    )
+    .await;
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        requests_summary(&server.received_requests().await.unwrap()),
+        vec!["POST /api/v3/repos/acme/app/check-runs"]
+    );
+}
+
+fn artifact(dir: &Path, pr: u64) {
+    let mut r = report(1, 0);
+    r["run"]["github"] = json!({"repository": "acme/app", "event": "pull_request", "pull_request": pr, "head_sha": "forkhead"});
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("report.json"), serde_json::to_string(&r).unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_run_publishes_an_artifact_only_for_the_pr_it_tested() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/pulls/5"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"number": 5, "head": {"sha": "forkhead"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/pulls/6"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"number": 6, "head": {"sha": "someotherhead"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/5/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/5/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 50})))
+        .mount(&server)
+        .await;
+    // GitHub leaves `pull_requests` empty for fork PRs in workflow_run events.
+    let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
+    let env = Env::new(&report(0, 0), &event);
+    artifact(&env.path("artifact"), 5);
+    let dir = env.path("artifact");
+    let out = comment(
+        &env,
+        &server.uri(),
+        "workflow_run",
+        &["--no-check-run", "--from-artifact", dir.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code(&out), 1, "the artifact's verdict is the exit code");
+    assert!(
+        stderr(&out).contains("comment 50 created on PR #5"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An artifact naming a PR whose head is not the tested commit is refused.
+    artifact(&dir, 6);
+    server.reset().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/pulls/6"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"number": 6, "head": {"sha": "someotherhead"}})),
+        )
+        .mount(&server)
+        .await;
+    let out = comment(
+        &env,
+        &server.uri(),
+        "workflow_run",
+        &["--no-check-run", "--from-artifact", dir.to_str().unwrap()],
+    )
+    .await;
+    assert!(
+        stderr(&out).contains("nothing published"),
+        "{}",
+        stderr(&out)
+    );
+    let reqs = requests_summary(&server.received_requests().await.unwrap());
+    assert_eq!(reqs, vec!["GET /repos/acme/app/pulls/6"]);
+}
+
+#[test]
+fn outside_github_actions_comment_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.json"),
+        serde_json::to_string(&report(0, 0)).unwrap(),
+    )
+    .unwrap();
+    let mut cmd = gate("none");
+    cmd.arg("comment")
+        .arg(dir.path().join("r.json"))
+        .env_remove("GITHUB_REPOSITORY");
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("GITHUB_REPOSITORY is not set"));
+}
+
+#[test]
+fn rendered_comments_stay_within_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let render = |name: &str, r: &Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, serde_json::to_string(r).unwrap()).unwrap();
+        let out = output(gate("none").args(["report", "--format", "comment"]).arg(&p));
+        assert_eq!(code(&out), 0);
+        stdout(&out)
+    };
+    let huge = render("huge.json", &report(10_000, 0));
+    assert!(
+        huge.chars().count() <= 65_536 - 200,
+        "{} chars",
+        huge.chars().count()
+    );
+    assert!(huge.contains("…and 9980 more."), "says what was left out");
+    // A single message too long for any layout is cut, with a note.
+    let mut giant = report(1, 0);
+    giant["suites"][0]["cases"][1]["message"] = json!("x".repeat(200_000));
+    let cut = render("giant.json", &giant);
+    assert!(cut.chars().count() <= 65_536 - 200);
+    assert!(cut.contains("truncated to fit GitHub's size limit"));
+    let pass = render("pass.json", &report(0, 0));
+    let fail = render("fail.json", &report(3, 0));
+    let flaky = render("flaky.json", &report(0, 4));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("comment_all_pass", pass);
+        insta::assert_snapshot!("comment_failures_long_output", fail);
+        insta::assert_snapshot!("comment_flaky", flaky);
+        insta::assert_snapshot!("comment_10000_failures", huge);
+    });
+}
