@@ -24,7 +24,9 @@ pub const SUITES: &[&str] = &["tests", "snapshots", "property"];
 pub fn main(cli: Cli) -> Result<i32> {
     let g = &cli.global;
     match cli.command {
-        Command::Init { force } => init(g.manifest_path.as_deref(), force),
+        Command::Init { force, no_workflow } => {
+            init(g.manifest_path.as_deref(), force, !no_workflow)
+        }
         Command::Check => check(g.manifest_path.as_deref(), g.config.as_deref()),
         Command::Run(args) => run(g.manifest_path.as_deref(), g.config.as_deref(), args),
         Command::List(args) => list(g.manifest_path.as_deref(), g.config.as_deref(), args),
@@ -84,17 +86,28 @@ fn relative(p: &Path) -> PathBuf {
         .unwrap_or_else(|| p.to_path_buf())
 }
 
-fn init(manifest: Option<&Path>, force: bool) -> Result<i32> {
+/// The GitHub Actions workflow `cargo gate init` writes.
+pub const STARTER_WORKFLOW: &str = include_str!("../templates/workflow.yml");
+
+fn init(manifest: Option<&Path>, force: bool, workflow: bool) -> Result<i32> {
     let ws = Workspace::load(manifest)?;
-    let path = ws.root.join(config::FILE_NAME);
-    if path.exists() && !force {
-        return Err(Error::usage(
-            format!("{} already exists", relative(&path).display()),
-            Some("pass --force to overwrite it, or edit it and run `cargo gate check`".to_string()),
-        ));
+    let mut files = vec![(ws.root.join(config::FILE_NAME), config::STARTER)];
+    if workflow {
+        files.push((ws.root.join(".github/workflows/gate.yml"), STARTER_WORKFLOW));
     }
-    crate::fsutil::write_atomic(&path, config::STARTER.as_bytes())?;
-    println!("wrote {}", relative(&path).display());
+    // Check every file first, so a refusal writes nothing.
+    for (path, _) in &files {
+        if path.exists() && !force {
+            return Err(Error::usage(
+                format!("{} already exists", relative(path).display()),
+                Some("pass --force to overwrite, --no-workflow to leave the workflow out, or edit the file and run `cargo gate check`".to_string()),
+            ));
+        }
+    }
+    for (path, text) in &files {
+        crate::fsutil::write_atomic(path, text.as_bytes())?;
+        println!("wrote {}", relative(path).display());
+    }
     println!("next: `cargo gate check`, then `cargo gate run`");
     Ok(EXIT_PASS)
 }

@@ -33,11 +33,14 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a commented starter gate.toml at the workspace root.
+    /// Write a commented starter gate.toml and .github/workflows/gate.yml at the workspace root.
     Init {
-        /// Overwrite an existing gate.toml.
+        /// Overwrite existing files.
         #[arg(long)]
         force: bool,
+        /// Write only gate.toml.
+        #[arg(long)]
+        no_workflow: bool,
     },
     /// Validate gate.toml (every profile); exit 2 with file:line:col on error.
     Check,

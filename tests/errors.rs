@@ -208,6 +208,8 @@ fn init_writes_a_valid_starter_and_refuses_to_overwrite() {
     assert_eq!(code(&out), 0);
     let written = std::fs::read_to_string(dir.path().join("gate.toml")).unwrap();
     assert!(written.contains("[profile.ci]"));
+    let workflow = std::fs::read_to_string(dir.path().join(".github/workflows/gate.yml")).unwrap();
+    assert!(workflow.contains("uses: cargo-gate/cargo-gate@v0"));
     let mut check = gate("init");
     check.current_dir(dir.path()).arg("check");
     assert_eq!(code(&output(&mut check)), 0);

@@ -4,14 +4,21 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use common::*;
 use serde_json::Value;
 
-/// Tests that run a fixture in place and compare its tree take this lock, so one test's
-/// temporary files are never seen by another's before/after comparison.
-static IN_PLACE: Mutex<()> = Mutex::new(());
+/// Tests that run a fixture in place and compare its tree hold this lock, so one test's
+/// temporary files are never seen by another's before/after comparison. It is a file lock, not
+/// a mutex, because process-per-test runners (cargo-gate itself, nextest) run each test in its
+/// own process.
+fn in_place_lock() -> std::fs::File {
+    let dir = root().join("target").join("fixture-builds");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = std::fs::File::create(dir.join("in-place.lock")).unwrap();
+    file.lock().unwrap();
+    file
+}
 
 /// Every file of a fixture with its content, except build output and the lock file cargo writes.
 fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -85,7 +92,7 @@ fn run_with_config(
 
 #[test]
 fn pending_snapshots_become_cases_with_diffs_and_leave_the_tree_as_it_was() {
-    let _lock = IN_PLACE.lock().unwrap_or_else(|p| p.into_inner());
+    let _lock = in_place_lock();
     let before = tree(&fixture_dir("snapshots"));
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
@@ -186,7 +193,7 @@ fn pending_snapshots_become_cases_with_diffs_and_leave_the_tree_as_it_was() {
 
 #[test]
 fn unreferenced_snapshots_are_counted_and_gated_and_delete_mode_keeps_nothing() {
-    let _lock = IN_PLACE.lock().unwrap_or_else(|p| p.into_inner());
+    let _lock = in_place_lock();
     let before = tree(&fixture_dir("snapshots"));
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
@@ -227,7 +234,7 @@ fn unreferenced_snapshots_are_counted_and_gated_and_delete_mode_keeps_nothing() 
 
 #[test]
 fn property_failures_report_the_minimal_input_and_the_regression_line() {
-    let _lock = IN_PLACE.lock().unwrap_or_else(|p| p.into_inner());
+    let _lock = in_place_lock();
     let before = tree(&fixture_dir("property"));
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
@@ -276,7 +283,7 @@ fn property_failures_report_the_minimal_input_and_the_regression_line() {
 
 #[test]
 fn profiles_set_proptest_cases_and_existing_regressions_files_are_left_alone() {
-    let _lock = IN_PLACE.lock().unwrap_or_else(|p| p.into_inner());
+    let _lock = in_place_lock();
     let regressions = fixture_dir("property").join("proptest-regressions");
     std::fs::create_dir_all(&regressions).unwrap();
     let file = regressions.join("lib.txt");
