@@ -18,7 +18,7 @@ use crate::workspace::{Workspace, git_output};
 
 /// Suites this build can run. `snapshots` and `property` are collected from the tests run,
 /// so asking for either runs the tests too.
-pub const SUITES: &[&str] = &["tests", "snapshots", "property"];
+pub const SUITES: &[&str] = &["tests", "snapshots", "property", "bench"];
 
 /// Runs a parsed command line and returns the exit code.
 pub fn main(cli: Cli) -> Result<i32> {
@@ -37,6 +37,9 @@ pub fn main(cli: Cli) -> Result<i32> {
             report,
         } => render_saved(&report, format, template.as_deref(), output.as_deref()),
         Command::Comment(args) => comment(args),
+        Command::Baseline { action } => {
+            crate::baseline_cmd::main(g.manifest_path.as_deref(), g.config.as_deref(), action)
+        }
         Command::Merge {
             profile,
             output,
@@ -52,7 +55,10 @@ pub fn main(cli: Cli) -> Result<i32> {
 }
 
 /// The config file that applies: `--config`, else `gate.toml` at the workspace root if present.
-fn config_path(ws_root: Option<&Path>, explicit: Option<&Path>) -> Result<Option<PathBuf>> {
+pub(crate) fn config_path(
+    ws_root: Option<&Path>,
+    explicit: Option<&Path>,
+) -> Result<Option<PathBuf>> {
     if let Some(p) = explicit {
         if !p.is_file() {
             return Err(Error::usage(
@@ -70,7 +76,7 @@ fn config_path(ws_root: Option<&Path>, explicit: Option<&Path>) -> Result<Option
         .filter(|p| p.is_file()))
 }
 
-fn load_config(path: Option<&Path>, profile: Option<&str>) -> Result<Config> {
+pub(crate) fn load_config(path: Option<&Path>, profile: Option<&str>) -> Result<Config> {
     match path {
         Some(p) => Config::load(&relative(p), profile),
         None => Config::defaults(profile),
@@ -79,7 +85,7 @@ fn load_config(path: Option<&Path>, profile: Option<&str>) -> Result<Config> {
 
 /// Paths in messages are shown relative to the current directory when they are under it,
 /// so `gate.toml:3:1` reads like a compiler message.
-fn relative(p: &Path) -> PathBuf {
+pub(crate) fn relative(p: &Path) -> PathBuf {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| p.strip_prefix(&cwd).ok().map(Path::to_path_buf))
@@ -278,6 +284,18 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
         }
         suites.insert(0, tests);
     }
+    let bench_on = if args.suite.is_empty() {
+        config.bench.enabled
+    } else {
+        asked("bench")
+    };
+    if bench_on && !process::is_cancelled() {
+        suites.push(crate::suites::bench::run(
+            &config.bench,
+            &ws.root,
+            &ws.target_dir,
+        ));
+    }
     let mut report = Report {
         schema: SCHEMA,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -314,12 +332,14 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
         },
         suites,
         comparisons: Vec::new(),
+        baseline_note: None,
         gates: Vec::new(),
         verdict: Verdict {
             status: VerdictStatus::Failed,
             reasons: Vec::new(),
         },
     };
+    attach_baseline(&mut report, &ws.root, &config, &args);
     gate::apply(&mut report, &config.rules);
     let written = write_outputs(&report, &renderer, &out_dir);
     print_scorecard(&renderer, &report);
@@ -339,6 +359,57 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
                 VerdictStatus::Failed => EXIT_GATE_FAILED,
                 VerdictStatus::Passed => crate::error::EXIT_INTERNAL,
             })
+        }
+    }
+}
+
+/// Compares the run's performance metrics with the baseline in git notes; says why not when it
+/// cannot (the rules on regressions are then skipped, never silently passed).
+fn attach_baseline(report: &mut Report, root: &Path, config: &Config, args: &RunArgs) {
+    if crate::baseline::perf_metrics(report).is_empty() {
+        return;
+    }
+    // Without benchmarks and without any saved note, the team does not use baselines: a table
+    // of one "new" test duration on every run would only be noise.
+    let has_bench = report.suite(crate::report::SuiteKind::Bench).is_some();
+    let has_notes =
+        crate::baseline::notes::Store::open(root).is_ok_and(|s| s.notes_tip().is_some());
+    if !has_bench && !has_notes {
+        return;
+    }
+    let why_not = if args.no_baseline {
+        Some("baseline comparison is off (--no-baseline)".to_string())
+    } else if !config.baseline.enabled {
+        Some("baseline comparison is off in gate.toml".to_string())
+    } else {
+        None
+    };
+    if let Some(reason) = why_not {
+        report.baseline_note = Some(reason);
+        return;
+    }
+    let result = crate::baseline::notes::Store::open(root).and_then(|store| {
+        let (base, how) = crate::baseline::resolve_base(&store, args.baseline_rev.as_deref())?;
+        let (comparisons, warnings) =
+            crate::baseline::compare_report(&store, report, base, &config.baseline)?;
+        Ok((comparisons, warnings, how))
+    });
+    match result {
+        Ok((comparisons, warnings, how)) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            if comparisons.iter().all(|c| c.baseline_rev.is_none()) {
+                report.baseline_note = Some(format!(
+                    "no baseline: no note within {} commits of {how} (save one with `cargo gate baseline save` on the default branch)",
+                    config.baseline.max_depth
+                ));
+            }
+            report.comparisons = comparisons;
+        }
+        Err(e) => {
+            report.baseline_note = Some(format!("no baseline: {e}"));
+            report.comparisons = crate::baseline::all_new(report);
         }
     }
 }
@@ -549,7 +620,7 @@ fn comment(args: CommentArgs) -> Result<i32> {
     })
 }
 
-fn find_upwards(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_upwards(name: &str) -> Option<PathBuf> {
     let cwd = std::env::current_dir().ok()?;
     cwd.ancestors().map(|d| d.join(name)).find(|p| p.is_file())
 }

@@ -65,6 +65,12 @@ pub enum Command {
     },
     /// Publish a report on GitHub: sticky PR comment, job summary, annotations, check run.
     Comment(CommentArgs),
+    /// Performance baselines stored as git notes (refs/notes/cargo-gate).
+    Baseline {
+        /// What to do.
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
     /// Combine shard reports into one and apply the gate to the whole.
     Merge {
         /// Profile whose rules apply (default: the profile recorded in the reports).
@@ -81,6 +87,58 @@ pub enum Command {
         /// Shard reports.
         #[arg(value_name = "REPORT", required = true, num_args = 1..)]
         reports: Vec<PathBuf>,
+    },
+}
+
+/// `cargo gate baseline ...`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Record the report's measurements as a note on a commit (merged with what is there).
+    Save {
+        /// The report whose metrics are saved.
+        #[arg(long, default_value = "target/gate/report.json")]
+        report: PathBuf,
+        /// The commit (default: HEAD).
+        #[arg(long, default_value = "HEAD")]
+        rev: String,
+    },
+    /// Print the note on a commit.
+    Show {
+        /// The commit (default: HEAD).
+        #[arg(default_value = "HEAD")]
+        rev: String,
+    },
+    /// History of metrics along first-parent commits, with sparklines.
+    Log {
+        /// Commits to read.
+        #[arg(short = 'n', long, default_value_t = 30)]
+        count: usize,
+        /// Only this metric, one line per commit.
+        #[arg(long)]
+        metric: Option<String>,
+        /// Start here (default: HEAD).
+        #[arg(long, default_value = "HEAD")]
+        rev: String,
+    },
+    /// Fetch the remote's notes and merge them into ours.
+    Fetch {
+        /// Remote (default: `remote` in gate.toml, else origin).
+        #[arg(long)]
+        remote: Option<String>,
+    },
+    /// Push our notes; a concurrent push is merged and retried, never forced.
+    Push {
+        /// Remote (default: `remote` in gate.toml, else origin).
+        #[arg(long)]
+        remote: Option<String>,
+    },
+    /// Compare a report's measurements with the baseline.
+    Compare {
+        /// Where to look for the baseline (default: merge base with the PR base, else HEAD^).
+        rev: Option<String>,
+        /// The report to compare.
+        #[arg(long, default_value = "target/gate/report.json")]
+        report: PathBuf,
     },
 }
 
@@ -161,7 +219,7 @@ pub struct RunArgs {
     /// Selection.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Only these suites (repeatable). Available: tests.
+    /// Only these suites (repeatable): tests, snapshots, property, bench.
     #[arg(long, value_name = "SUITE")]
     pub suite: Vec<String>,
     /// Tests run at once (default: available cores, or `jobs` in gate.toml).
@@ -179,6 +237,12 @@ pub struct RunArgs {
     /// Do not run doctests.
     #[arg(long)]
     pub no_doctests: bool,
+    /// Do not compare with baselines.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Compare with the baseline found from this revision.
+    #[arg(long, value_name = "REV", conflicts_with = "no_baseline")]
+    pub baseline_rev: Option<String>,
     /// Output directory (default: target/gate).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,

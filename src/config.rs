@@ -13,6 +13,123 @@ use crate::gate::{self, Rule};
 use crate::report::RuleLevel;
 use crate::units::parse_duration;
 
+/// A command timed by the bench suite.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BenchCommand {
+    /// Metric name (`bench.<name>`).
+    pub name: String,
+    /// Program and arguments.
+    pub cmd: Vec<String>,
+    /// Measured runs.
+    #[serde(default = "default_runs")]
+    pub runs: u32,
+    /// Unmeasured runs first.
+    #[serde(default = "default_warmup")]
+    pub warmup: u32,
+}
+
+fn default_runs() -> u32 {
+    10
+}
+
+fn default_warmup() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawBench {
+    enabled: Option<bool>,
+    run: Option<Vec<String>>,
+    criterion: Option<bool>,
+    libtest: Option<bool>,
+    hyperfine: Option<Vec<String>>,
+    custom: Option<Vec<String>>,
+    command: Option<Vec<BenchCommand>>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawBaseline {
+    enabled: Option<bool>,
+    significance: Option<f64>,
+    min_effect: Option<Spanned<String>>,
+    z_threshold: Option<f64>,
+    min_history: Option<usize>,
+    history: Option<usize>,
+    max_depth: Option<usize>,
+    remote: Option<String>,
+    metric: Option<BTreeMap<String, RawMetricSettings>>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawMetricSettings {
+    significance: Option<f64>,
+    min_effect: Option<Spanned<String>>,
+    z_threshold: Option<f64>,
+}
+
+/// Settings of the bench suite.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BenchConfig {
+    /// Whether the suite runs (on when gate.toml has a `[bench]` table).
+    pub enabled: bool,
+    /// A command run first in the workspace root (e.g. `cargo bench`).
+    pub run: Vec<String>,
+    /// Read criterion's results from `<target>/criterion`.
+    pub criterion: bool,
+    /// Parse libtest `bench:` lines from the run command's output.
+    pub libtest: bool,
+    /// `hyperfine --export-json` files, relative to the workspace root.
+    pub hyperfine: Vec<String>,
+    /// Files in cargo-gate's custom JSON format.
+    pub custom: Vec<String>,
+    /// Timed commands.
+    pub commands: Vec<BenchCommand>,
+}
+
+/// Settings of baseline comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineConfig {
+    /// Compare with baselines during `run`.
+    pub enabled: bool,
+    /// Defaults for every metric.
+    pub settings: crate::baseline::compare::Settings,
+    /// Overrides by exact metric name.
+    pub per_metric: BTreeMap<String, crate::baseline::compare::Settings>,
+    /// Notes read for history and z-scores.
+    pub history: usize,
+    /// Commits walked back from the base to find a baseline.
+    pub max_depth: usize,
+    /// Remote for `baseline fetch` / `push`.
+    pub remote: String,
+}
+
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        BaselineConfig {
+            enabled: true,
+            settings: crate::baseline::compare::Settings::default(),
+            per_metric: BTreeMap::new(),
+            history: 30,
+            max_depth: 100,
+            remote: "origin".to_string(),
+        }
+    }
+}
+
+impl BaselineConfig {
+    /// The settings for one metric.
+    pub fn settings_for(&self, metric: &str) -> crate::baseline::compare::Settings {
+        self.per_metric
+            .get(metric)
+            .copied()
+            .unwrap_or(self.settings)
+    }
+}
+
 /// Overlays every key `other` sets onto `this`.
 macro_rules! overlay {
     ($this:expr, $other:expr, $($f:ident),*) => { $( if $other.$f.is_some() { $this.$f = $other.$f.clone(); } )* };
@@ -49,6 +166,10 @@ struct RawConfig {
     snapshots: RawSnapshots,
     #[serde(default)]
     property: RawProperty,
+    #[serde(default)]
+    bench: Option<RawBench>,
+    #[serde(default)]
+    baseline: RawBaseline,
     #[serde(default)]
     gate: RawGate,
     #[serde(default)]
@@ -251,6 +372,10 @@ pub struct Config {
     pub snapshots: SnapshotsConfig,
     /// The property suite.
     pub property: PropertyConfig,
+    /// The bench suite.
+    pub bench: BenchConfig,
+    /// Baseline comparison.
+    pub baseline: BaselineConfig,
     /// Gate rules, `fail` ones first.
     pub rules: Vec<Rule>,
 }
@@ -277,6 +402,8 @@ impl Config {
             tests: TestsConfig::default(),
             snapshots: SnapshotsConfig::default(),
             property: PropertyConfig::default(),
+            bench: BenchConfig::default(),
+            baseline: BaselineConfig::default(),
             rules,
         })
     }
@@ -402,6 +529,8 @@ impl Config {
                 unreferenced: snapshots.unreferenced.unwrap_or_default(),
             },
             property,
+            bench: resolve_bench(raw.bench.as_ref()),
+            baseline: resolve_baseline(&raw.baseline, at)?,
             rules,
         })
     }
@@ -474,6 +603,76 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
         current = parent_name;
     }
     Ok(chain)
+}
+
+fn resolve_bench(raw: Option<&RawBench>) -> BenchConfig {
+    let Some(raw) = raw else {
+        return BenchConfig {
+            criterion: true,
+            libtest: true,
+            ..BenchConfig::default()
+        };
+    };
+    BenchConfig {
+        enabled: raw.enabled.unwrap_or(true),
+        run: raw.run.clone().unwrap_or_default(),
+        criterion: raw.criterion.unwrap_or(true),
+        libtest: raw.libtest.unwrap_or(true),
+        hyperfine: raw.hyperfine.clone().unwrap_or_default(),
+        custom: raw.custom.clone().unwrap_or_default(),
+        commands: raw.command.clone().unwrap_or_default(),
+    }
+}
+
+fn parse_percent(v: &Spanned<String>, at: &dyn Fn(usize) -> Location) -> Result<f64> {
+    let text = v.get_ref().trim();
+    text.strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .ok_or_else(|| Error::Config {
+            location: at(v.span().start + 1),
+            message: format!("`{text}` is not a percentage"),
+            hint: Some("write it like \"2%\"".to_string()),
+        })
+}
+
+fn resolve_baseline(raw: &RawBaseline, at: &dyn Fn(usize) -> Location) -> Result<BaselineConfig> {
+    let d = BaselineConfig::default();
+    let mut settings = d.settings;
+    if let Some(s) = raw.significance {
+        settings.significance = s;
+    }
+    if let Some(m) = &raw.min_effect {
+        settings.min_effect_pct = parse_percent(m, at)?;
+    }
+    if let Some(z) = raw.z_threshold {
+        settings.z_threshold = z;
+    }
+    if let Some(h) = raw.min_history {
+        settings.min_history = h;
+    }
+    let mut per_metric = BTreeMap::new();
+    for (name, m) in raw.metric.iter().flatten() {
+        let mut s = settings;
+        if let Some(v) = m.significance {
+            s.significance = v;
+        }
+        if let Some(v) = &m.min_effect {
+            s.min_effect_pct = parse_percent(v, at)?;
+        }
+        if let Some(v) = m.z_threshold {
+            s.z_threshold = v;
+        }
+        per_metric.insert(name.clone(), s);
+    }
+    Ok(BaselineConfig {
+        enabled: raw.enabled.unwrap_or(d.enabled),
+        settings,
+        per_metric,
+        history: raw.history.unwrap_or(d.history),
+        max_depth: raw.max_depth.unwrap_or(d.max_depth),
+        remote: raw.remote.clone().unwrap_or(d.remote),
+    })
 }
 
 fn parse_spanned_duration(

@@ -3,9 +3,10 @@
 
 use std::fmt;
 
+use crate::baseline::compare::regression_pct;
 use crate::report::{
-    Counts, GateResult, GateStatus, Report, RuleLevel, SuiteKind, SuiteStatus, Verdict,
-    VerdictStatus,
+    Counts, GateResult, GateStatus, PerfVerdict, Report, RuleLevel, SuiteKind, SuiteStatus,
+    Verdict, VerdictStatus,
 };
 use crate::units::format_seconds;
 
@@ -62,6 +63,140 @@ pub enum Quantity {
     Percent,
     /// A duration, written with a time unit; stored in seconds.
     Seconds,
+    /// A measured value (benchmarks): a time unit converts to seconds, no unit compares raw.
+    Measured,
+}
+
+/// How a benchmark's samples are reduced to one value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Agg {
+    /// Arithmetic mean.
+    Mean,
+    /// Median.
+    Median,
+    /// Smallest sample.
+    Min,
+    /// Largest sample.
+    Max,
+    /// A quantile in 0..=1 (`p(95)` is 0.95).
+    Quantile(f64),
+}
+
+impl Agg {
+    fn parse(s: &str) -> Option<Agg> {
+        match s {
+            "mean" => Some(Agg::Mean),
+            "median" => Some(Agg::Median),
+            "min" => Some(Agg::Min),
+            "max" => Some(Agg::Max),
+            _ => {
+                let n = s
+                    .strip_prefix("p(")
+                    .and_then(|r| r.strip_suffix(')'))
+                    .or_else(|| s.strip_prefix('p'))?;
+                let v: f64 = n.parse().ok()?;
+                (0.0..=100.0)
+                    .contains(&v)
+                    .then_some(Agg::Quantile(v / 100.0))
+            }
+        }
+    }
+
+    fn apply(self, samples: &[f64]) -> f64 {
+        use crate::baseline::stats;
+        let finite: Vec<f64> = samples.iter().copied().filter(|v| v.is_finite()).collect();
+        match self {
+            Agg::Mean => stats::mean(&finite),
+            Agg::Median => stats::median(&finite),
+            Agg::Min => stats::quantile(&finite, 0.0),
+            Agg::Max => stats::quantile(&finite, 1.0),
+            Agg::Quantile(q) => stats::quantile(&finite, q),
+        }
+    }
+}
+
+/// What a rule measures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A fixed metric such as `tests.failed`.
+    Static(&'static MetricDef),
+    /// `bench.<pattern>.<aggregate>`: every benchmark matching the pattern (`*` is a wildcard).
+    Aggregate {
+        /// `bench.` and the name pattern.
+        pattern: String,
+        /// The reduction.
+        agg: Agg,
+    },
+    /// `<pattern>.regression`: the worst significant slowdown against the baseline, in %.
+    Regression {
+        /// Metric name pattern.
+        pattern: String,
+    },
+}
+
+/// Seconds per unit for time units.
+pub fn seconds_per(unit: &str) -> Option<f64> {
+    match unit {
+        "ns" => Some(1e-9),
+        "us" | "µs" => Some(1e-6),
+        "ms" => Some(1e-3),
+        "s" => Some(1.0),
+        "m" | "min" => Some(60.0),
+        "h" => Some(3600.0),
+        _ => None,
+    }
+}
+
+/// `*` matches any run of characters.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else {
+                return false;
+            };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+fn dynamic_target(name: &str) -> Option<Result<Target, (String, String)>> {
+    if let Some(pattern) = name.strip_suffix(".regression")
+        && (pattern.starts_with("bench.") || pattern == "tests.duration")
+    {
+        return Some(Ok(Target::Regression {
+            pattern: pattern.to_string(),
+        }));
+    }
+    let rest = name.strip_prefix("bench.")?;
+    Some(match rest.rsplit_once('.') {
+        Some((bench, agg)) if !bench.is_empty() => match Agg::parse(agg) {
+            Some(agg) => Ok(Target::Aggregate {
+                pattern: format!("bench.{bench}"),
+                agg,
+            }),
+            None => Err((
+                format!("unknown aggregate `{agg}` in `{name}`"),
+                "use mean, median, min, max, p(95) (any percentile) or regression".to_string(),
+            )),
+        },
+        _ => Err((
+            format!("`{name}` needs an aggregate"),
+            "e.g. `bench.parse.mean < 2ms` or `bench.*.regression < 5%`".to_string(),
+        )),
+    })
 }
 
 /// A metric a rule may name.
@@ -169,12 +304,14 @@ pub fn metric_def(name: &str) -> Option<&'static MetricDef> {
 pub struct Rule {
     /// The rule as written.
     pub source: String,
-    /// The metric it names.
-    pub metric: &'static MetricDef,
+    /// What it measures.
+    pub target: Target,
     /// The comparison.
     pub op: Op,
-    /// The limit, in the metric's base unit (count, percent, seconds).
+    /// The limit, in the quantity's base unit (count, percent, seconds, or raw).
     pub limit: f64,
+    /// How the limit was written (and how values are shown).
+    pub quantity: Quantity,
     /// `fail` or `warn`.
     pub level: RuleLevel,
 }
@@ -223,16 +360,31 @@ pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
             FORM_HINT,
         ));
     }
-    let Some(metric) = metric_def(metric_name) else {
-        let known: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
-        let suggestion = closest(metric_name, &known)
-            .map(|s| format!("did you mean `{s}`? "))
-            .unwrap_or_default();
-        return Err(err(
-            metric_start,
-            format!("unknown metric `{metric_name}`"),
-            &format!("{suggestion}known metrics: {}", known.join(", ")),
-        ));
+    let target = match metric_def(metric_name) {
+        Some(def) => Target::Static(def),
+        None => match dynamic_target(metric_name) {
+            Some(Ok(t)) => t,
+            Some(Err((message, hint))) => return Err(err(metric_start, message, &hint)),
+            None => {
+                let known: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+                let suggestion = closest(metric_name, &known)
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
+                return Err(err(
+                    metric_start,
+                    format!("unknown metric `{metric_name}`"),
+                    &format!(
+                        "{suggestion}known metrics: {}, bench.NAME.AGGREGATE, bench.NAME.regression",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        },
+    };
+    let quantity = match &target {
+        Target::Static(def) => def.quantity,
+        Target::Aggregate { .. } => Quantity::Measured,
+        Target::Regression { .. } => Quantity::Percent,
     };
     while i < bytes.len() && bytes[i].is_ascii_whitespace() {
         i += 1;
@@ -285,7 +437,25 @@ pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
     let rest = text[i..].trim_end();
     let unit = rest.trim_start();
     let unit_offset = unit_start + (rest.len() - unit.len());
-    let limit = match (metric.quantity, unit) {
+    let mut resolved = quantity;
+    let limit = match (quantity, unit) {
+        (Quantity::Measured, "") => {
+            resolved = Quantity::Count;
+            value
+        }
+        (Quantity::Measured, u) => match seconds_per(u) {
+            Some(k) => {
+                resolved = Quantity::Seconds;
+                value * k
+            }
+            None => {
+                return Err(err(
+                    unit_offset,
+                    format!("`{u}` is not a time unit"),
+                    "write a time (ns, us, ms, s) or a plain number in the benchmark's own unit",
+                ));
+            }
+        },
         (Quantity::Count, "") => {
             if value.fract() != 0.0 {
                 return Err(err(
@@ -334,9 +504,10 @@ pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
     };
     Ok(Rule {
         source: text.trim().to_string(),
-        metric,
+        target,
         op,
         limit,
+        quantity: resolved,
         level,
     })
 }
@@ -392,21 +563,98 @@ pub fn observe(report: &Report, metric: &MetricDef) -> Option<f64> {
                 (c.passed + c.flaky) as f64 * 100.0 / c.executed() as f64
             }
         }
-        "tests.duration" => suite.duration,
+        "tests.duration" => suite
+            .metric_value("tests.duration")
+            .unwrap_or(suite.duration),
         other => return suite.metric_value(other),
     };
     Some(v)
 }
 
 fn format_value(quantity: Quantity, v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
     match quantity {
-        Quantity::Count => format!("{v:.0}"),
+        Quantity::Count => {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.3}")
+            }
+        }
         Quantity::Percent => {
             let s = format!("{v:.2}");
             let s = s.trim_end_matches('0').trim_end_matches('.');
             format!("{s}%")
         }
-        Quantity::Seconds => format_seconds(v),
+        Quantity::Seconds | Quantity::Measured => format_seconds(v),
+    }
+}
+
+/// What a rule's target measured in a report.
+enum Measured {
+    /// The suite (or the baseline comparison) did not happen: the rule is skipped.
+    NotRun(String),
+    /// The suite ran but nothing matches: the rule does not hold (never a silent pass).
+    NoMatch(String),
+    /// Named values.
+    Values(Vec<(String, f64)>),
+}
+
+fn measure(report: &Report, rule: &Rule) -> Measured {
+    match &rule.target {
+        Target::Static(def) => match observe(report, def) {
+            Some(v) => Measured::Values(vec![(def.name.to_string(), v)]),
+            None => Measured::NotRun(format!(
+                "not evaluated: the `{}` suite did not run to completion",
+                def.suite.as_str()
+            )),
+        },
+        Target::Aggregate { pattern, agg } => {
+            let Some(suite) = report.suite(SuiteKind::Bench) else {
+                return Measured::NotRun(
+                    "not evaluated: the `bench` suite did not run".to_string(),
+                );
+            };
+            let values: Vec<(String, f64)> = suite
+                .metrics
+                .iter()
+                .filter(|m| glob_match(pattern, &m.name))
+                .map(|m| {
+                    let raw = agg.apply(&m.samples);
+                    let v = match rule.quantity {
+                        // A time limit needs a time-valued benchmark.
+                        Quantity::Seconds => seconds_per(&m.unit).map_or(f64::NAN, |k| raw * k),
+                        _ => raw,
+                    };
+                    (m.name.clone(), v)
+                })
+                .collect();
+            if values.is_empty() {
+                Measured::NoMatch(format!("no benchmark matches `{pattern}`"))
+            } else {
+                Measured::Values(values)
+            }
+        }
+        Target::Regression { pattern } => {
+            let values: Vec<(String, f64)> = report
+                .comparisons
+                .iter()
+                .filter(|c| glob_match(pattern, &c.metric))
+                .filter(|c| !matches!(c.verdict, PerfVerdict::New | PerfVerdict::Missing))
+                .map(|c| (c.metric.clone(), regression_pct(c)))
+                .collect();
+            if values.is_empty() {
+                let why = report
+                    .baseline_note
+                    .clone()
+                    .unwrap_or_else(|| format!("no metric matching `{pattern}` has a baseline"));
+                Measured::NotRun(format!("not evaluated: {why}"))
+            } else {
+                Measured::Values(values)
+            }
+        }
     }
 }
 
@@ -415,47 +663,67 @@ pub fn evaluate(report: &Report, rules: &[Rule]) -> Vec<GateResult> {
     rules
         .iter()
         .map(|rule| {
-            let limit = format_value(rule.metric.quantity, rule.limit);
-            match observe(report, rule.metric) {
-                None => GateResult {
+            let limit = format_value(rule.quantity, rule.limit);
+            let result =
+                |status: GateStatus, observed: Option<String>, message: String| GateResult {
                     rule: rule.source.clone(),
                     level: rule.level,
-                    status: GateStatus::Skipped,
-                    observed: None,
-                    limit,
-                    message: format!(
-                        "not evaluated: the `{}` suite did not run to completion",
-                        rule.metric.suite.as_str()
-                    ),
-                },
-                Some(observed) => {
-                    let holds = rule.op.holds(observed, rule.limit);
-                    let shown = format_value(rule.metric.quantity, observed);
-                    let status = match (holds, rule.level) {
-                        (true, _) => GateStatus::Passed,
-                        (false, RuleLevel::Fail) => GateStatus::Failed,
-                        (false, RuleLevel::Warn) => GateStatus::Warned,
+                    status,
+                    observed,
+                    limit: limit.clone(),
+                    message,
+                };
+            let failing = match rule.level {
+                RuleLevel::Fail => GateStatus::Failed,
+                RuleLevel::Warn => GateStatus::Warned,
+            };
+            match measure(report, rule) {
+                Measured::NotRun(why) => result(GateStatus::Skipped, None, why),
+                Measured::NoMatch(why) => result(failing, None, why),
+                Measured::Values(values) => {
+                    let several = values.len() > 1;
+                    // A pattern always says which metric it is talking about.
+                    let named = several
+                        || matches!(&rule.target,
+                            Target::Aggregate { pattern, .. } | Target::Regression { pattern }
+                                if pattern.contains('*'));
+                    // Show the first value that breaks the rule, else the one nearest the limit.
+                    let broken = values
+                        .iter()
+                        .find(|(_, v)| !(v.is_finite() && rule.op.holds(*v, rule.limit)));
+                    let shown = broken.or_else(|| match rule.op {
+                        Op::Lt | Op::Le => values.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
+                        Op::Gt | Op::Ge => values.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
+                        Op::Eq | Op::Ne => values.first(),
+                    });
+                    let Some((name, v)) = shown else {
+                        return result(failing, None, "nothing measured".to_string());
                     };
-                    let message = if holds {
-                        format!(
-                            "{} is {shown} ({} {limit})",
-                            rule.metric.name,
-                            rule.op.as_str()
-                        )
+                    let value = format_value(rule.quantity, *v);
+                    let observed = if named {
+                        format!("{value} ({name})")
                     } else {
-                        format!(
-                            "{} is {shown}, expected {} {limit}",
-                            rule.metric.name,
-                            rule.op.as_str()
-                        )
+                        value.clone()
                     };
-                    GateResult {
-                        rule: rule.source.clone(),
-                        level: rule.level,
-                        status,
-                        observed: Some(shown),
-                        limit,
-                        message,
+                    let op = rule.op.as_str();
+                    if broken.is_some() {
+                        let message = if v.is_finite() {
+                            format!("{name} is {value}, expected {op} {limit}")
+                        } else {
+                            format!("{name} has no value in the rule's unit (is it a time?)")
+                        };
+                        result(failing, Some(observed), message)
+                    } else {
+                        let what = if several {
+                            format!("worst of {} metrics", values.len())
+                        } else {
+                            name.clone()
+                        };
+                        result(
+                            GateStatus::Passed,
+                            Some(observed),
+                            format!("{what} is {value} ({op} {limit})"),
+                        )
                     }
                 }
             }
@@ -546,6 +814,7 @@ mod tests {
             run: RunInfo::default(),
             suites: vec![suite],
             comparisons: vec![],
+            baseline_note: None,
             gates: vec![],
             verdict: Verdict {
                 status: VerdictStatus::Passed,
@@ -690,6 +959,159 @@ mod tests {
         apply(&mut r, &[rule("tests.failed == 0")]);
         assert_eq!(r.gates[0].status, GateStatus::Skipped);
         assert_eq!(r.verdict.status, VerdictStatus::Passed);
+    }
+
+    fn bench_report() -> Report {
+        use crate::report::{Comparison, Direction, Metric};
+        let mut r = report(&[CaseStatus::Passed]);
+        r.suites.push(Suite {
+            kind: SuiteKind::Bench,
+            name: "bench".into(),
+            status: SuiteStatus::Passed,
+            duration: 1.0,
+            error: None,
+            cases: vec![],
+            metrics: vec![
+                Metric {
+                    name: "bench.parse/large".into(),
+                    unit: "ns".into(),
+                    direction: Direction::LowerIsBetter,
+                    samples: vec![1.5e6, 1.7e6, 1.6e6],
+                },
+                Metric {
+                    name: "bench.parse/small".into(),
+                    unit: "ns".into(),
+                    direction: Direction::LowerIsBetter,
+                    samples: vec![900.0],
+                },
+                Metric {
+                    name: "bench.rps".into(),
+                    unit: "rps".into(),
+                    direction: Direction::HigherIsBetter,
+                    samples: vec![120.0, 140.0],
+                },
+            ],
+        });
+        let cmp = |metric: &str, verdict, delta| Comparison {
+            metric: metric.into(),
+            unit: "ns".into(),
+            direction: Direction::LowerIsBetter,
+            baseline: Some(1.0),
+            current: Some(1.0),
+            delta_pct: Some(delta),
+            p_value: Some(0.001),
+            z: None,
+            method: "mann_whitney".into(),
+            verdict,
+            baseline_rev: Some("abc".into()),
+            history: vec![],
+        };
+        r.comparisons = vec![
+            cmp("bench.parse/large", PerfVerdict::Regressed, 7.5),
+            cmp("bench.parse/small", PerfVerdict::Unchanged, 1.0),
+            cmp("bench.new_one", PerfVerdict::New, 0.0),
+        ];
+        r
+    }
+
+    #[test]
+    fn bench_aggregates_convert_units_and_check_every_match() {
+        let r = bench_report();
+        let results = evaluate(
+            &r,
+            &[
+                rule("bench.parse/large.mean < 2ms"),
+                rule("bench.parse/*.max < 1ms"),
+                rule("bench.rps.p(50) > 100"),
+                rule("bench.nope.mean < 1ms"),
+                rule("bench.rps.mean < 1ms"),
+            ],
+        );
+        assert_eq!(
+            results[0].status,
+            GateStatus::Passed,
+            "{}",
+            results[0].message
+        );
+        assert_eq!(results[0].observed.as_deref(), Some("1.60ms"));
+        assert_eq!(results[1].status, GateStatus::Failed);
+        assert_eq!(
+            results[1].observed.as_deref(),
+            Some("1.70ms (bench.parse/large)")
+        );
+        assert_eq!(results[2].status, GateStatus::Passed);
+        assert_eq!(
+            results[3].status,
+            GateStatus::Failed,
+            "no match is never a pass"
+        );
+        assert_eq!(results[3].message, "no benchmark matches `bench.nope`");
+        assert_eq!(results[4].status, GateStatus::Failed, "rps is not a time");
+    }
+
+    #[test]
+    fn regression_rules_use_the_comparisons() {
+        let mut r = bench_report();
+        let results = evaluate(
+            &r,
+            &[
+                rule("bench.*.regression < 5%"),
+                rule("bench.parse/small.regression < 5%"),
+            ],
+        );
+        assert_eq!(results[0].status, GateStatus::Failed);
+        assert_eq!(
+            results[0].observed.as_deref(),
+            Some("7.5% (bench.parse/large)")
+        );
+        assert_eq!(results[1].status, GateStatus::Passed);
+        r.comparisons.clear();
+        r.baseline_note = Some("no baseline: no note within 100 commits".into());
+        let results = evaluate(&r, &[rule("bench.*.regression < 5%")]);
+        assert_eq!(
+            results[0].status,
+            GateStatus::Skipped,
+            "a missing baseline is not a failure"
+        );
+        assert!(results[0].message.contains("no note within 100 commits"));
+    }
+
+    #[test]
+    fn dynamic_rule_errors_are_located() {
+        let e = parse_rule("bench.parse.average < 2ms", RuleLevel::Fail).unwrap_err();
+        assert_eq!(
+            e.message,
+            "unknown aggregate `average` in `bench.parse.average`"
+        );
+        assert_eq!(
+            parse_rule("bench.parse < 2ms", RuleLevel::Fail)
+                .unwrap_err()
+                .message,
+            "`bench.parse` needs an aggregate"
+        );
+        assert!(
+            parse_rule("bench.*.regression < 5", RuleLevel::Fail)
+                .unwrap_err()
+                .message
+                .contains('%')
+        );
+        assert!(parse_rule("bench.x.mean < 5 parsecs", RuleLevel::Fail).is_err());
+        assert_eq!(
+            parse_rule("tests.duration.regression < 10%", RuleLevel::Fail)
+                .unwrap()
+                .quantity,
+            Quantity::Percent
+        );
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("bench.*", "bench.a/b"));
+        assert!(glob_match("bench.parse/*", "bench.parse/large"));
+        assert!(!glob_match("bench.parse/*", "bench.render/large"));
+        assert!(glob_match("*large", "bench.parse/large"));
+        assert!(glob_match("a*b*c", "aXbYc"));
+        assert!(!glob_match("a*b*c", "aXcYb"));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! publish. Every stage after "run" works on a saved `report.json`.
 
 pub mod app;
+pub mod baseline;
+pub mod baseline_cmd;
 pub mod cli;
 pub mod config;
 pub mod error;

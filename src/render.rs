@@ -252,6 +252,88 @@ struct View<'a> {
     duration: String,
     snapshots_pending: usize,
     snapshot_hint: &'static str,
+    perf: Vec<PerfRow<'a>>,
+    perf_total: usize,
+    perf_regressed: usize,
+}
+
+/// One comparison, formatted for templates.
+#[derive(Serialize)]
+struct PerfRow<'a> {
+    metric: &'a str,
+    verdict: &'static str,
+    icon: &'static str,
+    baseline: String,
+    current: String,
+    delta: String,
+    stat: String,
+    sparkline: String,
+    /// An inline SVG line chart of the history and the current value.
+    svg: String,
+}
+
+fn perf_row(c: &crate::report::Comparison) -> PerfRow<'_> {
+    use crate::report::PerfVerdict::*;
+    let fmt = |v: Option<f64>| {
+        v.map_or("—".to_string(), |v| {
+            crate::units::format_measure(v, &c.unit)
+        })
+    };
+    let (verdict, icon) = match c.verdict {
+        Regressed => ("regressed", "🔴"),
+        Improved => ("improved", "🟢"),
+        Unchanged => ("unchanged", "⚪"),
+        New => ("new", "🆕"),
+        Missing => ("missing", "❔"),
+    };
+    let mut series = c.history.clone();
+    if let Some(cur) = c.current {
+        series.push(cur);
+    }
+    PerfRow {
+        metric: &c.metric,
+        verdict,
+        icon,
+        baseline: fmt(c.baseline),
+        current: fmt(c.current),
+        delta: c.delta_pct.map_or("—".to_string(), |d| format!("{d:+.1}%")),
+        stat: match (c.p_value, c.z) {
+            (Some(p), _) => format!("p = {p:.3}"),
+            (_, Some(z)) => format!("z = {z:.1}"),
+            _ => String::new(),
+        },
+        sparkline: crate::baseline::stats::sparkline(&series),
+        svg: svg_chart(&series),
+    }
+}
+
+/// A 240×48 inline SVG polyline; the last point (this run) is a dot.
+fn svg_chart(values: &[f64]) -> String {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.len() < 2 {
+        return String::new();
+    }
+    let (w, h, pad) = (240.0, 48.0, 4.0);
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let step = (w - 2.0 * pad) / (finite.len() - 1) as f64;
+    let pts: Vec<(f64, f64)> = finite
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                pad + i as f64 * step,
+                h - pad - (v - lo) / span * (h - 2.0 * pad),
+            )
+        })
+        .collect();
+    let line: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let (lx, ly) = pts[pts.len() - 1];
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"><polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"{}\"/><circle cx=\"{lx:.1}\" cy=\"{ly:.1}\" r=\"3\" fill=\"#cf222e\"/></svg>",
+        line.join(" ")
+    )
 }
 
 #[derive(Serialize)]
@@ -343,6 +425,18 @@ impl<'a> View<'a> {
                 .and_then(|s| s.metric_value("snapshots.pending"))
                 .map_or(0, |v| v as usize),
             snapshot_hint: crate::suites::snapshot::ACCEPT_HINT,
+            perf: report
+                .comparisons
+                .iter()
+                .take(max_listed)
+                .map(perf_row)
+                .collect(),
+            perf_total: report.comparisons.len(),
+            perf_regressed: report
+                .comparisons
+                .iter()
+                .filter(|c| c.verdict == crate::report::PerfVerdict::Regressed)
+                .count(),
         }
     }
 }

@@ -25,7 +25,10 @@ pub struct Report {
     pub suites: Vec<Suite>,
     /// Metric comparisons with baselines (filled by the baseline stage).
     #[serde(default)]
-    pub comparisons: Vec<serde_json::Value>,
+    pub comparisons: Vec<Comparison>,
+    /// Why no comparison was made, when none was (`--no-baseline`, no note found, no git).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_note: Option<String>,
     /// Each gate rule with its outcome.
     #[serde(default)]
     pub gates: Vec<GateResult>,
@@ -110,6 +113,8 @@ pub enum SuiteKind {
     Snapshots,
     /// proptest properties that failed in the tests.
     Property,
+    /// Benchmarks and timed commands.
+    Bench,
 }
 
 impl SuiteKind {
@@ -119,6 +124,7 @@ impl SuiteKind {
             SuiteKind::Tests => "tests",
             SuiteKind::Snapshots => "snapshots",
             SuiteKind::Property => "property",
+            SuiteKind::Bench => "bench",
         }
     }
 }
@@ -276,6 +282,58 @@ pub struct Metric {
     /// Raw samples.
     #[serde(default)]
     pub samples: Vec<f64>,
+}
+
+/// What a comparison concluded.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum PerfVerdict {
+    /// Significantly worse, by at least the minimum effect.
+    Regressed,
+    /// Significantly better, by at least the minimum effect.
+    Improved,
+    /// No significant change of at least the minimum effect.
+    Unchanged,
+    /// Measured now, not in the baseline.
+    New,
+    /// In the baseline, not measured now.
+    Missing,
+}
+
+/// One metric compared with its baseline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Comparison {
+    /// Metric name.
+    pub metric: String,
+    /// Unit.
+    pub unit: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// The baseline's central value (median of samples, or the single value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// The current central value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<f64>,
+    /// Change in percent of the baseline (positive: larger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_pct: Option<f64>,
+    /// Mann-Whitney p-value, when both sides have samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// z-score against the history, for single values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z: Option<f64>,
+    /// `mann_whitney`, `z_score`, or `insufficient_history`.
+    pub method: String,
+    /// The conclusion.
+    pub verdict: PerfVerdict,
+    /// The commit the baseline came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_rev: Option<String>,
+    /// Central values along first-parent history, oldest first (for sparklines and charts).
+    #[serde(default)]
+    pub history: Vec<f64>,
 }
 
 /// The outcome of one gate rule.

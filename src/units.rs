@@ -45,10 +45,25 @@ pub fn format_seconds(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
         return "-".to_string();
     }
-    if secs < 1e-3 {
-        format!("{:.0}µs", secs * 1e6)
+    // Three significant digits below a second: benchmarks differ in the decimals.
+    let sig3 = |v: f64, unit: &str| {
+        // Decided on the rounded value, so 99.99 prints as 100, not 100.0.
+        if v >= 99.95 {
+            format!("{v:.0}{unit}")
+        } else if v >= 9.995 {
+            format!("{v:.1}{unit}")
+        } else {
+            format!("{v:.2}{unit}")
+        }
+    };
+    if secs == 0.0 {
+        "0s".to_string()
+    } else if secs < 1e-6 {
+        sig3(secs * 1e9, "ns")
+    } else if secs < 1e-3 {
+        sig3(secs * 1e6, "µs")
     } else if secs < 1.0 {
-        format!("{:.0}ms", secs * 1e3)
+        sig3(secs * 1e3, "ms")
     } else if secs < 60.0 {
         format!("{secs:.2}s")
     } else {
@@ -57,6 +72,23 @@ pub fn format_seconds(secs: f64) -> String {
             format!("{}m{:02}s", total / 60, total % 60)
         } else {
             format!("{}h{:02}m", total / 3600, (total % 3600) / 60)
+        }
+    }
+}
+
+/// Formats a measured value with its unit: times become human durations, other units are
+/// printed with their name.
+pub fn format_measure(value: f64, unit: &str) -> String {
+    match crate::gate::seconds_per(unit) {
+        Some(k) => format_seconds(value * k),
+        None if unit == "count" => format!("{value:.0}"),
+        None => {
+            let v = if value.abs() >= 100.0 {
+                format!("{value:.0}")
+            } else {
+                format!("{value:.3}")
+            };
+            format!("{v} {unit}")
         }
     }
 }
@@ -110,7 +142,10 @@ mod tests {
     #[test]
     fn formats_durations_and_bytes() {
         assert_eq!(format_seconds(0.0004), "400µs");
-        assert_eq!(format_seconds(0.012), "12ms");
+        assert_eq!(format_seconds(0.012), "12.0ms");
+        assert_eq!(format_seconds(0.00161), "1.61ms");
+        assert_eq!(format_seconds(1.2e-7), "120ns");
+        assert_eq!(format_seconds(0.0), "0s");
         assert_eq!(format_seconds(1.254), "1.25s");
         assert_eq!(format_seconds(125.0), "2m05s");
         assert_eq!(format_seconds(7260.0), "2h01m");

@@ -367,18 +367,28 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
             });
         }
     };
+    let exec_start = Instant::now();
     let mut cases = execute(ws, cfg, opts, &plan);
+    let exec_secs = exec_start.elapsed().as_secs_f64();
     cases.extend(plan.skipped);
     cases.extend(plan.list_failures);
     cases.sort_by(|a, b| a.id.cmp(&b.id));
+    let duration = start.elapsed().as_secs_f64();
     let mut suite = Suite {
         kind: SuiteKind::Tests,
         name: "tests".to_string(),
         status: SuiteStatus::Passed,
-        duration: start.elapsed().as_secs_f64(),
+        duration,
         error: None,
         cases,
-        metrics: Vec::new(),
+        // Running time without the build (whose time depends on caches), stored in baselines so
+        // a slower test suite shows up in the trend.
+        metrics: vec![crate::report::Metric {
+            name: "tests.duration".to_string(),
+            unit: "s".to_string(),
+            direction: crate::report::Direction::LowerIsBetter,
+            samples: vec![exec_secs],
+        }],
     };
     suite.refresh_status();
     Ok(suite)

@@ -1,6 +1,7 @@
 //! Suites derived from the tests run: insta snapshots and proptest properties. Each watches the
 //! files its library writes during the run, reports them, and puts the user's tree back.
 
+pub mod bench;
 pub mod property;
 pub mod snapshot;
 pub mod watch;

@@ -1,0 +1,266 @@
+//! Deciding whether a metric changed: Mann-Whitney U on samples, z-score against history for
+//! single values, and in both cases a minimum effect size so tiny-but-significant shifts on
+//! quiet benchmarks do not cry wolf.
+
+use super::stats::{mann_whitney_p, mean, median, z_score};
+use crate::report::{Comparison, Direction, PerfVerdict};
+
+/// Thresholds of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// p-value under which a difference of samples is significant.
+    pub significance: f64,
+    /// Smallest change, in percent, that can be a regression or improvement.
+    pub min_effect_pct: f64,
+    /// |z| over which a single value differs from its history.
+    pub z_threshold: f64,
+    /// History points needed before single values are judged.
+    pub min_history: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            significance: 0.01,
+            min_effect_pct: 2.0,
+            z_threshold: 3.0,
+            min_history: 5,
+        }
+    }
+}
+
+/// What is known about one metric.
+pub struct Input<'a> {
+    /// Name.
+    pub metric: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+    /// Which way is better.
+    pub direction: Direction,
+    /// Current samples (`None`: not measured now).
+    pub current: Option<&'a [f64]>,
+    /// Baseline samples and the commit they come from.
+    pub baseline: Option<(&'a [f64], &'a str)>,
+    /// Central values of earlier commits, oldest first (the baseline's included).
+    pub history: &'a [f64],
+}
+
+fn central(samples: &[f64]) -> f64 {
+    if samples.len() >= 2 {
+        median(samples)
+    } else {
+        mean(samples)
+    }
+}
+
+/// Compares one metric.
+pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
+    let mut c = Comparison {
+        metric: input.metric.to_string(),
+        unit: input.unit.to_string(),
+        direction: input.direction,
+        baseline: None,
+        current: None,
+        delta_pct: None,
+        p_value: None,
+        z: None,
+        method: "none".to_string(),
+        verdict: PerfVerdict::Unchanged,
+        baseline_rev: input.baseline.map(|(_, rev)| rev.to_string()),
+        history: input.history.to_vec(),
+    };
+    let current = input.current.filter(|s| !s.is_empty());
+    let baseline = input.baseline.map(|(s, _)| s).filter(|s| !s.is_empty());
+    let (cur, base) = match (current, baseline) {
+        (None, _) => {
+            c.verdict = PerfVerdict::Missing;
+            c.baseline = baseline.map(central);
+            return c;
+        }
+        (Some(cur), None) => {
+            c.verdict = PerfVerdict::New;
+            c.current = Some(central(cur));
+            return c;
+        }
+        (Some(cur), Some(base)) => (cur, base),
+    };
+    let (cv, bv) = (central(cur), central(base));
+    c.current = Some(cv);
+    c.baseline = Some(bv);
+    let delta = if bv != 0.0 {
+        (cv - bv) / bv.abs() * 100.0
+    } else {
+        0.0
+    };
+    c.delta_pct = Some(delta);
+    let significant = if cur.len() >= 2 && base.len() >= 2 {
+        c.method = "mann_whitney".to_string();
+        c.p_value = mann_whitney_p(cur, base);
+        c.p_value.is_some_and(|p| p < settings.significance)
+    } else if input.history.len() >= settings.min_history {
+        c.method = "z_score".to_string();
+        c.z = z_score(cv, input.history);
+        c.z.is_some_and(|z| z.abs() > settings.z_threshold)
+    } else {
+        c.method = "insufficient_history".to_string();
+        false
+    };
+    if significant && delta.abs() >= settings.min_effect_pct {
+        let worse = match input.direction {
+            Direction::LowerIsBetter => delta > 0.0,
+            Direction::HigherIsBetter => delta < 0.0,
+        };
+        c.verdict = if worse {
+            PerfVerdict::Regressed
+        } else {
+            PerfVerdict::Improved
+        };
+    }
+    c
+}
+
+/// How much worse a comparison is, in percent (0 when it is not a regression).
+pub fn regression_pct(c: &Comparison) -> f64 {
+    match (c.verdict, c.delta_pct) {
+        (PerfVerdict::Regressed, Some(d)) => d.abs(),
+        _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::stats::Rng;
+    use super::*;
+
+    fn samples(rng: &mut Rng, n: usize, center: f64, noise: f64) -> Vec<f64> {
+        (0..n)
+            .map(|_| center * (1.0 + noise * rng.normal()))
+            .collect()
+    }
+
+    fn input<'a>(cur: &'a [f64], base: &'a [f64], history: &'a [f64]) -> Input<'a> {
+        Input {
+            metric: "bench.x",
+            unit: "ns",
+            direction: Direction::LowerIsBetter,
+            current: Some(cur),
+            baseline: Some((base, "abc")),
+            history,
+        }
+    }
+
+    /// Rates of `regressed` verdicts over 1 000 seeded trials with 3 % noise and 30 samples per
+    /// side, for our method and for github-action-benchmark's fixed 105 % ratio on single values.
+    fn rates(slowdown: f64) -> (f64, f64) {
+        let mut rng = Rng::new(2026);
+        let trials = 1000;
+        let (mut ours, mut ratio) = (0, 0);
+        for _ in 0..trials {
+            let base = samples(&mut rng, 30, 100.0, 0.03);
+            let cur = samples(&mut rng, 30, 100.0 * (1.0 + slowdown), 0.03);
+            if compare(&input(&cur, &base, &[]), &Settings::default()).verdict
+                == PerfVerdict::Regressed
+            {
+                ours += 1;
+            }
+            // One value per commit, alert when current / baseline > 105 %.
+            if cur[0] / base[0] > 1.05 {
+                ratio += 1;
+            }
+        }
+        (
+            f64::from(ours) / f64::from(trials),
+            f64::from(ratio) / f64::from(trials),
+        )
+    }
+
+    #[test]
+    fn a_a_comparisons_rarely_cry_wolf() {
+        let (ours, ratio) = rates(0.0);
+        eprintln!(
+            "A/A false alarms: ours {:.1} %, 105 % ratio {:.1} %",
+            ours * 100.0,
+            ratio * 100.0
+        );
+        assert!(ours < 0.01, "false alarm rate {ours}");
+        assert!(
+            (0.08..0.16).contains(&ratio),
+            "ratio method false alarms {ratio}"
+        );
+    }
+
+    #[test]
+    fn a_five_percent_slowdown_is_found() {
+        let (ours, ratio) = rates(0.05);
+        eprintln!(
+            "5 % slowdown detected: ours {:.1} %, 105 % ratio {:.1} %",
+            ours * 100.0,
+            ratio * 100.0
+        );
+        assert!(ours >= 0.95, "detection rate {ours}");
+        assert!(
+            (0.40..0.60).contains(&ratio),
+            "ratio method detection {ratio}"
+        );
+    }
+
+    #[test]
+    fn tiny_significant_shifts_are_unchanged() {
+        let mut rng = Rng::new(1);
+        let base = samples(&mut rng, 200, 100.0, 0.001);
+        let cur = samples(&mut rng, 200, 101.0, 0.001);
+        let c = compare(&input(&cur, &base, &[]), &Settings::default());
+        assert!(c.p_value.unwrap() < 1e-6, "significant");
+        assert_eq!(
+            c.verdict,
+            PerfVerdict::Unchanged,
+            "but 1 % is under the 2 % minimum effect"
+        );
+        assert!((c.delta_pct.unwrap() - 1.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn direction_decides_regressed_or_improved() {
+        let mut rng = Rng::new(3);
+        let base = samples(&mut rng, 30, 100.0, 0.01);
+        let faster = samples(&mut rng, 30, 80.0, 0.01);
+        let mut i = input(&faster, &base, &[]);
+        assert_eq!(
+            compare(&i, &Settings::default()).verdict,
+            PerfVerdict::Improved
+        );
+        i.direction = Direction::HigherIsBetter;
+        let c = compare(&i, &Settings::default());
+        assert_eq!(c.verdict, PerfVerdict::Regressed);
+        assert!((regression_pct(&c) - 20.0).abs() < 2.0);
+    }
+
+    #[test]
+    fn single_values_use_the_history() {
+        let history = [100.0, 101.0, 99.0, 100.5, 99.5, 100.0];
+        let c = compare(&input(&[110.0], &[100.0], &history), &Settings::default());
+        assert_eq!(c.method, "z_score");
+        assert_eq!(c.verdict, PerfVerdict::Regressed);
+        let c = compare(&input(&[100.8], &[100.0], &history), &Settings::default());
+        assert_eq!(c.verdict, PerfVerdict::Unchanged);
+        let c = compare(
+            &input(&[150.0], &[100.0], &history[..2]),
+            &Settings::default(),
+        );
+        assert_eq!(
+            (c.method.as_str(), c.verdict),
+            ("insufficient_history", PerfVerdict::Unchanged)
+        );
+    }
+
+    #[test]
+    fn new_and_missing_metrics() {
+        let mut i = input(&[1.0], &[], &[]);
+        i.baseline = None;
+        assert_eq!(compare(&i, &Settings::default()).verdict, PerfVerdict::New);
+        let mut i = input(&[], &[1.0, 2.0], &[]);
+        i.current = None;
+        let c = compare(&i, &Settings::default());
+        assert_eq!((c.verdict, c.baseline), (PerfVerdict::Missing, Some(1.5)));
+    }
+}

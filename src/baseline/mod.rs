@@ -1,0 +1,197 @@
+//! Performance baselines stored in the repository as git notes: the note model, the git2
+//! store, sharing through a remote, statistics, and comparison.
+
+pub mod compare;
+pub mod note;
+pub mod notes;
+pub mod remote;
+pub mod stats;
+
+use std::collections::BTreeSet;
+
+use git2::Oid;
+
+use crate::config::BaselineConfig;
+use crate::report::{Comparison, Metric, PerfVerdict, Report};
+use compare::{Input, compare};
+use note::{Entry, Note};
+use notes::{Store, StoreError, history};
+
+/// Metrics that are stored in notes and compared: benchmarks and the tests suite's wall time.
+/// Counts such as `tests.failed` are gated directly, never compared.
+pub fn is_perf_metric(name: &str) -> bool {
+    name.starts_with("bench.") || name == "tests.duration"
+}
+
+/// The report's performance metrics.
+pub fn perf_metrics(report: &Report) -> Vec<&Metric> {
+    report
+        .suites
+        .iter()
+        .flat_map(|s| s.metrics.iter())
+        .filter(|m| is_perf_metric(&m.name) && !m.samples.is_empty())
+        .collect()
+}
+
+/// The note `baseline save` writes for a report.
+pub fn note_from_report(report: &Report) -> Note {
+    Note {
+        schema: note::NOTE_SCHEMA,
+        entries: perf_metrics(report)
+            .into_iter()
+            .map(|m| Entry {
+                metric: m.name.clone(),
+                unit: m.unit.clone(),
+                direction: m.direction,
+                samples: m.samples.clone(),
+                run_id: report.run.id.clone(),
+                recorded: report.run.started.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The commit comparisons start from: `explicit`, else the merge base with the PR's base
+/// branch (`GITHUB_BASE_REF`), else HEAD's parent. Returns the commit and how it was chosen.
+pub fn resolve_base(store: &Store, explicit: Option<&str>) -> Result<(Oid, String), StoreError> {
+    if let Some(rev) = explicit {
+        return Ok((store.resolve(rev)?, rev.to_string()));
+    }
+    let head = store.resolve("HEAD")?;
+    if let Ok(base) = std::env::var("GITHUB_BASE_REF")
+        && !base.is_empty()
+    {
+        let remote = format!("origin/{base}");
+        if let Ok(b) = store.resolve(&remote)
+            && let Some(mb) = store.merge_base(head, b)
+        {
+            return Ok((mb, format!("merge base with {remote}")));
+        }
+    }
+    Ok((store.resolve("HEAD^")?, "HEAD^".to_string()))
+}
+
+/// Comparisons of every performance metric of the report, worst first, and the notes that had
+/// to be skipped (corrupt, newer schema).
+pub fn compare_report(
+    store: &Store,
+    report: &Report,
+    base: Oid,
+    config: &BaselineConfig,
+) -> Result<(Vec<Comparison>, Vec<String>), StoreError> {
+    let depth = config.max_depth.max(config.history);
+    let hist = history(store, base, depth)?;
+    let warnings: Vec<String> = hist
+        .skipped
+        .iter()
+        .map(|s| format!("note on {} skipped: {}", s.commit, s.error))
+        .collect();
+    let current = perf_metrics(report);
+    let mut names: BTreeSet<String> = current.iter().map(|m| m.name.clone()).collect();
+    // Metrics of the nearest note that this run did not measure are reported as missing.
+    if let Some(nearest) = hist
+        .commits
+        .iter()
+        .take(config.max_depth)
+        .find_map(|(_, n)| n.as_ref())
+    {
+        names.extend(
+            nearest
+                .metric_names()
+                .into_iter()
+                .filter(|n| is_perf_metric(n)),
+        );
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let cur = current.iter().find(|m| m.name == name);
+        let mut baseline: Option<(Vec<f64>, String, String, crate::report::Direction)> = None;
+        let mut values = Vec::new();
+        for (i, (oid, note)) in hist.commits.iter().enumerate() {
+            let Some((samples, unit, dir)) = note.as_ref().and_then(|n| n.metric(&name)) else {
+                continue;
+            };
+            if samples.is_empty() {
+                continue;
+            }
+            if baseline.is_none() && i < config.max_depth {
+                baseline = Some((samples.clone(), store.short(*oid), unit.to_string(), dir));
+            }
+            if values.len() < config.history {
+                values.push(if samples.len() >= 2 {
+                    stats::median(&samples)
+                } else {
+                    stats::mean(&samples)
+                });
+            }
+        }
+        values.reverse();
+        let (unit, direction) = match (cur, &baseline) {
+            (Some(m), _) => (m.unit.clone(), m.direction),
+            (None, Some((_, _, u, d))) => (u.clone(), *d),
+            (None, None) => continue,
+        };
+        let settings = config.settings_for(&name);
+        let input = Input {
+            metric: &name,
+            unit: &unit,
+            direction,
+            current: cur.map(|m| m.samples.as_slice()),
+            baseline: baseline
+                .as_ref()
+                .map(|(s, rev, _, _)| (s.as_slice(), rev.as_str())),
+            history: &values,
+        };
+        out.push(compare(&input, &settings));
+    }
+    sort_worst_first(&mut out);
+    Ok((out, warnings))
+}
+
+/// Every performance metric of the report as `new`, for when there is no baseline at all.
+pub fn all_new(report: &Report) -> Vec<Comparison> {
+    let settings = compare::Settings::default();
+    let mut out: Vec<Comparison> = perf_metrics(report)
+        .into_iter()
+        .map(|m| {
+            compare(
+                &Input {
+                    metric: &m.name,
+                    unit: &m.unit,
+                    direction: m.direction,
+                    current: Some(&m.samples),
+                    baseline: None,
+                    history: &[],
+                },
+                &settings,
+            )
+        })
+        .collect();
+    sort_worst_first(&mut out);
+    out
+}
+
+/// Regressions first (largest first), then improvements, unchanged, new, missing.
+pub fn sort_worst_first(c: &mut [Comparison]) {
+    c.sort_by(|a, b| {
+        a.verdict.cmp(&b.verdict).then_with(|| {
+            let (da, db) = (
+                a.delta_pct.unwrap_or(0.0).abs(),
+                b.delta_pct.unwrap_or(0.0).abs(),
+            );
+            db.total_cmp(&da).then_with(|| a.metric.cmp(&b.metric))
+        })
+    });
+}
+
+/// Counts by verdict, for summaries.
+pub fn verdict_counts(c: &[Comparison]) -> [(PerfVerdict, usize); 5] {
+    let n = |v| c.iter().filter(|x| x.verdict == v).count();
+    [
+        (PerfVerdict::Regressed, n(PerfVerdict::Regressed)),
+        (PerfVerdict::Improved, n(PerfVerdict::Improved)),
+        (PerfVerdict::Unchanged, n(PerfVerdict::Unchanged)),
+        (PerfVerdict::New, n(PerfVerdict::New)),
+        (PerfVerdict::Missing, n(PerfVerdict::Missing)),
+    ]
+}

@@ -1,0 +1,237 @@
+//! The JSON note stored on a commit: every measurement recorded for it. Pure data and the
+//! union merge that lets several runners (and several machines) add to the same commit.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::Direction;
+
+/// Schema of the note JSON. A note from a newer schema is reported and skipped, never misread.
+pub const NOTE_SCHEMA: u32 = 1;
+
+/// One measurement of one metric by one run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Entry {
+    /// Metric name, e.g. `bench.parse/large`.
+    pub metric: String,
+    /// Unit (`ns`, `us`, `ms`, `s`, `count`, ...).
+    pub unit: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// Raw samples.
+    pub samples: Vec<f64>,
+    /// The run that measured it; entries of different runs are all kept.
+    pub run_id: String,
+    /// When it was recorded (RFC 3339).
+    #[serde(default)]
+    pub recorded: String,
+}
+
+impl Entry {
+    fn key(&self) -> (String, String) {
+        (self.metric.clone(), self.run_id.clone())
+    }
+}
+
+/// A commit's note.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Note {
+    /// [`NOTE_SCHEMA`].
+    pub schema: u32,
+    /// Entries, sorted by (metric, run id) so equal notes serialize identically.
+    pub entries: Vec<Entry>,
+}
+
+impl Default for Note {
+    fn default() -> Self {
+        Note {
+            schema: NOTE_SCHEMA,
+            entries: Vec::new(),
+        }
+    }
+}
+
+/// Why a note could not be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoteError {
+    /// Not JSON, or not our shape.
+    #[error("the note is not valid cargo-gate JSON: {0}")]
+    Corrupt(String),
+    /// Written by a newer cargo-gate.
+    #[error("the note uses schema {0}; this cargo-gate reads schema {NOTE_SCHEMA}")]
+    NewerSchema(u64),
+}
+
+impl Note {
+    /// Parses a note, refusing newer schemas.
+    pub fn parse(text: &str) -> Result<Note, NoteError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| NoteError::Corrupt(e.to_string()))?;
+        let schema = value["schema"]
+            .as_u64()
+            .ok_or_else(|| NoteError::Corrupt("no `schema` field".to_string()))?;
+        if schema > u64::from(NOTE_SCHEMA) {
+            return Err(NoteError::NewerSchema(schema));
+        }
+        serde_json::from_value(value).map_err(|e| NoteError::Corrupt(e.to_string()))
+    }
+
+    /// Serializes with sorted entries.
+    pub fn to_json(&self) -> String {
+        let mut n = self.clone();
+        n.normalize();
+        serde_json::to_string(&n).unwrap_or_else(|_| "{\"schema\":1,\"entries\":[]}".to_string())
+    }
+
+    fn normalize(&mut self) {
+        self.entries.sort_by(|a, b| {
+            a.key()
+                .cmp(&b.key())
+                .then_with(|| a.recorded.cmp(&b.recorded))
+                .then_with(|| format!("{:?}", a.samples).cmp(&format!("{:?}", b.samples)))
+        });
+        self.entries.dedup();
+    }
+
+    /// Union of two notes: every entry of either is kept; an entry present in both (same metric
+    /// and run) is kept once. Commutative, associative and idempotent, so concurrent writers
+    /// can merge in any order and nothing is lost.
+    pub fn merge(&self, other: &Note) -> Note {
+        let mut by_key: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
+        for e in self.entries.iter().chain(other.entries.iter()) {
+            let slot = by_key.entry(e.key()).or_default();
+            if !slot.contains(e) {
+                slot.push(e.clone());
+            }
+        }
+        let mut merged = Note {
+            schema: NOTE_SCHEMA,
+            entries: by_key.into_values().flatten().collect(),
+        };
+        merged.normalize();
+        merged
+    }
+
+    /// All samples of a metric in this note (several runs are pooled), with its unit and
+    /// direction.
+    pub fn metric(&self, name: &str) -> Option<(Vec<f64>, &str, Direction)> {
+        let mut samples = Vec::new();
+        let mut meta = None;
+        for e in self.entries.iter().filter(|e| e.metric == name) {
+            samples.extend(e.samples.iter().copied().filter(|v| v.is_finite()));
+            meta.get_or_insert((e.unit.as_str(), e.direction));
+        }
+        meta.map(|(u, d)| (samples, u, d))
+    }
+
+    /// Names of every metric in the note.
+    pub fn metric_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.entries.iter().map(|e| e.metric.clone()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn entry(metric: &str, run: &str, v: f64) -> Entry {
+        Entry {
+            metric: metric.into(),
+            unit: "ns".into(),
+            direction: Direction::LowerIsBetter,
+            samples: vec![v],
+            run_id: run.into(),
+            recorded: String::new(),
+        }
+    }
+
+    #[test]
+    fn parse_refuses_newer_and_corrupt_notes() {
+        assert_eq!(
+            Note::parse(r#"{"schema": 2, "entries": []}"#),
+            Err(NoteError::NewerSchema(2))
+        );
+        assert!(matches!(
+            Note::parse("not json"),
+            Err(NoteError::Corrupt(_))
+        ));
+        assert!(matches!(
+            Note::parse(r#"{"entries": []}"#),
+            Err(NoteError::Corrupt(_))
+        ));
+        assert!(matches!(
+            Note::parse(r#"{"schema": 1, "entries": 5}"#),
+            Err(NoteError::Corrupt(_))
+        ));
+        let n = Note {
+            schema: 1,
+            entries: vec![entry("a", "r", 1.0)],
+        };
+        assert_eq!(Note::parse(&n.to_json()).unwrap(), n);
+    }
+
+    #[test]
+    fn metric_pools_runs() {
+        let n = Note {
+            schema: 1,
+            entries: vec![
+                entry("a", "r1", 1.0),
+                entry("a", "r2", 3.0),
+                entry("b", "r1", 9.0),
+            ],
+        };
+        let (samples, unit, _) = n.metric("a").unwrap();
+        assert_eq!(samples, vec![1.0, 3.0]);
+        assert_eq!(unit, "ns");
+        assert_eq!(n.metric_names(), vec!["a", "b"]);
+        assert!(n.metric("c").is_none());
+    }
+
+    fn arb_note() -> impl Strategy<Value = Note> {
+        prop::collection::vec(
+            (
+                prop::sample::select(vec!["a", "b", "c"]),
+                prop::sample::select(vec!["r1", "r2", "r3"]),
+                0u32..4,
+            ),
+            0..8,
+        )
+        .prop_map(|v| Note {
+            schema: 1,
+            entries: v
+                .into_iter()
+                .map(|(m, r, x)| entry(m, r, f64::from(x)))
+                .collect(),
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_commutative(a in arb_note(), b in arb_note()) {
+            prop_assert_eq!(a.merge(&b), b.merge(&a));
+        }
+
+        #[test]
+        fn merge_is_idempotent_and_associative(a in arb_note(), b in arb_note(), c in arb_note()) {
+            let ab = a.merge(&b);
+            prop_assert_eq!(ab.merge(&ab), ab.clone());
+            prop_assert_eq!(ab.merge(&c), a.merge(&b.merge(&c)));
+        }
+
+        #[test]
+        fn merge_loses_nothing(a in arb_note(), b in arb_note()) {
+            let m = a.merge(&b);
+            for e in a.entries.iter().chain(b.entries.iter()) {
+                prop_assert!(m.entries.contains(e), "lost {:?}", e);
+            }
+            for e in &m.entries {
+                prop_assert!(a.entries.contains(e) || b.entries.contains(e), "invented {:?}", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Notes on commits under `refs/notes/cargo-gate`, read and written with git2.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository, Signature};
+
+use super::note::{Note, NoteError};
+
+/// The notes ref cargo-gate writes.
+pub const NOTES_REF: &str = "refs/notes/cargo-gate";
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Not inside a git repository.
+    #[error("{0} is not inside a git repository")]
+    NotARepo(PathBuf),
+    /// A revision does not resolve.
+    #[error("revision `{rev}` not found: {message}")]
+    BadRev {
+        /// The revision.
+        rev: String,
+        /// git's message.
+        message: String,
+    },
+    /// Any other git error.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// A note that could not be used, with the commit it is on.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    /// Short commit id.
+    pub commit: String,
+    /// Why.
+    pub error: NoteError,
+}
+
+/// The repository's notes.
+pub struct Store {
+    repo: Repository,
+    notes_ref: String,
+}
+
+impl Store {
+    /// Opens the repository containing `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let repo =
+            Repository::discover(dir).map_err(|_| StoreError::NotARepo(dir.to_path_buf()))?;
+        Ok(Store {
+            repo,
+            notes_ref: NOTES_REF.to_string(),
+        })
+    }
+
+    /// The same repository, reading and writing another notes ref.
+    pub fn with_ref(dir: &Path, notes_ref: &str) -> Result<Store, StoreError> {
+        let mut s = Store::open(dir)?;
+        s.notes_ref = notes_ref.to_string();
+        Ok(s)
+    }
+
+    /// The repository's work tree (or git dir for a bare repository).
+    pub fn dir(&self) -> PathBuf {
+        self.repo
+            .workdir()
+            .unwrap_or_else(|| self.repo.path())
+            .to_path_buf()
+    }
+
+    /// Resolves a revision to a commit.
+    pub fn resolve(&self, rev: &str) -> Result<Oid, StoreError> {
+        self.repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id())
+            .map_err(|e| StoreError::BadRev {
+                rev: rev.to_string(),
+                message: e.message().to_string(),
+            })
+    }
+
+    /// A short id for people.
+    pub fn short(&self, oid: Oid) -> String {
+        oid.to_string()[..12].to_string()
+    }
+
+    /// The note on a commit: `Ok(None)` when there is none, `Err` when it is unusable.
+    pub fn read(&self, commit: Oid) -> Result<Option<Note>, NoteError> {
+        match self.repo.find_note(Some(&self.notes_ref), commit) {
+            Ok(n) => Note::parse(n.message().unwrap_or("")).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Adds `note`'s entries to the commit's note (union: nothing already there is lost). A
+    /// corrupt existing note is replaced; one from a newer schema is refused.
+    pub fn add(&self, commit: Oid, note: &Note) -> Result<Note, StoreError> {
+        let merged = match self.read(commit) {
+            Ok(Some(existing)) => existing.merge(note),
+            Ok(None) | Err(NoteError::Corrupt(_)) => Note::default().merge(note),
+            Err(e @ NoteError::NewerSchema(_)) => {
+                return Err(StoreError::Git(git2::Error::from_str(&format!(
+                    "the note on {} was written by a newer cargo-gate ({e}); upgrade before adding to it",
+                    self.short(commit)
+                ))));
+            }
+        };
+        let sig = self.signature()?;
+        self.repo.note(
+            &sig,
+            &sig,
+            Some(&self.notes_ref),
+            commit,
+            &merged.to_json(),
+            true,
+        )?;
+        Ok(merged)
+    }
+
+    fn signature(&self) -> Result<Signature<'static>, git2::Error> {
+        // CI machines often have no user.name; a note's author does not matter.
+        self.repo
+            .signature()
+            .map(|s| s.to_owned())
+            .or_else(|_| Signature::now("cargo-gate", "cargo-gate@localhost"))
+    }
+
+    /// Every commit that has a note, with the note's blob.
+    pub fn noted_commits(&self) -> HashMap<Oid, Oid> {
+        let mut map = HashMap::new();
+        if let Ok(iter) = self.repo.notes(Some(&self.notes_ref)) {
+            for (blob, commit) in iter.flatten() {
+                map.insert(commit, blob);
+            }
+        }
+        map
+    }
+
+    /// Reads a note blob found by [`Store::noted_commits`].
+    pub fn read_blob(&self, blob: Oid) -> Result<Note, NoteError> {
+        let b = self
+            .repo
+            .find_blob(blob)
+            .map_err(|e| NoteError::Corrupt(e.to_string()))?;
+        Note::parse(&String::from_utf8_lossy(b.content()))
+    }
+
+    /// Commits along first-parent history from `from` (inclusive), newest first.
+    pub fn first_parent(&self, from: Oid, limit: usize) -> Result<Vec<Oid>, StoreError> {
+        let mut walk = self.repo.revwalk()?;
+        walk.push(from)?;
+        walk.simplify_first_parent()?;
+        Ok(walk.take(limit).filter_map(Result::ok).collect())
+    }
+
+    /// The merge base of two commits.
+    pub fn merge_base(&self, a: Oid, b: Oid) -> Option<Oid> {
+        self.repo.merge_base(a, b).ok()
+    }
+
+    /// The commit the notes ref points at, if any.
+    pub fn notes_tip(&self) -> Option<Oid> {
+        self.repo.refname_to_id(&self.notes_ref).ok()
+    }
+
+    /// Points the notes ref at `tip` (fast-forwards and resets after a fetch).
+    pub fn set_notes_tip(&self, tip: Oid, message: &str) -> Result<(), StoreError> {
+        self.repo.reference(&self.notes_ref, tip, true, message)?;
+        Ok(())
+    }
+
+    /// Deletes the notes ref (used for scratch refs).
+    pub fn delete_ref(&self) {
+        if let Ok(mut r) = self.repo.find_reference(&self.notes_ref) {
+            let _ = r.delete();
+        }
+    }
+
+    /// True when `descendant` has `ancestor` in its history (or is it).
+    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> bool {
+        ancestor == descendant
+            || self
+                .repo
+                .graph_descendant_of(descendant, ancestor)
+                .unwrap_or(false)
+    }
+}
+
+/// Notes along first-parent history, for comparisons and `baseline log`.
+pub struct History {
+    /// Commits walked, newest first, with their usable notes.
+    pub commits: Vec<(Oid, Option<Note>)>,
+    /// Notes that were corrupt or from a newer schema: reported, skipped.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Reads the notes of up to `depth` first-parent commits from `from`.
+pub fn history(store: &Store, from: Oid, depth: usize) -> Result<History, StoreError> {
+    let noted = store.noted_commits();
+    let mut commits = Vec::new();
+    let mut skipped = Vec::new();
+    for oid in store.first_parent(from, depth)? {
+        let note = match noted.get(&oid) {
+            None => None,
+            Some(blob) => match store.read_blob(*blob) {
+                Ok(n) => Some(n),
+                Err(error) => {
+                    skipped.push(Skipped {
+                        commit: store.short(oid),
+                        error,
+                    });
+                    None
+                }
+            },
+        };
+        commits.push((oid, note));
+    }
+    Ok(History { commits, skipped })
+}

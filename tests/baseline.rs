@@ -1,0 +1,546 @@
+//! Baselines in git notes on real temporary repositories: save along history, compare on a
+//! branch against the merge base, bad notes, and concurrent pushes to a shared remote.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Deterministic samples around `center` with 1 % noise.
+fn samples(center: f64, seed: u64) -> Vec<f64> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..30)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            center * (1.0 + 0.02 * (u - 0.5))
+        })
+        .collect()
+}
+
+/// A tiny workspace whose benchmark results come from bench.json (cargo-gate's custom format).
+fn project(dir: &Path) {
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"perf-demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+    std::fs::write(dir.join(".gitignore"), "target/\n").unwrap();
+    std::fs::write(
+        dir.join("gate.toml"),
+        "[tests]\ndoctests = false\n[bench]\ncustom = [\"bench.json\"]\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
+    )
+    .unwrap();
+}
+
+fn commit_with(dir: &Path, center: f64, seed: u64, msg: &str) -> String {
+    let metrics =
+        json!({"metrics": [{"name": "parse", "unit": "ns", "samples": samples(center, seed)}]});
+    std::fs::write(dir.join("bench.json"), metrics.to_string()).unwrap();
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn gate_in(dir: &Path) -> Command {
+    let mut cmd = gate("perf-demo");
+    cmd.current_dir(dir).env_remove("GITHUB_BASE_REF");
+    cmd
+}
+
+fn run_and_save(dir: &Path, save: bool) -> (i32, Value) {
+    let out = output(gate_in(dir).args(["run", "--progress", "lines", "--out-dir", "target/gate"]));
+    let code = code(&out);
+    let report = json(&dir.join("target/gate/report.json"));
+    if save {
+        let out =
+            output(gate_in(dir).args(["baseline", "save", "--report", "target/gate/report.json"]));
+        assert_eq!(code_of(&out), 0, "{}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with("saved 2 metric(s) on"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    (code, report)
+}
+
+fn code_of(out: &std::process::Output) -> i32 {
+    out.status.code().unwrap()
+}
+
+fn comparison<'a>(report: &'a Value, metric: &str) -> &'a Value {
+    report["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == metric)
+        .unwrap_or_else(|| panic!("no comparison for {metric}: {report}"))
+}
+
+#[test]
+fn history_branches_and_the_merge_base_decide_the_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    let dir = tmp.path().join("work");
+    std::fs::create_dir_all(&dir).unwrap();
+    git(
+        tmp.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    project(&dir);
+
+    let mut main = Vec::new();
+    for (i, seed) in [1u64, 2, 3].into_iter().enumerate() {
+        main.push(commit_with(&dir, 100.0, seed, &format!("main {i}")));
+        let (code, report) = run_and_save(&dir, true);
+        assert_eq!(code, 0);
+        if i == 0 {
+            assert!(
+                report["baseline_note"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("no baseline"),
+                "{report}"
+            );
+            assert_eq!(comparison(&report, "bench.parse")["verdict"], "new");
+        } else {
+            assert_eq!(
+                comparison(&report, "bench.parse")["verdict"],
+                "unchanged",
+                "{report}"
+            );
+        }
+    }
+    let branch_point = main[2].clone();
+    git(&dir, &["branch", "feature"]);
+    // main moves on and gets much slower after the branch point.
+    commit_with(&dir, 130.0, 4, "main slows down");
+    run_and_save(&dir, true);
+    git(&dir, &["push", "-q", "origin", "main"]);
+    git(&dir, &["push", "-q", "origin", "refs/notes/cargo-gate"]);
+
+    // On the feature branch, 10 % slower than the merge base (but faster than main's tip).
+    git(&dir, &["checkout", "-q", "feature"]);
+    commit_with(&dir, 110.0, 5, "feature slower");
+    let out = output(
+        gate_in(&dir)
+            .args(["run", "--progress", "lines", "--out-dir", "target/gate"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    assert_eq!(code(&out), 1, "the regression fails the gate");
+    let report = json(&dir.join("target/gate/report.json"));
+    let c = comparison(&report, "bench.parse");
+    assert_eq!(c["verdict"], "regressed");
+    assert_eq!(
+        c["baseline_rev"],
+        &branch_point[..12],
+        "compared with the merge base, not main's tip"
+    );
+    assert!(c["p_value"].as_f64().unwrap() < 0.01);
+    let delta = c["delta_pct"].as_f64().unwrap();
+    assert!((9.0..11.0).contains(&delta), "delta {delta}");
+    assert_eq!(c["history"].as_array().unwrap().len(), 3);
+    assert_eq!(report["gates"][0]["status"], "failed");
+    assert_eq!(
+        report["gates"][0]["observed"],
+        format!("{}% (bench.parse)", (delta * 100.0).round() / 100.0)
+    );
+    let scorecard = stdout(&out);
+    assert!(scorecard.contains("regressed  bench.parse"), "{scorecard}");
+
+    // The PR comment shows the regression first, with its history.
+    let normalized = normalize_perf(&dir.join("target/gate/report.json"));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("comment_perf_regression", rendered(&normalized, "comment"));
+    });
+
+    // Back to the baseline's speed: unchanged, the gate passes.
+    commit_with(&dir, 100.0, 6, "feature fixed");
+    let out = output(
+        gate_in(&dir)
+            .args(["run", "--progress", "lines", "--out-dir", "target/gate"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        comparison(&json(&dir.join("target/gate/report.json")), "bench.parse")["verdict"],
+        "unchanged"
+    );
+
+    // --no-baseline says so and skips the rule.
+    let out = output(gate_in(&dir).args([
+        "run",
+        "--progress",
+        "lines",
+        "--out-dir",
+        "target/gate",
+        "--no-baseline",
+    ]));
+    assert_eq!(code(&out), 0);
+    let report = json(&dir.join("target/gate/report.json"));
+    assert_eq!(
+        report["baseline_note"],
+        "baseline comparison is off (--no-baseline)"
+    );
+    assert_eq!(report["gates"][0]["status"], "skipped");
+
+    // show and log read the notes.
+    git(&dir, &["checkout", "-q", "main"]);
+    let out = output(gate_in(&dir).args(["baseline", "show", &main[1]]));
+    assert!(stdout(&out).contains("bench.parse"), "{}", stdout(&out));
+    let out = output(gate_in(&dir).args(["baseline", "log", "--metric", "bench.parse"]));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("bench.parse  ") && lines[0].ends_with("(oldest → newest)"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 5, "a header and four noted commits: {text}");
+    assert!(lines[1].contains("130ns"), "newest first: {text}");
+    let out = output(gate_in(&dir).args(["baseline", "log"]));
+    assert!(stdout(&out).contains("4 with notes"), "{}", stdout(&out));
+    let out = output(gate_in(&dir).args([
+        "baseline",
+        "compare",
+        &main[0],
+        "--report",
+        "target/gate/report.json",
+    ]));
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).contains(&format!("baseline: {} ", main[0])),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Makes a report's comparisons independent of commit ids and timing.
+fn normalize_perf(path: &Path) -> PathBuf {
+    let original = json(path);
+    let normalized = normalize(path);
+    let mut r = json(&normalized);
+    let comps: Vec<Value> = original["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["metric"] != "tests.duration")
+        .map(|c| {
+            let mut c = c.clone();
+            c["baseline_rev"] = json!("0123456789ab");
+            c
+        })
+        .collect();
+    r["comparisons"] = Value::Array(comps);
+    for s in r["suites"].as_array_mut().unwrap() {
+        s["metrics"] = json!([]);
+    }
+    std::fs::write(&normalized, r.to_string()).unwrap();
+    normalized
+}
+
+#[test]
+fn missing_corrupt_and_newer_notes_are_reported_and_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q"]);
+    project(dir);
+    let c1 = commit_with(dir, 100.0, 1, "one");
+    run_and_save(dir, true);
+    let c2 = commit_with(dir, 100.0, 2, "two");
+    git(
+        dir,
+        &[
+            "notes",
+            "--ref",
+            "cargo-gate",
+            "add",
+            "-m",
+            "{ this is not json",
+            &c2,
+        ],
+    );
+    let c3 = commit_with(dir, 100.0, 3, "three");
+    git(
+        dir,
+        &[
+            "notes",
+            "--ref",
+            "cargo-gate",
+            "add",
+            "-m",
+            r#"{"schema": 99, "entries": "from the future"}"#,
+            &c3,
+        ],
+    );
+    commit_with(dir, 100.0, 4, "four, no note");
+    commit_with(dir, 100.0, 5, "five");
+    let out = output(gate_in(dir).args(["run", "--progress", "lines", "--out-dir", "target/gate"]));
+    assert_eq!(code(&out), 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "note on {} skipped: the note is not valid cargo-gate JSON",
+            &c2[..12]
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "note on {} skipped: the note uses schema 99",
+            &c3[..12]
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+    let report = json(&dir.join("target/gate/report.json"));
+    assert_eq!(
+        comparison(&report, "bench.parse")["baseline_rev"],
+        &c1[..12],
+        "the nearest usable note"
+    );
+
+    let out = output(gate_in(dir).args(["baseline", "show", &c2]));
+    assert_eq!(code_of(&out), 2);
+    assert!(stderr(&out).contains("not valid cargo-gate JSON"));
+    // Saving onto a corrupt note replaces it; onto a newer one is refused.
+    let out = output(gate_in(dir).args([
+        "baseline",
+        "save",
+        "--rev",
+        &c3,
+        "--report",
+        "target/gate/report.json",
+    ]));
+    assert_eq!(code_of(&out), 2);
+    assert!(
+        stderr(&out).contains("newer cargo-gate"),
+        "{}",
+        stderr(&out)
+    );
+    let out = output(gate_in(dir).args([
+        "baseline",
+        "save",
+        "--rev",
+        &c2,
+        "--report",
+        "target/gate/report.json",
+    ]));
+    assert_eq!(code_of(&out), 0);
+    let out = output(gate_in(dir).args(["baseline", "show", "--", "nonexistent-rev"]));
+    assert_eq!(code_of(&out), 2);
+}
+
+fn report_with(run_id: &str, center: f64) -> Value {
+    json!({
+        "schema": 1, "tool_version": "0", "run": {"id": run_id, "started": "2026-01-01T00:00:00Z", "duration": 1.0, "profile": "default"},
+        "suites": [{"kind": "bench", "name": "bench", "status": "passed", "duration": 1.0, "cases": [],
+                    "metrics": [{"name": "bench.parse", "unit": "ns", "direction": "lower_is_better", "samples": [center, center + 1.0]}]}],
+        "verdict": {"status": "passed", "reasons": []}
+    })
+}
+
+#[test]
+fn concurrent_pushes_from_several_clones_lose_no_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    git(
+        tmp.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    let seed = tmp.path().join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    git(&seed, &["init", "-q"]);
+    let mut commits = Vec::new();
+    for i in 0..4 {
+        std::fs::write(seed.join("f"), i.to_string()).unwrap();
+        git(&seed, &["add", "-A"]);
+        git(&seed, &["commit", "-q", "-m", &format!("c{i}")]);
+        commits.push(git(&seed, &["rev-parse", "HEAD"]));
+    }
+    git(&seed, &["push", "-q", remote.to_str().unwrap(), "main"]);
+
+    let clones: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let c = tmp.path().join(format!("clone{i}"));
+            git(
+                tmp.path(),
+                &["clone", "-q", remote.to_str().unwrap(), c.to_str().unwrap()],
+            );
+            let report = c.join("report.json");
+            std::fs::write(
+                &report,
+                report_with(&format!("run-{i}"), 100.0 + f64::from(i)).to_string(),
+            )
+            .unwrap();
+            // Each clone measures its own commit, and all of them measure the first one.
+            for rev in [commits[i as usize].as_str(), commits[0].as_str()] {
+                let out = output(gate("none").current_dir(&c).args([
+                    "baseline",
+                    "save",
+                    "--report",
+                    "report.json",
+                    "--rev",
+                    rev,
+                ]));
+                assert_eq!(code_of(&out), 0, "{}", stderr(&out));
+            }
+            c
+        })
+        .collect();
+    let handles: Vec<_> = clones
+        .iter()
+        .map(|c| {
+            let mut cmd = gate("none");
+            cmd.current_dir(c).args(["baseline", "push"]);
+            std::thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let check = tmp.path().join("check");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            check.to_str().unwrap(),
+        ],
+    );
+    let out = output(gate("none").current_dir(&check).args(["baseline", "fetch"]));
+    assert_eq!(code_of(&out), 0, "{}", stderr(&out));
+    let note = |rev: &str| git(&check, &["notes", "--ref", "cargo-gate", "show", rev]);
+    let first: Value = serde_json::from_str(&note(&commits[0])).unwrap();
+    let runs: Vec<&str> = first["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        runs,
+        vec!["run-0", "run-1", "run-2", "run-3"],
+        "every clone's entry on the shared commit"
+    );
+    for (i, c) in commits.iter().enumerate().skip(1) {
+        let n: Value = serde_json::from_str(&note(c)).unwrap();
+        let runs: Vec<&str> = n["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["run_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(runs, vec![format!("run-{i}")]);
+    }
+    // The remote's history was never rewritten by force: every clone's push fast-forwarded.
+    let log = git(&check, &["log", "--oneline", "refs/notes/cargo-gate"]);
+    assert!(log.lines().count() >= 4, "{log}");
+}
+
+#[test]
+fn criterion_results_become_metrics_with_every_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bench");
+    let src = root().join("fixtures/bench");
+    for rel in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "gate.toml",
+        "src/lib.rs",
+        "benches/parse.rs",
+    ] {
+        let to = dir.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "bench"]);
+    let mut cmd = gate("bench");
+    cmd.current_dir(&dir).args([
+        "run",
+        "--progress",
+        "lines",
+        "--suite",
+        "bench",
+        "--out-dir",
+        "target/gate",
+    ]);
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 0);
+    let report = json(&dir.join("target/gate/report.json"));
+    let bench = report["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "bench")
+        .unwrap();
+    let names: Vec<&str> = bench["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["bench.parse/large", "bench.parse/small"]);
+    for m in bench["metrics"].as_array().unwrap() {
+        assert_eq!(m["unit"], "ns");
+        assert_eq!(
+            m["samples"].as_array().unwrap().len(),
+            10,
+            "criterion's sample_size, all kept"
+        );
+    }
+    assert_eq!(report["gates"][0]["rule"], "bench.parse/large.mean < 10ms");
+    assert_eq!(report["gates"][0]["status"], "passed");
+    let out = output(gate("bench").current_dir(&dir).args([
+        "baseline",
+        "save",
+        "--report",
+        "target/gate/report.json",
+    ]));
+    assert_eq!(code_of(&out), 0, "{}", stderr(&out));
+}
