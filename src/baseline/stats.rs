@@ -114,8 +114,12 @@ pub fn z_score(value: f64, history: &[f64]) -> Option<f64> {
     Some((value - mean(history)) / sd)
 }
 
-/// A one-line chart: `▁▂▄█`.
+/// Points a sparkline shows at most (the newest): wider charts wrap in terminals and tables.
+pub const SPARKLINE_POINTS: usize = 40;
+
+/// A one-line chart of the newest [`SPARKLINE_POINTS`] values: `▁▂▄█`.
 pub fn sparkline(values: &[f64]) -> String {
+    let values = &values[values.len().saturating_sub(SPARKLINE_POINTS)..];
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if finite.is_empty() {
@@ -205,6 +209,8 @@ mod tests {
         assert_eq!(sparkline(&[1.0, 2.0, 3.0, 8.0]), "▁▂▃█");
         assert_eq!(sparkline(&[5.0, 5.0]), "▄▄");
         assert_eq!(sparkline(&[]), "");
+        let many: Vec<f64> = (0..100).map(f64::from).collect();
+        assert_eq!(sparkline(&many).chars().count(), SPARKLINE_POINTS);
     }
 
     #[test]
