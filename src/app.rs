@@ -18,7 +18,7 @@ use crate::workspace::{Workspace, git_output};
 
 /// Suites this build can run. `snapshots` and `property` are collected from the tests run,
 /// so asking for either runs the tests too.
-pub const SUITES: &[&str] = &["tests", "snapshots", "property", "bench"];
+pub const SUITES: &[&str] = &["tests", "snapshots", "property", "bench", "load"];
 
 /// Runs a parsed command line and returns the exit code.
 pub fn main(cli: Cli) -> Result<i32> {
@@ -296,6 +296,14 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             &ws.target_dir,
         ));
     }
+    let load_on = if args.suite.is_empty() {
+        !config.load.is_empty()
+    } else {
+        asked("load")
+    };
+    if load_on && !process::is_cancelled() {
+        suites.push(crate::suites::load::run(&config.load, &config.rules, true));
+    }
     let mut report = Report {
         schema: SCHEMA,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -371,7 +379,8 @@ fn attach_baseline(report: &mut Report, root: &Path, config: &Config, args: &Run
     }
     // Without benchmarks and without any saved note, the team does not use baselines: a table
     // of one "new" test duration on every run would only be noise.
-    let has_bench = report.suite(crate::report::SuiteKind::Bench).is_some();
+    let has_bench = report.suite(crate::report::SuiteKind::Bench).is_some()
+        || report.suite(crate::report::SuiteKind::Load).is_some();
     let has_notes =
         crate::baseline::notes::Store::open(root).is_ok_and(|s| s.notes_tip().is_some());
     if !has_bench && !has_notes {

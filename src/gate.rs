@@ -132,6 +132,38 @@ pub enum Target {
         /// Metric name pattern.
         pattern: String,
     },
+    /// `load.<scenario>.<stat>`: a load scenario's statistic.
+    Load {
+        /// Scenario name.
+        scenario: String,
+        /// The statistic.
+        stat: crate::load::threshold::Stat,
+    },
+}
+
+/// The gate rule of a load scenario's threshold.
+pub fn load_rule(scenario: &str, t: &crate::load::threshold::Threshold) -> Rule {
+    use crate::load::threshold::Stat;
+    Rule {
+        source: format!("load.{scenario}: {}", t.source),
+        target: Target::Load {
+            scenario: scenario.to_string(),
+            stat: t.stat,
+        },
+        op: t.op,
+        limit: t.limit,
+        quantity: match t.stat {
+            s if s.is_latency() => Quantity::Seconds,
+            Stat::ErrorRate => Quantity::Percent,
+            _ => Quantity::Count,
+        },
+        level: RuleLevel::Fail,
+    }
+}
+
+/// The metric name a load statistic is stored under.
+pub fn load_metric(scenario: &str, stat: crate::load::threshold::Stat) -> String {
+    format!("load.{scenario}.{}", stat.key())
 }
 
 /// Seconds per unit for time units.
@@ -174,11 +206,33 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 
 fn dynamic_target(name: &str) -> Option<Result<Target, (String, String)>> {
     if let Some(pattern) = name.strip_suffix(".regression")
-        && (pattern.starts_with("bench.") || pattern == "tests.duration")
+        && (pattern.starts_with("bench.")
+            || pattern.starts_with("load.")
+            || pattern == "tests.duration")
     {
         return Some(Ok(Target::Regression {
             pattern: pattern.to_string(),
         }));
+    }
+    if let Some(rest) = name.strip_prefix("load.") {
+        // `p(99.9)` holds a dot: the statistic starts at the last `.p(` when there is one.
+        let split = rest.rfind(".p(").or_else(|| rest.rfind('.'));
+        return Some(match split {
+            Some(i) if i > 0 => match crate::load::threshold::Stat::parse(&rest[i + 1..]) {
+                Some(stat) => Ok(Target::Load {
+                    scenario: rest[..i].to_string(),
+                    stat,
+                }),
+                None => Err((
+                    format!("unknown load statistic `{}` in `{name}`", &rest[i + 1..]),
+                    "use p(N), avg, med, min, max, error_rate, rps or requests".to_string(),
+                )),
+            },
+            _ => Err((
+                format!("`{name}` needs a statistic"),
+                "e.g. `load.api.p(95) < 200ms`".to_string(),
+            )),
+        });
     }
     let rest = name.strip_prefix("bench.")?;
     Some(match rest.rsplit_once('.') {
@@ -385,6 +439,11 @@ pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
         Target::Static(def) => def.quantity,
         Target::Aggregate { .. } => Quantity::Measured,
         Target::Regression { .. } => Quantity::Percent,
+        Target::Load { stat, .. } if stat.is_latency() => Quantity::Seconds,
+        Target::Load { stat, .. } if *stat == crate::load::threshold::Stat::ErrorRate => {
+            Quantity::Percent
+        }
+        Target::Load { .. } => Quantity::Measured,
     };
     while i < bytes.len() && bytes[i].is_ascii_whitespace() {
         i += 1;
@@ -635,6 +694,26 @@ fn measure(report: &Report, rule: &Rule) -> Measured {
                 Measured::NoMatch(format!("no benchmark matches `{pattern}`"))
             } else {
                 Measured::Values(values)
+            }
+        }
+        Target::Load { scenario, stat } => {
+            let Some(suite) = report.suite(SuiteKind::Load) else {
+                return Measured::NotRun("not evaluated: the `load` suite did not run".to_string());
+            };
+            let name = load_metric(scenario, *stat);
+            match suite.metrics.iter().find(|m| m.name == name) {
+                Some(m) => {
+                    let raw = m.samples.first().copied().unwrap_or(f64::NAN);
+                    let v = match rule.quantity {
+                        Quantity::Seconds => seconds_per(&m.unit).map_or(f64::NAN, |k| raw * k),
+                        _ => raw,
+                    };
+                    Measured::Values(vec![(name, v)])
+                }
+                None if suite.cases.iter().any(|c| c.name == *scenario) => {
+                    Measured::NoMatch(format!("load `{scenario}` did not measure `{stat}`"))
+                }
+                None => Measured::NoMatch(format!("no load scenario is called `{scenario}`")),
             }
         }
         Target::Regression { pattern } => {

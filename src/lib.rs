@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod gate;
 pub mod github;
 pub mod junit;
+pub mod load;
 pub mod render;
 pub mod report;
 pub mod runner;

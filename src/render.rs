@@ -255,6 +255,44 @@ struct View<'a> {
     perf: Vec<PerfRow<'a>>,
     perf_total: usize,
     perf_regressed: usize,
+    loads: Vec<LoadRow<'a>>,
+}
+
+/// A load scenario's summary line and its per-second charts.
+#[derive(Serialize)]
+struct LoadRow<'a> {
+    name: &'a str,
+    status: CaseStatus,
+    message: &'a str,
+    detail: &'a str,
+    rps_svg: String,
+    p95_svg: String,
+}
+
+fn load_rows(report: &Report) -> Vec<LoadRow<'_>> {
+    let Some(suite) = report.suite(crate::report::SuiteKind::Load) else {
+        return Vec::new();
+    };
+    let series = |name: &str, what: &str| {
+        suite
+            .metrics
+            .iter()
+            .find(|m| m.name == format!("load.{name}.timeline.{what}"))
+            .map(|m| svg_chart(&m.samples))
+            .unwrap_or_default()
+    };
+    suite
+        .cases
+        .iter()
+        .map(|c| LoadRow {
+            name: &c.name,
+            status: c.status,
+            message: c.message.as_deref().unwrap_or(""),
+            detail: c.detail.as_deref().unwrap_or(""),
+            rps_svg: series(&c.name, "rps"),
+            p95_svg: series(&c.name, "p95"),
+        })
+        .collect()
 }
 
 /// One comparison, formatted for templates.
@@ -432,6 +470,7 @@ impl<'a> View<'a> {
                 .map(perf_row)
                 .collect(),
             perf_total: report.comparisons.len(),
+            loads: load_rows(report),
             perf_regressed: report
                 .comparisons
                 .iter()

@@ -115,6 +115,8 @@ pub enum SuiteKind {
     Property,
     /// Benchmarks and timed commands.
     Bench,
+    /// HTTP load scenarios.
+    Load,
 }
 
 impl SuiteKind {
@@ -125,6 +127,7 @@ impl SuiteKind {
             SuiteKind::Snapshots => "snapshots",
             SuiteKind::Property => "property",
             SuiteKind::Bench => "bench",
+            SuiteKind::Load => "load",
         }
     }
 }

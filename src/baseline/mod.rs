@@ -20,7 +20,13 @@ use notes::{Store, StoreError, history};
 /// Metrics that are stored in notes and compared: benchmarks and the tests suite's wall time.
 /// Counts such as `tests.failed` are gated directly, never compared.
 pub fn is_perf_metric(name: &str) -> bool {
-    name.starts_with("bench.") || name == "tests.duration"
+    name.starts_with("bench.")
+        || name == "tests.duration"
+        || (name.starts_with("load.")
+            && !name.contains(".timeline.")
+            && !name.ends_with(".requests")
+            && !name.ends_with(".min")
+            && !name.ends_with(".max"))
 }
 
 /// The report's performance metrics.

@@ -1,0 +1,157 @@
+//! The load suite: runs each `[[load]]` scenario and turns what it measured into metrics
+//! (`load.<name>.p(95)`, `.rps`, `.error_rate`, ...) that thresholds, gate rules and baselines use.
+
+use crate::config::LoadScenario;
+use crate::gate::{Rule, Target, load_metric};
+use crate::load::engine::{self, Mode, Outcome, Spec};
+use crate::load::http::{Target as HttpTarget, build_request};
+use crate::load::threshold::Stat;
+use crate::report::{Attempt, Case, CaseStatus, Direction, Metric, Suite, SuiteKind};
+use crate::units::format_seconds;
+
+/// Statistics every scenario reports.
+const STANDARD: &[Stat] = &[
+    Stat::Min,
+    Stat::Avg,
+    Stat::Med,
+    Stat::Percentile(90.0),
+    Stat::Percentile(95.0),
+    Stat::Percentile(99.0),
+    Stat::Percentile(99.9),
+    Stat::Max,
+    Stat::Rps,
+    Stat::ErrorRate,
+    Stat::Requests,
+];
+
+fn stat_metric(scenario: &str, stat: Stat, outcome: &Outcome) -> Metric {
+    let value = outcome.stat(stat);
+    let (unit, direction, v) = match stat {
+        s if s.is_latency() => ("ms", Direction::LowerIsBetter, value * 1e3),
+        Stat::Rps => ("rps", Direction::HigherIsBetter, value),
+        Stat::ErrorRate => ("%", Direction::LowerIsBetter, value),
+        _ => ("count", Direction::HigherIsBetter, value),
+    };
+    Metric {
+        name: load_metric(scenario, stat),
+        unit: unit.to_string(),
+        direction,
+        samples: if v.is_finite() { vec![v] } else { Vec::new() },
+    }
+}
+
+fn series(name: String, unit: &str, values: Vec<f64>) -> Metric {
+    Metric {
+        name,
+        unit: unit.to_string(),
+        direction: Direction::LowerIsBetter,
+        samples: values,
+    }
+}
+
+/// Runs every scenario, one after the other (they would skew each other if run at once).
+pub fn run(scenarios: &[LoadScenario], rules: &[Rule], progress: bool) -> Suite {
+    let clock = std::time::Instant::now();
+    let mut cases = Vec::new();
+    let mut metrics = Vec::new();
+    for s in scenarios {
+        if crate::runner::process::is_cancelled() {
+            break;
+        }
+        let started = std::time::Instant::now();
+        let mut extra: Vec<Stat> = rules
+            .iter()
+            .filter_map(|r| match &r.target {
+                Target::Load { scenario, stat } if *scenario == s.name => Some(*stat),
+                _ => None,
+            })
+            .collect();
+        extra.retain(|st| !STANDARD.contains(st));
+        let result = engine::resolve(&s.url.host, s.url.port).and_then(|addr| {
+            let spec = Spec {
+                name: s.name.clone(),
+                target: HttpTarget {
+                    addr,
+                    request: build_request(&s.method, &s.url, &s.headers, s.body.as_deref()),
+                },
+                mode: s.mode.clone(),
+                warmup: s.warmup,
+                timeout: s.timeout,
+                thresholds: s.thresholds.clone(),
+                abort_on_fail: s.abort_on_fail,
+                progress,
+            };
+            engine::run(&spec)
+        });
+        let case_of = |status: CaseStatus, message: String, detail: Option<String>| Case {
+            id: format!("load {}", s.name),
+            name: s.name.clone(),
+            package: None,
+            binary: None,
+            status,
+            attempts: vec![Attempt {
+                status,
+                duration: started.elapsed().as_secs_f64(),
+                output_tail: String::new(),
+            }],
+            location: None,
+            message: Some(message),
+            detail,
+        };
+        match result {
+            Err(e) => cases.push(case_of(CaseStatus::Failed, e, None)),
+            Ok(outcome) => {
+                for st in STANDARD.iter().chain(extra.iter()) {
+                    metrics.push(stat_metric(&s.name, *st, &outcome));
+                }
+                let t = &outcome.timeline;
+                metrics.push(series(
+                    format!("load.{}.timeline.rps", s.name),
+                    "rps",
+                    t.iter().map(|x| x.requests as f64).collect(),
+                ));
+                metrics.push(series(
+                    format!("load.{}.timeline.p95", s.name),
+                    "ms",
+                    t.iter().map(|x| x.p95_ms).collect(),
+                ));
+                metrics.push(series(
+                    format!("load.{}.timeline.errors", s.name),
+                    "count",
+                    t.iter().map(|x| x.errors as f64).collect(),
+                ));
+                let target = match (&s.mode, outcome.target_rps) {
+                    (Mode::Open { .. }, Some(r)) => format!(" (target {r:.0})"),
+                    _ => String::new(),
+                };
+                let message = format!(
+                    "{:.0} rps{target} · p50 {} · p95 {} · p99 {} · {} errors of {}",
+                    outcome.stat(Stat::Rps),
+                    format_seconds(outcome.stat(Stat::Med)),
+                    format_seconds(outcome.stat(Stat::Percentile(95.0))),
+                    format_seconds(outcome.stat(Stat::Percentile(99.0))),
+                    outcome.error_count(),
+                    outcome.requests
+                );
+                let mut detail: Vec<String> = outcome
+                    .errors
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect();
+                detail.push(format!("bytes received: {}", outcome.bytes));
+                if let Some(a) = &outcome.aborted {
+                    detail.insert(0, a.clone());
+                }
+                // A scenario that ran is passed; its thresholds are gate rules and fail there.
+                cases.push(case_of(
+                    CaseStatus::Passed,
+                    message,
+                    Some(detail.join("\n")),
+                ));
+            }
+        }
+    }
+    let mut suite = super::suite(SuiteKind::Load, clock.elapsed().as_secs_f64(), cases);
+    suite.metrics = metrics;
+    suite
+}

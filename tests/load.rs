@@ -1,0 +1,319 @@
+//! Load scenarios against real local HTTP servers (examples/load_server.rs, on 127.0.0.1 only):
+//! throughput, latency, error rate, open vs closed loop under stalls, thresholds.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+/// The tests measure latency: one at a time, so they do not skew each other (a file lock works
+/// across processes too, for process-per-test runners).
+fn serial() -> std::fs::File {
+    let dir = root().join("target").join("fixture-builds");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = std::fs::File::create(dir.join("load.lock")).unwrap();
+    f.lock().unwrap();
+    f
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server_binary() -> PathBuf {
+    // `cargo test` builds the examples next to the test binaries' directory.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    dir.join("examples").join("load_server")
+}
+
+fn server(args: &[&str]) -> Server {
+    let mut child = Command::new(server_binary())
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (built by `cargo test`)", server_binary().display()));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the server says where it listens")
+        .to_string();
+    Server { child, addr }
+}
+
+fn workspace(gate_toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"lt\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    std::fs::write(dir.path().join("gate.toml"), gate_toml).unwrap();
+    dir
+}
+
+fn run_load(dir: &Path) -> (i32, Value) {
+    let out = output(gate("none").current_dir(dir).args([
+        "run",
+        "--suite",
+        "load",
+        "--no-baseline",
+        "--progress",
+        "lines",
+        "--out-dir",
+        "target/gate",
+    ]));
+    (code(&out), json(&dir.join("target/gate/report.json")))
+}
+
+fn stat(report: &Value, name: &str) -> f64 {
+    let suite = report["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "load")
+        .unwrap();
+    suite["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))["samples"][0]
+        .as_f64()
+        .unwrap()
+}
+
+fn scenario(name: &str, addr: &str, body: &str) -> String {
+    format!("[[load]]\nname = \"{name}\"\nurl = \"http://{addr}/\"\n{body}\n")
+}
+
+#[test]
+fn a_fast_server_gets_the_requested_rate_with_no_errors() {
+    let _l = serial();
+    let s = server(&[]);
+    let dir = workspace(&scenario(
+        "fast",
+        &s.addr,
+        "rate = 300\nduration = \"2s\"\nwarmup = \"200ms\"\nthresholds = [\"rps > 250\", \"error_rate < 1%\"]",
+    ));
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 0);
+    let requests = stat(&r, "load.fast.requests");
+    assert!((570.0..=630.0).contains(&requests), "requests {requests}");
+    let rps = stat(&r, "load.fast.rps");
+    assert!((285.0..=315.0).contains(&rps), "rps {rps}");
+    assert_eq!(stat(&r, "load.fast.error_rate"), 0.0);
+    let timeline = r["suites"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "load.fast.timeline.rps")
+        .unwrap();
+    assert_eq!(
+        timeline["samples"].as_array().unwrap().len(),
+        2,
+        "one point per second"
+    );
+    let case = &r["suites"][0]["cases"][0];
+    assert!(
+        case["message"].as_str().unwrap().contains("(target 300)"),
+        "{case}"
+    );
+}
+
+#[test]
+fn latency_is_measured_accurately() {
+    let _l = serial();
+    let s = server(&["--delay-ms", "20"]);
+    let dir = workspace(&scenario(
+        "slow",
+        &s.addr,
+        "rate = 100\nduration = \"2s\"\nthresholds = [\"p(50) < 40ms\"]",
+    ));
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 0);
+    let p50 = stat(&r, "load.slow.med");
+    assert!(
+        (20.0..28.0).contains(&p50),
+        "p50 {p50} ms with a 20 ms server"
+    );
+    assert!(stat(&r, "load.slow.min") >= 20.0);
+    assert_eq!(
+        stat(&r, "load.slow.p(50)"),
+        p50,
+        "percentiles named in rules are stored too"
+    );
+}
+
+#[test]
+fn errors_are_counted_by_kind() {
+    let _l = serial();
+    let s = server(&["--fail-every", "20"]);
+    let dir = workspace(&scenario(
+        "flaky",
+        &s.addr,
+        "rate = 400\nduration = \"2s\"\nthresholds = [\"error_rate < 1%\"]",
+    ));
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 1, "5 % errors break a 1 % threshold");
+    let rate = stat(&r, "load.flaky.error_rate");
+    assert!((4.5..=5.5).contains(&rate), "error rate {rate} %");
+    assert!(
+        r["suites"][0]["cases"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("http_5xx: ")
+    );
+    let gate = &r["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["rule"] == "load.flaky: error_rate < 1%")
+        .unwrap();
+    assert_eq!(gate["status"], "failed");
+
+    // Nobody listening: every request is a connection error.
+    drop(s);
+    let dir = workspace(&scenario(
+        "down",
+        "127.0.0.1:9",
+        "rate = 50\nduration = \"1s\"\ntimeout = \"500ms\"",
+    ));
+    let (_, r) = run_load(dir.path());
+    assert_eq!(stat(&r, "load.down.error_rate"), 100.0);
+    assert!(
+        r["suites"][0]["cases"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("connection: ")
+    );
+}
+
+#[test]
+fn open_loop_shows_a_stall_that_closed_loop_hides() {
+    let _l = serial();
+    let s = server(&["--stall-ms", "200", "--stall-period-ms", "1000"]);
+    let toml = format!(
+        "{}{}",
+        scenario("open", &s.addr, "rate = 200\nduration = \"3s\""),
+        scenario("closed", &s.addr, "users = 2\nduration = \"3s\""),
+    );
+    let dir = workspace(&toml);
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 0);
+    let open_p99 = stat(&r, "load.open.p(99)");
+    let closed_p99 = stat(&r, "load.closed.p(99)");
+    let closed_max = stat(&r, "load.closed.max");
+    eprintln!("open p99 {open_p99} ms, closed p99 {closed_p99} ms, closed max {closed_max} ms");
+    assert!(
+        open_p99 >= 100.0,
+        "open loop p99 {open_p99} ms must show the 200 ms stall"
+    );
+    assert!(
+        closed_p99 < 20.0,
+        "closed loop p99 {closed_p99} ms hides it"
+    );
+    assert!(
+        closed_max >= 100.0,
+        "although the closed loop did wait through it"
+    );
+}
+
+#[test]
+fn abort_on_fail_stops_a_lost_scenario_early() {
+    let _l = serial();
+    let s = server(&["--delay-ms", "20"]);
+    let dir = workspace(&scenario(
+        "doomed",
+        &s.addr,
+        "rate = 100\nduration = \"20s\"\nthresholds = [\"p(95) < 5ms\"]\nabort_on_fail = true",
+    ));
+    let started = std::time::Instant::now();
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "stopped well before 20 s"
+    );
+    let detail = r["suites"][0]["cases"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("stopped early: `p(95) < 5ms` can no longer pass"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn bad_thresholds_and_rules_are_config_errors_with_locations() {
+    let check = |toml: &str| {
+        let dir = workspace(toml);
+        output(gate("none").current_dir(dir.path()).arg("check"))
+    };
+    let out = check(
+        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nduration = \"1s\"\nthresholds = [\"p95 < 200ms\"]\n",
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("gate.toml:6:16: unknown statistic `p95`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(
+        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nduration = \"1s\"\nthresholds = [\"p(95) < 2 lightyears\"]\n",
+    );
+    assert!(
+        stderr(&out).contains("is not a time unit"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(
+        "[[load]]\nname = \"api\"\nurl = \"https://example.com/\"\nrate = 10\nduration = \"1s\"\n",
+    );
+    assert!(
+        stderr(&out).contains("gate.toml:3:8: `https://example.com/`: https is not supported"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(
+        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nusers = 2\nduration = \"1s\"\n",
+    );
+    assert!(
+        stderr(&out).contains("sets both a rate and users"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check("[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\n");
+    assert!(
+        stderr(&out).contains("has no `duration`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check("[gate]\nfail = [\"load.api.p99 < 1s\"]\n");
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("unknown load statistic `p99`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(
+        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nduration = \"1s\"\nthresholds = [\"p(99.9) < 1s\"]\n[gate]\nwarn = [\"load.api.p(99.9) < 500ms\", \"load.*.regression < 10%\"]\n",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
