@@ -207,7 +207,12 @@ pub const FILE_NAME: &str = "gate.toml";
 pub const DEFAULT_PROFILE: &str = "default";
 
 /// Rules applied when gate.toml has no `[gate] fail` list.
-pub const DEFAULT_FAIL_RULES: &[&str] = &["tests.failed == 0", "tests.timed_out == 0"];
+pub const DEFAULT_FAIL_RULES: &[&str] = &[
+    "tests.failed == 0",
+    "tests.timed_out == 0",
+    "infra.failed == 0",
+    "chaos.failed == 0",
+];
 
 /// Which tests `#[ignore]` selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
@@ -237,6 +242,14 @@ struct RawConfig {
     baseline: RawBaseline,
     #[serde(default)]
     load: Vec<Spanned<RawLoad>>,
+    #[serde(default)]
+    service: Vec<crate::infra::spec::RawService>,
+    #[serde(default)]
+    check: Vec<crate::infra::spec::RawCheck>,
+    #[serde(default)]
+    proxy: Vec<crate::infra::spec::RawProxy>,
+    #[serde(default)]
+    chaos: Vec<crate::infra::spec::RawChaos>,
     #[serde(default)]
     gate: RawGate,
     #[serde(default)]
@@ -445,6 +458,14 @@ pub struct Config {
     pub baseline: BaselineConfig,
     /// Load scenarios.
     pub load: Vec<LoadScenario>,
+    /// Services started around the run.
+    pub services: Vec<crate::infra::spec::ServiceSpec>,
+    /// Checks (`infra` suite).
+    pub checks: Vec<crate::infra::spec::CheckSpec>,
+    /// Fault proxies.
+    pub proxies: Vec<crate::infra::spec::ProxySpec>,
+    /// Chaos experiments (`chaos` suite).
+    pub chaos: Vec<crate::infra::spec::ChaosSpec>,
     /// Gate rules, `fail` ones first.
     pub rules: Vec<Rule>,
 }
@@ -474,6 +495,10 @@ impl Config {
             bench: BenchConfig::default(),
             baseline: BaselineConfig::default(),
             load: Vec::new(),
+            services: Vec::new(),
+            checks: Vec::new(),
+            proxies: Vec::new(),
+            chaos: Vec::new(),
             rules,
         })
     }
@@ -563,6 +588,9 @@ impl Config {
         }
 
         let resolved = resolve_tests(&tests, at)?;
+        let services = crate::infra::spec::services(at, &raw.service)?;
+        let checks = crate::infra::spec::checks(at, &raw.check)?;
+        let proxies = crate::infra::spec::proxies(&raw.proxy);
         let mut rules = Vec::new();
         match &gate_raw.fail {
             Some(list) => {
@@ -611,6 +639,10 @@ impl Config {
                 }
                 scenarios
             },
+            services: services.clone(),
+            checks: checks.clone(),
+            proxies: proxies.clone(),
+            chaos: crate::infra::spec::chaos(at, &raw.chaos, &services, &checks, &proxies)?,
             rules,
         })
     }

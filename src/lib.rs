@@ -12,6 +12,7 @@ pub mod error;
 pub mod fsutil;
 pub mod gate;
 pub mod github;
+pub mod infra;
 pub mod junit;
 pub mod load;
 pub mod render;

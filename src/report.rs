@@ -117,6 +117,10 @@ pub enum SuiteKind {
     Bench,
     /// HTTP load scenarios.
     Load,
+    /// Checks on services and the environment.
+    Infra,
+    /// Chaos experiments.
+    Chaos,
 }
 
 impl SuiteKind {
@@ -128,6 +132,8 @@ impl SuiteKind {
             SuiteKind::Property => "property",
             SuiteKind::Bench => "bench",
             SuiteKind::Load => "load",
+            SuiteKind::Infra => "infra",
+            SuiteKind::Chaos => "chaos",
         }
     }
 }

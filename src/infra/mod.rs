@@ -1,0 +1,6 @@
+//! Infrastructure and chaos: services started around the run, goss-like checks, a TCP fault
+//! proxy, and chaos experiments with steady-state hypotheses.
+
+pub mod patterns;
+pub mod proxy;
+pub mod spec;

@@ -1,0 +1,231 @@
+//! The fault proxy measured at the client, with real sockets on 127.0.0.1.
+
+use std::time::{Duration, Instant};
+
+use cargo_gate::infra::proxy::Proxy;
+use cargo_gate::infra::spec::Toxic;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// An upstream that answers each read with `reply` bytes of `x`, or echoes when `reply` is 0.
+async fn upstream(reply: usize) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                loop {
+                    let n = match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    let out = if reply == 0 {
+                        buf[..n].to_vec()
+                    } else {
+                        vec![b'x'; reply]
+                    };
+                    if s.write_all(&out).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn proxy(reply: usize, toxic: Option<Toxic>) -> Proxy {
+    let up = upstream(reply).await;
+    let p = Proxy::start("127.0.0.1:0", &up).await.unwrap();
+    p.set(toxic);
+    p
+}
+
+async fn read_exact_or_eof(
+    s: &mut TcpStream,
+    want: usize,
+    limit: Duration,
+) -> std::io::Result<usize> {
+    let mut got = 0;
+    let mut buf = vec![0u8; 65536];
+    let deadline = Instant::now() + limit;
+    while got < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Err(_) => break,
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => got += n,
+            Ok(Err(e)) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_toxic_the_proxy_is_transparent() {
+    let p = proxy(0, None).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"hello").await.unwrap();
+    let mut buf = [0u8; 5];
+    s.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"hello");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_is_added_each_way() {
+    let p = proxy(
+        0,
+        Some(Toxic::Latency {
+            latency: Duration::from_millis(100),
+            jitter: Duration::ZERO,
+        }),
+    )
+    .await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let t = Instant::now();
+    s.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    s.read_exact(&mut buf).await.unwrap();
+    let rtt = t.elapsed();
+    assert!(
+        rtt >= Duration::from_millis(200) && rtt < Duration::from_millis(300),
+        "round trip {rtt:?}"
+    );
+    // Removing the toxic takes effect on the open connection.
+    p.set(None);
+    let t = Instant::now();
+    s.write_all(b"ping").await.unwrap();
+    s.read_exact(&mut buf).await.unwrap();
+    assert!(t.elapsed() < Duration::from_millis(50));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bandwidth_is_capped_within_ten_percent() {
+    let p = proxy(200 * 1024, Some(Toxic::Bandwidth { rate: 100 * 1024 })).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let t = Instant::now();
+    s.write_all(b"go").await.unwrap();
+    let got = read_exact_or_eof(&mut s, 200 * 1024, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(got, 200 * 1024);
+    let rate = got as f64 / secs / 1024.0;
+    assert!(
+        (90.0..=110.0).contains(&rate),
+        "{rate:.1} KiB/s for a 100 KiB/s cap"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_peer_is_seen_as_a_connection_reset() {
+    let p = proxy(0, None).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"a").await.unwrap();
+    let mut buf = [0u8; 1];
+    s.read_exact(&mut buf).await.unwrap();
+    p.set(Some(Toxic::ResetPeer));
+    let err = read_exact_or_eof(&mut s, 1, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    // New connections are reset too.
+    let mut s2 = TcpStream::connect(p.addr).await.unwrap();
+    let r = read_exact_or_eof(&mut s2, 1, Duration::from_secs(5)).await;
+    assert!(matches!(r, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_limit_data_timeout_and_slice() {
+    let p = proxy(0, Some(Toxic::Down)).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let _ = s.write_all(b"x").await;
+    assert_eq!(
+        read_exact_or_eof(&mut s, 1, Duration::from_secs(2))
+            .await
+            .unwrap_or(0),
+        0,
+        "closed at once"
+    );
+
+    let p = proxy(10_000, Some(Toxic::LimitData { bytes: 1000 })).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"go").await.unwrap();
+    let got = read_exact_or_eof(&mut s, 10_000, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got, 998, "1000 bytes in all: 2 up, 998 down");
+
+    let p = proxy(
+        0,
+        Some(Toxic::Timeout {
+            after: Duration::from_millis(300),
+        }),
+    )
+    .await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let t = Instant::now();
+    s.write_all(b"hello").await.unwrap();
+    let got = read_exact_or_eof(&mut s, 5, Duration::from_secs(5))
+        .await
+        .unwrap_or(0);
+    assert_eq!(got, 0, "nothing forwarded");
+    let held = t.elapsed();
+    assert!(
+        held >= Duration::from_millis(250) && held < Duration::from_secs(2),
+        "{held:?}"
+    );
+
+    let p = proxy(
+        0,
+        Some(Toxic::Slice {
+            size: 4,
+            delay: Duration::from_millis(20),
+        }),
+    )
+    .await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let t = Instant::now();
+    s.write_all(b"0123456789abcdef").await.unwrap();
+    let got = read_exact_or_eof(&mut s, 16, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got, 16);
+    assert!(
+        t.elapsed() >= Duration::from_millis(60),
+        "4 slices with pauses each way"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_errors_for_the_first_n_connections() {
+    let p = proxy(
+        0,
+        Some(Toxic::HttpError {
+            status: 503,
+            fraction: None,
+            first: Some(2),
+        }),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(p.addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        statuses.push(text.split(' ').nth(1).unwrap_or("echo").to_string());
+    }
+    // The third connection reaches the (echo) upstream, which sends the request back.
+    assert_eq!(statuses, vec!["503", "503", "/"]);
+}
