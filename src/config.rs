@@ -207,12 +207,7 @@ pub const FILE_NAME: &str = "gate.toml";
 pub const DEFAULT_PROFILE: &str = "default";
 
 /// Rules applied when gate.toml has no `[gate] fail` list.
-pub const DEFAULT_FAIL_RULES: &[&str] = &[
-    "tests.failed == 0",
-    "tests.timed_out == 0",
-    "infra.failed == 0",
-    "chaos.failed == 0",
-];
+pub const DEFAULT_FAIL_RULES: &[&str] = &["tests.failed == 0", "tests.timed_out == 0"];
 
 /// Which tests `#[ignore]` selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
@@ -599,7 +594,15 @@ impl Config {
                 }
             }
             None => {
-                for r in DEFAULT_FAIL_RULES {
+                // Checks and experiments gate by default when there are any.
+                let mut defaults: Vec<&str> = DEFAULT_FAIL_RULES.to_vec();
+                if !raw.check.is_empty() || !raw.service.is_empty() {
+                    defaults.push("infra.failed == 0");
+                }
+                if !raw.chaos.is_empty() {
+                    defaults.push("chaos.failed == 0");
+                }
+                for r in defaults {
                     rules.push(
                         gate::parse_rule(r, RuleLevel::Fail)
                             .map_err(|e| Error::Internal(format!("built-in rule: {e}")))?,

@@ -346,6 +346,30 @@ pub const METRICS: &[MetricDef] = &[
         quantity: Quantity::Count,
         help: "property tests that found a failing input",
     },
+    MetricDef {
+        name: "infra.failed",
+        suite: SuiteKind::Infra,
+        quantity: Quantity::Count,
+        help: "checks (and services) that did not pass",
+    },
+    MetricDef {
+        name: "infra.passed",
+        suite: SuiteKind::Infra,
+        quantity: Quantity::Count,
+        help: "checks (and services) that passed",
+    },
+    MetricDef {
+        name: "chaos.failed",
+        suite: SuiteKind::Chaos,
+        quantity: Quantity::Count,
+        help: "experiments whose hypothesis did not hold",
+    },
+    MetricDef {
+        name: "chaos.passed",
+        suite: SuiteKind::Chaos,
+        quantity: Quantity::Count,
+        help: "experiments whose hypothesis held",
+    },
 ];
 
 /// Looks a metric up by name.
