@@ -18,7 +18,15 @@ use crate::workspace::{Workspace, git_output};
 
 /// Suites this build can run. `snapshots` and `property` are collected from the tests run,
 /// so asking for either runs the tests too.
-pub const SUITES: &[&str] = &["tests", "snapshots", "property", "bench", "load"];
+pub const SUITES: &[&str] = &[
+    "tests",
+    "snapshots",
+    "property",
+    "bench",
+    "infra",
+    "chaos",
+    "load",
+];
 
 /// Runs a parsed command line and returns the exit code.
 pub fn main(cli: Cli) -> Result<i32> {
@@ -296,12 +304,33 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             &ws.target_dir,
         ));
     }
-    let load_on = if args.suite.is_empty() {
-        !config.load.is_empty()
-    } else {
-        asked("load")
+    let pick = |name: &str, configured: bool| {
+        if args.suite.is_empty() {
+            configured
+        } else {
+            asked(name)
+        }
     };
-    if load_on && !process::is_cancelled() {
+    let infra_on = pick(
+        "infra",
+        !config.checks.is_empty() || !config.services.is_empty(),
+    );
+    let chaos_on = pick("chaos", !config.chaos.is_empty());
+    let load_on = pick("load", !config.load.is_empty());
+    // Services and proxies are up for checks, experiments and load, and always stopped after.
+    if (infra_on || chaos_on || (load_on && !config.services.is_empty()))
+        && !process::is_cancelled()
+    {
+        let mut env = crate::suites::infra::Environment::start(&config, &ws.root)?;
+        suites.push(env.checks(&config, &ws.root));
+        if chaos_on && !process::is_cancelled() {
+            suites.push(env.chaos(&config, &ws.root));
+        }
+        if load_on && !process::is_cancelled() {
+            suites.push(crate::suites::load::run(&config.load, &config.rules, true));
+        }
+        env.stop();
+    } else if load_on && !process::is_cancelled() {
         suites.push(crate::suites::load::run(&config.load, &config.rules, true));
     }
     let mut report = Report {

@@ -649,6 +649,8 @@ pub fn observe(report: &Report, metric: &MetricDef) -> Option<f64> {
         "tests.duration" => suite
             .metric_value("tests.duration")
             .unwrap_or(suite.duration),
+        "infra.failed" | "chaos.failed" => (c.failed + c.timed_out) as f64,
+        "infra.passed" | "chaos.passed" => c.passed as f64,
         other => return suite.metric_value(other),
     };
     Some(v)
@@ -1215,6 +1217,24 @@ mod tests {
         assert!(glob_match("*large", "bench.parse/large"));
         assert!(glob_match("a*b*c", "aXbYc"));
         assert!(!glob_match("a*b*c", "aXcYb"));
+    }
+
+    #[test]
+    fn infra_and_chaos_counts_gate() {
+        let mut r = report(&[CaseStatus::Passed]);
+        r.suites[0].kind = SuiteKind::Infra;
+        r.suites[0].cases.push(case("check x", CaseStatus::Failed));
+        let results = evaluate(
+            &r,
+            &[
+                rule("infra.failed == 0"),
+                rule("infra.passed == 1"),
+                rule("chaos.failed == 0"),
+            ],
+        );
+        assert_eq!(results[0].status, GateStatus::Failed);
+        assert_eq!(results[1].status, GateStatus::Passed);
+        assert_eq!(results[2].status, GateStatus::Skipped);
     }
 
     #[test]

@@ -1,0 +1,307 @@
+//! Services: started in dependency order, ready when their probe says so, logs captured, and
+//! stopped with SIGTERM then SIGKILL — the whole process group, whatever happens (Ctrl-C,
+//! an error, a panic: `Drop` stops them too).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::spec::{Probe, Rlimit, ServiceSpec};
+use crate::runner::process::ChildGuard;
+
+const LOG_TAIL: usize = 32 * 1024;
+
+struct Running {
+    child: Child,
+    pgid: i32,
+    _guard: ChildGuard,
+    log: Arc<Mutex<Vec<u8>>>,
+}
+
+/// The services of a run.
+pub struct Services {
+    root: PathBuf,
+    specs: Vec<ServiceSpec>,
+    running: BTreeMap<String, Running>,
+}
+
+fn signal_group(pgid: i32, sig: i32) {
+    if pgid > 0 {
+        // SAFETY: kill(2) on a process group we created; no memory is touched.
+        unsafe {
+            libc::kill(-pgid, sig);
+        }
+    }
+}
+
+impl Services {
+    /// A manager for these services (none started yet).
+    pub fn new(root: &Path, specs: &[ServiceSpec]) -> Services {
+        Services {
+            root: root.to_path_buf(),
+            specs: specs.to_vec(),
+            running: BTreeMap::new(),
+        }
+    }
+
+    /// Starts every service in dependency order. Returns one outcome per service (in start
+    /// order): `Ok(time to ready)` or why it is not running. A service whose dependency failed
+    /// is not started.
+    pub fn start_all(&mut self) -> Vec<(String, Result<Duration, String>)> {
+        let order = super::spec::start_order(&self.specs)
+            .unwrap_or_else(|_| (0..self.specs.len()).collect());
+        let mut out: Vec<(String, Result<Duration, String>)> = Vec::new();
+        for i in order {
+            let spec = self.specs[i].clone();
+            let failed_dep = spec
+                .after
+                .iter()
+                .find(|d| out.iter().any(|(n, r)| n == *d && r.is_err()));
+            let r = match failed_dep {
+                Some(d) => Err(format!(
+                    "not started: it starts after `{d}`, which is not ready"
+                )),
+                None => self.start(&spec.name, &BTreeMap::new(), &[]),
+            };
+            out.push((spec.name, r));
+        }
+        out
+    }
+
+    /// Starts one service and waits until its probe passes.
+    pub fn start(
+        &mut self,
+        name: &str,
+        extra_env: &BTreeMap<String, String>,
+        rlimits: &[(Rlimit, u64)],
+    ) -> Result<Duration, String> {
+        self.start_with(name, extra_env, rlimits, false)
+    }
+
+    /// Starts one service with extra environment and limits (for faults). With `degraded`, an
+    /// HTTP probe accepts any status: a service started with a failpoint answers, but not 2xx.
+    pub fn start_with(
+        &mut self,
+        name: &str,
+        extra_env: &BTreeMap<String, String>,
+        rlimits: &[(Rlimit, u64)],
+        degraded: bool,
+    ) -> Result<Duration, String> {
+        let spec = self
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .ok_or_else(|| format!("no service `{name}`"))?;
+        if let Some(lib) = extra_env.get("LD_PRELOAD")
+            && !Path::new(lib).exists()
+        {
+            return Err(format!(
+                "clock skew needs libfaketime, not found at {lib}; install it (Debian: apt-get install faketime)"
+            ));
+        }
+        let (program, args) = spec.cmd.split_first().ok_or("empty cmd")?;
+        let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(
+                spec.cwd
+                    .as_ref()
+                    .map_or_else(|| self.root.clone(), |c| self.root.join(c)),
+            )
+            .envs(&spec.env)
+            .envs(extra_env)
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone().map_err(|e| e.to_string())?)
+            .stderr(writer)
+            .process_group(0);
+        let limits: Vec<(Rlimit, u64)> = rlimits.to_vec();
+        if !limits.is_empty() {
+            // SAFETY: only async-signal-safe calls (setrlimit, signal) run between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    for (what, value) in &limits {
+                        let resource = match what {
+                            Rlimit::Cpu => libc::RLIMIT_CPU,
+                            Rlimit::Memory => libc::RLIMIT_AS,
+                            Rlimit::FileSize => {
+                                // Writes past the limit fail with EFBIG instead of killing.
+                                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                                libc::RLIMIT_FSIZE
+                            }
+                        };
+                        let lim = libc::rlimit {
+                            rlim_cur: *value as libc::rlim_t,
+                            rlim_max: *value as libc::rlim_t,
+                        };
+                        if libc::setrlimit(resource, &lim) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", spec.cmd.join(" ")))?;
+        drop(cmd);
+        let guard = ChildGuard::register(&child);
+        let pgid = i32::try_from(child.id()).unwrap_or(0);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        {
+            let log = Arc::clone(&log);
+            let mut reader = reader;
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
+                    l.extend_from_slice(&buf[..n]);
+                    if l.len() > 2 * LOG_TAIL {
+                        let cut = l.len() - LOG_TAIL;
+                        l.drain(..cut);
+                    }
+                }
+            });
+        }
+        self.running.insert(
+            name.to_string(),
+            Running {
+                child,
+                pgid,
+                _guard: guard,
+                log,
+            },
+        );
+        let started = Instant::now();
+        let Some(probe) = spec.ready.clone() else {
+            return Ok(Duration::ZERO);
+        };
+        loop {
+            if let Some(r) = self.running.get_mut(name)
+                && let Ok(Some(status)) = r.child.try_wait()
+            {
+                let tail = self.log(name);
+                self.running.remove(name);
+                return Err(format!(
+                    "exited with {status} before it was ready; its output:\n{tail}"
+                ));
+            }
+            let ok = match &probe {
+                Probe::Http(url) => {
+                    super::check::http(url, "GET", &[], None, Duration::from_secs(2))
+                        .is_ok_and(|(s, _, _)| degraded || (200..300).contains(&s))
+                }
+                Probe::Tcp(addr) => {
+                    use std::net::ToSocketAddrs;
+                    addr.to_socket_addrs()
+                        .ok()
+                        .and_then(|mut a| a.next())
+                        .is_some_and(|a| {
+                            std::net::TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok()
+                        })
+                }
+                Probe::Command(c) => {
+                    super::check::run_command(c, &self.root, Duration::from_secs(10)).is_ok()
+                }
+            };
+            if ok {
+                return Ok(started.elapsed());
+            }
+            if started.elapsed() >= spec.ready_within || crate::runner::process::is_cancelled() {
+                let tail = self.log(name);
+                self.stop(name);
+                return Err(format!(
+                    "not ready within {} ({probe:?}); its output:\n{tail}",
+                    crate::units::format_seconds(spec.ready_within.as_secs_f64())
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The end of a service's output.
+    pub fn log(&self, name: &str) -> String {
+        self.running.get(name).map_or_else(String::new, |r| {
+            let l = r.log.lock().unwrap_or_else(|p| p.into_inner());
+            let from = l.len().saturating_sub(LOG_TAIL);
+            String::from_utf8_lossy(&l[from..]).into_owned()
+        })
+    }
+
+    /// Sends a signal to a service's process group.
+    pub fn signal(&self, name: &str, sig: i32) -> Result<(), String> {
+        let r = self
+            .running
+            .get(name)
+            .ok_or_else(|| format!("service `{name}` is not running"))?;
+        signal_group(r.pgid, sig);
+        Ok(())
+    }
+
+    /// Kills a service at once (SIGKILL to its group), as a crash would.
+    pub fn kill(&mut self, name: &str) -> Result<(), String> {
+        let mut r = self
+            .running
+            .remove(name)
+            .ok_or_else(|| format!("service `{name}` is not running"))?;
+        signal_group(r.pgid, libc::SIGKILL);
+        let _ = r.child.wait();
+        Ok(())
+    }
+
+    /// True while the service runs.
+    pub fn is_running(&mut self, name: &str) -> bool {
+        self.running
+            .get_mut(name)
+            .is_some_and(|r| matches!(r.child.try_wait(), Ok(None)))
+    }
+
+    /// Stops a service: SIGTERM to the group, SIGKILL after the grace period.
+    pub fn stop(&mut self, name: &str) {
+        let grace = self
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(Duration::from_secs(5), |s| s.stop_grace);
+        let Some(mut r) = self.running.remove(name) else {
+            return;
+        };
+        // A stopped (SIGSTOP) group cannot act on SIGTERM until continued.
+        signal_group(r.pgid, libc::SIGCONT);
+        signal_group(r.pgid, libc::SIGTERM);
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = r.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Whatever is left in the group (children of the service too) goes now.
+        signal_group(r.pgid, libc::SIGKILL);
+        let _ = r.child.wait();
+    }
+
+    /// Stops every service, dependents first.
+    pub fn stop_all(&mut self) {
+        let order = super::spec::start_order(&self.specs)
+            .unwrap_or_else(|_| (0..self.specs.len()).collect());
+        for i in order.into_iter().rev() {
+            let name = self.specs[i].name.clone();
+            self.stop(&name);
+        }
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
