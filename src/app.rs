@@ -45,6 +45,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             report,
         } => render_saved(&report, format, template.as_deref(), output.as_deref()),
         Command::Comment(args) => comment(args),
+        Command::Proxy { listen, upstream } => proxy(&listen, &upstream),
         Command::Baseline { action } => {
             crate::baseline_cmd::main(g.manifest_path.as_deref(), g.config.as_deref(), action)
         }
@@ -599,6 +600,25 @@ fn merge(
 /// Colours on standard output when it is a terminal and NO_COLOR is not set.
 fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn proxy(listen: &str, upstream: &str) -> Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the proxy runtime", e))?;
+    process::install_signal_handler();
+    runtime.block_on(async {
+        let p = crate::infra::proxy::Proxy::start(listen, upstream)
+            .await
+            .map_err(|e| Error::usage(format!("cannot proxy {listen} → {upstream}: {e}"), None))?;
+        eprintln!("proxying {} → {upstream} (Ctrl-C to stop)", p.addr);
+        while !process::is_cancelled() {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Ok(EXIT_PASS)
+    })
 }
 
 fn comment(args: CommentArgs) -> Result<i32> {

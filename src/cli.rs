@@ -71,6 +71,13 @@ pub enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Run the built-in TCP fault proxy with no toxic (to measure its overhead, or to debug).
+    Proxy {
+        /// Address to listen on, e.g. 127.0.0.1:18081.
+        listen: String,
+        /// Address to forward to, e.g. 127.0.0.1:18080.
+        upstream: String,
+    },
     /// Combine shard reports into one and apply the gate to the whole.
     Merge {
         /// Profile whose rules apply (default: the profile recorded in the reports).

@@ -1,0 +1,369 @@
+//! Services, checks and chaos experiments with a real service (fixtures/service) on 127.0.0.1.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+/// Builds fixtures/service once (cargo serializes concurrent builds) and returns its binary.
+fn service_bin() -> PathBuf {
+    let target = root().join("target").join("fixture-builds").join("service");
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(manifest("service"))
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target.join("debug").join("service")
+}
+
+fn workspace(gate_toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"infra\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    std::fs::write(dir.path().join("gate.toml"), gate_toml).unwrap();
+    dir
+}
+
+fn run(dir: &Path, suites: &[&str]) -> (i32, Value) {
+    let mut cmd = gate("none");
+    cmd.current_dir(dir)
+        .args(["run", "--progress", "lines", "--out-dir", "target/gate"]);
+    for s in suites {
+        cmd.args(["--suite", s]);
+    }
+    let out = output(&mut cmd);
+    (code(&out), json(&dir.join("target/gate/report.json")))
+}
+
+fn case<'a>(report: &'a Value, kind: &str, id: &str) -> &'a Value {
+    report["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} suite: {report}"))["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no case {id}: {report}"))
+}
+
+/// No process is left whose command line holds `--port {port}`.
+fn assert_nothing_left(port: u16) {
+    let needle = format!("--port\0{port}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let alive: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+            })
+            .filter_map(|e| {
+                let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+                let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+                (String::from_utf8_lossy(&cmdline).contains(&needle) && !stat.contains(") Z "))
+                    .then(|| e.file_name().to_string_lossy().to_string())
+            })
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "processes left running: {alive:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn service_toml(bin: &Path, port: u16, extra_args: &str, ready: bool) -> String {
+    let ready = if ready {
+        format!("ready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\"{extra_args}]\n{ready}stop_grace = \"1s\"\n",
+        bin.display()
+    )
+}
+
+#[test]
+fn a_check_passes_after_a_delayed_start_thanks_to_retry() {
+    let bin = service_bin();
+    let port = 18511;
+    let toml = format!(
+        "{}[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\", expect = [\"json:/status == up\"] }}\nretry = {{ within = \"10s\", every = \"100ms\" }}\n[[check]]\nname = \"v6\"\ntcp = {{ address = \"[::1]:{{V6}}\" }}\n",
+        service_toml(&bin, port, ", \"--start-delay-ms\", \"700\"", false)
+    );
+    // An IPv6 listener for the tcp check, held by the test.
+    let v6 = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let toml = toml.replace("{V6}", &v6.local_addr().unwrap().port().to_string());
+    let dir = workspace(&toml);
+    let (code, r) = run(dir.path(), &["infra"]);
+    assert_eq!(code, 0, "{r}");
+    let health = case(&r, "infra", "check health");
+    assert_eq!(health["status"], "passed");
+    assert!(
+        health["message"].as_str().unwrap().contains("(attempt "),
+        "{health}"
+    );
+    assert_eq!(case(&r, "infra", "check v6")["status"], "passed");
+    assert_eq!(case(&r, "infra", "service api")["status"], "passed");
+    assert_nothing_left(port);
+}
+
+#[test]
+fn a_service_that_never_becomes_ready_is_reported_and_the_rest_still_runs() {
+    let bin = service_bin();
+    let port = 18512;
+    let toml = format!(
+        "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\", \"--start-delay-ms\", \"60000\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"1s\" }}\n[[service]]\nname = \"worker\"\ncmd = [\"sleep\", \"60\"]\nafter = [\"api\"]\n[[check]]\nname = \"manifest\"\nfile = {{ path = \"Cargo.toml\", contains = [\"name = \\\"infra\\\"\"], mode = \"0644\" }}\n",
+        bin.display()
+    );
+    let dir = workspace(&toml);
+    let started = Instant::now();
+    let (code, r) = run(dir.path(), &["infra"]);
+    assert_eq!(code, 1);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let api = case(&r, "infra", "service api");
+    assert_eq!(api["status"], "failed");
+    assert!(
+        api["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not ready within 1.00s"),
+        "{api}"
+    );
+    let worker = case(&r, "infra", "service worker");
+    assert!(
+        worker["message"]
+            .as_str()
+            .unwrap()
+            .contains("starts after `api`, which is not ready")
+    );
+    assert_eq!(case(&r, "infra", "check manifest")["status"], "passed");
+    assert_eq!(
+        r["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["rule"] == "infra.failed == 0")
+            .unwrap()["status"],
+        "failed"
+    );
+    assert_nothing_left(port);
+}
+
+#[test]
+fn an_experiment_passes_when_the_service_recovers_from_a_crash() {
+    let bin = service_bin();
+    let port = 18513;
+    let toml = format!(
+        "{}[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\", status = 200 }}\n[[chaos]]\nname = \"crash\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"kill\", target = \"api\" }}\nduration = \"500ms\"\nduring = {{ every = \"100ms\", max_failure_ratio = 1.0 }}\nrecover_within = \"15s\"\n",
+        service_toml(&bin, port, "", true)
+    );
+    let dir = workspace(&toml);
+    let (code, r) = run(dir.path(), &["chaos"]);
+    assert_eq!(code, 0, "{r}");
+    let x = case(&r, "chaos", "chaos crash");
+    assert_eq!(x["status"], "passed");
+    let log = x["detail"].as_str().unwrap();
+    assert!(log.contains("fault: killed `api`"), "{log}");
+    assert!(log.contains("during the fault: "), "{log}");
+    let chaos = r["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "chaos")
+        .unwrap();
+    let ratio = chaos["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "chaos.crash.failure_ratio")
+        .unwrap();
+    assert_eq!(
+        ratio["samples"][0], 100.0,
+        "a killed service fails every probe"
+    );
+    assert_nothing_left(port);
+}
+
+#[test]
+fn an_experiment_fails_during_the_fault_and_rollback_still_runs() {
+    let bin = service_bin();
+    let port = 18514;
+    let proxy = 18515;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("rolled-back");
+    let toml = format!(
+        "{}[[proxy]]\nname = \"api\"\nlisten = \"127.0.0.1:{proxy}\"\nupstream = \"127.0.0.1:{port}\"\n[[check]]\nname = \"fast\"\nhttp = {{ url = \"http://127.0.0.1:{proxy}/health\", max_time = \"100ms\" }}\n[[chaos]]\nname = \"slow network\"\nsteady_state = [\"fast\"]\nfault = {{ kind = \"latency\", target = \"api\", latency = \"300ms\" }}\nduration = \"1s\"\nduring = {{ every = \"100ms\", max_failure_ratio = 0.2 }}\nrecover_within = \"5s\"\nrollback = [[\"touch\", \"{}\"]]\n",
+        service_toml(&bin, port, "", true),
+        marker.display()
+    );
+    let ws = workspace(&toml);
+    let (code, r) = run(ws.path(), &["chaos"]);
+    assert_eq!(code, 1);
+    let x = case(&r, "chaos", "chaos slow network");
+    assert_eq!(x["status"], "failed");
+    let msg = x["message"].as_str().unwrap();
+    assert!(
+        msg.contains("probes failed during the fault") && msg.contains("at most 20 % allowed"),
+        "{msg}"
+    );
+    assert!(
+        marker.exists(),
+        "the rollback command ran although the experiment failed"
+    );
+    assert!(
+        x["detail"]
+            .as_str()
+            .unwrap()
+            .contains("steady state back after"),
+        "the toxic was removed"
+    );
+    assert_nothing_left(port);
+}
+
+#[test]
+fn an_experiment_fails_when_recovery_is_too_slow() {
+    let bin = service_bin();
+    let port = 18516;
+    let toml = format!(
+        "{}[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\" }}\nretry = {{ within = \"20s\" }}\n[[chaos]]\nname = \"slow restart\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"kill\", target = \"api\" }}\nduration = \"200ms\"\nrecover_within = \"500ms\"\n",
+        service_toml(&bin, port, ", \"--start-delay-ms\", \"1500\"", true)
+    );
+    let dir = workspace(&toml);
+    let (code, r) = run(dir.path(), &["chaos"]);
+    assert_eq!(code, 1);
+    let x = case(&r, "chaos", "chaos slow restart");
+    assert_eq!(x["status"], "failed");
+    let msg = x["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("the steady state did not come back within 500ms"),
+        "{msg}"
+    );
+    assert_nothing_left(port);
+}
+
+#[test]
+fn bad_infra_config_is_located() {
+    let check = |toml: &str| {
+        let dir = workspace(toml);
+        output(gate("none").current_dir(dir.path()).arg("check"))
+    };
+    let svc = "[[service]]\nname = \"api\"\ncmd = [\"true\"]\n[[check]]\nname = \"h\"\ntcp = { address = \"127.0.0.1:1\" }\n";
+    let out = check(&format!(
+        "{svc}[[chaos]]\nname = \"x\"\nfault = {{ kind = \"meteor\", target = \"api\" }}\n"
+    ));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("gate.toml:9:19: unknown fault kind `meteor`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(&format!(
+        "{svc}[[chaos]]\nname = \"x\"\nfault = {{ kind = \"kill\", target = \"db\" }}\n"
+    ));
+    assert!(
+        stderr(&out).contains("gate.toml:9:36: fault `kill` targets unknown service `db`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(&format!(
+        "{svc}[[chaos]]\nname = \"x\"\nfault = {{ kind = \"kill\", target = \"api\" }}\nrecover_within = \"soon\"\n"
+    ));
+    assert!(
+        stderr(&out).contains("gate.toml:10:19:"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(&format!(
+        "{svc}[[chaos]]\nname = \"x\"\nsteady_state = [\"nope\"]\nfault = {{ kind = \"kill\", target = \"api\" }}\n"
+    ));
+    assert!(
+        stderr(&out).contains("no [[check]] called `nope`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(
+        "[[service]]\nname = \"a\"\ncmd = [\"true\"]\nafter = [\"b\"]\n[[service]]\nname = \"b\"\ncmd = [\"true\"]\nafter = [\"a\"]\n",
+    );
+    assert!(
+        stderr(&out).contains("cycle: a → b → a"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(
+        "[[check]]\nname = \"x\"\nhttp = { url = \"http://127.0.0.1:1/\", expect = [\"/(/\"] }\n",
+    );
+    assert!(stderr(&out).contains("invalid regex"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_service_fixture_runs_one_experiment_of_each_fault_family() {
+    service_bin();
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut cmd = gate("service");
+    cmd.args([
+        "run",
+        "--suite",
+        "infra",
+        "--suite",
+        "chaos",
+        "--progress",
+        "lines",
+        "--manifest-path",
+    ])
+    .arg(manifest("service"))
+    .arg("--out-dir")
+    .arg(out_dir.path());
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 0);
+    let r = json(&out_dir.path().join("report.json"));
+    for x in [
+        "survives a crash",
+        "tolerates latency",
+        "failpoint on health",
+    ] {
+        assert_eq!(
+            case(&r, "chaos", &format!("chaos {x}"))["status"],
+            "passed",
+            "{x}"
+        );
+    }
+    for c in ["health", "port", "manifest", "cargo"] {
+        assert_eq!(
+            case(&r, "infra", &format!("check {c}"))["status"],
+            "passed",
+            "{c}"
+        );
+    }
+    let failpoint = case(&r, "chaos", "chaos failpoint on health");
+    assert!(
+        failpoint["detail"].as_str().unwrap().contains("FAILPOINTS"),
+        "{failpoint}"
+    );
+    assert_nothing_left(18480);
+}
