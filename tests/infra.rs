@@ -367,3 +367,76 @@ fn the_service_fixture_runs_one_experiment_of_each_fault_family() {
     );
     assert_nothing_left(18480);
 }
+
+#[test]
+fn clock_skew_shifts_the_service_clock_through_libfaketime() {
+    // .ci/run installs Debian's `faketime`; without it the fault reports that it is missing.
+    let bin = service_bin();
+    let port = 18517;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (p, q) = (now / 100_000, now / 100_000 + 1);
+    let toml = format!(
+        "{}[[check]]\nname = \"clock\"\nhttp = {{ url = \"http://127.0.0.1:{port}/time\", expect = [\"/\\\"now\\\": ({p}|{q})\\\\d{{5}}/\"] }}\n[[chaos]]\nname = \"ten days ahead\"\nsteady_state = [\"clock\"]\nfault = {{ kind = \"clock_skew\", target = \"api\", offset = \"+10d\" }}\nduration = \"600ms\"\nduring = {{ every = \"100ms\", max_failure_ratio = 0.5 }}\nrecover_within = \"15s\"\n",
+        service_toml(&bin, port, "", true)
+    );
+    let dir = workspace(&toml);
+    let (code, r) = run(dir.path(), &["chaos"]);
+    let x = case(&r, "chaos", "chaos ten days ahead");
+    assert_eq!(code, 1, "{x}");
+    let msg = x["message"].as_str().unwrap();
+    assert!(
+        msg.contains("probes failed during the fault"),
+        "the skewed clock failed the clock check: {msg}"
+    );
+    let log = x["detail"].as_str().unwrap();
+    assert!(log.contains("FAKETIME"), "{log}");
+    assert!(
+        log.contains("steady state back after"),
+        "the clock is right again after the rollback: {log}"
+    );
+    assert_nothing_left(port);
+}
+
+#[test]
+fn disk_full_and_a_file_size_limit_make_writes_fail() {
+    let bin = service_bin();
+    for (port, fault) in [
+        (
+            18518u16,
+            "{ kind = \"disk_full\", target = \"api\", path_env = \"DATA_FILE\" }",
+        ),
+        (
+            18519u16,
+            "{ kind = \"disk_full\", target = \"api\", bytes = \"0\" }",
+        ),
+    ] {
+        let data = tempfile::tempdir().unwrap();
+        let toml = format!(
+            "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\"]\nenv = {{ DATA_FILE = \"{}\" }}\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n[[check]]\nname = \"work\"\nhttp = {{ url = \"http://127.0.0.1:{port}/work\", status = 200 }}\n[[chaos]]\nname = \"disk\"\nsteady_state = [\"work\"]\nfault = {fault}\nduration = \"500ms\"\nduring = {{ every = \"100ms\", max_failure_ratio = 0.5 }}\nrecover_within = \"15s\"\n",
+            bin.display(),
+            data.path().join("data.log").display()
+        );
+        let dir = workspace(&toml);
+        let (code, r) = run(dir.path(), &["chaos"]);
+        let x = case(&r, "chaos", "chaos disk");
+        assert_eq!(code, 1, "{x}");
+        assert!(
+            x["message"]
+                .as_str()
+                .unwrap()
+                .contains("probes failed during the fault"),
+            "{x}"
+        );
+        assert!(
+            x["detail"]
+                .as_str()
+                .unwrap()
+                .contains("steady state back after"),
+            "{x}"
+        );
+        assert_nothing_left(port);
+    }
+}
