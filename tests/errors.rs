@@ -146,11 +146,11 @@ fn unknown_package_and_suite_and_flags_are_usage_errors() {
     );
     let out = output(
         gate("demo")
-            .args(["run", "--suite", "chaos", "--manifest-path"])
+            .args(["run", "--suite", "fuzz", "--manifest-path"])
             .arg(manifest("demo")),
     );
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("unknown suite `chaos`"));
+    assert!(stderr(&out).contains("unknown suite `fuzz`"));
     let out = output(gate("demo").args(["run", "--no-such-flag"]));
     assert_eq!(code(&out), 2);
 }
