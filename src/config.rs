@@ -946,23 +946,24 @@ fn resolve_baseline(raw: &RawBaseline, at: &dyn Fn(usize) -> Location) -> Result
     })
 }
 
+/// Parses a duration string from gate.toml, pointing errors inside the string.
+pub(crate) fn spanned_duration(
+    s: &Spanned<String>,
+    at: &dyn Fn(usize) -> Location,
+) -> Result<Duration> {
+    parse_duration(s.get_ref()).map_err(|message| Error::Config {
+        // +1 skips the opening quote.
+        location: at(s.span().start + 1),
+        message,
+        hint: Some("write a duration with a unit, e.g. \"90s\", \"500ms\" or \"5m\"".to_string()),
+    })
+}
+
 fn parse_spanned_duration(
     v: &Option<Spanned<String>>,
     at: &dyn Fn(usize) -> Location,
 ) -> Result<Option<Duration>> {
-    match v {
-        None => Ok(None),
-        Some(s) => parse_duration(s.get_ref())
-            .map(Some)
-            .map_err(|message| Error::Config {
-                // +1 skips the opening quote.
-                location: at(s.span().start + 1),
-                message,
-                hint: Some(
-                    "write a duration with a unit, e.g. \"90s\", \"500ms\" or \"5m\"".to_string(),
-                ),
-            }),
-    }
+    v.as_ref().map(|s| spanned_duration(s, at)).transpose()
 }
 
 fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<TestsConfig> {

@@ -239,6 +239,33 @@ pub struct Case {
 }
 
 impl Case {
+    /// A case decided by one attempt (a check, a scenario, a setup step), with no package or
+    /// binary; callers set those when they have them.
+    pub fn single(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        status: CaseStatus,
+        secs: f64,
+        message: impl Into<String>,
+        output: String,
+    ) -> Case {
+        Case {
+            id: id.into(),
+            name: name.into(),
+            package: None,
+            binary: None,
+            status,
+            attempts: vec![Attempt {
+                status,
+                duration: secs,
+                output_tail: output,
+            }],
+            location: None,
+            message: Some(message.into()),
+            detail: None,
+        }
+    }
+
     /// Total time spent on all attempts, in seconds.
     pub fn duration(&self) -> f64 {
         self.attempts.iter().map(|a| a.duration).sum()

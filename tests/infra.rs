@@ -26,19 +26,6 @@ fn service_bin() -> PathBuf {
     target.join("debug").join("service")
 }
 
-fn workspace(gate_toml: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"infra\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
-    std::fs::write(dir.path().join("gate.toml"), gate_toml).unwrap();
-    dir
-}
-
 fn run(dir: &Path, suites: &[&str]) -> (i32, Value) {
     let mut cmd = gate("none");
     cmd.current_dir(dir)
@@ -119,7 +106,7 @@ fn a_check_passes_after_a_delayed_start_thanks_to_retry() {
     // An IPv6 listener for the tcp check, held by the test.
     let v6 = std::net::TcpListener::bind("[::1]:0").unwrap();
     let toml = toml.replace("{V6}", &v6.local_addr().unwrap().port().to_string());
-    let dir = workspace(&toml);
+    let dir = temp_workspace(&toml);
     let (code, r) = run(dir.path(), &["infra"]);
     assert_eq!(code, 0, "{r}");
     let health = case(&r, "infra", "check health");
@@ -138,10 +125,10 @@ fn a_service_that_never_becomes_ready_is_reported_and_the_rest_still_runs() {
     let bin = service_bin();
     let port = 18512;
     let toml = format!(
-        "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\", \"--start-delay-ms\", \"60000\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"1s\" }}\n[[service]]\nname = \"worker\"\ncmd = [\"sleep\", \"60\"]\nafter = [\"api\"]\n[[check]]\nname = \"manifest\"\nfile = {{ path = \"Cargo.toml\", contains = [\"name = \\\"infra\\\"\"], mode = \"0644\" }}\n",
+        "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\", \"--start-delay-ms\", \"60000\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"1s\" }}\n[[service]]\nname = \"worker\"\ncmd = [\"sleep\", \"60\"]\nafter = [\"api\"]\n[[check]]\nname = \"manifest\"\nfile = {{ path = \"Cargo.toml\", contains = [\"name = \\\"scratch\\\"\"], mode = \"0644\" }}\n",
         bin.display()
     );
-    let dir = workspace(&toml);
+    let dir = temp_workspace(&toml);
     let started = Instant::now();
     let (code, r) = run(dir.path(), &["infra"]);
     assert_eq!(code, 1);
@@ -183,7 +170,7 @@ fn an_experiment_passes_when_the_service_recovers_from_a_crash() {
         "{}[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\", status = 200 }}\n[[chaos]]\nname = \"crash\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"kill\", target = \"api\" }}\nduration = \"500ms\"\nduring = {{ every = \"100ms\", max_failure_ratio = 1.0 }}\nrecover_within = \"15s\"\n",
         service_toml(&bin, port, "", true)
     );
-    let dir = workspace(&toml);
+    let dir = temp_workspace(&toml);
     let (code, r) = run(dir.path(), &["chaos"]);
     assert_eq!(code, 0, "{r}");
     let x = case(&r, "chaos", "chaos crash");
@@ -222,7 +209,7 @@ fn an_experiment_fails_during_the_fault_and_rollback_still_runs() {
         service_toml(&bin, port, "", true),
         marker.display()
     );
-    let ws = workspace(&toml);
+    let ws = temp_workspace(&toml);
     let (code, r) = run(ws.path(), &["chaos"]);
     assert_eq!(code, 1);
     let x = case(&r, "chaos", "chaos slow network");
@@ -254,7 +241,7 @@ fn an_experiment_fails_when_recovery_is_too_slow() {
         "{}[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\" }}\nretry = {{ within = \"20s\" }}\n[[chaos]]\nname = \"slow restart\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"kill\", target = \"api\" }}\nduration = \"200ms\"\nrecover_within = \"500ms\"\n",
         service_toml(&bin, port, ", \"--start-delay-ms\", \"1500\"", true)
     );
-    let dir = workspace(&toml);
+    let dir = temp_workspace(&toml);
     let (code, r) = run(dir.path(), &["chaos"]);
     assert_eq!(code, 1);
     let x = case(&r, "chaos", "chaos slow restart");
@@ -270,7 +257,7 @@ fn an_experiment_fails_when_recovery_is_too_slow() {
 #[test]
 fn bad_infra_config_is_located() {
     let check = |toml: &str| {
-        let dir = workspace(toml);
+        let dir = temp_workspace(toml);
         output(gate("none").current_dir(dir.path()).arg("check"))
     };
     let svc = "[[service]]\nname = \"api\"\ncmd = [\"true\"]\n[[check]]\nname = \"h\"\ntcp = { address = \"127.0.0.1:1\" }\n";
@@ -382,7 +369,7 @@ fn clock_skew_shifts_the_service_clock_through_libfaketime() {
         "{}[[check]]\nname = \"clock\"\nhttp = {{ url = \"http://127.0.0.1:{port}/time\", expect = [\"/\\\"now\\\": ({p}|{q})\\\\d{{5}}/\"] }}\n[[chaos]]\nname = \"ten days ahead\"\nsteady_state = [\"clock\"]\nfault = {{ kind = \"clock_skew\", target = \"api\", offset = \"+10d\" }}\nduration = \"600ms\"\nduring = {{ every = \"100ms\", max_failure_ratio = 0.5 }}\nrecover_within = \"15s\"\n",
         service_toml(&bin, port, "", true)
     );
-    let dir = workspace(&toml);
+    let dir = temp_workspace(&toml);
     let (code, r) = run(dir.path(), &["chaos"]);
     let x = case(&r, "chaos", "chaos ten days ahead");
     assert_eq!(code, 1, "{x}");
@@ -419,7 +406,7 @@ fn disk_full_and_a_file_size_limit_make_writes_fail() {
             bin.display(),
             data.path().join("data.log").display()
         );
-        let dir = workspace(&toml);
+        let dir = temp_workspace(&toml);
         let (code, r) = run(dir.path(), &["chaos"]);
         let x = case(&r, "chaos", "chaos disk");
         assert_eq!(code, 1, "{x}");

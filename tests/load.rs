@@ -57,19 +57,6 @@ fn server(args: &[&str]) -> Server {
     Server { child, addr }
 }
 
-fn workspace(gate_toml: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"lt\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
-    std::fs::write(dir.path().join("gate.toml"), gate_toml).unwrap();
-    dir
-}
-
 fn run_load(dir: &Path) -> (i32, Value) {
     let out = output(gate("none").current_dir(dir).args([
         "run",
@@ -109,7 +96,7 @@ fn scenario(name: &str, addr: &str, body: &str) -> String {
 fn a_fast_server_gets_the_requested_rate_with_no_errors() {
     let _l = serial();
     let s = server(&[]);
-    let dir = workspace(&scenario(
+    let dir = temp_workspace(&scenario(
         "fast",
         &s.addr,
         "rate = 300\nduration = \"2s\"\nwarmup = \"200ms\"\nthresholds = [\"rps > 250\", \"error_rate < 1%\"]",
@@ -143,7 +130,7 @@ fn a_fast_server_gets_the_requested_rate_with_no_errors() {
 fn latency_is_measured_accurately() {
     let _l = serial();
     let s = server(&["--delay-ms", "20"]);
-    let dir = workspace(&scenario(
+    let dir = temp_workspace(&scenario(
         "slow",
         &s.addr,
         "rate = 100\nduration = \"2s\"\nthresholds = [\"p(50) < 40ms\"]",
@@ -167,7 +154,7 @@ fn latency_is_measured_accurately() {
 fn errors_are_counted_by_kind() {
     let _l = serial();
     let s = server(&["--fail-every", "20"]);
-    let dir = workspace(&scenario(
+    let dir = temp_workspace(&scenario(
         "flaky",
         &s.addr,
         "rate = 400\nduration = \"2s\"\nthresholds = [\"error_rate < 1%\"]",
@@ -192,7 +179,7 @@ fn errors_are_counted_by_kind() {
 
     // Nobody listening: every request is a connection error.
     drop(s);
-    let dir = workspace(&scenario(
+    let dir = temp_workspace(&scenario(
         "down",
         "127.0.0.1:9",
         "rate = 50\nduration = \"1s\"\ntimeout = \"500ms\"",
@@ -216,7 +203,7 @@ fn open_loop_shows_a_stall_that_closed_loop_hides() {
         scenario("open", &s.addr, "rate = 200\nduration = \"3s\""),
         scenario("closed", &s.addr, "users = 2\nduration = \"3s\""),
     );
-    let dir = workspace(&toml);
+    let dir = temp_workspace(&toml);
     let (code, r) = run_load(dir.path());
     assert_eq!(code, 0);
     let open_p99 = stat(&r, "load.open.p(99)");
@@ -241,7 +228,7 @@ fn open_loop_shows_a_stall_that_closed_loop_hides() {
 fn abort_on_fail_stops_a_lost_scenario_early() {
     let _l = serial();
     let s = server(&["--delay-ms", "20"]);
-    let dir = workspace(&scenario(
+    let dir = temp_workspace(&scenario(
         "doomed",
         &s.addr,
         "rate = 100\nduration = \"20s\"\nthresholds = [\"p(95) < 5ms\"]\nabort_on_fail = true",
@@ -263,7 +250,7 @@ fn abort_on_fail_stops_a_lost_scenario_early() {
 #[test]
 fn bad_thresholds_and_rules_are_config_errors_with_locations() {
     let check = |toml: &str| {
-        let dir = workspace(toml);
+        let dir = temp_workspace(toml);
         output(gate("none").current_dir(dir.path()).arg("check"))
     };
     let out = check(

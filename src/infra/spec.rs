@@ -10,7 +10,6 @@ use toml::Spanned;
 
 use super::patterns::{self, Pattern};
 use crate::error::{Error, Location, Result};
-use crate::units::parse_duration;
 
 type At<'a> = &'a dyn Fn(usize) -> Location;
 
@@ -23,14 +22,7 @@ fn config_error(at: At<'_>, offset: usize, message: String, hint: &str) -> Error
 }
 
 fn duration(at: At<'_>, v: &Spanned<String>) -> Result<Duration> {
-    parse_duration(v.get_ref()).map_err(|m| {
-        config_error(
-            at,
-            v.span().start + 1,
-            m,
-            "write a duration with a unit, e.g. \"500ms\" or \"10s\"",
-        )
-    })
+    crate::config::spanned_duration(v, at)
 }
 
 fn opt_duration(at: At<'_>, v: &Option<Spanned<String>>, default: Duration) -> Result<Duration> {

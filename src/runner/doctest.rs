@@ -183,18 +183,15 @@ fn batch_case(
     output: String,
 ) -> Case {
     Case {
-        id: format!("{binary} (doctests)"),
-        name: "(doctests)".to_string(),
         package: Some(package.to_string()),
         binary: Some(binary.to_string()),
-        status,
-        attempts: vec![Attempt {
+        ..Case::single(
+            format!("{binary} (doctests)"),
+            "(doctests)",
             status,
-            duration: secs,
-            output_tail: output,
-        }],
-        location: None,
-        message: Some(message),
-        detail: None,
+            secs,
+            message,
+            output,
+        )
     }
 }

@@ -299,19 +299,16 @@ fn list_one(bin: &TestBinary, cfg: &TestsConfig) -> Listed {
 fn list_failure_case(bin: Option<&TestBinary>, message: &str, output: String) -> Case {
     let binary = bin.map(|b| b.id.clone()).unwrap_or_default();
     Case {
-        id: format!("{binary} (list)"),
-        name: "(list)".to_string(),
         package: bin.map(|b| b.package.clone()),
         binary: bin.map(|b| b.id.clone()),
-        status: CaseStatus::Failed,
-        attempts: vec![Attempt {
-            status: CaseStatus::Failed,
-            duration: 0.0,
-            output_tail: output,
-        }],
-        location: None,
-        message: Some(message.to_string()),
-        detail: None,
+        ..Case::single(
+            format!("{binary} (list)"),
+            "(list)",
+            CaseStatus::Failed,
+            0.0,
+            message,
+            output,
+        )
     }
 }
 

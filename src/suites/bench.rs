@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::suite;
 use crate::config::{BenchCommand, BenchConfig};
-use crate::report::{Attempt, Case, CaseStatus, Direction, Metric, Suite, SuiteKind};
+use crate::report::{Case, CaseStatus, Direction, Metric, Suite, SuiteKind};
 use crate::runner::process::{self, Exit, Limits};
 
 /// A metric name from a benchmark id: `bench.` + the id with dots and spaces replaced, so the
@@ -243,21 +243,7 @@ fn expand(root: &Path, pattern: &str) -> Vec<PathBuf> {
 }
 
 fn error_case(id: &str, message: String, output: String) -> Case {
-    Case {
-        id: id.to_string(),
-        name: id.to_string(),
-        package: None,
-        binary: None,
-        status: CaseStatus::Failed,
-        attempts: vec![Attempt {
-            status: CaseStatus::Failed,
-            duration: 0.0,
-            output_tail: output,
-        }],
-        location: None,
-        message: Some(message),
-        detail: None,
-    }
+    Case::single(id, id, CaseStatus::Failed, 0.0, message, output)
 }
 
 /// Runs the bench suite in the workspace root.

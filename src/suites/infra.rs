@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::infra::proxy::Proxy;
 use crate::infra::service::Services;
 use crate::infra::{chaos, check};
-use crate::report::{Attempt, Case, CaseStatus, Metric, Suite, SuiteKind};
+use crate::report::{Case, CaseStatus, Metric, Suite, SuiteKind};
 
 /// Services and proxies, up for the duration of the infra, chaos and load suites.
 pub struct Environment {
@@ -30,19 +30,8 @@ fn case(
     detail: Option<String>,
 ) -> Case {
     Case {
-        id,
-        name: name.to_string(),
-        package: None,
-        binary: None,
-        status,
-        attempts: vec![Attempt {
-            status,
-            duration: secs,
-            output_tail: String::new(),
-        }],
-        location: None,
-        message: Some(message),
         detail,
+        ..Case::single(id, name, status, secs, message, String::new())
     }
 }
 
