@@ -181,6 +181,20 @@ pub fn main(
                 "pushed {NOTES_REF} to {remote} ({attempts} attempt(s))"
             );
         }
+        BaselineAction::Bisect {
+            metric,
+            good,
+            bad,
+            cmd,
+            report,
+        } => {
+            let settings = config.baseline.settings_for(&metric);
+            let found = crate::baseline::bisect::bisect(
+                &store, &metric, &good, &bad, &cmd, &report, &settings,
+            )
+            .map_err(|e| Error::usage(e, None))?;
+            out.push_str(&found);
+        }
         BaselineAction::Compare { rev, report } => {
             let report = Report::read(&report)?;
             let (base, how) = resolve_base(&store, rev.as_deref()).map_err(store_error)?;

@@ -139,6 +139,22 @@ pub enum BaselineAction {
         #[arg(long)]
         remote: Option<String>,
     },
+    /// Find the first commit between GOOD and BAD where METRIC regressed, by measuring commits
+    /// (binary search, first-parent) in temporary worktrees.
+    Bisect {
+        /// The metric, e.g. bench.parse/large.
+        metric: String,
+        /// A commit where the metric is fine.
+        good: String,
+        /// A later commit where it regressed.
+        bad: String,
+        /// The measurement, run with `sh -c` in each commit's worktree.
+        #[arg(long, default_value = "cargo gate run --suite bench --no-baseline")]
+        cmd: String,
+        /// The report the command writes, relative to the worktree.
+        #[arg(long, default_value = "target/gate/report.json")]
+        report: PathBuf,
+    },
     /// Compare a report's measurements with the baseline.
     Compare {
         /// Where to look for the baseline (default: merge base with the PR base, else HEAD^).

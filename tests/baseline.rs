@@ -544,3 +544,57 @@ fn criterion_results_become_metrics_with_every_sample() {
     ]));
     assert_eq!(code_of(&out), 0, "{}", stderr(&out));
 }
+
+#[test]
+fn bisect_names_the_first_regressing_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q"]);
+    project(dir);
+    let commits: Vec<String> = [100.0, 100.0, 101.0, 125.0, 126.0, 125.0]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| commit_with(dir, *c, i as u64 + 10, &format!("step {i}")))
+        .collect();
+    let measure = format!(
+        "{} run --suite bench --no-baseline --progress lines --out-dir target/gate",
+        env!("CARGO_BIN_EXE_cargo-gate")
+    );
+    let out = output(gate_in(dir).args([
+        "baseline",
+        "bisect",
+        "bench.parse",
+        &commits[0],
+        &commits[5],
+        "--cmd",
+        &measure,
+    ]));
+    assert_eq!(code_of(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!("first regressing commit: {} step 3", commits[3])),
+        "{text}"
+    );
+    assert!(
+        !git(dir, &["worktree", "list"]).contains("cargo-gate-bisect"),
+        "worktrees are removed"
+    );
+    assert_eq!(
+        git(dir, &["status", "--porcelain"]),
+        "",
+        "the checkout is untouched"
+    );
+
+    // No regression between two equal commits: said plainly.
+    let out = output(gate_in(dir).args([
+        "baseline",
+        "bisect",
+        "bench.parse",
+        &commits[0],
+        &commits[2],
+        "--cmd",
+        &measure,
+    ]));
+    assert_eq!(code_of(&out), 2);
+    assert!(stderr(&out).contains("did not regress"), "{}", stderr(&out));
+}

@@ -1,6 +1,7 @@
 //! Performance baselines stored in the repository as git notes: the note model, the git2
 //! store, sharing through a remote, statistics, and comparison.
 
+pub mod bisect;
 pub mod compare;
 pub mod note;
 pub mod notes;
