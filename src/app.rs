@@ -240,100 +240,57 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
 
     let started = chrono::Utc::now();
     let clock = std::time::Instant::now();
-    let mut suites = Vec::new();
-    let asked = |name: &str| args.suite.iter().any(|s| s == name);
-    let snapshots_on = (args.suite.is_empty() || asked("snapshots"))
-        && config
+    // A suite runs when it is configured, or when `--suite` names it.
+    let pick = |name: &str, configured: bool| {
+        if args.suite.is_empty() {
+            configured
+        } else {
+            args.suite.iter().any(|s| s == name)
+        }
+    };
+    let snapshots_on = pick(
+        "snapshots",
+        config
             .snapshots
             .enabled
-            .unwrap_or_else(|| crate::suites::workspace_uses(&ws, "insta"));
-    let property_on = (args.suite.is_empty() || asked("property"))
-        && config
+            .unwrap_or_else(|| crate::suites::workspace_uses(&ws, "insta")),
+    );
+    let property_on = pick(
+        "property",
+        config
             .property
             .enabled
-            .unwrap_or_else(|| crate::suites::workspace_uses(&ws, "proptest"));
-    let want_tests = if args.suite.is_empty() {
-        config.tests.enabled
-    } else {
-        asked("tests") || snapshots_on || property_on
-    };
-    if want_tests {
-        // Unreferenced snapshots can only be told apart when every test ran.
-        let full_run = opts.filters.is_empty()
-            && opts.skip.is_empty()
-            && opts.packages.is_empty()
-            && opts.partition.is_none();
-        let skip_dirs = [ws.target_dir.clone(), out_dir.clone()];
-        let mut extra_env = Vec::new();
-        let snapshot_run = snapshots_on.then(|| {
-            let (run, env) = SnapshotRun::start(
-                &ws.root,
-                &ws.target_dir,
-                &out_dir,
-                &config.snapshots,
-                full_run,
-            );
-            extra_env.extend(env);
-            run
-        });
-        let property_run = property_on.then(|| {
-            extra_env.extend(crate::suites::property::env(&config.property));
-            PropertyRun::start(&ws.root, &skip_dirs, &config.property)
-        });
-        for (k, v) in extra_env {
-            // The user's own [tests.env] wins.
-            config.tests.env.entry(k).or_insert(v);
-        }
-        let tests = runner::run(&ws, &config.tests, &opts)?;
-        if let Some(run) = snapshot_run {
-            suites.push(run.finish(&out_dir, &ws.target_dir, tests.duration));
-        }
-        if let Some(run) = property_run {
-            suites.push(run.finish(&tests, &out_dir));
-        }
-        suites.insert(0, tests);
+            .unwrap_or_else(|| crate::suites::workspace_uses(&ws, "proptest")),
+    );
+    // Snapshots and properties are collected from the tests run, so they need it.
+    let tests_on = pick("tests", config.tests.enabled) || snapshots_on || property_on;
+    let mut suites = Vec::new();
+    if tests_on {
+        suites.extend(run_tests(
+            &ws,
+            &mut config,
+            &opts,
+            &out_dir,
+            snapshots_on,
+            property_on,
+        )?);
     }
-    let bench_on = if args.suite.is_empty() {
-        config.bench.enabled
-    } else {
-        asked("bench")
-    };
-    if bench_on && !process::is_cancelled() {
+    if pick("bench", config.bench.enabled) && !process::is_cancelled() {
         suites.push(crate::suites::bench::run(
             &config.bench,
             &ws.root,
             &ws.target_dir,
         ));
     }
-    let pick = |name: &str, configured: bool| {
-        if args.suite.is_empty() {
-            configured
-        } else {
-            asked(name)
-        }
-    };
     let infra_on = pick(
         "infra",
         !config.checks.is_empty() || !config.services.is_empty(),
     );
     let chaos_on = pick("chaos", !config.chaos.is_empty());
     let load_on = pick("load", !config.load.is_empty());
-    // Services and proxies are up for checks, experiments and load, and always stopped after.
-    if (infra_on || chaos_on || (load_on && !config.services.is_empty()))
-        && !process::is_cancelled()
-    {
-        let mut env = crate::suites::infra::Environment::start(&config, &ws.root)?;
-        suites.push(env.checks(&config, &ws.root));
-        if chaos_on && !process::is_cancelled() {
-            suites.push(env.chaos(&config, &ws.root));
-        }
-        if load_on && !process::is_cancelled() {
-            suites.push(crate::suites::load::run(&config.load, &config.rules, true));
-        }
-        env.stop();
-    } else if load_on && !process::is_cancelled() {
-        suites.push(crate::suites::load::run(&config.load, &config.rules, true));
-    }
+    suites.extend(run_environment_suites(
+        &ws, &config, infra_on, chaos_on, load_on,
+    )?);
     let mut report = Report {
         schema: SCHEMA,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -399,6 +356,85 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             })
         }
     }
+}
+
+/// The tests suite, with the snapshot and property suites collected from it.
+fn run_tests(
+    ws: &Workspace,
+    config: &mut Config,
+    opts: &RunOptions,
+    out_dir: &Path,
+    snapshots_on: bool,
+    property_on: bool,
+) -> Result<Vec<crate::report::Suite>> {
+    // Unreferenced snapshots can only be told apart when every test ran.
+    let full_run = opts.filters.is_empty()
+        && opts.skip.is_empty()
+        && opts.packages.is_empty()
+        && opts.partition.is_none();
+    let skip_dirs = [ws.target_dir.clone(), out_dir.to_path_buf()];
+    let mut extra_env = Vec::new();
+    let snapshot_run = snapshots_on.then(|| {
+        let (run, env) = SnapshotRun::start(
+            &ws.root,
+            &ws.target_dir,
+            out_dir,
+            &config.snapshots,
+            full_run,
+        );
+        extra_env.extend(env);
+        run
+    });
+    let property_run = property_on.then(|| {
+        extra_env.extend(crate::suites::property::env(&config.property));
+        PropertyRun::start(&ws.root, &skip_dirs, &config.property)
+    });
+    for (k, v) in extra_env {
+        // The user's own [tests.env] wins.
+        config.tests.env.entry(k).or_insert(v);
+    }
+    let tests = runner::run(ws, &config.tests, opts)?;
+    let mut suites = Vec::new();
+    if let Some(run) = snapshot_run {
+        suites.push(run.finish(out_dir, &ws.target_dir, tests.duration));
+    }
+    if let Some(run) = property_run {
+        suites.push(run.finish(&tests, out_dir));
+    }
+    suites.insert(0, tests);
+    Ok(suites)
+}
+
+/// Checks, experiments and load, with services and proxies up around them (and always stopped).
+fn run_environment_suites(
+    ws: &Workspace,
+    config: &Config,
+    infra_on: bool,
+    chaos_on: bool,
+    load_on: bool,
+) -> Result<Vec<crate::report::Suite>> {
+    let mut suites = Vec::new();
+    if process::is_cancelled() {
+        return Ok(suites);
+    }
+    let needs_environment = infra_on || chaos_on || (load_on && !config.services.is_empty());
+    let env = if needs_environment {
+        let mut env = crate::suites::infra::Environment::start(config, &ws.root)?;
+        suites.push(env.checks(config, &ws.root));
+        if chaos_on && !process::is_cancelled() {
+            suites.push(env.chaos(config, &ws.root));
+        }
+        Some(env)
+    } else {
+        None
+    };
+    if load_on && !process::is_cancelled() {
+        suites.push(crate::suites::load::run(&config.load, &config.rules, true));
+    }
+    if let Some(env) = env {
+        env.stop();
+    }
+    Ok(suites)
 }
 
 /// Compares the run's performance metrics with the baseline in git notes; says why not when it
