@@ -429,7 +429,12 @@ fn run_environment_suites(
         None
     };
     if load_on && !process::is_cancelled() {
-        suites.push(crate::suites::load::run(&config.load, &config.rules, true));
+        suites.push(crate::suites::load::run(
+            &config.load,
+            &config.rules,
+            &ws.root,
+            true,
+        ));
     }
     if let Some(env) = env {
         env.stop();

@@ -51,6 +51,8 @@ struct RawLoad {
     thresholds: Vec<Spanned<String>>,
     #[serde(default)]
     abort_on_fail: bool,
+    #[serde(default)]
+    ca: Option<PathBuf>,
 }
 
 /// A load scenario from `[[load]]`.
@@ -76,6 +78,8 @@ pub struct LoadScenario {
     pub thresholds: Vec<crate::load::threshold::Threshold>,
     /// Stop early once a threshold is certainly lost.
     pub abort_on_fail: bool,
+    /// Extra CA certificates (PEM) trusted for https, relative to the workspace root.
+    pub ca: Option<PathBuf>,
 }
 
 /// A command timed by the bench suite.
@@ -871,6 +875,7 @@ fn resolve_load(
             timeout,
             thresholds,
             abort_on_fail: l.abort_on_fail,
+            ca: l.ca.clone(),
         });
     }
     Ok(out)

@@ -271,10 +271,11 @@ fn bad_thresholds_and_rules_are_config_errors_with_locations() {
         stderr(&out)
     );
     let out = check(
-        "[[load]]\nname = \"api\"\nurl = \"https://example.com/\"\nrate = 10\nduration = \"1s\"\n",
+        "[[load]]\nname = \"api\"\nurl = \"ftp://example.com/\"\nrate = 10\nduration = \"1s\"\n",
     );
     assert!(
-        stderr(&out).contains("gate.toml:3:8: `https://example.com/`: https is not supported"),
+        stderr(&out)
+            .contains("gate.toml:3:8: `ftp://example.com/` is not an http:// or https:// URL"),
         "{}",
         stderr(&out)
     );
@@ -303,4 +304,96 @@ fn bad_thresholds_and_rules_are_config_errors_with_locations() {
         "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nduration = \"1s\"\nthresholds = [\"p(99.9) < 1s\"]\n[gate]\nwarn = [\"load.api.p(99.9) < 500ms\", \"load.*.regression < 10%\"]\n",
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// A TLS server (certificate from a throw-away CA) answering `ok`; with `h2`, it offers HTTP/2
+/// by ALPN, else only HTTP/1.1. Returns its port and the CA's PEM.
+async fn tls_server(h2: bool) -> (u16, String) {
+    use std::sync::Arc;
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let ca_pem = AsRef::<rcgen::Certificate>::as_ref(&ca).pem();
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    config.alpn_protocols = if h2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(|_req| async {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Full::new(hyper::body::Bytes::from_static(b"ok")),
+                    ))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await;
+            });
+        }
+    });
+    (port, ca_pem)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_uses_http2_when_the_server_offers_it() {
+    let _l = serial();
+    for (h2, protocol) in [(true, "HTTP/2"), (false, "HTTP/1.1")] {
+        let (port, ca) = tls_server(h2).await;
+        let dir = temp_workspace(&format!(
+            "[[load]]\nname = \"tls\"\nurl = \"https://localhost:{port}/\"\nca = \"ca.pem\"\nrate = 100\nduration = \"1s\"\nthresholds = [\"error_rate == 0%\"]\n"
+        ));
+        std::fs::write(dir.path().join("ca.pem"), ca).unwrap();
+        let path = dir.path().to_path_buf();
+        let (code, r) = tokio::task::spawn_blocking(move || run_load(&path))
+            .await
+            .unwrap();
+        assert_eq!(code, 0, "{r}");
+        assert_eq!(stat(&r, "load.tls.requests"), 100.0);
+        let detail = r["suites"][0]["cases"][0]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("protocol: {protocol}")),
+            "{detail}"
+        );
+    }
+    // Without the CA the certificate is not trusted: every request is a connection error.
+    let (port, _) = tls_server(true).await;
+    let dir = temp_workspace(&format!(
+        "[[load]]\nname = \"tls\"\nurl = \"https://localhost:{port}/\"\nrate = 20\nduration = \"1s\"\n"
+    ));
+    let path = dir.path().to_path_buf();
+    let (_, r) = tokio::task::spawn_blocking(move || run_load(&path))
+        .await
+        .unwrap();
+    assert_eq!(stat(&r, "load.tls.error_rate"), 100.0);
 }

@@ -89,6 +89,8 @@ pub struct Outcome {
     pub aborted: Option<String>,
     /// The intended rate (open loop), for "achieved vs target".
     pub target_rps: Option<f64>,
+    /// `HTTP/1.1` or `HTTP/2`, as negotiated.
+    pub protocol: Option<&'static str>,
 }
 
 impl Outcome {
@@ -215,19 +217,16 @@ async fn one_request(
     conn: &mut Option<Conn>,
     target: &Target,
     timeout: Duration,
+    protocol: &std::sync::OnceLock<&'static str>,
 ) -> Result<(u16, usize), Failure> {
     let work = async {
         if conn.is_none() {
-            *conn = Some(
-                Conn::connect(target.addr)
-                    .await
-                    .map_err(|_| Failure::Connection)?,
-            );
+            let c = Conn::open(target).await.map_err(|_| Failure::Connection)?;
+            let _ = protocol.set(c.protocol());
+            *conn = Some(c);
         }
         let c = conn.as_mut().ok_or(Failure::Connection)?;
-        c.send(&target.request)
-            .await
-            .map_err(|_| Failure::Connection)
+        c.send(target).await.map_err(|_| Failure::Connection)
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(Ok(r)) => {
@@ -302,6 +301,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
         r
     };
     let stop = Arc::new(AtomicBool::new(false));
+    let protocol: Arc<std::sync::OnceLock<&'static str>> = Arc::default();
     let begin = Instant::now() + Duration::from_millis(20);
     let measure_from = begin + spec.warmup;
     let (total, target_rps, planned) = match &spec.mode {
@@ -332,6 +332,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                 let rec = new_recorder(&recorders);
                 let target = spec.target.clone();
                 let timeout = spec.timeout;
+                let protocol = Arc::clone(&protocol);
                 tasks.push(tokio::spawn(async move {
                     let mut conn: Option<Conn> = None;
                     loop {
@@ -342,7 +343,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                         let result = if intended.elapsed() > timeout {
                             Err(Failure::Timeout)
                         } else {
-                            one_request(&mut conn, &target, timeout).await
+                            one_request(&mut conn, &target, timeout, &protocol).await
                         };
                         if intended >= measure_from {
                             let (error, bytes) = classify(&result);
@@ -396,6 +397,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                 let timeout = spec.timeout;
                 let think = *think;
                 let stop_u = Arc::clone(&stop);
+                let protocol = Arc::clone(&protocol);
                 tasks.push(tokio::spawn(async move {
                     tokio::time::sleep_until(begin.into()).await;
                     let mut conn: Option<Conn> = None;
@@ -404,7 +406,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                         && !crate::runner::process::is_cancelled()
                     {
                         let sent = Instant::now();
-                        let result = one_request(&mut conn, &target, timeout).await;
+                        let result = one_request(&mut conn, &target, timeout, &protocol).await;
                         if sent >= measure_from {
                             let (error, bytes) = classify(&result);
                             let second = sent.duration_since(measure_from).as_secs() as usize;
@@ -528,6 +530,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
         timeline,
         aborted,
         target_rps,
+        protocol: protocol.get().copied(),
     })
 }
 

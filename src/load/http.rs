@@ -1,25 +1,125 @@
-//! A minimal HTTP/1.1 client for load generation: one keep-alive connection, a pre-serialized
-//! request, and a response parser for `Content-Length`, chunked and read-to-close bodies. Small
-//! and allocation-light so the generator, not the client, is never the bottleneck.
+//! The load generator's HTTP client: a minimal HTTP/1.1 client (one keep-alive connection, a
+//! pre-serialized request, a response parser for `Content-Length`, chunked and read-to-close
+//! bodies, small and allocation-light so the generator is never the bottleneck), over plain TCP
+//! or TLS; over TLS, HTTP/2 is used when the server offers it (ALPN), through hyper.
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// TLS settings of a target.
+#[derive(Clone)]
+pub struct Tls {
+    /// Client configuration (roots, ALPN `h2` and `http/1.1`).
+    pub config: Arc<rustls::ClientConfig>,
+    /// The name the certificate must carry.
+    pub name: rustls::pki_types::ServerName<'static>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tls({:?})", self.name)
+    }
+}
 
 /// Where requests go and what they are.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// Resolved once, before the run: the run only ever connects here.
     pub addr: SocketAddr,
-    /// The serialized request.
+    /// The serialized HTTP/1.1 request.
     pub request: Vec<u8>,
+    /// TLS, for `https://` targets.
+    pub tls: Option<Tls>,
+    /// The same request for HTTP/2.
+    pub h2: http::Request<Bytes>,
 }
 
-/// The parts of an `http://` URL.
+/// A client configuration trusting the system's roots and, optionally, the CA certificates in
+/// a PEM file (for internal or self-signed services); it offers HTTP/2 and HTTP/1.1.
+pub fn client_config(extra_ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = extra_ca {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{}: not PEM certificates: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!("{} holds no certificate", path.display()));
+        }
+        for c in certs {
+            roots
+                .add(c)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS setup: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Builds a target: the request in both protocols, and TLS for `https://`.
+pub fn target(
+    addr: SocketAddr,
+    method: &str,
+    url: &Url,
+    headers: &[(String, String)],
+    body: Option<&str>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Target, String> {
+    let tls = match (url.tls, tls) {
+        (false, _) => None,
+        (true, Some(config)) => Some(Tls {
+            config,
+            name: rustls::pki_types::ServerName::try_from(url.host.clone())
+                .map_err(|e| format!("`{}`: {e}", url.host))?,
+        }),
+        (true, None) => return Err("an https:// target needs a TLS configuration".to_string()),
+    };
+    let scheme = if url.tls { "https" } else { "http" };
+    let host = if url.host.contains(':') {
+        format!("[{}]", url.host)
+    } else {
+        url.host.clone()
+    };
+    let mut h2 = http::Request::builder()
+        .method(method)
+        .uri(format!("{scheme}://{host}:{}{}", url.port, url.path));
+    for (k, v) in headers {
+        h2 = h2.header(k.as_str(), v.as_str());
+    }
+    let h2 = h2
+        .body(Bytes::from(body.unwrap_or("").to_string()))
+        .map_err(|e| format!("invalid request: {e}"))?;
+    Ok(Target {
+        addr,
+        request: build_request(method, url, headers, body),
+        tls,
+        h2,
+    })
+}
+
+/// The parts of an `http://` or `https://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// `https://`.
+    pub tls: bool,
     /// Host as written (brackets removed for IPv6).
     pub host: String,
     /// Port (80 when omitted).
@@ -28,15 +128,14 @@ pub struct Url {
     pub path: String,
 }
 
-/// Parses an `http://host[:port][/path]` URL.
+/// Parses an `http[s]://host[:port][/path]` URL.
 pub fn parse_url(url: &str) -> Result<Url, String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        if url.starts_with("https://") {
-            format!("`{url}`: https is not supported by the load generator yet; target the service over http")
-        } else {
-            format!("`{url}` is not an http:// URL")
-        }
-    })?;
+    let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(r), _) => (false, r),
+        (_, Some(r)) => (true, r),
+        _ => return Err(format!("`{url}` is not an http:// or https:// URL")),
+    };
+    let default_port = if tls { 443 } else { 80 };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], rest[i..].to_string()),
         None => (rest, "/".to_string()),
@@ -47,7 +146,7 @@ pub fn parse_url(url: &str) -> Result<Url, String> {
             .ok_or_else(|| format!("`{url}`: unclosed `[`"))?;
         let port = match after.strip_prefix(':') {
             Some(p) => p.parse().map_err(|_| format!("`{url}`: bad port `{p}`"))?,
-            None => 80,
+            None => default_port,
         };
         (h.to_string(), port)
     } else {
@@ -56,13 +155,18 @@ pub fn parse_url(url: &str) -> Result<Url, String> {
                 h.to_string(),
                 p.parse().map_err(|_| format!("`{url}`: bad port `{p}`"))?,
             ),
-            None => (authority.to_string(), 80),
+            None => (authority.to_string(), default_port),
         }
     };
     if host.is_empty() {
         return Err(format!("`{url}` has no host"));
     }
-    Ok(Url { host, port, path })
+    Ok(Url {
+        tls,
+        host,
+        port,
+        path,
+    })
 }
 
 /// Serializes a request with `Host`, keep-alive and `Content-Length` set.
@@ -103,137 +207,202 @@ pub struct Response {
     pub close: bool,
 }
 
-/// One keep-alive connection.
-pub struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
+/// A byte stream the HTTP/1.1 client can use: TCP or TLS.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-fn bad(msg: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
+/// One keep-alive connection.
+pub enum Conn {
+    /// HTTP/1.1 over TCP or TLS.
+    H1 {
+        /// The stream.
+        stream: Box<dyn Io>,
+        /// Read buffer.
+        buf: Vec<u8>,
+    },
+    /// HTTP/2 (TLS with ALPN `h2`).
+    H2 {
+        /// hyper's request sender for this connection.
+        send: hyper::client::conn::http2::SendRequest<Full<Bytes>>,
+    },
 }
 
 impl Conn {
-    /// Connects.
-    pub async fn connect(addr: SocketAddr) -> io::Result<Conn> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
+    /// Connects: TCP, then TLS for https, then HTTP/2 when the server chose `h2`.
+    pub async fn open(target: &Target) -> io::Result<Conn> {
+        let tcp = TcpStream::connect(target.addr).await?;
+        tcp.set_nodelay(true)?;
+        let Some(tls) = &target.tls else {
+            return Ok(Conn::H1 {
+                stream: Box::new(tcp),
+                buf: Vec::with_capacity(8192),
+            });
+        };
+        let stream = tokio_rustls::TlsConnector::from(Arc::clone(&tls.config))
+            .connect(tls.name.clone(), tcp)
+            .await?;
+        if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+            let (send, connection) = hyper::client::conn::http2::handshake(
+                hyper_util::rt::TokioExecutor::new(),
+                hyper_util::rt::TokioIo::new(stream),
+            )
+            .await
+            .map_err(io::Error::other)?;
+            tokio::spawn(connection);
+            return Ok(Conn::H2 { send });
+        }
+        Ok(Conn::H1 {
+            stream: Box::new(stream),
             buf: Vec::with_capacity(8192),
         })
     }
 
-    async fn fill(&mut self) -> io::Result<usize> {
-        let len = self.buf.len();
-        self.buf.resize(len + 8192, 0);
-        let n = self.stream.read(&mut self.buf[len..]).await;
-        self.buf.truncate(len + *n.as_ref().unwrap_or(&0));
-        n
+    /// `HTTP/1.1` or `HTTP/2`.
+    pub fn protocol(&self) -> &'static str {
+        match self {
+            Conn::H1 { .. } => "HTTP/1.1",
+            Conn::H2 { .. } => "HTTP/2",
+        }
     }
 
-    /// Sends a request and reads the whole response.
-    pub async fn send(&mut self, request: &[u8]) -> io::Result<Response> {
-        self.stream.write_all(request).await?;
-        self.buf.clear();
-        let head_end = loop {
-            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
-                break i + 4;
+    /// Sends the target's request and reads the whole response.
+    pub async fn send(&mut self, target: &Target) -> io::Result<Response> {
+        match self {
+            Conn::H1 { stream, buf } => send_h1(stream.as_mut(), buf, &target.request).await,
+            Conn::H2 { send } => {
+                send.ready().await.map_err(io::Error::other)?;
+                let (parts, body) = target.h2.clone().into_parts();
+                let resp = send
+                    .send_request(http::Request::from_parts(parts, Full::new(body)))
+                    .await
+                    .map_err(io::Error::other)?;
+                let status = resp.status().as_u16();
+                let body = resp
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(io::Error::other)?
+                    .to_bytes();
+                Ok(Response {
+                    status,
+                    bytes: body.len(),
+                    close: false,
+                })
             }
-            if self.fill().await? == 0 {
+        }
+    }
+}
+
+async fn fill(stream: &mut dyn Io, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let len = buf.len();
+    buf.resize(len + 8192, 0);
+    let n = stream.read(&mut buf[len..]).await;
+    buf.truncate(len + *n.as_ref().unwrap_or(&0));
+    n
+}
+
+async fn send_h1(stream: &mut dyn Io, buf: &mut Vec<u8>, request: &[u8]) -> io::Result<Response> {
+    stream.write_all(request).await?;
+    buf.clear();
+    let head_end = loop {
+        if let Some(i) = find(buf, b"\r\n\r\n") {
+            break i + 4;
+        }
+        if fill(stream, buf).await? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed before the response",
+            ));
+        }
+    };
+    let head =
+        std::str::from_utf8(&buf[..head_end]).map_err(|_| bad("response head is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("malformed status line"))?;
+    let mut length = None;
+    let mut chunked = false;
+    let mut close = status_line.starts_with("HTTP/1.0");
+    for line in lines {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let v = v.trim();
+        if k.eq_ignore_ascii_case("content-length") {
+            length = Some(v.parse::<usize>().map_err(|_| bad("bad content-length"))?);
+        } else if k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked") {
+            chunked = true;
+        } else if k.eq_ignore_ascii_case("connection") {
+            close = v.eq_ignore_ascii_case("close");
+        }
+    }
+    let body_len = if chunked {
+        read_chunked(stream, buf, head_end).await?
+    } else if let Some(n) = length {
+        while buf.len() < head_end + n {
+            if fill(stream, buf).await? == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
-                    "connection closed before the response",
+                    "body cut short",
+                ));
+            }
+        }
+        n
+    } else if status == 204 || status == 304 || (100..200).contains(&status) {
+        0
+    } else {
+        // No length: the body ends when the server closes.
+        while fill(stream, buf).await? > 0 {}
+        close = true;
+        buf.len() - head_end
+    };
+    Ok(Response {
+        status,
+        bytes: head_end + body_len,
+        close,
+    })
+}
+
+async fn read_chunked(stream: &mut dyn Io, buf: &mut Vec<u8>, mut pos: usize) -> io::Result<usize> {
+    let start = pos;
+    loop {
+        let line_end = loop {
+            if let Some(i) = find(&buf[pos..], b"\r\n") {
+                break pos + i;
+            }
+            if fill(stream, buf).await? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "chunked body cut short",
                 ));
             }
         };
-        let head = std::str::from_utf8(&self.buf[..head_end])
-            .map_err(|_| bad("response head is not UTF-8"))?;
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or("");
-        let status: u16 = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("malformed status line"))?;
-        let mut length = None;
-        let mut chunked = false;
-        let mut close = status_line.starts_with("HTTP/1.0");
-        for line in lines {
-            let Some((k, v)) = line.split_once(':') else {
-                continue;
-            };
-            let v = v.trim();
-            if k.eq_ignore_ascii_case("content-length") {
-                length = Some(v.parse::<usize>().map_err(|_| bad("bad content-length"))?);
-            } else if k.eq_ignore_ascii_case("transfer-encoding")
-                && v.eq_ignore_ascii_case("chunked")
-            {
-                chunked = true;
-            } else if k.eq_ignore_ascii_case("connection") {
-                close = v.eq_ignore_ascii_case("close");
+        let size_text =
+            std::str::from_utf8(&buf[pos..line_end]).map_err(|_| bad("bad chunk size"))?;
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| bad("bad chunk size"))?;
+        let need = line_end + 2 + size + 2;
+        while buf.len() < need {
+            if fill(stream, buf).await? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "chunk cut short",
+                ));
             }
         }
-        let body_len = if chunked {
-            self.read_chunked(head_end).await?
-        } else if let Some(n) = length {
-            while self.buf.len() < head_end + n {
-                if self.fill().await? == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "body cut short",
-                    ));
-                }
-            }
-            n
-        } else if status == 204 || status == 304 || (100..200).contains(&status) {
-            0
-        } else {
-            // No length: the body ends when the server closes.
-            while self.fill().await? > 0 {}
-            close = true;
-            self.buf.len() - head_end
-        };
-        Ok(Response {
-            status,
-            bytes: head_end + body_len,
-            close,
-        })
+        pos = need;
+        if size == 0 {
+            return Ok(pos - start);
+        }
     }
+}
 
-    async fn read_chunked(&mut self, mut pos: usize) -> io::Result<usize> {
-        let start = pos;
-        loop {
-            let line_end = loop {
-                if let Some(i) = find(&self.buf[pos..], b"\r\n") {
-                    break pos + i;
-                }
-                if self.fill().await? == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "chunked body cut short",
-                    ));
-                }
-            };
-            let size_text =
-                std::str::from_utf8(&self.buf[pos..line_end]).map_err(|_| bad("bad chunk size"))?;
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| bad("bad chunk size"))?;
-            let need = line_end + 2 + size + 2;
-            while self.buf.len() < need {
-                if self.fill().await? == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "chunk cut short",
-                    ));
-                }
-            }
-            pos = need;
-            if size == 0 {
-                return Ok(pos - start);
-            }
-        }
-    }
+fn bad(msg: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -249,6 +418,7 @@ mod tests {
         assert_eq!(
             parse_url("http://127.0.0.1:8080/health?x=1").unwrap(),
             Url {
+                tls: false,
                 host: "127.0.0.1".into(),
                 port: 8080,
                 path: "/health?x=1".into()
@@ -257,17 +427,15 @@ mod tests {
         assert_eq!(
             parse_url("http://[::1]:9000").unwrap(),
             Url {
+                tls: false,
                 host: "::1".into(),
                 port: 9000,
                 path: "/".into()
             }
         );
         assert_eq!(parse_url("http://localhost").unwrap().port, 80);
-        assert!(
-            parse_url("https://x")
-                .unwrap_err()
-                .contains("https is not supported")
-        );
+        let https = parse_url("https://example.com/x").unwrap();
+        assert_eq!((https.tls, https.port), (true, 443));
         assert!(parse_url("ftp://x").is_err());
         assert!(parse_url("http://h:notaport/").is_err());
         assert!(parse_url("http://:80/").is_err());
@@ -309,14 +477,23 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
         ])
         .await;
-        let mut c = Conn::connect(addr).await.unwrap();
-        let req = build_request("GET", &parse_url("http://127.0.0.1:1/").unwrap(), &[], None);
-        let r = c.send(&req).await.unwrap();
+        let t = target(
+            addr,
+            "GET",
+            &parse_url("http://127.0.0.1:1/").unwrap(),
+            &[],
+            None,
+            None,
+        )
+        .unwrap();
+        let mut c = Conn::open(&t).await.unwrap();
+        assert_eq!(c.protocol(), "HTTP/1.1");
+        let r = c.send(&t).await.unwrap();
         assert_eq!((r.status, r.close), (200, false));
         assert_eq!(r.bytes, 38 + 5);
-        let r = c.send(&req).await.unwrap();
+        let r = c.send(&t).await.unwrap();
         assert_eq!(r.status, 503);
-        let r = c.send(&req).await.unwrap();
+        let r = c.send(&t).await.unwrap();
         assert_eq!((r.status, r.close), (200, true));
     }
 }

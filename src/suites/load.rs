@@ -4,7 +4,7 @@
 use crate::config::LoadScenario;
 use crate::gate::{Rule, Target, load_metric};
 use crate::load::engine::{self, Mode, Outcome, Spec};
-use crate::load::http::{Target as HttpTarget, build_request};
+use crate::load::http::target;
 use crate::load::threshold::Stat;
 use crate::report::{Attempt, Case, CaseStatus, Direction, Metric, Suite, SuiteKind};
 use crate::units::format_seconds;
@@ -50,7 +50,12 @@ fn series(name: String, unit: &str, values: Vec<f64>) -> Metric {
 }
 
 /// Runs every scenario, one after the other (they would skew each other if run at once).
-pub fn run(scenarios: &[LoadScenario], rules: &[Rule], progress: bool) -> Suite {
+pub fn run(
+    scenarios: &[LoadScenario],
+    rules: &[Rule],
+    root: &std::path::Path,
+    progress: bool,
+) -> Suite {
     let clock = std::time::Instant::now();
     let mut cases = Vec::new();
     let mut metrics = Vec::new();
@@ -68,12 +73,16 @@ pub fn run(scenarios: &[LoadScenario], rules: &[Rule], progress: bool) -> Suite 
             .collect();
         extra.retain(|st| !STANDARD.contains(st));
         let result = engine::resolve(&s.url.host, s.url.port).and_then(|addr| {
+            let tls = if s.url.tls {
+                Some(crate::load::http::client_config(
+                    s.ca.as_ref().map(|p| root.join(p)).as_deref(),
+                )?)
+            } else {
+                None
+            };
             let spec = Spec {
                 name: s.name.clone(),
-                target: HttpTarget {
-                    addr,
-                    request: build_request(&s.method, &s.url, &s.headers, s.body.as_deref()),
-                },
+                target: target(addr, &s.method, &s.url, &s.headers, s.body.as_deref(), tls)?,
                 mode: s.mode.clone(),
                 warmup: s.warmup,
                 timeout: s.timeout,
@@ -138,6 +147,9 @@ pub fn run(scenarios: &[LoadScenario], rules: &[Rule], progress: bool) -> Suite 
                     .iter()
                     .map(|(k, v)| format!("{k}: {v}"))
                     .collect();
+                if let Some(p) = outcome.protocol {
+                    detail.push(format!("protocol: {p}"));
+                }
                 detail.push(format!("bytes received: {}", outcome.bytes));
                 if let Some(a) = &outcome.aborted {
                     detail.insert(0, a.clone());
