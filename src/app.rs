@@ -554,6 +554,17 @@ fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) -> Res
             .push(serde_json::json!({"id": c.id, "kind": "test", "ignored": true, "runs": false}));
     }
     entries.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    // What the other suites would run, in the order they run.
+    let others = config
+        .services
+        .iter()
+        .map(|s| ("service", &s.name))
+        .chain(config.checks.iter().map(|c| ("check", &c.name)))
+        .chain(config.chaos.iter().map(|c| ("chaos", &c.name)))
+        .chain(config.load.iter().map(|l| ("load", &l.name)));
+    for (kind, name) in others {
+        entries.push(serde_json::json!({"id": format!("{kind} {name}"), "kind": kind, "ignored": false, "runs": true}));
+    }
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         ListFormat::Json => writeln!(out, "{}", serde_json::Value::Array(entries)),
@@ -563,13 +574,17 @@ fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) -> Res
                 let id = e["id"].as_str().unwrap_or("");
                 let mark = match (e["kind"].as_str(), e["runs"].as_bool()) {
                     (Some("doctests"), _) => "  (all doctests of the package)",
+                    (Some("service" | "check" | "chaos" | "load"), _) => "",
                     (_, Some(false)) => "  (skipped: ignored)",
                     _ if e["ignored"].as_bool() == Some(true) => "  (ignored, runs)",
                     _ => "",
                 };
                 r = r.and_then(|()| writeln!(out, "{id}{mark}"));
             }
-            let runs = plan.units.len();
+            let runs = entries
+                .iter()
+                .filter(|e| e["runs"].as_bool() == Some(true))
+                .count();
             r.and_then(|()| {
                 writeln!(
                     out,
