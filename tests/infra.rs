@@ -427,3 +427,33 @@ fn disk_full_and_a_file_size_limit_make_writes_fail() {
         assert_nothing_left(port);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_checks_trust_the_configured_ca() {
+    let (port, ca) = tls_server(true).await;
+    let toml = format!(
+        "[[check]]\nname = \"trusted\"\nhttp = {{ url = \"https://localhost:{port}/\", ca = \"ca.pem\", expect = [\"ok\"] }}\n[[check]]\nname = \"untrusted\"\nhttp = {{ url = \"https://localhost:{port}/\" }}\n"
+    );
+    let dir = temp_workspace(&toml);
+    std::fs::write(dir.path().join("ca.pem"), ca).unwrap();
+    let path = dir.path().to_path_buf();
+    let (code, r) = tokio::task::spawn_blocking(move || run(&path, &["infra"]))
+        .await
+        .unwrap();
+    assert_eq!(code, 1);
+    assert_eq!(
+        case(&r, "infra", "check trusted")["status"],
+        "passed",
+        "{r}"
+    );
+    let untrusted = case(&r, "infra", "check untrusted");
+    assert_eq!(untrusted["status"], "failed");
+    assert!(
+        untrusted["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("certificate"),
+        "{untrusted}"
+    );
+}

@@ -29,13 +29,19 @@ fn connect(address: &str, timeout: Duration) -> Result<TcpStream, String> {
     Err(last)
 }
 
-/// A blocking HTTP/1.1 request with `Connection: close`: status, body, time.
+/// A byte stream for the blocking client: TCP or TLS over TCP.
+trait Stream: Read + Write {}
+impl<T: Read + Write> Stream for T {}
+
+/// A blocking HTTP/1.1 request with `Connection: close`: status, body, time. `https://` uses
+/// TLS (the system's roots, plus the CA certificates in `ca`).
 pub fn http(
     url: &str,
     method: &str,
     headers: &[(String, String)],
     body: Option<&str>,
     timeout: Duration,
+    ca: Option<&Path>,
 ) -> Result<(u16, String, Duration), String> {
     let u = crate::load::http::parse_url(url)?;
     let host = if u.host.contains(':') {
@@ -44,9 +50,21 @@ pub fn http(
         u.host.clone()
     };
     let started = Instant::now();
-    let mut s = connect(&format!("{host}:{}", u.port), timeout)?;
-    let _ = s.set_read_timeout(Some(timeout));
-    let _ = s.set_write_timeout(Some(timeout));
+    let tcp = connect(&format!("{host}:{}", u.port), timeout)?;
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+    let mut s: Box<dyn Stream> = if u.tls {
+        // This client speaks HTTP/1.1 only, so that is all it offers.
+        let mut config = (*crate::load::http::client_config(ca)?).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let name = rustls::pki_types::ServerName::try_from(u.host.clone())
+            .map_err(|e| format!("`{}`: {e}", u.host))?;
+        let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name)
+            .map_err(|e| format!("TLS: {e}"))?;
+        Box::new(rustls::StreamOwned::new(conn, tcp))
+    } else {
+        Box::new(tcp)
+    };
     let mut req = format!(
         "{method} {} HTTP/1.1\r\nHost: {host}:{}\r\nConnection: close\r\nUser-Agent: cargo-gate\r\n",
         u.path, u.port
@@ -152,15 +170,19 @@ pub fn attempt(kind: &CheckKind, root: &Path) -> Result<String, String> {
             status,
             expect,
             max_time,
+            ca,
         } => {
+            let ca = ca.as_ref().map(|p| root.join(p));
+            let timeout = max_time
+                .unwrap_or(ATTEMPT_TIMEOUT)
+                .max(Duration::from_millis(1));
             let (code, text, took) = http(
                 url,
                 method,
                 headers,
                 body.as_deref(),
-                max_time
-                    .unwrap_or(ATTEMPT_TIMEOUT)
-                    .max(Duration::from_millis(1)),
+                timeout,
+                ca.as_deref(),
             )?;
             match status {
                 Some(want) if code != *want => {

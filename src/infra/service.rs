@@ -196,7 +196,7 @@ impl Services {
             }
             let ok = match &probe {
                 Probe::Http(url) => {
-                    super::check::http(url, "GET", &[], None, Duration::from_secs(2))
+                    super::check::http(url, "GET", &[], None, Duration::from_secs(2), None)
                         .is_ok_and(|(s, _, _)| degraded || (200..300).contains(&s))
                 }
                 Probe::Tcp(addr) => {

@@ -243,7 +243,7 @@ pub fn start_order(services: &[ServiceSpec]) -> std::result::Result<Vec<usize>, 
 pub enum CheckKind {
     /// An HTTP request.
     Http {
-        /// URL (`http://`, IPv4 or `[IPv6]`).
+        /// URL (`http://` or `https://`, IPv4, `[IPv6]` or a name).
         url: String,
         /// Method.
         method: String,
@@ -257,6 +257,8 @@ pub enum CheckKind {
         expect: Vec<Pattern>,
         /// Response time limit.
         max_time: Option<Duration>,
+        /// https: extra CA certificates (PEM) to trust, relative to the workspace root.
+        ca: Option<PathBuf>,
     },
     /// A TCP connection.
     Tcp {
@@ -323,6 +325,7 @@ pub(crate) struct RawHttp {
     #[serde(default)]
     expect: Vec<Spanned<String>>,
     max_time: Option<Spanned<String>>,
+    ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -398,12 +401,12 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
             ));
         }
         let kind = if let Some(h) = &c.http {
-            if !h.url.starts_with("http://") {
+            if let Err(m) = crate::load::http::parse_url(&h.url) {
                 return Err(config_error(
                     at,
                     c.name.span().start,
-                    format!("check `{name}`: `{}` is not an http:// URL", h.url),
-                    "https checks are not supported yet",
+                    format!("check `{name}`: {m}"),
+                    "write e.g. \"http://127.0.0.1:8080/health\"",
                 ));
             }
             CheckKind::Http {
@@ -418,6 +421,7 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
                 status: h.status,
                 expect: pattern_list(at, &h.expect)?,
                 max_time: h.max_time.as_ref().map(|d| duration(at, d)).transpose()?,
+                ca: h.ca.clone(),
             }
         } else if let Some(t) = &c.tcp {
             CheckKind::Tcp {
