@@ -3,7 +3,6 @@
 //! an error, a panic: `Drop` stops them too).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::spec::{Probe, Rlimit, ServiceSpec};
-use crate::runner::process::ChildGuard;
+use crate::runner::process::{ChildGuard, Tail, read_tail};
 
 const LOG_TAIL: usize = 32 * 1024;
 
@@ -19,7 +18,7 @@ struct Running {
     child: Child,
     pgid: i32,
     _guard: ChildGuard,
-    log: Arc<Mutex<Vec<u8>>>,
+    log: Arc<Mutex<Tail>>,
 }
 
 /// The services of a run.
@@ -152,24 +151,10 @@ impl Services {
         drop(cmd);
         let guard = ChildGuard::register(&child);
         let pgid = i32::try_from(child.id()).unwrap_or(0);
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(Mutex::new(Tail::default()));
         {
             let log = Arc::clone(&log);
-            let mut reader = reader;
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = reader.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
-                    l.extend_from_slice(&buf[..n]);
-                    if l.len() > 2 * LOG_TAIL {
-                        let cut = l.len() - LOG_TAIL;
-                        l.drain(..cut);
-                    }
-                }
-            });
+            std::thread::spawn(move || read_tail(reader, &log, LOG_TAIL));
         }
         self.running.insert(
             name.to_string(),
@@ -231,8 +216,9 @@ impl Services {
     pub fn log(&self, name: &str) -> String {
         self.running.get(name).map_or_else(String::new, |r| {
             let l = r.log.lock().unwrap_or_else(|p| p.into_inner());
-            let from = l.len().saturating_sub(LOG_TAIL);
-            String::from_utf8_lossy(&l[from..]).into_owned()
+            // While the reader runs, up to twice the limit may be buffered.
+            let from = l.buf.len().saturating_sub(LOG_TAIL);
+            String::from_utf8_lossy(&l.buf[from..]).into_owned()
         })
     }
 

@@ -445,7 +445,9 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
         if !(check_abort || print) {
             continue;
         }
-        let (hist, requests, errors) = merged(&recorders);
+        let totals = merged(&recorders, false);
+        let hist = totals.hist.unwrap_or_else(histogram);
+        let (requests, errors) = (totals.requests, totals.errors.values().sum::<u64>());
         if check_abort
             && let Some(t) = spec
                 .thresholds
@@ -486,29 +488,18 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
     } else {
         total.as_secs_f64()
     };
-    let all = recorders.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let mut hist = histogram();
-    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
-    let mut seconds: Vec<(Histogram<u64>, u64)> = Vec::new();
-    let (mut bytes, mut requests) = (0, 0);
-    for r in &all {
-        let r = lock(r);
-        if let Some(h) = &r.hist {
-            let _ = hist.add(h);
-        }
-        for (k, v) in &r.errors {
-            *errors.entry((*k).to_string()).or_default() += v;
-        }
-        for (i, (h, e)) in r.seconds.iter().enumerate() {
-            while seconds.len() <= i {
-                seconds.push((histogram(), 0));
-            }
-            let _ = seconds[i].0.add(h);
-            seconds[i].1 += e;
-        }
-        bytes += r.bytes;
-        requests += r.requests;
-    }
+    let Recorder {
+        hist,
+        seconds,
+        errors,
+        bytes,
+        requests,
+    } = merged(&recorders, true);
+    let hist = hist.unwrap_or_else(histogram);
+    let errors: BTreeMap<String, u64> = errors
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     let timeline = seconds
         .iter()
         .map(|(h, e)| Tick {
@@ -534,19 +525,35 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
     })
 }
 
-fn merged(recorders: &Arc<Mutex<Vec<Shared>>>) -> (Histogram<u64>, u64, u64) {
+/// Every worker's recorder added up; per-second histograms only with `seconds` (the monitor,
+/// four times a second, needs the totals only).
+fn merged(recorders: &Arc<Mutex<Vec<Shared>>>, seconds: bool) -> Recorder {
     let all = recorders.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let mut hist = histogram();
-    let (mut requests, mut errors) = (0, 0);
+    let mut out = Recorder {
+        hist: Some(histogram()),
+        ..Recorder::default()
+    };
     for r in &all {
         let r = lock(r);
-        if let Some(h) = &r.hist {
-            let _ = hist.add(h);
+        if let (Some(total), Some(h)) = (out.hist.as_mut(), &r.hist) {
+            let _ = total.add(h);
         }
-        requests += r.requests;
-        errors += r.errors.values().sum::<u64>();
+        for (k, v) in &r.errors {
+            *out.errors.entry(k).or_default() += v;
+        }
+        if seconds {
+            for (i, (h, e)) in r.seconds.iter().enumerate() {
+                while out.seconds.len() <= i {
+                    out.seconds.push((histogram(), 0));
+                }
+                let _ = out.seconds[i].0.add(h);
+                out.seconds[i].1 += e;
+            }
+        }
+        out.bytes += r.bytes;
+        out.requests += r.requests;
     }
-    (hist, requests, errors)
+    out
 }
 
 /// Asks Linux for a 1 ns timer slack on this thread (the default 50 µs would be added to every

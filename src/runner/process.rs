@@ -99,10 +99,13 @@ pub struct Limits<'a> {
     pub timeout: Option<Duration>,
 }
 
+/// The end of a process's output, as [`read_tail`] keeps it.
 #[derive(Default)]
-struct Tail {
-    buf: Vec<u8>,
-    omitted: u64,
+pub struct Tail {
+    /// The last bytes.
+    pub buf: Vec<u8>,
+    /// How many bytes were cut from the front.
+    pub omitted: u64,
 }
 
 /// Runs `cmd` to completion under `limits`. Stdin is closed; stdout and stderr share one pipe so
@@ -221,7 +224,9 @@ pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
     })
 }
 
-fn read_tail(mut reader: impl Read, tail: &Mutex<Tail>, limit: usize) {
+/// Reads `reader` to its end, keeping the last `limit` bytes (and a count of the rest) in `tail`,
+/// which other threads may look at while it grows.
+pub fn read_tail(mut reader: impl Read, tail: &Mutex<Tail>, limit: usize) {
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
         match reader.read(&mut chunk) {
