@@ -457,3 +457,47 @@ async fn https_checks_trust_the_configured_ca() {
         "{untrusted}"
     );
 }
+
+#[test]
+fn cpu_and_memory_limits_make_the_service_fail_until_it_is_restarted() {
+    let bin = service_bin();
+    // Each probe of /burn spends 200 ms of CPU, so a 1 s limit ends the service within the fault;
+    // /alloc reserves 1 GiB, more than a 512 MB address-space limit allows.
+    for (port, fault, path) in [
+        (
+            18520u16,
+            "{ kind = \"cpu\", target = \"api\", seconds = 1 }",
+            "burn",
+        ),
+        (
+            18521u16,
+            "{ kind = \"memory\", target = \"api\", bytes = \"512MB\" }",
+            "alloc",
+        ),
+    ] {
+        let toml = format!(
+            "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n[[check]]\nname = \"{path}\"\nhttp = {{ url = \"http://127.0.0.1:{port}/{path}\", status = 200 }}\n[[chaos]]\nname = \"limit\"\nsteady_state = [\"{path}\"]\nfault = {fault}\nduration = \"3s\"\nduring = {{ every = \"100ms\", max_failure_ratio = 0.2 }}\nrecover_within = \"15s\"\n",
+            bin.display(),
+        );
+        let dir = temp_workspace(&toml);
+        let (code, r) = run(dir.path(), &["chaos"]);
+        let x = case(&r, "chaos", "chaos limit");
+        assert_eq!(code, 1, "{path}: {x}");
+        let message = x["message"].as_str().unwrap();
+        assert!(
+            message.contains("probes failed during the fault"),
+            "{path}: {x}"
+        );
+        let detail = x["detail"].as_str().unwrap();
+        assert!(detail.contains("steady state back after"), "{path}: {x}");
+        let expected = if path == "burn" {
+            // RLIMIT_CPU ends the process: nothing answers until the rollback restarts it.
+            ("RLIMIT_CPU=1", "sent no HTTP response")
+        } else {
+            ("RLIMIT_AS=536870912", "answered 507")
+        };
+        assert!(detail.contains(expected.0), "{path}: {detail}");
+        assert!(detail.contains(expected.1), "{path}: {detail}");
+        assert_nothing_left(port);
+    }
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::check;
 use super::proxy::Proxy;
 use super::service::Services;
-use super::spec::{ChaosSpec, CheckSpec, Fault};
+use super::spec::{ChaosSpec, CheckSpec, Fault, Rlimit};
 use crate::units::format_seconds;
 
 /// What an experiment found.
@@ -62,7 +62,7 @@ fn inject(
                 .get(p)
                 .ok_or_else(|| format!("proxy `{p}` is not running"))?;
             proxy.set(Some(toxic.clone()));
-            Ok(format!("proxy `{p}`: {toxic:?}"))
+            Ok(format!("proxy `{p}`: {toxic}"))
         }
         Fault::Restarted {
             service,
@@ -70,10 +70,27 @@ fn inject(
             rlimits,
         } => {
             services.stop(service);
-            services
-                .start_with(service, env, rlimits, true)
-                .map(|_| format!("restarted `{service}` with {env:?} {rlimits:?}"))
+            services.start_with(service, env, rlimits, true).map(|_| {
+                format!(
+                    "restarted `{service}` with {}",
+                    describe_restart(env, rlimits)
+                )
+            })
         }
+    }
+}
+
+/// `FAILPOINTS=health=error, RLIMIT_CPU=1`: what a restart fault changed, for the log.
+fn describe_restart(env: &BTreeMap<String, String>, rlimits: &[(Rlimit, u64)]) -> String {
+    let parts: Vec<String> = env
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .chain(rlimits.iter().map(|(r, n)| format!("{r}={n}")))
+        .collect();
+    if parts.is_empty() {
+        "no change".to_string()
+    } else {
+        parts.join(", ")
     }
 }
 

@@ -547,6 +547,54 @@ pub enum Toxic {
     },
 }
 
+impl std::fmt::Display for Toxic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::units::{format_bytes, format_seconds};
+        let secs = |d: &Duration| format_seconds(d.as_secs_f64());
+        match self {
+            Toxic::Latency { latency, jitter } if jitter.is_zero() => {
+                write!(f, "latency {}", secs(latency))
+            }
+            Toxic::Latency { latency, jitter } => {
+                write!(f, "latency {} ± {}", secs(latency), secs(jitter))
+            }
+            Toxic::Bandwidth { rate } => write!(f, "bandwidth {}/s", format_bytes(*rate as f64)),
+            Toxic::ResetPeer => write!(f, "reset_peer"),
+            Toxic::Timeout { after } => write!(f, "timeout after {}", secs(after)),
+            Toxic::Slice { size, delay } => {
+                write!(f, "slice into {size}-byte writes {} apart", secs(delay))
+            }
+            Toxic::LimitData { bytes } => {
+                write!(f, "limit_data {}", format_bytes(*bytes as f64))
+            }
+            Toxic::Down => write!(f, "down"),
+            Toxic::HttpError {
+                status,
+                fraction,
+                first,
+            } => match (first, fraction) {
+                (Some(n), _) => write!(f, "http_error {status} for the first {n} connections"),
+                (None, Some(fr)) => write!(
+                    f,
+                    "http_error {status} for {:.0} % of connections",
+                    fr * 100.0
+                ),
+                (None, None) => write!(f, "http_error {status} for every connection"),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Rlimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rlimit::Cpu => "RLIMIT_CPU",
+            Rlimit::Memory => "RLIMIT_AS",
+            Rlimit::FileSize => "RLIMIT_FSIZE",
+        })
+    }
+}
+
 /// A fault injected by an experiment.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -918,6 +966,34 @@ mod tests {
         assert_eq!(order, vec!["db", "cache", "api"]);
         let cyc = vec![svc("a", &["b"]), svc("b", &["a"])];
         assert_eq!(start_order(&cyc).unwrap_err(), "a → b → a");
+    }
+
+    #[test]
+    fn toxics_describe_themselves_for_the_experiment_log() {
+        let latency = Toxic::Latency {
+            latency: Duration::from_millis(50),
+            jitter: Duration::from_millis(10),
+        };
+        assert_eq!(latency.to_string(), "latency 50.0ms ± 10.0ms");
+        let first = Toxic::HttpError {
+            status: 503,
+            fraction: None,
+            first: Some(3),
+        };
+        assert_eq!(
+            first.to_string(),
+            "http_error 503 for the first 3 connections"
+        );
+        let share = Toxic::HttpError {
+            status: 500,
+            fraction: Some(0.25),
+            first: None,
+        };
+        assert_eq!(share.to_string(), "http_error 500 for 25 % of connections");
+        assert_eq!(
+            Toxic::Bandwidth { rate: 10_240 }.to_string(),
+            "bandwidth 10.0 KiB/s"
+        );
     }
 
     #[test]
