@@ -501,3 +501,72 @@ fn cpu_and_memory_limits_make_the_service_fail_until_it_is_restarted() {
         assert_nothing_left(port);
     }
 }
+
+/// Pids and states (`R`, `S`, `T`, ...) of live processes whose command line holds `needle`.
+fn processes_with(needle: &str) -> Vec<(String, char)> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            String::from_utf8_lossy(&cmdline)
+                .contains(needle)
+                .then(|| (e.file_name().to_string_lossy().to_string(), state))
+        })
+        .collect()
+}
+
+#[test]
+fn ctrl_c_during_an_experiment_kills_the_service_group_and_keeps_the_report() {
+    let bin = service_bin();
+    let port = 18522u16;
+    // The service runs under a shell, so the process to kill is a grandchild in its group.
+    let toml = format!(
+        "[[service]]\nname = \"api\"\ncmd = [\"sh\", \"-c\", \"'{}' --port {port} & wait\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\", status = 200 }}\n[[chaos]]\nname = \"frozen\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"stop\", target = \"api\" }}\nduration = \"120s\"\nrecover_within = \"60s\"\n",
+        bin.display()
+    );
+    let dir = temp_workspace(&toml);
+    let mut child = gate("none")
+        .current_dir(dir.path())
+        .args(["run", "--progress", "lines", "--out-dir", "target/gate"])
+        .args(["--suite", "infra", "--suite", "chaos"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Wait (bounded) until the fault is in: the service process is stopped (state T).
+    let needle = format!("--port\0{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !processes_with(&needle).iter().any(|(_, s)| *s == 'T') {
+        assert!(Instant::now() < deadline, "the service was never stopped");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cargo-gate ended before the fault"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("cargo-gate did not stop after SIGINT: the experiment ran on");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
+    assert_nothing_left(port);
+    let report = json(&dir.path().join("target/gate/report.json"));
+    assert_eq!(report["run"]["interrupted"], true, "{report}");
+    assert_eq!(case(&report, "infra", "check health")["status"], "passed");
+}

@@ -291,3 +291,102 @@ impl Drop for Services {
         self.stop_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, script: &str) -> ServiceSpec {
+        ServiceSpec {
+            name: name.to_string(),
+            cmd: vec!["sh".to_string(), "-c".to_string(), script.to_string()],
+            cwd: None,
+            env: BTreeMap::new(),
+            after: Vec::new(),
+            ready: None,
+            ready_within: Duration::from_secs(5),
+            stop_grace: Duration::from_millis(300),
+        }
+    }
+
+    /// Pids of the live (not zombie) members of a process group, from /proc.
+    fn members(pgid: i32) -> Vec<i32> {
+        let mut found = Vec::new();
+        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            // After the command name: state ppid pgrp ...
+            let fields: Vec<&str> = stat
+                .rsplit_once(") ")
+                .map_or(Vec::new(), |(_, rest)| rest.split(' ').collect());
+            if fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string() {
+                found.push(pid);
+            }
+        }
+        found
+    }
+
+    /// Waits (bounded) until the group has `n` live members, so its children were forked.
+    fn wait_for_members(pgid: i32, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while members(pgid).len() < n {
+            assert!(
+                Instant::now() < deadline,
+                "group {pgid} never had {n} members"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_until_gone(pgid: i32) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !members(pgid).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "group {pgid} still has {:?}",
+                members(pgid)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_panic_while_services_run_still_stops_their_whole_group() {
+        let root = std::env::temp_dir();
+        let mut pgid = 0;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut services = Services::new(&root, &[spec("svc", "sleep 300 & sleep 300")]);
+            let started = services.start_all();
+            assert!(started[0].1.is_ok(), "{started:?}");
+            pgid = services.running["svc"].pgid;
+            wait_for_members(pgid, 3);
+            panic!("a check panicked");
+        }));
+        assert!(result.is_err());
+        assert!(pgid > 0);
+        wait_until_gone(pgid);
+    }
+
+    #[test]
+    fn a_service_that_ignores_sigterm_is_killed_after_its_grace_period() {
+        let root = std::env::temp_dir();
+        let mut services =
+            Services::new(&root, &[spec("stubborn", "trap '' TERM; sleep 300 & wait")]);
+        assert!(services.start_all()[0].1.is_ok());
+        let pgid = services.running["stubborn"].pgid;
+        wait_for_members(pgid, 2);
+        let t0 = Instant::now();
+        services.stop("stubborn");
+        let took = t0.elapsed();
+        assert!(members(pgid).is_empty(), "{:?}", members(pgid));
+        assert!(
+            took >= Duration::from_millis(300),
+            "SIGKILL came before the grace period ended: {took:?}"
+        );
+        assert!(!services.is_running("stubborn"));
+    }
+}
