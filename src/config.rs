@@ -1050,6 +1050,7 @@ gate = { fail = ["tests.failed == 0", "tests.timed_out == 0", "tests.flaky <= 3"
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::infra::spec::{Fault, Stream};
 
     fn parse(src: &str, profile: Option<&str>) -> Result<Config> {
         Config::parse(Path::new("gate.toml"), src, profile)
@@ -1062,6 +1063,57 @@ mod tests {
                 (e.to_string(), hint)
             }
             other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn proxy_faults_take_a_stream_and_a_toxicity() {
+        let head = "[[proxy]]\nname = \"api\"\nlisten = \"127.0.0.1:1\"\nupstream = \"127.0.0.1:2\"\n[[service]]\nname = \"svc\"\ncmd = [\"true\"]\n[[chaos]]\nname = \"x\"\n";
+        let c = parse(
+            &format!("{head}fault = {{ kind = \"latency\", target = \"api\", stream = \"downstream\", toxicity = 0.5 }}\n"),
+            None,
+        )
+        .unwrap();
+        let Fault::Proxy(name, spec) = &c.chaos[0].fault else {
+            panic!("{:?}", c.chaos[0].fault);
+        };
+        assert_eq!(name, "api");
+        assert_eq!(spec.stream, Some(Stream::Downstream));
+        assert_eq!(spec.toxicity, 0.5);
+        assert_eq!(
+            spec.to_string(),
+            "latency 100ms on responses only on 50 % of connections"
+        );
+        for (fault, message, hint) in [
+            (
+                "{ kind = \"latency\", target = \"api\", stream = \"sideways\" }",
+                "gate.toml:10:55: unknown stream `sideways`",
+                "\"upstream\" (requests)",
+            ),
+            (
+                "{ kind = \"down\", target = \"api\", stream = \"upstream\" }",
+                "gate.toml:10:52: fault `down` acts on the whole connection, not on one stream",
+                "remove `stream`",
+            ),
+            (
+                "{ kind = \"reset_peer\", target = \"api\", toxicity = 1.5 }",
+                "gate.toml:10:59: toxicity 1.5 is not between 0 and 1",
+                "toxicity = 0.5",
+            ),
+            (
+                "{ kind = \"http_error\", target = \"api\", toxicity = 0.5 }",
+                "chooses its connections with `fraction` or `first`",
+                "replace `toxicity` with `fraction`",
+            ),
+            (
+                "{ kind = \"kill\", target = \"svc\", stream = \"upstream\" }",
+                "gate.toml:10:52: `stream` only applies to proxy faults, not to `kill`",
+                "remove `stream`",
+            ),
+        ] {
+            let (e, h) = config_error(&format!("{head}fault = {fault}\n"), None);
+            assert!(e.contains(message), "{e}");
+            assert!(h.contains(hint), "{h}");
         }
     }
 

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use cargo_gate::infra::proxy::Proxy;
-use cargo_gate::infra::spec::Toxic;
+use cargo_gate::infra::spec::{Stream, Toxic, ToxicSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -133,9 +133,11 @@ async fn reset_peer_is_seen_as_a_connection_reset() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
-    // New connections are reset too.
-    let mut s2 = TcpStream::connect(p.addr).await.unwrap();
-    let r = read_exact_or_eof(&mut s2, 1, Duration::from_secs(5)).await;
+    // New connections are reset too (possibly before connect() has returned).
+    let r = match TcpStream::connect(p.addr).await {
+        Ok(mut s2) => read_exact_or_eof(&mut s2, 1, Duration::from_secs(5)).await,
+        Err(e) => Err(e),
+    };
     assert!(matches!(r, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset));
 }
 
@@ -228,4 +230,67 @@ async fn http_errors_for_the_first_n_connections() {
     }
     // The third connection reaches the (echo) upstream, which sends the request back.
     assert_eq!(statuses, vec!["503", "503", "/"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_on_one_stream_delays_only_that_way() {
+    let p = proxy(0, None).await;
+    for stream in [Stream::Downstream, Stream::Upstream] {
+        p.apply(Some(ToxicSpec {
+            toxic: Toxic::Latency {
+                latency: Duration::from_millis(100),
+                jitter: Duration::ZERO,
+            },
+            stream: Some(stream),
+            toxicity: 1.0,
+        }));
+        let mut s = TcpStream::connect(p.addr).await.unwrap();
+        let t = Instant::now();
+        s.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        s.read_exact(&mut buf).await.unwrap();
+        let rtt = t.elapsed();
+        // Both ways would be 200 ms or more.
+        assert!(
+            rtt >= Duration::from_millis(100) && rtt < Duration::from_millis(190),
+            "{stream:?}: round trip {rtt:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toxicity_spreads_a_toxic_over_a_share_of_connections() {
+    let p = proxy(0, None).await;
+    p.apply(Some(ToxicSpec {
+        toxic: Toxic::ResetPeer,
+        stream: None,
+        toxicity: 0.25,
+    }));
+    let mut outcomes = Vec::new();
+    for _ in 0..8 {
+        // The reset can come before connect() has even returned.
+        let mut s = match TcpStream::connect(p.addr).await {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                outcomes.push("reset");
+                continue;
+            }
+            Err(e) => panic!("connect: {e}"),
+        };
+        let _ = s.write_all(b"hi").await;
+        outcomes.push(
+            match read_exact_or_eof(&mut s, 2, Duration::from_secs(5)).await {
+                Ok(2) => "echo",
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => "reset",
+                other => panic!("neither an echo nor a reset: {other:?}"),
+            },
+        );
+    }
+    // One connection in four, evenly: the 4th and the 8th since the fault was applied.
+    assert_eq!(
+        outcomes,
+        [
+            "echo", "echo", "echo", "reset", "echo", "echo", "echo", "reset"
+        ]
+    );
 }

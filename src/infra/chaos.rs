@@ -61,7 +61,7 @@ fn inject(
             let proxy = proxies
                 .get(p)
                 .ok_or_else(|| format!("proxy `{p}` is not running"))?;
-            proxy.set(Some(toxic.clone()));
+            proxy.apply(Some(toxic.clone()));
             Ok(format!("proxy `{p}`: {toxic}"))
         }
         Fault::Restarted {

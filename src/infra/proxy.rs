@@ -10,11 +10,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::spec::Toxic;
+use super::spec::{Stream, Toxic, ToxicSpec};
 
 /// A running proxy.
 pub struct Proxy {
-    toxic: watch::Sender<Option<Toxic>>,
+    toxic: watch::Sender<Option<ToxicSpec>>,
     /// The address it listens on.
     pub addr: SocketAddr,
     connections: Arc<AtomicU64>,
@@ -53,10 +53,16 @@ impl Proxy {
         })
     }
 
-    /// Applies a toxic (or none) to new and open connections.
+    /// Applies a toxic (or none) to every new and open connection, both ways.
     pub fn set(&self, toxic: Option<Toxic>) {
-        if matches!(toxic, Some(Toxic::HttpError { .. })) {
-            // `first = N` counts connections from the moment the fault is applied.
+        self.apply(toxic.map(ToxicSpec::everywhere));
+    }
+
+    /// Applies a toxic (or none) to new and open connections, on the stream and share of
+    /// connections it names.
+    pub fn apply(&self, toxic: Option<ToxicSpec>) {
+        if toxic.is_some() {
+            // `first = N` and `toxicity` count connections from the moment the fault is applied.
             self.connections.store(0, Ordering::SeqCst);
         }
         let _ = self.toxic.send(toxic);
@@ -78,12 +84,12 @@ fn reset(stream: &TcpStream) {
 async fn handle(
     mut client: TcpStream,
     upstream: SocketAddr,
-    mut rx: watch::Receiver<Option<Toxic>>,
+    mut rx: watch::Receiver<Option<ToxicSpec>>,
     n: u64,
 ) -> std::io::Result<()> {
     let _ = client.set_nodelay(true);
     let toxic = rx.borrow_and_update().clone();
-    match toxic {
+    match toxic.filter(|t| picked(n, t.toxicity)).map(|t| t.toxic) {
         Some(Toxic::Down) => return Ok(()),
         Some(Toxic::ResetPeer) => {
             reset(&client);
@@ -96,10 +102,7 @@ async fn handle(
         }) => {
             let fail = match (first, fraction) {
                 (Some(f), _) => n < f,
-                (None, Some(fr)) => {
-                    // Deterministic spread: connection n fails when the running share is behind.
-                    ((n + 1) as f64 * fr).floor() > (n as f64 * fr).floor()
-                }
+                (None, Some(fr)) => picked(n, fr),
                 (None, None) => true,
             };
             if fail {
@@ -118,30 +121,36 @@ async fn handle(
     }
     let mut server = TcpStream::connect(upstream).await?;
     let _ = server.set_nodelay(true);
-    let started = Instant::now();
-    let sent = Arc::new(AtomicU64::new(0));
+    let link = Link {
+        kill: watch::channel(false).0,
+        sent: AtomicU64::new(0),
+        started: Instant::now(),
+    };
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();
     // Each direction runs until its source closes (then it half-closes its destination, so
     // request/response protocols finish); a fault that ends the connection stops both.
-    let (kill_tx, kill_rx) = watch::channel(false);
     let up = pipe(
         &mut cr,
         &mut sw,
+        Flow {
+            stream: Stream::Upstream,
+            connection: n,
+        },
         rx.clone(),
-        kill_rx.clone(),
-        &kill_tx,
-        Arc::clone(&sent),
-        started,
+        link.kill.subscribe(),
+        &link,
     );
     let down = pipe(
         &mut sr,
         &mut cw,
+        Flow {
+            stream: Stream::Downstream,
+            connection: n,
+        },
         rx,
-        kill_rx,
-        &kill_tx,
-        Arc::clone(&sent),
-        started,
+        link.kill.subscribe(),
+        &link,
     );
     let (a, b) = tokio::join!(up, down);
     if a == End::Reset || b == End::Reset {
@@ -160,26 +169,58 @@ enum End {
     Reset,
 }
 
+/// What the two directions of one connection share.
+struct Link {
+    /// Set when a fault ends the connection: the other direction stops too.
+    kill: watch::Sender<bool>,
+    /// Bytes forwarded both ways (for `limit_data`).
+    sent: AtomicU64,
+    /// When the connection was opened (for `timeout`).
+    started: Instant,
+}
+
+/// Which stream a pipe carries, on which connection (the toxicity spread is by connection).
+#[derive(Clone, Copy)]
+struct Flow {
+    stream: Stream,
+    connection: u64,
+}
+
+impl Flow {
+    /// The toxic that acts on this pipe's data, if any.
+    fn toxic(&self, spec: &Option<ToxicSpec>) -> Option<Toxic> {
+        spec.as_ref()
+            .filter(|t| t.stream.is_none_or(|s| s == self.stream))
+            .filter(|t| picked(self.connection, t.toxicity))
+            .map(|t| t.toxic.clone())
+    }
+}
+
+/// Connection `n` is among a `share` of connections spread evenly: it is picked when the running
+/// count of picked connections is behind the share (deterministic, exact over any window).
+fn picked(n: u64, share: f64) -> bool {
+    share >= 1.0 || ((n + 1) as f64 * share).floor() > (n as f64 * share).floor()
+}
+
 async fn pipe<R, W>(
     src: &mut R,
     dst: &mut W,
-    rx: watch::Receiver<Option<Toxic>>,
+    flow: Flow,
+    rx: watch::Receiver<Option<ToxicSpec>>,
     kill: watch::Receiver<bool>,
-    kill_tx: &watch::Sender<bool>,
-    sent: Arc<AtomicU64>,
-    started: Instant,
+    link: &Link,
 ) -> End
 where
     R: AsyncReadExt + Unpin,
     W: AsyncWriteExt + Unpin,
 {
-    let end = pipe_inner(src, dst, rx, kill, sent, started).await;
+    let end = pipe_inner(src, dst, flow, rx, kill, link).await;
     match end {
         End::Eof => {
             let _ = dst.shutdown().await;
         }
         _ => {
-            let _ = kill_tx.send(true);
+            let _ = link.kill.send(true);
         }
     }
     end
@@ -188,10 +229,10 @@ where
 async fn pipe_inner<R, W>(
     src: &mut R,
     dst: &mut W,
-    mut rx: watch::Receiver<Option<Toxic>>,
+    flow: Flow,
+    mut rx: watch::Receiver<Option<ToxicSpec>>,
     mut kill: watch::Receiver<bool>,
-    sent: Arc<AtomicU64>,
-    started: Instant,
+    link: &Link,
 ) -> End
 where
     R: AsyncReadExt + Unpin,
@@ -209,14 +250,14 @@ where
                 if changed.is_err() {
                     return End::Closed;
                 }
-                match &*rx.borrow() {
+                match flow.toxic(&rx.borrow()) {
                     Some(Toxic::Down) => return End::Closed,
                     Some(Toxic::ResetPeer) => return End::Reset,
                     _ => continue,
                 }
             }
         };
-        let toxic = rx.borrow().clone();
+        let toxic = flow.toxic(&rx.borrow());
         let data = &buf[..n];
         let ok = match toxic {
             None | Some(Toxic::HttpError { .. }) => dst.write_all(data).await.is_ok(),
@@ -266,7 +307,7 @@ where
                 ok
             }
             Some(Toxic::LimitData { bytes }) => {
-                let before = sent.fetch_add(n as u64, Ordering::SeqCst);
+                let before = link.sent.fetch_add(n as u64, Ordering::SeqCst);
                 let allowed = bytes.saturating_sub(before).min(n as u64) as usize;
                 let _ = dst.write_all(&data[..allowed]).await;
                 if before + n as u64 >= bytes {
@@ -276,7 +317,7 @@ where
             }
             Some(Toxic::Timeout { after }) => {
                 // Swallow data; close once the connection has lived `after`.
-                let left = after.saturating_sub(started.elapsed());
+                let left = after.saturating_sub(link.started.elapsed());
                 tokio::time::sleep(left).await;
                 return End::Closed;
             }

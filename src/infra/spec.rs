@@ -595,6 +595,52 @@ impl std::fmt::Display for Rlimit {
     }
 }
 
+/// Which way data flows through a proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Client → service: requests.
+    Upstream,
+    /// Service → client: responses.
+    Downstream,
+}
+
+/// A toxic and where it applies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToxicSpec {
+    /// The fault.
+    pub toxic: Toxic,
+    /// Only data flowing this way is affected (`None`: both ways). Data toxics only.
+    pub stream: Option<Stream>,
+    /// Share of connections affected, spread evenly over consecutive connections (1: all).
+    pub toxicity: f64,
+}
+
+impl ToxicSpec {
+    /// The toxic on every connection, both ways.
+    pub fn everywhere(toxic: Toxic) -> ToxicSpec {
+        ToxicSpec {
+            toxic,
+            stream: None,
+            toxicity: 1.0,
+        }
+    }
+}
+
+impl std::fmt::Display for ToxicSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.toxic)?;
+        match self.stream {
+            Some(Stream::Upstream) => write!(f, " on requests only")?,
+            Some(Stream::Downstream) => write!(f, " on responses only")?,
+            None => {}
+        }
+        if self.toxicity < 1.0 {
+            write!(f, " on {:.0} % of connections", self.toxicity * 100.0)?;
+        }
+        Ok(())
+    }
+}
+
 /// A fault injected by an experiment.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -605,7 +651,7 @@ pub enum Fault {
     /// Restart the service.
     Restart(String),
     /// A proxy toxic.
-    Proxy(String, Toxic),
+    Proxy(String, ToxicSpec),
     /// Restart the service with a changed environment (failpoints, disk-full paths, libfaketime)
     /// and resource limits; rollback restarts it as configured.
     Restarted {
@@ -667,6 +713,8 @@ pub(crate) struct RawFault {
     path_env: Option<String>,
     offset: Option<String>,
     seconds: Option<u64>,
+    stream: Option<Spanned<String>>,
+    toxicity: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -780,44 +828,91 @@ pub(crate) fn chaos(
             env,
             rlimits,
         };
+        // Proxy faults: where the toxic applies (`stream`) and on how many connections
+        // (`toxicity`); data toxics take both, connection-level ones only `toxicity`.
+        let proxy_fault = |toxic: Toxic| -> Result<Fault> {
+            let whole_connection = matches!(
+                toxic,
+                Toxic::ResetPeer | Toxic::Down | Toxic::HttpError { .. }
+            );
+            let stream = match &f.stream {
+                None => None,
+                Some(s) if whole_connection => {
+                    return Err(config_error(
+                        at,
+                        s.span().start + 1,
+                        format!("fault `{kind}` acts on the whole connection, not on one stream"),
+                        "remove `stream`",
+                    ));
+                }
+                Some(s) => match s.get_ref().as_str() {
+                    "upstream" => Some(Stream::Upstream),
+                    "downstream" => Some(Stream::Downstream),
+                    "both" => None,
+                    other => {
+                        return Err(config_error(
+                            at,
+                            s.span().start + 1,
+                            format!("unknown stream `{other}`"),
+                            "use \"upstream\" (requests), \"downstream\" (responses) or \"both\"",
+                        ));
+                    }
+                },
+            };
+            let toxicity = match &f.toxicity {
+                None => 1.0,
+                Some(t) if matches!(toxic, Toxic::HttpError { .. }) => {
+                    return Err(config_error(
+                        at,
+                        t.span().start,
+                        "fault `http_error` chooses its connections with `fraction` or `first`"
+                            .into(),
+                        "replace `toxicity` with `fraction`",
+                    ));
+                }
+                Some(t) if !(0.0..=1.0).contains(t.get_ref()) => {
+                    return Err(config_error(
+                        at,
+                        // A number's span starts at its first digit; a string's at its quote.
+                        t.span().start,
+                        format!("toxicity {} is not between 0 and 1", t.get_ref()),
+                        "e.g. toxicity = 0.5 (half of the connections)",
+                    ));
+                }
+                Some(t) => *t.get_ref(),
+            };
+            Ok(Fault::Proxy(
+                target("proxy")?,
+                ToxicSpec {
+                    toxic,
+                    stream,
+                    toxicity,
+                },
+            ))
+        };
         let fault = match kind {
             "kill" => Fault::Kill(target("service")?),
             "stop" => Fault::Stop(target("service")?),
             "restart" => Fault::Restart(target("service")?),
-            "latency" => Fault::Proxy(
-                target("proxy")?,
-                Toxic::Latency {
-                    latency: d(&f.latency, Duration::from_millis(100))?,
-                    jitter: d(&f.jitter, Duration::ZERO)?,
-                },
-            ),
-            "bandwidth" => Fault::Proxy(
-                target("proxy")?,
-                Toxic::Bandwidth {
-                    rate: size(&f.rate, "rate")?.max(1),
-                },
-            ),
-            "reset_peer" => Fault::Proxy(target("proxy")?, Toxic::ResetPeer),
-            "timeout" => Fault::Proxy(
-                target("proxy")?,
-                Toxic::Timeout {
-                    after: d(&f.after, Duration::from_secs(5))?,
-                },
-            ),
-            "slice" => Fault::Proxy(
-                target("proxy")?,
-                Toxic::Slice {
-                    size: f.size.unwrap_or(16).max(1),
-                    delay: d(&f.delay, Duration::ZERO)?,
-                },
-            ),
-            "limit_data" => Fault::Proxy(
-                target("proxy")?,
-                Toxic::LimitData {
-                    bytes: size(&f.bytes, "bytes")?,
-                },
-            ),
-            "down" => Fault::Proxy(target("proxy")?, Toxic::Down),
+            "latency" => proxy_fault(Toxic::Latency {
+                latency: d(&f.latency, Duration::from_millis(100))?,
+                jitter: d(&f.jitter, Duration::ZERO)?,
+            })?,
+            "bandwidth" => proxy_fault(Toxic::Bandwidth {
+                rate: size(&f.rate, "rate")?.max(1),
+            })?,
+            "reset_peer" => proxy_fault(Toxic::ResetPeer)?,
+            "timeout" => proxy_fault(Toxic::Timeout {
+                after: d(&f.after, Duration::from_secs(5))?,
+            })?,
+            "slice" => proxy_fault(Toxic::Slice {
+                size: f.size.unwrap_or(16).max(1),
+                delay: d(&f.delay, Duration::ZERO)?,
+            })?,
+            "limit_data" => proxy_fault(Toxic::LimitData {
+                bytes: size(&f.bytes, "bytes")?,
+            })?,
+            "down" => proxy_fault(Toxic::Down)?,
             "http_error" => {
                 if let Some(fr) = f.fraction
                     && !(0.0..=1.0).contains(&fr)
@@ -829,14 +924,11 @@ pub(crate) fn chaos(
                         "e.g. fraction = 0.5",
                     ));
                 }
-                Fault::Proxy(
-                    target("proxy")?,
-                    Toxic::HttpError {
-                        status: f.status.unwrap_or(503),
-                        fraction: f.fraction,
-                        first: f.first,
-                    },
-                )
+                proxy_fault(Toxic::HttpError {
+                    status: f.status.unwrap_or(503),
+                    fraction: f.fraction,
+                    first: f.first,
+                })?
             }
             "env" => {
                 let env = f.env.clone().ok_or_else(|| {
@@ -901,6 +993,21 @@ pub(crate) fn chaos(
                 ));
             }
         };
+        if !matches!(fault, Fault::Proxy(..)) {
+            let stray = f
+                .stream
+                .as_ref()
+                .map(|s| ("stream", s.span().start + 1))
+                .or_else(|| f.toxicity.as_ref().map(|t| ("toxicity", t.span().start)));
+            if let Some((key, offset)) = stray {
+                return Err(config_error(
+                    at,
+                    offset,
+                    format!("`{key}` only applies to proxy faults, not to `{kind}`"),
+                    &format!("remove `{key}`"),
+                ));
+            }
+        }
         let during = match &c.during {
             None => None,
             Some(r) => {
