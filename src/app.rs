@@ -185,14 +185,45 @@ fn prepare(
     if let Some(r) = select.run_ignored {
         config.tests.run_ignored = r;
     }
-    let opts = RunOptions {
+    let mut opts = RunOptions {
         packages: select.package.clone(),
         filters: select.filters.clone(),
         skip: select.skip.clone(),
         exact: select.exact,
         partition,
         tty: false,
+        affected: None,
     };
+    if let Some(since) = &select.affected_since {
+        let (changed, base) = crate::affected::changed_files(&ws.root, since)?;
+        let members = crate::affected::members(&ws);
+        let packages =
+            crate::affected::decide(&ws.root, &members, &changed, &config.tests.affected_ignore);
+        eprintln!(
+            "affected since {since} (merge base {base}): {} of {} package(s)",
+            packages.len(),
+            members.len()
+        );
+        for (name, reason) in &packages {
+            eprintln!("  {name}: {reason}");
+        }
+        // `--package` narrows the affected set; it never adds to it.
+        opts.packages = packages
+            .keys()
+            .filter(|p| select.package.is_empty() || select.package.contains(p))
+            .cloned()
+            .collect();
+        if opts.packages.is_empty() {
+            eprintln!("  no package to test: the tests suite runs nothing");
+        } else if !select.package.is_empty() {
+            eprintln!("  --package narrows this to: {}", opts.packages.join(", "));
+        }
+        opts.affected = Some(runner::Affected {
+            since: since.clone(),
+            base,
+            packages,
+        });
+    }
     Ok(Prepared { ws, config, opts })
 }
 
@@ -313,6 +344,11 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             host: hostname(),
             profile: config.profile.clone(),
             partition: opts.partition.map(|p| p.to_string()),
+            affected: opts.affected.as_ref().map(|a| crate::report::AffectedInfo {
+                since: a.since.clone(),
+                base: a.base.clone(),
+                packages: opts.packages.clone(),
+            }),
             merged_from: Vec::new(),
             interrupted: process::is_cancelled(),
             root_in_repo: git_output(&ws.root, &["rev-parse", "--show-prefix"])

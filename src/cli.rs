@@ -219,6 +219,10 @@ pub struct SelectArgs {
     /// Only these packages (repeatable).
     #[arg(long, short = 'p', value_name = "SPEC")]
     pub package: Vec<String>,
+    /// Only packages a change since REV can affect: those with changed files and every
+    /// workspace member depending on them (REV's merge base with HEAD vs the working tree).
+    #[arg(long, value_name = "REV")]
+    pub affected_since: Option<String>,
     /// Run one shard: `hash:K/N` (stable under test additions) or `count:K/N` (balanced).
     #[arg(long, value_name = "hash:K/N|count:K/N")]
     pub partition: Option<String>,

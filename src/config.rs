@@ -270,6 +270,7 @@ struct RawTests {
     env: Option<BTreeMap<String, String>>,
     cargo_args: Option<Vec<String>>,
     quarantine: Option<Vec<String>>,
+    affected_ignore: Option<Vec<String>>,
 }
 
 impl RawTests {
@@ -289,7 +290,8 @@ impl RawTests {
             output_tail,
             env,
             cargo_args,
-            quarantine
+            quarantine,
+            affected_ignore
         );
     }
 }
@@ -381,7 +383,13 @@ pub struct TestsConfig {
     /// Tests whose failures are reported as `quarantined` and never fail the gate. Entries match
     /// a test's name or id exactly, or as a prefix when they end with `*`.
     pub quarantine: Vec<String>,
+    /// `--affected-since`: changed files outside every package that affect nothing (globs,
+    /// `*` matching any characters); any other such file affects every package.
+    pub affected_ignore: Vec<String>,
 }
+
+/// Files outside packages that `--affected-since` ignores unless `affected_ignore` says otherwise.
+pub const DEFAULT_AFFECTED_IGNORE: &[&str] = &["*.md", ".github/*"];
 
 impl Default for TestsConfig {
     fn default() -> Self {
@@ -398,6 +406,10 @@ impl Default for TestsConfig {
             env: BTreeMap::new(),
             cargo_args: Vec::new(),
             quarantine: Vec::new(),
+            affected_ignore: DEFAULT_AFFECTED_IGNORE
+                .iter()
+                .map(|g| g.to_string())
+                .collect(),
         }
     }
 }
@@ -1001,6 +1013,7 @@ fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<Tests
         env: raw.env.clone().unwrap_or_default(),
         cargo_args: raw.cargo_args.clone().unwrap_or_default(),
         quarantine: raw.quarantine.clone().unwrap_or_default(),
+        affected_ignore: raw.affected_ignore.clone().unwrap_or(d.affected_ignore),
     })
 }
 
@@ -1033,6 +1046,7 @@ slow_timeout = "60s"        # report a test as slow after this long
 # output_tail = 16384       # bytes of output kept per attempt in the report
 # cargo_args = ["--all-features"]
 # quarantine = ["net::flaky_dns_lookup"]   # failures reported, never failing the gate
+# affected_ignore = ["*.md", ".github/*"]  # --affected-since: files outside packages that affect nothing
 # [tests.env]
 # RUST_LOG = "info"
 

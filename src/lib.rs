@@ -3,6 +3,7 @@
 //! Data flows one way: config → plan → run (suites) → [`report::Report`] → gate → render →
 //! publish. Every stage after "run" works on a saved `report.json`.
 
+pub mod affected;
 pub mod app;
 pub mod baseline;
 pub mod baseline_cmd;

@@ -56,6 +56,9 @@ pub struct RunInfo {
     /// `hash:k/n` or `count:k/n` when this is one shard of a partitioned run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
+    /// Set when `--affected-since` limited the tests to the packages a change can affect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected: Option<AffectedInfo>,
     /// Partitions merged into this report (set by `cargo gate merge`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
@@ -69,6 +72,17 @@ pub struct RunInfo {
     /// Where the run happened on GitHub Actions, so a later trusted job can publish it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github: Option<GithubRun>,
+}
+
+/// What `--affected-since` selected.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct AffectedInfo {
+    /// The revision given.
+    pub since: String,
+    /// The commit the working tree was compared with (merge base of `since` and HEAD).
+    pub base: String,
+    /// The packages whose tests ran (none: no test ran).
+    pub packages: Vec<String>,
 }
 
 /// GitHub Actions facts recorded by `cargo gate run` (never the token).

@@ -42,6 +42,20 @@ pub struct RunOptions {
     pub partition: Option<Partition>,
     /// Show a progress bar instead of lines.
     pub tty: bool,
+    /// Set by `--affected-since`: `packages` holds the affected packages, and when it is empty
+    /// nothing is built or run.
+    pub affected: Option<Affected>,
+}
+
+/// The outcome of `--affected-since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affected {
+    /// The revision asked for.
+    pub since: String,
+    /// The commit compared with (merge base of `since` and HEAD), short.
+    pub base: String,
+    /// Affected packages (before `--package` narrows them) and why.
+    pub packages: std::collections::BTreeMap<String, crate::affected::Reason>,
 }
 
 /// A schedulable unit: one test, or one package's doctests.
@@ -113,6 +127,14 @@ pub fn plan(
                 Some(hint),
             ));
         }
+    }
+    if opts.affected.is_some() && opts.packages.is_empty() {
+        return Ok(Ok(Plan {
+            binaries: Vec::new(),
+            units: Vec::new(),
+            skipped: Vec::new(),
+            list_failures: Vec::new(),
+        }));
     }
     let binaries = match build::build(ws, &opts.packages, &cfg.cargo_args)? {
         BuildResult::Built(b) => b,
