@@ -193,7 +193,11 @@ fn prepare(
         partition,
         tty: false,
         affected: None,
+        test_times: None,
     };
+    if partition.is_some_and(|p| p.strategy == crate::runner::partition::Strategy::Time) {
+        opts.test_times = test_times_for_partition(&ws);
+    }
     if let Some(since) = &select.affected_since {
         let (changed, base) = crate::affected::changed_files(&ws.root, since)?;
         let members = crate::affected::members(&ws);
@@ -225,6 +229,37 @@ fn prepare(
         });
     }
     Ok(Prepared { ws, config, opts })
+}
+
+/// How far back `--partition time:K/N` looks for recorded test durations.
+const TEST_TIMES_DEPTH: usize = 100;
+
+/// The durations `--partition time:K/N` balances by, from the baseline notes; every shard finds
+/// the same note, so every shard computes the same split. Without one it splits by count.
+fn test_times_for_partition(ws: &Workspace) -> Option<crate::baseline::note::TestTimes> {
+    let found = crate::baseline::notes::Store::open(&ws.root)
+        .ok()
+        .and_then(|store| {
+            let (commit, times) =
+                crate::baseline::recorded_test_times(&store, TEST_TIMES_DEPTH).ok()??;
+            Some((store.short(commit), times))
+        });
+    match found {
+        Some((commit, times)) => {
+            eprintln!(
+                "time partition: durations of {} slow test(s) from the note on {commit}; other tests count {}",
+                times.slow.len(),
+                crate::units::format_seconds(times.typical)
+            );
+            Some(times)
+        }
+        None => {
+            eprintln!(
+                "time partition: no test durations in the baseline notes of the last {TEST_TIMES_DEPTH} commits before the base; splitting by count (record some with `cargo gate baseline save` after a full run)"
+            );
+            None
+        }
+    }
 }
 
 fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Result<i32> {

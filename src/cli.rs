@@ -223,8 +223,9 @@ pub struct SelectArgs {
     /// workspace member depending on them (REV's merge base with HEAD vs the working tree).
     #[arg(long, value_name = "REV")]
     pub affected_since: Option<String>,
-    /// Run one shard: `hash:K/N` (stable under test additions) or `count:K/N` (balanced).
-    #[arg(long, value_name = "hash:K/N|count:K/N")]
+    /// Run one shard: `hash:K/N` (stable under test additions), `count:K/N` (balanced counts)
+    /// or `time:K/N` (balanced by the test durations in the baseline notes).
+    #[arg(long, value_name = "hash:K/N|count:K/N|time:K/N")]
     pub partition: Option<String>,
     /// Which ignored tests run.
     #[arg(long, value_enum)]

@@ -8,41 +8,15 @@ use std::process::Command;
 
 use common::*;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn write(dir: &Path, file: &str, text: &str) {
-    let path = dir.join(file);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 fn package(dir: &Path, name: &str, deps: &str) {
-    write(
+    write_file(
         dir,
         &format!("crates/{name}/Cargo.toml"),
         &format!(
             "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\n{deps}"
         ),
     );
-    write(
+    write_file(
         dir,
         &format!("crates/{name}/src/lib.rs"),
         &format!("#[test]\nfn {name}_works() {{}}\n"),
@@ -54,13 +28,13 @@ fn package(dir: &Path, name: &str, deps: &str) {
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(
+    write_file(
         d,
         "Cargo.toml",
         "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
     );
-    write(d, ".gitignore", "target/\nout/\n");
-    write(d, "README.md", "# demo\n");
+    write_file(d, ".gitignore", "target/\nout/\n");
+    write_file(d, "README.md", "# demo\n");
     package(d, "a", "");
     package(d, "b", "a = { path = \"../a\" }\n");
     package(d, "c", "");
@@ -96,7 +70,7 @@ fn ids(report: &serde_json::Value) -> Vec<String> {
 fn a_change_runs_its_package_and_its_dependents_only() {
     let dir = repo();
     let d = dir.path();
-    write(
+    write_file(
         d,
         "crates/a/src/lib.rs",
         "#[test]\nfn a_works() {}\n#[test]\nfn a_new() {}\n",
@@ -124,7 +98,7 @@ fn committed_changes_count_from_the_merge_base() {
     let dir = repo();
     let d = dir.path();
     git(d, &["checkout", "-q", "-b", "topic"]);
-    write(
+    write_file(
         d,
         "crates/c/src/lib.rs",
         "#[test]\nfn c_works() {}\n// edited\n",
@@ -132,7 +106,7 @@ fn committed_changes_count_from_the_merge_base() {
     git(d, &["commit", "-q", "-am", "edit c"]);
     // The base branch moves on meanwhile: its change to `a` is not the topic's.
     git(d, &["checkout", "-q", "main"]);
-    write(
+    write_file(
         d,
         "crates/a/src/lib.rs",
         "#[test]\nfn a_works() {}\n// main\n",
@@ -148,8 +122,8 @@ fn committed_changes_count_from_the_merge_base() {
 fn docs_only_changes_run_no_tests_and_lock_file_changes_run_all() {
     let dir = repo();
     let d = dir.path();
-    write(d, "README.md", "# demo\n\nmore words\n");
-    write(d, ".github/workflows/ci.yml", "on: push\n");
+    write_file(d, "README.md", "# demo\n\nmore words\n");
+    write_file(d, ".github/workflows/ci.yml", "on: push\n");
     let (out, report) = run_affected(d, &["--affected-since", "HEAD"]);
     assert_eq!(code(&out), 0, "nothing to test is a pass");
     assert!(ids(&report).is_empty(), "{report}");
@@ -157,7 +131,7 @@ fn docs_only_changes_run_no_tests_and_lock_file_changes_run_all() {
     assert_eq!(report["run"]["affected"]["packages"], serde_json::json!([]));
 
     // A list of its own replaces the default: README.md is no longer ignored.
-    write(
+    write_file(
         d,
         "gate.toml",
         "[tests]\naffected_ignore = [\".github/*\", \"gate.toml\"]\n",
@@ -167,7 +141,7 @@ fn docs_only_changes_run_no_tests_and_lock_file_changes_run_all() {
 
     std::fs::remove_file(d.join("gate.toml")).unwrap();
     let lock = std::fs::read_to_string(d.join("Cargo.lock")).unwrap();
-    write(d, "Cargo.lock", &format!("{lock}\n"));
+    write_file(d, "Cargo.lock", &format!("{lock}\n"));
     let (out, report) = run_affected(d, &["--affected-since", "HEAD"]);
     assert_eq!(ids(&report).len(), 3);
     assert!(
@@ -191,12 +165,12 @@ fn an_unknown_revision_is_a_usage_error() {
     assert!(err.contains("fetch-depth: 0"), "{err}");
 
     let plain = tempfile::tempdir().unwrap();
-    write(
+    write_file(
         plain.path(),
         "Cargo.toml",
         "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
     );
-    write(plain.path(), "src/lib.rs", "");
+    write_file(plain.path(), "src/lib.rs", "");
     let out = output(gate("affected").current_dir(plain.path()).args([
         "run",
         "--affected-since",

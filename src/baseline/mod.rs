@@ -55,7 +55,40 @@ pub fn note_from_report(report: &Report) -> Note {
                 recorded: report.run.started.clone(),
             })
             .collect(),
+        test_times: test_times(report),
     }
+}
+
+/// Durations of the tests that ran (the last attempt's: the one a rerun would repeat).
+fn test_times(report: &Report) -> note::TestTimes {
+    note::TestTimes::from_durations(
+        report
+            .suites
+            .iter()
+            .filter(|s| s.kind == crate::report::SuiteKind::Tests)
+            .flat_map(|s| &s.cases)
+            .filter_map(|c| Some((c.id.clone(), c.attempts.last()?.duration)))
+            // Doctests have no time of their own (libtest times the batch only).
+            .filter(|(_, d)| *d > 0.0),
+    )
+}
+
+/// The newest recorded test durations along first-parent history from the comparison base
+/// (see [`resolve_base`]), at most `depth` commits back: the commit they are noted on and the
+/// times. Unreadable notes are passed over.
+pub fn recorded_test_times(
+    store: &Store,
+    depth: usize,
+) -> Result<Option<(Oid, note::TestTimes)>, StoreError> {
+    let (base, _) = resolve_base(store, None)?;
+    for commit in store.first_parent(base, depth)? {
+        if let Ok(Some(n)) = store.read(commit)
+            && !n.test_times.is_empty()
+        {
+            return Ok(Some((commit, n.test_times)));
+        }
+    }
+    Ok(None)
 }
 
 /// The commit comparisons start from: `explicit`, else the merge base with the PR's base

@@ -41,6 +41,9 @@ pub struct Note {
     pub schema: u32,
     /// Entries, sorted by (metric, run id) so equal notes serialize identically.
     pub entries: Vec<Entry>,
+    /// How long tests took, for `--partition time:K/N` (older notes have none).
+    #[serde(default, skip_serializing_if = "TestTimes::is_empty")]
+    pub test_times: TestTimes,
 }
 
 impl Default for Note {
@@ -48,6 +51,79 @@ impl Default for Note {
         Note {
             schema: NOTE_SCHEMA,
             entries: Vec::new(),
+            test_times: TestTimes::default(),
+        }
+    }
+}
+
+/// Test durations kept small enough for a note on every commit: the slow tests by id, and one
+/// typical duration standing for every other test.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct TestTimes {
+    /// Seconds per test id, for tests at or above [`TestTimes::SLOW`] (the slowest
+    /// [`TestTimes::MAX_ENTRIES`] at most).
+    #[serde(default)]
+    pub slow: BTreeMap<String, f64>,
+    /// Mean seconds of the other tests: the weight of any test not in `slow`.
+    #[serde(default)]
+    pub typical: f64,
+}
+
+impl TestTimes {
+    /// Tests this slow (seconds) are stored one by one.
+    pub const SLOW: f64 = 0.05;
+    /// At most this many tests are stored one by one.
+    pub const MAX_ENTRIES: usize = 5000;
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.slow.is_empty() && self.typical == 0.0
+    }
+
+    /// From `(test id, seconds)` pairs.
+    pub fn from_durations(durations: impl IntoIterator<Item = (String, f64)>) -> TestTimes {
+        let mut all: Vec<(String, f64)> = durations
+            .into_iter()
+            .filter(|(_, d)| d.is_finite() && *d >= 0.0)
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let slow_count = all
+            .iter()
+            .take_while(|(_, d)| *d >= Self::SLOW)
+            .count()
+            .min(Self::MAX_ENTRIES);
+        let rest = &all[slow_count..];
+        let typical = if rest.is_empty() {
+            0.0
+        } else {
+            rest.iter().map(|(_, d)| d).sum::<f64>() / rest.len() as f64
+        };
+        TestTimes {
+            // Milliseconds are plenty for balancing and keep the note short.
+            slow: all[..slow_count]
+                .iter()
+                .map(|(id, d)| (id.clone(), (d * 1000.0).round() / 1000.0))
+                .collect(),
+            typical: (typical * 1e6).round() / 1e6,
+        }
+    }
+
+    /// The expected seconds of a test.
+    pub fn weight(&self, id: &str) -> f64 {
+        self.slow.get(id).copied().unwrap_or(self.typical)
+    }
+
+    /// Union, keeping the longer time where both have one (commutative, associative and
+    /// idempotent, like the entries' merge).
+    pub fn merge(&self, other: &TestTimes) -> TestTimes {
+        let mut slow = self.slow.clone();
+        for (id, d) in &other.slow {
+            let slot = slow.entry(id.clone()).or_insert(*d);
+            *slot = slot.max(*d);
+        }
+        TestTimes {
+            slow,
+            typical: self.typical.max(other.typical),
         }
     }
 }
@@ -108,6 +184,7 @@ impl Note {
         let mut merged = Note {
             schema: NOTE_SCHEMA,
             entries: by_key.into_values().flatten().collect(),
+            test_times: self.test_times.merge(&other.test_times),
         };
         merged.normalize();
         merged
@@ -171,6 +248,7 @@ mod tests {
         let n = Note {
             schema: 1,
             entries: vec![entry("a", "r", 1.0)],
+            test_times: TestTimes::from_durations([("slow".to_string(), 2.5)]),
         };
         assert_eq!(Note::parse(&n.to_json()).unwrap(), n);
     }
@@ -179,6 +257,7 @@ mod tests {
     fn metric_pools_runs() {
         let n = Note {
             schema: 1,
+            test_times: TestTimes::default(),
             entries: vec![
                 entry("a", "r1", 1.0),
                 entry("a", "r2", 3.0),
@@ -193,21 +272,56 @@ mod tests {
     }
 
     fn arb_note() -> impl Strategy<Value = Note> {
-        prop::collection::vec(
-            (
-                prop::sample::select(vec!["a", "b", "c"]),
-                prop::sample::select(vec!["r1", "r2", "r3"]),
-                0u32..4,
+        (
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec!["a", "b", "c"]),
+                    prop::sample::select(vec!["r1", "r2", "r3"]),
+                    0u32..4,
+                ),
+                0..8,
             ),
-            0..8,
+            prop::collection::btree_map(
+                prop::sample::select(vec!["t1", "t2", "t3"]),
+                1u32..5,
+                0..3,
+            ),
+            0u32..3,
         )
-        .prop_map(|v| Note {
-            schema: 1,
-            entries: v
-                .into_iter()
-                .map(|(m, r, x)| entry(m, r, f64::from(x)))
-                .collect(),
-        })
+            .prop_map(|(v, slow, typical)| Note {
+                schema: 1,
+                entries: v
+                    .into_iter()
+                    .map(|(m, r, x)| entry(m, r, f64::from(x)))
+                    .collect(),
+                test_times: TestTimes {
+                    slow: slow
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), f64::from(v)))
+                        .collect(),
+                    typical: f64::from(typical) / 100.0,
+                },
+            })
+    }
+
+    #[test]
+    fn test_times_keep_slow_tests_and_one_typical_time() {
+        let t = TestTimes::from_durations([
+            ("fast1".to_string(), 0.001),
+            ("fast2".to_string(), 0.003),
+            ("slow".to_string(), 1.23456),
+            ("edge".to_string(), TestTimes::SLOW),
+            ("broken".to_string(), f64::NAN),
+        ]);
+        assert_eq!(t.slow.len(), 2);
+        assert_eq!(t.weight("slow"), 1.235);
+        assert_eq!(t.weight("edge"), 0.05);
+        assert_eq!(t.weight("fast1"), 0.002);
+        assert_eq!(t.weight("never-seen"), 0.002);
+        // An old note without test times still parses.
+        let old = Note::parse(r#"{"schema": 1, "entries": []}"#).unwrap();
+        assert!(old.test_times.is_empty());
+        assert!(!Note::default().to_json().contains("test_times"));
     }
 
     proptest! {

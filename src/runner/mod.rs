@@ -42,6 +42,8 @@ pub struct RunOptions {
     pub partition: Option<Partition>,
     /// Show a progress bar instead of lines.
     pub tty: bool,
+    /// Recorded test durations for `--partition time:K/N` (none: split by count).
+    pub test_times: Option<crate::baseline::note::TestTimes>,
     /// Set by `--affected-since`: `packages` holds the affected packages, and when it is empty
     /// nothing is built or run.
     pub affected: Option<Affected>,
@@ -208,7 +210,11 @@ pub fn plan(
     units.sort_by(|a, b| a.id().cmp(b.id()));
     skipped.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(p) = opts.partition {
-        units = p.select(units, |u| u.id());
+        units = p.select_weighted(
+            units,
+            |u| u.id(),
+            |id| opts.test_times.as_ref().map_or(0.0, |t| t.weight(id)),
+        );
         skipped = p.select(skipped, |c| c.id.as_str());
         list_failures = p.select(list_failures, |c| c.id.as_str());
     }

@@ -1,0 +1,105 @@
+//! `--partition time:K/N` on a real git repository: durations recorded by `baseline save` after
+//! a full run balance the shards of a later commit.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// One test that sleeps 800 ms and six that return at once.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"timed\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    let mut lib = String::from(
+        "#[test]\nfn slow() { std::thread::sleep(std::time::Duration::from_millis(800)); }\n",
+    );
+    for i in 1..=6 {
+        lib.push_str(&format!("#[test]\nfn fast_{i}() {{}}\n"));
+    }
+    write_file(d, "src/lib.rs", &lib);
+    write_file(d, ".gitignore", "target/\nout/\nCargo.lock\n");
+    git(d, &["init", "-q"]);
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    dir
+}
+
+fn gate_run(d: &Path, extra: &[&str]) -> (std::process::Output, Vec<String>) {
+    let out = output(
+        gate("timed")
+            .current_dir(d)
+            .args([
+                "run",
+                "--progress",
+                "lines",
+                "--no-doctests",
+                "--no-baseline",
+            ])
+            .args(["--out-dir", "out"])
+            .args(extra),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ids = statuses(&json(&d.join("out/report.json")))
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    (out, ids)
+}
+
+fn shards(d: &Path, strategy: &str) -> (Vec<Vec<String>>, String) {
+    let mut all = Vec::new();
+    let mut err = String::new();
+    for k in 1..=2 {
+        let (out, ids) = gate_run(d, &["--partition", &format!("{strategy}:{k}/2")]);
+        err.push_str(&stderr(&out));
+        all.push(ids);
+    }
+    (all, err)
+}
+
+#[test]
+fn time_shards_use_the_durations_noted_on_the_base() {
+    let dir = repo();
+    let d = dir.path();
+
+    // No note yet: time splits like count, and says so.
+    let (by_count, err) = shards(d, "time");
+    assert!(err.contains("splitting by count"), "{err}");
+    let expected: Vec<Vec<String>> = [
+        &["fast_1", "fast_3", "fast_5", "slow"][..],
+        &["fast_2", "fast_4", "fast_6"][..],
+    ]
+    .iter()
+    .map(|shard| shard.iter().map(|t| format!("timed {t}")).collect())
+    .collect();
+    assert_eq!(by_count, expected);
+
+    // A full run on the base commit, saved as its note (what the action does on main).
+    gate_run(d, &[]);
+    let save = gate("timed")
+        .current_dir(d)
+        .args(["baseline", "save", "--report", "out/report.json"])
+        .output()
+        .unwrap();
+    let saved = String::from_utf8_lossy(&save.stdout);
+    assert!(save.status.success(), "{saved} {save:?}");
+    assert!(saved.contains("the times of 1 slow test(s)"), "{saved}");
+
+    // The next commit balances by time: the slow test alone, the six fast ones together.
+    write_file(d, "NOTES.txt", "next\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "next"]);
+    let (by_time, err) = shards(d, "time");
+    assert!(
+        err.contains("durations of 1 slow test(s) from the note on"),
+        "{err}"
+    );
+    assert_eq!(by_time[0], ["timed slow"]);
+    assert_eq!(by_time[1].len(), 6, "{by_time:?}");
+}
