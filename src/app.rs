@@ -194,9 +194,12 @@ fn prepare(
         tty: false,
         affected: None,
         test_times: None,
+        partition_basis: None,
     };
     if partition.is_some_and(|p| p.strategy == crate::runner::partition::Strategy::Time) {
-        opts.test_times = test_times_for_partition(&ws);
+        let (times, basis) = test_times_for_partition(&ws);
+        opts.test_times = times;
+        opts.partition_basis = Some(basis);
     }
     if let Some(since) = &select.affected_since {
         let (changed, base) = crate::affected::changed_files(&ws.root, since)?;
@@ -236,7 +239,7 @@ const TEST_TIMES_DEPTH: usize = 100;
 
 /// The durations `--partition time:K/N` balances by, from the baseline notes; every shard finds
 /// the same note, so every shard computes the same split. Without one it splits by count.
-fn test_times_for_partition(ws: &Workspace) -> Option<crate::baseline::note::TestTimes> {
+fn test_times_for_partition(ws: &Workspace) -> (Option<crate::baseline::note::TestTimes>, String) {
     let found = crate::baseline::notes::Store::open(&ws.root)
         .ok()
         .and_then(|store| {
@@ -251,13 +254,15 @@ fn test_times_for_partition(ws: &Workspace) -> Option<crate::baseline::note::Tes
                 times.slow.len(),
                 crate::units::format_seconds(times.typical)
             );
-            Some(times)
+            let json = serde_json::to_string(&times).unwrap_or_default();
+            let hash = crate::runner::partition::fnv1a(json.as_bytes());
+            (Some(times), format!("note {commit} {hash:016x}"))
         }
         None => {
             eprintln!(
                 "time partition: no test durations in the baseline notes of the last {TEST_TIMES_DEPTH} commits before the base; splitting by count (record some with `cargo gate baseline save` after a full run)"
             );
-            None
+            (None, "none".to_string())
         }
     }
 }
@@ -379,6 +384,7 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             host: hostname(),
             profile: config.profile.clone(),
             partition: opts.partition.map(|p| p.to_string()),
+            partition_basis: opts.partition_basis.clone(),
             affected: opts.affected.as_ref().map(|a| crate::report::AffectedInfo {
                 since: a.since.clone(),
                 base: a.base.clone(),

@@ -1,7 +1,7 @@
 //! The Report: the one data model every stage after "run" works on. JSON is the source of
 //! truth; JUnit, markdown, HTML and the terminal scorecard are renderings of it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,10 @@ pub struct RunInfo {
     /// `hash:k/n` or `count:k/n` when this is one shard of a partitioned run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
+    /// `--partition time:K/N`: the recorded durations the split used (`note <commit> <hash>`, or
+    /// `none`). Shards merged together must agree, or tests may have run twice or not at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_basis: Option<String>,
     /// Set when `--affected-since` limited the tests to the packages a change can affect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affected: Option<AffectedInfo>,
@@ -621,6 +625,23 @@ impl Report {
 /// Combines shard reports into one. The same case id in two shards is an error: it means the
 /// shards overlapped (or one report was passed twice), and summing them would double-count.
 pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
+    let bases: BTreeSet<&str> = reports
+        .iter()
+        .filter_map(|(_, r)| r.run.partition_basis.as_deref())
+        .collect();
+    if bases.len() > 1 {
+        let each: Vec<String> = reports
+            .iter()
+            .filter_map(|(n, r)| Some(format!("{n}: {}", r.run.partition_basis.as_deref()?)))
+            .collect();
+        return Err(Error::usage(
+            format!(
+                "the shards were split by time from different recorded durations, so some tests may have run twice or not at all:\n  {}",
+                each.join("\n  ")
+            ),
+            Some("fetch the baseline notes once before the shards start (the notes on the base commit changed in between), or use --partition hash:K/N".to_string()),
+        ));
+    }
     let mut iter = reports.into_iter();
     let Some((first_name, first)) = iter.next() else {
         return Err(Error::usage(
@@ -630,6 +651,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
     };
     let mut merged = first.clone();
     merged.run.partition = None;
+    merged.run.partition_basis = None;
     merged.run.merged_from = vec![describe_shard(&first_name, &first)];
     merged.gates.clear();
     let mut seen: HashSet<(SuiteKind, String, String)> = HashSet::new();

@@ -23,7 +23,7 @@ fn repo() -> tempfile::TempDir {
         lib.push_str(&format!("#[test]\nfn fast_{i}() {{}}\n"));
     }
     write_file(d, "src/lib.rs", &lib);
-    write_file(d, ".gitignore", "target/\nout/\nCargo.lock\n");
+    write_file(d, ".gitignore", "target/\nout/\nreports/\nCargo.lock\n");
     git(d, &["init", "-q"]);
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "base"]);
@@ -52,15 +52,31 @@ fn gate_run(d: &Path, extra: &[&str]) -> (std::process::Output, Vec<String>) {
     (out, ids)
 }
 
-fn shards(d: &Path, strategy: &str) -> (Vec<Vec<String>>, String) {
+/// Runs both shards; their reports are kept as `reports/{tag}-{k}.json`.
+fn shards(d: &Path, strategy: &str, tag: &str) -> (Vec<Vec<String>>, String) {
     let mut all = Vec::new();
     let mut err = String::new();
+    std::fs::create_dir_all(d.join("reports")).unwrap();
     for k in 1..=2 {
         let (out, ids) = gate_run(d, &["--partition", &format!("{strategy}:{k}/2")]);
         err.push_str(&stderr(&out));
         all.push(ids);
+        std::fs::copy(
+            d.join("out/report.json"),
+            d.join(format!("reports/{tag}-{k}.json")),
+        )
+        .unwrap();
     }
     (all, err)
+}
+
+fn merge(d: &Path, reports: &[&str]) -> std::process::Output {
+    output(
+        gate("timed")
+            .current_dir(d)
+            .args(["merge", "-o", "out/merged.json"])
+            .args(reports.iter().map(|r| format!("reports/{r}.json"))),
+    )
 }
 
 #[test]
@@ -69,7 +85,7 @@ fn time_shards_use_the_durations_noted_on_the_base() {
     let d = dir.path();
 
     // No note yet: time splits like count, and says so.
-    let (by_count, err) = shards(d, "time");
+    let (by_count, err) = shards(d, "time", "before");
     assert!(err.contains("splitting by count"), "{err}");
     let expected: Vec<Vec<String>> = [
         &["fast_1", "fast_3", "fast_5", "slow"][..],
@@ -95,11 +111,25 @@ fn time_shards_use_the_durations_noted_on_the_base() {
     write_file(d, "NOTES.txt", "next\n");
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "next"]);
-    let (by_time, err) = shards(d, "time");
+    let (by_time, err) = shards(d, "time", "after");
     assert!(
         err.contains("durations of 1 slow test(s) from the note on"),
         "{err}"
     );
     assert_eq!(by_time[0], ["timed slow"]);
     assert_eq!(by_time[1].len(), 6, "{by_time:?}");
+
+    // Shards that split from the same durations merge into the whole run...
+    let out = merge(d, &["after-1", "after-2"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(statuses(&json(&d.join("out/merged.json"))).len(), 7);
+    // ...shards that split from different ones are refused (these two both ran fast_1, fast_3
+    // and fast_5).
+    let out = merge(d, &["before-1", "after-2"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("split by time from different recorded durations"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -44,6 +44,9 @@ pub struct RunOptions {
     pub tty: bool,
     /// Recorded test durations for `--partition time:K/N` (none: split by count).
     pub test_times: Option<crate::baseline::note::TestTimes>,
+    /// Where `test_times` came from, recorded in the report so `merge` can check the shards
+    /// agree.
+    pub partition_basis: Option<String>,
     /// Set by `--affected-since`: `packages` holds the affected packages, and when it is empty
     /// nothing is built or run.
     pub affected: Option<Affected>,

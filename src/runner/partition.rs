@@ -146,7 +146,7 @@ impl Partition {
 }
 
 /// FNV-1a: stable across platforms and releases, unlike `DefaultHasher`.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
