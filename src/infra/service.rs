@@ -37,6 +37,46 @@ fn signal_group(pgid: i32, sig: i32) {
     }
 }
 
+/// Waits (bounded) until no process of the group is left: SIGKILLed grandchildren take a moment
+/// to die, and the next service start or the port check must not find them.
+fn wait_for_group_exit(pgid: i32, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while pgid > 0 && group_has_live_members(pgid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// True while a process of the group is alive. Zombies do not count: an orphaned grandchild
+/// stays a zombie until PID 1 reaps it, which in a container may be never.
+fn group_has_live_members(pgid: i32) -> bool {
+    match live_members(pgid) {
+        Some(pids) => !pids.is_empty(),
+        // No procfs: signal 0 answers for zombies too, so this may wait out the limit.
+        // SAFETY: signal 0 only checks whether the group still has members.
+        None => (unsafe { libc::kill(-pgid, 0) }) == 0,
+    }
+}
+
+/// Pids of the live (not zombie) members of a process group, from /proc (`None` without it).
+fn live_members(pgid: i32) -> Option<Vec<i32>> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    let group = pgid.to_string();
+    Some(
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+                // After the command name: state, ppid, pgrp, ...
+                let mut fields = stat.rsplit_once(") ")?.1.split(' ');
+                let state = fields.next()?;
+                let pgrp = fields.nth(1)?;
+                (state != "Z" && state != "X" && pgrp == group).then_some(pid)
+            })
+            .collect(),
+    )
+}
+
 impl Services {
     /// A manager for these services (none started yet).
     pub fn new(root: &Path, specs: &[ServiceSpec]) -> Services {
@@ -273,6 +313,7 @@ impl Services {
         // Whatever is left in the group (children of the service too) goes now.
         signal_group(r.pgid, libc::SIGKILL);
         let _ = r.child.wait();
+        wait_for_group_exit(r.pgid, Duration::from_millis(500));
     }
 
     /// Stops every service, dependents first.
@@ -309,25 +350,8 @@ mod tests {
         }
     }
 
-    /// Pids of the live (not zombie) members of a process group, from /proc.
     fn members(pgid: i32) -> Vec<i32> {
-        let mut found = Vec::new();
-        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                continue;
-            };
-            // After the command name: state ppid pgrp ...
-            let fields: Vec<&str> = stat
-                .rsplit_once(") ")
-                .map_or(Vec::new(), |(_, rest)| rest.split(' ').collect());
-            if fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string() {
-                found.push(pid);
-            }
-        }
-        found
+        live_members(pgid).unwrap_or_default()
     }
 
     /// Waits (bounded) until the group has `n` live members, so its children were forked.
