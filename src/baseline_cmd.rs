@@ -56,11 +56,11 @@ pub fn main(
             let merged = store.add(commit, &note).map_err(store_error)?;
             let _ = writeln!(
                 out,
-                "saved {} metric(s) and the times of {} slow test(s) on {} ({} entries in its note, {NOTES_REF})",
+                "saved {} metric(s) on {} ({} entries in its note, {NOTES_REF}), with the times of {} slow test(s)",
                 note.entries.len(),
-                note.test_times.slow.len(),
                 store.short(commit),
-                merged.entries.len()
+                merged.entries.len(),
+                note.test_times.slow.len()
             );
         }
         BaselineAction::Show { rev } => {

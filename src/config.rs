@@ -271,6 +271,8 @@ struct RawTests {
     cargo_args: Option<Vec<String>>,
     quarantine: Option<Vec<String>>,
     affected_ignore: Option<Vec<String>>,
+    runner: Option<TestRunner>,
+    nextest_profile: Option<String>,
 }
 
 impl RawTests {
@@ -291,7 +293,9 @@ impl RawTests {
             env,
             cargo_args,
             quarantine,
-            affected_ignore
+            affected_ignore,
+            runner,
+            nextest_profile
         );
     }
 }
@@ -386,6 +390,21 @@ pub struct TestsConfig {
     /// `--affected-since`: changed files outside every package that affect nothing (globs,
     /// `*` matching any characters); any other such file affects every package.
     pub affected_ignore: Vec<String>,
+    /// What runs the tests.
+    pub runner: TestRunner,
+    /// The nextest profile used with `runner = "nextest"`.
+    pub nextest_profile: String,
+}
+
+/// What runs the tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TestRunner {
+    /// cargo-gate's own process-per-test runner.
+    #[default]
+    Builtin,
+    /// cargo-nextest, with the project's `.config/nextest.toml`; its JUnit report is read back.
+    Nextest,
 }
 
 /// Files outside packages that `--affected-since` ignores unless `affected_ignore` says otherwise.
@@ -410,6 +429,8 @@ impl Default for TestsConfig {
                 .iter()
                 .map(|g| g.to_string())
                 .collect(),
+            runner: TestRunner::Builtin,
+            nextest_profile: "default".to_string(),
         }
     }
 }
@@ -1014,6 +1035,8 @@ fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<Tests
         cargo_args: raw.cargo_args.clone().unwrap_or_default(),
         quarantine: raw.quarantine.clone().unwrap_or_default(),
         affected_ignore: raw.affected_ignore.clone().unwrap_or(d.affected_ignore),
+        runner: raw.runner.unwrap_or(d.runner),
+        nextest_profile: raw.nextest_profile.clone().unwrap_or(d.nextest_profile),
     })
 }
 
@@ -1047,6 +1070,8 @@ slow_timeout = "60s"        # report a test as slow after this long
 # cargo_args = ["--all-features"]
 # quarantine = ["net::flaky_dns_lookup"]   # failures reported, never failing the gate
 # affected_ignore = ["*.md", ".github/*"]  # --affected-since: files outside packages that affect nothing
+# runner = "nextest"        # run the tests with cargo-nextest and your .config/nextest.toml
+# nextest_profile = "ci"    # the nextest profile it uses (default: "default")
 # [tests.env]
 # RUST_LOG = "info"
 

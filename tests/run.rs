@@ -353,3 +353,82 @@ fn quarantined_failures_do_not_fail_the_gate() {
     );
     assert_eq!(case(&report, "mixed tests::passes")["status"], "passed");
 }
+
+#[test]
+fn the_nextest_runner_reports_the_same_outcomes() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let flaky_dir = tempfile::tempdir().unwrap();
+    let config = out_dir.path().join("gate.toml");
+    std::fs::write(
+        &config,
+        "[tests]\nrunner = \"nextest\"\nretries = 1\ntimeout = \"3s\"\n[gate]\nfail = [\"tests.failed == 0\"]\n",
+    )
+    .unwrap();
+    let mut cmd = gate("mixed");
+    cmd.args(["run", "--progress", "lines", "--manifest-path"])
+        .arg(manifest("mixed"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--out-dir")
+        .arg(out_dir.path())
+        .env("MIXED_FLAKY_DIR", flaky_dir.path());
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 1, "failing tests fail the gate");
+    // nextest ran them: its own summary line is in our stderr.
+    assert!(stderr(&out).contains("Summary ["), "{}", stderr(&out));
+    let report = json(&out_dir.path().join("report.json"));
+    let got = statuses(&report);
+    let got_ref: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    // As with the built-in runner, except ignored tests: nextest's JUnit report leaves them out.
+    assert_eq!(
+        got_ref,
+        [
+            ("mixed tests::fails_with_message", "failed"),
+            ("mixed tests::flaky", "flaky"),
+            ("mixed tests::hangs", "timed_out"),
+            ("mixed tests::panics", "failed"),
+            ("mixed tests::passes", "passed"),
+            ("mixed tests::prints_a_lot_then_fails", "failed"),
+            ("mixed::doc src/lib.rs - double (line 5)", "passed"),
+            ("mixed::integration integration_passes", "passed"),
+        ]
+    );
+    let failing = case(&report, "mixed tests::fails_with_message");
+    assert!(
+        failing["message"]
+            .as_str()
+            .unwrap()
+            .contains("double(2) should be five"),
+        "{failing}"
+    );
+    assert_eq!(failing["location"]["file"], "src/lib.rs");
+    assert_eq!(
+        case(&report, "mixed tests::flaky")["attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The output kept per attempt obeys output_tail, however much the test printed.
+    let loud = case(&report, "mixed tests::prints_a_lot_then_fails");
+    let kept = loud["attempts"][0]["output_tail"].as_str().unwrap();
+    assert!(kept.len() < 20_000, "{} bytes kept", kept.len());
+
+    // A time partition needs the built-in runner.
+    let out = output(
+        gate("mixed")
+            .args(["run", "--manifest-path"])
+            .arg(manifest("mixed"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--out-dir")
+            .arg(out_dir.path())
+            .args(["--partition", "time:1/2"]),
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("needs the built-in runner"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -160,7 +160,8 @@ fn first_error_line(section: &str) -> String {
         .to_string()
 }
 
-fn tail(text: &str, limit: usize) -> String {
+/// The last `limit` bytes of `text` (on a character boundary), with a note of what was cut.
+pub(super) fn tail(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_string();
     }

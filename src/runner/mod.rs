@@ -4,6 +4,7 @@
 pub mod build;
 pub mod doctest;
 pub mod libtest;
+pub mod nextest;
 pub mod partition;
 pub mod process;
 pub mod progress;
@@ -379,6 +380,11 @@ enum Event {
 
 /// Runs the whole tests suite and returns it. A failed build is a suite with status `error`.
 pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
+    if cfg.runner == crate::config::TestRunner::Nextest
+        && !(opts.affected.is_some() && opts.packages.is_empty())
+    {
+        return nextest::run(ws, cfg, opts);
+    }
     let start = Instant::now();
     let plan = match plan(ws, cfg, opts)? {
         Ok(p) => p,
