@@ -105,7 +105,10 @@ fn time_shards_use_the_durations_noted_on_the_base() {
         .unwrap();
     let saved = String::from_utf8_lossy(&save.stdout);
     assert!(save.status.success(), "{saved} {save:?}");
-    assert!(saved.contains("with the times of 1 slow test(s)"), "{saved}");
+    assert!(
+        saved.contains("with the times of 1 slow test(s)"),
+        "{saved}"
+    );
 
     // The next commit balances by time: the slow test alone, the six fast ones together.
     write_file(d, "NOTES.txt", "next\n");
