@@ -36,6 +36,8 @@ impl Proxy {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
+                    // Out of file descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
                 let n = counter.fetch_add(1, Ordering::SeqCst);
