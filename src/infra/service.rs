@@ -144,14 +144,14 @@ impl Services {
             ));
         }
         let (program, args) = spec.cmd.split_first().ok_or("empty cmd")?;
+        let workdir = spec
+            .cwd
+            .as_ref()
+            .map_or_else(|| self.root.clone(), |c| self.root.join(c));
         let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
         let mut cmd = Command::new(program);
         cmd.args(args)
-            .current_dir(
-                spec.cwd
-                    .as_ref()
-                    .map_or_else(|| self.root.clone(), |c| self.root.join(c)),
-            )
+            .current_dir(&workdir)
             .envs(&spec.env)
             .envs(extra_env)
             .stdin(Stdio::null())
@@ -233,8 +233,9 @@ impl Services {
                             std::net::TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok()
                         })
                 }
+                // In the service's own directory, like the service itself.
                 Probe::Command(c) => {
-                    super::check::run_command(c, &self.root, Duration::from_secs(10)).is_ok()
+                    super::check::run_command(c, &workdir, Duration::from_secs(10)).is_ok()
                 }
             };
             if ok {
@@ -244,7 +245,7 @@ impl Services {
                 let tail = self.log(name);
                 self.stop(name);
                 return Err(format!(
-                    "not ready within {} ({probe:?}); its output:\n{tail}",
+                    "not ready within {} ({probe}); its output:\n{tail}",
                     crate::units::format_seconds(spec.ready_within.as_secs_f64())
                 ));
             }
@@ -376,6 +377,47 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn services_start_in_dependency_order_with_their_env_and_working_dir() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("data")).unwrap();
+        // Declared first, started second: `web` waits for `db` to be ready.
+        let mut web = spec("web", "echo \"web $ROLE\" >> order.txt; sleep 300");
+        web.after = vec!["db".to_string()];
+        web.cwd = Some(PathBuf::from("data"));
+        web.env = BTreeMap::from([("ROLE".to_string(), "frontend".to_string())]);
+        let mut db = spec("db", "sleep 0.3; echo \"db $ROLE\" >> order.txt; sleep 300");
+        db.cwd = Some(PathBuf::from("data"));
+        db.env = BTreeMap::from([("ROLE".to_string(), "storage".to_string())]);
+        db.ready = Some(Probe::Command(vec![
+            "test".to_string(),
+            "-s".to_string(),
+            "order.txt".to_string(),
+        ]));
+        let mut services = Services::new(root.path(), &[web, db]);
+        let started = services.start_all();
+        let names: Vec<&str> = started.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["db", "web"]);
+        assert!(started.iter().all(|(_, r)| r.is_ok()), "{started:?}");
+        let order = root.path().join("data/order.txt");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::read_to_string(&order)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            < 2
+        {
+            assert!(Instant::now() < deadline, "web never wrote its line");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            std::fs::read_to_string(&order).unwrap(),
+            "db storage\nweb frontend\n"
+        );
+        services.stop_all();
+        assert!(!services.is_running("db") && !services.is_running("web"));
     }
 
     #[test]

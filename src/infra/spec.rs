@@ -75,6 +75,16 @@ pub enum Probe {
     Command(Vec<String>),
 }
 
+impl std::fmt::Display for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Probe::Http(url) => write!(f, "http {url} answering 2xx"),
+            Probe::Tcp(addr) => write!(f, "tcp connect to {addr}"),
+            Probe::Command(c) => write!(f, "command `{}` exiting 0", c.join(" ")),
+        }
+    }
+}
+
 /// A service started before checks, experiments and load, stopped after.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSpec {
