@@ -44,37 +44,58 @@ fn tool_config(profile: &str, junit: &Path, cfg: &TestsConfig) -> String {
     text
 }
 
-/// `cargo nextest run` with cargo-gate's selection.
+/// What a nextest command is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    /// `cargo nextest run`.
+    Run,
+    /// `cargo nextest list --message-format json`, to learn which tests were ignored.
+    List,
+}
+
+/// `cargo nextest run` (or `list`) with cargo-gate's selection.
 fn command(
     ws: &Workspace,
     cfg: &TestsConfig,
     opts: &RunOptions,
     tool_config: &Path,
+    verb: Verb,
 ) -> Result<Command> {
     let mut cmd = Command::new(cargo_bin());
     cmd.current_dir(&ws.root)
-        .args(["nextest", "run", "--manifest-path"])
+        .arg("nextest")
+        .arg(match verb {
+            Verb::Run => "run",
+            Verb::List => "list",
+        })
+        .arg("--manifest-path")
         .arg(&ws.manifest_path)
         .args(["--profile", &cfg.nextest_profile])
         .arg("--tool-config-file")
-        .arg(format!("cargo-gate:{}", tool_config.display()))
-        .args(["--no-tests", "pass"])
-        .arg(if cfg.fail_fast {
-            "--fail-fast"
-        } else {
-            "--no-fail-fast"
-        });
+        .arg(format!("cargo-gate:{}", tool_config.display()));
+    match verb {
+        Verb::Run => {
+            cmd.args(["--no-tests", "pass"]).arg(if cfg.fail_fast {
+                "--fail-fast"
+            } else {
+                "--no-fail-fast"
+            });
+            if cfg.retries > 0 {
+                cmd.args(["--retries", &cfg.retries.to_string()]);
+            }
+            if let Some(j) = cfg.jobs {
+                cmd.args(["--test-threads", &j.to_string()]);
+            }
+        }
+        Verb::List => {
+            cmd.args(["--message-format", "json"]);
+        }
+    }
     if opts.packages.is_empty() {
         cmd.arg("--workspace");
     }
     for p in &opts.packages {
         cmd.args(["--package", p]);
-    }
-    if cfg.retries > 0 {
-        cmd.args(["--retries", &cfg.retries.to_string()]);
-    }
-    if let Some(j) = cfg.jobs {
-        cmd.args(["--test-threads", &j.to_string()]);
     }
     match cfg.run_ignored {
         RunIgnored::Default => {}
@@ -140,7 +161,7 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
     let _ = std::fs::remove_file(&junit);
     std::fs::write(&config, tool_config(&cfg.nextest_profile, &junit, cfg))
         .map_err(|e| Error::io(format!("cannot write {}", config.display()), e))?;
-    let mut cmd = command(ws, cfg, opts, &config)?;
+    let mut cmd = command(ws, cfg, opts, &config, Verb::Run)?;
     // nextest's own progress goes to our stderr; our stdout stays for the summary.
     let to_stderr = std::io::stderr()
         .as_fd()
@@ -155,7 +176,6 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
         .wait()
         .map_err(|e| Error::io("cannot wait for cargo nextest", e))?;
     drop(guard);
-    let _ = std::fs::remove_file(&config);
     let code = status.code();
     let mut suite = Suite {
         kind: SuiteKind::Tests,
@@ -191,6 +211,9 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
                 Ok(cases) => suite.cases = cases,
                 Err(e) => suite.error = Some(format!("cannot read nextest's JUnit report: {e}")),
             }
+            if cfg.run_ignored == RunIgnored::Default && !process::is_cancelled() {
+                suite.cases.extend(ignored_cases(ws, cfg, opts, &config));
+            }
             if !matches!(code, Some(0 | TEST_RUN_FAILED)) && !process::is_cancelled() {
                 suite.error = Some(format!(
                     "cargo nextest exited with {}",
@@ -199,6 +222,7 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
             }
         }
     }
+    let _ = std::fs::remove_file(&config);
     let exec_secs = start.elapsed().as_secs_f64();
     if cfg.doctests && suite.error.is_none() && !process::is_cancelled() {
         for pkg in &ws.members {
@@ -226,6 +250,65 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
         suite.refresh_status();
     }
     Ok(suite)
+}
+
+/// The ignored tests of the selection, as skipped cases like the built-in runner reports them
+/// (nextest's JUnit report leaves them out). Listing reuses the build, so it is quick; if it
+/// fails the report just lacks them.
+fn ignored_cases(
+    ws: &Workspace,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+    tool_config: &Path,
+) -> Vec<Case> {
+    let Ok(mut cmd) = command(ws, cfg, opts, tool_config, Verb::List) else {
+        return Vec::new();
+    };
+    let Ok(out) = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output() else {
+        return Vec::new();
+    };
+    ignored_in_list(&String::from_utf8_lossy(&out.stdout))
+        .into_iter()
+        .map(|(binary, name)| {
+            let mut case = Case::single(
+                format!("{binary} {name}"),
+                name,
+                CaseStatus::Skipped,
+                0.0,
+                "ignored",
+                String::new(),
+            );
+            case.attempts.clear();
+            case.package = Some(binary.split("::").next().unwrap_or(&binary).to_string());
+            case.binary = Some(binary);
+            case
+        })
+        .collect()
+}
+
+/// `(binary id, test name)` of the tests `cargo nextest list --message-format json` says were
+/// left out for being ignored.
+fn ignored_in_list(json: &str) -> Vec<(String, String)> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    let Some(suites) = value["rust-suites"].as_object() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (binary, suite) in suites {
+        let Some(cases) = suite["testcases"].as_object() else {
+            continue;
+        };
+        for (name, case) in cases {
+            if case["filter-match"]["status"] == "mismatch"
+                && case["filter-match"]["reason"] == "ignored"
+            {
+                out.push((binary.clone(), name.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Our JUnit path, or — when the project's nextest config sets its own `junit.path`, which
@@ -540,6 +623,22 @@ still no luck
         let out = &broken.attempts[1].output_tail;
         assert!(out.starts_with("[... "), "{out}");
         assert!(out.ends_with("still no luck"), "{out:?}");
+    }
+
+    #[test]
+    fn ignored_tests_are_read_from_the_list() {
+        let json = r#"{"rust-suites": {
+            "app": {"testcases": {
+                "tests::slow": {"ignored": true, "filter-match": {"status": "mismatch", "reason": "ignored"}},
+                "tests::fast": {"ignored": false, "filter-match": {"status": "matches"}},
+                "tests::other_shard": {"ignored": false, "filter-match": {"status": "mismatch", "reason": "partition"}}
+            }}
+        }}"#;
+        assert_eq!(
+            ignored_in_list(json),
+            [("app".to_string(), "tests::slow".to_string())]
+        );
+        assert!(ignored_in_list("not json").is_empty());
     }
 
     #[test]
