@@ -125,7 +125,12 @@ pub fn decide(
     }
 }
 
-/// The members of `ws` with their dependencies on each other.
+/// `path` without symlinks, so paths from cargo and from git compare equal.
+pub fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The members of `ws` with their dependencies on each other (directories canonical).
 pub fn members(ws: &Workspace) -> Vec<Member> {
     let dirs: Vec<(String, PathBuf)> = ws
         .members
@@ -152,7 +157,7 @@ pub fn members(ws: &Workspace) -> Vec<Member> {
                 .collect();
             Some(Member {
                 name: p.name.to_string(),
-                dir,
+                dir: canonical(&dir),
                 depends_on: depends_on.into_iter().collect(),
             })
         })
@@ -161,7 +166,8 @@ pub fn members(ws: &Workspace) -> Vec<Member> {
 
 /// What changed since `since`: the files that differ between the merge base of `since` and
 /// HEAD (so commits that landed on the base branch meanwhile do not count) and the working tree,
-/// staged, unstaged and untracked alike. Returns absolute paths and the base commit's short id.
+/// staged, unstaged and untracked alike. Returns absolute (canonical) paths and the base
+/// commit's short id.
 pub fn changed_files(root: &Path, since: &str) -> Result<(Vec<PathBuf>, String)> {
     let usage = |what: String, hint: &str| Error::usage(what, Some(hint.to_string()));
     let repo = git2::Repository::discover(root).map_err(|e| {
@@ -170,15 +176,13 @@ pub fn changed_files(root: &Path, since: &str) -> Result<(Vec<PathBuf>, String)>
             "run inside a git checkout, or leave out --affected-since",
         )
     })?;
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| {
-            usage(
-                "--affected-since needs a working tree (this is a bare repository)".to_string(),
-                "run in a checkout",
-            )
-        })?
-        .to_path_buf();
+    let workdir = repo.workdir().ok_or_else(|| {
+        usage(
+            "--affected-since needs a working tree (this is a bare repository)".to_string(),
+            "run in a checkout",
+        )
+    })?;
+    let workdir = canonical(workdir);
     let target = repo
         .revparse_single(since)
         .and_then(|o| o.peel_to_commit())

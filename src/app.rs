@@ -204,8 +204,9 @@ fn prepare(
     if let Some(since) = &select.affected_since {
         let (changed, base) = crate::affected::changed_files(&ws.root, since)?;
         let members = crate::affected::members(&ws);
+        let root = crate::affected::canonical(&ws.root);
         let packages =
-            crate::affected::decide(&ws.root, &members, &changed, &config.tests.affected_ignore);
+            crate::affected::decide(&root, &members, &changed, &config.tests.affected_ignore);
         eprintln!(
             "affected since {since} (merge base {base}): {} of {} package(s)",
             packages.len(),

@@ -183,3 +183,36 @@ fn an_unknown_revision_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_workspace_reached_through_a_symlink_is_still_matched() {
+    let dir = repo();
+    let d = dir.path();
+    write_file(
+        d,
+        "crates/c/src/lib.rs",
+        "#[test]\nfn c_works() {}\n// edited\n",
+    );
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("ws");
+    std::os::unix::fs::symlink(d, &link).unwrap();
+    // cargo keeps the symlinked path of --manifest-path; git reports the real one.
+    let out = output(
+        gate("affected")
+            .current_dir(links.path())
+            .args([
+                "run",
+                "--progress",
+                "lines",
+                "--no-doctests",
+                "--out-dir",
+                "out",
+            ])
+            .arg("--manifest-path")
+            .arg(link.join("Cargo.toml"))
+            .args(["--affected-since", "HEAD"]),
+    );
+    assert_eq!(code(&out), 0);
+    let report = json(&links.path().join("out/report.json"));
+    assert_eq!(ids(&report), ["c c_works"], "{}", stderr(&out));
+}
