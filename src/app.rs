@@ -26,6 +26,7 @@ pub const SUITES: &[&str] = &[
     "infra",
     "chaos",
     "load",
+    "coverage",
 ];
 
 /// Runs a parsed command line and returns the exit code.
@@ -352,6 +353,22 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
             &config.bench,
             &ws.root,
             &ws.target_dir,
+        ));
+    }
+    if pick("coverage", config.coverage.is_some()) && !process::is_cancelled() {
+        let Some(coverage) = &config.coverage else {
+            return Err(Error::usage(
+                "--suite coverage needs a [coverage] table in gate.toml",
+                Some(
+                    "add `[coverage]` with `lcov = \"target/lcov.info\"` (see README, Coverage)"
+                        .to_string(),
+                ),
+            ));
+        };
+        suites.push(crate::suites::coverage::run(
+            coverage,
+            &ws.root,
+            args.baseline_rev.as_deref(),
         ));
     }
     let infra_on = pick(

@@ -250,9 +250,30 @@ struct RawConfig {
     #[serde(default)]
     chaos: Vec<crate::infra::spec::RawChaos>,
     #[serde(default)]
+    coverage: Option<RawCoverage>,
+    #[serde(default)]
     gate: RawGate,
     #[serde(default)]
     profile: BTreeMap<String, RawProfile>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawCoverage {
+    lcov: Spanned<String>,
+    command: Option<Vec<String>>,
+    base: Option<String>,
+}
+
+/// The coverage suite: an LCOV file to read (and optionally the command that writes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageConfig {
+    /// The LCOV file, relative to the workspace root.
+    pub lcov: PathBuf,
+    /// Run first, in the workspace root (e.g. `cargo llvm-cov --lcov --output-path ...`).
+    pub command: Option<Vec<String>>,
+    /// The revision patch coverage counts changes from (default: the baseline's base).
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -498,6 +519,8 @@ pub struct Config {
     pub proxies: Vec<crate::infra::spec::ProxySpec>,
     /// Chaos experiments (`chaos` suite).
     pub chaos: Vec<crate::infra::spec::ChaosSpec>,
+    /// The coverage suite, when configured.
+    pub coverage: Option<CoverageConfig>,
     /// Gate rules, `fail` ones first.
     pub rules: Vec<Rule>,
 }
@@ -531,6 +554,7 @@ impl Config {
             checks: Vec::new(),
             proxies: Vec::new(),
             chaos: Vec::new(),
+            coverage: None,
             rules,
         })
     }
@@ -639,6 +663,9 @@ impl Config {
                 if !raw.chaos.is_empty() {
                     defaults.push("chaos.failed == 0");
                 }
+                if raw.coverage.is_some() {
+                    defaults.push("coverage.failed == 0");
+                }
                 for r in defaults {
                     rules.push(
                         gate::parse_rule(r, RuleLevel::Fail)
@@ -683,6 +710,34 @@ impl Config {
             checks: checks.clone(),
             proxies: proxies.clone(),
             chaos: crate::infra::spec::chaos(at, &raw.chaos, &services, &checks, &proxies)?,
+            coverage: match &raw.coverage {
+                None => None,
+                Some(c) => {
+                    if c.lcov.get_ref().trim().is_empty() {
+                        return Err(Error::Config {
+                            location: at(c.lcov.span().start),
+                            message: "`lcov` is empty".to_string(),
+                            hint: Some(
+                                "name the LCOV file, e.g. lcov = \"target/lcov.info\"".to_string(),
+                            ),
+                        });
+                    }
+                    if c.command.as_ref().is_some_and(|cmd| cmd.is_empty()) {
+                        return Err(Error::Config {
+                            location: at(c.lcov.span().start),
+                            message: "`command` is empty".to_string(),
+                            hint: Some(
+                                "remove it, or give the program and its arguments".to_string(),
+                            ),
+                        });
+                    }
+                    Some(CoverageConfig {
+                        lcov: PathBuf::from(c.lcov.get_ref()),
+                        command: c.command.clone(),
+                        base: c.base.clone(),
+                    })
+                }
+            },
             rules,
         })
     }
@@ -1242,10 +1297,10 @@ gate = { warn = ["tests.flaky == 0"] }
     #[test]
     fn bad_rule_points_inside_the_string() {
         let (msg, hint) = config_error(
-            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"coverage.lines >= 80%\"]\n",
+            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"mutants.caught >= 80%\"]\n",
             None,
         );
-        assert_eq!(msg, "gate.toml:2:51: unknown metric `coverage.lines`");
+        assert_eq!(msg, "gate.toml:2:51: unknown metric `mutants.caught`");
         assert!(hint.contains("known metrics: tests.total"), "{hint}");
         let (msg, _) = config_error("[gate]\nwarn = [\"tests.failed == 0 ms\"]\n", None);
         assert!(msg.starts_with("gate.toml:2:28:"), "{msg}");

@@ -370,6 +370,42 @@ pub const METRICS: &[MetricDef] = &[
         quantity: Quantity::Count,
         help: "experiments whose hypothesis held",
     },
+    MetricDef {
+        name: "coverage.failed",
+        suite: SuiteKind::Coverage,
+        quantity: Quantity::Count,
+        help: "1 when the coverage report could not be produced or read",
+    },
+    MetricDef {
+        name: "coverage.lines",
+        suite: SuiteKind::Coverage,
+        quantity: Quantity::Percent,
+        help: "instrumented lines the tests ran, in %",
+    },
+    MetricDef {
+        name: "coverage.functions",
+        suite: SuiteKind::Coverage,
+        quantity: Quantity::Percent,
+        help: "functions the tests called, in %",
+    },
+    MetricDef {
+        name: "coverage.branches",
+        suite: SuiteKind::Coverage,
+        quantity: Quantity::Percent,
+        help: "branches taken, in % (when the tool records branches)",
+    },
+    MetricDef {
+        name: "coverage.patch",
+        suite: SuiteKind::Coverage,
+        quantity: Quantity::Percent,
+        help: "changed lines (since the base) the tests ran, in %; 100 with no changed code",
+    },
+    MetricDef {
+        name: "coverage.patch_missed",
+        suite: SuiteKind::Coverage,
+        quantity: Quantity::Count,
+        help: "changed lines (since the base) the tests never ran",
+    },
 ];
 
 /// Looks a metric up by name.
@@ -649,7 +685,7 @@ pub fn observe(report: &Report, metric: &MetricDef) -> Option<f64> {
         "tests.duration" => suite
             .metric_value("tests.duration")
             .unwrap_or(suite.duration),
-        "infra.failed" | "chaos.failed" => (c.failed + c.timed_out) as f64,
+        "infra.failed" | "chaos.failed" | "coverage.failed" => (c.failed + c.timed_out) as f64,
         "infra.passed" | "chaos.passed" => c.passed as f64,
         other => return suite.metric_value(other),
     };
@@ -956,7 +992,7 @@ mod tests {
             "{}",
             e.hint
         );
-        let e = parse_rule("  coverage.lines >= 80%", RuleLevel::Fail).unwrap_err();
+        let e = parse_rule("  mutants.caught >= 80%", RuleLevel::Fail).unwrap_err();
         assert_eq!(e.offset, 2);
     }
 

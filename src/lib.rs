@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod baseline_cmd;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod error;
 pub mod fsutil;
 pub mod gate;

@@ -103,6 +103,9 @@ impl Renderer {
             s.replace('|', "\\|").replace('\n', " ").replace('\r', "")
         });
         // A fence inside output would close our code block early.
+        env.add_filter("split_lines", |s: String| {
+            s.lines().map(str::to_string).collect::<Vec<String>>()
+        });
         env.add_filter("fence_safe", |s: String| s.replace("```", "`\u{200b}``"));
         env.add_filter("icon", |s: String| icon(&s).to_string());
         // Minimal HTML escaping for markdown's inline HTML (`e` also escapes `/`, which reads
@@ -256,6 +259,27 @@ struct View<'a> {
     perf_total: usize,
     perf_regressed: usize,
     loads: Vec<LoadRow<'a>>,
+    coverage: Option<CoverageView<'a>>,
+}
+
+/// The coverage summary: the report case's one-line result and its missed changed lines.
+#[derive(Serialize)]
+struct CoverageView<'a> {
+    status: CaseStatus,
+    message: &'a str,
+    detail: &'a str,
+}
+
+fn coverage_view(report: &Report) -> Option<CoverageView<'_>> {
+    let case = report
+        .suite(crate::report::SuiteKind::Coverage)?
+        .cases
+        .first()?;
+    Some(CoverageView {
+        status: case.status,
+        message: case.message.as_deref().unwrap_or(""),
+        detail: case.detail.as_deref().unwrap_or(""),
+    })
 }
 
 /// A load scenario's summary line and its per-second charts.
@@ -471,6 +495,7 @@ impl<'a> View<'a> {
                 .collect(),
             perf_total: report.comparisons.len(),
             loads: load_rows(report),
+            coverage: coverage_view(report),
             perf_regressed: report
                 .comparisons
                 .iter()

@@ -139,6 +139,8 @@ pub enum SuiteKind {
     Infra,
     /// Chaos experiments.
     Chaos,
+    /// Code coverage read from an LCOV file.
+    Coverage,
 }
 
 impl SuiteKind {
@@ -152,6 +154,7 @@ impl SuiteKind {
             SuiteKind::Load => "load",
             SuiteKind::Infra => "infra",
             SuiteKind::Chaos => "chaos",
+            SuiteKind::Coverage => "coverage",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! files its library writes during the run, reports them, and puts the user's tree back.
 
 pub mod bench;
+pub mod coverage;
 pub mod infra;
 pub mod load;
 pub mod property;

@@ -1,0 +1,299 @@
+//! Code coverage from an LCOV file (what `cargo llvm-cov --lcov`, grcov and tarpaulin write):
+//! totals for lines, functions and branches, and *patch coverage* — the share of the lines a
+//! change added or modified that the tests ran, the figure reviewers care about. Pure: the
+//! suite (`suites/coverage.rs`) reads the files and asks git for the change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Coverage of one source file, merged over every record naming it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileCoverage {
+    /// Hit count per instrumented line.
+    pub lines: BTreeMap<u32, u64>,
+    /// Hit count per function name.
+    pub functions: BTreeMap<String, u64>,
+    /// Taken count per (line, block, branch); `-` (never evaluated) is 0.
+    pub branches: BTreeMap<(u32, String, String), u64>,
+}
+
+/// A parsed LCOV file: coverage per source path, as the file names it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lcov {
+    /// Files by path.
+    pub files: BTreeMap<String, FileCoverage>,
+}
+
+/// Covered and total counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ratio {
+    /// Covered.
+    pub hit: u64,
+    /// Instrumented.
+    pub total: u64,
+}
+
+impl Ratio {
+    /// Percent covered; `None` when nothing is instrumented.
+    pub fn percent(self) -> Option<f64> {
+        (self.total > 0).then(|| self.hit as f64 * 100.0 / self.total as f64)
+    }
+}
+
+/// Why an LCOV file could not be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LcovError {
+    /// A record line that does not parse.
+    #[error("line {line}: {message}")]
+    Malformed {
+        /// 1-based line number in the file.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// No `SF:` record at all: not LCOV, or an empty run.
+    #[error("no source file records (SF:) — is this an LCOV file?")]
+    Empty,
+}
+
+impl Lcov {
+    /// Parses LCOV text. Unknown record types are skipped (the format has many optional ones);
+    /// records for the same file are merged, keeping the highest count per line.
+    pub fn parse(text: &str) -> Result<Lcov, LcovError> {
+        let mut lcov = Lcov::default();
+        let mut current: Option<String> = None;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            let bad = |message: &str| LcovError::Malformed {
+                line: i + 1,
+                message: format!("{message}: `{line}`"),
+            };
+            let Some((tag, value)) = line.split_once(':') else {
+                if line == "end_of_record" {
+                    current = None;
+                }
+                continue;
+            };
+            if tag == "SF" {
+                lcov.files.entry(value.to_string()).or_default();
+                current = Some(value.to_string());
+                continue;
+            }
+            let Some(file) = current.as_ref().and_then(|f| lcov.files.get_mut(f)) else {
+                continue;
+            };
+            match tag {
+                "DA" => {
+                    let mut parts = value.split(',');
+                    let number = parts.next().and_then(|n| n.parse::<u32>().ok());
+                    let hits = parts.next().and_then(parse_count);
+                    let (Some(number), Some(hits)) = (number, hits) else {
+                        return Err(bad("DA needs a line number and a hit count"));
+                    };
+                    let slot = file.lines.entry(number).or_insert(0);
+                    *slot = (*slot).max(hits);
+                }
+                "FNDA" => {
+                    let Some((hits, name)) = value.split_once(',') else {
+                        return Err(bad("FNDA needs a hit count and a name"));
+                    };
+                    let hits = parse_count(hits).ok_or_else(|| bad("FNDA hit count"))?;
+                    let slot = file.functions.entry(name.to_string()).or_insert(0);
+                    *slot = (*slot).max(hits);
+                }
+                "FN" => {
+                    // `FN:<line>[,<end>],<name>`: the name is after the last comma.
+                    let Some((_, name)) = value.rsplit_once(',') else {
+                        return Err(bad("FN needs a line and a name"));
+                    };
+                    file.functions.entry(name.to_string()).or_insert(0);
+                }
+                "BRDA" => {
+                    let parts: Vec<&str> = value.split(',').collect();
+                    let [line_no, block, branch, taken] = parts[..] else {
+                        return Err(bad("BRDA needs line, block, branch and taken"));
+                    };
+                    let number = line_no.parse::<u32>().map_err(|_| bad("BRDA line"))?;
+                    let taken = if taken == "-" {
+                        0
+                    } else {
+                        parse_count(taken).ok_or_else(|| bad("BRDA taken count"))?
+                    };
+                    let slot = file
+                        .branches
+                        .entry((number, block.to_string(), branch.to_string()))
+                        .or_insert(0);
+                    *slot = (*slot).max(taken);
+                }
+                _ => {}
+            }
+        }
+        if lcov.files.is_empty() {
+            return Err(LcovError::Empty);
+        }
+        Ok(lcov)
+    }
+
+    /// Lines, functions and branches over every file.
+    pub fn totals(&self) -> (Ratio, Ratio, Ratio) {
+        let mut lines = Ratio::default();
+        let mut functions = Ratio::default();
+        let mut branches = Ratio::default();
+        for f in self.files.values() {
+            count(&mut lines, f.lines.values());
+            count(&mut functions, f.functions.values());
+            count(&mut branches, f.branches.values());
+        }
+        (lines, functions, branches)
+    }
+
+    /// The same coverage with every path mapped by `f` (e.g. made relative to the workspace);
+    /// paths mapped to the same name are merged.
+    pub fn map_paths(self, f: impl Fn(&str) -> String) -> Lcov {
+        let mut out = Lcov::default();
+        for (path, cov) in self.files {
+            let slot = out.files.entry(f(&path)).or_default();
+            for (line, hits) in cov.lines {
+                let s = slot.lines.entry(line).or_insert(0);
+                *s = (*s).max(hits);
+            }
+            for (name, hits) in cov.functions {
+                let s = slot.functions.entry(name).or_insert(0);
+                *s = (*s).max(hits);
+            }
+            for (key, taken) in cov.branches {
+                let s = slot.branches.entry(key).or_insert(0);
+                *s = (*s).max(taken);
+            }
+        }
+        out
+    }
+}
+
+fn count<'a>(ratio: &mut Ratio, hits: impl Iterator<Item = &'a u64>) {
+    for h in hits {
+        ratio.total += 1;
+        ratio.hit += u64::from(*h > 0);
+    }
+}
+
+/// Hit counts are integers, but some tools write them as floats (`1.0`) or overflow into
+/// scientific notation; anything non-negative counts.
+fn parse_count(text: &str) -> Option<u64> {
+    text.trim().parse::<u64>().ok().or_else(|| {
+        let v: f64 = text.trim().parse().ok()?;
+        (v.is_finite() && v >= 0.0).then_some(v as u64)
+    })
+}
+
+/// Patch coverage: the changed lines (by file, relative paths as in the LCOV after mapping)
+/// that are instrumented, and those of them the tests ran.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Patch {
+    /// Instrumented changed lines, covered or not.
+    pub ratio: Ratio,
+    /// Changed lines never run, by file.
+    pub missed: BTreeMap<String, Vec<u32>>,
+}
+
+/// Patch coverage of `changed` lines against `lcov`. Changed lines that are not instrumented
+/// (comments, blank lines, declarations) do not count either way.
+pub fn patch(lcov: &Lcov, changed: &BTreeMap<String, BTreeSet<u32>>) -> Patch {
+    let mut out = Patch::default();
+    for (file, lines) in changed {
+        let Some(cov) = lcov.files.get(file) else {
+            continue;
+        };
+        for line in lines {
+            let Some(hits) = cov.lines.get(line) else {
+                continue;
+            };
+            out.ratio.total += 1;
+            if *hits > 0 {
+                out.ratio.hit += 1;
+            } else {
+                out.missed.entry(file.clone()).or_default().push(*line);
+            }
+        }
+    }
+    out
+}
+
+/// `12-14, 20` for lines 12, 13, 14 and 20.
+pub fn ranges(lines: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut iter = lines.iter().copied().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end + 1)) {
+            end += 1;
+            iter.next();
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shaped like `cargo llvm-cov --lcov` output: two records for the same file (two test
+    /// binaries), functions with hit counts, a branch never evaluated.
+    const LCOV: &str = "TN:\nSF:/ws/src/lib.rs\nFN:3,parse\nFN:10,unused\nFNDA:4,parse\nFNDA:0,unused\nFNF:2\nFNH:1\nBRDA:5,0,0,3\nBRDA:5,0,1,-\nDA:3,4\nDA:4,4\nDA:5,4\nDA:6,0\nDA:10,0\nLF:5\nLH:3\nend_of_record\nSF:/ws/src/lib.rs\nDA:6,2\nend_of_record\nSF:/ws/src/main.rs\nDA:1,1\nDA:2,0\nend_of_record\n";
+
+    #[test]
+    fn totals_merge_records_of_the_same_file() {
+        let lcov = Lcov::parse(LCOV).unwrap();
+        let (lines, functions, branches) = lcov.totals();
+        // lib.rs: 3,4,5,6 hit (6 by the second record), 10 not; main.rs: 1 of 2.
+        assert_eq!(lines, Ratio { hit: 5, total: 7 });
+        assert_eq!(functions, Ratio { hit: 1, total: 2 });
+        assert_eq!(branches, Ratio { hit: 1, total: 2 });
+        assert_eq!(Ratio::default().percent(), None);
+        assert!((lines.percent().unwrap() - 71.428).abs() < 0.01);
+    }
+
+    #[test]
+    fn patch_counts_only_changed_instrumented_lines() {
+        let lcov = Lcov::parse(LCOV)
+            .unwrap()
+            .map_paths(|p| p.trim_start_matches("/ws/").to_string());
+        let changed = BTreeMap::from([
+            (
+                "src/lib.rs".to_string(),
+                BTreeSet::from([1, 2, 3, 6, 10, 11]),
+            ),
+            ("src/main.rs".to_string(), BTreeSet::from([2])),
+            ("README.md".to_string(), BTreeSet::from([1])),
+        ]);
+        let p = patch(&lcov, &changed);
+        // Instrumented among them: lib 3 (hit), 6 (hit), 10 (missed); main 2 (missed).
+        assert_eq!(p.ratio, Ratio { hit: 2, total: 4 });
+        assert_eq!(p.missed["src/lib.rs"], [10]);
+        assert_eq!(p.missed["src/main.rs"], [2]);
+    }
+
+    #[test]
+    fn malformed_and_empty_files_are_errors_with_a_line() {
+        let err = Lcov::parse("SF:a.rs\nDA:x,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: DA needs a line number and a hit count: `DA:x,1`"
+        );
+        assert_eq!(Lcov::parse("TN:\n").unwrap_err(), LcovError::Empty);
+        assert_eq!(Lcov::parse("<coverage/>").unwrap_err(), LcovError::Empty);
+        // Float counts (some tools) and checksums after the count are accepted.
+        let lcov = Lcov::parse("SF:a.rs\nDA:1,2.0\nDA:2,0,abc\n").unwrap();
+        assert_eq!(lcov.totals().0, Ratio { hit: 1, total: 2 });
+    }
+
+    #[test]
+    fn ranges_compress_consecutive_lines() {
+        assert_eq!(ranges(&[12, 13, 14, 20, 22, 23]), "12-14, 20, 22-23");
+        assert_eq!(ranges(&[]), "");
+    }
+}

@@ -1,0 +1,245 @@
+//! The coverage suite: runs the configured coverage command (if any), reads its LCOV file, and
+//! measures total and patch coverage. The change for patch coverage is what git says differs
+//! between the base and the working tree (untracked files included).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use super::suite;
+use crate::config::CoverageConfig;
+use crate::coverage::{Lcov, Patch, Ratio, patch, ranges};
+use crate::report::{Case, CaseStatus, Direction, Metric, Suite, SuiteKind};
+use crate::runner::process::{self, Exit, Limits};
+
+const ID: &str = "coverage report";
+
+/// Runs the suite. `default_base` is the baseline's base revision (`--baseline-rev`), used when
+/// `[coverage] base` is not set.
+pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> Suite {
+    let clock = Instant::now();
+    let fail = |message: String, detail: String| {
+        suite(
+            SuiteKind::Coverage,
+            clock.elapsed().as_secs_f64(),
+            vec![super::failed_case(
+                ID.to_string(),
+                "lcov".to_string(),
+                message,
+                detail,
+            )],
+        )
+    };
+    if let Some(argv) = &cfg.command
+        && let Err((message, output)) = run_command(argv, ws_root)
+    {
+        return fail(message, output);
+    }
+    let path = ws_root.join(&cfg.lcov);
+    let shown = super::relative(ws_root, &path);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(
+                format!("cannot read {shown}: {e}"),
+                "write it first (e.g. `cargo llvm-cov --lcov --output-path target/lcov.info`), or set `[coverage] command` so cargo-gate runs it".to_string(),
+            );
+        }
+    };
+    let lcov = match Lcov::parse(&text) {
+        Ok(l) => l,
+        Err(e) => {
+            return fail(
+                format!("{shown} is not usable LCOV: {e}"),
+                "produce LCOV output (`cargo llvm-cov --lcov`, `grcov --output-type lcov`, `cargo tarpaulin --out Lcov`)".to_string(),
+            );
+        }
+    };
+    let root = crate::affected::canonical(ws_root);
+    let lcov = lcov.map_paths(|p| {
+        let path = Path::new(p);
+        let relative = if path.is_absolute() {
+            let canonical = crate::affected::canonical(path);
+            canonical
+                .strip_prefix(&root)
+                .map(Path::to_path_buf)
+                .unwrap_or(canonical)
+        } else {
+            path.to_path_buf()
+        };
+        relative.to_string_lossy().replace('\\', "/")
+    });
+    let (lines, functions, branches) = lcov.totals();
+    let mut metrics = Vec::new();
+    let mut summary = Vec::new();
+    for (name, ratio) in [
+        ("lines", lines),
+        ("functions", functions),
+        ("branches", branches),
+    ] {
+        if let Some(p) = ratio.percent() {
+            metrics.push(percent_metric(&format!("coverage.{name}"), p));
+            summary.push(format!("{name} {}", describe(ratio)));
+        }
+    }
+    let mut detail = Vec::new();
+    let base = cfg.base.as_deref().or(default_base);
+    match changed_lines(ws_root, base) {
+        Ok((changed, base_name)) => {
+            let p = patch(&lcov, &changed);
+            // No changed code to cover counts as fully covered, so a docs-only change passes.
+            metrics.push(percent_metric(
+                "coverage.patch",
+                p.ratio.percent().unwrap_or(100.0),
+            ));
+            metrics.push(Metric {
+                name: "coverage.patch_missed".to_string(),
+                unit: "count".to_string(),
+                direction: Direction::LowerIsBetter,
+                samples: vec![(p.ratio.total - p.ratio.hit) as f64],
+            });
+            summary.push(format!(
+                "patch {} of the changed lines since {base_name}",
+                describe(p.ratio)
+            ));
+            detail.extend(missed_lines(&p));
+        }
+        Err(why) => detail.push(format!("no patch coverage: {why}")),
+    }
+    let mut case = Case::single(
+        ID,
+        "lcov",
+        CaseStatus::Passed,
+        clock.elapsed().as_secs_f64(),
+        summary.join(", "),
+        String::new(),
+    );
+    case.attempts.clear();
+    case.detail = (!detail.is_empty()).then(|| detail.join("\n"));
+    let mut s = suite(
+        SuiteKind::Coverage,
+        clock.elapsed().as_secs_f64(),
+        vec![case],
+    );
+    s.metrics = metrics;
+    s
+}
+
+fn percent_metric(name: &str, value: f64) -> Metric {
+    Metric {
+        name: name.to_string(),
+        unit: "%".to_string(),
+        direction: Direction::HigherIsBetter,
+        samples: vec![value],
+    }
+}
+
+/// `83.4 % (1234 of 1480)`.
+fn describe(r: Ratio) -> String {
+    match r.percent() {
+        Some(p) => format!("{p:.1} % ({} of {})", r.hit, r.total),
+        None => "— (nothing instrumented)".to_string(),
+    }
+}
+
+fn missed_lines(p: &Patch) -> Vec<String> {
+    if p.missed.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec!["changed lines the tests never ran:".to_string()];
+    for (file, lines) in &p.missed {
+        out.push(format!("  {file}: {}", ranges(lines)));
+    }
+    out
+}
+
+fn run_command(argv: &[String], root: &Path) -> Result<(), (String, String)> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(("`[coverage] command` is empty".to_string(), String::new()));
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(root);
+    let limits = Limits {
+        tail_bytes: 16 * 1024,
+        slow: None,
+        timeout: None,
+    };
+    let shown = argv.join(" ");
+    match process::run(cmd, &limits) {
+        Ok(o) if o.exit == Exit::Code(0) => Ok(()),
+        Ok(o) => {
+            let how = match o.exit {
+                Exit::Code(c) => format!("exit code {c}"),
+                Exit::Signal(s) => format!("killed by signal {s}"),
+                Exit::TimedOut => "timed out".to_string(),
+                Exit::Interrupted => "interrupted".to_string(),
+            };
+            Err((format!("`{shown}` failed ({how})"), o.output_text()))
+        }
+        Err(e) => Err((
+            format!("cannot start `{shown}`: {e}"),
+            "is the coverage tool installed? (e.g. `cargo install cargo-llvm-cov`)".to_string(),
+        )),
+    }
+}
+
+/// Lines added or changed since the merge base of `base` (default: the baseline base) and HEAD,
+/// working tree and untracked files included, by path relative to the workspace root; and the
+/// base's name.
+fn changed_lines(
+    ws_root: &Path,
+    base: Option<&str>,
+) -> Result<(BTreeMap<String, BTreeSet<u32>>, String), String> {
+    let store = crate::baseline::notes::Store::open(ws_root).map_err(|e| e.to_string())?;
+    let (base_commit, base_name) =
+        crate::baseline::resolve_base(&store, base).map_err(|e| e.to_string())?;
+    // Changes on the base branch since the fork are not this change's.
+    let base_commit = store
+        .resolve("HEAD")
+        .ok()
+        .and_then(|head| store.merge_base(head, base_commit))
+        .unwrap_or(base_commit);
+    let repo = git2::Repository::discover(ws_root).map_err(|e| e.message().to_string())?;
+    let workdir = repo
+        .workdir()
+        .map(crate::affected::canonical)
+        .ok_or("a bare repository has no working tree")?;
+    let root = crate::affected::canonical(ws_root);
+    let prefix = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
+    let tree = repo
+        .find_commit(base_commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| e.message().to_string())?;
+    let mut opts = git2::DiffOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .show_untracked_content(true)
+        .context_lines(0);
+    let diff = repo
+        .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))
+        .map_err(|e| e.message().to_string())?;
+    let mut changed: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+    diff.foreach(
+        &mut |_, _| true,
+        None,
+        None,
+        Some(&mut |delta, _hunk, line| {
+            if line.origin() == '+'
+                && let (Some(path), Some(number)) = (delta.new_file().path(), line.new_lineno())
+                && let Ok(rel) = path.strip_prefix(prefix)
+            {
+                changed
+                    .entry(rel.to_string_lossy().replace('\\', "/"))
+                    .or_default()
+                    .insert(number);
+            }
+            true
+        }),
+    )
+    .map_err(|e| e.message().to_string())?;
+    Ok((
+        changed,
+        format!("{base_name} ({})", store.short(base_commit)),
+    ))
+}
