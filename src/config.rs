@@ -1211,6 +1211,27 @@ mod tests {
         }
     }
 
+    /// The reference block in README.md's Configuration section is a valid gate.toml, so the
+    /// documentation cannot drift from the parser.
+    #[test]
+    fn the_readme_configuration_reference_parses() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split_once("\n## Configuration\n")
+            .map(|(_, rest)| rest)
+            .unwrap();
+        let block = section
+            .split_once("```toml\n")
+            .and_then(|(_, rest)| rest.split_once("\n```"))
+            .map(|(block, _)| block)
+            .unwrap();
+        for profile in [None, Some("ci"), Some("nightly")] {
+            let c = parse(block, profile).unwrap_or_else(|e| panic!("{profile:?}: {e}"));
+            assert_eq!(c.tests.runner, TestRunner::Builtin);
+            assert!(c.coverage.is_some());
+        }
+    }
+
     #[test]
     fn empty_file_gives_defaults() {
         let c = parse("", None).unwrap();
