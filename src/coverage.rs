@@ -218,6 +218,44 @@ pub fn patch(lcov: &Lcov, changed: &BTreeMap<String, BTreeSet<u32>>) -> Patch {
     out
 }
 
+/// The first line of the missed-lines listing in the coverage case's detail; each following
+/// line is `  <file>: <ranges>`.
+pub const MISSED_HEADER: &str = "changed lines the tests never ran:";
+
+/// The listing the coverage case's detail holds for `patch.missed`.
+pub fn missed_listing(p: &Patch) -> Vec<String> {
+    if p.missed.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![MISSED_HEADER.to_string()];
+    for (file, lines) in &p.missed {
+        out.push(format!("  {file}: {}", ranges(lines)));
+    }
+    out
+}
+
+/// `(file, [(first, last)])` back from a detail holding [`missed_listing`] (for annotations).
+pub fn missed_from_detail(detail: &str) -> Vec<(String, Vec<(u32, u32)>)> {
+    let Some((_, listing)) = detail.split_once(MISSED_HEADER) else {
+        return Vec::new();
+    };
+    listing
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter_map(|l| {
+            let (file, spans) = l.rsplit_once(": ")?;
+            let spans: Vec<(u32, u32)> = spans
+                .split(", ")
+                .filter_map(|r| match r.split_once('-') {
+                    Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+                    None => r.parse().ok().map(|n| (n, n)),
+                })
+                .collect();
+            (!spans.is_empty()).then(|| (file.to_string(), spans))
+        })
+        .collect()
+}
+
 /// `12-14, 20` for lines 12, 13, 14 and 20.
 pub fn ranges(lines: &[u32]) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -289,6 +327,26 @@ mod tests {
         // Float counts (some tools) and checksums after the count are accepted.
         let lcov = Lcov::parse("SF:a.rs\nDA:1,2.0\nDA:2,0,abc\n").unwrap();
         assert_eq!(lcov.totals().0, Ratio { hit: 1, total: 2 });
+    }
+
+    #[test]
+    fn the_missed_listing_reads_back() {
+        let p = Patch {
+            ratio: Ratio { hit: 1, total: 5 },
+            missed: BTreeMap::from([
+                ("src/a b.rs".to_string(), vec![3, 4, 5, 9]),
+                ("src/c.rs".to_string(), vec![1]),
+            ]),
+        };
+        let detail = format!("no base\n{}", missed_listing(&p).join("\n"));
+        assert_eq!(
+            missed_from_detail(&detail),
+            [
+                ("src/a b.rs".to_string(), vec![(3, 5), (9, 9)]),
+                ("src/c.rs".to_string(), vec![(1, 1)]),
+            ]
+        );
+        assert!(missed_from_detail("nothing here").is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use http::Method;
 use serde_json::{Value, json};
 
 use super::client::{Api, ApiError};
-use crate::report::{Case, CaseStatus, Report, VerdictStatus};
+use crate::report::{Case, CaseStatus, Report, SuiteKind, VerdictStatus};
 
 /// GitHub shows at most 10 annotations of each level per step.
 pub const WORKFLOW_COMMAND_LIMIT: usize = 10;
@@ -22,13 +22,16 @@ pub struct Annotation {
     pub path: Option<String>,
     /// 1-based line.
     pub line: u32,
+    /// Last line of the span (the same as `line` for one line).
+    pub end_line: u32,
     /// Short title.
     pub title: String,
     /// The message.
     pub message: String,
 }
 
-/// Annotations for failures (errors) and flaky tests (warnings), failures first.
+/// Annotations for failures (errors), flaky tests and changed lines the tests never ran
+/// (warnings), failures first.
 pub fn collect(report: &Report) -> Vec<Annotation> {
     let prefix = report
         .run
@@ -51,6 +54,37 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
             }
         }
     }
+    out.extend(uncovered(report, prefix.as_deref()));
+    out
+}
+
+/// Warnings on the changed lines the tests never ran, from the coverage suite.
+fn uncovered(report: &Report, prefix: Option<&str>) -> Vec<Annotation> {
+    let Some(detail) = report
+        .suite(SuiteKind::Coverage)
+        .and_then(|s| s.cases.first())
+        .and_then(|c| c.detail.as_deref())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (file, spans) in crate::coverage::missed_from_detail(detail) {
+        for (first, last) in spans {
+            let lines = if first == last {
+                format!("line {first} was")
+            } else {
+                format!("lines {first}-{last} were")
+            };
+            out.push(Annotation {
+                level: "warning",
+                path: Some(format!("{}{file}", prefix.unwrap_or(""))),
+                line: first,
+                end_line: last,
+                title: "not covered by tests".to_string(),
+                message: format!("Changed {lines} never run by the tests (patch coverage)."),
+            });
+        }
+    }
     out
 }
 
@@ -65,10 +99,12 @@ fn annotation(case: &Case, level: &'static str, prefix: Option<&str>) -> Annotat
         CaseStatus::Quarantined => "failed (quarantined)",
         _ => "failed",
     };
+    let line = case.location.as_ref().map_or(1, |l| l.line.max(1));
     Annotation {
         level,
         path,
-        line: case.location.as_ref().map_or(1, |l| l.line.max(1)),
+        line,
+        end_line: line,
         title: format!("{} {status}", case.id),
         message: case
             .detail
@@ -106,6 +142,9 @@ pub fn workflow_commands(annotations: &[Annotation]) -> Vec<String> {
             if let Some(p) = &a.path {
                 props.push(format!("file={}", escape_property(p)));
                 props.push(format!("line={}", a.line));
+                if a.end_line > a.line {
+                    props.push(format!("endLine={}", a.end_line));
+                }
             }
             props.push(format!("title={}", escape_property(&a.title)));
             lines.push(format!(
@@ -128,7 +167,7 @@ fn check_run_annotations(annotations: &[Annotation]) -> Vec<Value> {
             Some(json!({
                 "path": path,
                 "start_line": a.line,
-                "end_line": a.line,
+                "end_line": a.end_line.max(a.line),
                 "annotation_level": a.level,
                 "title": a.title.chars().take(250).collect::<String>(),
                 "message": message,
@@ -200,6 +239,7 @@ mod tests {
             level,
             path: Some(format!("src/a{n}.rs")),
             line: 3,
+            end_line: 3,
             title: format!("t{n}"),
             message: "left: 1,\nright: 2 (100%)".to_string(),
         }
@@ -242,5 +282,85 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!(v[0]["annotation_level"], "failure");
         assert_eq!(v[0]["start_line"], 3);
+    }
+
+    #[test]
+    fn changed_lines_without_coverage_become_warnings_on_their_span() {
+        let mut case = Case::single(
+            "coverage report",
+            "lcov",
+            CaseStatus::Passed,
+            0.0,
+            "",
+            String::new(),
+        );
+        case.detail = Some(format!(
+            "{}\n  src/lib.rs: 7, 12-14",
+            crate::coverage::MISSED_HEADER
+        ));
+        let flaky = Case::single(
+            "app tests::x",
+            "x",
+            CaseStatus::Flaky,
+            0.0,
+            "",
+            String::new(),
+        );
+        let suite = |kind: SuiteKind, cases: Vec<Case>| crate::report::Suite {
+            kind,
+            name: kind.as_str().to_string(),
+            status: crate::report::SuiteStatus::Passed,
+            duration: 0.0,
+            error: None,
+            cases,
+            metrics: Vec::new(),
+        };
+        let report = Report {
+            schema: 1,
+            tool_version: "test".into(),
+            run: crate::report::RunInfo {
+                root_in_repo: Some("rust".to_string()),
+                ..Default::default()
+            },
+            suites: vec![
+                suite(SuiteKind::Coverage, vec![case]),
+                suite(SuiteKind::Tests, vec![flaky]),
+            ],
+            comparisons: vec![],
+            baseline_note: None,
+            gates: vec![],
+            verdict: crate::report::Verdict {
+                status: VerdictStatus::Passed,
+                reasons: vec![],
+            },
+        };
+        let anns = collect(&report);
+        // The flaky test first, then one warning per span of uncovered changed lines.
+        assert_eq!(anns.len(), 3);
+        assert_eq!(anns[0].title, "app tests::x flaky");
+        assert_eq!(
+            anns[1].message,
+            "Changed line 7 was never run by the tests (patch coverage)."
+        );
+        assert_eq!(anns[2].path.as_deref(), Some("rust/src/lib.rs"));
+        assert_eq!((anns[2].line, anns[2].end_line), (12, 14));
+        assert_eq!(anns[2].level, "warning");
+        assert_eq!(
+            anns[2].message,
+            "Changed lines 12-14 were never run by the tests (patch coverage)."
+        );
+        let commands = workflow_commands(&anns);
+        assert!(
+            commands[2].starts_with("::warning file=rust/src/lib.rs,line=12,endLine=14,"),
+            "{}",
+            commands[2]
+        );
+        // The check run takes only annotations with a file: the two coverage spans.
+        let check = check_run_annotations(&anns);
+        assert_eq!(check.len(), 2);
+        assert_eq!(
+            (&check[1]["start_line"], &check[1]["end_line"]),
+            (&json!(12), &json!(14))
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::suite;
 use crate::config::CoverageConfig;
-use crate::coverage::{Lcov, Patch, Ratio, patch, ranges};
+use crate::coverage::{Lcov, Ratio, patch};
 use crate::report::{Case, CaseStatus, Direction, Metric, Suite, SuiteKind};
 use crate::runner::process::{self, Exit, Limits};
 
@@ -103,7 +103,7 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
                 "patch {} of the changed lines since {base_name}",
                 describe(p.ratio)
             ));
-            detail.extend(missed_lines(&p));
+            detail.extend(crate::coverage::missed_listing(&p));
         }
         Err(why) => detail.push(format!("no patch coverage: {why}")),
     }
@@ -141,17 +141,6 @@ fn describe(r: Ratio) -> String {
         Some(p) => format!("{p:.1} % ({} of {})", r.hit, r.total),
         None => "— (nothing instrumented)".to_string(),
     }
-}
-
-fn missed_lines(p: &Patch) -> Vec<String> {
-    if p.missed.is_empty() {
-        return Vec::new();
-    }
-    let mut out = vec!["changed lines the tests never ran:".to_string()];
-    for (file, lines) in &p.missed {
-        out.push(format!("  {file}: {}", ranges(lines)));
-    }
-    out
 }
 
 fn run_command(argv: &[String], root: &Path) -> Result<(), (String, String)> {
