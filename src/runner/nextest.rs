@@ -27,13 +27,12 @@ const TEST_RUN_FAILED: i32 = 100;
 /// The tool config layered under the project's nextest config: it only adds what the project
 /// leaves unset, so a project's own `junit.path` or timeouts win.
 fn tool_config(profile: &str, junit: &Path, cfg: &TestsConfig) -> String {
+    // Quoted keys and strings: a profile name or a path may hold dots, quotes or backslashes.
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let profile = quote(profile);
     let mut text = format!(
-        "[profile.{profile}.junit]\npath = \"{}\"\nstore-success-output = false\nstore-failure-output = true\n",
-        junit
-            .display()
-            .to_string()
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"")
+        "[profile.{profile}.junit]\npath = {}\nstore-success-output = false\nstore-failure-output = true\n",
+        quote(&junit.display().to_string())
     );
     if let Some(t) = cfg.timeout {
         text.push_str(&format!(
@@ -654,14 +653,14 @@ still no luck
             timeout: Some(std::time::Duration::from_secs(3)),
             ..TestsConfig::default()
         };
-        let text = tool_config("ci", Path::new("/t/j\"x.xml"), &cfg);
+        let text = tool_config("ci.v2", Path::new("/t/j\"x.xml"), &cfg);
         let parsed: toml::Value = toml::from_str(&text).unwrap();
         assert_eq!(
-            parsed["profile"]["ci"]["junit"]["path"].as_str(),
+            parsed["profile"]["ci.v2"]["junit"]["path"].as_str(),
             Some("/t/j\"x.xml")
         );
         assert_eq!(
-            parsed["profile"]["ci"]["slow-timeout"]["period"].as_str(),
+            parsed["profile"]["ci.v2"]["slow-timeout"]["period"].as_str(),
             Some("3000ms")
         );
     }
