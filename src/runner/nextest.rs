@@ -158,18 +158,20 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
     let junit = dir.join(format!("junit-{}.xml", std::process::id()));
     let config = dir.join(format!("tool-config-{}.toml", std::process::id()));
     let _ = std::fs::remove_file(&junit);
+    // Selection errors first, so nothing is left behind when there is one.
+    let mut cmd = command(ws, cfg, opts, &config, Verb::Run)?;
     std::fs::write(&config, tool_config(&cfg.nextest_profile, &junit, cfg))
         .map_err(|e| Error::io(format!("cannot write {}", config.display()), e))?;
-    let mut cmd = command(ws, cfg, opts, &config, Verb::Run)?;
     // nextest's own progress goes to our stderr; our stdout stays for the summary.
     let to_stderr = std::io::stderr()
         .as_fd()
         .try_clone_to_owned()
         .map_or_else(|_| Stdio::inherit(), Stdio::from);
     cmd.stdout(to_stderr).stdin(Stdio::null()).process_group(0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| Error::io("cannot start cargo nextest", e))?;
+    let mut child = cmd.spawn().map_err(|e| {
+        let _ = std::fs::remove_file(&config);
+        Error::io("cannot start cargo nextest", e)
+    })?;
     let guard = process::ChildGuard::register(&child);
     let status = child
         .wait()
