@@ -395,6 +395,12 @@ pub const METRICS: &[MetricDef] = &[
         help: "branches taken, in % (when the tool records branches)",
     },
     MetricDef {
+        name: "coverage.lines_delta",
+        suite: SuiteKind::Coverage,
+        quantity: Quantity::Percent,
+        help: "change of coverage.lines since the base's saved note, in percentage points",
+    },
+    MetricDef {
         name: "coverage.patch",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Percent,
@@ -538,11 +544,15 @@ pub fn parse_rule(text: &str, level: RuleLevel) -> Result<Rule, RuleError> {
         i += 1;
     }
     let value_start = i;
+    // A sign, for limits on changes (`coverage.lines_delta >= -1%`).
+    if i < bytes.len() && bytes[i] == b'-' {
+        i += 1;
+    }
     while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
         i += 1;
     }
     let number = &text[value_start..i];
-    if number.is_empty() {
+    if number.is_empty() || number == "-" {
         return Err(err(value_start, "expected a number".to_string(), FORM_HINT));
     }
     let value: f64 = number.parse().map_err(|_| {
@@ -979,6 +989,8 @@ mod tests {
         assert_eq!(rule("tests.duration < 10m").limit, 600.0);
         assert_eq!(rule("tests.duration < 1500ms").limit, 1.5);
         assert_eq!(rule("tests.pass_rate >= 99.5%").limit, 99.5);
+        assert_eq!(rule("coverage.lines_delta >= -1.5%").limit, -1.5);
+        assert!(parse_rule("coverage.lines_delta >= -%", RuleLevel::Fail).is_err());
         assert_eq!(rule("tests.failed == 0").source, "tests.failed == 0");
     }
 

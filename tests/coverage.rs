@@ -206,3 +206,49 @@ fn coverage_config_errors_are_located() {
         stderr(&out)
     );
 }
+
+#[test]
+fn saved_coverage_on_the_base_gives_the_change_in_points() {
+    let dir = repo(
+        "[coverage]\nlcov = \"lcov.info\"\n[gate]\nfail = [\"coverage.lines_delta >= -1%\"]\n",
+    );
+    let d = dir.path();
+    // The base commit is fully covered, and its coverage is saved in the notes.
+    write_file(
+        d,
+        "lcov.info",
+        &format!(
+            "SF:{}/src/lib.rs\nDA:1,2\nDA:2,2\nend_of_record\n",
+            d.display()
+        ),
+    );
+    git(d, &["commit", "-q", "--allow-empty", "-m", "second"]);
+    let (out, _) = run_coverage(d);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let save = output(gate("coverage").current_dir(d).args([
+        "baseline",
+        "save",
+        "--report",
+        "out/report.json",
+    ]));
+    assert_eq!(code(&save), 0, "{}", stderr(&save));
+    let note = output(gate("coverage").current_dir(d).args(["baseline", "show"]));
+    assert!(
+        stdout(&note).contains("coverage.lines"),
+        "{}",
+        stdout(&note)
+    );
+
+    // The next commit adds code the tests only partly run: 83.3 %, down 16.7 points.
+    write_file(d, "src/lib.rs", CHANGED_LIB);
+    git(d, &["commit", "-q", "-am", "add b"]);
+    write_file(d, "lcov.info", &lcov(d));
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let delta = metric(&report, "coverage.lines_delta").unwrap();
+    assert!((delta - (500.0 / 6.0 - 100.0)).abs() < 1e-9, "{delta}");
+    let message = report["suites"][0]["cases"][0]["message"].as_str().unwrap();
+    assert!(message.contains("-16.7 points vs 100.0 % on "), "{message}");
+    // Patch coverage counts the committed change since HEAD^ (the default base).
+    assert_eq!(metric(&report, "coverage.patch"), Some(75.0));
+}

@@ -40,12 +40,28 @@ pub fn perf_metrics(report: &Report) -> Vec<&Metric> {
         .collect()
 }
 
-/// The note `baseline save` writes for a report.
+/// Coverage totals, stored in notes so a later run can say how coverage moved since its base
+/// (`coverage.lines_delta`); not compared as performance.
+fn is_coverage_total(name: &str) -> bool {
+    matches!(
+        name,
+        "coverage.lines" | "coverage.functions" | "coverage.branches"
+    )
+}
+
+/// The note `baseline save` writes for a report: performance metrics, coverage totals and test
+/// times.
 pub fn note_from_report(report: &Report) -> Note {
+    let coverage = report
+        .suites
+        .iter()
+        .flat_map(|s| s.metrics.iter())
+        .filter(|m| is_coverage_total(&m.name) && !m.samples.is_empty());
     Note {
         schema: note::NOTE_SCHEMA,
         entries: perf_metrics(report)
             .into_iter()
+            .chain(coverage)
             .map(|m| Entry {
                 metric: m.name.clone(),
                 unit: m.unit.clone(),

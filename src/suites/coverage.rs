@@ -84,8 +84,23 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
         }
     }
     let mut detail = Vec::new();
-    let base = cfg.base.as_deref().or(default_base);
-    match changed_lines(ws_root, base) {
+    let base = resolve(ws_root, cfg.base.as_deref().or(default_base));
+    if let (Ok((store, base_commit, _)), Some(current)) = (&base, lines.percent())
+        && let Some((noted_on, before)) = noted_lines(store, *base_commit)
+    {
+        let delta = current - before;
+        metrics.push(Metric {
+            name: "coverage.lines_delta".to_string(),
+            unit: "%".to_string(),
+            direction: Direction::HigherIsBetter,
+            samples: vec![delta],
+        });
+        summary.push(format!(
+            "{delta:+.1} points vs {before:.1} % on {}",
+            store.short(noted_on)
+        ));
+    }
+    match base.and_then(|(_, commit, name)| changed_lines(ws_root, commit).map(|c| (c, name))) {
         Ok((changed, base_name)) => {
             let p = patch(&lcov, &changed);
             // No changed code to cover counts as fully covered, so a docs-only change passes.
@@ -173,22 +188,48 @@ fn run_command(argv: &[String], root: &Path) -> Result<(), (String, String)> {
     }
 }
 
-/// Lines added or changed since the merge base of `base` (default: the baseline base) and HEAD,
-/// working tree and untracked files included, by path relative to the workspace root; and the
-/// base's name.
-fn changed_lines(
+/// The notes store, the commit changes count from — the merge base of `base` (default: the
+/// baseline's base) and HEAD, since changes on the base branch after the fork are not this
+/// change's — and how to name it.
+fn resolve(
     ws_root: &Path,
     base: Option<&str>,
-) -> Result<(BTreeMap<String, BTreeSet<u32>>, String), String> {
+) -> Result<(crate::baseline::notes::Store, git2::Oid, String), String> {
     let store = crate::baseline::notes::Store::open(ws_root).map_err(|e| e.to_string())?;
     let (base_commit, base_name) =
         crate::baseline::resolve_base(&store, base).map_err(|e| e.to_string())?;
-    // Changes on the base branch since the fork are not this change's.
     let base_commit = store
         .resolve("HEAD")
         .ok()
         .and_then(|head| store.merge_base(head, base_commit))
         .unwrap_or(base_commit);
+    let name = format!("{base_name} ({})", store.short(base_commit));
+    Ok((store, base_commit, name))
+}
+
+/// How far back the coverage of the base is looked for in the notes.
+const NOTE_DEPTH: usize = 100;
+
+/// `coverage.lines` as noted on the base or its nearest noted first-parent ancestor.
+fn noted_lines(store: &crate::baseline::notes::Store, base: git2::Oid) -> Option<(git2::Oid, f64)> {
+    store
+        .first_parent(base, NOTE_DEPTH)
+        .ok()?
+        .into_iter()
+        .find_map(|commit| {
+            let note = store.read(commit).ok()??;
+            let (samples, _, _) = note.metric("coverage.lines")?;
+            let value = crate::baseline::stats::median(&samples);
+            value.is_finite().then_some((commit, value))
+        })
+}
+
+/// Lines added or changed between `base_commit` and the working tree (untracked files
+/// included), by path relative to the workspace root.
+fn changed_lines(
+    ws_root: &Path,
+    base_commit: git2::Oid,
+) -> Result<BTreeMap<String, BTreeSet<u32>>, String> {
     let repo = git2::Repository::discover(ws_root).map_err(|e| e.message().to_string())?;
     let workdir = repo
         .workdir()
@@ -227,8 +268,5 @@ fn changed_lines(
         }),
     )
     .map_err(|e| e.message().to_string())?;
-    Ok((
-        changed,
-        format!("{base_name} ({})", store.short(base_commit)),
-    ))
+    Ok(changed)
 }
