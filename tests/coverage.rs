@@ -248,7 +248,10 @@ fn saved_coverage_on_the_base_gives_the_change_in_points() {
     let delta = metric(&report, "coverage.lines_delta").unwrap();
     assert!((delta - (500.0 / 6.0 - 100.0)).abs() < 1e-9, "{delta}");
     let message = report["suites"][0]["cases"][0]["message"].as_str().unwrap();
-    assert!(message.contains("-16.7 points vs 100.0 % on "), "{message}");
+    assert!(
+        message.starts_with("lines 83.3 % (5 of 6) (-16.7 points vs 100.0 % on "),
+        "{message}"
+    );
     // Patch coverage counts the committed change since HEAD^ (the default base).
     assert_eq!(metric(&report, "coverage.patch"), Some(75.0));
 }

@@ -95,10 +95,13 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             direction: Direction::HigherIsBetter,
             samples: vec![delta],
         });
-        summary.push(format!(
-            "{delta:+.1} points vs {before:.1} % on {}",
-            store.short(noted_on)
-        ));
+        // `lines` is the first entry: the change reads right after it.
+        if let Some(first) = summary.first_mut() {
+            first.push_str(&format!(
+                " ({delta:+.1} points vs {before:.1} % on {})",
+                store.short(noted_on)
+            ));
+        }
     }
     match base.and_then(|(_, commit, name)| changed_lines(ws_root, commit).map(|c| (c, name))) {
         Ok((changed, base_name)) => {
