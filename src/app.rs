@@ -314,9 +314,18 @@ fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Resul
     let started = chrono::Utc::now();
     let clock = std::time::Instant::now();
     // A suite runs when it is configured, or when `--suite` names it.
+    // Only the tests (and what is collected from them) are split by --partition; the other
+    // suites would repeat the same work on every shard and collide in `merge`, so shard 1 alone
+    // runs them unless --suite names them.
+    let later_shard = opts.partition.is_some_and(|p| p.shard > 1);
+    if later_shard && args.suite.is_empty() {
+        eprintln!(
+            "partition shard > 1: only the tests run here; shard 1 runs the other configured suites"
+        );
+    }
     let pick = |name: &str, configured: bool| {
         if args.suite.is_empty() {
-            configured
+            configured && (!later_shard || matches!(name, "tests" | "snapshots" | "property"))
         } else {
             args.suite.iter().any(|s| s == name)
         }

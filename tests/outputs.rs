@@ -263,3 +263,45 @@ fn markdown_and_terminal_snapshots() {
         insta::assert_snapshot!("demo_summary_md", rendered(&demo, "markdown"));
     });
 }
+
+#[test]
+fn only_the_first_shard_runs_the_suites_that_are_not_split() {
+    let dir = temp_workspace(
+        "[[check]]\nname = \"manifest\"\nfile = { path = \"Cargo.toml\", contains = [\"scratch\"] }\n",
+    );
+    let shard = |k: u32| {
+        let out = output(
+            gate("none")
+                .current_dir(dir.path())
+                .args(["run", "--no-doctests", "--partition"])
+                .arg(format!("hash:{k}/2"))
+                .args(["--out-dir", &format!("out{k}")]),
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        (out, json(&dir.path().join(format!("out{k}/report.json"))))
+    };
+    let kinds = |r: &Value| -> Vec<String> {
+        r["suites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, first) = shard(1);
+    let (out, second) = shard(2);
+    assert_eq!(kinds(&first), ["tests", "infra"]);
+    assert_eq!(kinds(&second), ["tests"]);
+    assert!(stderr(&out).contains("shard 1 runs the other configured suites"));
+    // So the shards merge: the check is in the whole run once.
+    let out = output(gate("none").current_dir(dir.path()).args([
+        "merge",
+        "out1/report.json",
+        "out2/report.json",
+        "-o",
+        "merged.json",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let merged = json(&dir.path().join("merged.json"));
+    assert_eq!(kinds(&merged), ["tests", "infra"]);
+}
