@@ -625,6 +625,28 @@ impl Report {
     }
 }
 
+/// Adds a shard's metric to the merged suite's. Shards run side by side, so the merged
+/// `tests.duration` is the slowest shard's (the run's wall time), not one entry per shard of
+/// which rules would only see the first; other metrics pool their samples.
+fn merge_metric(metrics: &mut Vec<Metric>, metric: Metric) {
+    match metrics.iter_mut().find(|m| m.name == metric.name) {
+        Some(m) if m.name == "tests.duration" => {
+            let longest = m
+                .samples
+                .iter()
+                .chain(&metric.samples)
+                .copied()
+                .filter(|v| v.is_finite())
+                .reduce(f64::max);
+            if let Some(longest) = longest {
+                m.samples = vec![longest];
+            }
+        }
+        Some(m) => m.samples.extend(metric.samples),
+        None => metrics.push(metric),
+    }
+}
+
 /// Combines shard reports into one. The same case id in two shards is an error: it means the
 /// shards overlapped (or one report was passed twice), and summing them would double-count.
 pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
@@ -703,7 +725,9 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
                         target.error = suite.error.clone();
                     }
                     target.cases.extend(suite.cases);
-                    target.metrics.extend(suite.metrics);
+                    for metric in suite.metrics {
+                        merge_metric(&mut target.metrics, metric);
+                    }
                 }
                 None => merged.suites.push(suite),
             }

@@ -59,6 +59,25 @@ fn shards_cover_every_test_once_and_merge_back() {
         let m = json(&merged);
         assert_eq!(ids(&m), full);
         assert_eq!(m["run"]["merged_from"].as_array().unwrap().len(), 2);
+        // One tests.duration: the slower shard's, the run's wall time.
+        let duration = |r: &Value| -> Vec<f64> {
+            r["suites"][0]["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["name"] == "tests.duration")
+                .flat_map(|x| {
+                    x["samples"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_f64().unwrap())
+                })
+                .collect()
+        };
+        let shard_a = duration(&ra)[0];
+        let shard_b = duration(&json(&b.path().join("report.json")))[0];
+        assert_eq!(duration(&m), [shard_a.max(shard_b)]);
         assert!(m["run"].get("partition").is_none());
         assert_eq!(
             m["gates"].as_array().unwrap().len(),
