@@ -1130,6 +1130,12 @@ slow_timeout = "60s"        # report a test as slow after this long
 # [tests.env]
 # RUST_LOG = "info"
 
+# Coverage from an LCOV file, e.g. written by `cargo llvm-cov --lcov --output-path target/lcov.info`;
+# then gate on it with rules such as "coverage.patch >= 80%" or "coverage.lines_delta >= -1%".
+# [coverage]
+# lcov = "target/lcov.info"
+# command = ["cargo", "llvm-cov", "--workspace", "--lcov", "--output-path", "target/lcov.info"]
+
 [gate]
 # Each rule is `METRIC OP VALUE`. `fail` rules decide the verdict; `warn` rules are reported only.
 fail = ["tests.failed == 0", "tests.timed_out == 0"]
