@@ -132,18 +132,11 @@ pub fn canonical(path: &Path) -> PathBuf {
 
 /// The members of `ws` with their dependencies on each other (directories canonical).
 pub fn members(ws: &Workspace) -> Vec<Member> {
-    let dirs: Vec<(String, PathBuf)> = ws
-        .members
-        .iter()
-        .filter_map(|p| {
-            let dir = p.manifest_path.parent()?.as_std_path().to_path_buf();
-            Some((p.name.to_string(), dir))
-        })
-        .collect();
+    let dirs = ws.member_dirs();
     ws.members
         .iter()
         .filter_map(|p| {
-            let dir = p.manifest_path.parent()?.as_std_path().to_path_buf();
+            let (_, dir) = dirs.iter().find(|(name, _)| name == p.name.as_str())?;
             let depends_on: BTreeSet<String> = p
                 .dependencies
                 .iter()
@@ -157,7 +150,7 @@ pub fn members(ws: &Workspace) -> Vec<Member> {
                 .collect();
             Some(Member {
                 name: p.name.to_string(),
-                dir: canonical(&dir),
+                dir: canonical(dir),
                 depends_on: depends_on.into_iter().collect(),
             })
         })

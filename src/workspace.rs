@@ -66,6 +66,17 @@ impl Workspace {
         self.members.iter().find(|p| p.name.as_str() == name)
     }
 
+    /// Each member's name and directory (where its Cargo.toml is), in member order.
+    pub fn member_dirs(&self) -> Vec<(String, PathBuf)> {
+        self.members
+            .iter()
+            .filter_map(|p| {
+                let dir = p.manifest_path.parent()?.as_std_path().to_path_buf();
+                Some((p.name.to_string(), dir))
+            })
+            .collect()
+    }
+
     /// The default output directory, `target/gate`.
     pub fn out_dir(&self) -> PathBuf {
         self.target_dir.join("gate")

@@ -62,6 +62,11 @@ impl Store {
         Ok(s)
     }
 
+    /// The repository itself, for callers that need more than notes (diffs, trees).
+    pub fn repository(&self) -> &Repository {
+        &self.repo
+    }
+
     /// The repository's work tree (or git dir for a bare repository).
     pub fn dir(&self) -> PathBuf {
         self.repo

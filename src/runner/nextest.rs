@@ -207,7 +207,7 @@ pub fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite
             ));
         }
         (Some(text), _) => {
-            let dirs = package_dirs(ws);
+            let dirs = ws.member_dirs();
             match cases_from_junit(text, cfg, &ws.root, &dirs) {
                 Ok(cases) => suite.cases = cases,
                 Err(e) => suite.error = Some(format!("cannot read nextest's JUnit report: {e}")),
@@ -331,16 +331,6 @@ fn find_junit(ours: &Path, ws: &Workspace, profile: &str, since: Instant) -> Opt
         })
         .min_by_key(|(ago, _)| *ago)
         .map(|(_, p)| p)
-}
-
-fn package_dirs(ws: &Workspace) -> Vec<(String, PathBuf)> {
-    ws.members
-        .iter()
-        .filter_map(|p| {
-            let dir = p.manifest_path.parent()?.as_std_path().to_path_buf();
-            Some((p.name.to_string(), dir))
-        })
-        .collect()
 }
 
 /// The output a JUnit element kept for a run: its stdout, stderr and failure text.

@@ -61,6 +61,17 @@ pub enum Exit {
     Interrupted,
 }
 
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit code {c}"),
+            Exit::Signal(s) => write!(f, "killed by signal {s}"),
+            Exit::TimedOut => f.write_str("timed out"),
+            Exit::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
 /// What a finished child left behind.
 #[derive(Debug, Clone)]
 pub struct Outcome {

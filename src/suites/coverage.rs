@@ -103,7 +103,9 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             ));
         }
     }
-    match base.and_then(|(_, commit, name)| changed_lines(ws_root, commit).map(|c| (c, name))) {
+    match base
+        .and_then(|(store, commit, name)| changed_lines(ws_root, &store, commit).map(|c| (c, name)))
+    {
         Ok((changed, base_name)) => {
             let p = patch(&lcov, &changed);
             // No changed code to cover counts as fully covered, so a docs-only change passes.
@@ -175,15 +177,7 @@ fn run_command(argv: &[String], root: &Path) -> Result<(), (String, String)> {
     let shown = argv.join(" ");
     match process::run(cmd, &limits) {
         Ok(o) if o.exit == Exit::Code(0) => Ok(()),
-        Ok(o) => {
-            let how = match o.exit {
-                Exit::Code(c) => format!("exit code {c}"),
-                Exit::Signal(s) => format!("killed by signal {s}"),
-                Exit::TimedOut => "timed out".to_string(),
-                Exit::Interrupted => "interrupted".to_string(),
-            };
-            Err((format!("`{shown}` failed ({how})"), o.output_text()))
-        }
+        Ok(o) => Err((format!("`{shown}` failed ({})", o.exit), o.output_text())),
         Err(e) => Err((
             format!("cannot start `{shown}`: {e}"),
             "is the coverage tool installed? (e.g. `cargo install cargo-llvm-cov`)".to_string(),
@@ -231,9 +225,10 @@ fn noted_lines(store: &crate::baseline::notes::Store, base: git2::Oid) -> Option
 /// included), by path relative to the workspace root.
 fn changed_lines(
     ws_root: &Path,
+    store: &crate::baseline::notes::Store,
     base_commit: git2::Oid,
 ) -> Result<BTreeMap<String, BTreeSet<u32>>, String> {
-    let repo = git2::Repository::discover(ws_root).map_err(|e| e.message().to_string())?;
+    let repo = store.repository();
     let workdir = repo
         .workdir()
         .map(crate::affected::canonical)
