@@ -44,9 +44,7 @@ fn repo() -> tempfile::TempDir {
         .output()
         .unwrap();
     assert!(lock.status.success(), "{lock:?}");
-    git(d, &["init", "-q"]);
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "base"]);
+    git_init_commit(d);
     dir
 }
 

@@ -30,9 +30,7 @@ fn repo(gate_toml: &str) -> tempfile::TempDir {
     write_file(d, "src/lib.rs", BASE_LIB);
     write_file(d, ".gitignore", "target/\nout/\nCargo.lock\nlcov.info\n");
     write_file(d, "gate.toml", gate_toml);
-    git(d, &["init", "-q"]);
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "base"]);
+    git_init_commit(d);
     dir
 }
 

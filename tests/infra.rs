@@ -51,26 +51,15 @@ fn case<'a>(report: &'a Value, kind: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no case {id}: {report}"))
 }
 
-/// No process is left whose command line holds `--port {port}`.
+/// No live process is left whose command line holds `--port {port}`.
 fn assert_nothing_left(port: u16) {
     let needle = format!("--port\0{port}");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let alive: Vec<String> = std::fs::read_dir("/proc")
-            .unwrap()
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .chars()
-                    .all(|c| c.is_ascii_digit())
-            })
-            .filter_map(|e| {
-                let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-                let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-                (String::from_utf8_lossy(&cmdline).contains(&needle) && !stat.contains(") Z "))
-                    .then(|| e.file_name().to_string_lossy().to_string())
-            })
+        let alive: Vec<i32> = processes(|c| c.contains(&needle))
+            .into_iter()
+            .filter(|(_, state)| *state != 'Z')
+            .map(|(pid, _)| pid)
             .collect();
         if alive.is_empty() {
             return;
@@ -502,22 +491,6 @@ fn cpu_and_memory_limits_make_the_service_fail_until_it_is_restarted() {
     }
 }
 
-/// Pids and states (`R`, `S`, `T`, ...) of live processes whose command line holds `needle`.
-fn processes_with(needle: &str) -> Vec<(String, char)> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let state = stat.rsplit_once(") ")?.1.chars().next()?;
-            String::from_utf8_lossy(&cmdline)
-                .contains(needle)
-                .then(|| (e.file_name().to_string_lossy().to_string(), state))
-        })
-        .collect()
-}
-
 #[test]
 fn ctrl_c_during_an_experiment_kills_the_service_group_and_keeps_the_report() {
     let bin = service_bin();
@@ -540,7 +513,10 @@ fn ctrl_c_during_an_experiment_kills_the_service_group_and_keeps_the_report() {
     // Wait (bounded) until the fault is in: the service process is stopped (state T).
     let needle = format!("--port\0{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !processes_with(&needle).iter().any(|(_, s)| *s == 'T') {
+    while !processes(|c| c.contains(&needle))
+        .iter()
+        .any(|(_, s)| *s == 'T')
+    {
         assert!(Instant::now() < deadline, "the service was never stopped");
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -549,21 +525,7 @@ fn ctrl_c_during_an_experiment_kills_the_service_group_and_keeps_the_report() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("cargo-gate did not stop after SIGINT: the experiment ran on");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = interrupt(&mut child);
     assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
     assert_nothing_left(port);
     let report = json(&dir.path().join("target/gate/report.json"));

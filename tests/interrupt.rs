@@ -8,23 +8,10 @@ use common::*;
 
 /// Pids of processes whose command line contains all of `needles`.
 fn pids_with(needles: &[&str]) -> Vec<i32> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for e in entries.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(raw) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
-        if needles.iter().all(|n| cmdline.contains(n)) {
-            found.push(pid);
-        }
-    }
-    found
+    processes(|cmdline| needles.iter().all(|n| cmdline.contains(n)))
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect()
 }
 
 #[test]
@@ -70,21 +57,7 @@ fn sigint_kills_running_tests_and_writes_a_partial_report() {
         std::thread::sleep(Duration::from_millis(50));
     };
 
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("cargo-gate did not stop after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = interrupt(&mut child);
     let out = child.wait_with_output().unwrap();
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");

@@ -24,9 +24,7 @@ fn repo() -> tempfile::TempDir {
     }
     write_file(d, "src/lib.rs", &lib);
     write_file(d, ".gitignore", "target/\nout/\nreports/\nCargo.lock\n");
-    git(d, &["init", "-q"]);
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "base"]);
+    git_init_commit(d);
     dir
 }
 

@@ -65,6 +65,16 @@ async fn read_exact_or_eof(
     Ok(got)
 }
 
+/// Time for `ping` to go through the proxy to the echo upstream and back.
+async fn round_trip(s: &mut TcpStream) -> Duration {
+    let t = Instant::now();
+    s.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    s.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"ping");
+    t.elapsed()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_toxic_the_proxy_is_transparent() {
     let p = proxy(0, None).await;
@@ -86,21 +96,14 @@ async fn latency_is_added_each_way() {
     )
     .await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
-    let t = Instant::now();
-    s.write_all(b"ping").await.unwrap();
-    let mut buf = [0u8; 4];
-    s.read_exact(&mut buf).await.unwrap();
-    let rtt = t.elapsed();
+    let rtt = round_trip(&mut s).await;
     assert!(
         rtt >= Duration::from_millis(200) && rtt < Duration::from_millis(300),
         "round trip {rtt:?}"
     );
     // Removing the toxic takes effect on the open connection.
     p.set(None);
-    let t = Instant::now();
-    s.write_all(b"ping").await.unwrap();
-    s.read_exact(&mut buf).await.unwrap();
-    assert!(t.elapsed() < Duration::from_millis(50));
+    assert!(round_trip(&mut s).await < Duration::from_millis(50));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,11 +248,7 @@ async fn latency_on_one_stream_delays_only_that_way() {
             toxicity: 1.0,
         }));
         let mut s = TcpStream::connect(p.addr).await.unwrap();
-        let t = Instant::now();
-        s.write_all(b"ping").await.unwrap();
-        let mut buf = [0u8; 4];
-        s.read_exact(&mut buf).await.unwrap();
-        let rtt = t.elapsed();
+        let rtt = round_trip(&mut s).await;
         // Both ways would be 200 ms or more.
         assert!(
             rtt >= Duration::from_millis(100) && rtt < Duration::from_millis(190),

@@ -270,3 +270,47 @@ pub fn write_file(dir: &Path, file: &str, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
 }
+
+/// Processes as `(pid, state letter)` whose command line (arguments separated by NUL) satisfies
+/// `matches`, read from /proc. Zombies are included with state `Z`.
+pub fn processes(matches: impl Fn(&str) -> bool) -> Vec<(i32, char)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            matches(&String::from_utf8_lossy(&cmdline)).then_some((pid, state))
+        })
+        .collect()
+}
+
+/// Sends SIGINT to our child cargo-gate and waits (at most 30 s) for it to exit.
+pub fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("cargo-gate did not stop within 30 s of SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Makes `dir` a git repository whose first commit ("base") holds everything in it.
+pub fn git_init_commit(dir: &Path) {
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+}
