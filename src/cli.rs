@@ -1,10 +1,11 @@
-//! Command-line definitions (clap derive). Behaviour lives in `app`.
+//! Command-line definitions (clap derive). Behaviour lives in `commands`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::RunIgnored;
+use crate::model::SuiteKind;
 use crate::render::Format;
 
 /// A quality gate and test orchestrator for Rust projects.
@@ -180,7 +181,7 @@ pub struct CommentArgs {
     pub id: Option<String>,
     /// What to do with our earlier comment.
     #[arg(long, value_enum, default_value = "update")]
-    pub previous: crate::github::sticky::Previous,
+    pub previous: crate::publish::github::sticky::Previous,
     /// Delete our comment when the gate passes.
     #[arg(long)]
     pub delete_on_pass: bool,
@@ -247,9 +248,9 @@ pub struct RunArgs {
     /// Selection.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Only these suites (repeatable): tests, snapshots, property, bench.
-    #[arg(long, value_name = "SUITE")]
-    pub suite: Vec<String>,
+    /// Only these suites (repeatable); the names and what each runs come from the suite registry.
+    #[arg(long, value_name = "SUITE", value_parser = SuiteParser)]
+    pub suite: Vec<SuiteKind>,
     /// Tests run at once (default: available cores, or `jobs` in gate.toml).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -319,4 +320,37 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
         args.remove(1);
     }
     args
+}
+
+/// `--suite NAME`: the registry's names, with its help lines in `--help`, and its "did you
+/// mean" for a typo.
+#[derive(Debug, Clone, Copy)]
+pub struct SuiteParser;
+
+impl clap::builder::TypedValueParser for SuiteParser {
+    type Value = SuiteKind;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SuiteKind, clap::Error> {
+        let name = value.to_string_lossy();
+        crate::suites::by_name(&name).map(|e| e.kind).map_err(|e| {
+            let hint = e
+                .hint()
+                .map(|h| format!("\n  help: {h}"))
+                .unwrap_or_default();
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}{hint}\n"))
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::suites::REGISTRY.iter().map(|e| {
+            clap::builder::PossibleValue::new(e.kind.as_str()).help(e.help)
+        })))
+    }
 }

@@ -1,25 +1,20 @@
 //! cargo-gate: a quality gate and test orchestrator for Rust projects.
 //!
-//! Data flows one way: config → plan → run (suites) → [`report::Report`] → gate → render →
-//! publish. Every stage after "run" works on a saved `report.json`.
+//! Data flows one way: config → plan → suites → [`model::Report`] → compare → gate → render →
+//! publish. Every stage after the suites works on a saved `report.json`. ARCHITECTURE.md has
+//! the map.
 
-pub mod affected;
-pub mod app;
 pub mod baseline;
-pub mod baseline_cmd;
 pub mod cli;
+pub mod commands;
 pub mod config;
-pub mod coverage;
+pub mod context;
 pub mod error;
-pub mod fsutil;
+pub mod exec;
 pub mod gate;
-pub mod github;
-pub mod infra;
-pub mod junit;
-pub mod load;
+pub mod model;
+pub mod publish;
 pub mod render;
-pub mod report;
-pub mod runner;
 pub mod suites;
-pub mod units;
+pub mod util;
 pub mod workspace;

@@ -9,7 +9,7 @@ fn main() {
     let args = normalize_args(std::env::args_os().collect());
     // clap exits with 2 on usage errors and 0 for --help/--version, as DESIGN.md asks.
     let cli = Cli::parse_from(args);
-    let code = match cargo_gate::app::main(cli) {
+    let code = match cargo_gate::commands::main(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

@@ -1,11 +1,13 @@
 //! The Cargo workspace as `cargo metadata` describes it: root, target directory, members.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cargo_metadata::{MetadataCommand, Package};
 
 use crate::error::{Error, Result};
+
+/// How long `cargo metadata` may take (it may have to read many manifests).
+const METADATA_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// What cargo-gate needs to know about a workspace.
 #[derive(Debug, Clone)]
@@ -35,23 +37,28 @@ impl Workspace {
             }
             None => locate_manifest()?,
         };
-        let metadata = MetadataCommand::new()
+        // cargo runs through the process layer like every subprocess (timeout, Ctrl-C).
+        let cmd = MetadataCommand::new()
             .manifest_path(&manifest)
             .no_deps()
-            .exec()
-            .map_err(|e| {
-                let detail = match &e {
-                    cargo_metadata::Error::CargoMetadata { stderr } => stderr.trim().to_string(),
-                    other => other.to_string(),
-                };
-                Error::usage(
-                    format!(
-                        "cannot read the workspace at {}:\n{detail}",
-                        manifest.display()
-                    ),
-                    Some("fix Cargo.toml so that `cargo metadata` succeeds".to_string()),
-                )
-            })?;
+            .cargo_command();
+        let fail = |detail: String| {
+            Error::usage(
+                format!(
+                    "cannot read the workspace at {}:\n{detail}",
+                    manifest.display()
+                ),
+                Some("fix Cargo.toml so that `cargo metadata` succeeds".to_string()),
+            )
+        };
+        let out = crate::exec::process::output(cmd, Some(METADATA_TIMEOUT))
+            .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
+        if !out.success() {
+            return Err(fail(format!("{} ({})", out.stderr_text(), out.exit)));
+        }
+        let json = String::from_utf8_lossy(&out.stdout);
+        let metadata = MetadataCommand::parse(json.as_ref())
+            .map_err(|e| fail(format!("unreadable `cargo metadata` output: {e}")))?;
         let members = metadata.workspace_packages().into_iter().cloned().collect();
         Ok(Workspace {
             root: metadata.workspace_root.into_std_path_buf(),
@@ -110,18 +117,4 @@ fn locate_manifest() -> Result<PathBuf> {
 /// The cargo binary to run: `$CARGO` when cargo invoked us, else `cargo` from PATH.
 pub fn cargo_bin() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
-}
-
-/// Reads `git rev-parse` output for the report; git is optional, so failures give `None`.
-pub fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (!s.is_empty()).then_some(s)
 }

@@ -353,6 +353,33 @@ fn report_with(run_id: &str, center: f64) -> Value {
 
 #[test]
 fn concurrent_pushes_from_several_clones_lose_no_entry() {
+    concurrent_pushes(None);
+}
+
+/// A git whose messages are in German whatever LC_ALL says (as a localized git that ignores
+/// the C locale would be): the push race must still be seen and resolved.
+#[test]
+fn a_localized_git_still_resolves_the_push_race() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wrapper = tmp.path().join("git-de");
+    std::fs::write(
+        &wrapper,
+        "#!/bin/sh\n\
+         err=$(mktemp)\n\
+         git \"$@\" 2>\"$err\"\n\
+         code=$?\n\
+         sed -e 's/rejected/abgewiesen/g; s/fetch first/zuerst holen/g; s/non-fast-forward/kein Vorspulen/g; s/lock/Sperre/g; s/remote ref/Remote-Referenz/g' \"$err\" >&2\n\
+         rm -f \"$err\"\n\
+         exit $code\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&wrapper).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&wrapper, perms).unwrap();
+    concurrent_pushes(Some(&wrapper));
+}
+
+fn concurrent_pushes(git_program: Option<&Path>) {
     let tmp = tempfile::tempdir().unwrap();
     let remote = tmp.path().join("remote.git");
     git(
@@ -404,6 +431,9 @@ fn concurrent_pushes_from_several_clones_lose_no_entry() {
         .map(|c| {
             let mut cmd = gate("none");
             cmd.current_dir(c).args(["baseline", "push"]);
+            if let Some(program) = git_program {
+                cmd.env("CARGO_GATE_GIT", program);
+            }
             std::thread::spawn(move || cmd.output().unwrap())
         })
         .collect();

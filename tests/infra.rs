@@ -483,7 +483,8 @@ fn cpu_and_memory_limits_make_the_service_fail_until_it_is_restarted() {
             // RLIMIT_CPU ends the process: nothing answers until the rollback restarts it.
             ("RLIMIT_CPU=1", "sent no HTTP response")
         } else {
-            ("RLIMIT_AS=536870912", "answered 507")
+            // `MB` is 10^6 bytes, as everywhere sizes are read (`MiB` is 2^20).
+            ("RLIMIT_AS=512000000", "answered 507")
         };
         assert!(detail.contains(expected.0), "{path}: {detail}");
         assert!(detail.contains(expected.1), "{path}: {detail}");

@@ -86,3 +86,103 @@ fn sigint_kills_running_tests_and_writes_a_partial_report() {
         "the verdict says why"
     );
 }
+
+/// A `[[check]]` command that hangs, in a workspace with no tests; the sleeping grandchild
+/// writes its pid to `pidfile` so the test can wait for it and check it is gone.
+fn hanging_check(pidfile: &std::path::Path, timeout: Option<&str>) -> tempfile::TempDir {
+    let timeout = timeout.map_or(String::new(), |t| format!(", timeout = \"{t}\""));
+    temp_workspace(&format!(
+        "[[check]]\nname = \"hangs\"\ncommand = {{ cmd = [\"sh\", \"-c\", \"sleep 300 & echo $! > {}; wait\"]{timeout} }}\n",
+        pidfile.display()
+    ))
+}
+
+/// True once `pid` is gone or a zombie, waiting (bounded) for the kernel to finish a SIGKILL.
+fn gone(pid: i32) -> bool {
+    let dead = || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dead() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+fn wait_for_pid(pidfile: &std::path::Path, child: &mut std::process::Child) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(pid) = std::fs::read_to_string(pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "the check never started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cargo-gate ended before the check started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn gate_in(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-gate"));
+    cmd.current_dir(dir)
+        .args(["gate", "run", "--suite", "infra", "--progress", "lines"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+#[test]
+fn a_hanging_command_check_is_killed_at_its_timeout() {
+    let pids = tempfile::tempdir().unwrap();
+    let pidfile = pids.path().join("pid");
+    let dir = hanging_check(&pidfile, Some("500ms"));
+    let mut child = gate_in(dir.path()).spawn().unwrap();
+    let pid = wait_for_pid(&pidfile, &mut child);
+    let out = child.wait_with_output().unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a timed-out check fails the gate"
+    );
+    let report = json(&dir.path().join("target/gate/report.json"));
+    let check = case(&report, "check hangs");
+    assert_eq!(check["status"], "failed");
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within 500ms"),
+        "{check}"
+    );
+    assert!(
+        gone(pid),
+        "the check's grandchild {pid} survived its timeout"
+    );
+}
+
+#[test]
+fn sigint_kills_a_hanging_command_check() {
+    let pids = tempfile::tempdir().unwrap();
+    let pidfile = pids.path().join("pid");
+    // The default timeout (60 s) is far away: only the interruption can end it.
+    let dir = hanging_check(&pidfile, None);
+    let mut child = gate_in(dir.path()).spawn().unwrap();
+    let pid = wait_for_pid(&pidfile, &mut child);
+    let status = interrupt(&mut child);
+    assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
+    assert!(gone(pid), "the check's grandchild {pid} survived Ctrl-C");
+    let report = json(&dir.path().join("target/gate/report.json"));
+    assert_eq!(report["run"]["interrupted"], true);
+}

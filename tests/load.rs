@@ -254,11 +254,11 @@ fn bad_thresholds_and_rules_are_config_errors_with_locations() {
         output(gate("none").current_dir(dir.path()).arg("check"))
     };
     let out = check(
-        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nduration = \"1s\"\nthresholds = [\"p95 < 200ms\"]\n",
+        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nduration = \"1s\"\nthresholds = [\"q95 < 200ms\"]\n",
     );
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("gate.toml:6:16: unknown statistic `p95`"),
+        stderr(&out).contains("gate.toml:6:16: unknown statistic `q95`"),
         "{}",
         stderr(&out)
     );
@@ -293,10 +293,10 @@ fn bad_thresholds_and_rules_are_config_errors_with_locations() {
         "{}",
         stderr(&out)
     );
-    let out = check("[gate]\nfail = [\"load.api.p99 < 1s\"]\n");
+    let out = check("[gate]\nfail = [\"load.api.q99 < 1s\"]\n");
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("unknown load statistic `p99`"),
+        stderr(&out).contains("unknown load statistic `q99`"),
         "{}",
         stderr(&out)
     );

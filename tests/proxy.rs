@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use cargo_gate::infra::proxy::Proxy;
-use cargo_gate::infra::spec::{Stream, Toxic, ToxicSpec};
+use cargo_gate::suites::infra::proxy::Proxy;
+use cargo_gate::suites::infra::spec::{Stream, Toxic, ToxicSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -10,7 +10,7 @@ fn demo_passes_and_writes_every_output() {
     let out = run("demo", out_dir.path(), &[]);
     assert_eq!(code(&out), 0);
     let report = json(&out_dir.path().join("report.json"));
-    assert_eq!(report["schema"], 1);
+    assert_eq!(report["schema"], 2);
     assert_eq!(report["verdict"]["status"], "passed");
     let statuses = statuses(&report);
     let ids: Vec<&str> = statuses.iter().map(|(id, _)| id.as_str()).collect();

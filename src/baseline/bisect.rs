@@ -6,8 +6,12 @@ use std::path::Path;
 use std::process::Command;
 
 use super::compare::{Input, Settings, compare};
+use crate::exec::{git, process};
+
+/// How long measuring one commit may take (a build and a benchmark run).
+const MEASURE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 use super::notes::Store;
-use crate::report::{PerfVerdict, Report};
+use crate::model::{PerfVerdict, Report};
 
 struct Worktree {
     repo: std::path::PathBuf,
@@ -22,19 +26,13 @@ impl Worktree {
             std::process::id(),
             &commit[..12.min(commit.len())]
         ));
-        let out = Command::new("git")
-            .args(["worktree", "add", "--detach", "--quiet"])
-            .arg(&dir)
-            .arg(commit)
-            .current_dir(repo)
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "git worktree add {commit}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
+        let dir_text = dir.to_string_lossy();
+        git::run(
+            repo,
+            &["worktree", "add", "--detach", "--quiet", &dir_text, commit],
+            git::LOCAL_TIMEOUT,
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Worktree {
             repo: repo.to_path_buf(),
             dir,
@@ -44,11 +42,12 @@ impl Worktree {
 
 impl Drop for Worktree {
     fn drop(&mut self) {
-        let _ = Command::new("git")
-            .args(["worktree", "remove", "--force"])
-            .arg(&self.dir)
-            .current_dir(&self.repo)
-            .output();
+        let dir = self.dir.to_string_lossy();
+        let _ = git::run(
+            &self.repo,
+            &["worktree", "remove", "--force", &dir],
+            git::LOCAL_TIMEOUT,
+        );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -59,21 +58,29 @@ fn measure(
     metric: &str,
     cmd: &str,
     report: &Path,
-) -> Result<(Vec<f64>, String, crate::report::Direction), String> {
+) -> Result<(Vec<f64>, String, crate::model::Direction), String> {
     let wt = Worktree::add(repo, commit)?;
     eprintln!("bisect: measuring {} ...", &commit[..12.min(commit.len())]);
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .current_dir(&wt.dir)
-        .output()
-        .map_err(|e| format!("cannot run `{cmd}`: {e}"))?;
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg(cmd).current_dir(&wt.dir);
+    let out = process::run(
+        sh,
+        &process::Limits {
+            tail_bytes: 64 * 1024,
+            slow: None,
+            timeout: Some(MEASURE_TIMEOUT),
+        },
+    )
+    .map_err(|e| format!("cannot run `{cmd}`: {e}"))?;
+    if out.exit == process::Exit::Interrupted {
+        return Err("interrupted".to_string());
+    }
     let path = wt.dir.join(report);
     let r = Report::read(&path).map_err(|e| {
         format!(
-            "`{cmd}` on {commit} left no usable report ({e}); its output:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            "`{cmd}` on {commit} left no usable report ({e}); it ended with {}, its output:\n{}",
+            out.exit,
+            out.output_text()
         )
     })?;
     let m = r
@@ -152,12 +159,12 @@ pub fn bisect(
         }
     }
     let first = between[hi];
-    let subject = Command::new("git")
-        .args(["log", "-1", "--format=%s"])
-        .arg(first.to_string())
-        .current_dir(&repo)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    let subject = git2::Repository::open(&repo)
+        .ok()
+        .and_then(|r| {
+            let commit = r.find_commit(first).ok()?;
+            Some(String::from_utf8_lossy(commit.summary_bytes()?).into_owned())
+        })
         .unwrap_or_default();
     Ok(format!(
         "first regressing commit: {} {subject}\n`{metric}` {delta:+.1}% against {} ({} commits, {steps} measured besides {good})\n",

@@ -3,7 +3,7 @@
 //! quiet benchmarks do not cry wolf.
 
 use super::stats::{mann_whitney_p, mean, median, z_score};
-use crate::report::{Comparison, Direction, PerfVerdict};
+use crate::model::{Comparison, Direction, PerfVerdict};
 
 /// Thresholds of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -13,55 +13,34 @@ use std::collections::BTreeSet;
 use git2::Oid;
 
 use crate::config::BaselineConfig;
-use crate::report::{Comparison, Metric, PerfVerdict, Report};
+use crate::model::{Comparison, Metric, PerfVerdict, Report, Role};
 use compare::{Input, compare};
 use note::{Entry, Note};
 use notes::{Store, StoreError, history};
 
-/// Metrics that are stored in notes and compared: benchmarks and the tests suite's wall time.
-/// Counts such as `tests.failed` are gated directly, never compared.
-pub fn is_perf_metric(name: &str) -> bool {
-    name.starts_with("bench.")
-        || name == "tests.duration"
-        || (name.starts_with("load.")
-            && !name.contains(".timeline.")
-            && !name.ends_with(".requests")
-            && !name.ends_with(".min")
-            && !name.ends_with(".max"))
-}
-
-/// The report's performance metrics.
-pub fn perf_metrics(report: &Report) -> Vec<&Metric> {
+/// The report's metrics of a role, with samples.
+fn metrics_with(report: &Report, role: Role) -> impl Iterator<Item = &Metric> {
     report
         .suites
         .iter()
         .flat_map(|s| s.metrics.iter())
-        .filter(|m| is_perf_metric(&m.name) && !m.samples.is_empty())
-        .collect()
+        .filter(move |m| m.role == role && !m.samples.is_empty())
 }
 
-/// Coverage totals, stored in notes so a later run can say how coverage moved since its base
-/// (`coverage.lines_delta`); not compared as performance.
-fn is_coverage_total(name: &str) -> bool {
-    matches!(
-        name,
-        "coverage.lines" | "coverage.functions" | "coverage.branches"
-    )
+/// The report's performance metrics: the ones compared with baselines (benchmarks, the tests'
+/// wall time, load latencies and throughput). Counts such as `tests.failed` are gated directly,
+/// never compared.
+pub fn perf_metrics(report: &Report) -> Vec<&Metric> {
+    metrics_with(report, Role::Compared).collect()
 }
 
-/// The note `baseline save` writes for a report: performance metrics, coverage totals and test
-/// times.
+/// The note `baseline save` writes for a report: the metrics whose role is saved (compared and
+/// trend metrics) and test times.
 pub fn note_from_report(report: &Report) -> Note {
-    let coverage = report
-        .suites
-        .iter()
-        .flat_map(|s| s.metrics.iter())
-        .filter(|m| is_coverage_total(&m.name) && !m.samples.is_empty());
     Note {
         schema: note::NOTE_SCHEMA,
-        entries: perf_metrics(report)
-            .into_iter()
-            .chain(coverage)
+        entries: metrics_with(report, Role::Compared)
+            .chain(metrics_with(report, Role::Trend))
             .map(|m| Entry {
                 metric: m.name.clone(),
                 unit: m.unit.clone(),
@@ -69,6 +48,7 @@ pub fn note_from_report(report: &Report) -> Note {
                 samples: m.samples.clone(),
                 run_id: report.run.id.clone(),
                 recorded: report.run.started.clone(),
+                role: Some(m.role),
             })
             .collect(),
         test_times: test_times(report),
@@ -81,7 +61,7 @@ fn test_times(report: &Report) -> note::TestTimes {
         report
             .suites
             .iter()
-            .filter(|s| s.kind == crate::report::SuiteKind::Tests)
+            .filter(|s| s.kind == crate::model::SuiteKind::Tests)
             .flat_map(|s| &s.cases)
             .filter_map(|c| Some((c.id.clone(), c.attempts.last()?.duration)))
             // Doctests have no time of their own (libtest times the batch only).
@@ -151,17 +131,12 @@ pub fn compare_report(
         .take(config.max_depth)
         .find_map(|(_, n)| n.as_ref())
     {
-        names.extend(
-            nearest
-                .metric_names()
-                .into_iter()
-                .filter(|n| is_perf_metric(n)),
-        );
+        names.extend(nearest.metric_names_of(Role::Compared));
     }
     let mut out = Vec::new();
     for name in names {
         let cur = current.iter().find(|m| m.name == name);
-        let mut baseline: Option<(Vec<f64>, String, String, crate::report::Direction)> = None;
+        let mut baseline: Option<(Vec<f64>, String, String, crate::model::Direction)> = None;
         let mut values = Vec::new();
         for (i, (oid, note)) in hist.commits.iter().enumerate() {
             let Some((samples, unit, dir)) = note.as_ref().and_then(|n| n.metric(&name)) else {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::Direction;
+use crate::model::{Direction, Role};
 
 /// Schema of the note JSON. A note from a newer schema is reported and skipped, never misread.
 pub const NOTE_SCHEMA: u32 = 1;
@@ -26,9 +26,19 @@ pub struct Entry {
     /// When it was recorded (RFC 3339).
     #[serde(default)]
     pub recorded: String,
+    /// The metric's role when it was saved; notes written before roles were recorded get the
+    /// role their name had ([`crate::model::legacy_role`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 impl Entry {
+    /// The metric's role.
+    pub fn role(&self) -> Role {
+        self.role
+            .unwrap_or_else(|| crate::model::legacy_role(&self.metric))
+    }
+
     fn key(&self) -> (String, String) {
         (self.metric.clone(), self.run_id.clone())
     }
@@ -204,7 +214,21 @@ impl Note {
 
     /// Names of every metric in the note.
     pub fn metric_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.entries.iter().map(|e| e.metric.clone()).collect();
+        self.names_where(|_| true)
+    }
+
+    /// The metric names of one role, sorted, once each.
+    pub fn metric_names_of(&self, role: Role) -> Vec<String> {
+        self.names_where(|e| e.role() == role)
+    }
+
+    fn names_where(&self, keep: impl Fn(&Entry) -> bool) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| e.metric.clone())
+            .collect();
         names.sort();
         names.dedup();
         names
@@ -224,6 +248,7 @@ mod tests {
             samples: vec![v],
             run_id: run.into(),
             recorded: String::new(),
+            role: None,
         }
     }
 

@@ -3,8 +3,9 @@
 //! notes commit by commit on top of the remote's, and retries. Never a force push.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
+
+use crate::exec::git::{self, GitError, NETWORK_TIMEOUT, PushStatus};
 
 use super::note::{Note, NoteError};
 use super::notes::{NOTES_REF, Store, StoreError};
@@ -19,16 +20,8 @@ pub const PUSH_ATTEMPTS: u32 = 10;
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
     /// git failed.
-    #[error("`git {args}` failed: {stderr}")]
-    Git {
-        /// The arguments.
-        args: String,
-        /// What git said.
-        stderr: String,
-    },
-    /// Could not run git.
-    #[error("cannot run git: {0}")]
-    Spawn(std::io::Error),
+    #[error(transparent)]
+    Git(#[from] GitError),
     /// The notes store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -37,35 +30,25 @@ pub enum RemoteError {
     GaveUp(u32),
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<(bool, String), RemoteError> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(RemoteError::Spawn)?;
-    Ok((
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).trim().to_string(),
-    ))
-}
-
 /// Fetches the remote's notes and merges them into ours. Returns how many commits' notes
 /// changed locally (0 when the remote has none).
 pub fn fetch(dir: &Path, remote: &str) -> Result<usize, RemoteError> {
     let refspec = format!("+{NOTES_REF}:{FETCHED_REF}");
-    let (ok, stderr) = git(dir, &["fetch", "--no-tags", "--quiet", remote, &refspec])?;
-    if !ok {
-        if stderr.contains("couldn't find remote ref")
-            || stderr.contains("could not find remote ref")
-        {
-            return Ok(0);
-        }
-        return Err(RemoteError::Git {
-            args: format!("fetch {remote} {refspec}"),
-            stderr,
-        });
+    // Asking first whether the remote has notes at all tells "none yet" from a failure without
+    // reading git's (translatable) messages.
+    let listed = git::run(
+        dir,
+        &["ls-remote", "--refs", remote, NOTES_REF],
+        NETWORK_TIMEOUT,
+    )?;
+    if listed.stdout_text().is_empty() {
+        return Ok(0);
     }
+    git::run(
+        dir,
+        &["fetch", "--no-tags", "--quiet", remote, &refspec],
+        NETWORK_TIMEOUT,
+    )?;
     let merged = merge_fetched(dir)?;
     Store::with_ref(dir, FETCHED_REF)?.delete_ref();
     Ok(merged)
@@ -109,29 +92,29 @@ fn merge_fetched(dir: &Path) -> Result<usize, RemoteError> {
 }
 
 /// Pushes our notes; a rejection (someone pushed first) is resolved by fetch + merge + retry.
-/// Returns the number of attempts it took.
+/// Returns the number of attempts it took. Rejections are read from `--porcelain` output, which
+/// is the same in every locale.
 pub fn push(dir: &Path, remote: &str) -> Result<u32, RemoteError> {
     let refspec = format!("{NOTES_REF}:{NOTES_REF}");
     for attempt in 1..=PUSH_ATTEMPTS {
-        let (ok, stderr) = git(dir, &["push", "--quiet", remote, &refspec])?;
-        if ok {
-            return Ok(attempt);
-        }
-        let rejected = [
-            "rejected",
-            "fetch first",
-            "non-fast-forward",
-            "failed to update ref",
-            "cannot lock ref",
-            "stale info",
-        ]
-        .iter()
-        .any(|s| stderr.contains(s));
-        if !rejected {
-            return Err(RemoteError::Git {
-                args: format!("push {remote} {refspec}"),
-                stderr,
-            });
+        let out = git::run_unchecked(
+            dir,
+            &["push", "--porcelain", remote, &refspec],
+            NETWORK_TIMEOUT,
+        )?;
+        let status = git::push_status(&String::from_utf8_lossy(&out.stdout), NOTES_REF);
+        match status {
+            _ if out.success() => return Ok(attempt),
+            Some(PushStatus::Behind) => {}
+            _ => {
+                return Err(GitError::Failed {
+                    args: format!("push --porcelain {remote} {refspec}"),
+                    exit: out.exit,
+                    stderr: out.stderr_text(),
+                    stdout: out.stdout_text(),
+                }
+                .into());
+            }
         }
         fetch(dir, remote)?;
         // Spread concurrent pushers apart so they do not collide again in lockstep.

@@ -1,5 +1,7 @@
-//! Suites derived from the tests run: insta snapshots and proptest properties. Each watches the
-//! files its library writes during the run, reports them, and puts the user's tree back.
+//! The suites and the one interface they share. [`REGISTRY`] is the only list of suites:
+//! `--suite`, `list`, default rules, sharding and the documentation tables all come from it.
+//! Adding a suite is one folder implementing [`Suite`] and one line in [`REGISTRY`]
+//! (ARCHITECTURE.md, "How to add a suite").
 
 pub mod bench;
 pub mod coverage;
@@ -7,12 +9,315 @@ pub mod infra;
 pub mod load;
 pub mod property;
 pub mod snapshot;
+pub mod tests;
 pub mod watch;
 
 use std::path::Path;
 
-use crate::report::{Case, CaseStatus, Suite, SuiteKind, SuiteStatus};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::gate::{self, Rule};
+use crate::model::{self, Case, CaseStatus, RuleLevel, SuiteKind, SuiteStatus};
 use crate::workspace::Workspace;
+use tests::RunOptions;
+
+/// What every suite of one run shares: the workspace, the config, the selection from the command
+/// line, and what earlier suites left (their reports; the services they started).
+pub struct RunContext<'a> {
+    /// The workspace under test.
+    pub ws: &'a Workspace,
+    /// The resolved configuration.
+    pub config: &'a Config,
+    /// Which tests, which shard, how to show progress.
+    pub select: &'a RunOptions,
+    /// Where the run's outputs go (`target/gate/`).
+    pub out_dir: &'a Path,
+    /// `--baseline-rev`: the base the change is compared with.
+    pub baseline_rev: Option<&'a str>,
+    /// Variables the test processes get, added in [`Suite::prepare`] by the suites that watch
+    /// the tests (the user's `[tests.env]` wins over them).
+    pub test_env: Vec<(String, String)>,
+    /// Reports of the suites that already ran, in order.
+    pub finished: Vec<model::Suite>,
+    /// Services and proxies, started for the first suite that needs them and stopped at the end.
+    pub environment: Option<infra::Environment>,
+}
+
+impl RunContext<'_> {
+    /// The report of a suite that already ran.
+    pub fn finished(&self, kind: SuiteKind) -> Option<&model::Suite> {
+        self.finished.iter().find(|s| s.kind == kind)
+    }
+
+    /// The services and proxies, started on first use.
+    pub fn environment(&mut self) -> Result<&mut infra::Environment> {
+        match &mut self.environment {
+            Some(env) => Ok(env),
+            slot => Ok(slot.insert(infra::Environment::start(self.config, &self.ws.root)?)),
+        }
+    }
+}
+
+/// One entry of `cargo gate list`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Listed {
+    /// The case id, as in the report.
+    pub id: String,
+    /// `test`, `doctests`, `service`, `check`, `chaos`, `load`.
+    pub kind: &'static str,
+    /// Marked `#[ignore]`.
+    pub ignored: bool,
+    /// Would run (an ignored test does not, unless `--run-ignored`).
+    pub runs: bool,
+}
+
+impl Listed {
+    /// An entry of a suite other than the tests: `KIND NAME`, always run.
+    pub fn named(kind: &'static str, name: &str) -> Listed {
+        Listed {
+            id: format!("{kind} {name}"),
+            kind,
+            ignored: false,
+            runs: true,
+        }
+    }
+}
+
+/// A suite: built from the config, it can say what it would run and run against a
+/// [`RunContext`], returning its part of the report.
+pub trait Suite {
+    /// Which suite this is.
+    fn kind(&self) -> SuiteKind;
+
+    /// Called on every selected suite before the first one runs: suites that watch the tests
+    /// start watching here and add variables to [`RunContext::test_env`].
+    fn prepare(&mut self, _cx: &mut RunContext<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// What [`Suite::run`] would run, without running it.
+    fn list(&self, _cx: &RunContext<'_>) -> Result<Vec<Listed>> {
+        Ok(Vec::new())
+    }
+
+    /// Runs the suite. A suite that cannot run returns a report with status `error`; `Err` is
+    /// for problems that stop the whole run (bad input, a missing tool).
+    fn run(&mut self, cx: &mut RunContext<'_>) -> Result<model::Suite>;
+}
+
+/// How a suite takes part in `--partition K/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shard {
+    /// Its work is split between the shards (the tests, and what is collected from them).
+    Split,
+    /// It runs once, on shard 1: on every shard it would repeat the same work and make `merge`
+    /// refuse the duplicates.
+    FirstOnly,
+}
+
+/// What the registry knows about a suite.
+pub struct Entry {
+    /// The suite.
+    pub kind: SuiteKind,
+    /// One line for `--help` and the documentation.
+    pub help: &'static str,
+    /// Its part in partitioned runs.
+    pub shard: Shard,
+    /// It is collected from the tests run, so selecting it runs the tests too.
+    pub from_tests: bool,
+    /// Whether it runs when `--suite` does not name it: configured in gate.toml, or (for
+    /// `None` workspace) as far as the config alone can tell.
+    pub enabled: fn(&Config, Option<&Workspace>) -> bool,
+    /// It runs with the services up. Their startup is reported by the `infra` suite, which
+    /// then runs too.
+    pub needs_services: fn(&Config) -> bool,
+    /// `fail` rules it adds when gate.toml lists none and the suite is enabled.
+    pub default_rules: &'static [&'static str],
+    /// Makes the suite from the config.
+    pub build: fn(&Config) -> Result<Box<dyn Suite>>,
+}
+
+fn uses(ws: Option<&Workspace>, name: &str) -> bool {
+    ws.is_some_and(|ws| workspace_uses(ws, name))
+}
+
+/// Every suite, in the order they run.
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        kind: SuiteKind::Tests,
+        help: "unit, integration and doc tests (built-in runner or cargo-nextest)",
+        shard: Shard::Split,
+        from_tests: false,
+        enabled: |c, _| c.tests.enabled,
+        needs_services: |_| false,
+        default_rules: &["tests.failed == 0", "tests.timed_out == 0"],
+        build: tests::build,
+    },
+    Entry {
+        kind: SuiteKind::Snapshots,
+        help: "insta snapshots the tests left pending",
+        shard: Shard::Split,
+        from_tests: true,
+        enabled: |c, ws| c.snapshots.enabled.unwrap_or_else(|| uses(ws, "insta")),
+        needs_services: |_| false,
+        default_rules: &[],
+        build: snapshot::build,
+    },
+    Entry {
+        kind: SuiteKind::Property,
+        help: "proptest properties that found a failing input",
+        shard: Shard::Split,
+        from_tests: true,
+        enabled: |c, ws| c.property.enabled.unwrap_or_else(|| uses(ws, "proptest")),
+        needs_services: |_| false,
+        default_rules: &[],
+        build: property::build,
+    },
+    Entry {
+        kind: SuiteKind::Bench,
+        help: "benchmarks (libtest, criterion, hyperfine, custom JSON) and timed commands",
+        shard: Shard::FirstOnly,
+        from_tests: false,
+        enabled: |c, _| c.bench.enabled,
+        needs_services: |_| false,
+        default_rules: &[],
+        build: bench::build,
+    },
+    Entry {
+        kind: SuiteKind::Coverage,
+        help: "line, function, branch and patch coverage from an LCOV file",
+        shard: Shard::FirstOnly,
+        from_tests: false,
+        enabled: |c, _| c.coverage.is_some(),
+        needs_services: |_| false,
+        default_rules: &["coverage.failed == 0"],
+        build: coverage::build,
+    },
+    Entry {
+        kind: SuiteKind::Infra,
+        help: "services started around the run and checks on them",
+        shard: Shard::FirstOnly,
+        from_tests: false,
+        enabled: |c, _| !c.checks.is_empty() || !c.services.is_empty(),
+        needs_services: |_| true,
+        default_rules: &["infra.failed == 0"],
+        build: infra::build_checks,
+    },
+    Entry {
+        kind: SuiteKind::Chaos,
+        help: "chaos experiments: faults injected, steady state checked",
+        shard: Shard::FirstOnly,
+        from_tests: false,
+        enabled: |c, _| !c.chaos.is_empty(),
+        needs_services: |_| true,
+        default_rules: &["chaos.failed == 0"],
+        build: infra::build_chaos,
+    },
+    Entry {
+        kind: SuiteKind::Load,
+        help: "HTTP load scenarios with k6-style thresholds",
+        shard: Shard::FirstOnly,
+        from_tests: false,
+        enabled: |c, _| !c.load.is_empty(),
+        needs_services: |c| !c.services.is_empty(),
+        default_rules: &[],
+        build: load::build,
+    },
+];
+
+/// The suite called `name`, or a usage error listing the names.
+pub fn by_name(name: &str) -> Result<&'static Entry> {
+    REGISTRY
+        .iter()
+        .find(|e| e.kind.as_str() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = REGISTRY.iter().map(|e| e.kind.as_str()).collect();
+            let guess = crate::util::suggest::closest(name, &names)
+                .map(|g| format!("did you mean `{g}`? "))
+                .unwrap_or_default();
+            Error::usage(
+                format!("unknown suite `{name}`"),
+                Some(format!("{guess}available suites: {}", names.join(", "))),
+            )
+        })
+}
+
+/// Puts the default `fail` rules of the enabled suites first when gate.toml lists none.
+pub fn with_default_rules(mut config: Config) -> Result<Config> {
+    if config.fail_rules_written {
+        return Ok(config);
+    }
+    let mut defaults: Vec<Rule> = Vec::new();
+    // The tests' rules apply even with the tests switched off: they are then reported as
+    // skipped, which says so in the gate table instead of passing in silence.
+    let applies = |e: &Entry| e.kind == SuiteKind::Tests || (e.enabled)(&config, None);
+    for e in REGISTRY.iter().filter(|e| applies(e)) {
+        for r in e.default_rules {
+            defaults.push(
+                gate::parse_rule(r, RuleLevel::Fail)
+                    .map_err(|err| Error::Internal(format!("built-in rule `{r}`: {err}")))?,
+            );
+        }
+    }
+    config.rules.splice(0..0, defaults);
+    config.fail_rules_written = true;
+    Ok(config)
+}
+
+/// Which suites run: the ones `--suite` names (and the tests, for the suites collected from
+/// them), else the enabled ones; on a later shard of a partition only the split suites.
+pub fn select(
+    config: &Config,
+    ws: &Workspace,
+    named: &[SuiteKind],
+    later_shard: bool,
+) -> Vec<&'static Entry> {
+    let picked = |e: &Entry| {
+        if named.is_empty() {
+            (e.enabled)(config, Some(ws)) && (!later_shard || e.shard == Shard::Split)
+        } else {
+            named.contains(&e.kind)
+        }
+    };
+    let any_from_tests = REGISTRY.iter().any(|e| e.from_tests && picked(e));
+    let any_services = REGISTRY
+        .iter()
+        .any(|e| picked(e) && (e.needs_services)(config));
+    REGISTRY
+        .iter()
+        .filter(|e| {
+            picked(e)
+                || (e.kind == SuiteKind::Tests && any_from_tests)
+                || (e.kind == SuiteKind::Infra && any_services)
+        })
+        .collect()
+}
+
+/// Runs the selected suites in registry order: every one is prepared first, then each runs
+/// (none after Ctrl-C), and the services are stopped whatever happens.
+pub fn run_all(entries: &[&Entry], cx: &mut RunContext<'_>) -> Result<()> {
+    let mut suites = Vec::new();
+    for e in entries {
+        suites.push((e.build)(cx.config)?);
+    }
+    let result = (|| {
+        for s in &mut suites {
+            s.prepare(cx)?;
+        }
+        for s in &mut suites {
+            if crate::exec::process::is_cancelled() {
+                break;
+            }
+            let report = s.run(cx)?;
+            cx.finished.push(report);
+        }
+        Ok(())
+    })();
+    if let Some(env) = cx.environment.take() {
+        env.stop();
+    }
+    result
+}
 
 /// True when a workspace member depends (in any section) on the crate `name`.
 pub fn workspace_uses(ws: &Workspace, name: &str) -> bool {
@@ -29,8 +334,8 @@ pub fn relative(root: &Path, path: &Path) -> String {
         .to_string()
 }
 
-fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> Suite {
-    let mut s = Suite {
+pub(crate) fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> model::Suite {
+    let mut s = model::Suite {
         kind,
         name: kind.as_str().to_string(),
         status: SuiteStatus::Passed,

@@ -1,0 +1,272 @@
+//! `cargo gate baseline ...`: save, show, log, fetch, push and compare notes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::baseline::notes::{NOTES_REF, Store, history};
+use crate::baseline::stats::{mean, median, sparkline};
+use crate::baseline::{compare_report, note_from_report, remote, resolve_base, verdict_counts};
+use crate::cli::BaselineAction;
+use crate::context::{config_path, find_upwards, load_config};
+use crate::error::{EXIT_PASS, Error, Result};
+use crate::model::{Comparison, PerfVerdict, Report};
+use crate::util::units::format_measure;
+
+fn store_error(e: impl std::fmt::Display) -> Error {
+    Error::usage(
+        e.to_string(),
+        Some(
+            "run inside the git repository (baselines live in its notes), or check the revision"
+                .to_string(),
+        ),
+    )
+}
+
+/// Runs a baseline subcommand.
+pub fn main(
+    manifest: Option<&Path>,
+    explicit: Option<&Path>,
+    action: BaselineAction,
+) -> Result<i32> {
+    let dir: PathBuf = match manifest.and_then(Path::parent) {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::env::current_dir()
+            .map_err(|e| Error::io("cannot read the current directory", e))?,
+    };
+    let config = {
+        let found = match explicit {
+            Some(_) => config_path(None, explicit)?,
+            None => find_upwards(crate::config::FILE_NAME),
+        };
+        load_config(found.as_deref(), None)?
+    };
+    let store = Store::open(&dir).map_err(store_error)?;
+    let mut out = String::new();
+    match action {
+        BaselineAction::Save { report, rev } => {
+            let report = Report::read(&report)?;
+            let note = note_from_report(&report);
+            if note.entries.is_empty() && note.test_times.is_empty() {
+                return Err(Error::usage(
+                    "the report has no performance metrics to save",
+                    Some("add a [bench] table to gate.toml (criterion, hyperfine, timed commands) and run `cargo gate run`".to_string()),
+                ));
+            }
+            let commit = store.resolve(&rev).map_err(store_error)?;
+            let merged = store.add(commit, &note).map_err(store_error)?;
+            let _ = writeln!(
+                out,
+                "saved {} metric(s) on {} ({} entries in its note, {NOTES_REF}), with the times of {} slow test(s)",
+                note.entries.len(),
+                store.short(commit),
+                merged.entries.len(),
+                note.test_times.slow.len()
+            );
+        }
+        BaselineAction::Show { rev } => {
+            let commit = store.resolve(&rev).map_err(store_error)?;
+            match store.read(commit) {
+                Ok(None) => {
+                    let _ = writeln!(out, "no note on {}", store.short(commit));
+                }
+                Err(e) => {
+                    return Err(Error::usage(
+                        format!("the note on {}: {e}", store.short(commit)),
+                        None,
+                    ));
+                }
+                Ok(Some(note)) => {
+                    let _ = writeln!(
+                        out,
+                        "{} ({} entries)",
+                        store.short(commit),
+                        note.entries.len()
+                    );
+                    for name in note.metric_names() {
+                        if let Some((samples, unit, _)) = note.metric(&name) {
+                            let _ = writeln!(
+                                out,
+                                "  {name:<40} {:>12}  ({} sample(s))",
+                                format_measure(central(&samples), unit),
+                                samples.len()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        BaselineAction::Log { count, metric, rev } => {
+            let from = store.resolve(&rev).map_err(store_error)?;
+            let hist = history(&store, from, count).map_err(store_error)?;
+            for s in &hist.skipped {
+                eprintln!("warning: note on {} skipped: {}", s.commit, s.error);
+            }
+            match metric {
+                Some(name) => {
+                    let points: Vec<(String, f64, String, usize)> = hist
+                        .commits
+                        .iter()
+                        .filter_map(|(oid, note)| {
+                            let (samples, unit, _) = note.as_ref()?.metric(&name)?;
+                            Some((
+                                store.short(*oid),
+                                central(&samples),
+                                unit.to_string(),
+                                samples.len(),
+                            ))
+                        })
+                        .collect();
+                    let values: Vec<f64> = points.iter().rev().map(|p| p.1).collect();
+                    let _ = writeln!(out, "{name}  {}  (oldest → newest)", sparkline(&values));
+                    for (commit, v, unit, n) in &points {
+                        let _ = writeln!(
+                            out,
+                            "{commit}  {:>12}  ({n} sample(s))",
+                            format_measure(*v, unit)
+                        );
+                    }
+                    if points.is_empty() {
+                        let _ = writeln!(out, "no note in the last {count} commits has `{name}`");
+                    }
+                }
+                None => {
+                    let mut names: Vec<String> = hist
+                        .commits
+                        .iter()
+                        .filter_map(|(_, n)| n.as_ref())
+                        .flat_map(|n| n.metric_names())
+                        .collect();
+                    names.sort();
+                    names.dedup();
+                    let noted = hist.commits.iter().filter(|(_, n)| n.is_some()).count();
+                    let _ = writeln!(
+                        out,
+                        "{} commits read, {noted} with notes",
+                        hist.commits.len()
+                    );
+                    for name in names {
+                        let mut unit = String::new();
+                        let values: Vec<f64> = hist
+                            .commits
+                            .iter()
+                            .rev()
+                            .filter_map(|(_, n)| {
+                                let (s, u, _) = n.as_ref()?.metric(&name)?;
+                                unit = u.to_string();
+                                Some(central(&s))
+                            })
+                            .collect();
+                        let latest = values.last().copied().unwrap_or(f64::NAN);
+                        let _ = writeln!(
+                            out,
+                            "  {name:<40} {:>12}  {}",
+                            format_measure(latest, &unit),
+                            sparkline(&values)
+                        );
+                    }
+                }
+            }
+        }
+        BaselineAction::Fetch { remote: r } => {
+            let remote = r.unwrap_or_else(|| config.baseline.remote.clone());
+            let n =
+                remote::fetch(&store.dir(), &remote).map_err(|e| Error::Internal(e.to_string()))?;
+            let _ = writeln!(out, "fetched notes from {remote}: {n} commit(s) updated");
+        }
+        BaselineAction::Push { remote: r } => {
+            let remote = r.unwrap_or_else(|| config.baseline.remote.clone());
+            let attempts =
+                remote::push(&store.dir(), &remote).map_err(|e| Error::Internal(e.to_string()))?;
+            let _ = writeln!(
+                out,
+                "pushed {NOTES_REF} to {remote} ({attempts} attempt(s))"
+            );
+        }
+        BaselineAction::Bisect {
+            metric,
+            good,
+            bad,
+            cmd,
+            report,
+        } => {
+            let settings = config.baseline.settings_for(&metric);
+            let found = crate::baseline::bisect::bisect(
+                &store, &metric, &good, &bad, &cmd, &report, &settings,
+            )
+            .map_err(|e| Error::usage(e, None))?;
+            out.push_str(&found);
+        }
+        BaselineAction::Compare { rev, report } => {
+            let report = Report::read(&report)?;
+            let (base, how) = resolve_base(&store, rev.as_deref()).map_err(store_error)?;
+            let (comparisons, warnings) =
+                compare_report(&store, &report, base, &config.baseline).map_err(store_error)?;
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            let _ = writeln!(out, "baseline: {how} ({})", store.short(base));
+            out.push_str(&table(&comparisons));
+        }
+    }
+    print!("{out}");
+    Ok(EXIT_PASS)
+}
+
+fn central(samples: &[f64]) -> f64 {
+    if samples.len() >= 2 {
+        median(samples)
+    } else {
+        mean(samples)
+    }
+}
+
+/// A plain-text comparison table, worst first.
+pub fn table(comparisons: &[Comparison]) -> String {
+    let mut out = String::new();
+    let counts = verdict_counts(comparisons);
+    let summary: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(v, n)| format!("{n} {}", verdict_word(*v)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{}",
+        if summary.is_empty() {
+            "no metrics".to_string()
+        } else {
+            summary.join(", ")
+        }
+    );
+    for c in comparisons {
+        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format_measure(v, &c.unit));
+        let delta = c.delta_pct.map_or("-".to_string(), |d| format!("{d:+.1}%"));
+        let stat = match (c.p_value, c.z) {
+            (Some(p), _) => format!("p={p:.3}"),
+            (_, Some(z)) => format!("z={z:.1}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<10} {:<36} {:>10} → {:<10} {:>8} {:>9}  {}",
+            verdict_word(c.verdict),
+            c.metric,
+            fmt(c.baseline),
+            fmt(c.current),
+            delta,
+            stat,
+            sparkline(&c.history)
+        );
+    }
+    out
+}
+
+fn verdict_word(v: PerfVerdict) -> &'static str {
+    match v {
+        PerfVerdict::Regressed => "regressed",
+        PerfVerdict::Improved => "improved",
+        PerfVerdict::Unchanged => "unchanged",
+        PerfVerdict::New => "new",
+        PerfVerdict::Missing => "missing",
+    }
+}

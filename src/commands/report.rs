@@ -1,0 +1,33 @@
+//! `cargo gate report`: render a saved report.json in another format.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::color_stdout;
+use crate::error::{EXIT_PASS, Error, Result};
+use crate::model::Report;
+use crate::render::{Format, Renderer};
+
+pub fn report(
+    path: &Path,
+    format: Format,
+    template: Option<&Path>,
+    output: Option<&Path>,
+) -> Result<i32> {
+    let report = Report::read(path)?;
+    let renderer = Renderer::new(
+        template,
+        format == Format::Terminal && output.is_none() && color_stdout(),
+    )?;
+    let text = renderer.render(&report, format)?;
+    match output {
+        Some(o) => crate::util::fs::write_atomic(o, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| Error::io("cannot write to standard output", e))?;
+        }
+    }
+    Ok(EXIT_PASS)
+}

@@ -1,0 +1,175 @@
+//! `cargo gate run`: the selected suites, the baseline comparison, the gate, the outputs.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::{Prepared, color_stdout, exit_for, prepare, print_scorecard};
+use crate::cli::{ProgressMode, RunArgs};
+use crate::config::Config;
+use crate::context::display_path;
+use crate::error::{EXIT_GATE_FAILED, Error, Result};
+use crate::exec::process;
+use crate::gate;
+use crate::model::{Report, SCHEMA, SuiteKind, Verdict, VerdictStatus};
+use crate::render::{Format, Renderer};
+use crate::suites::{self, RunContext};
+
+pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> Result<i32> {
+    if args.jobs == Some(0) {
+        return Err(Error::usage("--jobs must be at least 1", None));
+    }
+    let Prepared {
+        ws,
+        mut config,
+        mut opts,
+    } = prepare(manifest, explicit, &args.select)?;
+    let tests = &mut config.tests;
+    if let Some(j) = args.jobs {
+        tests.jobs = Some(j);
+    }
+    if let Some(r) = args.retries {
+        tests.retries = r;
+    }
+    if args.fail_fast {
+        tests.fail_fast = true;
+    }
+    if args.no_fail_fast {
+        tests.fail_fast = false;
+    }
+    if args.no_doctests {
+        tests.doctests = false;
+    }
+    opts.tty = match args.progress {
+        ProgressMode::Auto => std::io::stderr().is_terminal(),
+        ProgressMode::Bar => true,
+        ProgressMode::Lines => false,
+    };
+    let renderer = Renderer::new(args.template.as_deref(), color_stdout())?;
+    let out_dir = args.out_dir.clone().unwrap_or_else(|| ws.out_dir());
+    process::install_signal_handler();
+
+    let started = chrono::Utc::now();
+    let clock = std::time::Instant::now();
+    let later_shard = opts.partition.is_some_and(|p| p.shard > 1);
+    if later_shard && args.suite.is_empty() {
+        eprintln!(
+            "partition shard > 1: only the tests run here; shard 1 runs the other configured suites"
+        );
+    }
+    let selected = suites::select(&config, &ws, &args.suite, later_shard);
+    let mut cx = RunContext {
+        ws: &ws,
+        config: &config,
+        select: &opts,
+        out_dir: &out_dir,
+        baseline_rev: args.baseline_rev.as_deref(),
+        test_env: Vec::new(),
+        finished: Vec::new(),
+        environment: None,
+    };
+    suites::run_all(&selected, &mut cx)?;
+    let suites = std::mem::take(&mut cx.finished);
+    let mut report = Report {
+        schema: SCHEMA,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        run: crate::context::run_info(&ws, &config, &opts, started, clock.elapsed().as_secs_f64()),
+        suites,
+        comparisons: Vec::new(),
+        baseline_note: None,
+        gates: Vec::new(),
+        // Decided by `gate::apply` below, before anything reads it.
+        verdict: Verdict {
+            status: VerdictStatus::Failed,
+            reasons: Vec::new(),
+        },
+    };
+    attach_baseline(&mut report, &ws.root, &config, &args);
+    gate::apply(&mut report, &config.rules);
+    let written = write_outputs(&report, &renderer, &out_dir);
+    print_scorecard(&renderer, &report);
+    match written {
+        Ok(()) => {
+            eprintln!("reports written to {}", display_path(&out_dir).display());
+            Ok(exit_for(&report))
+        }
+        // A failed gate stays a failed gate (exit 1) even when an output cannot be written;
+        // a passing gate whose outputs are missing is an internal error (exit 3).
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("  help: {hint}");
+            }
+            Ok(match report.verdict.status {
+                VerdictStatus::Failed => EXIT_GATE_FAILED,
+                VerdictStatus::Passed => crate::error::EXIT_INTERNAL,
+            })
+        }
+    }
+}
+
+/// Compares the run's performance metrics with the baseline in git notes; says why not when it
+/// cannot (the rules on regressions are then skipped, never silently passed).
+fn attach_baseline(report: &mut Report, root: &Path, config: &Config, args: &RunArgs) {
+    if crate::baseline::perf_metrics(report).is_empty() {
+        return;
+    }
+    // Without benchmarks and without any saved note, the team does not use baselines: a table
+    // of one "new" test duration on every run would only be noise.
+    let has_bench =
+        report.suite(SuiteKind::Bench).is_some() || report.suite(SuiteKind::Load).is_some();
+    let has_notes =
+        crate::baseline::notes::Store::open(root).is_ok_and(|s| s.notes_tip().is_some());
+    if !has_bench && !has_notes {
+        return;
+    }
+    let why_not = if args.no_baseline {
+        Some("baseline comparison is off (--no-baseline)".to_string())
+    } else if !config.baseline.enabled {
+        Some("baseline comparison is off in gate.toml".to_string())
+    } else {
+        None
+    };
+    if let Some(reason) = why_not {
+        report.baseline_note = Some(reason);
+        return;
+    }
+    let result = crate::baseline::notes::Store::open(root).and_then(|store| {
+        let (base, how) = crate::baseline::resolve_base(&store, args.baseline_rev.as_deref())?;
+        let (comparisons, warnings) =
+            crate::baseline::compare_report(&store, report, base, &config.baseline)?;
+        Ok((comparisons, warnings, how))
+    });
+    match result {
+        Ok((comparisons, warnings, how)) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            if comparisons.iter().all(|c| c.baseline_rev.is_none()) {
+                report.baseline_note = Some(format!(
+                    "no baseline: no note within {} commits of {how} (save one with `cargo gate baseline save` on the default branch)",
+                    config.baseline.max_depth
+                ));
+            }
+            report.comparisons = comparisons;
+        }
+        Err(e) => {
+            report.baseline_note = Some(format!("no baseline: {e}"));
+            report.comparisons = crate::baseline::all_new(report);
+        }
+    }
+}
+
+/// Writes report.json first (the source of truth), then the renderings.
+fn write_outputs(report: &Report, renderer: &Renderer, dir: &Path) -> Result<()> {
+    report.write(&dir.join("report.json"))?;
+    let outputs = [
+        ("junit.xml", Format::Junit),
+        ("summary.md", Format::Markdown),
+        ("report.html", Format::Html),
+    ];
+    for (name, format) in outputs {
+        let text = renderer.render(report, format)?;
+        crate::util::fs::write_atomic(&dir.join(name), text.as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,1331 @@
+//! The `gate.toml` model: parsing with spans, profiles, and validation that points at
+//! `file:line:col` with a hint. Pure: no processes, no network.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Location, Result};
+use crate::gate::{self, Rule};
+use crate::model::RuleLevel;
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawStage {
+    duration: Spanned<String>,
+    rate: f64,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawLoad {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    rate: Option<f64>,
+    #[serde(default)]
+    stages: Option<Vec<RawStage>>,
+    #[serde(default)]
+    users: Option<usize>,
+    #[serde(default)]
+    think: Option<Spanned<String>>,
+    #[serde(default)]
+    duration: Option<Spanned<String>>,
+    #[serde(default)]
+    warmup: Option<Spanned<String>>,
+    #[serde(default)]
+    connections: Option<usize>,
+    #[serde(default)]
+    timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    thresholds: Vec<Spanned<String>>,
+    #[serde(default)]
+    abort_on_fail: bool,
+    #[serde(default)]
+    ca: Option<PathBuf>,
+}
+
+/// A load scenario from `[[load]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadScenario {
+    /// Name, used in metric names (`load.<name>.p(95)`).
+    pub name: String,
+    /// The target URL.
+    pub url: crate::suites::load::http::Url,
+    /// HTTP method.
+    pub method: String,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: Option<String>,
+    /// Open or closed loop.
+    pub mode: crate::suites::load::engine::Mode,
+    /// Unmeasured warm-up.
+    pub warmup: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Thresholds (also gate rules).
+    pub thresholds: Vec<crate::gate::threshold::Threshold>,
+    /// Stop early once a threshold is certainly lost.
+    pub abort_on_fail: bool,
+    /// Extra CA certificates (PEM) trusted for https, relative to the workspace root.
+    pub ca: Option<PathBuf>,
+}
+
+/// A command timed by the bench suite.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BenchCommand {
+    /// Metric name (`bench.<name>`).
+    pub name: String,
+    /// Program and arguments.
+    pub cmd: Vec<String>,
+    /// Measured runs.
+    #[serde(default = "default_runs")]
+    pub runs: u32,
+    /// Unmeasured runs first.
+    #[serde(default = "default_warmup")]
+    pub warmup: u32,
+}
+
+fn default_runs() -> u32 {
+    10
+}
+
+fn default_warmup() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawBench {
+    enabled: Option<bool>,
+    run: Option<Vec<String>>,
+    criterion: Option<bool>,
+    libtest: Option<bool>,
+    hyperfine: Option<Vec<String>>,
+    custom: Option<Vec<String>>,
+    command: Option<Vec<BenchCommand>>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawBaseline {
+    enabled: Option<bool>,
+    significance: Option<f64>,
+    min_effect: Option<Spanned<String>>,
+    z_threshold: Option<f64>,
+    min_history: Option<usize>,
+    history: Option<usize>,
+    max_depth: Option<usize>,
+    remote: Option<String>,
+    metric: Option<BTreeMap<String, RawMetricSettings>>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawMetricSettings {
+    significance: Option<f64>,
+    min_effect: Option<Spanned<String>>,
+    z_threshold: Option<f64>,
+}
+
+/// Settings of the bench suite.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BenchConfig {
+    /// Whether the suite runs (on when gate.toml has a `[bench]` table).
+    pub enabled: bool,
+    /// A command run first in the workspace root (e.g. `cargo bench`).
+    pub run: Vec<String>,
+    /// Read criterion's results from `<target>/criterion`.
+    pub criterion: bool,
+    /// Parse libtest `bench:` lines from the run command's output.
+    pub libtest: bool,
+    /// `hyperfine --export-json` files, relative to the workspace root.
+    pub hyperfine: Vec<String>,
+    /// Files in cargo-gate's custom JSON format.
+    pub custom: Vec<String>,
+    /// Timed commands.
+    pub commands: Vec<BenchCommand>,
+}
+
+/// Settings of baseline comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineConfig {
+    /// Compare with baselines during `run`.
+    pub enabled: bool,
+    /// Defaults for every metric.
+    pub settings: crate::baseline::compare::Settings,
+    /// Overrides by exact metric name.
+    pub per_metric: BTreeMap<String, crate::baseline::compare::Settings>,
+    /// Notes read for history and z-scores.
+    pub history: usize,
+    /// Commits walked back from the base to find a baseline.
+    pub max_depth: usize,
+    /// Remote for `baseline fetch` / `push`.
+    pub remote: String,
+}
+
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        BaselineConfig {
+            enabled: true,
+            settings: crate::baseline::compare::Settings::default(),
+            per_metric: BTreeMap::new(),
+            history: 30,
+            max_depth: 100,
+            remote: "origin".to_string(),
+        }
+    }
+}
+
+impl BaselineConfig {
+    /// The settings for one metric.
+    pub fn settings_for(&self, metric: &str) -> crate::baseline::compare::Settings {
+        self.per_metric
+            .get(metric)
+            .copied()
+            .unwrap_or(self.settings)
+    }
+}
+
+/// Overlays every key `other` sets onto `this`.
+macro_rules! overlay {
+    ($this:expr, $other:expr, $($f:ident),*) => { $( if $other.$f.is_some() { $this.$f = $other.$f.clone(); } )* };
+}
+
+/// The config file's name, looked up at the workspace root.
+pub const FILE_NAME: &str = "gate.toml";
+
+/// The profile used when none is asked for.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// Which tests `#[ignore]` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum RunIgnored {
+    /// Run normal tests; report ignored ones as skipped.
+    #[default]
+    Default,
+    /// Run only the ignored tests.
+    Only,
+    /// Run both.
+    All,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    tests: RawTests,
+    #[serde(default)]
+    snapshots: RawSnapshots,
+    #[serde(default)]
+    property: RawProperty,
+    #[serde(default)]
+    bench: Option<RawBench>,
+    #[serde(default)]
+    baseline: RawBaseline,
+    #[serde(default)]
+    load: Vec<Spanned<RawLoad>>,
+    #[serde(default)]
+    service: Vec<crate::suites::infra::spec::RawService>,
+    #[serde(default)]
+    check: Vec<crate::suites::infra::spec::RawCheck>,
+    #[serde(default)]
+    proxy: Vec<crate::suites::infra::spec::RawProxy>,
+    #[serde(default)]
+    chaos: Vec<crate::suites::infra::spec::RawChaos>,
+    #[serde(default)]
+    coverage: Option<RawCoverage>,
+    #[serde(default)]
+    gate: RawGate,
+    #[serde(default)]
+    profile: BTreeMap<String, RawProfile>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawCoverage {
+    lcov: Spanned<String>,
+    command: Option<Vec<String>>,
+    base: Option<String>,
+}
+
+/// The coverage suite: an LCOV file to read (and optionally the command that writes it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageConfig {
+    /// The LCOV file, relative to the workspace root.
+    pub lcov: PathBuf,
+    /// Run first, in the workspace root (e.g. `cargo llvm-cov --lcov --output-path ...`).
+    pub command: Option<Vec<String>>,
+    /// The revision patch coverage counts changes from (default: the baseline's base).
+    pub base: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawTests {
+    enabled: Option<bool>,
+    jobs: Option<Spanned<usize>>,
+    retries: Option<u32>,
+    slow_timeout: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    fail_fast: Option<bool>,
+    run_ignored: Option<RunIgnored>,
+    doctests: Option<bool>,
+    output_tail: Option<usize>,
+    env: Option<BTreeMap<String, String>>,
+    cargo_args: Option<Vec<String>>,
+    quarantine: Option<Vec<String>>,
+    affected_ignore: Option<Vec<String>>,
+    runner: Option<TestRunner>,
+    nextest_profile: Option<String>,
+}
+
+impl RawTests {
+    /// Overlays `other` on `self`: every key `other` sets wins.
+    fn overlay(&mut self, other: &RawTests) {
+        overlay!(
+            self,
+            other,
+            enabled,
+            jobs,
+            retries,
+            slow_timeout,
+            timeout,
+            fail_fast,
+            run_ignored,
+            doctests,
+            output_tail,
+            env,
+            cargo_args,
+            quarantine,
+            affected_ignore,
+            runner,
+            nextest_profile
+        );
+    }
+}
+
+/// What happens to pending snapshot files a run creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingMode {
+    /// Move them to `<out-dir>/snapshots/` and leave the tree as it was.
+    #[default]
+    Move,
+    /// Delete them.
+    Delete,
+    /// Leave them in the tree for `cargo insta review`.
+    Keep,
+}
+
+/// Whether snapshot files no test asserted are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreferenced {
+    /// Do not look for them.
+    #[default]
+    Ignore,
+    /// Report each one (counted by `snapshots.unreferenced`).
+    Report,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawSnapshots {
+    enabled: Option<bool>,
+    pending: Option<PendingMode>,
+    unreferenced: Option<Unreferenced>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawProperty {
+    enabled: Option<bool>,
+    cases: Option<u64>,
+    max_shrink_iters: Option<u64>,
+    max_shrink_time: Option<Spanned<String>>,
+    keep_regressions: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    fail: Option<Vec<Spanned<String>>>,
+    warn: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    inherits: Option<Spanned<String>>,
+    tests: Option<RawTests>,
+    snapshots: Option<RawSnapshots>,
+    property: Option<RawProperty>,
+    gate: Option<RawGate>,
+}
+
+/// Settings of the tests suite after the profile is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestsConfig {
+    /// Whether the suite runs.
+    pub enabled: bool,
+    /// Tests run at once; `None` means one per available core.
+    pub jobs: Option<usize>,
+    /// Extra attempts after a failure; a later pass makes the test `flaky`.
+    pub retries: u32,
+    /// After this long a running test is reported as slow.
+    pub slow_timeout: Option<Duration>,
+    /// After this long a test is killed (its whole process group) and marked `timed_out`.
+    pub timeout: Option<Duration>,
+    /// Stop scheduling tests after the first failure.
+    pub fail_fast: bool,
+    /// Which ignored tests run.
+    pub run_ignored: RunIgnored,
+    /// Whether doctests run.
+    pub doctests: bool,
+    /// Bytes of output kept per attempt.
+    pub output_tail: usize,
+    /// Extra environment for every test process.
+    pub env: BTreeMap<String, String>,
+    /// Extra arguments for `cargo test --no-run` (features, target, ...).
+    pub cargo_args: Vec<String>,
+    /// Tests whose failures are reported as `quarantined` and never fail the gate. Entries match
+    /// a test's name or id exactly, or as a prefix when they end with `*`.
+    pub quarantine: Vec<String>,
+    /// `--affected-since`: changed files outside every package that affect nothing (globs,
+    /// `*` matching any characters); any other such file affects every package.
+    pub affected_ignore: Vec<String>,
+    /// What runs the tests.
+    pub runner: TestRunner,
+    /// The nextest profile used with `runner = "nextest"`.
+    pub nextest_profile: String,
+}
+
+/// What runs the tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TestRunner {
+    /// cargo-gate's own process-per-test runner.
+    #[default]
+    Builtin,
+    /// cargo-nextest, with the project's `.config/nextest.toml`; its JUnit report is read back.
+    Nextest,
+}
+
+/// Files outside packages that `--affected-since` ignores unless `affected_ignore` says otherwise.
+pub const DEFAULT_AFFECTED_IGNORE: &[&str] = &["*.md", ".github/*"];
+
+impl Default for TestsConfig {
+    fn default() -> Self {
+        TestsConfig {
+            enabled: true,
+            jobs: None,
+            retries: 0,
+            slow_timeout: Some(Duration::from_secs(60)),
+            timeout: None,
+            fail_fast: false,
+            run_ignored: RunIgnored::Default,
+            doctests: true,
+            output_tail: 16 * 1024,
+            env: BTreeMap::new(),
+            cargo_args: Vec::new(),
+            quarantine: Vec::new(),
+            affected_ignore: DEFAULT_AFFECTED_IGNORE
+                .iter()
+                .map(|g| g.to_string())
+                .collect(),
+            runner: TestRunner::Builtin,
+            nextest_profile: "default".to_string(),
+        }
+    }
+}
+
+impl TestsConfig {
+    /// True when a failure of this test is quarantined.
+    pub fn is_quarantined(&self, id: &str, name: &str) -> bool {
+        self.quarantine.iter().any(|q| match q.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
+            None => q == name || q == id,
+        })
+    }
+}
+
+/// Settings of the snapshot (insta) suite.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotsConfig {
+    /// `Some(false)` turns it off; `None` means on when a member depends on insta.
+    pub enabled: Option<bool>,
+    /// What to do with pending files.
+    pub pending: PendingMode,
+    /// Whether unreferenced snapshots are reported.
+    pub unreferenced: Unreferenced,
+}
+
+/// Settings of the property (proptest) suite.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PropertyConfig {
+    /// `Some(false)` turns it off; `None` means on when a member depends on proptest.
+    pub enabled: Option<bool>,
+    /// `PROPTEST_CASES`.
+    pub cases: Option<u64>,
+    /// `PROPTEST_MAX_SHRINK_ITERS`.
+    pub max_shrink_iters: Option<u64>,
+    /// `PROPTEST_MAX_SHRINK_TIME`.
+    pub max_shrink_time: Option<Duration>,
+    /// Leave the regressions files proptest writes in the tree (default: move them out).
+    pub keep_regressions: bool,
+}
+
+/// A loaded, validated configuration for one profile.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// The profile applied.
+    pub profile: String,
+    /// The tests suite.
+    pub tests: TestsConfig,
+    /// The snapshot suite.
+    pub snapshots: SnapshotsConfig,
+    /// The property suite.
+    pub property: PropertyConfig,
+    /// The bench suite.
+    pub bench: BenchConfig,
+    /// Baseline comparison.
+    pub baseline: BaselineConfig,
+    /// Load scenarios.
+    pub load: Vec<LoadScenario>,
+    /// Services started around the run.
+    pub services: Vec<crate::suites::infra::spec::ServiceSpec>,
+    /// Checks (`infra` suite).
+    pub checks: Vec<crate::suites::infra::spec::CheckSpec>,
+    /// Fault proxies.
+    pub proxies: Vec<crate::suites::infra::spec::ProxySpec>,
+    /// Chaos experiments (`chaos` suite).
+    pub chaos: Vec<crate::suites::infra::spec::ChaosSpec>,
+    /// The coverage suite, when configured.
+    pub coverage: Option<CoverageConfig>,
+    /// Gate rules, `fail` ones first.
+    pub rules: Vec<Rule>,
+    /// gate.toml lists its own `fail` rules; when false the suites' defaults are still to be
+    /// added (`suites::with_default_rules`).
+    pub fail_rules_written: bool,
+}
+
+impl Config {
+    /// The configuration used when there is no gate.toml: the tests suite and the default rules.
+    pub fn defaults(profile: Option<&str>) -> Result<Config> {
+        if let Some(p) = profile.filter(|p| *p != DEFAULT_PROFILE) {
+            return Err(Error::usage(
+                format!("unknown profile `{p}`: there is no {FILE_NAME}"),
+                Some(format!(
+                    "create one with `cargo gate init` and add a `[profile.{p}]` table, or drop --profile"
+                )),
+            ));
+        }
+        Ok(Config {
+            path: None,
+            profile: DEFAULT_PROFILE.to_string(),
+            tests: TestsConfig::default(),
+            snapshots: SnapshotsConfig::default(),
+            property: PropertyConfig::default(),
+            bench: BenchConfig::default(),
+            baseline: BaselineConfig::default(),
+            load: Vec::new(),
+            services: Vec::new(),
+            checks: Vec::new(),
+            proxies: Vec::new(),
+            chaos: Vec::new(),
+            coverage: None,
+            rules: Vec::new(),
+            fail_rules_written: false,
+        })
+    }
+
+    /// Reads and validates a config file for a profile.
+    pub fn load(path: &Path, profile: Option<&str>) -> Result<Config> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(
+                format!("cannot read {}: {e}", path.display()),
+                Some("check the path given to --config".to_string()),
+            )
+        })?;
+        Config::parse(path, &source, profile)
+    }
+
+    /// Validates a config file for the default profile and every profile it defines.
+    pub fn check_all(path: &Path) -> Result<Vec<Config>> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(
+                format!("cannot read {}: {e}", path.display()),
+                Some("check the path given to --config".to_string()),
+            )
+        })?;
+        let raw = parse_raw(path, &source)?;
+        std::iter::once(DEFAULT_PROFILE)
+            .chain(
+                raw.profile
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|p| *p != DEFAULT_PROFILE),
+            )
+            .map(|p| Config::parse(path, &source, Some(p)))
+            .collect()
+    }
+
+    /// Parses and validates config text (the path is only used in messages).
+    pub fn parse(path: &Path, source: &str, profile: Option<&str>) -> Result<Config> {
+        let at = |offset: usize| Location::from_offset(path, source, offset);
+        let raw = parse_raw(path, source)?;
+        Self::resolve(raw, path, source, profile, &at)
+    }
+
+    fn resolve(
+        raw: RawConfig,
+        path: &Path,
+        source: &str,
+        profile: Option<&str>,
+        at: &dyn Fn(usize) -> Location,
+    ) -> Result<Config> {
+        let profile_name = profile.unwrap_or(DEFAULT_PROFILE).to_string();
+        let mut tests = raw.tests.clone();
+        let mut snapshots = raw.snapshots.clone();
+        let mut property = raw.property.clone();
+        let mut gate_raw = raw.gate.clone();
+        if profile_name != DEFAULT_PROFILE || raw.profile.contains_key(DEFAULT_PROFILE) {
+            let chain = profile_chain(&raw, &profile_name, path, source)?;
+            for name in chain.iter().rev() {
+                let Some(p) = raw.profile.get(name) else {
+                    continue;
+                };
+                if let Some(t) = &p.tests {
+                    tests.overlay(t);
+                }
+                if let Some(o) = &p.snapshots {
+                    overlay!(snapshots, o, enabled, pending, unreferenced);
+                }
+                if let Some(o) = &p.property {
+                    overlay!(
+                        property,
+                        o,
+                        enabled,
+                        cases,
+                        max_shrink_iters,
+                        max_shrink_time,
+                        keep_regressions
+                    );
+                }
+                if let Some(g) = &p.gate {
+                    if g.fail.is_some() {
+                        gate_raw.fail = g.fail.clone();
+                    }
+                    if g.warn.is_some() {
+                        gate_raw.warn = g.warn.clone();
+                    }
+                }
+            }
+        }
+
+        let resolved = resolve_tests(&tests, at)?;
+        let services = crate::suites::infra::spec::services(at, &raw.service)?;
+        let checks = crate::suites::infra::spec::checks(at, &raw.check)?;
+        let proxies = crate::suites::infra::spec::proxies(&raw.proxy);
+        let mut rules = Vec::new();
+        // Without a `fail` list the suites' default rules apply; the registry adds them
+        // (`suites::with_default_rules`), since only it knows which suites are enabled.
+        for r in gate_raw.fail.iter().flatten() {
+            rules.push(parse_spanned_rule(r, RuleLevel::Fail, at)?);
+        }
+        for r in gate_raw.warn.iter().flatten() {
+            rules.push(parse_spanned_rule(r, RuleLevel::Warn, at)?);
+        }
+        let property = PropertyConfig {
+            enabled: property.enabled,
+            cases: property.cases,
+            max_shrink_iters: property.max_shrink_iters,
+            max_shrink_time: parse_spanned_duration(&property.max_shrink_time, at)?,
+            keep_regressions: property.keep_regressions.unwrap_or(false),
+        };
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            profile: profile_name,
+            tests: resolved,
+            snapshots: SnapshotsConfig {
+                enabled: snapshots.enabled,
+                pending: snapshots.pending.unwrap_or_default(),
+                unreferenced: snapshots.unreferenced.unwrap_or_default(),
+            },
+            property,
+            bench: resolve_bench(raw.bench.as_ref()),
+            baseline: resolve_baseline(&raw.baseline, at)?,
+            load: {
+                let scenarios = resolve_load(&raw.load, at)?;
+                // Each threshold is a `fail` rule of the gate, so it shows in the gate table.
+                for s in &scenarios {
+                    for t in &s.thresholds {
+                        rules.push(gate::load_rule(&s.name, t));
+                    }
+                }
+                scenarios
+            },
+            services: services.clone(),
+            checks: checks.clone(),
+            proxies: proxies.clone(),
+            chaos: crate::suites::infra::spec::chaos(at, &raw.chaos, &services, &checks, &proxies)?,
+            fail_rules_written: gate_raw.fail.is_some(),
+            coverage: match &raw.coverage {
+                None => None,
+                Some(c) => {
+                    if c.lcov.get_ref().trim().is_empty() {
+                        return Err(Error::Config {
+                            location: at(c.lcov.span().start),
+                            message: "`lcov` is empty".to_string(),
+                            hint: Some(
+                                "name the LCOV file, e.g. lcov = \"target/lcov.info\"".to_string(),
+                            ),
+                        });
+                    }
+                    if c.command.as_ref().is_some_and(|cmd| cmd.is_empty()) {
+                        return Err(Error::Config {
+                            location: at(c.lcov.span().start),
+                            message: "`command` is empty".to_string(),
+                            hint: Some(
+                                "remove it, or give the program and its arguments".to_string(),
+                            ),
+                        });
+                    }
+                    Some(CoverageConfig {
+                        lcov: PathBuf::from(c.lcov.get_ref()),
+                        command: c.command.clone(),
+                        base: c.base.clone(),
+                    })
+                }
+            },
+            rules,
+        })
+    }
+}
+
+fn parse_raw(path: &Path, source: &str) -> Result<RawConfig> {
+    toml::from_str(source).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim().to_string();
+        let hint = if message.starts_with("unknown field") {
+            "remove the key or fix its spelling; the keys are listed in README.md, section Configuration"
+        } else if message.contains("unknown variant") {
+            "use one of the values listed in the message"
+        } else {
+            "fix the TOML syntax or the value's type (see README.md, section Configuration)"
+        };
+        Error::Config {
+            location: Location::from_offset(path, source, offset),
+            message,
+            hint: Some(hint.to_string()),
+        }
+    })
+}
+
+/// The profile and the profiles it inherits from, nearest first.
+fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Result<Vec<String>> {
+    let mut chain = vec![name.to_string()];
+    let mut current = name.to_string();
+    loop {
+        let Some(p) = raw.profile.get(&current) else {
+            if current == DEFAULT_PROFILE {
+                break;
+            }
+            let known: Vec<&str> = raw.profile.keys().map(String::as_str).collect();
+            let listed = if known.is_empty() {
+                format!("{} defines no profiles", path.display())
+            } else {
+                format!("{} defines: {}", path.display(), known.join(", "))
+            };
+            return Err(Error::usage(
+                format!("unknown profile `{current}`"),
+                Some(format!(
+                    "{listed}; add a `[profile.{current}]` table or pick one of those"
+                )),
+            ));
+        };
+        let Some(parent) = &p.inherits else {
+            break;
+        };
+        let parent_name = parent.get_ref().clone();
+        if chain.contains(&parent_name) {
+            return Err(Error::Config {
+                location: Location::from_offset(path, source, parent.span().start),
+                message: format!(
+                    "profile `{current}` inherits from `{parent_name}`, which forms a cycle"
+                ),
+                hint: Some("remove one of the `inherits` keys".to_string()),
+            });
+        }
+        if parent_name != DEFAULT_PROFILE && !raw.profile.contains_key(&parent_name) {
+            return Err(Error::Config {
+                location: Location::from_offset(path, source, parent.span().start),
+                message: format!(
+                    "profile `{current}` inherits from unknown profile `{parent_name}`"
+                ),
+                hint: Some("name a profile defined in this file".to_string()),
+            });
+        }
+        chain.push(parent_name.clone());
+        current = parent_name;
+    }
+    Ok(chain)
+}
+
+fn resolve_load(
+    raw: &[Spanned<RawLoad>],
+    at: &dyn Fn(usize) -> Location,
+) -> Result<Vec<LoadScenario>> {
+    use crate::suites::load::engine::Mode;
+    let cfg_err = |offset: usize, message: String, hint: &str| Error::Config {
+        location: at(offset),
+        message,
+        hint: Some(hint.to_string()),
+    };
+    let dur = |v: &Option<Spanned<String>>| parse_spanned_duration(v, at);
+    let mut out: Vec<LoadScenario> = Vec::new();
+    for item in raw {
+        let l = item.get_ref();
+        let name = l.name.get_ref().clone();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(cfg_err(
+                l.name.span().start + 1,
+                format!("load name `{name}` must be letters, digits, `_` or `-`"),
+                "it becomes part of metric names such as load.NAME.p(95)",
+            ));
+        }
+        if out.iter().any(|o| o.name == name) {
+            return Err(cfg_err(
+                l.name.span().start + 1,
+                format!("two [[load]] scenarios are called `{name}`"),
+                "give each scenario its own name",
+            ));
+        }
+        let url = crate::suites::load::http::parse_url(l.url.get_ref()).map_err(|m| {
+            cfg_err(
+                l.url.span().start + 1,
+                m,
+                "write e.g. \"http://127.0.0.1:8080/health\"",
+            )
+        })?;
+        let at_item = item.span().start;
+        let timeout = dur(&l.timeout)?.unwrap_or(Duration::from_secs(10));
+        let mode = match (l.rate, &l.stages, l.users) {
+            (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+                return Err(cfg_err(
+                    at_item,
+                    format!("load `{name}` sets both a rate and users"),
+                    "use `rate` (open loop) or `users` (closed loop), not both",
+                ));
+            }
+            (None, None, Some(users)) => {
+                let duration = dur(&l.duration)?.ok_or_else(|| {
+                    cfg_err(
+                        at_item,
+                        format!("load `{name}` has no `duration`"),
+                        "add e.g. duration = \"30s\"",
+                    )
+                })?;
+                if users == 0 {
+                    return Err(cfg_err(
+                        at_item,
+                        "`users` must be at least 1".into(),
+                        "set users = 1 or more",
+                    ));
+                }
+                Mode::Closed {
+                    users,
+                    think: dur(&l.think)?.unwrap_or(Duration::ZERO),
+                    duration,
+                }
+            }
+            (rate, stages, None) => {
+                let mut list = Vec::new();
+                if let Some(stages) = stages {
+                    for s in stages {
+                        let d = parse_spanned_duration(&Some(s.duration.clone()), at)?
+                            .unwrap_or_default();
+                        list.push((d, s.rate));
+                    }
+                }
+                let start = match (rate, list.is_empty()) {
+                    (Some(r), true) => {
+                        let d = dur(&l.duration)?.ok_or_else(|| {
+                            cfg_err(
+                                at_item,
+                                format!("load `{name}` has no `duration`"),
+                                "add e.g. duration = \"30s\"",
+                            )
+                        })?;
+                        list.push((d, r));
+                        r
+                    }
+                    (Some(r), false) => r,
+                    (None, false) => 0.0,
+                    (None, true) => {
+                        return Err(cfg_err(
+                            at_item,
+                            format!("load `{name}` has no `rate`, `stages` or `users`"),
+                            "add rate = 100 (requests per second) or users = 10",
+                        ));
+                    }
+                };
+                if list.iter().any(|(_, r)| !r.is_finite() || *r < 0.0)
+                    || !start.is_finite()
+                    || start < 0.0
+                {
+                    return Err(cfg_err(
+                        at_item,
+                        format!("load `{name}` has a negative rate"),
+                        "rates are requests per second, 0 or more",
+                    ));
+                }
+                if list.iter().all(|(_, r)| *r == 0.0) && start == 0.0 {
+                    return Err(cfg_err(
+                        at_item,
+                        format!("load `{name}` never sends a request"),
+                        "set a rate above 0",
+                    ));
+                }
+                Mode::Open {
+                    stages: list,
+                    start_rate: start,
+                    connections: l.connections.unwrap_or(64).max(1),
+                }
+            }
+        };
+        let mut thresholds = Vec::new();
+        for t in &l.thresholds {
+            thresholds.push(crate::gate::threshold::parse(t.get_ref()).map_err(|e| {
+                Error::Config {
+                    location: at(t.span().start + 1 + e.offset),
+                    message: e.message,
+                    hint: Some(e.hint),
+                }
+            })?);
+        }
+        out.push(LoadScenario {
+            name,
+            url,
+            method: l.method.clone().unwrap_or_else(|| "GET".to_string()),
+            headers: l
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            body: l.body.clone(),
+            mode,
+            warmup: dur(&l.warmup)?.unwrap_or(Duration::ZERO),
+            timeout,
+            thresholds,
+            abort_on_fail: l.abort_on_fail,
+            ca: l.ca.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn resolve_bench(raw: Option<&RawBench>) -> BenchConfig {
+    let Some(raw) = raw else {
+        return BenchConfig {
+            criterion: true,
+            libtest: true,
+            ..BenchConfig::default()
+        };
+    };
+    BenchConfig {
+        enabled: raw.enabled.unwrap_or(true),
+        run: raw.run.clone().unwrap_or_default(),
+        criterion: raw.criterion.unwrap_or(true),
+        libtest: raw.libtest.unwrap_or(true),
+        hyperfine: raw.hyperfine.clone().unwrap_or_default(),
+        custom: raw.custom.clone().unwrap_or_default(),
+        commands: raw.command.clone().unwrap_or_default(),
+    }
+}
+
+fn parse_percent(v: &Spanned<String>, at: &dyn Fn(usize) -> Location) -> Result<f64> {
+    let text = v.get_ref().trim();
+    text.strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .ok_or_else(|| Error::Config {
+            location: at(v.span().start + 1),
+            message: format!("`{text}` is not a percentage"),
+            hint: Some("write it like \"2%\"".to_string()),
+        })
+}
+
+fn resolve_baseline(raw: &RawBaseline, at: &dyn Fn(usize) -> Location) -> Result<BaselineConfig> {
+    let d = BaselineConfig::default();
+    let mut settings = d.settings;
+    if let Some(s) = raw.significance {
+        settings.significance = s;
+    }
+    if let Some(m) = &raw.min_effect {
+        settings.min_effect_pct = parse_percent(m, at)?;
+    }
+    if let Some(z) = raw.z_threshold {
+        settings.z_threshold = z;
+    }
+    if let Some(h) = raw.min_history {
+        settings.min_history = h;
+    }
+    let mut per_metric = BTreeMap::new();
+    for (name, m) in raw.metric.iter().flatten() {
+        let mut s = settings;
+        if let Some(v) = m.significance {
+            s.significance = v;
+        }
+        if let Some(v) = &m.min_effect {
+            s.min_effect_pct = parse_percent(v, at)?;
+        }
+        if let Some(v) = m.z_threshold {
+            s.z_threshold = v;
+        }
+        per_metric.insert(name.clone(), s);
+    }
+    Ok(BaselineConfig {
+        enabled: raw.enabled.unwrap_or(d.enabled),
+        settings,
+        per_metric,
+        history: raw.history.unwrap_or(d.history),
+        max_depth: raw.max_depth.unwrap_or(d.max_depth),
+        remote: raw.remote.clone().unwrap_or(d.remote),
+    })
+}
+
+/// Parses a duration string from gate.toml, pointing errors inside the string.
+fn parse_spanned_duration(
+    v: &Option<Spanned<String>>,
+    at: &dyn Fn(usize) -> Location,
+) -> Result<Option<Duration>> {
+    crate::util::spans::opt_duration(at, v)
+}
+
+fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<TestsConfig> {
+    let d = TestsConfig::default();
+    let duration =
+        |v: &Option<Spanned<String>>, default: Option<Duration>| -> Result<Option<Duration>> {
+            Ok(parse_spanned_duration(v, at)?.or(default))
+        };
+    let jobs = match &raw.jobs {
+        Some(j) if *j.get_ref() == 0 => {
+            return Err(Error::Config {
+                location: at(j.span().start),
+                message: "`jobs` must be at least 1".to_string(),
+                hint: Some("remove the key to use one job per core".to_string()),
+            });
+        }
+        Some(j) => Some(*j.get_ref()),
+        None => None,
+    };
+    Ok(TestsConfig {
+        enabled: raw.enabled.unwrap_or(d.enabled),
+        jobs,
+        retries: raw.retries.unwrap_or(d.retries),
+        slow_timeout: duration(&raw.slow_timeout, d.slow_timeout)?,
+        timeout: duration(&raw.timeout, d.timeout)?,
+        fail_fast: raw.fail_fast.unwrap_or(d.fail_fast),
+        run_ignored: raw.run_ignored.unwrap_or(d.run_ignored),
+        doctests: raw.doctests.unwrap_or(d.doctests),
+        output_tail: raw.output_tail.unwrap_or(d.output_tail),
+        env: raw.env.clone().unwrap_or_default(),
+        cargo_args: raw.cargo_args.clone().unwrap_or_default(),
+        quarantine: raw.quarantine.clone().unwrap_or_default(),
+        affected_ignore: raw.affected_ignore.clone().unwrap_or(d.affected_ignore),
+        runner: raw.runner.unwrap_or(d.runner),
+        nextest_profile: raw.nextest_profile.clone().unwrap_or(d.nextest_profile),
+    })
+}
+
+fn parse_spanned_rule(
+    rule: &Spanned<String>,
+    level: RuleLevel,
+    at: &dyn Fn(usize) -> Location,
+) -> Result<Rule> {
+    gate::parse_rule(rule.get_ref(), level).map_err(|e| Error::Config {
+        // +1 skips the opening quote; rule strings with escapes are rare enough that the
+        // offset inside the literal is accurate for every realistic rule.
+        location: at(rule.span().start + 1 + e.offset),
+        message: e.message,
+        hint: Some(e.hint),
+    })
+}
+
+/// The commented starter file `cargo gate init` writes.
+pub const STARTER: &str = r#"# cargo-gate configuration: https://github.com/cargo-gate/cargo-gate#configuration
+# Validate with `cargo gate check`; every key below is optional.
+
+[tests]
+# jobs = 8                  # tests run at once (default: one per core)
+retries = 0                 # extra attempts after a failure; fail-then-pass is reported as flaky
+slow_timeout = "60s"        # report a test as slow after this long
+# timeout = "5m"            # kill a test (its whole process group) after this long: timed_out
+# fail_fast = false         # stop scheduling tests after the first failure
+# run_ignored = "default"   # "default" | "only" | "all"
+# doctests = true
+# output_tail = 16384       # bytes of output kept per attempt in the report
+# cargo_args = ["--all-features"]
+# quarantine = ["net::flaky_dns_lookup"]   # failures reported, never failing the gate
+# affected_ignore = ["*.md", ".github/*"]  # --affected-since: files outside packages that affect nothing
+# runner = "nextest"        # run the tests with cargo-nextest and your .config/nextest.toml
+# nextest_profile = "ci"    # the nextest profile it uses (default: "default")
+# [tests.env]
+# RUST_LOG = "info"
+
+# Coverage from an LCOV file, e.g. written by `cargo llvm-cov --lcov --output-path target/lcov.info`;
+# then gate on it with rules such as "coverage.patch >= 80%" or "coverage.lines_delta >= -1%".
+# [coverage]
+# lcov = "target/lcov.info"
+# command = ["cargo", "llvm-cov", "--workspace", "--lcov", "--output-path", "target/lcov.info"]
+
+[gate]
+# Each rule is `METRIC OP VALUE`. `fail` rules decide the verdict; `warn` rules are reported only.
+fail = ["tests.failed == 0", "tests.timed_out == 0"]
+warn = ["tests.flaky == 0"]
+
+# Profiles override the keys above: `cargo gate run --profile ci`.
+[profile.ci]
+tests = { retries = 2, timeout = "10m" }
+gate = { fail = ["tests.failed == 0", "tests.timed_out == 0", "tests.flaky <= 3"] }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suites::infra::spec::{Fault, Stream};
+
+    fn parse(src: &str, profile: Option<&str>) -> Result<Config> {
+        Config::parse(Path::new("gate.toml"), src, profile)
+    }
+
+    fn config_error(src: &str, profile: Option<&str>) -> (String, String) {
+        match parse(src, profile) {
+            Err(e @ Error::Config { .. }) => {
+                let hint = e.hint().unwrap_or_default().to_string();
+                (e.to_string(), hint)
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn proxy_faults_take_a_stream_and_a_toxicity() {
+        let head = "[[proxy]]\nname = \"api\"\nlisten = \"127.0.0.1:1\"\nupstream = \"127.0.0.1:2\"\n[[service]]\nname = \"svc\"\ncmd = [\"true\"]\n[[chaos]]\nname = \"x\"\n";
+        let c = parse(
+            &format!("{head}fault = {{ kind = \"latency\", target = \"api\", stream = \"downstream\", toxicity = 0.5 }}\n"),
+            None,
+        )
+        .unwrap();
+        let Fault::Proxy(name, spec) = &c.chaos[0].fault else {
+            panic!("{:?}", c.chaos[0].fault);
+        };
+        assert_eq!(name, "api");
+        assert_eq!(spec.stream, Some(Stream::Downstream));
+        assert_eq!(spec.toxicity, 0.5);
+        assert_eq!(
+            spec.to_string(),
+            "latency 100ms on responses only on 50 % of connections"
+        );
+        for (fault, message, hint) in [
+            (
+                "{ kind = \"latency\", target = \"api\", stream = \"sideways\" }",
+                "gate.toml:10:55: unknown stream `sideways`",
+                "\"upstream\" (requests)",
+            ),
+            (
+                "{ kind = \"down\", target = \"api\", stream = \"upstream\" }",
+                "gate.toml:10:52: fault `down` acts on the whole connection, not on one stream",
+                "remove `stream`",
+            ),
+            (
+                "{ kind = \"reset_peer\", target = \"api\", toxicity = 1.5 }",
+                "gate.toml:10:59: toxicity 1.5 is not between 0 and 1",
+                "toxicity = 0.5",
+            ),
+            (
+                "{ kind = \"http_error\", target = \"api\", toxicity = 0.5 }",
+                "chooses its connections with `fraction` or `first`",
+                "replace `toxicity` with `fraction`",
+            ),
+            (
+                "{ kind = \"kill\", target = \"svc\", stream = \"upstream\" }",
+                "gate.toml:10:52: `stream` only applies to proxy faults, not to `kill`",
+                "remove `stream`",
+            ),
+        ] {
+            let (e, h) = config_error(&format!("{head}fault = {fault}\n"), None);
+            assert!(e.contains(message), "{e}");
+            assert!(h.contains(hint), "{h}");
+        }
+    }
+
+    /// The reference block in README.md's Configuration section is a valid gate.toml, so the
+    /// documentation cannot drift from the parser.
+    #[test]
+    fn the_readme_configuration_reference_parses() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split_once("\n## Configuration\n")
+            .map(|(_, rest)| rest)
+            .unwrap();
+        let block = section
+            .split_once("```toml\n")
+            .and_then(|(_, rest)| rest.split_once("\n```"))
+            .map(|(block, _)| block)
+            .unwrap();
+        for profile in [None, Some("ci"), Some("nightly")] {
+            let c = parse(block, profile).unwrap_or_else(|e| panic!("{profile:?}: {e}"));
+            assert_eq!(c.tests.runner, TestRunner::Builtin);
+            assert!(c.coverage.is_some());
+        }
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("", None).unwrap();
+        assert_eq!(c.tests, TestsConfig::default());
+        // The suites' default rules are added by the registry, not here.
+        assert!(c.rules.is_empty());
+        assert!(!c.fail_rules_written);
+    }
+
+    #[test]
+    fn starter_file_is_valid_for_both_profiles() {
+        let c = parse(STARTER, None).unwrap();
+        assert_eq!(c.rules.len(), 3);
+        let ci = parse(STARTER, Some("ci")).unwrap();
+        assert_eq!(ci.tests.retries, 2);
+        assert_eq!(ci.tests.timeout, Some(Duration::from_secs(600)));
+        assert_eq!(
+            ci.rules
+                .iter()
+                .filter(|r| r.level == RuleLevel::Fail)
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn profiles_override_and_inherit() {
+        let src = r#"
+[tests]
+retries = 1
+slow_timeout = "10s"
+[gate]
+fail = ["tests.failed == 0"]
+[profile.ci]
+tests = { retries = 3 }
+[profile.nightly]
+inherits = "ci"
+tests = { timeout = "1h" }
+gate = { warn = ["tests.flaky == 0"] }
+"#;
+        let n = parse(src, Some("nightly")).unwrap();
+        assert_eq!(n.tests.retries, 3);
+        assert_eq!(n.tests.timeout, Some(Duration::from_secs(3600)));
+        assert_eq!(n.tests.slow_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(n.rules.len(), 2);
+        assert_eq!(n.profile, "nightly");
+        assert_eq!(parse(src, None).unwrap().tests.retries, 1);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let (msg, hint) = config_error("[tests]\nretries = 1\nretires = 2\n", None);
+        assert!(
+            msg.starts_with("gate.toml:3:1: unknown field `retires`"),
+            "{msg}"
+        );
+        assert!(hint.contains("spelling"), "{hint}");
+    }
+
+    #[test]
+    fn malformed_toml_names_line_and_column() {
+        let (msg, _) = config_error("[tests]\nretries = \n", None);
+        assert!(msg.starts_with("gate.toml:2:"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_located() {
+        let (msg, _) = config_error("[tests]\nretries = \"two\"\n", None);
+        assert!(msg.starts_with("gate.toml:2:11:"), "{msg}");
+        let (msg, hint) = config_error("[tests]\ntimeout = \"30\"\n", None);
+        assert_eq!(
+            msg,
+            "gate.toml:2:12: `30` has no unit; write e.g. `30s` or `30ms`"
+        );
+        assert!(hint.contains("duration"));
+        let (msg, _) = config_error("[tests]\njobs = 0\n", None);
+        assert!(
+            msg.starts_with("gate.toml:2:8: `jobs` must be at least 1"),
+            "{msg}"
+        );
+        let (msg, _) = config_error("[tests]\nrun_ignored = \"sometimes\"\n", None);
+        assert!(msg.contains("unknown variant"), "{msg}");
+    }
+
+    #[test]
+    fn bad_rule_points_inside_the_string() {
+        let (msg, hint) = config_error(
+            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"mutants.caught >= 80%\"]\n",
+            None,
+        );
+        assert_eq!(msg, "gate.toml:2:51: unknown metric `mutants.caught`");
+        assert!(hint.contains("known metrics: tests.total"), "{hint}");
+        let (msg, _) = config_error("[gate]\nwarn = [\"tests.failed == 0 ms\"]\n", None);
+        assert!(msg.starts_with("gate.toml:2:28:"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_profile_lists_the_known_ones() {
+        let err = parse("[profile.ci]\n[profile.nightly]\n", Some("nighly")).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+        assert_eq!(err.to_string(), "unknown profile `nighly`");
+        assert!(err.hint().unwrap().contains("ci, nightly"));
+        let err = Config::defaults(Some("ci")).unwrap_err();
+        assert!(err.to_string().contains("there is no gate.toml"));
+    }
+
+    #[test]
+    fn inheritance_cycles_and_unknown_parents_are_errors() {
+        let (msg, _) = config_error(
+            "[profile.a]\ninherits = \"b\"\n[profile.b]\ninherits = \"a\"\n",
+            Some("a"),
+        );
+        assert!(msg.contains("cycle"), "{msg}");
+        let (msg, _) = config_error("[profile.a]\ninherits = \"zz\"\n", Some("a"));
+        assert!(msg.starts_with("gate.toml:2:12:"), "{msg}");
+    }
+
+    #[test]
+    fn quarantine_matches_exact_and_prefix() {
+        let t = TestsConfig {
+            quarantine: vec!["net::dns".into(), "slow::*".into()],
+            ..TestsConfig::default()
+        };
+        assert!(t.is_quarantined("pkg net::dns", "net::dns"));
+        assert!(t.is_quarantined("pkg slow::a", "slow::a"));
+        assert!(!t.is_quarantined("pkg net::dns2", "net::dns2"));
+    }
+}

@@ -1,0 +1,490 @@
+//! Running one child process: its own process group, combined stdout/stderr kept as a bounded
+//! tail, slow notice, timeout that kills the whole group, and Ctrl-C that kills every child.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Once};
+use std::thread;
+use std::time::{Duration, Instant};
+
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+static HANDLER: Once = Once::new();
+
+/// Installs the Ctrl-C / SIGTERM handler: it marks the run as cancelled and kills the process
+/// group of every running child, so nothing outlives cargo-gate and the partial report is written.
+pub fn install_signal_handler() {
+    HANDLER.call_once(|| {
+        // If another handler is already installed (embedding), cancellation still works through
+        // `cancel()`, so an error here is not fatal.
+        let _ = ctrlc::set_handler(cancel);
+    });
+}
+
+/// Cancels the run: no new process starts, running ones are killed.
+pub fn cancel() {
+    CANCELLED.store(true, Ordering::SeqCst);
+    let running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+    for pgid in running.iter() {
+        kill_group(*pgid);
+    }
+}
+
+/// True once the run was cancelled.
+pub fn is_cancelled() -> bool {
+    CANCELLED.load(Ordering::SeqCst)
+}
+
+fn kill_group(pgid: i32) {
+    if pgid > 0 {
+        // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exited with a code.
+    Code(i32),
+    /// Killed by a signal it did not get from us.
+    Signal(i32),
+    /// Killed by us after the timeout.
+    TimedOut,
+    /// Killed by us because the run was cancelled.
+    Interrupted,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit code {c}"),
+            Exit::Signal(s) => write!(f, "killed by signal {s}"),
+            Exit::TimedOut => f.write_str("timed out"),
+            Exit::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
+/// What a finished child left behind.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// How it ended.
+    pub exit: Exit,
+    /// Wall time.
+    pub duration: Duration,
+    /// The last bytes of combined stdout and stderr.
+    pub tail: Vec<u8>,
+    /// Bytes that were cut from the front of `tail`.
+    pub omitted: u64,
+}
+
+impl Outcome {
+    /// The output tail as text, with a note when the front was cut.
+    pub fn output_text(&self) -> String {
+        let text = String::from_utf8_lossy(&self.tail);
+        if self.omitted > 0 {
+            format!(
+                "[... {} bytes of earlier output omitted ...]\n{text}",
+                self.omitted
+            )
+        } else {
+            text.into_owned()
+        }
+    }
+}
+
+/// Limits for one run.
+pub struct Limits<'a> {
+    /// Bytes of output to keep.
+    pub tail_bytes: usize,
+    /// Called once when the child has run this long.
+    pub slow: Option<(Duration, &'a dyn Fn(Duration))>,
+    /// Kill the group after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// The end of a process's output, as [`read_tail`] keeps it.
+#[derive(Default)]
+pub struct Tail {
+    /// The last bytes.
+    pub buf: Vec<u8>,
+    /// How many bytes were cut from the front.
+    pub omitted: u64,
+}
+
+/// Runs `cmd` to completion under `limits`. Stdin is closed; stdout and stderr share one pipe so
+/// their interleaving is kept.
+pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
+    let (reader, writer) = std::io::pipe()?;
+    cmd.stdout(writer.try_clone()?).stderr(writer);
+    let Some(mut started) = start(cmd)? else {
+        return Ok(Outcome {
+            exit: Exit::Interrupted,
+            duration: Duration::ZERO,
+            tail: Vec::new(),
+            omitted: 0,
+        });
+    };
+    let tail = Arc::new(Mutex::new(Tail::default()));
+    let done = spawn_reader(reader, &tail, limits.tail_bytes);
+    let (status, timed_out) = started.supervise(limits.slow, limits.timeout);
+    let duration = started.finish();
+    // A grandchild that escaped the group (setsid) may hold the pipe open; do not wait forever.
+    let _ = done.recv_timeout(Duration::from_secs(2));
+    let (buf, omitted) = take(&tail);
+    Ok(Outcome {
+        exit: classify(status?, timed_out),
+        duration,
+        tail: buf,
+        omitted,
+    })
+}
+
+/// What [`output`] captured: stdout and stderr apart, for programs whose stdout is data.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// How it ended.
+    pub exit: Exit,
+    /// Standard output (its last [`CAPTURE_LIMIT`] bytes).
+    pub stdout: Vec<u8>,
+    /// Standard error (its last [`CAPTURE_LIMIT`] bytes).
+    pub stderr: Vec<u8>,
+}
+
+impl Captured {
+    /// True when the program exited with code 0.
+    pub fn success(&self) -> bool {
+        self.exit == Exit::Code(0)
+    }
+
+    /// Standard output as text, trimmed.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).trim().to_string()
+    }
+
+    /// Standard error as text, trimmed.
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).trim().to_string()
+    }
+}
+
+/// Bytes of each stream [`output`] keeps.
+pub const CAPTURE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Runs `cmd` like [`run`] (own group, timeout, Ctrl-C), keeping stdout and stderr apart.
+pub fn output(mut cmd: Command, timeout: Option<Duration>) -> std::io::Result<Captured> {
+    let (out_r, out_w) = std::io::pipe()?;
+    let (err_r, err_w) = std::io::pipe()?;
+    cmd.stdout(out_w).stderr(err_w);
+    let Some(mut started) = start(cmd)? else {
+        return Ok(Captured {
+            exit: Exit::Interrupted,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        });
+    };
+    let out = Arc::new(Mutex::new(Tail::default()));
+    let err = Arc::new(Mutex::new(Tail::default()));
+    let out_done = spawn_reader(out_r, &out, CAPTURE_LIMIT);
+    let err_done = spawn_reader(err_r, &err, CAPTURE_LIMIT);
+    let (status, timed_out) = started.supervise(None, timeout);
+    started.finish();
+    let _ = out_done.recv_timeout(Duration::from_secs(2));
+    let _ = err_done.recv_timeout(Duration::from_secs(2));
+    Ok(Captured {
+        exit: classify(status?, timed_out),
+        stdout: take(&out).0,
+        stderr: take(&err).0,
+    })
+}
+
+/// A child in its own process group, registered for Ctrl-C.
+struct Started {
+    pgid: i32,
+    start: Instant,
+    exit_rx: mpsc::Receiver<std::io::Result<ExitStatus>>,
+}
+
+/// Spawns `cmd` in a process group of its own with stdin closed; `None` when the run is already
+/// cancelled, so nothing new starts.
+fn start(mut cmd: Command) -> std::io::Result<Option<Started>> {
+    cmd.stdin(Stdio::null()).process_group(0);
+    if is_cancelled() {
+        return Ok(None);
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn()?;
+    // The Command holds the pipes' write ends; drop it so EOF arrives when the child exits.
+    drop(cmd);
+    let pgid = i32::try_from(child.id()).unwrap_or(0);
+    RUNNING
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(pgid);
+    if is_cancelled() {
+        kill_group(pgid);
+    }
+    let (exit_tx, exit_rx) = mpsc::channel::<std::io::Result<ExitStatus>>();
+    thread::spawn(move || {
+        let _ = exit_tx.send(child.wait());
+    });
+    Ok(Some(Started {
+        pgid,
+        start,
+        exit_rx,
+    }))
+}
+
+impl Started {
+    /// Waits for the exit, calling `slow` once and killing the group at `timeout`.
+    fn supervise(
+        &mut self,
+        slow: Option<(Duration, &dyn Fn(Duration))>,
+        timeout: Option<Duration>,
+    ) -> (std::io::Result<ExitStatus>, bool) {
+        let mut slow_pending = slow;
+        let mut timed_out = false;
+        loop {
+            let elapsed = self.start.elapsed();
+            let mut next: Option<Duration> = None;
+            if let Some((after, _)) = slow_pending {
+                next = Some(after.saturating_sub(elapsed));
+            }
+            if let Some(t) = timeout.filter(|_| !timed_out) {
+                let left = t.saturating_sub(elapsed);
+                next = Some(next.map_or(left, |n| n.min(left)));
+            }
+            let received = match next {
+                Some(wait) => self.exit_rx.recv_timeout(wait),
+                None => self
+                    .exit_rx
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok(status) => return (status, timed_out),
+                Err(RecvTimeoutError::Timeout) => {
+                    let elapsed = self.start.elapsed();
+                    if let Some((after, notify)) = slow_pending
+                        && elapsed >= after
+                    {
+                        notify(elapsed);
+                        slow_pending = None;
+                    }
+                    if let Some(t) = timeout
+                        && !timed_out
+                        && elapsed >= t
+                    {
+                        timed_out = true;
+                        kill_group(self.pgid);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return (
+                        Err(std::io::Error::other(
+                            "the waiter thread ended without a status",
+                        )),
+                        timed_out,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Reaps what the child left in its group (servers, `sleep`s, ...) and unregisters it;
+    /// returns the wall time.
+    fn finish(&mut self) -> Duration {
+        let duration = self.start.elapsed();
+        kill_group(self.pgid);
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.pgid);
+        duration
+    }
+}
+
+fn spawn_reader(
+    reader: std::io::PipeReader,
+    tail: &Arc<Mutex<Tail>>,
+    limit: usize,
+) -> mpsc::Receiver<()> {
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let tail = Arc::clone(tail);
+    thread::spawn(move || {
+        read_tail(reader, &tail, limit);
+        let _ = done_tx.send(());
+    });
+    done_rx
+}
+
+fn take(tail: &Mutex<Tail>) -> (Vec<u8>, u64) {
+    let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+    (std::mem::take(&mut t.buf), t.omitted)
+}
+
+fn classify(status: ExitStatus, timed_out: bool) -> Exit {
+    if timed_out {
+        Exit::TimedOut
+    } else if let Some(code) = status.code() {
+        Exit::Code(code)
+    } else if is_cancelled() {
+        Exit::Interrupted
+    } else {
+        Exit::Signal(status.signal().unwrap_or(0))
+    }
+}
+
+/// Reads `reader` to its end, keeping the last `limit` bytes (and a count of the rest) in `tail`,
+/// which other threads may look at while it grows.
+pub fn read_tail(mut reader: impl Read, tail: &Mutex<Tail>, limit: usize) {
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+                t.buf.extend_from_slice(&chunk[..n]);
+                // Trim in batches so a chatty test costs amortised O(1) per byte.
+                if t.buf.len() > limit.saturating_mul(2).max(64 * 1024) {
+                    let cut = t.buf.len() - limit;
+                    t.buf.drain(..cut);
+                    t.omitted += cut as u64;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+    if t.buf.len() > limit {
+        let cut = t.buf.len() - limit;
+        t.buf.drain(..cut);
+        t.omitted += cut as u64;
+    }
+}
+
+/// Registers a child that is not run through [`run`] (e.g. cargo itself, spawned with its own
+/// process group) so Ctrl-C kills its group too; unregisters on drop.
+pub struct ChildGuard {
+    pid: i32,
+}
+
+impl ChildGuard {
+    /// Registers `child`.
+    pub fn register(child: &std::process::Child) -> ChildGuard {
+        let pid = i32::try_from(child.id()).unwrap_or(0);
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(pid);
+        if is_cancelled() {
+            kill_group(pid);
+        }
+        ChildGuard { pid }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.pid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(script);
+        c
+    }
+
+    fn limits(tail: usize, timeout: Option<Duration>) -> Limits<'static> {
+        Limits {
+            tail_bytes: tail,
+            slow: None,
+            timeout,
+        }
+    }
+
+    #[test]
+    fn captures_both_streams_and_the_exit_code() {
+        let o = run(sh("echo out; echo err >&2; exit 3"), &limits(1024, None)).unwrap();
+        assert_eq!(o.exit, Exit::Code(3));
+        assert_eq!(o.output_text(), "out\nerr\n");
+    }
+
+    #[test]
+    fn keeps_only_the_tail_and_says_how_much_was_cut() {
+        let o = run(
+            sh("yes x | head -c 300000; echo; echo END"),
+            &limits(100, None),
+        )
+        .unwrap();
+        assert_eq!(o.tail.len(), 100);
+        assert!(o.output_text().ends_with("END\n"));
+        assert_eq!(o.omitted, 300000 + 5 - 100);
+        assert!(o.output_text().starts_with("[... 299905 bytes"));
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        // The grandchild sleeps in the background; only a group kill reaches it.
+        let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
+        let o = run(sh(&script), &limits(1024, Some(Duration::from_millis(300)))).unwrap();
+        assert_eq!(o.exit, Exit::TimedOut);
+        assert!(o.duration < Duration::from_secs(10));
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Give the kernel a moment to reap; kill(pid, 0) fails once the process is gone.
+        let mut gone = false;
+        for _ in 0..100 {
+            // SAFETY: signal 0 only checks for existence.
+            if unsafe { libc::kill(pid, 0) } != 0 {
+                gone = true;
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(gone, "grandchild {pid} survived the timeout");
+    }
+
+    #[test]
+    fn slow_notice_fires_once() {
+        let hits = std::sync::atomic::AtomicUsize::new(0);
+        let notify = |_: Duration| {
+            hits.fetch_add(1, Ordering::SeqCst);
+        };
+        let l = Limits {
+            tail_bytes: 10,
+            slow: Some((Duration::from_millis(50), &notify)),
+            timeout: None,
+        };
+        let o = run(sh("sleep 0.3"), &l).unwrap();
+        assert_eq!(o.exit, Exit::Code(0));
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_signal_death_is_reported() {
+        let o = run(sh("kill -SEGV $$"), &limits(10, None)).unwrap();
+        assert_eq!(o.exit, Exit::Signal(libc::SIGSEGV));
+    }
+}

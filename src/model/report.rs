@@ -1,0 +1,592 @@
+//! The Report: the one data model every stage after "run" works on. JSON is the source of
+//! truth; JUnit, markdown, HTML and the terminal scorecard are renderings of it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub use super::metric::{Direction, Metric, Role, ShardMerge};
+
+/// The schema version this build writes and reads. A report with a higher number was written
+/// by a newer cargo-gate and is refused rather than misread. Schema 2 records each metric's role
+/// (schema 1 reports are read with the roles their names had, see [`super::legacy_role`]).
+pub const SCHEMA: u32 = 2;
+
+/// A whole run: what ran, what happened, what the gate decided.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Schema version, [`SCHEMA`].
+    pub schema: u32,
+    /// Version of cargo-gate that wrote the report.
+    pub tool_version: String,
+    /// Facts about the run.
+    pub run: RunInfo,
+    /// One entry per suite that ran.
+    pub suites: Vec<Suite>,
+    /// Metric comparisons with baselines (filled by the baseline stage).
+    #[serde(default)]
+    pub comparisons: Vec<Comparison>,
+    /// Why no comparison was made, when none was (`--no-baseline`, no note found, no git).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_note: Option<String>,
+    /// Each gate rule with its outcome.
+    #[serde(default)]
+    pub gates: Vec<GateResult>,
+    /// The overall decision.
+    pub verdict: Verdict,
+}
+
+/// Facts about the run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct RunInfo {
+    /// Unique id of this run.
+    pub id: String,
+    /// Start time, RFC 3339, UTC.
+    pub started: String,
+    /// Wall time in seconds.
+    pub duration: f64,
+    /// The commit that was tested.
+    #[serde(default)]
+    pub git: GitInfo,
+    /// Host name of the machine.
+    #[serde(default)]
+    pub host: String,
+    /// The gate.toml profile used.
+    pub profile: String,
+    /// `hash:k/n` or `count:k/n` when this is one shard of a partitioned run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// `--partition time:K/N`: the recorded durations the split used (`note <commit> <hash>`, or
+    /// `none`). Shards merged together must agree, or tests may have run twice or not at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_basis: Option<String>,
+    /// Set when `--affected-since` limited the tests to the packages a change can affect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected: Option<AffectedInfo>,
+    /// Partitions merged into this report (set by `cargo gate merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+    /// True when the run was stopped by Ctrl-C or SIGTERM: the report is partial.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// The workspace root relative to the repository root (`""` when they are the same), so
+    /// annotations can name files the way GitHub expects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_in_repo: Option<String>,
+    /// Where the run happened on GitHub Actions, so a later trusted job can publish it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubRun>,
+}
+
+/// What `--affected-since` selected.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct AffectedInfo {
+    /// The revision given.
+    pub since: String,
+    /// The commit the working tree was compared with (merge base of `since` and HEAD).
+    pub base: String,
+    /// The packages whose tests ran (none: no test ran).
+    pub packages: Vec<String>,
+}
+
+/// GitHub Actions facts recorded by `cargo gate run` (never the token).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct GithubRun {
+    /// `owner/name`.
+    pub repository: String,
+    /// The event that triggered the workflow.
+    pub event: String,
+    /// The pull request number, if the event has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<u64>,
+    /// The commit the PR's head points at (what checks attach to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    /// Link to the workflow run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_url: Option<String>,
+}
+
+/// The commit under test.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct GitInfo {
+    /// Commit id of HEAD.
+    #[serde(default)]
+    pub sha: Option<String>,
+    /// Current branch.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Base revision of the comparison (a PR's base).
+    #[serde(default)]
+    pub base: Option<String>,
+}
+
+/// Kinds of suites.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteKind {
+    /// Unit, integration and doc tests.
+    Tests,
+    /// insta snapshots left pending by the tests.
+    Snapshots,
+    /// proptest properties that failed in the tests.
+    Property,
+    /// Benchmarks and timed commands.
+    Bench,
+    /// HTTP load scenarios.
+    Load,
+    /// Checks on services and the environment.
+    Infra,
+    /// Chaos experiments.
+    Chaos,
+    /// Code coverage read from an LCOV file.
+    Coverage,
+}
+
+impl SuiteKind {
+    /// The name used in rules (`tests.failed`) and on screen.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteKind::Tests => "tests",
+            SuiteKind::Snapshots => "snapshots",
+            SuiteKind::Property => "property",
+            SuiteKind::Bench => "bench",
+            SuiteKind::Load => "load",
+            SuiteKind::Infra => "infra",
+            SuiteKind::Chaos => "chaos",
+            SuiteKind::Coverage => "coverage",
+        }
+    }
+}
+
+/// Status of a suite or of the whole run.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteStatus {
+    /// Every case passed (flaky counts as passed).
+    Passed,
+    /// At least one case failed or timed out.
+    Failed,
+    /// The suite could not run (e.g. the build failed).
+    Error,
+}
+
+/// One suite's results.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Suite {
+    /// What kind of suite this is.
+    pub kind: SuiteKind,
+    /// Its name (for tests: `tests`).
+    pub name: String,
+    /// Outcome.
+    pub status: SuiteStatus,
+    /// Wall time in seconds.
+    pub duration: f64,
+    /// Why the suite could not run, when `status` is `error` (e.g. the build failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The cases.
+    pub cases: Vec<Case>,
+    /// Measurements.
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+}
+
+/// Status of one case.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Passed on the first attempt.
+    Passed,
+    /// Failed on every attempt.
+    Failed,
+    /// Failed at least once, then passed.
+    Flaky,
+    /// Not run (ignored, filtered by fail-fast or interruption).
+    Skipped,
+    /// Killed after its timeout.
+    TimedOut,
+    /// Failed, but the test is quarantined: reported, never failing the gate.
+    Quarantined,
+}
+
+impl CaseStatus {
+    /// Short upper-case label used in logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseStatus::Passed => "PASS",
+            CaseStatus::Failed => "FAIL",
+            CaseStatus::Flaky => "FLAKY",
+            CaseStatus::Skipped => "SKIP",
+            CaseStatus::TimedOut => "TIMEOUT",
+            CaseStatus::Quarantined => "QUARANTINED",
+        }
+    }
+
+    /// True for statuses that count against the gate by default.
+    pub fn is_failure(self) -> bool {
+        matches!(self, CaseStatus::Failed | CaseStatus::TimedOut)
+    }
+}
+
+/// One test, check or scenario.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Case {
+    /// Unique id within the report: `<binary-id> <test name>`.
+    pub id: String,
+    /// The test's name.
+    pub name: String,
+    /// Package the case belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Test binary id (`pkg`, `pkg::bin/name`, `pkg::it_name`, `pkg::doc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<String>,
+    /// Outcome.
+    pub status: CaseStatus,
+    /// Every attempt, in order.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    /// Where the failure happened, parsed from the panic message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+    /// A one-paragraph reason for a failure or skip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Longer evidence shown collapsed: a snapshot's unified diff, a property's minimal input
+    /// and regression line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Case {
+    /// A case decided by one attempt (a check, a scenario, a setup step), with no package or
+    /// binary; callers set those when they have them.
+    pub fn single(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        status: CaseStatus,
+        secs: f64,
+        message: impl Into<String>,
+        output: String,
+    ) -> Case {
+        Case {
+            id: id.into(),
+            name: name.into(),
+            package: None,
+            binary: None,
+            status,
+            attempts: vec![Attempt {
+                status,
+                duration: secs,
+                output_tail: output,
+            }],
+            location: None,
+            message: Some(message.into()),
+            detail: None,
+        }
+    }
+
+    /// Total time spent on all attempts, in seconds.
+    pub fn duration(&self) -> f64 {
+        self.attempts.iter().map(|a| a.duration).sum()
+    }
+}
+
+/// One execution of a case.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attempt {
+    /// Outcome of this attempt (`passed`, `failed` or `timed_out`).
+    pub status: CaseStatus,
+    /// Wall time in seconds.
+    pub duration: f64,
+    /// The end of the combined stdout/stderr (bounded; a note says how much was cut).
+    #[serde(default)]
+    pub output_tail: String,
+}
+
+/// A position in the user's source code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceLocation {
+    /// File, relative to the workspace root when possible.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub col: Option<u32>,
+}
+
+/// What a comparison concluded.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum PerfVerdict {
+    /// Significantly worse, by at least the minimum effect.
+    Regressed,
+    /// Significantly better, by at least the minimum effect.
+    Improved,
+    /// No significant change of at least the minimum effect.
+    Unchanged,
+    /// Measured now, not in the baseline.
+    New,
+    /// In the baseline, not measured now.
+    Missing,
+}
+
+/// One metric compared with its baseline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Comparison {
+    /// Metric name.
+    pub metric: String,
+    /// Unit.
+    pub unit: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// The baseline's central value (median of samples, or the single value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// The current central value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<f64>,
+    /// Change in percent of the baseline (positive: larger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_pct: Option<f64>,
+    /// Mann-Whitney p-value, when both sides have samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// z-score against the history, for single values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z: Option<f64>,
+    /// `mann_whitney`, `z_score`, or `insufficient_history`.
+    pub method: String,
+    /// The conclusion.
+    pub verdict: PerfVerdict,
+    /// The commit the baseline came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_rev: Option<String>,
+    /// Central values along first-parent history, oldest first (for sparklines and charts).
+    #[serde(default)]
+    pub history: Vec<f64>,
+}
+
+/// The outcome of one gate rule.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GateResult {
+    /// The rule as written in gate.toml.
+    pub rule: String,
+    /// `fail` or `warn`.
+    pub level: RuleLevel,
+    /// What happened.
+    pub status: GateStatus,
+    /// The observed value, formatted with its unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<String>,
+    /// The limit, formatted with its unit.
+    pub limit: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// How strict a rule is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleLevel {
+    /// Failing the rule fails the gate.
+    Fail,
+    /// Failing the rule is reported but the gate still passes.
+    Warn,
+}
+
+/// Outcome of one rule.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GateStatus {
+    /// The rule holds.
+    Passed,
+    /// A `fail` rule does not hold.
+    Failed,
+    /// A `warn` rule does not hold.
+    Warned,
+    /// The rule could not be evaluated because its suite did not run.
+    Skipped,
+}
+
+/// The overall decision.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    /// `passed` or `failed`.
+    pub status: VerdictStatus,
+    /// Why the gate failed: failing rules, a failed build, an interruption.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// Pass or fail.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictStatus {
+    /// Every `fail` rule holds.
+    Passed,
+    /// At least one `fail` rule does not hold, or the run could not complete.
+    Failed,
+}
+
+/// Case counts by status for one suite.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// All cases.
+    pub total: u64,
+    /// Passed on first attempt.
+    pub passed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Passed after a failure.
+    pub flaky: u64,
+    /// Not run.
+    pub skipped: u64,
+    /// Killed after the timeout.
+    pub timed_out: u64,
+    /// Failed but quarantined.
+    pub quarantined: u64,
+}
+
+impl Counts {
+    /// Counts the cases of a suite.
+    pub fn of<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Self {
+        let mut c = Counts::default();
+        for case in cases {
+            c.total += 1;
+            match case.status {
+                CaseStatus::Passed => c.passed += 1,
+                CaseStatus::Failed => c.failed += 1,
+                CaseStatus::Flaky => c.flaky += 1,
+                CaseStatus::Skipped => c.skipped += 1,
+                CaseStatus::TimedOut => c.timed_out += 1,
+                CaseStatus::Quarantined => c.quarantined += 1,
+            }
+        }
+        c
+    }
+
+    /// Cases that ran to an outcome (everything but skipped).
+    pub fn executed(&self) -> u64 {
+        self.total - self.skipped
+    }
+}
+
+impl Suite {
+    /// Recomputes the status from the cases (an `error` status is kept).
+    pub fn refresh_status(&mut self) {
+        if self.status == SuiteStatus::Error {
+            return;
+        }
+        self.status = if self.cases.iter().any(|c| c.status.is_failure()) {
+            SuiteStatus::Failed
+        } else {
+            SuiteStatus::Passed
+        };
+    }
+}
+
+impl Suite {
+    /// The first sample of the metric called `name`, if the suite measured it.
+    pub fn metric_value(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.samples.first().copied())
+    }
+}
+
+impl Report {
+    /// The suite of a kind, if it ran.
+    pub fn suite(&self, kind: SuiteKind) -> Option<&Suite> {
+        self.suites.iter().find(|s| s.kind == kind)
+    }
+
+    /// Serializes to pretty JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Internal(format!("cannot serialize the report: {e}")))
+    }
+
+    /// Writes the report as JSON, atomically (temp file + rename) so a reader never sees half a file.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let json = self.to_json()?;
+        crate::util::fs::write_atomic(path, json.as_bytes())
+    }
+
+    /// Reads and checks a report file.
+    pub fn read(path: &Path) -> Result<Report> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::input(
+                path,
+                format!("cannot read the report: {e}"),
+                Some("pass the path of a report.json written by `cargo gate run`".to_string()),
+            )
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses report JSON, refusing newer schemas and explaining truncated files.
+    pub fn parse(path: &Path, text: &str) -> Result<Report> {
+        // Read the schema first with a probe that skips everything else, so a newer report is
+        // refused with a clear message instead of a field error, without building a JSON tree.
+        #[derive(Deserialize)]
+        struct Probe {
+            schema: Option<u64>,
+        }
+        let syntax = |e: serde_json::Error| {
+            let hint = if e.is_eof() {
+                "the file ends early: it was probably truncated (an interrupted upload or a full disk); produce it again with `cargo gate run`"
+            } else {
+                "the file is not JSON written by cargo-gate; produce it again with `cargo gate run`"
+            };
+            Error::input(
+                path,
+                format!("{}:{}: invalid JSON: {e}", e.line(), e.column()),
+                Some(hint.to_string()),
+            )
+        };
+        let probe: Probe = serde_json::from_str(text).map_err(|e| {
+            if e.is_data() {
+                Error::input(
+                    path,
+                    "not a cargo-gate report: the top level is not an object with a `schema` number",
+                    Some("pass a report.json written by `cargo gate run`".to_string()),
+                )
+            } else {
+                syntax(e)
+            }
+        })?;
+        let schema = match probe.schema {
+            None => {
+                return Err(Error::input(
+                    path,
+                    "not a cargo-gate report: no `schema` field",
+                    Some("pass a report.json written by `cargo gate run`".to_string()),
+                ));
+            }
+            Some(s) if s > u64::from(SCHEMA) => {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "the report uses schema {s}, but this cargo-gate ({}) reads schema {SCHEMA} at most",
+                        env!("CARGO_PKG_VERSION")
+                    ),
+                    Some("upgrade cargo-gate (`cargo install cargo-gate`) to read it".to_string()),
+                ));
+            }
+            Some(s) => s,
+        };
+        serde_json::from_str(text).map_err(|e| {
+            Error::input(
+                path,
+                format!("the report does not match schema {schema}: {e}"),
+                Some("produce it again with this version of `cargo gate run`".to_string()),
+            )
+        })
+    }
+}

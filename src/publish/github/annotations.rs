@@ -1,0 +1,366 @@
+//! Annotations: workflow commands (`::error file=..::`) for the first failures, which GitHub
+//! shows inline, and check-run annotations for all of them, sent in batches of 50.
+
+use http::Method;
+use serde_json::{Value, json};
+
+use super::client::{Api, ApiError};
+use crate::model::{Case, CaseStatus, Report, SuiteKind, VerdictStatus};
+
+/// GitHub shows at most 10 annotations of each level per step.
+pub const WORKFLOW_COMMAND_LIMIT: usize = 10;
+
+/// GitHub accepts at most 50 annotations per check-run request.
+pub const CHECK_RUN_BATCH: usize = 50;
+
+/// One annotation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annotation {
+    /// `failure` (error) or `warning`.
+    pub level: &'static str,
+    /// Path relative to the repository root, when known.
+    pub path: Option<String>,
+    /// 1-based line.
+    pub line: u32,
+    /// Last line of the span (the same as `line` for one line).
+    pub end_line: u32,
+    /// Short title.
+    pub title: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Annotations for failures (errors), flaky tests and changed lines the tests never ran
+/// (warnings), failures first.
+pub fn collect(report: &Report) -> Vec<Annotation> {
+    let prefix = report
+        .run
+        .root_in_repo
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{}/", p.trim_end_matches('/')));
+    let mut out = Vec::new();
+    for level in ["failure", "warning"] {
+        for suite in &report.suites {
+            for case in &suite.cases {
+                let wanted = match case.status {
+                    CaseStatus::Failed | CaseStatus::TimedOut => "failure",
+                    CaseStatus::Flaky | CaseStatus::Quarantined => "warning",
+                    _ => continue,
+                };
+                if wanted == level {
+                    out.push(annotation(case, level, prefix.as_deref()));
+                }
+            }
+        }
+    }
+    out.extend(uncovered(report, prefix.as_deref()));
+    out
+}
+
+/// Warnings on the changed lines the tests never ran, from the coverage suite.
+fn uncovered(report: &Report, prefix: Option<&str>) -> Vec<Annotation> {
+    let Some(detail) = report
+        .suite(SuiteKind::Coverage)
+        .and_then(|s| s.cases.first())
+        .and_then(|c| c.detail.as_deref())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (file, spans) in crate::suites::coverage::lcov::missed_from_detail(detail) {
+        for (first, last) in spans {
+            let lines = if first == last {
+                format!("line {first} was")
+            } else {
+                format!("lines {first}-{last} were")
+            };
+            out.push(Annotation {
+                level: "warning",
+                path: Some(format!("{}{file}", prefix.unwrap_or(""))),
+                line: first,
+                end_line: last,
+                title: "not covered by tests".to_string(),
+                message: format!("Changed {lines} never run by the tests (patch coverage)."),
+            });
+        }
+    }
+    out
+}
+
+fn annotation(case: &Case, level: &'static str, prefix: Option<&str>) -> Annotation {
+    let path = case
+        .location
+        .as_ref()
+        .map(|l| format!("{}{}", prefix.unwrap_or(""), l.file));
+    let status = match case.status {
+        CaseStatus::TimedOut => "timed out",
+        CaseStatus::Flaky => "flaky",
+        CaseStatus::Quarantined => "failed (quarantined)",
+        _ => "failed",
+    };
+    let line = case.location.as_ref().map_or(1, |l| l.line.max(1));
+    Annotation {
+        level,
+        path,
+        line,
+        end_line: line,
+        title: format!("{} {status}", case.id),
+        message: case
+            .detail
+            .clone()
+            .or_else(|| case.message.clone())
+            .unwrap_or_else(|| status.to_string()),
+    }
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Workflow commands for the first [`WORKFLOW_COMMAND_LIMIT`] errors and warnings.
+pub fn workflow_commands(annotations: &[Annotation]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for level in ["failure", "warning"] {
+        let command = if level == "failure" {
+            "error"
+        } else {
+            "warning"
+        };
+        for a in annotations
+            .iter()
+            .filter(|a| a.level == level)
+            .take(WORKFLOW_COMMAND_LIMIT)
+        {
+            let mut props = Vec::new();
+            if let Some(p) = &a.path {
+                props.push(format!("file={}", escape_property(p)));
+                props.push(format!("line={}", a.line));
+                if a.end_line > a.line {
+                    props.push(format!("endLine={}", a.end_line));
+                }
+            }
+            props.push(format!("title={}", escape_property(&a.title)));
+            lines.push(format!(
+                "::{command} {}::{}",
+                props.join(","),
+                escape_data(&a.message)
+            ));
+        }
+    }
+    lines
+}
+
+/// Check-run annotations need a file; those without one are left to the summary.
+fn check_run_annotations(annotations: &[Annotation]) -> Vec<Value> {
+    annotations
+        .iter()
+        .filter_map(|a| {
+            let path = a.path.as_ref()?;
+            let message: String = a.message.chars().take(60_000).collect();
+            Some(json!({
+                "path": path,
+                "start_line": a.line,
+                "end_line": a.end_line.max(a.line),
+                "annotation_level": a.level,
+                "title": a.title.chars().take(250).collect::<String>(),
+                "message": message,
+            }))
+        })
+        .collect()
+}
+
+/// Creates a completed check run on `head_sha` with every annotation, 50 per request.
+pub async fn check_run(
+    api: &Api,
+    repo: &str,
+    head_sha: &str,
+    name: &str,
+    report: &Report,
+    summary: &str,
+    annotations: &[Annotation],
+) -> Result<u64, ApiError> {
+    let all = check_run_annotations(annotations);
+    let mut batches = all.chunks(CHECK_RUN_BATCH);
+    let conclusion = match report.verdict.status {
+        VerdictStatus::Passed => "success",
+        VerdictStatus::Failed => "failure",
+    };
+    let title = format!(
+        "cargo-gate: {}",
+        if conclusion == "success" {
+            "passed"
+        } else {
+            "failed"
+        }
+    );
+    let summary: String = summary.chars().take(65_000).collect();
+    let first = batches.next().unwrap_or(&[]);
+    let created = api
+        .request(
+            Method::POST,
+            &format!("/repos/{repo}/check-runs"),
+            Some(&json!({
+                "name": name,
+                "head_sha": head_sha,
+                "status": "completed",
+                "conclusion": conclusion,
+                "details_url": report.run.github.as_ref().and_then(|g| g.run_url.clone()),
+                "output": { "title": title, "summary": summary, "annotations": first },
+            })),
+        )
+        .await?;
+    let id = created.body["id"].as_u64().unwrap_or(0);
+    for batch in batches {
+        api.request(
+            Method::PATCH,
+            &format!("/repos/{repo}/check-runs/{id}"),
+            Some(
+                &json!({ "output": { "title": title, "summary": summary, "annotations": batch } }),
+            ),
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(level: &'static str, n: usize) -> Annotation {
+        Annotation {
+            level,
+            path: Some(format!("src/a{n}.rs")),
+            line: 3,
+            end_line: 3,
+            title: format!("t{n}"),
+            message: "left: 1,\nright: 2 (100%)".to_string(),
+        }
+    }
+
+    #[test]
+    fn workflow_commands_are_escaped_and_limited() {
+        let anns: Vec<Annotation> = (0..15)
+            .map(|n| a("failure", n))
+            .chain([a("warning", 99)])
+            .collect();
+        let lines = workflow_commands(&anns);
+        assert_eq!(lines.len(), 11);
+        assert_eq!(
+            lines[0],
+            "::error file=src/a0.rs,line=3,title=t0::left: 1,%0Aright: 2 (100%25)"
+        );
+        assert!(lines[10].starts_with("::warning file=src/a99.rs"));
+        let no_file = Annotation {
+            path: None,
+            title: "x, y: z".into(),
+            ..a("failure", 1)
+        };
+        assert_eq!(
+            workflow_commands(&[no_file])[0],
+            "::error title=x%2C y%3A z::left: 1,%0Aright: 2 (100%25)"
+        );
+    }
+
+    #[test]
+    fn check_run_annotations_need_a_path() {
+        let anns = vec![
+            a("failure", 1),
+            Annotation {
+                path: None,
+                ..a("failure", 2)
+            },
+        ];
+        let v = check_run_annotations(&anns);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0]["annotation_level"], "failure");
+        assert_eq!(v[0]["start_line"], 3);
+    }
+
+    #[test]
+    fn changed_lines_without_coverage_become_warnings_on_their_span() {
+        let mut case = Case::single(
+            "coverage report",
+            "lcov",
+            CaseStatus::Passed,
+            0.0,
+            "",
+            String::new(),
+        );
+        case.detail = Some(format!(
+            "{}\n  src/lib.rs: 7, 12-14",
+            crate::suites::coverage::lcov::MISSED_HEADER
+        ));
+        let flaky = Case::single(
+            "app tests::x",
+            "x",
+            CaseStatus::Flaky,
+            0.0,
+            "",
+            String::new(),
+        );
+        let suite = |kind: SuiteKind, cases: Vec<Case>| crate::model::Suite {
+            kind,
+            name: kind.as_str().to_string(),
+            status: crate::model::SuiteStatus::Passed,
+            duration: 0.0,
+            error: None,
+            cases,
+            metrics: Vec::new(),
+        };
+        let report = Report {
+            schema: 1,
+            tool_version: "test".into(),
+            run: crate::model::RunInfo {
+                root_in_repo: Some("rust".to_string()),
+                ..Default::default()
+            },
+            suites: vec![
+                suite(SuiteKind::Coverage, vec![case]),
+                suite(SuiteKind::Tests, vec![flaky]),
+            ],
+            comparisons: vec![],
+            baseline_note: None,
+            gates: vec![],
+            verdict: crate::model::Verdict {
+                status: VerdictStatus::Passed,
+                reasons: vec![],
+            },
+        };
+        let anns = collect(&report);
+        // The flaky test first, then one warning per span of uncovered changed lines.
+        assert_eq!(anns.len(), 3);
+        assert_eq!(anns[0].title, "app tests::x flaky");
+        assert_eq!(
+            anns[1].message,
+            "Changed line 7 was never run by the tests (patch coverage)."
+        );
+        assert_eq!(anns[2].path.as_deref(), Some("rust/src/lib.rs"));
+        assert_eq!((anns[2].line, anns[2].end_line), (12, 14));
+        assert_eq!(anns[2].level, "warning");
+        assert_eq!(
+            anns[2].message,
+            "Changed lines 12-14 were never run by the tests (patch coverage)."
+        );
+        let commands = workflow_commands(&anns);
+        assert!(
+            commands[2].starts_with("::warning file=rust/src/lib.rs,line=12,endLine=14,"),
+            "{}",
+            commands[2]
+        );
+        // The check run takes only annotations with a file: the two coverage spans.
+        let check = check_run_annotations(&anns);
+        assert_eq!(check.len(), 2);
+        assert_eq!(
+            (&check[1]["start_line"], &check[1]["end_line"]),
+            (&json!(12), &json!(14))
+        );
+    }
+}

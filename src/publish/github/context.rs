@@ -1,0 +1,242 @@
+//! Where we are on GitHub: repository, API URL, the event and its pull request, read from the
+//! environment GitHub Actions sets. Pure parsing; the caller reads the files.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::model::GithubRun;
+
+/// What the publishing step knows about its surroundings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Context {
+    /// REST API base, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`.
+    pub api_url: String,
+    /// Repository owner.
+    pub owner: String,
+    /// Repository name.
+    pub repo: String,
+    /// `pull_request`, `push`, `workflow_run`, ...
+    pub event_name: String,
+    /// The pull request the event is about.
+    pub pull_request: Option<u64>,
+    /// The commit checks attach to: a PR's head, or the pushed commit.
+    pub head_sha: Option<String>,
+    /// A pull request from a fork under `pull_request`: the token is read-only.
+    pub fork: bool,
+    /// Link to this workflow run.
+    pub run_url: Option<String>,
+    /// `GITHUB_WORKFLOW` + `GITHUB_JOB`, the default sticky-comment id.
+    pub default_id: String,
+}
+
+/// Builds the context from environment variables and the parsed event payload.
+pub fn from_env(env: &BTreeMap<String, String>, event: &Value) -> Result<Context, String> {
+    let repository = env
+        .get("GITHUB_REPOSITORY")
+        .filter(|r| !r.is_empty())
+        .ok_or("GITHUB_REPOSITORY is not set: this does not look like a GitHub Actions job")?;
+    let (owner, repo) = repository
+        .split_once('/')
+        .filter(|(o, r)| !o.is_empty() && !r.is_empty())
+        .ok_or_else(|| format!("GITHUB_REPOSITORY `{repository}` is not owner/name"))?;
+    let api_url = env
+        .get("GITHUB_API_URL")
+        .filter(|u| !u.is_empty())
+        .cloned()
+        .unwrap_or_else(|| "https://api.github.com".to_string());
+    let event_name = env.get("GITHUB_EVENT_NAME").cloned().unwrap_or_default();
+    let run_url = match (env.get("GITHUB_SERVER_URL"), env.get("GITHUB_RUN_ID")) {
+        (Some(server), Some(id)) if !server.is_empty() && !id.is_empty() => {
+            Some(format!("{server}/{repository}/actions/runs/{id}"))
+        }
+        _ => None,
+    };
+    let mut ctx = Context {
+        api_url: api_url.trim_end_matches('/').to_string(),
+        owner: owner.to_string(),
+        repo: repo.to_string(),
+        event_name: event_name.clone(),
+        run_url,
+        head_sha: env.get("GITHUB_SHA").cloned().filter(|s| !s.is_empty()),
+        default_id: format!(
+            "{}/{}",
+            env.get("GITHUB_WORKFLOW")
+                .map_or("workflow", String::as_str),
+            env.get("GITHUB_JOB").map_or("job", String::as_str)
+        ),
+        ..Context::default()
+    };
+    match event_name.as_str() {
+        "pull_request" | "pull_request_target" => {
+            let pr = &event["pull_request"];
+            ctx.pull_request = pr["number"].as_u64().or_else(|| event["number"].as_u64());
+            if let Some(sha) = pr["head"]["sha"].as_str() {
+                ctx.head_sha = Some(sha.to_string());
+            }
+            let head_repo = pr["head"]["repo"]["full_name"].as_str();
+            let base_repo = pr["base"]["repo"]["full_name"]
+                .as_str()
+                .unwrap_or(repository.as_str());
+            // Only `pull_request` runs fork PRs with a read-only token; `pull_request_target`
+            // runs in the base repository with a write token.
+            ctx.fork = event_name == "pull_request" && head_repo.is_some_and(|h| h != base_repo);
+        }
+        "workflow_run" => {
+            let run = &event["workflow_run"];
+            if let Some(sha) = run["head_sha"].as_str() {
+                ctx.head_sha = Some(sha.to_string());
+            }
+            // GitHub leaves this list empty for fork PRs; the report then supplies the number.
+            ctx.pull_request = run["pull_requests"][0]["number"].as_u64();
+        }
+        "merge_group" => {
+            if let Some(sha) = event["merge_group"]["head_sha"].as_str() {
+                ctx.head_sha = Some(sha.to_string());
+            }
+        }
+        _ => {}
+    }
+    Ok(ctx)
+}
+
+/// What `cargo gate run` records in the report when it runs on GitHub Actions.
+pub fn run_record(env: &BTreeMap<String, String>, event: &Value) -> Option<GithubRun> {
+    if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
+        return None;
+    }
+    let ctx = from_env(env, event).ok()?;
+    Some(GithubRun {
+        repository: format!("{}/{}", ctx.owner, ctx.repo),
+        event: ctx.event_name,
+        pull_request: ctx.pull_request,
+        head_sha: ctx.head_sha,
+        run_url: ctx.run_url,
+    })
+}
+
+/// The environment as a map, and the event payload (`{}` when absent or unreadable).
+pub fn read_env() -> (BTreeMap<String, String>, Value) {
+    let env: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("GITHUB_"))
+        // The token is never part of the context we pass around.
+        .filter(|(k, _)| k != "GITHUB_TOKEN")
+        .collect();
+    let event = env
+        .get("GITHUB_EVENT_PATH")
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    (env, event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn pull_request_from_the_same_repository() {
+        let e = env(&[
+            ("GITHUB_REPOSITORY", "acme/widgets"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_SHA", "merge-sha"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_WORKFLOW", "CI"),
+            ("GITHUB_JOB", "test"),
+        ]);
+        let event = json!({"pull_request": {"number": 7, "head": {"sha": "head-sha", "repo": {"full_name": "acme/widgets"}}, "base": {"repo": {"full_name": "acme/widgets"}}}});
+        let c = from_env(&e, &event).unwrap();
+        assert_eq!(c.pull_request, Some(7));
+        assert_eq!(
+            c.head_sha.as_deref(),
+            Some("head-sha"),
+            "checks go on the PR head, not the merge commit"
+        );
+        assert!(!c.fork);
+        assert_eq!(c.api_url, "https://api.github.com");
+        assert_eq!(
+            c.run_url.as_deref(),
+            Some("https://github.com/acme/widgets/actions/runs/42")
+        );
+        assert_eq!(c.default_id, "CI/test");
+    }
+
+    #[test]
+    fn forks_are_detected_only_under_pull_request() {
+        let event = json!({"pull_request": {"number": 7, "head": {"repo": {"full_name": "mallory/widgets"}}, "base": {"repo": {"full_name": "acme/widgets"}}}});
+        let mut e = env(&[
+            ("GITHUB_REPOSITORY", "acme/widgets"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+        ]);
+        assert!(from_env(&e, &event).unwrap().fork);
+        e.insert("GITHUB_EVENT_NAME".into(), "pull_request_target".into());
+        assert!(!from_env(&e, &event).unwrap().fork);
+    }
+
+    #[test]
+    fn workflow_run_push_and_merge_group() {
+        let e = env(&[
+            ("GITHUB_REPOSITORY", "a/b"),
+            ("GITHUB_EVENT_NAME", "workflow_run"),
+            ("GITHUB_API_URL", "https://ghe.example.com/api/v3/"),
+        ]);
+        let c = from_env(
+            &e,
+            &json!({"workflow_run": {"head_sha": "abc", "pull_requests": [{"number": 3}]}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.pull_request, c.head_sha.as_deref()),
+            (Some(3), Some("abc"))
+        );
+        assert_eq!(c.api_url, "https://ghe.example.com/api/v3");
+        let c = from_env(
+            &e,
+            &json!({"workflow_run": {"head_sha": "abc", "pull_requests": []}}),
+        )
+        .unwrap();
+        assert_eq!(c.pull_request, None);
+        let e = env(&[
+            ("GITHUB_REPOSITORY", "a/b"),
+            ("GITHUB_EVENT_NAME", "merge_group"),
+        ]);
+        let c = from_env(&e, &json!({"merge_group": {"head_sha": "mg"}})).unwrap();
+        assert_eq!((c.pull_request, c.head_sha.as_deref()), (None, Some("mg")));
+        let e = env(&[
+            ("GITHUB_REPOSITORY", "a/b"),
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_SHA", "p"),
+        ]);
+        assert_eq!(
+            from_env(&e, &Value::Null).unwrap().head_sha.as_deref(),
+            Some("p")
+        );
+    }
+
+    #[test]
+    fn missing_or_malformed_repository_is_an_error() {
+        assert!(
+            from_env(&env(&[]), &Value::Null)
+                .unwrap_err()
+                .contains("GITHUB_REPOSITORY is not set")
+        );
+        assert!(from_env(&env(&[("GITHUB_REPOSITORY", "nope")]), &Value::Null).is_err());
+    }
+
+    #[test]
+    fn run_record_only_on_actions() {
+        let mut e = env(&[("GITHUB_REPOSITORY", "a/b"), ("GITHUB_EVENT_NAME", "push")]);
+        assert_eq!(run_record(&e, &Value::Null), None);
+        e.insert("GITHUB_ACTIONS".into(), "true".into());
+        assert_eq!(run_record(&e, &Value::Null).unwrap().repository, "a/b");
+    }
+}

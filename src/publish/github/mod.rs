@@ -1,0 +1,370 @@
+//! Publishing a report on GitHub: sticky PR comment, job summary, annotations, check run and
+//! step outputs. Publishing problems are warnings: they never change the gate's verdict.
+
+pub mod annotations;
+pub mod client;
+pub mod context;
+pub mod sticky;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use http::Method;
+use minijinja::Value;
+
+use crate::error::{Error, Result};
+use crate::model::{Report, VerdictStatus};
+use crate::render::{Limits, Renderer};
+use client::{Api, ApiError};
+use context::Context;
+use sticky::{StickyOptions, StickyOutcome};
+
+/// GitHub rejects comments longer than this many characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// GitHub refuses a job summary larger than this many bytes.
+pub const SUMMARY_LIMIT: usize = 1024 * 1024;
+
+/// Smaller and smaller renderings, tried in order until one fits: long outputs go first,
+/// then the lists get shorter.
+const LADDER: &[Limits] = &[
+    Limits {
+        output_lines: 60,
+        detail_lines: 80,
+        max_listed: 50,
+    },
+    Limits {
+        output_lines: 40,
+        detail_lines: 60,
+        max_listed: 20,
+    },
+    Limits {
+        output_lines: 20,
+        detail_lines: 30,
+        max_listed: 20,
+    },
+    Limits {
+        output_lines: 8,
+        detail_lines: 15,
+        max_listed: 10,
+    },
+    Limits {
+        output_lines: 0,
+        detail_lines: 0,
+        max_listed: 10,
+    },
+    Limits {
+        output_lines: 0,
+        detail_lines: 0,
+        max_listed: 3,
+    },
+];
+
+/// What to publish.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    /// Sticky comment settings.
+    pub sticky: StickyOptions,
+    /// Post the PR comment.
+    pub comment: bool,
+    /// Create a check run with all annotations.
+    pub check_run: bool,
+    /// Name of the check run.
+    pub check_name: String,
+    /// Append the job summary.
+    pub summary: bool,
+    /// Print workflow-command annotations.
+    pub annotations: bool,
+    /// The report comes from another (untrusted) workflow's artifact: take the PR from it, and
+    /// verify it against the trusted event before writing anything.
+    pub from_artifact: bool,
+    /// Where the report is, for the `report` output.
+    pub report_path: std::path::PathBuf,
+    /// First wait after a 5xx (doubles on each retry).
+    pub backoff: Duration,
+}
+
+/// The result: what was done, and what could not be.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Lines describing what was published.
+    pub done: Vec<String>,
+    /// Publishing problems (the verdict is unaffected).
+    pub warnings: Vec<String>,
+}
+
+/// Where the PR comment starts on [`LADDER`]: a comment is read in a timeline, so it shows
+/// 20 lines of output per failure at most, where the job summary shows 60.
+const COMMENT_START: usize = 2;
+
+/// Renders `template` at the largest size in [`LADDER`] (from `start`) that fits `limit`
+/// (measured by `measure`), and cuts the smallest one with a note if none does.
+#[allow(clippy::too_many_arguments)]
+pub fn fit(
+    renderer: &Renderer,
+    template: &str,
+    report: &Report,
+    extra: Value,
+    limit: usize,
+    measure: fn(&str) -> usize,
+    reserve: usize,
+    start: usize,
+) -> Result<String> {
+    let budget = limit.saturating_sub(reserve);
+    let mut last = String::new();
+    for limits in &LADDER[start.min(LADDER.len() - 1)..] {
+        last = renderer.render_template(template, report, *limits, extra.clone())?;
+        if measure(&last) <= budget {
+            return Ok(last);
+        }
+    }
+    let note = "\n\n… _truncated to fit GitHub's size limit; the full report is in the workflow run's artifacts._\n";
+    let keep = budget.saturating_sub(measure(note));
+    let mut cut: String = String::new();
+    for c in last.chars() {
+        if measure(&cut) + c.len_utf8() > keep {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.push_str(note);
+    Ok(cut)
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn bytes(s: &str) -> usize {
+    s.len()
+}
+
+/// The PR comment body (without the marker), at most [`COMMENT_LIMIT`] characters with room
+/// for the marker.
+pub fn render_comment(
+    renderer: &Renderer,
+    report: &Report,
+    run_url: Option<&str>,
+) -> Result<String> {
+    let extra = Value::from_serialize(serde_json::json!({ "run_url": run_url }));
+    fit(
+        renderer,
+        "comment.md.j2",
+        report,
+        extra,
+        COMMENT_LIMIT,
+        chars,
+        200,
+        COMMENT_START,
+    )
+}
+
+/// The job summary, at most [`SUMMARY_LIMIT`] bytes.
+pub fn render_summary(
+    renderer: &Renderer,
+    report: &Report,
+    run_url: Option<&str>,
+) -> Result<String> {
+    let extra = Value::from_serialize(serde_json::json!({ "run_url": run_url }));
+    fit(
+        renderer,
+        "summary.md.j2",
+        report,
+        extra,
+        SUMMARY_LIMIT,
+        bytes,
+        2048,
+        0,
+    )
+}
+
+const FORK_NOTE: &str = "This pull request comes from a fork, so this job's token is read-only and cargo-gate could not comment or create a check run. To publish from fork PRs safely, upload `target/gate/` as an artifact and run `cargo gate comment --from-artifact DIR` in a separate workflow triggered by `workflow_run` (see cargo-gate's README, section \"Fork pull requests\").";
+
+fn explain(e: &ApiError, what: &str) -> String {
+    let hint = match e.status() {
+        Some(401) => "the token is invalid or expired",
+        Some(403) => {
+            "the token may not write here: a fork PR's read-only token, or the workflow lacks `permissions: pull-requests: write` / `checks: write`"
+        }
+        Some(404) => {
+            "not found: the repository may have issues disabled, or the PR number is wrong"
+        }
+        Some(422) => "GitHub rejected the content",
+        Some(429) | Some(500..=599) => "GitHub kept failing after bounded retries",
+        _ => "GitHub could not be reached",
+    };
+    format!("{what} failed: {e} ({hint})")
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+/// Publishes everything the options ask for. Only setup errors (no runtime, an unusable API
+/// URL) are `Err`; GitHub's answers become warnings in the outcome.
+pub fn publish(
+    report: &Report,
+    renderer: &Renderer,
+    opts: &PublishOptions,
+    ctx: &Context,
+    env: &std::collections::BTreeMap<String, String>,
+    token: Option<&str>,
+) -> Result<Outcome> {
+    let mut out = Outcome::default();
+    let passed = report.verdict.status == VerdictStatus::Passed;
+    let run_url = report
+        .run
+        .github
+        .as_ref()
+        .and_then(|g| g.run_url.clone())
+        .or_else(|| ctx.run_url.clone());
+
+    if let Some(path) = env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+        let text = format!(
+            "verdict={}\nreport={}\n",
+            if passed { "passed" } else { "failed" },
+            opts.report_path.display()
+        );
+        match append(Path::new(path), &text) {
+            Ok(()) => out
+                .done
+                .push("step outputs `verdict` and `report` set".to_string()),
+            Err(e) => out
+                .warnings
+                .push(format!("cannot write $GITHUB_OUTPUT ({path}): {e}")),
+        }
+    }
+    if opts.summary
+        && let Some(path) = env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        let mut text = render_summary(renderer, report, run_url.as_deref())?;
+        if ctx.fork && !opts.from_artifact {
+            text.push_str(&format!("\n> [!NOTE]\n> {FORK_NOTE}\n"));
+        }
+        match append(Path::new(path), &text) {
+            Ok(()) => out
+                .done
+                .push(format!("job summary written ({} bytes)", text.len())),
+            Err(e) => out
+                .warnings
+                .push(format!("cannot write $GITHUB_STEP_SUMMARY ({path}): {e}")),
+        }
+    }
+    let annotations = annotations::collect(report);
+    if opts.annotations {
+        let mut stdout = std::io::stdout().lock();
+        for line in annotations::workflow_commands(&annotations) {
+            let _ = writeln!(stdout, "{line}");
+        }
+    }
+    if ctx.fork && !opts.from_artifact {
+        out.warnings.push(FORK_NOTE.to_string());
+        return Ok(out);
+    }
+    if !opts.comment && !opts.check_run {
+        return Ok(out);
+    }
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        out.warnings.push(
+            "no GitHub token (set GITHUB_TOKEN, e.g. `env: GITHUB_TOKEN: ${{ github.token }}`): comment and check run skipped"
+                .to_string(),
+        );
+        return Ok(out);
+    };
+    let repo = format!("{}/{}", ctx.owner, ctx.repo);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    // octocrab's middleware spawns onto the runtime when the client is built.
+    let _guard = runtime.enter();
+    let api =
+        Api::new(&ctx.api_url, Some(token), opts.backoff).map_err(|m| Error::usage(m, None))?;
+    let graphql_api = env
+        .get("GITHUB_GRAPHQL_URL")
+        .and_then(|u| u.strip_suffix("/graphql").map(str::to_string))
+        .map(|base| Api::new(&base, Some(token), opts.backoff))
+        .transpose()
+        .map_err(|m| Error::usage(m, None))?;
+
+    runtime.block_on(async {
+        let mut pr = ctx.pull_request;
+        let mut head_sha = ctx.head_sha.clone();
+        if opts.from_artifact {
+            let recorded = report.run.github.as_ref();
+            if let Some(r) = recorded
+                && r.repository != repo
+            {
+                out.warnings.push(format!(
+                    "the artifact's report was made in {} but this workflow runs in {repo}: nothing published",
+                    r.repository
+                ));
+                return;
+            }
+            pr = pr.or_else(|| recorded.and_then(|r| r.pull_request));
+            // The artifact is untrusted: the PR it names must point at the commit the trusted
+            // `workflow_run` event says was tested, or a fork could make us comment elsewhere.
+            if let (Some(n), Some(expected)) = (pr, ctx.head_sha.as_deref()) {
+                match api.request(Method::GET, &format!("/repos/{repo}/pulls/{n}"), None).await {
+                    Ok(r) if r.body["head"]["sha"].as_str() == Some(expected) => {}
+                    Ok(r) => {
+                        out.warnings.push(format!(
+                            "the artifact names PR #{n}, whose head is {} but the triggering run tested {expected}: nothing published",
+                            r.body["head"]["sha"].as_str().unwrap_or("unknown")
+                        ));
+                        return;
+                    }
+                    Err(e) => {
+                        out.warnings.push(explain(&e, &format!("checking PR #{n}")));
+                        return;
+                    }
+                }
+            }
+            head_sha = head_sha.or_else(|| recorded.and_then(|r| r.head_sha.clone()));
+        }
+        let mut comment_body = None;
+        if opts.comment {
+            match pr {
+                None => out.done.push(format!("no pull request for event `{}`: no comment", ctx.event_name)),
+                Some(n) => match render_comment(renderer, report, run_url.as_deref()) {
+                    Err(e) => out.warnings.push(format!("cannot render the comment: {e}")),
+                    Ok(body) => {
+                        match sticky::publish(&api, graphql_api.as_ref(), &repo, n, &body, passed, &opts.sticky).await {
+                            Ok(StickyOutcome::Created(id)) => out.done.push(format!("comment {id} created on PR #{n}")),
+                            Ok(StickyOutcome::Updated(id)) => out.done.push(format!("comment {id} updated on PR #{n}")),
+                            Ok(StickyOutcome::Replaced { hidden, created }) => out.done.push(format!(
+                                "comment {created} created on PR #{n}; {} earlier one(s) minimized",
+                                hidden.len()
+                            )),
+                            Ok(StickyOutcome::Deleted(ids)) => out.done.push(format!("gate passed: {} comment(s) deleted on PR #{n}", ids.len())),
+                            Ok(StickyOutcome::NothingToDelete) => out.done.push("gate passed: no comment to delete".to_string()),
+                            Err(e) => out.warnings.push(explain(&e, "the PR comment")),
+                        }
+                        comment_body = Some(body);
+                    }
+                },
+            }
+        }
+        if opts.check_run {
+            match head_sha.as_deref() {
+                None => out.warnings.push("no commit to attach a check run to (GITHUB_SHA is not set)".to_string()),
+                Some(sha) => {
+                    let summary = match comment_body {
+                        Some(b) => b,
+                        None => render_comment(renderer, report, run_url.as_deref()).unwrap_or_default(),
+                    };
+                    match annotations::check_run(&api, &repo, sha, &opts.check_name, report, &summary, &annotations).await {
+                        Ok(id) => out.done.push(format!("check run {id} created with {} annotation(s)", annotations.iter().filter(|a| a.path.is_some()).count())),
+                        Err(e) => out.warnings.push(explain(&e, "the check run")),
+                    }
+                }
+            }
+        }
+    });
+    Ok(out)
+}

@@ -1,0 +1,3 @@
+//! Publishing a verdict where people see it. GitHub is the one target today.
+
+pub mod github;

@@ -1,0 +1,529 @@
+//! Renders a Report with minijinja: markdown summary, self-contained HTML, terminal scorecard.
+//! Templates are embedded and can be overridden file by file from a directory.
+
+pub mod junit;
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::{Case, CaseStatus, Counts, GateStatus, Report, Suite, VerdictStatus};
+use crate::util::units::{format_bytes, format_seconds};
+
+/// The built-in templates, by file name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "summary.md.j2",
+        include_str!("../../templates/summary.md.j2"),
+    ),
+    (
+        "comment.md.j2",
+        include_str!("../../templates/comment.md.j2"),
+    ),
+    (
+        "report.html.j2",
+        include_str!("../../templates/report.html.j2"),
+    ),
+    (
+        "terminal.txt.j2",
+        include_str!("../../templates/terminal.txt.j2"),
+    ),
+];
+
+/// How many failing cases a summary lists before saying "and N more".
+pub const MAX_LISTED: usize = 50;
+
+/// Size knobs templates receive as `limits`; the PR comment shrinks them until it fits.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Limits {
+    /// Lines of a failing test's output shown.
+    pub output_lines: usize,
+    /// Lines of a diff or other detail shown.
+    pub detail_lines: usize,
+    /// Failing cases listed.
+    pub max_listed: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            output_lines: 60,
+            detail_lines: 80,
+            max_listed: MAX_LISTED,
+        }
+    }
+}
+
+/// Output formats of `cargo gate report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The scorecard for a terminal.
+    Terminal,
+    /// GitHub-flavoured markdown (job summary).
+    Markdown,
+    /// The PR comment `cargo gate comment` posts (fitted to GitHub's 65,536 characters).
+    Comment,
+    /// One self-contained HTML file.
+    Html,
+    /// The report itself.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+impl Format {
+    fn template(self) -> Option<&'static str> {
+        match self {
+            Format::Terminal => Some("terminal.txt.j2"),
+            Format::Markdown => Some("summary.md.j2"),
+            Format::Html => Some("report.html.j2"),
+            Format::Json | Format::Junit | Format::Comment => None,
+        }
+    }
+}
+
+/// A configured template environment.
+pub struct Renderer {
+    env: Environment<'static>,
+    sources: Vec<(String, PathBuf)>,
+}
+
+impl Renderer {
+    /// Built-in templates, each replaced by `DIR/<name>` when `override_dir` has that file.
+    /// `color` turns on ANSI colours in the `diff_color` filter (for a terminal).
+    pub fn new(override_dir: Option<&Path>, color: bool) -> Result<Renderer> {
+        let mut env = Environment::new();
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_keep_trailing_newline(true);
+        env.add_filter("duration", |v: f64| format_seconds(v));
+        env.add_filter("bytes", |v: f64| format_bytes(v));
+        env.add_filter("first_line", |s: String| {
+            s.lines().next().unwrap_or("").to_string()
+        });
+        env.add_filter("last_lines", |s: String, n: usize| {
+            let lines: Vec<&str> = s.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        });
+        env.add_filter("md_cell", |s: String| {
+            s.replace('|', "\\|").replace('\n', " ").replace('\r', "")
+        });
+        // A fence inside output would close our code block early.
+        env.add_filter("split_lines", |s: String| {
+            s.lines().map(str::to_string).collect::<Vec<String>>()
+        });
+        env.add_filter("fence_safe", |s: String| s.replace("```", "`\u{200b}``"));
+        env.add_filter("icon", |s: String| icon(&s).to_string());
+        // Minimal HTML escaping for markdown's inline HTML (`e` also escapes `/`, which reads
+        // badly in GitHub's raw view).
+        env.add_filter("he", |s: String| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        });
+        env.add_filter("diff_color", move |s: String| diff_color(&s, color));
+        if let Some(dir) = override_dir
+            && !dir.is_dir()
+        {
+            return Err(Error::usage(
+                format!("template directory {} does not exist", dir.display()),
+                Some("pass a directory holding e.g. summary.md.j2 to --template".to_string()),
+            ));
+        }
+        let mut sources = Vec::new();
+        for (name, builtin) in TEMPLATES {
+            let (source, origin) = match override_dir.map(|d| d.join(name)) {
+                Some(path) if path.is_file() => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        Error::input(&path, format!("cannot read the template: {e}"), None)
+                    })?;
+                    (text, path)
+                }
+                _ => (
+                    (*builtin).to_string(),
+                    PathBuf::from(format!("<built-in>/{name}")),
+                ),
+            };
+            env.add_template_owned(name.to_string(), source)
+                .map_err(|e| template_error(&origin, &e))?;
+            sources.push((name.to_string(), origin));
+        }
+        Ok(Renderer { env, sources })
+    }
+
+    /// Renders the report in `format`.
+    pub fn render(&self, report: &Report, format: Format) -> Result<String> {
+        match format.template() {
+            None => match format {
+                Format::Json => report.to_json(),
+                Format::Comment => {
+                    let run_url = report
+                        .run
+                        .github
+                        .as_ref()
+                        .and_then(|g| g.run_url.as_deref());
+                    crate::publish::github::render_comment(self, report, run_url)
+                }
+                _ => crate::render::junit::to_junit(report),
+            },
+            Some(name) => self.render_template(name, report, Limits::default(), Value::UNDEFINED),
+        }
+    }
+
+    /// Renders one template with size limits and extra context (`extra` in the template).
+    pub fn render_template(
+        &self,
+        name: &str,
+        report: &Report,
+        limits: Limits,
+        extra: Value,
+    ) -> Result<String> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
+        let view = View::of(report, limits.max_listed);
+        tmpl.render(context! {
+            report => report,
+            view => Value::from_serialize(&view),
+            limits => Value::from_serialize(limits),
+            extra => extra,
+        })
+        .map_err(|e| {
+            let origin = self
+                .sources
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| PathBuf::from(name), |(_, p)| p.clone());
+            template_error(&origin, &e)
+        })
+    }
+}
+
+fn template_error(origin: &Path, e: &minijinja::Error) -> Error {
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Error::input(
+        PathBuf::from(format!("{}{line}", origin.display())),
+        format!("template error: {}", e.detail().unwrap_or(&e.to_string())),
+        Some(
+            "fix the template (minijinja / Jinja2 syntax) or remove it to use the built-in one"
+                .to_string(),
+        ),
+    )
+}
+
+fn diff_color(line: &str, color: bool) -> String {
+    if !color {
+        return line.to_string();
+    }
+    let code = if line.starts_with("+++") || line.starts_with("---") {
+        "1"
+    } else if line.starts_with('+') {
+        "32"
+    } else if line.starts_with('-') {
+        "31"
+    } else if line.starts_with("@@") {
+        "36"
+    } else {
+        return line.to_string();
+    };
+    format!("\x1b[{code}m{line}\x1b[0m")
+}
+
+fn icon(status: &str) -> &'static str {
+    match status {
+        "passed" => "✅",
+        "failed" | "error" => "❌",
+        "flaky" | "warned" => "⚠️",
+        "timed_out" => "⏱️",
+        "skipped" => "⏭️",
+        "quarantined" => "🔒",
+        _ => "•",
+    }
+}
+
+/// Everything templates need beyond the raw report, computed once in Rust so templates stay
+/// simple and fast on 100 000-case reports.
+#[derive(Serialize)]
+struct View<'a> {
+    passed: bool,
+    counts: Counts,
+    suites: Vec<SuiteView<'a>>,
+    failures: Vec<&'a Case>,
+    failures_total: usize,
+    flaky: Vec<&'a Case>,
+    flaky_total: usize,
+    quarantined: Vec<&'a Case>,
+    slowest: Vec<Timed<'a>>,
+    gates_failed: usize,
+    gates_warned: usize,
+    duration: String,
+    snapshots_pending: usize,
+    snapshot_hint: &'static str,
+    perf: Vec<PerfRow<'a>>,
+    perf_total: usize,
+    perf_regressed: usize,
+    loads: Vec<LoadRow<'a>>,
+    coverage: Option<CoverageView<'a>>,
+}
+
+/// The coverage summary: the report case's one-line result and its missed changed lines.
+#[derive(Serialize)]
+struct CoverageView<'a> {
+    status: CaseStatus,
+    message: &'a str,
+    detail: &'a str,
+}
+
+fn coverage_view(report: &Report) -> Option<CoverageView<'_>> {
+    let case = report
+        .suite(crate::model::SuiteKind::Coverage)?
+        .cases
+        .first()?;
+    Some(CoverageView {
+        status: case.status,
+        message: case.message.as_deref().unwrap_or(""),
+        detail: case.detail.as_deref().unwrap_or(""),
+    })
+}
+
+/// A load scenario's summary line and its per-second charts.
+#[derive(Serialize)]
+struct LoadRow<'a> {
+    name: &'a str,
+    status: CaseStatus,
+    message: &'a str,
+    detail: &'a str,
+    rps_svg: String,
+    p95_svg: String,
+}
+
+fn load_rows(report: &Report) -> Vec<LoadRow<'_>> {
+    let Some(suite) = report.suite(crate::model::SuiteKind::Load) else {
+        return Vec::new();
+    };
+    let series = |name: &str, what: &str| {
+        suite
+            .metrics
+            .iter()
+            .find(|m| m.name == format!("load.{name}.timeline.{what}"))
+            .map(|m| svg_chart(&m.samples))
+            .unwrap_or_default()
+    };
+    suite
+        .cases
+        .iter()
+        .map(|c| LoadRow {
+            name: &c.name,
+            status: c.status,
+            message: c.message.as_deref().unwrap_or(""),
+            detail: c.detail.as_deref().unwrap_or(""),
+            rps_svg: series(&c.name, "rps"),
+            p95_svg: series(&c.name, "p95"),
+        })
+        .collect()
+}
+
+/// One comparison, formatted for templates.
+#[derive(Serialize)]
+struct PerfRow<'a> {
+    metric: &'a str,
+    verdict: &'static str,
+    icon: &'static str,
+    baseline: String,
+    current: String,
+    delta: String,
+    stat: String,
+    sparkline: String,
+    /// An inline SVG line chart of the history and the current value.
+    svg: String,
+}
+
+fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
+    use crate::model::PerfVerdict::*;
+    let fmt = |v: Option<f64>| {
+        v.map_or("—".to_string(), |v| {
+            crate::util::units::format_measure(v, &c.unit)
+        })
+    };
+    let (verdict, icon) = match c.verdict {
+        Regressed => ("regressed", "🔴"),
+        Improved => ("improved", "🟢"),
+        Unchanged => ("unchanged", "⚪"),
+        New => ("new", "🆕"),
+        Missing => ("missing", "❔"),
+    };
+    let mut series = c.history.clone();
+    if let Some(cur) = c.current {
+        series.push(cur);
+    }
+    PerfRow {
+        metric: &c.metric,
+        verdict,
+        icon,
+        baseline: fmt(c.baseline),
+        current: fmt(c.current),
+        delta: c.delta_pct.map_or("—".to_string(), |d| format!("{d:+.1}%")),
+        stat: match (c.p_value, c.z) {
+            (Some(p), _) => format!("p = {p:.3}"),
+            (_, Some(z)) => format!("z = {z:.1}"),
+            _ => String::new(),
+        },
+        sparkline: crate::baseline::stats::sparkline(&series),
+        svg: svg_chart(&series),
+    }
+}
+
+/// A 240×48 inline SVG polyline; the last point (this run) is a dot.
+fn svg_chart(values: &[f64]) -> String {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.len() < 2 {
+        return String::new();
+    }
+    let (w, h, pad) = (240.0, 48.0, 4.0);
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let step = (w - 2.0 * pad) / (finite.len() - 1) as f64;
+    let pts: Vec<(f64, f64)> = finite
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                pad + i as f64 * step,
+                h - pad - (v - lo) / span * (h - 2.0 * pad),
+            )
+        })
+        .collect();
+    let line: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let (lx, ly) = pts[pts.len() - 1];
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"><polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"{}\"/><circle cx=\"{lx:.1}\" cy=\"{ly:.1}\" r=\"3\" fill=\"#cf222e\"/></svg>",
+        line.join(" ")
+    )
+}
+
+#[derive(Serialize)]
+struct Timed<'a> {
+    id: &'a str,
+    duration: f64,
+}
+
+#[derive(Serialize)]
+struct SuiteView<'a> {
+    name: &'a str,
+    status: String,
+    duration: f64,
+    error: Option<&'a str>,
+    counts: Counts,
+}
+
+impl<'a> View<'a> {
+    fn of(report: &'a Report, max_listed: usize) -> View<'a> {
+        let all: Vec<&Case> = report.suites.iter().flat_map(|s| s.cases.iter()).collect();
+        let counts = Counts::of(all.iter().copied());
+        let mut failures: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status.is_failure())
+            .collect();
+        // Timeouts first (they often hide a hang), then failures, stable by id.
+        failures.sort_by_key(|c| (c.status != CaseStatus::TimedOut, c.id.as_str()));
+        let failures_total = failures.len();
+        failures.truncate(max_listed);
+        let mut flaky: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status == CaseStatus::Flaky)
+            .collect();
+        let flaky_total = flaky.len();
+        flaky.truncate(max_listed);
+        let mut quarantined: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status == CaseStatus::Quarantined)
+            .collect();
+        quarantined.truncate(max_listed);
+        let mut slowest: Vec<&Case> = all
+            .iter()
+            .copied()
+            .filter(|c| c.status != CaseStatus::Skipped)
+            .collect();
+        let cmp = |a: &&Case, b: &&Case| {
+            b.duration()
+                .total_cmp(&a.duration())
+                .then_with(|| a.id.cmp(&b.id))
+        };
+        if slowest.len() > 10 {
+            slowest.select_nth_unstable_by(9, cmp);
+            slowest.truncate(10);
+        }
+        slowest.sort_by(cmp);
+        let slowest = slowest
+            .into_iter()
+            .map(|c| Timed {
+                id: &c.id,
+                duration: c.duration(),
+            })
+            .collect();
+        View {
+            passed: report.verdict.status == VerdictStatus::Passed,
+            counts,
+            suites: report.suites.iter().map(SuiteView::of).collect(),
+            failures,
+            failures_total,
+            flaky,
+            flaky_total,
+            quarantined,
+            slowest,
+            gates_failed: report
+                .gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Failed)
+                .count(),
+            gates_warned: report
+                .gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Warned)
+                .count(),
+            duration: format_seconds(report.run.duration),
+            snapshots_pending: report
+                .suite(crate::model::SuiteKind::Snapshots)
+                .and_then(|s| s.metric_value("snapshots.pending"))
+                .map_or(0, |v| v as usize),
+            snapshot_hint: crate::suites::snapshot::ACCEPT_HINT,
+            perf: report
+                .comparisons
+                .iter()
+                .take(max_listed)
+                .map(perf_row)
+                .collect(),
+            perf_total: report.comparisons.len(),
+            loads: load_rows(report),
+            coverage: coverage_view(report),
+            perf_regressed: report
+                .comparisons
+                .iter()
+                .filter(|c| c.verdict == crate::model::PerfVerdict::Regressed)
+                .count(),
+        }
+    }
+}
+
+impl<'a> SuiteView<'a> {
+    fn of(s: &'a Suite) -> SuiteView<'a> {
+        SuiteView {
+            name: &s.name,
+            status: serde_json::to_value(s.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            duration: s.duration,
+            error: s.error.as_deref(),
+            counts: Counts::of(&s.cases),
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! The bench suite: measurements from criterion, libtest `#[bench]`, hyperfine, a custom JSON
+//! format and timed commands, all turned into Report metrics with every sample kept.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+use crate::config::{BenchCommand, BenchConfig};
+use crate::exec::process::{self, Exit, Limits};
+use crate::model::{Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
+use crate::suites::suite;
+
+/// A metric name from a benchmark id: `bench.` + the id with dots and spaces replaced, so the
+/// last `.` of a rule always separates the aggregate.
+pub fn metric_name(id: &str) -> String {
+    let clean: String = id
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '.' || c.is_whitespace() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("bench.{clean}")
+}
+
+fn metric(id: &str, unit: &str, samples: Vec<f64>) -> Metric {
+    Metric::new(
+        metric_name(id),
+        unit,
+        Direction::LowerIsBetter,
+        Role::Compared,
+        samples,
+    )
+}
+
+/// Parses libtest's `test name ... bench:   1,234.50 ns/iter (+/- 56)` lines.
+pub fn parse_libtest(output: &str) -> Vec<Metric> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("test ")?;
+            let (name, tail) = rest.split_once(" ... bench:")?;
+            let tail = tail.trim();
+            let (number, after) = tail.split_once(char::is_whitespace)?;
+            let unit = after.trim().split('/').next()?.trim();
+            let value: f64 = number.replace(',', "").parse().ok()?;
+            Some(metric(name.trim(), unit, vec![value]))
+        })
+        .collect()
+}
+
+/// Reads `<dir>/**/new/{benchmark,sample}.json` written by criterion; with `since`, only
+/// results written after it (so a run never reports stale numbers as current).
+pub fn read_criterion(dir: &Path, since: Option<SystemTime>) -> (Vec<Metric>, Vec<String>) {
+    let mut metrics = Vec::new();
+    let mut errors = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if !p.is_dir() {
+                continue;
+            }
+            if p.file_name().is_some_and(|n| n == "new") {
+                let sample_path = p.join("sample.json");
+                if !sample_path.is_file() {
+                    continue;
+                }
+                if let Some(since) = since
+                    && std::fs::metadata(&sample_path)
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t < since)
+                {
+                    continue;
+                }
+                match criterion_metric(&p) {
+                    Ok(m) => metrics.push(m),
+                    Err(e) => errors.push(format!("{}: {e}", p.display())),
+                }
+            } else if p
+                .file_name()
+                .is_some_and(|n| n != "report" && n != "base" && n != "change")
+            {
+                stack.push(p);
+            }
+        }
+    }
+    metrics.sort_by(|a, b| a.name.cmp(&b.name));
+    (metrics, errors)
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+fn criterion_metric(new_dir: &Path) -> Result<Metric, String> {
+    let bench = read_json(&new_dir.join("benchmark.json"))?;
+    let sample = read_json(&new_dir.join("sample.json"))?;
+    let id = bench["full_id"]
+        .as_str()
+        .or_else(|| bench["title"].as_str())
+        .ok_or("benchmark.json has no full_id")?;
+    let iters = sample["iters"]
+        .as_array()
+        .ok_or("sample.json has no iters")?;
+    let times = sample["times"]
+        .as_array()
+        .ok_or("sample.json has no times")?;
+    // Each sample is the total time of `iters` iterations: time per iteration, in ns.
+    let samples: Vec<f64> = iters
+        .iter()
+        .zip(times)
+        .filter_map(|(i, t)| {
+            let (i, t) = (i.as_f64()?, t.as_f64()?);
+            (i > 0.0).then_some(t / i)
+        })
+        .collect();
+    if samples.is_empty() {
+        return Err("sample.json has no samples".to_string());
+    }
+    Ok(metric(id, "ns", samples))
+}
+
+/// Reads `hyperfine --export-json`: one metric per command, times in seconds.
+pub fn read_hyperfine(path: &Path) -> Result<Vec<Metric>, String> {
+    let v = read_json(path)?;
+    let results = v["results"]
+        .as_array()
+        .ok_or("no `results` array (is this hyperfine --export-json output?)")?;
+    results
+        .iter()
+        .map(|r| {
+            let name = r["command"].as_str().ok_or("a result has no `command`")?;
+            let times: Vec<f64> = r["times"]
+                .as_array()
+                .map(|t| t.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_else(|| r["mean"].as_f64().into_iter().collect());
+            if times.is_empty() {
+                return Err(format!("`{name}` has no times"));
+            }
+            Ok(metric(name, "s", times))
+        })
+        .collect()
+}
+
+/// Reads the custom format: `{"metrics": [{"name", "unit", "direction", "samples"}]}`.
+pub fn read_custom(path: &Path) -> Result<Vec<Metric>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Custom {
+        metrics: Vec<CustomMetric>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CustomMetric {
+        name: String,
+        unit: String,
+        #[serde(default = "lower")]
+        direction: Direction,
+        samples: Vec<f64>,
+    }
+    fn lower() -> Direction {
+        Direction::LowerIsBetter
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let c: Custom =
+        serde_json::from_str(&text).map_err(|e| format!("not the custom bench format: {e}"))?;
+    Ok(c.metrics
+        .into_iter()
+        .map(|m| {
+            let name = m.name.strip_prefix("bench.").unwrap_or(&m.name).to_string();
+            Metric {
+                direction: m.direction,
+                ..metric(&name, &m.unit, m.samples)
+            }
+        })
+        .collect())
+}
+
+fn time_command(c: &BenchCommand, dir: &Path) -> Result<Vec<f64>, String> {
+    let (program, args) = c.cmd.split_first().ok_or("`cmd` is empty")?;
+    let mut samples = Vec::new();
+    for i in 0..c.warmup + c.runs {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(dir);
+        let start = Instant::now();
+        let outcome = process::run(
+            cmd,
+            &Limits {
+                tail_bytes: 4096,
+                slow: None,
+                timeout: Some(Duration::from_secs(600)),
+            },
+        )
+        .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+        let elapsed = start.elapsed().as_secs_f64();
+        if outcome.exit != Exit::Code(0) {
+            return Err(format!(
+                "`{}` ended with {:?}:\n{}",
+                c.cmd.join(" "),
+                outcome.exit,
+                outcome.output_text()
+            ));
+        }
+        if i >= c.warmup {
+            samples.push(elapsed);
+        }
+    }
+    Ok(samples)
+}
+
+fn expand(root: &Path, pattern: &str) -> Vec<PathBuf> {
+    let full = root.join(pattern);
+    let Some(name) = full.file_name().and_then(|n| n.to_str()) else {
+        return vec![full];
+    };
+    if !name.contains('*') {
+        return vec![full];
+    }
+    let dir = full.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| crate::util::glob::matches(name, n))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn error_case(id: &str, message: String, output: String) -> Case {
+    Case::single(id, id, CaseStatus::Failed, 0.0, message, output)
+}
+
+/// Runs the bench suite in the workspace root.
+pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path) -> Suite {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut metrics: Vec<Metric> = Vec::new();
+    let mut cases = Vec::new();
+    if let Some((program, args)) = config.run.split_first() {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(root);
+        let limits = Limits {
+            tail_bytes: 16 * 1024 * 1024,
+            slow: None,
+            timeout: None,
+        };
+        match process::run(cmd, &limits) {
+            Ok(o) if o.exit == Exit::Code(0) => {
+                if config.libtest {
+                    metrics.extend(parse_libtest(&o.output_text()));
+                }
+            }
+            Ok(o) => cases.push(error_case(
+                "bench run",
+                format!("`{}` failed ({:?})", config.run.join(" "), o.exit),
+                o.output_text(),
+            )),
+            Err(e) => cases.push(error_case(
+                "bench run",
+                format!("cannot run `{program}`: {e}"),
+                String::new(),
+            )),
+        }
+    }
+    if config.criterion {
+        let since = (!config.run.is_empty()).then_some(started);
+        let (found, errors) = read_criterion(&target_dir.join("criterion"), since);
+        metrics.extend(found);
+        for e in errors {
+            cases.push(error_case("criterion", e, String::new()));
+        }
+    }
+    for (pattern, reader, kind) in config
+        .hyperfine
+        .iter()
+        .map(|p| {
+            (
+                p,
+                read_hyperfine as fn(&Path) -> Result<Vec<Metric>, String>,
+                "hyperfine",
+            )
+        })
+        .chain(config.custom.iter().map(|p| {
+            (
+                p,
+                read_custom as fn(&Path) -> Result<Vec<Metric>, String>,
+                "custom",
+            )
+        }))
+    {
+        let files = expand(root, pattern);
+        if files.is_empty() {
+            cases.push(error_case(
+                kind,
+                format!("no file matches `{pattern}`"),
+                String::new(),
+            ));
+        }
+        for f in files {
+            match reader(&f) {
+                Ok(ms) => metrics.extend(ms),
+                Err(e) => cases.push(error_case(
+                    kind,
+                    format!("{}: {e}", f.display()),
+                    String::new(),
+                )),
+            }
+        }
+    }
+    for c in &config.commands {
+        match time_command(c, root) {
+            Ok(samples) => metrics.push(metric(&c.name, "s", samples)),
+            Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
+        }
+    }
+    metrics.sort_by(|a, b| a.name.cmp(&b.name));
+    // Measurements are metrics, shown in the performance table; cases are only the errors.
+    let mut s = suite(SuiteKind::Bench, clock.elapsed().as_secs_f64(), cases);
+    s.metrics = metrics;
+    s
+}
+
+/// The bench suite behind the common interface.
+struct BenchSuite;
+
+/// Makes the bench suite.
+pub fn build(
+    _config: &crate::config::Config,
+) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+    Ok(Box::new(BenchSuite))
+}
+
+impl crate::suites::Suite for BenchSuite {
+    fn kind(&self) -> SuiteKind {
+        SuiteKind::Bench
+    }
+
+    fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
+        Ok(run(&cx.config.bench, &cx.ws.root, &cx.ws.target_dir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_keep_the_aggregate_separator_free() {
+        assert_eq!(metric_name("parse/large 1.5"), "bench.parse/large_1_5");
+    }
+
+    #[test]
+    fn parses_libtest_bench_lines() {
+        let out = "running 2 tests\ntest parse_big   ... bench:       1,234.50 ns/iter (+/- 56)\ntest tiny ... bench:          12 ns/iter (+/- 1)\ntest other ... ok\n";
+        let m = parse_libtest(out);
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            (m[0].name.as_str(), m[0].unit.as_str(), m[0].samples[0]),
+            ("bench.parse_big", "ns", 1234.5)
+        );
+        assert_eq!(m[1].samples, vec![12.0]);
+    }
+
+    #[test]
+    fn reads_hyperfine_and_custom_files_and_reports_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = dir.path().join("h.json");
+        std::fs::write(
+            &h,
+            r#"{"results":[{"command":"sleep 0.1","mean":0.1,"times":[0.1,0.11]}]}"#,
+        )
+        .unwrap();
+        let m = read_hyperfine(&h).unwrap();
+        assert_eq!(
+            (m[0].name.as_str(), m[0].samples.len()),
+            ("bench.sleep_0_1", 2)
+        );
+        let c = dir.path().join("c.json");
+        std::fs::write(&c, r#"{"metrics":[{"name":"bench.rps","unit":"rps","direction":"higher_is_better","samples":[100,110]}]}"#).unwrap();
+        let m = read_custom(&c).unwrap();
+        assert_eq!(
+            (m[0].name.as_str(), m[0].direction),
+            ("bench.rps", Direction::HigherIsBetter)
+        );
+        std::fs::write(&c, r#"{"metrics":[{"name":"x","unit":"s","sample":[1]}]}"#).unwrap();
+        assert!(
+            read_custom(&c)
+                .unwrap_err()
+                .contains("not the custom bench format")
+        );
+        std::fs::write(&h, "{}").unwrap();
+        assert!(read_hyperfine(&h).unwrap_err().contains("results"));
+    }
+
+    #[test]
+    fn reads_criterion_samples_per_iteration() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("parse/large/new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(
+            new.join("benchmark.json"),
+            r#"{"full_id":"parse/large","title":"parse/large"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            new.join("sample.json"),
+            r#"{"sampling_mode":"Linear","iters":[10.0,20.0],"times":[1000.0,2200.0]}"#,
+        )
+        .unwrap();
+        let broken = dir.path().join("broken/new");
+        std::fs::create_dir_all(&broken).unwrap();
+        std::fs::write(broken.join("sample.json"), "{").unwrap();
+        let (m, errors) = read_criterion(dir.path(), None);
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            (m[0].name.as_str(), m[0].samples.clone()),
+            ("bench.parse/large", vec![100.0, 110.0])
+        );
+        assert_eq!(errors.len(), 1);
+        let future = SystemTime::now() + Duration::from_secs(3600);
+        assert!(
+            read_criterion(dir.path(), Some(future)).0.is_empty(),
+            "stale results are skipped"
+        );
+    }
+
+    #[test]
+    fn timed_commands_measure_each_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = BenchCommand {
+            name: "sleep".into(),
+            cmd: vec!["sleep".into(), "0.05".into()],
+            runs: 3,
+            warmup: 1,
+        };
+        let s = time_command(&c, dir.path()).unwrap();
+        assert_eq!(s.len(), 3);
+        assert!(s.iter().all(|t| *t >= 0.05), "{s:?}");
+        let bad = BenchCommand {
+            cmd: vec!["false".into()],
+            ..c
+        };
+        assert!(time_command(&bad, dir.path()).is_err());
+    }
+}

@@ -1,0 +1,344 @@
+//! Running checks: HTTP, TCP, command and file, each with optional retry.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::patterns::Pattern;
+use super::spec::{CheckKind, CheckSpec};
+use crate::exec::process::{self, Exit, Limits};
+
+/// How long one attempt of a network check may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn connect(address: &str, timeout: Duration) -> Result<TcpStream, String> {
+    let addrs: Vec<_> = address
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {address}: {e}"))?
+        .collect();
+    let mut last = format!("{address} has no address");
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, timeout) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = format!("cannot connect to {a}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+/// A byte stream for the blocking client: TCP or TLS over TCP.
+trait Stream: Read + Write {}
+impl<T: Read + Write> Stream for T {}
+
+/// A blocking HTTP/1.1 request with `Connection: close`: status, body, time. `https://` uses
+/// TLS (the system's roots, plus the CA certificates in `ca`).
+pub fn http(
+    url: &str,
+    method: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+    timeout: Duration,
+    ca: Option<&Path>,
+) -> Result<(u16, String, Duration), String> {
+    let u = crate::suites::load::http::parse_url(url)?;
+    let host = if u.host.contains(':') {
+        format!("[{}]", u.host)
+    } else {
+        u.host.clone()
+    };
+    let started = Instant::now();
+    let tcp = connect(&format!("{host}:{}", u.port), timeout)?;
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+    let mut s: Box<dyn Stream> = if u.tls {
+        // This client speaks HTTP/1.1 only, so that is all it offers.
+        let mut config = (*crate::suites::load::http::client_config(ca)?).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let name = rustls::pki_types::ServerName::try_from(u.host.clone())
+            .map_err(|e| format!("`{}`: {e}", u.host))?;
+        let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name)
+            .map_err(|e| format!("TLS: {e}"))?;
+        Box::new(rustls::StreamOwned::new(conn, tcp))
+    } else {
+        Box::new(tcp)
+    };
+    let mut req = format!(
+        "{method} {} HTTP/1.1\r\nHost: {host}:{}\r\nConnection: close\r\nUser-Agent: cargo-gate\r\n",
+        u.path, u.port
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    match body {
+        Some(b) => req.push_str(&format!("Content-Length: {}\r\n\r\n{b}", b.len())),
+        None => req.push_str("\r\n"),
+    }
+    s.write_all(req.as_bytes())
+        .map_err(|e| format!("cannot send to {url}: {e}"))?;
+    // Read until the body is complete (by Content-Length or the final chunk), or the server
+    // closes: a server that ignores `Connection: close` must not make every check wait.
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(done) = complete(&raw)
+            && done
+        {
+            break;
+        }
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if raw.is_empty() => return Err(format!("no answer from {url}: {e}")),
+            Err(e) => return Err(format!("{url} stopped answering mid-response: {e}")),
+        }
+    }
+    let elapsed = started.elapsed();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{url} sent no HTTP response"))?;
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("{url} sent a malformed status line"))?;
+    let body = if is_chunked(head) {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    Ok((status, body, elapsed))
+}
+
+fn is_chunked(head: &str) -> bool {
+    head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    })
+}
+
+/// `Some(true)` once a whole response is in `raw`; `None` while the head is incomplete.
+fn complete(raw: &[u8]) -> Option<bool> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    if is_chunked(&head) {
+        return Some(raw[end..].windows(5).any(|w| w == b"0\r\n\r\n"));
+    }
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())?;
+    Some(raw.len() >= end + length)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn patterns(what: &str, list: &[Pattern], text: &str) -> Result<(), String> {
+    for p in list {
+        if let Some(why) = p.check(text) {
+            let shown: String = text.chars().take(300).collect();
+            return Err(format!("{what} {why}: {shown:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// One attempt.
+pub fn attempt(kind: &CheckKind, root: &Path) -> Result<String, String> {
+    match kind {
+        CheckKind::Http {
+            url,
+            method,
+            headers,
+            body,
+            status,
+            expect,
+            max_time,
+            ca,
+        } => {
+            let ca = ca.as_ref().map(|p| root.join(p));
+            let timeout = max_time
+                .unwrap_or(ATTEMPT_TIMEOUT)
+                .max(Duration::from_millis(1));
+            let (code, text, took) = http(
+                url,
+                method,
+                headers,
+                body.as_deref(),
+                timeout,
+                ca.as_deref(),
+            )?;
+            match status {
+                Some(want) if code != *want => {
+                    return Err(format!("{url} answered {code}, expected {want}"));
+                }
+                None if !(200..300).contains(&code) => {
+                    return Err(format!("{url} answered {code}, expected 2xx"));
+                }
+                _ => {}
+            }
+            if let Some(limit) = max_time
+                && took > *limit
+            {
+                return Err(format!(
+                    "{url} took {}, limit {}",
+                    crate::util::units::format_seconds(took.as_secs_f64()),
+                    crate::util::units::format_seconds(limit.as_secs_f64())
+                ));
+            }
+            patterns("the body", expect, &text)?;
+            Ok(format!(
+                "{code} in {}",
+                crate::util::units::format_seconds(took.as_secs_f64())
+            ))
+        }
+        CheckKind::Tcp {
+            address,
+            send,
+            expect,
+        } => {
+            let mut s = connect(address, ATTEMPT_TIMEOUT)?;
+            if let Some(data) = send {
+                s.write_all(data.as_bytes())
+                    .map_err(|e| format!("cannot send to {address}: {e}"))?;
+            }
+            if !expect.is_empty() {
+                let _ = s.set_read_timeout(Some(ATTEMPT_TIMEOUT));
+                let mut buf = vec![0u8; 64 * 1024];
+                let n = s
+                    .read(&mut buf)
+                    .map_err(|e| format!("no answer from {address}: {e}"))?;
+                patterns("the answer", expect, &String::from_utf8_lossy(&buf[..n]))?;
+            }
+            Ok(format!("connected to {address}"))
+        }
+        CheckKind::Command {
+            cmd,
+            exit,
+            stdout,
+            stderr,
+            timeout,
+        } => {
+            let (program, args) = cmd.split_first().ok_or("empty command")?;
+            let mut c = Command::new(program);
+            c.args(args).current_dir(root);
+            let out = process::output(c, Some(*timeout))
+                .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+            let code = match out.exit {
+                Exit::Code(code) => code,
+                Exit::TimedOut => {
+                    return Err(format!(
+                        "`{}` did not finish within {}; its process group was killed",
+                        cmd.join(" "),
+                        crate::util::units::format_seconds(timeout.as_secs_f64())
+                    ));
+                }
+                other => {
+                    return Err(format!("`{}` was {other}", cmd.join(" ")));
+                }
+            };
+            if code != *exit {
+                return Err(format!(
+                    "`{}` exited with {code}, expected {exit}:\n{}",
+                    cmd.join(" "),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            patterns("stdout", stdout, &String::from_utf8_lossy(&out.stdout))?;
+            patterns("stderr", stderr, &String::from_utf8_lossy(&out.stderr))?;
+            Ok(format!("exited with {code}"))
+        }
+        CheckKind::File {
+            path,
+            exists,
+            mode,
+            contains,
+        } => {
+            let full = root.join(path);
+            let meta = std::fs::metadata(&full);
+            match (meta, exists) {
+                (Err(_), false) => return Ok(format!("{} does not exist", path.display())),
+                (Ok(_), false) => {
+                    return Err(format!("{} exists, expected it not to", path.display()));
+                }
+                (Err(e), true) => return Err(format!("{}: {e}", path.display())),
+                (Ok(m), true) => {
+                    if let Some(want) = mode {
+                        let have = m.permissions().mode() & 0o7777;
+                        if have != *want {
+                            return Err(format!(
+                                "{} has mode {have:04o}, expected {want:04o}",
+                                path.display()
+                            ));
+                        }
+                    }
+                }
+            }
+            if !contains.is_empty() {
+                let text = std::fs::read_to_string(&full)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                patterns("the file", contains, &text)?;
+            }
+            Ok(format!("{} is as expected", path.display()))
+        }
+    }
+}
+
+/// Runs a check, retrying as configured. Returns the outcome and how many attempts it took.
+pub fn run(check: &CheckSpec, root: &Path) -> (Result<String, String>, u32) {
+    let started = Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let r = attempt(&check.kind, root);
+        match (&r, check.retry) {
+            (Ok(_), _) | (Err(_), None) => return (r, attempts),
+            (Err(_), Some(retry)) => {
+                if started.elapsed() + retry.every > retry.within || process::is_cancelled() {
+                    return (r, attempts);
+                }
+                std::thread::sleep(retry.every);
+            }
+        }
+    }
+}
+
+/// Runs a command to completion for readiness probes and rollbacks.
+pub fn run_command(cmd: &[String], root: &Path, timeout: Duration) -> Result<(), String> {
+    let (program, args) = cmd.split_first().ok_or("empty command")?;
+    let mut c = Command::new(program);
+    c.args(args).current_dir(root);
+    let o = process::run(
+        c,
+        &Limits {
+            tail_bytes: 8192,
+            slow: None,
+            timeout: Some(timeout),
+        },
+    )
+    .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+    match o.exit {
+        Exit::Code(0) => Ok(()),
+        other => Err(format!(
+            "`{}` ended with {other:?}: {}",
+            cmd.join(" "),
+            o.output_text()
+        )),
+    }
+}

@@ -1,0 +1,258 @@
+//! The `infra` suite (services and checks) and the `chaos` suite (experiments), run with the
+//! services up and the fault proxies listening; the load suite runs in the same environment.
+
+pub mod chaos;
+pub mod check;
+pub mod patterns;
+pub mod proxy;
+pub mod service;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::model::{Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
+use crate::suites::infra::proxy::Proxy;
+use crate::suites::infra::service::Services;
+
+/// Services and proxies, up for the duration of the infra, chaos and load suites.
+pub struct Environment {
+    /// The services.
+    pub services: Services,
+    proxies: BTreeMap<String, Proxy>,
+    runtime: tokio::runtime::Runtime,
+    /// One case per service and per proxy: did it come up.
+    pub startup: Vec<Case>,
+}
+
+fn case(
+    id: String,
+    name: &str,
+    status: CaseStatus,
+    secs: f64,
+    message: String,
+    detail: Option<String>,
+) -> Case {
+    Case {
+        detail,
+        ..Case::single(id, name, status, secs, message, String::new())
+    }
+}
+
+impl Environment {
+    /// Starts the proxies, then the services in dependency order.
+    pub fn start(config: &Config, root: &Path) -> crate::error::Result<Environment> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| crate::error::Error::io("cannot start the proxy runtime", e))?;
+        let mut startup = Vec::new();
+        let mut proxies = BTreeMap::new();
+        for p in &config.proxies {
+            match runtime.block_on(Proxy::start(&p.listen, &p.upstream)) {
+                Ok(proxy) => {
+                    proxies.insert(p.name.clone(), proxy);
+                }
+                Err(e) => startup.push(case(
+                    format!("proxy {}", p.name),
+                    &p.name,
+                    CaseStatus::Failed,
+                    0.0,
+                    format!("cannot listen on {}: {e}", p.listen),
+                    None,
+                )),
+            }
+        }
+        let mut services = Services::new(root, &config.services);
+        for (name, r) in services.start_all() {
+            startup.push(match r {
+                Ok(d) => case(
+                    format!("service {name}"),
+                    &name,
+                    CaseStatus::Passed,
+                    d.as_secs_f64(),
+                    format!(
+                        "ready in {}",
+                        crate::util::units::format_seconds(d.as_secs_f64())
+                    ),
+                    None,
+                ),
+                Err(e) => {
+                    let (first, rest) = e.split_once('\n').unwrap_or((&e, ""));
+                    case(
+                        format!("service {name}"),
+                        &name,
+                        CaseStatus::Failed,
+                        0.0,
+                        first.to_string(),
+                        (!rest.is_empty()).then(|| rest.to_string()),
+                    )
+                }
+            });
+        }
+        Ok(Environment {
+            services,
+            proxies,
+            runtime,
+            startup,
+        })
+    }
+
+    /// Runs every check; with the service cases, this is the `infra` suite.
+    pub fn checks(&mut self, config: &Config, root: &Path) -> Suite {
+        let clock = Instant::now();
+        let mut cases = std::mem::take(&mut self.startup);
+        for c in &config.checks {
+            if crate::exec::process::is_cancelled() {
+                break;
+            }
+            let started = Instant::now();
+            let (result, attempts) = check::run(c, root);
+            let tries = if attempts > 1 {
+                format!(" (attempt {attempts})")
+            } else {
+                String::new()
+            };
+            cases.push(match result {
+                Ok(m) => case(
+                    format!("check {}", c.name),
+                    &c.name,
+                    CaseStatus::Passed,
+                    started.elapsed().as_secs_f64(),
+                    format!("{m}{tries}"),
+                    None,
+                ),
+                Err(e) => case(
+                    format!("check {}", c.name),
+                    &c.name,
+                    CaseStatus::Failed,
+                    started.elapsed().as_secs_f64(),
+                    format!("{e}{tries}"),
+                    None,
+                ),
+            });
+        }
+        crate::suites::suite(SuiteKind::Infra, clock.elapsed().as_secs_f64(), cases)
+    }
+
+    /// Runs every experiment, in order.
+    pub fn chaos(&mut self, config: &Config, root: &Path) -> Suite {
+        let clock = Instant::now();
+        let _enter = self.runtime.enter();
+        let mut cases = Vec::new();
+        let mut metrics = Vec::new();
+        for x in &config.chaos {
+            if crate::exec::process::is_cancelled() {
+                break;
+            }
+            let started = Instant::now();
+            let f = chaos::run(x, &mut self.services, &self.proxies, &config.checks, root);
+            let status = if f.held {
+                CaseStatus::Passed
+            } else {
+                CaseStatus::Failed
+            };
+            cases.push(case(
+                format!("chaos {}", x.name),
+                &x.name,
+                status,
+                started.elapsed().as_secs_f64(),
+                f.message.clone(),
+                Some(f.log.join("\n")),
+            ));
+            let key = x.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+            if let Some(r) = f.recovery {
+                metrics.push(Metric::new(
+                    format!("chaos.{key}.recovery"),
+                    "s",
+                    Direction::LowerIsBetter,
+                    Role::Gated,
+                    vec![r],
+                ));
+            }
+            if let Some(r) = f.failure_ratio {
+                metrics.push(Metric::new(
+                    format!("chaos.{key}.failure_ratio"),
+                    "%",
+                    Direction::LowerIsBetter,
+                    Role::Gated,
+                    vec![r * 100.0],
+                ));
+            }
+        }
+        let mut s = crate::suites::suite(SuiteKind::Chaos, clock.elapsed().as_secs_f64(), cases);
+        s.metrics = metrics;
+        s
+    }
+
+    /// Stops every service and proxy.
+    pub fn stop(mut self) {
+        self.services.stop_all();
+        self.proxies.clear();
+    }
+}
+
+/// The infra suite: the services' startup and the checks.
+struct ChecksSuite;
+
+/// The chaos suite: the experiments.
+struct ChaosSuite;
+
+/// Makes the infra suite.
+pub fn build_checks(_config: &Config) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+    Ok(Box::new(ChecksSuite))
+}
+
+/// Makes the chaos suite.
+pub fn build_chaos(_config: &Config) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+    Ok(Box::new(ChaosSuite))
+}
+
+impl crate::suites::Suite for ChecksSuite {
+    fn kind(&self) -> SuiteKind {
+        SuiteKind::Infra
+    }
+
+    fn list(
+        &self,
+        cx: &crate::suites::RunContext<'_>,
+    ) -> crate::error::Result<Vec<crate::suites::Listed>> {
+        let services = cx.config.services.iter().map(|s| ("service", &s.name));
+        let checks = cx.config.checks.iter().map(|c| ("check", &c.name));
+        Ok(services
+            .chain(checks)
+            .map(|(kind, name)| crate::suites::Listed::named(kind, name))
+            .collect())
+    }
+
+    fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
+        let (config, root) = (cx.config, cx.ws.root.clone());
+        Ok(cx.environment()?.checks(config, &root))
+    }
+}
+
+impl crate::suites::Suite for ChaosSuite {
+    fn kind(&self) -> SuiteKind {
+        SuiteKind::Chaos
+    }
+
+    fn list(
+        &self,
+        cx: &crate::suites::RunContext<'_>,
+    ) -> crate::error::Result<Vec<crate::suites::Listed>> {
+        Ok(cx
+            .config
+            .chaos
+            .iter()
+            .map(|c| crate::suites::Listed::named("chaos", &c.name))
+            .collect())
+    }
+
+    fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
+        let (config, root) = (cx.config, cx.ws.root.clone());
+        Ok(cx.environment()?.chaos(config, &root))
+    }
+}

@@ -1,0 +1,626 @@
+//! The load generator. Open loop: requests are scheduled on a fixed timeline and latency is
+//! measured from the intended send time, so a server that stalls cannot hide it by slowing the
+//! client down (no coordinated omission). Closed loop: N virtual users send, wait, think, repeat.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::mpsc;
+
+use super::http::{Conn, Target};
+use crate::gate::Op;
+use crate::gate::threshold::{Stat, Threshold};
+
+/// How load is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Requests per second, by stage: each stage ramps linearly from the previous rate to its
+    /// own over its duration (a single constant stage for `rate = N`).
+    Open {
+        /// `(duration, rate at the end of the stage)`.
+        stages: Vec<(Duration, f64)>,
+        /// The rate the first stage starts from.
+        start_rate: f64,
+        /// Connections at most (requests queue when all are busy, and their wait counts).
+        connections: usize,
+    },
+    /// Virtual users, each with one connection.
+    Closed {
+        /// Users.
+        users: usize,
+        /// Pause between a response and the next request.
+        think: Duration,
+        /// How long.
+        duration: Duration,
+    },
+}
+
+/// A scenario ready to run.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Scenario name.
+    pub name: String,
+    /// Where and what.
+    pub target: Target,
+    /// Open or closed loop.
+    pub mode: Mode,
+    /// Run unmeasured first.
+    pub warmup: Duration,
+    /// A request slower than this is an error (`timeout`).
+    pub timeout: Duration,
+    /// Thresholds, for `abort_on_fail`.
+    pub thresholds: Vec<Threshold>,
+    /// Stop once a threshold cannot pass any more.
+    pub abort_on_fail: bool,
+    /// Print a progress line every second.
+    pub progress: bool,
+}
+
+/// One second of the measured phase.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tick {
+    /// Requests completed whose intended time fell in this second.
+    pub requests: u64,
+    /// Of which errors.
+    pub errors: u64,
+    /// 95th percentile latency in ms.
+    pub p95_ms: f64,
+}
+
+/// What a run measured.
+pub struct Outcome {
+    /// Latencies of every measured request (errors included), in microseconds.
+    pub hist: Histogram<u64>,
+    /// Measured requests.
+    pub requests: u64,
+    /// Errors by kind: `http_4xx`, `http_5xx`, `timeout`, `connection`.
+    pub errors: BTreeMap<String, u64>,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Length of the measured phase, in seconds.
+    pub elapsed: f64,
+    /// Per-second timeline.
+    pub timeline: Vec<Tick>,
+    /// Why the run stopped early, if it did.
+    pub aborted: Option<String>,
+    /// The intended rate (open loop), for "achieved vs target".
+    pub target_rps: Option<f64>,
+    /// `HTTP/1.1` or `HTTP/2`, as negotiated.
+    pub protocol: Option<&'static str>,
+}
+
+impl Outcome {
+    /// Errors of every kind.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// A statistic: seconds for latencies, percent for error rate, a number otherwise.
+    pub fn stat(&self, stat: Stat) -> f64 {
+        let us = |v: u64| v as f64 * 1e-6;
+        if self.hist.is_empty() && stat.is_latency() {
+            return f64::NAN;
+        }
+        match stat {
+            Stat::Percentile(p) => us(self.hist.value_at_quantile(p / 100.0)),
+            Stat::Avg => self.hist.mean() * 1e-6,
+            Stat::Med => us(self.hist.value_at_quantile(0.5)),
+            Stat::Min => us(self.hist.min()),
+            Stat::Max => us(self.hist.max()),
+            Stat::ErrorRate => {
+                if self.requests == 0 {
+                    0.0
+                } else {
+                    self.error_count() as f64 * 100.0 / self.requests as f64
+                }
+            }
+            Stat::Rps => {
+                if self.elapsed > 0.0 {
+                    self.requests as f64 / self.elapsed
+                } else {
+                    0.0
+                }
+            }
+            Stat::Requests => self.requests as f64,
+        }
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    // 1 µs to 1 hour, 3 significant digits; the bounds are constants, so this cannot fail.
+    Histogram::new_with_bounds(1, 3_600_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+}
+
+#[derive(Default)]
+struct Recorder {
+    hist: Option<Histogram<u64>>,
+    seconds: Vec<(Histogram<u64>, u64)>,
+    errors: BTreeMap<&'static str, u64>,
+    bytes: u64,
+    requests: u64,
+}
+
+impl Recorder {
+    fn record(
+        &mut self,
+        second: usize,
+        latency: Duration,
+        error: Option<&'static str>,
+        bytes: usize,
+    ) {
+        let us = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.hist
+            .get_or_insert_with(histogram)
+            .saturating_record(us);
+        while self.seconds.len() <= second {
+            self.seconds.push((histogram(), 0));
+        }
+        self.seconds[second].0.saturating_record(us);
+        if let Some(kind) = error {
+            *self.errors.entry(kind).or_default() += 1;
+            self.seconds[second].1 += 1;
+        }
+        self.bytes += bytes as u64;
+        self.requests += 1;
+    }
+}
+
+type Shared = Arc<Mutex<Recorder>>;
+
+fn lock(r: &Shared) -> std::sync::MutexGuard<'_, Recorder> {
+    r.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The intended send times (offsets from the start) of an open-loop schedule.
+pub fn schedule(start_rate: f64, stages: &[(Duration, f64)]) -> Vec<Duration> {
+    let mut out = Vec::new();
+    let mut stage_start = 0.0;
+    let mut from = start_rate;
+    for (d, to) in stages {
+        let len = d.as_secs_f64();
+        // Requests due by time t into the stage: N(t) = from*t + (to-from)*t²/(2*len).
+        let total = (from + to) / 2.0 * len;
+        let base = out.len() as f64;
+        let mut k = 1.0;
+        while base + k <= base + total + 1e-9 {
+            // The k-th request of the stage is due when k-1 are done: the first at the start,
+            // the last one period before the end, so every request falls inside its second.
+            let n = k - 1.0;
+            let t = if (to - from).abs() < 1e-9 {
+                n / from.max(1e-9)
+            } else {
+                let a = (to - from) / (2.0 * len);
+                (-from + (from * from + 4.0 * a * n).max(0.0).sqrt()) / (2.0 * a)
+            };
+            out.push(Duration::from_secs_f64(stage_start + t.clamp(0.0, len)));
+            k += 1.0;
+        }
+        stage_start += len;
+        from = *to;
+    }
+    out
+}
+
+enum Failure {
+    Timeout,
+    Connection,
+}
+
+async fn one_request(
+    conn: &mut Option<Conn>,
+    target: &Target,
+    timeout: Duration,
+    protocol: &std::sync::OnceLock<&'static str>,
+) -> Result<(u16, usize), Failure> {
+    let work = async {
+        if conn.is_none() {
+            let c = Conn::open(target).await.map_err(|_| Failure::Connection)?;
+            let _ = protocol.set(c.protocol());
+            *conn = Some(c);
+        }
+        let c = conn.as_mut().ok_or(Failure::Connection)?;
+        c.send(target).await.map_err(|_| Failure::Connection)
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(r)) => {
+            if r.close {
+                *conn = None;
+            }
+            Ok((r.status, r.bytes))
+        }
+        Ok(Err(f)) => {
+            *conn = None;
+            Err(f)
+        }
+        Err(_) => {
+            *conn = None;
+            Err(Failure::Timeout)
+        }
+    }
+}
+
+fn classify(result: &Result<(u16, usize), Failure>) -> (Option<&'static str>, usize) {
+    match result {
+        Ok((s, b)) if *s >= 500 => (Some("http_5xx"), *b),
+        Ok((s, b)) if *s >= 400 => (Some("http_4xx"), *b),
+        Ok((_, b)) => (None, *b),
+        Err(Failure::Timeout) => (Some("timeout"), 0),
+        Err(Failure::Connection) => (Some("connection"), 0),
+    }
+}
+
+/// True once `t` cannot pass whatever the remaining `planned - done` requests do.
+fn certainly_lost(t: &Threshold, hist: &Histogram<u64>, errors: u64, planned: u64) -> bool {
+    if planned == 0 {
+        return false;
+    }
+    match (t.stat, t.op) {
+        (Stat::ErrorRate, Op::Lt | Op::Le) => {
+            let worst_best = errors as f64 * 100.0 / planned as f64;
+            if t.op == Op::Lt {
+                worst_best >= t.limit
+            } else {
+                worst_best > t.limit
+            }
+        }
+        (Stat::Percentile(p), Op::Lt | Op::Le) => {
+            // More requests over the limit than the percentile allows in the whole run.
+            let limit_us = (t.limit * 1e6) as u64;
+            let over = hist.count_between(limit_us.saturating_add(1), u64::MAX);
+            over as f64 > (100.0 - p) * planned as f64 / 100.0
+        }
+        (Stat::Max, Op::Lt | Op::Le) => !hist.is_empty() && hist.max() as f64 * 1e-6 > t.limit,
+        _ => false,
+    }
+}
+
+/// Runs a scenario to completion (or abort) on its own runtime.
+pub fn run(spec: &Spec) -> Result<Outcome, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the load runtime: {e}"))?;
+    runtime.block_on(run_async(spec))
+}
+
+async fn run_async(spec: &Spec) -> Result<Outcome, String> {
+    let recorders: Arc<Mutex<Vec<Shared>>> = Arc::default();
+    let new_recorder = |all: &Arc<Mutex<Vec<Shared>>>| {
+        let r: Shared = Arc::default();
+        all.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::clone(&r));
+        r
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let protocol: Arc<std::sync::OnceLock<&'static str>> = Arc::default();
+    let begin = Instant::now() + Duration::from_millis(20);
+    let measure_from = begin + spec.warmup;
+    let (total, target_rps, planned) = match &spec.mode {
+        Mode::Open {
+            stages, start_rate, ..
+        } => {
+            let len: Duration = stages.iter().map(|(d, _)| *d).sum();
+            let measured: Vec<Duration> = schedule(*start_rate, stages);
+            let planned = measured.len() as u64;
+            let rps = planned as f64 / len.as_secs_f64().max(1e-9);
+            (len, Some(rps), planned)
+        }
+        Mode::Closed { duration, .. } => (*duration, None, 0),
+    };
+    let end = measure_from + total;
+
+    let mut tasks = Vec::new();
+    match &spec.mode {
+        Mode::Open {
+            stages,
+            start_rate,
+            connections,
+        } => {
+            let (tx, rx) = mpsc::unbounded_channel::<Instant>();
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            for _ in 0..(*connections).max(1) {
+                let rx = Arc::clone(&rx);
+                let rec = new_recorder(&recorders);
+                let target = spec.target.clone();
+                let timeout = spec.timeout;
+                let protocol = Arc::clone(&protocol);
+                tasks.push(tokio::spawn(async move {
+                    let mut conn: Option<Conn> = None;
+                    loop {
+                        let next = rx.lock().await.recv().await;
+                        let Some(intended) = next else { break };
+                        // A request that already waited past the timeout is a timeout: sending
+                        // it now would measure the queue, not the server, and overload it more.
+                        let result = if intended.elapsed() > timeout {
+                            Err(Failure::Timeout)
+                        } else {
+                            one_request(&mut conn, &target, timeout, &protocol).await
+                        };
+                        if intended >= measure_from {
+                            let (error, bytes) = classify(&result);
+                            let second = intended.duration_since(measure_from).as_secs() as usize;
+                            lock(&rec).record(second, intended.elapsed(), error, bytes);
+                        }
+                    }
+                }));
+            }
+            // Warm-up at the first stage's rate, then the measured schedule.
+            let warm_rate = stages
+                .first()
+                .map_or(*start_rate, |(_, r)| start_rate.max(*r))
+                .max(1.0);
+            let mut times: Vec<Instant> = schedule(warm_rate, &[(spec.warmup, warm_rate)])
+                .into_iter()
+                .map(|t| begin + t)
+                .filter(|t| *t < measure_from)
+                .collect();
+            times.extend(
+                schedule(*start_rate, stages)
+                    .into_iter()
+                    .map(|t| measure_from + t),
+            );
+            // Pacing runs on its own OS thread with fine timer slack: tokio's timer ticks in
+            // milliseconds, which would add up to 1 ms of our own lateness to every latency.
+            let stop_d = Arc::clone(&stop);
+            let pacer = std::thread::spawn(move || {
+                fine_timer_slack();
+                for t in times {
+                    if stop_d.load(Ordering::Relaxed) || crate::exec::process::is_cancelled() {
+                        break;
+                    }
+                    let now = Instant::now();
+                    if t > now {
+                        std::thread::sleep(t - now);
+                    }
+                    if tx.send(t).is_err() {
+                        break;
+                    }
+                }
+            });
+            tasks.push(tokio::task::spawn_blocking(move || {
+                let _ = pacer.join();
+            }));
+        }
+        Mode::Closed { users, think, .. } => {
+            for _ in 0..(*users).max(1) {
+                let rec = new_recorder(&recorders);
+                let target = spec.target.clone();
+                let timeout = spec.timeout;
+                let think = *think;
+                let stop_u = Arc::clone(&stop);
+                let protocol = Arc::clone(&protocol);
+                tasks.push(tokio::spawn(async move {
+                    tokio::time::sleep_until(begin.into()).await;
+                    let mut conn: Option<Conn> = None;
+                    while Instant::now() < end
+                        && !stop_u.load(Ordering::Relaxed)
+                        && !crate::exec::process::is_cancelled()
+                    {
+                        let sent = Instant::now();
+                        let result = one_request(&mut conn, &target, timeout, &protocol).await;
+                        if sent >= measure_from {
+                            let (error, bytes) = classify(&result);
+                            let second = sent.duration_since(measure_from).as_secs() as usize;
+                            lock(&rec).record(second, sent.elapsed(), error, bytes);
+                        }
+                        if !think.is_zero() {
+                            tokio::time::sleep(think).await;
+                        }
+                    }
+                }));
+            }
+        }
+    }
+
+    // Monitor: progress once a second, threshold certainty four times a second.
+    let mut aborted = None;
+    let mut last_print = Instant::now();
+    loop {
+        if tasks.iter().all(|t| t.is_finished()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = Instant::now();
+        if now > end + spec.timeout + Duration::from_secs(5) {
+            // Bounded in time whatever the server does.
+            stop.store(true, Ordering::Relaxed);
+            for t in &tasks {
+                t.abort();
+            }
+            break;
+        }
+        let check_abort = spec.abort_on_fail && aborted.is_none() && planned > 0;
+        let print = spec.progress
+            && now.duration_since(last_print) >= Duration::from_secs(1)
+            && now > measure_from;
+        if !(check_abort || print) {
+            continue;
+        }
+        let totals = merged(&recorders, false);
+        let hist = totals.hist.unwrap_or_else(histogram);
+        let (requests, errors) = (totals.requests, totals.errors.values().sum::<u64>());
+        if check_abort
+            && let Some(t) = spec
+                .thresholds
+                .iter()
+                .find(|t| certainly_lost(t, &hist, errors, planned))
+        {
+            aborted = Some(format!("stopped early: `{}` can no longer pass", t.source));
+            stop.store(true, Ordering::Relaxed);
+        }
+        if print {
+            last_print = now;
+            let secs = now
+                .duration_since(measure_from)
+                .as_secs_f64()
+                .min(total.as_secs_f64());
+            let p95 = if hist.is_empty() {
+                0.0
+            } else {
+                hist.value_at_quantile(0.95) as f64 / 1000.0
+            };
+            eprintln!(
+                "       LOAD {}  {:.0}s/{:.0}s  {:.0} rps  p95 {p95:.1}ms  errors {errors}",
+                spec.name,
+                secs,
+                total.as_secs_f64(),
+                requests as f64 / secs.max(1e-3),
+            );
+        }
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = if aborted.is_some() {
+        Instant::now()
+            .duration_since(measure_from)
+            .as_secs_f64()
+            .min(total.as_secs_f64())
+    } else {
+        total.as_secs_f64()
+    };
+    let Recorder {
+        hist,
+        seconds,
+        errors,
+        bytes,
+        requests,
+    } = merged(&recorders, true);
+    let hist = hist.unwrap_or_else(histogram);
+    let errors: BTreeMap<String, u64> = errors
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let timeline = seconds
+        .iter()
+        .map(|(h, e)| Tick {
+            requests: h.len(),
+            errors: *e,
+            p95_ms: if h.is_empty() {
+                0.0
+            } else {
+                h.value_at_quantile(0.95) as f64 / 1000.0
+            },
+        })
+        .collect();
+    Ok(Outcome {
+        hist,
+        requests,
+        errors,
+        bytes,
+        elapsed,
+        timeline,
+        aborted,
+        target_rps,
+        protocol: protocol.get().copied(),
+    })
+}
+
+/// Every worker's recorder added up; per-second histograms only with `seconds` (the monitor,
+/// four times a second, needs the totals only).
+fn merged(recorders: &Arc<Mutex<Vec<Shared>>>, seconds: bool) -> Recorder {
+    let all = recorders.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut out = Recorder {
+        hist: Some(histogram()),
+        ..Recorder::default()
+    };
+    for r in &all {
+        let r = lock(r);
+        if let (Some(total), Some(h)) = (out.hist.as_mut(), &r.hist) {
+            let _ = total.add(h);
+        }
+        for (k, v) in &r.errors {
+            *out.errors.entry(k).or_default() += v;
+        }
+        if seconds {
+            for (i, (h, e)) in r.seconds.iter().enumerate() {
+                while out.seconds.len() <= i {
+                    out.seconds.push((histogram(), 0));
+                }
+                let _ = out.seconds[i].0.add(h);
+                out.seconds[i].1 += e;
+            }
+        }
+        out.bytes += r.bytes;
+        out.requests += r.requests;
+    }
+    out
+}
+
+/// Asks Linux for a 1 ns timer slack on this thread (the default 50 µs would be added to every
+/// pacing sleep). Best effort: other systems keep their default.
+fn fine_timer_slack() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// Resolves a host once, before the run: the generator only ever connects to this address.
+pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host} has no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_schedules_are_evenly_spaced() {
+        let s = schedule(100.0, &[(Duration::from_secs(2), 100.0)]);
+        assert_eq!(s.len(), 200);
+        assert_eq!(s[0], Duration::ZERO);
+        assert!((s[199].as_secs_f64() - 1.99).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ramps_grow_linearly() {
+        // 0 → 100 rps over 2 s: 100 requests, denser at the end.
+        let s = schedule(0.0, &[(Duration::from_secs(2), 100.0)]);
+        assert_eq!(s.len(), 100);
+        let first_half = s.iter().filter(|t| t.as_secs_f64() <= 1.0).count();
+        assert!((20..30).contains(&first_half), "{first_half}");
+        assert!(s.windows(2).all(|w| w[0] <= w[1]));
+        let two = schedule(
+            10.0,
+            &[
+                (Duration::from_secs(1), 10.0),
+                (Duration::from_secs(1), 30.0),
+            ],
+        );
+        assert_eq!(two.len(), 30);
+    }
+
+    #[test]
+    fn certainty_of_losing() {
+        let t = crate::gate::threshold::parse("error_rate < 5%").unwrap();
+        assert!(!certainly_lost(&t, &histogram(), 4, 100));
+        assert!(certainly_lost(&t, &histogram(), 5, 100));
+        let t = crate::gate::threshold::parse("p(90) < 10ms").unwrap();
+        let mut h = histogram();
+        for _ in 0..10 {
+            h.record(50_000).unwrap();
+        }
+        assert!(
+            !certainly_lost(&t, &h, 0, 100),
+            "10 of 100 may still be the slowest 10 %"
+        );
+        h.record(50_000).unwrap();
+        assert!(certainly_lost(&t, &h, 0, 100));
+    }
+}

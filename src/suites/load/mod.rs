@@ -1,0 +1,205 @@
+//! The load suite: runs each `[[load]]` scenario and turns what it measured into metrics
+//! (`load.<name>.p(95)`, `.rps`, `.error_rate`, ...) that thresholds, gate rules and baselines use.
+
+pub mod engine;
+pub mod http;
+
+use crate::config::LoadScenario;
+use crate::gate::threshold::Stat;
+use crate::gate::{Rule, Target, load_metric};
+use crate::model::{Attempt, Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
+use crate::suites::load::engine::{Mode, Outcome, Spec};
+use crate::suites::load::http::target;
+use crate::util::units::format_seconds;
+
+/// Statistics every scenario reports.
+const STANDARD: &[Stat] = &[
+    Stat::Min,
+    Stat::Avg,
+    Stat::Med,
+    Stat::Percentile(90.0),
+    Stat::Percentile(95.0),
+    Stat::Percentile(99.0),
+    Stat::Percentile(99.9),
+    Stat::Max,
+    Stat::Rps,
+    Stat::ErrorRate,
+    Stat::Requests,
+];
+
+fn stat_metric(scenario: &str, stat: Stat, outcome: &Outcome) -> Metric {
+    let value = outcome.stat(stat);
+    let (unit, direction, v) = match stat {
+        s if s.is_latency() => ("ms", Direction::LowerIsBetter, value * 1e3),
+        Stat::Rps => ("rps", Direction::HigherIsBetter, value),
+        Stat::ErrorRate => ("%", Direction::LowerIsBetter, value),
+        _ => ("count", Direction::HigherIsBetter, value),
+    };
+    // Extremes and counts depend on how long the scenario ran and on single outliers: gated,
+    // but no basis for a comparison with another run.
+    let role = match stat {
+        Stat::Min | Stat::Max | Stat::Requests => Role::Gated,
+        _ => Role::Compared,
+    };
+    let samples = if v.is_finite() { vec![v] } else { Vec::new() };
+    Metric::new(load_metric(scenario, stat), unit, direction, role, samples)
+}
+
+fn series(name: String, unit: &str, values: Vec<f64>) -> Metric {
+    Metric::new(name, unit, Direction::LowerIsBetter, Role::Series, values)
+}
+
+/// Runs every scenario, one after the other (they would skew each other if run at once).
+pub fn run(
+    scenarios: &[LoadScenario],
+    rules: &[Rule],
+    root: &std::path::Path,
+    progress: bool,
+) -> Suite {
+    let clock = std::time::Instant::now();
+    let mut cases = Vec::new();
+    let mut metrics = Vec::new();
+    for s in scenarios {
+        if crate::exec::process::is_cancelled() {
+            break;
+        }
+        let started = std::time::Instant::now();
+        let mut extra: Vec<Stat> = rules
+            .iter()
+            .filter_map(|r| match &r.target {
+                Target::Load { scenario, stat } if *scenario == s.name => Some(*stat),
+                _ => None,
+            })
+            .collect();
+        extra.retain(|st| !STANDARD.contains(st));
+        let result = engine::resolve(&s.url.host, s.url.port).and_then(|addr| {
+            let tls = if s.url.tls {
+                Some(crate::suites::load::http::client_config(
+                    s.ca.as_ref().map(|p| root.join(p)).as_deref(),
+                )?)
+            } else {
+                None
+            };
+            let spec = Spec {
+                name: s.name.clone(),
+                target: target(addr, &s.method, &s.url, &s.headers, s.body.as_deref(), tls)?,
+                mode: s.mode.clone(),
+                warmup: s.warmup,
+                timeout: s.timeout,
+                thresholds: s.thresholds.clone(),
+                abort_on_fail: s.abort_on_fail,
+                progress,
+            };
+            engine::run(&spec)
+        });
+        let case_of = |status: CaseStatus, message: String, detail: Option<String>| Case {
+            id: format!("load {}", s.name),
+            name: s.name.clone(),
+            package: None,
+            binary: None,
+            status,
+            attempts: vec![Attempt {
+                status,
+                duration: started.elapsed().as_secs_f64(),
+                output_tail: String::new(),
+            }],
+            location: None,
+            message: Some(message),
+            detail,
+        };
+        match result {
+            Err(e) => cases.push(case_of(CaseStatus::Failed, e, None)),
+            Ok(outcome) => {
+                for st in STANDARD.iter().chain(extra.iter()) {
+                    metrics.push(stat_metric(&s.name, *st, &outcome));
+                }
+                let t = &outcome.timeline;
+                metrics.push(series(
+                    format!("load.{}.timeline.rps", s.name),
+                    "rps",
+                    t.iter().map(|x| x.requests as f64).collect(),
+                ));
+                metrics.push(series(
+                    format!("load.{}.timeline.p95", s.name),
+                    "ms",
+                    t.iter().map(|x| x.p95_ms).collect(),
+                ));
+                metrics.push(series(
+                    format!("load.{}.timeline.errors", s.name),
+                    "count",
+                    t.iter().map(|x| x.errors as f64).collect(),
+                ));
+                let target = match (&s.mode, outcome.target_rps) {
+                    (Mode::Open { .. }, Some(r)) => format!(" (target {r:.0})"),
+                    _ => String::new(),
+                };
+                let message = format!(
+                    "{:.0} rps{target} · p50 {} · p95 {} · p99 {} · {} errors of {}",
+                    outcome.stat(Stat::Rps),
+                    format_seconds(outcome.stat(Stat::Med)),
+                    format_seconds(outcome.stat(Stat::Percentile(95.0))),
+                    format_seconds(outcome.stat(Stat::Percentile(99.0))),
+                    outcome.error_count(),
+                    outcome.requests
+                );
+                let mut detail: Vec<String> = outcome
+                    .errors
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect();
+                if let Some(p) = outcome.protocol {
+                    detail.push(format!("protocol: {p}"));
+                }
+                detail.push(format!("bytes received: {}", outcome.bytes));
+                if let Some(a) = &outcome.aborted {
+                    detail.insert(0, a.clone());
+                }
+                // A scenario that ran is passed; its thresholds are gate rules and fail there.
+                cases.push(case_of(
+                    CaseStatus::Passed,
+                    message,
+                    Some(detail.join("\n")),
+                ));
+            }
+        }
+    }
+    let mut suite = crate::suites::suite(SuiteKind::Load, clock.elapsed().as_secs_f64(), cases);
+    suite.metrics = metrics;
+    suite
+}
+
+/// The load suite behind the common interface.
+struct LoadSuite;
+
+/// Makes the load suite.
+pub fn build(
+    _config: &crate::config::Config,
+) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+    Ok(Box::new(LoadSuite))
+}
+
+impl crate::suites::Suite for LoadSuite {
+    fn kind(&self) -> SuiteKind {
+        SuiteKind::Load
+    }
+
+    fn list(
+        &self,
+        cx: &crate::suites::RunContext<'_>,
+    ) -> crate::error::Result<Vec<crate::suites::Listed>> {
+        Ok(cx
+            .config
+            .load
+            .iter()
+            .map(|l| crate::suites::Listed::named("load", &l.name))
+            .collect())
+    }
+
+    fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
+        // Scenarios aim at the services: they must be up first.
+        if !cx.config.services.is_empty() {
+            cx.environment()?;
+        }
+        Ok(run(&cx.config.load, &cx.config.rules, &cx.ws.root, true))
+    }
+}

@@ -1,0 +1,396 @@
+//! The snapshot suite: insta snapshots the tests left pending (`.snap.new` files and inline
+//! `.pending-snap` files), each a failed case with a unified diff, plus unreferenced snapshots.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use similar::TextDiff;
+
+use crate::config::{PendingMode, SnapshotsConfig, Unreferenced};
+use crate::model::{Metric, SourceLocation, Suite, SuiteKind};
+use crate::suites::watch::{self, Change, Watch};
+use crate::suites::{failed_case, relative, suite};
+
+/// What insta writes for a failing assertion.
+pub fn is_pending_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".snap.new") || (name.starts_with('.') && name.ends_with(".pending-snap"))
+}
+
+fn is_snapshot_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "snap")
+}
+
+/// What a reviewer runs to accept changes. It re-runs the tests, so it works whether the
+/// pending files were moved out of the tree or kept.
+pub const ACCEPT_HINT: &str =
+    "review with `cargo insta test --review`, or accept all with `cargo insta test --accept`";
+
+/// Set up before the tests run.
+pub struct SnapshotRun {
+    watch: Watch,
+    references: Option<PathBuf>,
+    config: SnapshotsConfig,
+}
+
+impl SnapshotRun {
+    /// Starts watching `root` and returns the environment the test processes need:
+    /// pending snapshots are written as files (never accepted, never forced to pass), and insta
+    /// is told the workspace root so it does not run `cargo metadata` in every test process.
+    pub fn start(
+        root: &Path,
+        target_dir: &Path,
+        out_dir: &Path,
+        config: &SnapshotsConfig,
+        full_run: bool,
+    ) -> (SnapshotRun, Vec<(String, String)>) {
+        let watch = Watch::start(
+            root,
+            &[target_dir.to_path_buf(), out_dir.to_path_buf()],
+            is_pending_file,
+        );
+        let mut env = vec![
+            ("INSTA_UPDATE".to_string(), "new".to_string()),
+            ("INSTA_FORCE_PASS".to_string(), "0".to_string()),
+            (
+                "INSTA_WORKSPACE_ROOT".to_string(),
+                root.display().to_string(),
+            ),
+        ];
+        let references = (config.unreferenced == Unreferenced::Report && full_run).then(|| {
+            let path = out_dir.join("snapshots").join("referenced.txt");
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let _ = std::fs::write(&path, "");
+            path
+        });
+        if let Some(r) = &references {
+            env.push((
+                "INSTA_SNAPSHOT_REFERENCES_FILE".to_string(),
+                r.display().to_string(),
+            ));
+        }
+        (
+            SnapshotRun {
+                watch,
+                references,
+                config: config.clone(),
+            },
+            env,
+        )
+    }
+
+    /// Collects pending snapshots into a suite and restores the tree as configured. Files moved
+    /// out of the tree go to `<out_dir>/snapshots/`.
+    pub fn finish(self, out_dir: &Path, target_dir: &Path, duration: f64) -> Suite {
+        let root = self.watch.root().to_path_buf();
+        let changes = self.watch.changes();
+        let mut cases = Vec::new();
+        let mut notes = Vec::new();
+        let dest = out_dir.join("snapshots");
+        for change in &changes {
+            if change.after.is_some() {
+                cases.extend(cases_for(&root, change));
+            }
+            match self.config.pending {
+                PendingMode::Keep => {}
+                PendingMode::Move | PendingMode::Delete => {
+                    if self.config.pending == PendingMode::Move
+                        && change.after.is_some()
+                        && let Err(e) = watch::keep_copy(change, &root, &dest)
+                    {
+                        notes.push(format!("cannot copy {}: {e}", change.path.display()));
+                    }
+                    if let Err(e) = watch::restore(change) {
+                        notes.push(format!("cannot restore {}: {e}", change.path.display()));
+                    }
+                }
+            }
+        }
+        for note in notes {
+            eprintln!("warning: {note}");
+        }
+        let pending = cases.len();
+        let mut unreferenced = 0;
+        if let Some(refs) = &self.references {
+            let referenced: BTreeSet<PathBuf> = std::fs::read_to_string(refs)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| canonical(Path::new(l.trim())))
+                .collect();
+            let all = Watch::start(
+                &root,
+                &[target_dir.to_path_buf(), out_dir.to_path_buf()],
+                is_snapshot_file,
+            );
+            for change in all.files() {
+                if referenced.contains(&canonical(&change)) {
+                    continue;
+                }
+                unreferenced += 1;
+                let rel = relative(&root, &change);
+                cases.push(failed_case(
+                    format!("unreferenced {rel}"),
+                    rel.clone(),
+                    format!("unreferenced snapshot {rel}: no test asserted it"),
+                    "delete the file, or run `cargo insta test --unreferenced=delete`".to_string(),
+                ));
+            }
+        }
+        let mut s = suite(SuiteKind::Snapshots, duration, cases);
+        s.metrics.push(Metric::count("snapshots.pending", pending));
+        if self.references.is_some() {
+            s.metrics
+                .push(Metric::count("snapshots.unreferenced", unreferenced));
+        }
+        s
+    }
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn cases_for(root: &Path, change: &Change) -> Vec<crate::model::Case> {
+    let text = String::from_utf8_lossy(change.after.as_deref().unwrap_or_default()).into_owned();
+    let name = change
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    if name.ends_with(".snap.new") {
+        vec![file_case(root, &change.path, &text)]
+    } else {
+        inline_cases(root, &change.path, &text)
+    }
+}
+
+/// Splits insta's `---`-delimited header from the snapshot body.
+fn split_snap(text: &str) -> (Vec<(String, String)>, String) {
+    let mut lines = text.lines();
+    if lines.next() != Some("---") {
+        return (Vec::new(), text.to_string());
+    }
+    let mut header = Vec::new();
+    let mut consumed = 4;
+    for line in lines.by_ref() {
+        consumed += line.len() + 1;
+        if line == "---" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            header.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let body = text.get(consumed.min(text.len())..).unwrap_or("");
+    (header, body.trim_end_matches('\n').to_string())
+}
+
+fn file_case(root: &Path, pending: &Path, text: &str) -> crate::model::Case {
+    let (header, new_body) = split_snap(text);
+    let snap_path = pending.with_extension("");
+    let old = std::fs::read_to_string(&snap_path)
+        .ok()
+        .map(|t| split_snap(&t).1);
+    let rel = relative(root, &snap_path);
+    let stem = snap_path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("snapshot");
+    let snapshot_name = stem.split_once("__").map_or(stem, |(_, n)| n).to_string();
+    let get = |k: &str| {
+        header
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let message = match &old {
+        Some(_) => format!("snapshot `{snapshot_name}` does not match {rel}"),
+        None => format!("new snapshot `{snapshot_name}` ({rel} does not exist yet)"),
+    };
+    let mut case = failed_case(
+        format!("snapshot {rel}"),
+        snapshot_name,
+        message,
+        unified_diff(old.as_deref().unwrap_or(""), &new_body, &rel),
+    );
+    if let Some(source) = get("source") {
+        case.location = Some(SourceLocation {
+            file: source.trim_matches('"').to_string(),
+            line: get("assertion_line")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(1),
+            col: None,
+        });
+    }
+    case
+}
+
+fn inline_cases(root: &Path, pending: &Path, text: &str) -> Vec<crate::model::Case> {
+    let file_name = pending.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let source_name = file_name
+        .trim_start_matches('.')
+        .trim_end_matches(".pending-snap");
+    let source = pending.with_file_name(source_name);
+    let source_rel = relative(root, &source);
+    let entries: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    // insta appends one line per run; only the last run's entries are current.
+    let last_run = entries
+        .last()
+        .and_then(|e| e["run_id"].as_str())
+        .map(str::to_string);
+    let mut seen_lines = BTreeSet::new();
+    entries
+        .iter()
+        .filter(|e| e["run_id"].as_str().map(str::to_string) == last_run)
+        .filter_map(|e| {
+            let line = e["line"].as_u64()?;
+            if !seen_lines.insert(line) {
+                return None;
+            }
+            let new = e["new"]["snapshot"].as_str()?;
+            let old = e["old"]["snapshot"].as_str().unwrap_or("");
+            let name = e["new"]["snapshot_name"]
+                .as_str()
+                .unwrap_or("inline")
+                .to_string();
+            let where_ = format!("{source_rel}:{line}");
+            let mut case = failed_case(
+                format!("snapshot {where_}"),
+                name.clone(),
+                format!("inline snapshot `{name}` at {where_} does not match"),
+                unified_diff(old, new, &where_),
+            );
+            case.location = Some(SourceLocation {
+                file: source_rel.clone(),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                col: None,
+            });
+            Some(case)
+        })
+        .collect()
+}
+
+/// A unified diff, old (the accepted snapshot) vs new (what the test produced).
+pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
+    let old = ensure_newline(old);
+    let new = ensure_newline(new);
+    TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{name} (accepted)"), &format!("{name} (new)"))
+        .to_string()
+}
+
+fn ensure_newline(s: &str) -> String {
+    if s.is_empty() || s.ends_with('\n') {
+        s.to_string()
+    } else {
+        format!("{s}\n")
+    }
+}
+
+/// The snapshots suite: watches the tests run for pending insta snapshots.
+struct SnapshotSuite {
+    run: Option<SnapshotRun>,
+}
+
+/// Makes the snapshots suite.
+pub fn build(
+    _config: &crate::config::Config,
+) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+    Ok(Box::new(SnapshotSuite { run: None }))
+}
+
+impl crate::suites::Suite for SnapshotSuite {
+    fn kind(&self) -> SuiteKind {
+        SuiteKind::Snapshots
+    }
+
+    fn prepare(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<()> {
+        let sel = cx.select;
+        // Unreferenced snapshots can only be told apart when every test ran.
+        let full_run = sel.filters.is_empty()
+            && sel.skip.is_empty()
+            && sel.packages.is_empty()
+            && sel.partition.is_none();
+        let (run, env) = SnapshotRun::start(
+            &cx.ws.root,
+            &cx.ws.target_dir,
+            cx.out_dir,
+            &cx.config.snapshots,
+            full_run,
+        );
+        cx.test_env.extend(env);
+        self.run = Some(run);
+        Ok(())
+    }
+
+    fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
+        let duration = cx.finished(SuiteKind::Tests).map_or(0.0, |t| t.duration);
+        let run = self.run.take().ok_or_else(|| {
+            crate::error::Error::Internal("the snapshots suite ran without being prepared".into())
+        })?;
+        Ok(run.finish(cx.out_dir, &cx.ws.target_dir, duration))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_pending_files() {
+        assert!(is_pending_file(Path::new("tests/snapshots/a__b.snap.new")));
+        assert!(is_pending_file(Path::new("tests/.snap.rs.pending-snap")));
+        assert!(!is_pending_file(Path::new("tests/snapshots/a__b.snap")));
+        assert!(!is_pending_file(Path::new("tests/snap.rs.pending-snap")));
+    }
+
+    #[test]
+    fn splits_header_and_body() {
+        let (h, body) =
+            split_snap("---\nsource: tests/a.rs\nassertion_line: 7\n---\nline one\nline two\n");
+        assert_eq!(h[0], ("source".to_string(), "tests/a.rs".to_string()));
+        assert_eq!(h[1].1, "7");
+        assert_eq!(body, "line one\nline two");
+        assert_eq!(split_snap("no header").1, "no header");
+    }
+
+    #[test]
+    fn diff_marks_removed_and_added_lines() {
+        let d = unified_diff(
+            "Hello\nWelcome to the team.",
+            "Hello\nWelcome aboard.",
+            "x.snap",
+        );
+        assert!(
+            d.starts_with("--- x.snap (accepted)\n+++ x.snap (new)\n"),
+            "{d}"
+        );
+        assert!(
+            d.contains("\n-Welcome to the team.\n+Welcome aboard.\n"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn inline_entries_keep_only_the_last_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let pending = dir.path().join("tests/.snap.rs.pending-snap");
+        let text = concat!(
+            r#"{"run_id":"1","line":5,"new":{"snapshot":"stale"},"old":{"snapshot":"a"}}"#,
+            "\n",
+            r#"{"run_id":"2","line":9,"new":{"snapshot_name":"inline","snapshot":"b"},"old":{"snapshot":"a"}}"#,
+            "\n"
+        );
+        let cases = inline_cases(dir.path(), &pending, text);
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0].id, "snapshot tests/snap.rs:9");
+        assert!(cases[0].detail.as_deref().unwrap().contains("-a\n+b\n"));
+    }
+}

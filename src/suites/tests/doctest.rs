@@ -1,0 +1,198 @@
+//! Doctests: `cargo test --doc` per library package, one case per doctest line of output.
+
+use std::process::Command;
+use std::time::Duration;
+
+use super::RunOptions;
+use super::libtest::{LineOutcome, failure_section, parse_panic, parse_result_lines};
+use crate::config::{RunIgnored, TestsConfig};
+use crate::exec::process::{self, Exit, Limits};
+use crate::model::{Attempt, Case, CaseStatus};
+use crate::workspace::{Workspace, cargo_bin};
+
+/// Doctest batches can include compiling every doctest, so they get a generous floor.
+const BATCH_TIMEOUT_FLOOR: Duration = Duration::from_secs(600);
+
+/// Runs the doctests of `package` and returns one case per doctest.
+pub fn run_batch(ws: &Workspace, package: &str, cfg: &TestsConfig, opts: &RunOptions) -> Vec<Case> {
+    let mut cmd = Command::new(cargo_bin());
+    cmd.arg("test")
+        .arg("--doc")
+        .arg("--manifest-path")
+        .arg(&ws.manifest_path)
+        .arg("--package")
+        .arg(package)
+        .args(&cfg.cargo_args)
+        .env("CARGO_TERM_COLOR", "never")
+        .envs(&cfg.env)
+        .arg("--");
+    cmd.args(&opts.filters);
+    if opts.exact {
+        cmd.arg("--exact");
+    }
+    for s in &opts.skip {
+        cmd.arg("--skip").arg(s);
+    }
+    match cfg.run_ignored {
+        RunIgnored::Default => {}
+        RunIgnored::Only => {
+            cmd.arg("--ignored");
+        }
+        RunIgnored::All => {
+            cmd.arg("--include-ignored");
+        }
+    }
+    let binary = format!("{package}::doc");
+    let limits = Limits {
+        tail_bytes: 8 * 1024 * 1024,
+        slow: None,
+        timeout: cfg.timeout.map(|t| t.max(BATCH_TIMEOUT_FLOOR)),
+    };
+    let outcome = match process::run(cmd, &limits) {
+        Ok(o) => o,
+        Err(e) => {
+            return vec![batch_case(
+                package,
+                &binary,
+                CaseStatus::Failed,
+                0.0,
+                format!("cannot start `cargo test --doc`: {e}"),
+                String::new(),
+            )];
+        }
+    };
+    if outcome.exit == Exit::Interrupted {
+        return vec![batch_case(
+            package,
+            &binary,
+            CaseStatus::Skipped,
+            outcome.duration.as_secs_f64(),
+            super::INTERRUPTED_WHILE_RUNNING.to_string(),
+            String::new(),
+        )];
+    }
+    let output = outcome.output_text();
+    let lines = parse_result_lines(&output);
+    let secs = outcome.duration.as_secs_f64();
+    if lines.is_empty() {
+        // Nothing ran: either there are no doctests, or rustdoc failed before running any.
+        return match outcome.exit {
+            Exit::Code(0) => Vec::new(),
+            Exit::TimedOut => vec![batch_case(
+                package,
+                &binary,
+                CaseStatus::TimedOut,
+                secs,
+                "the doctest batch timed out".to_string(),
+                tail(&output, cfg.output_tail),
+            )],
+            _ => vec![batch_case(
+                package,
+                &binary,
+                CaseStatus::Failed,
+                secs,
+                "`cargo test --doc` failed before running any doctest".to_string(),
+                tail(&output, cfg.output_tail),
+            )],
+        };
+    }
+    lines
+        .into_iter()
+        .map(|l| {
+            let status = match l.outcome {
+                LineOutcome::Ok => CaseStatus::Passed,
+                LineOutcome::Failed => CaseStatus::Failed,
+                LineOutcome::Ignored => CaseStatus::Skipped,
+            };
+            let id = format!("{binary} {}", l.name);
+            let section = failure_section(&output, &l.name).unwrap_or("");
+            let (message, location) = match status {
+                CaseStatus::Failed => match parse_panic(section) {
+                    Some((m, loc)) => (Some(m), loc),
+                    None => (Some(first_error_line(section)), None),
+                },
+                CaseStatus::Skipped => (Some("ignored".to_string()), None),
+                _ => (None, None),
+            };
+            let status = if status == CaseStatus::Failed && cfg.is_quarantined(&id, &l.name) {
+                CaseStatus::Quarantined
+            } else {
+                status
+            };
+            Case {
+                id,
+                name: l.name,
+                package: Some(package.to_string()),
+                binary: Some(binary.clone()),
+                status,
+                attempts: if status == CaseStatus::Skipped {
+                    Vec::new()
+                } else {
+                    vec![Attempt {
+                        status: if status == CaseStatus::Passed {
+                            CaseStatus::Passed
+                        } else {
+                            CaseStatus::Failed
+                        },
+                        // libtest does not time doctests one by one; the batch time is on the suite.
+                        duration: 0.0,
+                        output_tail: if status == CaseStatus::Passed {
+                            String::new()
+                        } else {
+                            tail(section, cfg.output_tail)
+                        },
+                    }]
+                },
+                location,
+                message,
+                detail: None,
+            }
+        })
+        .collect()
+}
+
+fn first_error_line(section: &str) -> String {
+    section
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .or_else(|| section.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("doctest failed")
+        .to_string()
+}
+
+/// The last `limit` bytes of `text` (on a character boundary), with a note of what was cut.
+pub(super) fn tail(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut cut = text.len() - limit;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!(
+        "[... {cut} bytes of earlier output omitted ...]\n{}",
+        &text[cut..]
+    )
+}
+
+fn batch_case(
+    package: &str,
+    binary: &str,
+    status: CaseStatus,
+    secs: f64,
+    message: String,
+    output: String,
+) -> Case {
+    Case {
+        package: Some(package.to_string()),
+        binary: Some(binary.to_string()),
+        ..Case::single(
+            format!("{binary} (doctests)"),
+            "(doctests)",
+            status,
+            secs,
+            message,
+            output,
+        )
+    }
+}

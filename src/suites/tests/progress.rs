@@ -1,0 +1,134 @@
+//! What the user sees while tests run: a progress bar on a terminal, one line per finished test
+//! otherwise (CI logs).
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::model::{Case, CaseStatus};
+use crate::util::units::format_seconds;
+
+/// Lines of a failing test's output echoed immediately.
+const ECHO_LINES: usize = 30;
+
+/// Progress display; owned by the thread that collects results.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    color: bool,
+    running: usize,
+    failed: usize,
+}
+
+impl Progress {
+    /// A display for `total` units; a bar when `tty` is true.
+    pub fn new(total: u64, tty: bool) -> Progress {
+        let bar = tty.then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{spinner:.green} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} {msg} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        let p = Progress {
+            color: bar.is_some() && std::env::var_os("NO_COLOR").is_none(),
+            bar,
+            running: 0,
+            failed: 0,
+        };
+        p.refresh();
+        p
+    }
+
+    fn refresh(&self) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("running {}, failed {}", self.running, self.failed));
+        }
+    }
+
+    /// Prints a line above the bar (or plainly).
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// A unit started.
+    pub fn started(&mut self) {
+        self.running += 1;
+        self.refresh();
+    }
+
+    /// A test is still running after its slow timeout.
+    pub fn slow(&self, id: &str, elapsed: Duration) {
+        self.println(&format!(
+            "{:>11} [{:>8}] {id}",
+            "SLOW",
+            format!(">{}", format_seconds(elapsed.as_secs_f64()))
+        ));
+    }
+
+    /// A test failed and will run again.
+    pub fn retrying(&self, id: &str, attempt: u32) {
+        self.println(&format!(
+            "{:>11} [{:>8}] {id} (attempt {attempt})",
+            "RETRY", ""
+        ));
+    }
+
+    /// A unit finished with these cases (a doctest batch yields several).
+    pub fn finished(&mut self, cases: &[Case]) {
+        self.running = self.running.saturating_sub(1);
+        for case in cases {
+            if case.status.is_failure() {
+                self.failed += 1;
+            }
+            let label = format!("{:>11}", case.status.label());
+            self.println(&format!(
+                "{} [{:>8}] {}",
+                self.paint(case.status, &label),
+                format_seconds(case.duration()),
+                case.id
+            ));
+            if matches!(
+                case.status,
+                CaseStatus::Failed | CaseStatus::TimedOut | CaseStatus::Quarantined
+            ) && let Some(last) = case.attempts.last()
+            {
+                let lines: Vec<&str> = last.output_tail.lines().collect();
+                let from = lines.len().saturating_sub(ECHO_LINES);
+                for l in &lines[from..] {
+                    self.println(&format!("            │ {l}"));
+                }
+            }
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        self.refresh();
+    }
+
+    fn paint(&self, status: CaseStatus, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match status {
+            CaseStatus::Passed => "32",
+            CaseStatus::Failed | CaseStatus::TimedOut => "1;31",
+            CaseStatus::Flaky | CaseStatus::Quarantined => "33",
+            CaseStatus::Skipped => "2",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Small helpers shared by every layer: units, file writes, name matching.
+
+pub mod fs;
+pub mod glob;
+pub mod spans;
+pub mod suggest;
+pub mod units;

@@ -1,0 +1,50 @@
+//! Values read from gate.toml with their position, turned into typed values or into errors that
+//! name `file:line:col`. Shared by the core config and the suites' own sections.
+
+use std::time::Duration;
+
+use toml::Spanned;
+
+use crate::error::{Error, Location, Result};
+
+/// Maps a byte offset of the config text to a location.
+pub type At<'a> = &'a dyn Fn(usize) -> Location;
+
+/// A config error at `offset` with a hint.
+pub fn config_error(at: At<'_>, offset: usize, message: String, hint: &str) -> Error {
+    Error::Config {
+        location: at(offset),
+        message,
+        hint: Some(hint.to_string()),
+    }
+}
+
+/// A duration string (`"90s"`, `"1h30m"`), located at its first character on error.
+pub fn duration(at: At<'_>, s: &Spanned<String>) -> Result<Duration> {
+    crate::util::units::parse_duration(s.get_ref()).map_err(|message| {
+        // +1 skips the opening quote.
+        config_error(
+            at,
+            s.span().start + 1,
+            message,
+            "write a duration with a unit, e.g. \"90s\", \"500ms\", \"5m\" or \"1h30m\"",
+        )
+    })
+}
+
+/// An optional duration.
+pub fn opt_duration(at: At<'_>, v: &Option<Spanned<String>>) -> Result<Option<Duration>> {
+    v.as_ref().map(|s| duration(at, s)).transpose()
+}
+
+/// A size string (`"64KB"`, `"1MiB"`), located at its first character on error.
+pub fn size(at: At<'_>, s: &Spanned<String>) -> Result<u64> {
+    crate::util::units::parse_size(s.get_ref()).map_err(|m| {
+        config_error(
+            at,
+            s.span().start + 1,
+            m,
+            "write e.g. \"64KB\" or \"64KiB\"",
+        )
+    })
+}
