@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::model::{AffectedInfo, GitInfo, RunInfo};
-use crate::suites::tests::RunOptions;
+use crate::suites::testrun::RunOptions;
 use crate::workspace::Workspace;
 
 /// The config file that applies: `--config`, else `gate.toml` at the workspace root if present.

@@ -559,6 +559,33 @@ async fn check_run_annotations_go_in_batches_of_50() {
     );
 }
 
+/// A created check run without an id (a proxy mangling answers, an API change): cargo-gate
+/// must not go on to PATCH `/check-runs/0`; it says what was wrong, and the verdict stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_without_an_id_is_an_error_not_id_zero() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/check-runs"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"name": "cargo-gate"})))
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(120, 0), &json!({}));
+    let out = comment(&env, &server.uri(), "push", &[]).await;
+    assert_eq!(code(&out), 1, "the failed verdict is kept");
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests_summary(&reqs),
+        vec!["POST /repos/acme/app/check-runs"],
+        "no request after the answer without an id"
+    );
+    assert!(
+        stderr(&out).contains("the created check run: unexpected answer from GitHub")
+            && stderr(&out).contains("missing field `id`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_enterprise_paths_keep_the_api_prefix() {
     let server = MockServer::start().await;

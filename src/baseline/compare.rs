@@ -3,7 +3,7 @@
 //! quiet benchmarks do not cry wolf.
 
 use super::stats::{mann_whitney_p, mean, median, z_score};
-use crate::model::{Comparison, Direction, PerfVerdict};
+use crate::model::{Comparison, Direction, Method, PerfVerdict};
 
 /// Thresholds of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +64,7 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
         delta_pct: None,
         p_value: None,
         z: None,
-        method: "none".to_string(),
+        method: Method::None,
         verdict: PerfVerdict::Unchanged,
         baseline_rev: input.baseline.map(|(_, rev)| rev.to_string()),
         history: input.history.to_vec(),
@@ -94,15 +94,15 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
     };
     c.delta_pct = Some(delta);
     let significant = if cur.len() >= 2 && base.len() >= 2 {
-        c.method = "mann_whitney".to_string();
+        c.method = Method::MannWhitney;
         c.p_value = mann_whitney_p(cur, base);
         c.p_value.is_some_and(|p| p < settings.significance)
     } else if input.history.len() >= settings.min_history {
-        c.method = "z_score".to_string();
+        c.method = Method::ZScore;
         c.z = z_score(cv, input.history);
         c.z.is_some_and(|z| z.abs() > settings.z_threshold)
     } else {
-        c.method = "insufficient_history".to_string();
+        c.method = Method::InsufficientHistory;
         false
     };
     if significant && delta.abs() >= settings.min_effect_pct {
@@ -239,7 +239,7 @@ mod tests {
     fn single_values_use_the_history() {
         let history = [100.0, 101.0, 99.0, 100.5, 99.5, 100.0];
         let c = compare(&input(&[110.0], &[100.0], &history), &Settings::default());
-        assert_eq!(c.method, "z_score");
+        assert_eq!(c.method, Method::ZScore);
         assert_eq!(c.verdict, PerfVerdict::Regressed);
         let c = compare(&input(&[100.8], &[100.0], &history), &Settings::default());
         assert_eq!(c.verdict, PerfVerdict::Unchanged);
@@ -248,8 +248,8 @@ mod tests {
             &Settings::default(),
         );
         assert_eq!(
-            (c.method.as_str(), c.verdict),
-            ("insufficient_history", PerfVerdict::Unchanged)
+            (c.method, c.verdict),
+            (Method::InsufficientHistory, PerfVerdict::Unchanged)
         );
     }
 

@@ -20,8 +20,8 @@ use crate::context::load_config;
 use crate::error::{EXIT_GATE_FAILED, EXIT_PASS, Error, Result};
 use crate::model::{Report, VerdictStatus};
 use crate::render::{Format, Renderer};
-use crate::suites::tests::RunOptions;
-use crate::suites::tests::partition::{Partition, Strategy};
+use crate::suites::testrun::RunOptions;
+use crate::suites::testrun::partition::{Partition, Strategy};
 use crate::workspace::Workspace;
 
 /// Runs a parsed command line and returns the exit code.
@@ -98,10 +98,10 @@ fn prepare(
         opts.partition_basis = Some(basis);
     }
     if let Some(since) = &select.affected_since {
-        let (changed, base) = crate::suites::tests::affected::changed_files(&ws.root, since)?;
-        let members = crate::suites::tests::affected::members(&ws);
-        let root = crate::suites::tests::affected::canonical(&ws.root);
-        let packages = crate::suites::tests::affected::decide(
+        let (changed, base) = crate::suites::testrun::affected::changed_files(&ws.root, since)?;
+        let members = crate::suites::testrun::affected::members(&ws);
+        let root = crate::suites::testrun::affected::canonical(&ws.root);
+        let packages = crate::suites::testrun::affected::decide(
             &root,
             &members,
             &changed,
@@ -126,7 +126,7 @@ fn prepare(
         } else if !select.package.is_empty() {
             eprintln!("  --package narrows this to: {}", opts.packages.join(", "));
         }
-        opts.affected = Some(crate::suites::tests::Affected {
+        opts.affected = Some(crate::suites::testrun::Affected {
             since: since.clone(),
             base,
             packages,
@@ -156,7 +156,7 @@ fn test_times_for_partition(ws: &Workspace) -> (Option<crate::baseline::note::Te
                 crate::util::units::format_seconds(times.typical)
             );
             let json = serde_json::to_string(&times).unwrap_or_default();
-            let hash = crate::suites::tests::partition::fnv1a(json.as_bytes());
+            let hash = crate::suites::testrun::partition::fnv1a(json.as_bytes());
             (Some(times), format!("note {commit} {hash:016x}"))
         }
         None => {

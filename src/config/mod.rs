@@ -1119,6 +1119,25 @@ mod tests {
         Config::parse(Path::new("gate.toml"), src, profile)
     }
 
+    #[test]
+    fn every_duration_spelling_means_the_same_in_config_rules_and_thresholds() {
+        for spelling in ["5400s", "90min", "90mins", "1h30m", "1.5h", "1h 30min"] {
+            let src = format!(
+                "[tests]\ntimeout = \"{spelling}\"\n[gate]\nfail = [\"tests.duration < {spelling}\"]\n\
+                 [[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 1\nduration = \"{spelling}\"\n\
+                 thresholds = [\"p(95) < {spelling}\"]\n"
+            );
+            let c = parse(&src, None).unwrap_or_else(|e| panic!("{spelling}: {e}"));
+            assert_eq!(
+                c.tests.timeout,
+                Some(Duration::from_secs(5400)),
+                "{spelling}"
+            );
+            assert_eq!(c.rules[0].limit, 5400.0, "{spelling}");
+            assert_eq!(c.load[0].thresholds[0].limit, 5400.0, "{spelling}");
+        }
+    }
+
     fn config_error(src: &str, profile: Option<&str>) -> (String, String) {
         match parse(src, profile) {
             Err(e @ Error::Config { .. }) => {

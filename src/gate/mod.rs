@@ -710,6 +710,7 @@ mod tests {
             location: None,
             message: None,
             detail: None,
+            regions: Vec::new(),
         }
     }
 
@@ -927,7 +928,7 @@ mod tests {
             delta_pct: Some(delta),
             p_value: Some(0.001),
             z: None,
-            method: "mann_whitney".into(),
+            method: crate::model::Method::MannWhitney,
             verdict,
             baseline_rev: Some("abc".into()),
             history: vec![],

@@ -259,6 +259,21 @@ pub struct Case {
     /// and regression line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Places in the user's code the case points at besides its failure location: the changed
+    /// lines a coverage run found never run. Annotations are made from these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<Region>,
+}
+
+/// A span of lines in the user's code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Region {
+    /// File, relative to the workspace root.
+    pub file: String,
+    /// First line, 1-based.
+    pub line: u32,
+    /// Last line (the same as `line` for one line).
+    pub end_line: u32,
 }
 
 impl Case {
@@ -286,6 +301,7 @@ impl Case {
             location: None,
             message: Some(message.into()),
             detail: None,
+            regions: Vec::new(),
         }
     }
 
@@ -335,6 +351,20 @@ pub enum PerfVerdict {
     Missing,
 }
 
+/// How a comparison reached its conclusion.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Nothing to compare (new or missing metric).
+    None,
+    /// Mann-Whitney U test on the samples of both sides.
+    MannWhitney,
+    /// z-score of a single value against the history.
+    ZScore,
+    /// Too little history to decide.
+    InsufficientHistory,
+}
+
 /// One metric compared with its baseline.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Comparison {
@@ -359,8 +389,8 @@ pub struct Comparison {
     /// z-score against the history, for single values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub z: Option<f64>,
-    /// `mann_whitney`, `z_score`, or `insufficient_history`.
-    pub method: String,
+    /// How the conclusion was reached.
+    pub method: Method,
     /// The conclusion.
     pub verdict: PerfVerdict,
     /// The commit the baseline came from.

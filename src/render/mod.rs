@@ -1,6 +1,7 @@
 //! Renders a Report with minijinja: markdown summary, self-contained HTML, terminal scorecard.
 //! Templates are embedded and can be overridden file by file from a directory.
 
+pub mod fit;
 pub mod junit;
 
 use std::path::{Path, PathBuf};
@@ -165,7 +166,7 @@ impl Renderer {
                         .github
                         .as_ref()
                         .and_then(|g| g.run_url.as_deref());
-                    crate::publish::github::render_comment(self, report, run_url)
+                    fit::render_comment(self, report, run_url)
                 }
                 _ => crate::render::junit::to_junit(report),
             },

@@ -9,7 +9,7 @@ pub mod infra;
 pub mod load;
 pub mod property;
 pub mod snapshot;
-pub mod tests;
+pub mod testrun;
 pub mod watch;
 
 use std::path::Path;
@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::gate::{self, Rule};
 use crate::model::{self, Case, CaseStatus, RuleLevel, SuiteKind, SuiteStatus};
 use crate::workspace::Workspace;
-use tests::RunOptions;
+use testrun::RunOptions;
 
 /// What every suite of one run shares: the workspace, the config, the selection from the command
 /// line, and what earlier suites left (their reports; the services they started).
@@ -151,7 +151,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| c.tests.enabled,
         needs_services: |_| false,
         default_rules: &["tests.failed == 0", "tests.timed_out == 0"],
-        build: tests::build,
+        build: testrun::build,
     },
     Entry {
         kind: SuiteKind::Snapshots,
@@ -359,5 +359,6 @@ fn failed_case(id: String, name: String, message: String, detail: String) -> Cas
         location: None,
         message: Some(message),
         detail: Some(detail),
+        regions: Vec::new(),
     }
 }

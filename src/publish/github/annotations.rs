@@ -5,7 +5,7 @@ use http::Method;
 use serde_json::{Value, json};
 
 use super::client::{Api, ApiError};
-use crate::model::{Case, CaseStatus, Report, SuiteKind, VerdictStatus};
+use crate::model::{Case, CaseStatus, Report, VerdictStatus};
 
 /// GitHub shows at most 10 annotations of each level per step.
 pub const WORKFLOW_COMMAND_LIMIT: usize = 10;
@@ -13,11 +13,31 @@ pub const WORKFLOW_COMMAND_LIMIT: usize = 10;
 /// GitHub accepts at most 50 annotations per check-run request.
 pub const CHECK_RUN_BATCH: usize = 50;
 
+/// How serious an annotation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// A failure: `::error` in the log, `failure` on a check run.
+    Failure,
+    /// A warning: `::warning`, `warning`.
+    Warning,
+}
+
+impl Level {
+    /// The workflow command that shows it in the log.
+    fn command(self) -> &'static str {
+        match self {
+            Level::Failure => "error",
+            Level::Warning => "warning",
+        }
+    }
+}
+
 /// One annotation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Annotation {
-    /// `failure` (error) or `warning`.
-    pub level: &'static str,
+    /// How serious it is.
+    pub level: Level,
     /// Path relative to the repository root, when known.
     pub path: Option<String>,
     /// 1-based line.
@@ -40,12 +60,12 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
         .filter(|p| !p.is_empty())
         .map(|p| format!("{}/", p.trim_end_matches('/')));
     let mut out = Vec::new();
-    for level in ["failure", "warning"] {
+    for level in [Level::Failure, Level::Warning] {
         for suite in &report.suites {
             for case in &suite.cases {
                 let wanted = match case.status {
-                    CaseStatus::Failed | CaseStatus::TimedOut => "failure",
-                    CaseStatus::Flaky | CaseStatus::Quarantined => "warning",
+                    CaseStatus::Failed | CaseStatus::TimedOut => Level::Failure,
+                    CaseStatus::Flaky | CaseStatus::Quarantined => Level::Warning,
                     _ => continue,
                 };
                 if wanted == level {
@@ -58,37 +78,34 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
     out
 }
 
-/// Warnings on the changed lines the tests never ran, from the coverage suite.
+/// Warnings on the regions cases point at: the changed lines the tests never ran.
 fn uncovered(report: &Report, prefix: Option<&str>) -> Vec<Annotation> {
-    let Some(detail) = report
-        .suite(SuiteKind::Coverage)
-        .and_then(|s| s.cases.first())
-        .and_then(|c| c.detail.as_deref())
-    else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for (file, spans) in crate::suites::coverage::lcov::missed_from_detail(detail) {
-        for (first, last) in spans {
-            let lines = if first == last {
-                format!("line {first} was")
-            } else {
-                format!("lines {first}-{last} were")
-            };
-            out.push(Annotation {
-                level: "warning",
-                path: Some(format!("{}{file}", prefix.unwrap_or(""))),
-                line: first,
-                end_line: last,
-                title: "not covered by tests".to_string(),
-                message: format!("Changed {lines} never run by the tests (patch coverage)."),
-            });
-        }
+    for region in report
+        .suites
+        .iter()
+        .flat_map(|s| &s.cases)
+        .flat_map(|c| &c.regions)
+    {
+        let (first, last) = (region.line, region.end_line);
+        let lines = if first == last {
+            format!("line {first} was")
+        } else {
+            format!("lines {first}-{last} were")
+        };
+        out.push(Annotation {
+            level: Level::Warning,
+            path: Some(format!("{}{}", prefix.unwrap_or(""), region.file)),
+            line: first,
+            end_line: last,
+            title: "not covered by tests".to_string(),
+            message: format!("Changed {lines} never run by the tests (patch coverage)."),
+        });
     }
     out
 }
 
-fn annotation(case: &Case, level: &'static str, prefix: Option<&str>) -> Annotation {
+fn annotation(case: &Case, level: Level, prefix: Option<&str>) -> Annotation {
     let path = case
         .location
         .as_ref()
@@ -127,12 +144,8 @@ fn escape_property(s: &str) -> String {
 /// Workflow commands for the first [`WORKFLOW_COMMAND_LIMIT`] errors and warnings.
 pub fn workflow_commands(annotations: &[Annotation]) -> Vec<String> {
     let mut lines = Vec::new();
-    for level in ["failure", "warning"] {
-        let command = if level == "failure" {
-            "error"
-        } else {
-            "warning"
-        };
+    for level in [Level::Failure, Level::Warning] {
+        let command = level.command();
         for a in annotations
             .iter()
             .filter(|a| a.level == level)
@@ -216,7 +229,11 @@ pub async fn check_run(
             })),
         )
         .await?;
-    let id = created.body["id"].as_u64().unwrap_or(0);
+    let id = super::client::decode::<super::client::models::Created>(
+        &created.body,
+        "the created check run",
+    )?
+    .id;
     for batch in batches {
         api.request(
             Method::PATCH,
@@ -233,8 +250,9 @@ pub async fn check_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SuiteKind;
 
-    fn a(level: &'static str, n: usize) -> Annotation {
+    fn a(level: Level, n: usize) -> Annotation {
         Annotation {
             level,
             path: Some(format!("src/a{n}.rs")),
@@ -248,8 +266,8 @@ mod tests {
     #[test]
     fn workflow_commands_are_escaped_and_limited() {
         let anns: Vec<Annotation> = (0..15)
-            .map(|n| a("failure", n))
-            .chain([a("warning", 99)])
+            .map(|n| a(Level::Failure, n))
+            .chain([a(Level::Warning, 99)])
             .collect();
         let lines = workflow_commands(&anns);
         assert_eq!(lines.len(), 11);
@@ -261,7 +279,7 @@ mod tests {
         let no_file = Annotation {
             path: None,
             title: "x, y: z".into(),
-            ..a("failure", 1)
+            ..a(Level::Failure, 1)
         };
         assert_eq!(
             workflow_commands(&[no_file])[0],
@@ -272,10 +290,10 @@ mod tests {
     #[test]
     fn check_run_annotations_need_a_path() {
         let anns = vec![
-            a("failure", 1),
+            a(Level::Failure, 1),
             Annotation {
                 path: None,
-                ..a("failure", 2)
+                ..a(Level::Failure, 2)
             },
         ];
         let v = check_run_annotations(&anns);
@@ -294,10 +312,12 @@ mod tests {
             "",
             String::new(),
         );
-        case.detail = Some(format!(
-            "{}\n  src/lib.rs: 7, 12-14",
-            crate::suites::coverage::lcov::MISSED_HEADER
-        ));
+        let region = |line, end_line| crate::model::Region {
+            file: "src/lib.rs".to_string(),
+            line,
+            end_line,
+        };
+        case.regions = vec![region(7, 7), region(12, 14)];
         let flaky = Case::single(
             "app tests::x",
             "x",
@@ -344,7 +364,7 @@ mod tests {
         );
         assert_eq!(anns[2].path.as_deref(), Some("rust/src/lib.rs"));
         assert_eq!((anns[2].line, anns[2].end_line), (12, 14));
-        assert_eq!(anns[2].level, "warning");
+        assert_eq!(anns[2].level, Level::Warning);
         assert_eq!(
             anns[2].message,
             "Changed lines 12-14 were never run by the tests (patch coverage)."

@@ -38,15 +38,82 @@ pub enum ApiError {
         /// What happened.
         message: String,
     },
+    /// GitHub answered, but not with what its API documents (a field missing or of the wrong
+    /// type): nothing is done with a made-up value.
+    #[error("{what}: unexpected answer from GitHub: {message}")]
+    Unexpected {
+        /// What the answer was for.
+        what: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl ApiError {
-    /// The HTTP status, if GitHub answered.
+    /// The HTTP status, if GitHub answered with an error.
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
-            ApiError::Transport { .. } => None,
+            ApiError::Transport { .. } | ApiError::Unexpected { .. } => None,
         }
+    }
+}
+
+/// Reads a JSON value as one of the typed models below; `what` names it in the error.
+pub fn decode<T: serde::de::DeserializeOwned>(value: &Value, what: &str) -> Result<T, ApiError> {
+    T::deserialize(value).map_err(|e| ApiError::Unexpected {
+        what: what.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// The fields of GitHub's answers that cargo-gate uses, typed: a missing one is an error with
+/// context, never a default.
+pub mod models {
+    use serde::Deserialize;
+
+    /// A user (`/user`, a comment's author).
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+    pub struct User {
+        /// The login.
+        pub login: String,
+    }
+
+    /// An issue (PR) comment.
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+    pub struct IssueComment {
+        /// REST id.
+        pub id: u64,
+        /// GraphQL id (for hiding it).
+        #[serde(default)]
+        pub node_id: Option<String>,
+        /// The author; `null` for a deleted account.
+        #[serde(default)]
+        pub user: Option<User>,
+        /// The text.
+        #[serde(default)]
+        pub body: Option<String>,
+    }
+
+    /// A created resource: a comment or a check run.
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+    pub struct Created {
+        /// Its id.
+        pub id: u64,
+    }
+
+    /// A pull request.
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+    pub struct PullRequest {
+        /// Its head.
+        pub head: Head,
+    }
+
+    /// A pull request's head.
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+    pub struct Head {
+        /// The commit.
+        pub sha: String,
     }
 }
 

@@ -11,55 +11,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use http::Method;
-use minijinja::Value;
 
 use crate::error::{Error, Result};
 use crate::model::{Report, VerdictStatus};
-use crate::render::{Limits, Renderer};
-use client::{Api, ApiError};
+use crate::render::Renderer;
+use crate::render::fit::{render_comment, render_summary};
+use client::models::PullRequest;
+use client::{Api, ApiError, decode};
 use context::Context;
 use sticky::{StickyOptions, StickyOutcome};
-
-/// GitHub rejects comments longer than this many characters.
-pub const COMMENT_LIMIT: usize = 65_536;
-
-/// GitHub refuses a job summary larger than this many bytes.
-pub const SUMMARY_LIMIT: usize = 1024 * 1024;
-
-/// Smaller and smaller renderings, tried in order until one fits: long outputs go first,
-/// then the lists get shorter.
-const LADDER: &[Limits] = &[
-    Limits {
-        output_lines: 60,
-        detail_lines: 80,
-        max_listed: 50,
-    },
-    Limits {
-        output_lines: 40,
-        detail_lines: 60,
-        max_listed: 20,
-    },
-    Limits {
-        output_lines: 20,
-        detail_lines: 30,
-        max_listed: 20,
-    },
-    Limits {
-        output_lines: 8,
-        detail_lines: 15,
-        max_listed: 10,
-    },
-    Limits {
-        output_lines: 0,
-        detail_lines: 0,
-        max_listed: 10,
-    },
-    Limits {
-        output_lines: 0,
-        detail_lines: 0,
-        max_listed: 3,
-    },
-];
 
 /// What to publish.
 #[derive(Debug, Clone)]
@@ -92,91 +52,6 @@ pub struct Outcome {
     pub done: Vec<String>,
     /// Publishing problems (the verdict is unaffected).
     pub warnings: Vec<String>,
-}
-
-/// Where the PR comment starts on [`LADDER`]: a comment is read in a timeline, so it shows
-/// 20 lines of output per failure at most, where the job summary shows 60.
-const COMMENT_START: usize = 2;
-
-/// Renders `template` at the largest size in [`LADDER`] (from `start`) that fits `limit`
-/// (measured by `measure`), and cuts the smallest one with a note if none does.
-#[allow(clippy::too_many_arguments)]
-pub fn fit(
-    renderer: &Renderer,
-    template: &str,
-    report: &Report,
-    extra: Value,
-    limit: usize,
-    measure: fn(&str) -> usize,
-    reserve: usize,
-    start: usize,
-) -> Result<String> {
-    let budget = limit.saturating_sub(reserve);
-    let mut last = String::new();
-    for limits in &LADDER[start.min(LADDER.len() - 1)..] {
-        last = renderer.render_template(template, report, *limits, extra.clone())?;
-        if measure(&last) <= budget {
-            return Ok(last);
-        }
-    }
-    let note = "\n\n… _truncated to fit GitHub's size limit; the full report is in the workflow run's artifacts._\n";
-    let keep = budget.saturating_sub(measure(note));
-    let mut cut: String = String::new();
-    for c in last.chars() {
-        if measure(&cut) + c.len_utf8() > keep {
-            break;
-        }
-        cut.push(c);
-    }
-    cut.push_str(note);
-    Ok(cut)
-}
-
-fn chars(s: &str) -> usize {
-    s.chars().count()
-}
-
-fn bytes(s: &str) -> usize {
-    s.len()
-}
-
-/// The PR comment body (without the marker), at most [`COMMENT_LIMIT`] characters with room
-/// for the marker.
-pub fn render_comment(
-    renderer: &Renderer,
-    report: &Report,
-    run_url: Option<&str>,
-) -> Result<String> {
-    let extra = Value::from_serialize(serde_json::json!({ "run_url": run_url }));
-    fit(
-        renderer,
-        "comment.md.j2",
-        report,
-        extra,
-        COMMENT_LIMIT,
-        chars,
-        200,
-        COMMENT_START,
-    )
-}
-
-/// The job summary, at most [`SUMMARY_LIMIT`] bytes.
-pub fn render_summary(
-    renderer: &Renderer,
-    report: &Report,
-    run_url: Option<&str>,
-) -> Result<String> {
-    let extra = Value::from_serialize(serde_json::json!({ "run_url": run_url }));
-    fit(
-        renderer,
-        "summary.md.j2",
-        report,
-        extra,
-        SUMMARY_LIMIT,
-        bytes,
-        2048,
-        0,
-    )
 }
 
 const FORK_NOTE: &str = "This pull request comes from a fork, so this job's token is read-only and cargo-gate could not comment or create a check run. To publish from fork PRs safely, upload `target/gate/` as an artifact and run `cargo gate comment --from-artifact DIR` in a separate workflow triggered by `workflow_run` (see cargo-gate's README, section \"Fork pull requests\").";
@@ -310,12 +185,16 @@ pub fn publish(
             // The artifact is untrusted: the PR it names must point at the commit the trusted
             // `workflow_run` event says was tested, or a fork could make us comment elsewhere.
             if let (Some(n), Some(expected)) = (pr, ctx.head_sha.as_deref()) {
-                match api.request(Method::GET, &format!("/repos/{repo}/pulls/{n}"), None).await {
-                    Ok(r) if r.body["head"]["sha"].as_str() == Some(expected) => {}
-                    Ok(r) => {
+                let answer = api
+                    .request(Method::GET, &format!("/repos/{repo}/pulls/{n}"), None)
+                    .await
+                    .and_then(|r| decode::<PullRequest>(&r.body, &format!("PR #{n}")));
+                match answer {
+                    Ok(p) if p.head.sha == expected => {}
+                    Ok(p) => {
                         out.warnings.push(format!(
                             "the artifact names PR #{n}, whose head is {} but the triggering run tested {expected}: nothing published",
-                            r.body["head"]["sha"].as_str().unwrap_or("unknown")
+                            p.head.sha
                         ));
                         return;
                     }

@@ -4,7 +4,8 @@
 use http::Method;
 use serde_json::{Value, json};
 
-use super::client::{Api, ApiError};
+use super::client::models::{Created, IssueComment, User};
+use super::client::{Api, ApiError, decode};
 
 /// What to do with an earlier comment of ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,7 +74,7 @@ pub const ACTIONS_BOT: &str = "github-actions[bot]";
 /// Actions bot.
 pub async fn whoami(api: &Api) -> Result<String, ApiError> {
     match api.request(Method::GET, "/user", None).await {
-        Ok(r) => Ok(r.body["login"].as_str().unwrap_or(ACTIONS_BOT).to_string()),
+        Ok(r) => Ok(decode::<User>(&r.body, "GET /user")?.login),
         Err(e) if matches!(e.status(), Some(401 | 403 | 404)) => Ok(ACTIONS_BOT.to_string()),
         Err(e) => Err(e),
     }
@@ -94,15 +95,18 @@ pub async fn publish(
         Some(a) => a.clone(),
         None => whoami(api).await?,
     };
-    let comments = api
+    let comments: Vec<IssueComment> = api
         .get_all(&format!("/repos/{repo}/issues/{pr}/comments?per_page=100"))
-        .await?;
-    let ours: Vec<&Value> = comments
+        .await?
         .iter()
-        .filter(|c| c["user"]["login"].as_str() == Some(author.as_str()))
-        .filter(|c| c["body"].as_str().is_some_and(|b| b.contains(&mark)))
+        .map(|c| decode(c, "a PR comment"))
+        .collect::<Result<_, _>>()?;
+    let ours: Vec<&IssueComment> = comments
+        .iter()
+        .filter(|c| c.user.as_ref().is_some_and(|u| u.login == author))
+        .filter(|c| c.body.as_deref().is_some_and(|b| b.contains(&mark)))
         .collect();
-    let id_of = |c: &Value| c["id"].as_u64().unwrap_or(0);
+    let id_of = |c: &IssueComment| c.id;
     if passed && opts.delete_on_pass {
         if ours.is_empty() {
             return Ok(StickyOutcome::NothingToDelete);
@@ -135,7 +139,7 @@ pub async fn publish(
         (Previous::Hide, Some(_)) => {
             let mut hidden = Vec::new();
             for c in &ours {
-                let Some(node) = c["node_id"].as_str() else {
+                let Some(node) = c.node_id.as_deref() else {
                     continue;
                 };
                 let query = json!({
@@ -165,7 +169,7 @@ async fn create(api: &Api, repo: &str, pr: u64, payload: &Value) -> Result<u64, 
             Some(payload),
         )
         .await?;
-    Ok(r.body["id"].as_u64().unwrap_or(0))
+    Ok(decode::<Created>(&r.body, "the created comment")?.id)
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! change added or modified that the tests ran, the figure reviewers care about. Pure: the
 //! suite (`suites/coverage.rs`) reads the files and asks git for the change.
 
+use crate::model::Region;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Coverage of one source file, merged over every record naming it.
@@ -234,31 +236,23 @@ pub fn missed_listing(p: &Patch) -> Vec<String> {
     out
 }
 
-/// `(file, [(first, last)])` back from a detail holding [`missed_listing`] (for annotations).
-pub fn missed_from_detail(detail: &str) -> Vec<(String, Vec<(u32, u32)>)> {
-    let Some((_, listing)) = detail.split_once(MISSED_HEADER) else {
-        return Vec::new();
-    };
-    listing
-        .lines()
-        .filter_map(|l| l.strip_prefix("  "))
-        .filter_map(|l| {
-            let (file, spans) = l.rsplit_once(": ")?;
-            let spans: Vec<(u32, u32)> = spans
-                .split(", ")
-                .filter_map(|r| match r.split_once('-') {
-                    Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
-                    None => r.parse().ok().map(|n| (n, n)),
-                })
-                .collect();
-            (!spans.is_empty()).then(|| (file.to_string(), spans))
+/// The missed lines as regions of consecutive lines, for annotations.
+pub fn missed_regions(p: &Patch) -> Vec<Region> {
+    p.missed
+        .iter()
+        .flat_map(|(file, lines)| {
+            spans(lines).into_iter().map(|(line, end_line)| Region {
+                file: file.clone(),
+                line,
+                end_line,
+            })
         })
         .collect()
 }
 
-/// `12-14, 20` for lines 12, 13, 14 and 20.
-pub fn ranges(lines: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+/// Runs of consecutive lines: `[12, 13, 14, 20]` gives `[(12, 14), (20, 20)]`.
+fn spans(lines: &[u32]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
     let mut iter = lines.iter().copied().peekable();
     while let Some(start) = iter.next() {
         let mut end = start;
@@ -266,15 +260,25 @@ pub fn ranges(lines: &[u32]) -> String {
             end += 1;
             iter.next();
         }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
+        out.push((start, end));
     }
-    parts.join(", ")
+    out
 }
 
+/// `12-14, 20` for lines 12, 13, 14 and 20.
+pub fn ranges(lines: &[u32]) -> String {
+    spans(lines)
+        .into_iter()
+        .map(|(start, end)| {
+            if start == end {
+                start.to_string()
+            } else {
+                format!("{start}-{end}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,7 +334,7 @@ mod tests {
     }
 
     #[test]
-    fn the_missed_listing_reads_back() {
+    fn missed_lines_become_regions() {
         let p = Patch {
             ratio: Ratio { hit: 1, total: 5 },
             missed: BTreeMap::from([
@@ -338,15 +342,21 @@ mod tests {
                 ("src/c.rs".to_string(), vec![1]),
             ]),
         };
-        let detail = format!("no base\n{}", missed_listing(&p).join("\n"));
+        let region = |file: &str, line, end_line| Region {
+            file: file.to_string(),
+            line,
+            end_line,
+        };
         assert_eq!(
-            missed_from_detail(&detail),
+            missed_regions(&p),
             [
-                ("src/a b.rs".to_string(), vec![(3, 5), (9, 9)]),
-                ("src/c.rs".to_string(), vec![(1, 1)]),
+                region("src/a b.rs", 3, 5),
+                region("src/a b.rs", 9, 9),
+                region("src/c.rs", 1, 1),
             ]
         );
-        assert!(missed_from_detail("nothing here").is_empty());
+        assert_eq!(missed_listing(&p)[1], "  src/a b.rs: 3-5, 9");
+        assert!(missed_regions(&Patch::default()).is_empty());
     }
 
     #[test]

@@ -58,11 +58,11 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             );
         }
     };
-    let root = crate::suites::tests::affected::canonical(ws_root);
+    let root = crate::suites::testrun::affected::canonical(ws_root);
     let lcov = lcov.map_paths(|p| {
         let path = Path::new(p);
         let relative = if path.is_absolute() {
-            let canonical = crate::suites::tests::affected::canonical(path);
+            let canonical = crate::suites::testrun::affected::canonical(path);
             canonical
                 .strip_prefix(&root)
                 .map(Path::to_path_buf)
@@ -107,6 +107,7 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             ));
         }
     }
+    let mut regions = Vec::new();
     match base
         .and_then(|(store, commit, name)| changed_lines(ws_root, &store, commit).map(|c| (c, name)))
     {
@@ -126,7 +127,8 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
                 "patch {} of the changed lines since {base_name}",
                 describe(p.ratio)
             ));
-            detail.extend(crate::suites::coverage::lcov::missed_listing(&p));
+            detail.extend(lcov::missed_listing(&p));
+            regions = lcov::missed_regions(&p);
         }
         Err(why) => detail.push(format!("no patch coverage: {why}")),
     }
@@ -140,6 +142,7 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
     );
     case.attempts.clear();
     case.detail = (!detail.is_empty()).then(|| detail.join("\n"));
+    case.regions = regions;
     let mut s = suite(
         SuiteKind::Coverage,
         clock.elapsed().as_secs_f64(),
@@ -229,9 +232,9 @@ fn changed_lines(
     let repo = store.repository();
     let workdir = repo
         .workdir()
-        .map(crate::suites::tests::affected::canonical)
+        .map(crate::suites::testrun::affected::canonical)
         .ok_or("a bare repository has no working tree")?;
-    let root = crate::suites::tests::affected::canonical(ws_root);
+    let root = crate::suites::testrun::affected::canonical(ws_root);
     let prefix = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
     let tree = repo
         .find_commit(base_commit)

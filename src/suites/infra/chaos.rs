@@ -50,12 +50,15 @@ fn inject(
             .map(|()| format!("stopped `{s}` (SIGSTOP)")),
         Fault::Restart(s) => {
             services.stop(s);
-            services.start(s, &BTreeMap::new(), &[]).map(|d| {
-                format!(
-                    "restarted `{s}`, ready in {}",
-                    format_seconds(d.as_secs_f64())
-                )
-            })
+            services
+                .start(s, &BTreeMap::new(), &[])
+                .map(|d| {
+                    format!(
+                        "restarted `{s}`, ready in {}",
+                        format_seconds(d.as_secs_f64())
+                    )
+                })
+                .map_err(|e| e.to_string())
         }
         Fault::Proxy(p, toxic) => {
             let proxy = proxies
@@ -70,12 +73,15 @@ fn inject(
             rlimits,
         } => {
             services.stop(service);
-            services.start_with(service, env, rlimits, true).map(|_| {
-                format!(
-                    "restarted `{service}` with {}",
-                    describe_restart(env, rlimits)
-                )
-            })
+            services
+                .start_with(service, env, rlimits, true)
+                .map(|_| {
+                    format!(
+                        "restarted `{service}` with {}",
+                        describe_restart(env, rlimits)
+                    )
+                })
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -102,7 +108,8 @@ fn remove(
     match fault {
         Fault::Kill(s) => services
             .start(s, &BTreeMap::new(), &[])
-            .map(|_| format!("started `{s}` again")),
+            .map(|_| format!("started `{s}` again"))
+            .map_err(|e| e.to_string()),
         Fault::Stop(s) => services
             .signal(s, libc::SIGCONT)
             .map(|()| format!("continued `{s}` (SIGCONT)")),
@@ -118,6 +125,7 @@ fn remove(
             services
                 .start(service, &BTreeMap::new(), &[])
                 .map(|_| format!("restarted `{service}` as configured"))
+                .map_err(|e| e.to_string())
         }
     }
 }

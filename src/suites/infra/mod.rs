@@ -80,17 +80,14 @@ impl Environment {
                     ),
                     None,
                 ),
-                Err(e) => {
-                    let (first, rest) = e.split_once('\n').unwrap_or((&e, ""));
-                    case(
-                        format!("service {name}"),
-                        &name,
-                        CaseStatus::Failed,
-                        0.0,
-                        first.to_string(),
-                        (!rest.is_empty()).then(|| rest.to_string()),
-                    )
-                }
+                Err(e) => case(
+                    format!("service {name}"),
+                    &name,
+                    CaseStatus::Failed,
+                    0.0,
+                    e.message,
+                    e.output,
+                ),
             });
         }
         Ok(Environment {

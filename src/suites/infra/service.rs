@@ -14,6 +14,33 @@ use crate::exec::process::{ChildGuard, Tail, read_tail};
 
 const LOG_TAIL: usize = 32 * 1024;
 
+/// Why a service did not start: what happened, and the end of its output when it printed any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartError {
+    /// One sentence.
+    pub message: String,
+    /// The end of the service's output.
+    pub output: Option<String>,
+}
+
+impl From<String> for StartError {
+    fn from(message: String) -> StartError {
+        StartError {
+            message,
+            output: None,
+        }
+    }
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.output {
+            Some(out) => write!(f, "{}; its output:\n{out}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
 struct Running {
     child: Child,
     pgid: i32,
@@ -90,10 +117,10 @@ impl Services {
     /// Starts every service in dependency order. Returns one outcome per service (in start
     /// order): `Ok(time to ready)` or why it is not running. A service whose dependency failed
     /// is not started.
-    pub fn start_all(&mut self) -> Vec<(String, Result<Duration, String>)> {
+    pub fn start_all(&mut self) -> Vec<(String, Result<Duration, StartError>)> {
         let order = super::spec::start_order(&self.specs)
             .unwrap_or_else(|_| (0..self.specs.len()).collect());
-        let mut out: Vec<(String, Result<Duration, String>)> = Vec::new();
+        let mut out: Vec<(String, Result<Duration, StartError>)> = Vec::new();
         for i in order {
             let spec = self.specs[i].clone();
             let failed_dep = spec
@@ -101,9 +128,9 @@ impl Services {
                 .iter()
                 .find(|d| out.iter().any(|(n, r)| n == *d && r.is_err()));
             let r = match failed_dep {
-                Some(d) => Err(format!(
+                Some(d) => Err(StartError::from(format!(
                     "not started: it starts after `{d}`, which is not ready"
-                )),
+                ))),
                 None => self.start(&spec.name, &BTreeMap::new(), &[]),
             };
             out.push((spec.name, r));
@@ -117,7 +144,7 @@ impl Services {
         name: &str,
         extra_env: &BTreeMap<String, String>,
         rlimits: &[(Rlimit, u64)],
-    ) -> Result<Duration, String> {
+    ) -> Result<Duration, StartError> {
         self.start_with(name, extra_env, rlimits, false)
     }
 
@@ -129,7 +156,7 @@ impl Services {
         extra_env: &BTreeMap<String, String>,
         rlimits: &[(Rlimit, u64)],
         degraded: bool,
-    ) -> Result<Duration, String> {
+    ) -> Result<Duration, StartError> {
         let spec = self
             .specs
             .iter()
@@ -139,11 +166,14 @@ impl Services {
         if let Some(lib) = extra_env.get("LD_PRELOAD")
             && !Path::new(lib).exists()
         {
-            return Err(format!(
+            return Err(StartError::from(format!(
                 "clock skew needs libfaketime, not found at {lib}; install it (Debian: apt-get install faketime)"
-            ));
+            )));
         }
-        let (program, args) = spec.cmd.split_first().ok_or("empty cmd")?;
+        let (program, args) = spec
+            .cmd
+            .split_first()
+            .ok_or_else(|| StartError::from("empty cmd".to_string()))?;
         let workdir = spec
             .cwd
             .as_ref()
@@ -215,9 +245,10 @@ impl Services {
             {
                 let tail = self.log(name);
                 self.running.remove(name);
-                return Err(format!(
-                    "exited with {status} before it was ready; its output:\n{tail}"
-                ));
+                return Err(StartError {
+                    message: format!("exited with {status} before it was ready"),
+                    output: Some(tail),
+                });
             }
             let ok = match &probe {
                 Probe::Http(url) => {
@@ -244,10 +275,13 @@ impl Services {
             if started.elapsed() >= spec.ready_within || crate::exec::process::is_cancelled() {
                 let tail = self.log(name);
                 self.stop(name);
-                return Err(format!(
-                    "not ready within {} ({probe}); its output:\n{tail}",
-                    crate::util::units::format_seconds(spec.ready_within.as_secs_f64())
-                ));
+                return Err(StartError {
+                    message: format!(
+                        "not ready within {} ({probe})",
+                        crate::util::units::format_seconds(spec.ready_within.as_secs_f64())
+                    ),
+                    output: Some(tail),
+                });
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -106,6 +106,7 @@ pub fn run(
             location: None,
             message: Some(message),
             detail,
+            regions: Vec::new(),
         };
         match result {
             Err(e) => cases.push(case_of(CaseStatus::Failed, e, None)),

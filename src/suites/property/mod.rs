@@ -193,6 +193,7 @@ fn property_case(test: &Case, failure: &Failure, changes: &[Change], root: &Path
             None => "property failed".to_string(),
         }),
         detail: Some(detail.join("\n")),
+        regions: Vec::new(),
     }
 }
 

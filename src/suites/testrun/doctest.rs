@@ -146,6 +146,7 @@ pub fn run_batch(ws: &Workspace, package: &str, cfg: &TestsConfig, opts: &RunOpt
                 location,
                 message,
                 detail: None,
+                regions: Vec::new(),
             }
         })
         .collect()

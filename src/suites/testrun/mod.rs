@@ -62,7 +62,7 @@ pub struct Affected {
     /// The commit compared with (merge base of `since` and HEAD), short.
     pub base: String,
     /// Affected packages (before `--package` narrows them) and why.
-    pub packages: std::collections::BTreeMap<String, crate::suites::tests::affected::Reason>,
+    pub packages: std::collections::BTreeMap<String, crate::suites::testrun::affected::Reason>,
 }
 
 /// A schedulable unit: one test, or one package's doctests.
@@ -254,6 +254,7 @@ fn not_run(bin: &TestBinary, name: &str, id: String, message: &str) -> Case {
         location: None,
         message: Some(message.to_string()),
         detail: None,
+        regions: Vec::new(),
     }
 }
 
@@ -587,6 +588,7 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                 location: None,
                 message: Some(reason.to_string()),
                 detail: None,
+                regions: Vec::new(),
             }),
         }
     }
@@ -734,6 +736,7 @@ fn run_test(
         location,
         message,
         detail: None,
+        regions: Vec::new(),
     }]
 }
 

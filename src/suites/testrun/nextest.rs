@@ -498,6 +498,7 @@ pub fn cases_from_junit(
                 location,
                 message,
                 detail: None,
+                regions: Vec::new(),
             });
         }
     }
