@@ -293,3 +293,23 @@ async fn toxicity_spreads_a_toxic_over_a_share_of_connections() {
         ]
     );
 }
+
+/// A proxy that goes away closes the connections open through it, even when the runtime it ran
+/// on lives on (one runtime serves the whole run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_proxy_closes_its_open_connections() {
+    let p = proxy(0, None).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"ping").await.unwrap();
+    let mut buf = [0u8; 4];
+    s.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"ping", "the connection works through the proxy");
+    drop(p);
+    let mut rest = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(10), s.read(&mut rest)).await;
+    match read {
+        Ok(Ok(0)) | Ok(Err(_)) => {}
+        Ok(Ok(n)) => panic!("{n} bytes arrived after the proxy was dropped"),
+        Err(_) => panic!("the connection stayed open after the proxy was dropped"),
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod bisect;
 pub mod compare;
+pub mod config;
 pub mod note;
 pub mod notes;
 pub mod remote;
@@ -12,9 +13,9 @@ use std::collections::BTreeSet;
 
 use git2::Oid;
 
-use crate::config::BaselineConfig;
 use crate::model::{Comparison, Metric, PerfVerdict, Report, Role};
 use compare::{Input, compare};
+use config::BaselineConfig;
 use note::{Entry, Note};
 use notes::{Store, StoreError, history};
 

@@ -4,11 +4,7 @@ use crate::error::{EXIT_PASS, Error, Result};
 use crate::exec::process;
 
 pub fn proxy(listen: &str, upstream: &str) -> Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the proxy runtime", e))?;
+    let runtime = crate::exec::runtime::get()?;
     process::install_signal_handler();
     runtime.block_on(async {
         let p = crate::suites::infra::proxy::Proxy::start(listen, upstream)

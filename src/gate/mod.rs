@@ -2,6 +2,7 @@
 //! No I/O here, so every rule is unit-tested without processes.
 
 pub mod grammar;
+pub mod metrics;
 pub mod threshold;
 
 use crate::baseline::compare::regression_pct;
@@ -12,20 +13,8 @@ use crate::model::{
 use crate::util::glob;
 use crate::util::units::{format_seconds, seconds_per};
 pub use grammar::{Op, RuleError};
+pub use metrics::{METRICS, MetricDef, Quantity, metric_def};
 use threshold::Stat;
-
-/// What kind of quantity a metric is; decides which units a limit may carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quantity {
-    /// A number of cases.
-    Count,
-    /// A percentage, written with `%`.
-    Percent,
-    /// A duration, written with a time unit; stored in seconds.
-    Seconds,
-    /// A measured value (benchmarks): a time unit converts to seconds, no unit compares raw.
-    Measured,
-}
 
 /// How a benchmark's samples are reduced to one value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -163,172 +152,6 @@ fn dynamic_target(name: &str) -> Option<Result<Target, (String, String)>> {
             "e.g. `bench.parse.mean < 2ms` or `bench.*.regression < 5%`".to_string(),
         )),
     })
-}
-
-/// A metric a rule may name.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MetricDef {
-    /// Full name, e.g. `tests.failed`.
-    pub name: &'static str,
-    /// Suite it belongs to.
-    pub suite: SuiteKind,
-    /// Its quantity.
-    pub quantity: Quantity,
-    /// One line for `cargo gate check --list-metrics` and error hints.
-    pub help: &'static str,
-}
-
-/// Every metric rules can name. An unknown name is a config error, never a silent pass.
-pub const METRICS: &[MetricDef] = &[
-    MetricDef {
-        name: "tests.total",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "all test cases, including skipped",
-    },
-    MetricDef {
-        name: "tests.executed",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "cases that ran (total minus skipped)",
-    },
-    MetricDef {
-        name: "tests.passed",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "cases that passed on the first attempt",
-    },
-    MetricDef {
-        name: "tests.failed",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "cases that failed on every attempt",
-    },
-    MetricDef {
-        name: "tests.flaky",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "cases that failed, then passed on a retry",
-    },
-    MetricDef {
-        name: "tests.timed_out",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "cases killed after their timeout",
-    },
-    MetricDef {
-        name: "tests.skipped",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "cases not run (ignored, fail-fast, interrupted)",
-    },
-    MetricDef {
-        name: "tests.quarantined",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Count,
-        help: "quarantined cases that failed",
-    },
-    MetricDef {
-        name: "tests.pass_rate",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Percent,
-        help: "passed + flaky over executed, in %",
-    },
-    MetricDef {
-        name: "tests.duration",
-        suite: SuiteKind::Tests,
-        quantity: Quantity::Seconds,
-        help: "wall time of the tests suite",
-    },
-    MetricDef {
-        name: "snapshots.pending",
-        suite: SuiteKind::Snapshots,
-        quantity: Quantity::Count,
-        help: "snapshots that changed or are new (pending review)",
-    },
-    MetricDef {
-        name: "snapshots.unreferenced",
-        suite: SuiteKind::Snapshots,
-        quantity: Quantity::Count,
-        help: "snapshot files no test asserted (needs unreferenced = \"report\")",
-    },
-    MetricDef {
-        name: "property.failed",
-        suite: SuiteKind::Property,
-        quantity: Quantity::Count,
-        help: "property tests that found a failing input",
-    },
-    MetricDef {
-        name: "infra.failed",
-        suite: SuiteKind::Infra,
-        quantity: Quantity::Count,
-        help: "checks (and services) that did not pass",
-    },
-    MetricDef {
-        name: "infra.passed",
-        suite: SuiteKind::Infra,
-        quantity: Quantity::Count,
-        help: "checks (and services) that passed",
-    },
-    MetricDef {
-        name: "chaos.failed",
-        suite: SuiteKind::Chaos,
-        quantity: Quantity::Count,
-        help: "experiments whose hypothesis did not hold",
-    },
-    MetricDef {
-        name: "chaos.passed",
-        suite: SuiteKind::Chaos,
-        quantity: Quantity::Count,
-        help: "experiments whose hypothesis held",
-    },
-    MetricDef {
-        name: "coverage.failed",
-        suite: SuiteKind::Coverage,
-        quantity: Quantity::Count,
-        help: "1 when the coverage report could not be produced or read",
-    },
-    MetricDef {
-        name: "coverage.lines",
-        suite: SuiteKind::Coverage,
-        quantity: Quantity::Percent,
-        help: "instrumented lines the tests ran, in %",
-    },
-    MetricDef {
-        name: "coverage.functions",
-        suite: SuiteKind::Coverage,
-        quantity: Quantity::Percent,
-        help: "functions the tests called, in %",
-    },
-    MetricDef {
-        name: "coverage.branches",
-        suite: SuiteKind::Coverage,
-        quantity: Quantity::Percent,
-        help: "branches taken, in % (when the tool records branches)",
-    },
-    MetricDef {
-        name: "coverage.lines_delta",
-        suite: SuiteKind::Coverage,
-        quantity: Quantity::Percent,
-        help: "change of coverage.lines since the base's saved note, in percentage points",
-    },
-    MetricDef {
-        name: "coverage.patch",
-        suite: SuiteKind::Coverage,
-        quantity: Quantity::Percent,
-        help: "changed lines (since the base) the tests ran, in %; 100 with no changed code",
-    },
-    MetricDef {
-        name: "coverage.patch_missed",
-        suite: SuiteKind::Coverage,
-        quantity: Quantity::Count,
-        help: "changed lines (since the base) the tests never ran",
-    },
-];
-
-/// Looks a metric up by name.
-pub fn metric_def(name: &str) -> Option<&'static MetricDef> {
-    METRICS.iter().find(|m| m.name == name)
 }
 
 /// A parsed rule.

@@ -152,10 +152,7 @@ pub fn publish(
         return Ok(out);
     };
     let repo = format!("{}/{}", ctx.owner, ctx.repo);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = crate::exec::runtime::get()?;
     // octocrab's middleware spawns onto the runtime when the client is built.
     let _guard = runtime.enter();
     let api =

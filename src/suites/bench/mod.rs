@@ -1,16 +1,18 @@
 //! The bench suite: measurements from criterion, libtest `#[bench]`, hyperfine, a custom JSON
 //! format and timed commands, all turned into Report metrics with every sample kept.
 
+pub mod config;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::config::{BenchCommand, BenchConfig};
 use crate::exec::process::{self, Exit, Limits};
 use crate::model::{Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
 use crate::suites::suite;
+use config::{BenchCommand, BenchConfig};
 
 /// A metric name from a benchmark id: `bench.` + the id with dots and spaces replaced, so the
 /// last `.` of a rule always separates the aggregate.

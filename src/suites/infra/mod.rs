@@ -22,7 +22,7 @@ pub struct Environment {
     /// The services.
     pub services: Services,
     proxies: BTreeMap<String, Proxy>,
-    runtime: tokio::runtime::Runtime,
+    runtime: &'static tokio::runtime::Runtime,
     /// One case per service and per proxy: did it come up.
     pub startup: Vec<Case>,
 }
@@ -44,11 +44,7 @@ fn case(
 impl Environment {
     /// Starts the proxies, then the services in dependency order.
     pub fn start(config: &Config, root: &Path) -> crate::error::Result<Environment> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| crate::error::Error::io("cannot start the proxy runtime", e))?;
+        let runtime = crate::exec::runtime::get()?;
         let mut startup = Vec::new();
         let mut proxies = BTreeMap::new();
         for p in &config.proxies {

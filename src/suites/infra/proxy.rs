@@ -34,17 +34,26 @@ impl Proxy {
         let connections = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&connections);
         let task = tokio::spawn(async move {
+            // Connections live in this set: when the proxy is dropped the accept loop is
+            // aborted, the set with it, and every open connection is closed at once.
+            let mut open = tokio::task::JoinSet::new();
             loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    // Out of file descriptors or similar: back off instead of spinning.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let n = counter.fetch_add(1, Ordering::SeqCst);
-                let rx = rx.clone();
-                tokio::spawn(async move {
-                    let _ = handle(client, upstream, rx, n).await;
-                });
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((client, _)) = accepted else {
+                            // Out of file descriptors or similar: back off instead of spinning.
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        };
+                        let n = counter.fetch_add(1, Ordering::SeqCst);
+                        let rx = rx.clone();
+                        open.spawn(async move {
+                            let _ = handle(client, upstream, rx, n).await;
+                        });
+                    }
+                    // Reap finished connections so the set does not grow without bound.
+                    Some(_) = open.join_next(), if !open.is_empty() => {}
+                }
             }
         });
         Ok(Proxy {

@@ -281,13 +281,9 @@ fn certainly_lost(t: &Threshold, hist: &Histogram<u64>, errors: u64, planned: u6
     }
 }
 
-/// Runs a scenario to completion (or abort) on its own runtime.
+/// Runs a scenario to completion (or abort) on the shared runtime.
 pub fn run(spec: &Spec) -> Result<Outcome, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the load runtime: {e}"))?;
+    let runtime = crate::exec::runtime::get().map_err(|e| e.to_string())?;
     runtime.block_on(run_async(spec))
 }
 

@@ -1,16 +1,17 @@
 //! The load suite: runs each `[[load]]` scenario and turns what it measured into metrics
 //! (`load.<name>.p(95)`, `.rps`, `.error_rate`, ...) that thresholds, gate rules and baselines use.
 
+pub mod config;
 pub mod engine;
 pub mod http;
 
-use crate::config::LoadScenario;
 use crate::gate::threshold::Stat;
 use crate::gate::{Rule, Target, load_metric};
 use crate::model::{Attempt, Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
 use crate::suites::load::engine::{Mode, Outcome, Spec};
 use crate::suites::load::http::target;
 use crate::util::units::format_seconds;
+use config::LoadScenario;
 
 /// Statistics every scenario reports.
 const STANDARD: &[Stat] = &[

@@ -1,0 +1,323 @@
+//! The built-in runner: every test in a process of its own, scheduled here on `jobs` threads,
+//! with retries, timeouts, fail-fast, slow notices and Ctrl-C.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::build::TestBinary;
+use super::progress::Progress;
+use super::{
+    Backend, INTERRUPTED_WHILE_RUNNING, Plan, RunOptions, Unit, default_jobs, doctest,
+    is_user_code, libtest, not_run, plan, relative_to_workspace, test_command,
+};
+use crate::config::TestsConfig;
+use crate::error::Result;
+use crate::exec::process::{self, Exit, Limits};
+use crate::model::{Attempt, Case, CaseStatus, Suite, SuiteKind, SuiteStatus};
+use crate::workspace::Workspace;
+
+enum Event {
+    Started,
+    Slow(String, Duration),
+    Retrying(String, u32),
+    Finished(Vec<Case>),
+}
+
+/// The built-in runner: one process per test, scheduled here.
+pub struct Builtin;
+
+impl Backend for Builtin {
+    fn run(&self, ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
+        run_builtin(ws, cfg, opts)
+    }
+}
+
+/// Runs the whole tests suite with the built-in runner.
+fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
+    let start = Instant::now();
+    let plan = match plan(ws, cfg, opts)? {
+        Ok(p) => p,
+        Err(errors) => {
+            let shown: Vec<&str> = errors.iter().take(20).map(String::as_str).collect();
+            return Ok(Suite {
+                kind: SuiteKind::Tests,
+                name: "tests".to_string(),
+                status: SuiteStatus::Error,
+                duration: start.elapsed().as_secs_f64(),
+                error: Some(format!("build failed:\n{}", shown.join("\n"))),
+                cases: Vec::new(),
+                metrics: Vec::new(),
+            });
+        }
+    };
+    let exec_start = Instant::now();
+    let mut cases = execute(ws, cfg, opts, &plan);
+    let exec_secs = exec_start.elapsed().as_secs_f64();
+    cases.extend(plan.skipped);
+    cases.extend(plan.list_failures);
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    let duration = start.elapsed().as_secs_f64();
+    let mut suite = Suite {
+        kind: SuiteKind::Tests,
+        name: "tests".to_string(),
+        status: SuiteStatus::Passed,
+        duration,
+        error: None,
+        cases,
+        // Running time without the build (whose time depends on caches), stored in baselines so
+        // a slower test suite shows up in the trend.
+        metrics: vec![crate::model::Metric::wall_time("tests.duration", exec_secs)],
+    };
+    suite.refresh_status();
+    Ok(suite)
+}
+
+fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> Vec<Case> {
+    let queue: Mutex<VecDeque<Unit>> = Mutex::new(plan.units.iter().cloned().collect());
+    let stop = AtomicBool::new(false);
+    let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
+    let mut progress = Progress::new(plan.units.len() as u64, opts.tty);
+    let mut cases = Vec::new();
+    let (tx, rx) = mpsc::channel::<Event>();
+    thread::scope(|s| {
+        for _ in 0..jobs.min(plan.units.len()) {
+            let tx = tx.clone();
+            let queue = &queue;
+            let stop = &stop;
+            s.spawn(move || {
+                loop {
+                    if stop.load(Ordering::SeqCst) || process::is_cancelled() {
+                        break;
+                    }
+                    let unit = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                    let Some(unit) = unit else { break };
+                    let _ = tx.send(Event::Started);
+                    let result = match &unit {
+                        Unit::Test {
+                            binary,
+                            name,
+                            ignored,
+                            id,
+                        } => run_test(
+                            &plan.binaries[*binary],
+                            name,
+                            *ignored,
+                            id,
+                            cfg,
+                            &ws.root,
+                            &tx,
+                        ),
+                        Unit::Doc { package, .. } => doctest::run_batch(ws, package, cfg, opts),
+                    };
+                    let _ = tx.send(Event::Finished(result));
+                }
+            });
+        }
+        drop(tx);
+        for event in rx {
+            match event {
+                Event::Started => progress.started(),
+                Event::Slow(id, d) => progress.slow(&id, d),
+                Event::Retrying(id, n) => progress.retrying(&id, n),
+                Event::Finished(done) => {
+                    progress.finished(&done);
+                    if cfg.fail_fast && done.iter().any(|c| c.status.is_failure()) {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    cases.extend(done);
+                }
+            }
+        }
+    });
+    progress.finish();
+    // Whatever was not run is reported, so a partial report says what it is missing.
+    let reason = if process::is_cancelled() {
+        "not run: the run was interrupted"
+    } else {
+        "not run: --fail-fast stopped the run after a failure"
+    };
+    let leftover: Vec<Unit> = queue.into_inner().unwrap_or_else(|p| p.into_inner()).into();
+    for unit in leftover {
+        match unit {
+            Unit::Test {
+                binary, name, id, ..
+            } => {
+                cases.push(not_run(&plan.binaries[binary], &name, id, reason));
+            }
+            Unit::Doc { package, id } => cases.push(Case {
+                id: format!("{id} (doctests)"),
+                name: "(doctests)".to_string(),
+                package: Some(package),
+                binary: Some(id),
+                status: CaseStatus::Skipped,
+                attempts: Vec::new(),
+                location: None,
+                message: Some(reason.to_string()),
+                detail: None,
+                regions: Vec::new(),
+            }),
+        }
+    }
+    cases
+}
+
+fn run_test(
+    bin: &TestBinary,
+    name: &str,
+    ignored: bool,
+    id: &str,
+    cfg: &TestsConfig,
+    ws_root: &std::path::Path,
+    tx: &mpsc::Sender<Event>,
+) -> Vec<Case> {
+    let max_attempts = cfg.retries.saturating_add(1);
+    let mut attempts: Vec<Attempt> = Vec::new();
+    let mut last_failure: Option<(String, Option<crate::model::SourceLocation>)> = None;
+    let slow_tx = Mutex::new(tx.clone());
+    let on_slow = |elapsed: Duration| {
+        let _ = slow_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Event::Slow(id.to_string(), elapsed));
+    };
+    for attempt in 1..=max_attempts {
+        if attempt > 1 {
+            let _ = tx.send(Event::Retrying(id.to_string(), attempt));
+        }
+        let mut cmd = test_command(bin, cfg);
+        cmd.arg("--exact").arg(name).arg("--nocapture");
+        if ignored {
+            cmd.arg("--ignored");
+        }
+        cmd.env("CARGO_GATE_ATTEMPT", attempt.to_string());
+        cmd.env("CARGO_GATE_TOTAL_ATTEMPTS", max_attempts.to_string());
+        let limits = Limits {
+            tail_bytes: cfg.output_tail,
+            slow: cfg.slow_timeout.map(|d| (d, &on_slow as &dyn Fn(Duration))),
+            timeout: cfg.timeout,
+        };
+        let outcome = match process::run(cmd, &limits) {
+            Ok(o) => o,
+            Err(e) => {
+                attempts.push(Attempt {
+                    status: CaseStatus::Failed,
+                    duration: 0.0,
+                    output_tail: String::new(),
+                });
+                last_failure = Some((format!("cannot start {}: {e}", bin.path.display()), None));
+                continue;
+            }
+        };
+        let output = outcome.output_text();
+        let secs = outcome.duration.as_secs_f64();
+        let (status, failure) = match outcome.exit {
+            Exit::Interrupted => {
+                let mut case = not_run(bin, name, id.to_string(), INTERRUPTED_WHILE_RUNNING);
+                case.attempts = attempts;
+                return vec![case];
+            }
+            Exit::Code(0) if output.contains("running 0 tests") => (
+                CaseStatus::Failed,
+                Some((
+                    format!("the test binary did not run `{name}`: it was not found by --exact"),
+                    None,
+                )),
+            ),
+            Exit::Code(0) => (CaseStatus::Passed, None),
+            Exit::Code(code) => (
+                CaseStatus::Failed,
+                Some(
+                    libtest::parse_panic(&output)
+                        .map(|(m, loc)| {
+                            let loc = loc
+                                .filter(|l| is_user_code(&l.file, &bin.package_dir))
+                                .map(|l| relative_to_workspace(l, &bin.package_dir, ws_root));
+                            (m, loc)
+                        })
+                        .unwrap_or_else(|| {
+                            (format!("the test process exited with code {code}"), None)
+                        }),
+                ),
+            ),
+            Exit::Signal(sig) => (
+                CaseStatus::Failed,
+                Some((
+                    format!(
+                        "the test process was killed by signal {} ({sig})",
+                        signal_name(sig)
+                    ),
+                    None,
+                )),
+            ),
+            Exit::TimedOut => (
+                CaseStatus::TimedOut,
+                Some((
+                    format!(
+                        "timed out after {}; its process group was killed",
+                        crate::util::units::format_seconds(secs)
+                    ),
+                    None,
+                )),
+            ),
+        };
+        attempts.push(Attempt {
+            status,
+            duration: secs,
+            // Passing output is noise in a report; failures keep theirs.
+            output_tail: if status == CaseStatus::Passed {
+                String::new()
+            } else {
+                output
+            },
+        });
+        if status == CaseStatus::Passed {
+            break;
+        }
+        last_failure = failure;
+    }
+    let last = attempts.last().map_or(CaseStatus::Failed, |a| a.status);
+    let mut status = match last {
+        CaseStatus::Passed if attempts.len() > 1 => CaseStatus::Flaky,
+        other => other,
+    };
+    if status.is_failure() && cfg.is_quarantined(id, name) {
+        status = CaseStatus::Quarantined;
+    }
+    let (message, location) = match (status, last_failure) {
+        (CaseStatus::Passed, _) => (None, None),
+        (CaseStatus::Flaky, Some((m, loc))) => (
+            Some(format!("passed on attempt {} after: {m}", attempts.len())),
+            loc,
+        ),
+        (_, Some((m, loc))) => (Some(m), loc),
+        (_, None) => (None, None),
+    };
+    vec![Case {
+        id: id.to_string(),
+        name: name.to_string(),
+        package: Some(bin.package.clone()),
+        binary: Some(bin.id.clone()),
+        status,
+        attempts,
+        location,
+        message,
+        detail: None,
+        regions: Vec::new(),
+    }]
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        _ => "signal",
+    }
+}
