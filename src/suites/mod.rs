@@ -272,18 +272,28 @@ pub fn select(
     named: &[SuiteKind],
     later_shard: bool,
 ) -> Vec<&'static Entry> {
+    select_from(REGISTRY, config, Some(ws), named, later_shard)
+}
+
+fn select_from<'r>(
+    registry: &'r [Entry],
+    config: &Config,
+    ws: Option<&Workspace>,
+    named: &[SuiteKind],
+    later_shard: bool,
+) -> Vec<&'r Entry> {
     let picked = |e: &Entry| {
         if named.is_empty() {
-            (e.enabled)(config, Some(ws)) && (!later_shard || e.shard == Shard::Split)
+            (e.enabled)(config, ws) && (!later_shard || e.shard == Shard::Split)
         } else {
             named.contains(&e.kind)
         }
     };
-    let any_from_tests = REGISTRY.iter().any(|e| e.from_tests && picked(e));
-    let any_services = REGISTRY
+    let any_from_tests = registry.iter().any(|e| e.from_tests && picked(e));
+    let any_services = registry
         .iter()
         .any(|e| picked(e) && (e.needs_services)(config));
-    REGISTRY
+    registry
         .iter()
         .filter(|e| {
             picked(e)
@@ -360,5 +370,196 @@ fn failed_case(id: String, name: String, message: String, detail: String) -> Cas
         message: Some(message),
         detail: Some(detail),
         regions: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static CALLS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn record(call: String) {
+        CALLS.with(|c| c.borrow_mut().push(call));
+    }
+
+    /// A suite as small as one can be: it says when it is prepared and run, and reports one
+    /// case naming what it saw of the suites before it.
+    struct Tiny(SuiteKind);
+
+    impl Suite for Tiny {
+        fn kind(&self) -> SuiteKind {
+            self.0
+        }
+
+        fn prepare(&mut self, cx: &mut RunContext<'_>) -> Result<()> {
+            record(format!("prepare {}", self.0.as_str()));
+            cx.test_env
+                .push((format!("SEEN_{}", self.0.as_str()), "1".to_string()));
+            Ok(())
+        }
+
+        fn run(&mut self, cx: &mut RunContext<'_>) -> Result<model::Suite> {
+            record(format!("run {}", self.0.as_str()));
+            let before: Vec<&str> = cx.finished.iter().map(|s| s.name.as_str()).collect();
+            let case = Case::single(
+                "tiny",
+                "tiny",
+                CaseStatus::Passed,
+                0.0,
+                format!(
+                    "after [{}] with {} env",
+                    before.join(","),
+                    cx.test_env.len()
+                ),
+                String::new(),
+            );
+            Ok(suite(self.0, 0.0, vec![case]))
+        }
+    }
+
+    fn tiny(kind: SuiteKind, shard: Shard, from_tests: bool, needs_services: bool) -> Entry {
+        Entry {
+            kind,
+            help: "a tiny suite",
+            shard,
+            from_tests,
+            enabled: |_, _| true,
+            needs_services: if needs_services { |_| true } else { |_| false },
+            default_rules: &[],
+            build: |_| Ok(Box::new(Tiny(SuiteKind::Bench))),
+        }
+    }
+
+    fn kinds(entries: &[&Entry]) -> Vec<SuiteKind> {
+        entries.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn every_suite_kind_is_registered_once_with_its_name() {
+        let all = [
+            SuiteKind::Tests,
+            SuiteKind::Snapshots,
+            SuiteKind::Property,
+            SuiteKind::Bench,
+            SuiteKind::Load,
+            SuiteKind::Infra,
+            SuiteKind::Chaos,
+            SuiteKind::Coverage,
+        ];
+        for kind in all {
+            let n = REGISTRY.iter().filter(|e| e.kind == kind).count();
+            assert_eq!(n, 1, "{kind:?}");
+            assert_eq!(by_name(kind.as_str()).map(|e| e.kind).ok(), Some(kind));
+        }
+        assert_eq!(REGISTRY.len(), all.len());
+        let e = by_name("bnech")
+            .err()
+            .and_then(|e| e.hint().map(str::to_string))
+            .unwrap_or_default();
+        assert!(e.starts_with("did you mean `bench`?"), "{e}");
+    }
+
+    #[test]
+    fn the_readme_suite_table_is_the_registry() {
+        let readme = include_str!("../../README.md");
+        for e in REGISTRY {
+            let shard = match e.shard {
+                Shard::Split => "split",
+                Shard::FirstOnly => "shard 1",
+            };
+            let rules = if e.default_rules.is_empty() {
+                "—".to_string()
+            } else {
+                e.default_rules
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let row = format!("| `{}` | {} | {shard} | {rules} |", e.kind.as_str(), e.help);
+            assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+        }
+    }
+
+    #[test]
+    fn selection_follows_the_registry_entries() {
+        let config = Config::defaults(None).unwrap();
+        let registry = [
+            tiny(SuiteKind::Tests, Shard::Split, false, false),
+            tiny(SuiteKind::Snapshots, Shard::Split, true, false),
+            tiny(SuiteKind::Bench, Shard::FirstOnly, false, false),
+            tiny(SuiteKind::Infra, Shard::FirstOnly, false, false),
+            tiny(SuiteKind::Chaos, Shard::FirstOnly, false, true),
+        ];
+        let pick = |named: &[SuiteKind], later| {
+            kinds(&select_from(&registry, &config, None, named, later))
+        };
+        assert_eq!(pick(&[], false).len(), 5, "all enabled");
+        assert_eq!(
+            pick(&[], true),
+            [SuiteKind::Tests, SuiteKind::Snapshots],
+            "a later shard runs the split suites only"
+        );
+        assert_eq!(pick(&[SuiteKind::Bench], false), [SuiteKind::Bench]);
+        assert_eq!(
+            pick(&[SuiteKind::Snapshots], false),
+            [SuiteKind::Tests, SuiteKind::Snapshots],
+            "a suite collected from the tests brings the tests"
+        );
+        assert_eq!(
+            pick(&[SuiteKind::Chaos], false),
+            [SuiteKind::Infra, SuiteKind::Chaos],
+            "a suite that needs the services brings the suite reporting them"
+        );
+    }
+
+    #[test]
+    fn run_all_prepares_every_suite_before_running_them_in_order() {
+        CALLS.with(|c| c.borrow_mut().clear());
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace {
+            root: dir.path().to_path_buf(),
+            manifest_path: dir.path().join("Cargo.toml"),
+            target_dir: dir.path().join("target"),
+            members: Vec::new(),
+        };
+        let config = Config::defaults(None).unwrap();
+        let select = RunOptions::default();
+        let mut cx = RunContext {
+            ws: &ws,
+            config: &config,
+            select: &select,
+            out_dir: dir.path(),
+            baseline_rev: None,
+            test_env: Vec::new(),
+            finished: Vec::new(),
+            environment: None,
+        };
+        let first = Entry {
+            build: |_| Ok(Box::new(Tiny(SuiteKind::Tests))),
+            ..tiny(SuiteKind::Tests, Shard::Split, false, false)
+        };
+        let second = Entry {
+            build: |_| Ok(Box::new(Tiny(SuiteKind::Bench))),
+            ..tiny(SuiteKind::Bench, Shard::Split, false, false)
+        };
+        run_all(&[&first, &second], &mut cx).unwrap();
+        assert_eq!(
+            CALLS.with(|c| c.borrow().clone()),
+            ["prepare tests", "prepare bench", "run tests", "run bench"]
+        );
+        let messages: Vec<&str> = cx
+            .finished
+            .iter()
+            .filter_map(|s| s.cases[0].message.as_deref())
+            .collect();
+        assert_eq!(
+            messages,
+            ["after [] with 2 env", "after [tests] with 2 env"]
+        );
     }
 }
