@@ -68,9 +68,12 @@ impl Workspace {
         })
     }
 
-    /// The member called `name`, if any.
+    /// The member called `name` (or `name@version`), if any.
     pub fn member(&self, name: &str) -> Option<&Package> {
-        self.members.iter().find(|p| p.name.as_str() == name)
+        let (name, version) = name.split_once('@').unwrap_or((name, ""));
+        self.members.iter().find(|p| {
+            p.name.as_str() == name && (version.is_empty() || p.version.to_string() == version)
+        })
     }
 
     /// Each member's name and directory (where its Cargo.toml is), in member order.

@@ -164,6 +164,9 @@ fn describe(r: Ratio) -> String {
     }
 }
 
+/// A coverage run builds and runs every test instrumented: slow, but never forever in CI.
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3 * 3600);
+
 fn run_command(argv: &[String], root: &Path) -> Result<(), (String, String)> {
     let Some((program, args)) = argv.split_first() else {
         return Err(("`[coverage] command` is empty".to_string(), String::new()));
@@ -173,7 +176,7 @@ fn run_command(argv: &[String], root: &Path) -> Result<(), (String, String)> {
     let limits = Limits {
         tail_bytes: 16 * 1024,
         slow: None,
-        timeout: None,
+        timeout: Some(COMMAND_TIMEOUT),
     };
     let shown = argv.join(" ");
     match process::run(cmd, &limits) {

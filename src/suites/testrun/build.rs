@@ -1,11 +1,14 @@
-//! Building test binaries with `cargo test --no-run --message-format=json`.
+//! Building test binaries with `cargo test --no-run --message-format=json`, and the environment
+//! cargo gives each of them when it runs them.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::io::{BufReader, IsTerminal};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use cargo_metadata::{Message, TargetKind, diagnostic::DiagnosticLevel};
+use cargo_metadata::{Message, Package, PackageId, TargetKind, diagnostic::DiagnosticLevel};
 
 use crate::error::{Error, Result};
 use crate::workspace::{Workspace, cargo_bin};
@@ -23,12 +26,29 @@ pub struct TestBinary {
     pub crate_name: String,
     /// The executable.
     pub path: PathBuf,
+    /// A `harness = false` target: its own `main`, which may not understand libtest's arguments.
+    pub custom_harness: bool,
+    /// The variables cargo sets when it runs this binary (`CARGO_PKG_*`, `OUT_DIR`,
+    /// `CARGO_BIN_EXE_*`, the dynamic library path, ...).
+    pub env: Vec<(String, OsString)>,
+}
+
+/// What the build resolved for one member, which the doctests must use too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// The member's features in this build (what `--workspace` unified).
+    pub features: BTreeSet<String>,
 }
 
 /// The result of the build step.
 pub enum BuildResult {
     /// Everything compiled.
-    Built(Vec<TestBinary>),
+    Built {
+        /// The test binaries, sorted by id.
+        binaries: Vec<TestBinary>,
+        /// Per member package id.
+        resolved: BTreeMap<PackageId, Resolved>,
+    },
     /// The compiler reported errors (already shown to the user).
     Failed {
         /// Short error lines for the report (`file:line: message`).
@@ -39,6 +59,7 @@ pub enum BuildResult {
 /// Builds every test binary of the selected packages. Compiler diagnostics are printed to stderr
 /// as cargo renders them; cargo's own progress lines pass through.
 pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Result<BuildResult> {
+    let specs = package_specs(ws, packages)?;
     let format = if std::io::stderr().is_terminal() {
         "json-diagnostic-rendered-ansi"
     } else {
@@ -50,10 +71,10 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
         .arg(format!("--message-format={format}"))
         .arg("--manifest-path")
         .arg(&ws.manifest_path);
-    if packages.is_empty() {
+    if specs.is_empty() {
         cmd.arg("--workspace");
     } else {
-        for p in packages {
+        for p in &specs {
             cmd.arg("--package").arg(p);
         }
     }
@@ -70,7 +91,11 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
         .stdout
         .take()
         .ok_or_else(|| Error::Internal("cargo's stdout was not captured".to_string()))?;
-    let mut binaries = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
+    let mut resolved: BTreeMap<PackageId, Resolved> = BTreeMap::new();
+    let mut out_dirs: BTreeMap<PackageId, PathBuf> = BTreeMap::new();
+    let mut link_paths: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut bin_exes: BTreeMap<PackageId, Vec<(String, PathBuf)>> = BTreeMap::new();
     let mut errors = Vec::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
         let message = match message {
@@ -79,31 +104,52 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
         };
         match message {
             Message::CompilerArtifact(artifact) => {
+                let is_member = ws.members.iter().any(|p| p.id == artifact.package_id);
+                if is_member
+                    && artifact.target.kind.iter().any(|k| {
+                        matches!(
+                            k,
+                            TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
+                        )
+                    })
+                {
+                    resolved
+                        .entry(artifact.package_id.clone())
+                        .or_default()
+                        .features
+                        .extend(artifact.features.iter().cloned());
+                }
                 let Some(exe) = artifact.executable else {
                     continue;
                 };
                 if !artifact.profile.test {
+                    // A binary target: integration tests find it by CARGO_BIN_EXE_<name>.
+                    if artifact.target.kind.contains(&TargetKind::Bin) {
+                        bin_exes
+                            .entry(artifact.package_id.clone())
+                            .or_default()
+                            .push((artifact.target.name.clone(), exe.into_std_path_buf()));
+                    }
                     continue;
                 }
-                let package_dir = artifact
-                    .manifest_path
-                    .parent()
-                    .map(|p| p.as_std_path().to_path_buf())
-                    .unwrap_or_else(|| ws.root.clone());
-                let package = ws
-                    .members
-                    .iter()
-                    .find(|p| p.id == artifact.package_id)
-                    .map(|p| p.name.to_string())
-                    .unwrap_or_else(|| artifact.target.name.clone());
-                let id = binary_id(&package, &artifact.target.name, &artifact.target.kind);
-                binaries.push(TestBinary {
-                    id,
-                    package,
-                    package_dir,
-                    crate_name: artifact.target.name.replace('-', "_"),
+                found.push(Found {
+                    package_id: artifact.package_id.clone(),
+                    target: artifact.target.name.clone(),
+                    kinds: artifact.target.kind.clone(),
                     path: exe.into_std_path_buf(),
                 });
+            }
+            Message::BuildScriptExecuted(script) => {
+                out_dirs.insert(
+                    script.package_id.clone(),
+                    script.out_dir.into_std_path_buf(),
+                );
+                for p in &script.linked_paths {
+                    // `native=`, `dependency=`, `all=` ... prefixes name a kind, not a path.
+                    let text = p.as_str();
+                    let path = text.split_once('=').map_or(text, |(_, p)| p);
+                    link_paths.insert(PathBuf::from(path));
+                }
             }
             Message::CompilerMessage(msg) => {
                 if let Some(rendered) = &msg.message.rendered {
@@ -131,8 +177,16 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
         .map_err(|e| Error::io("cannot wait for cargo", e))?;
     drop(guard);
     if status.success() {
+        let shared = Shared {
+            lib_paths: library_path(&link_paths),
+            target_tmpdir: ws.target_dir.join("tmp"),
+        };
+        let mut binaries: Vec<TestBinary> = found
+            .into_iter()
+            .map(|f| f.binary(ws, &shared, &out_dirs, &bin_exes))
+            .collect();
         binaries.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(BuildResult::Built(binaries))
+        Ok(BuildResult::Built { binaries, resolved })
     } else {
         if errors.is_empty() {
             errors.push(format!(
@@ -141,6 +195,196 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
         }
         Ok(BuildResult::Failed { errors })
     }
+}
+
+/// A test executable from the build, before its environment is known.
+struct Found {
+    package_id: PackageId,
+    target: String,
+    kinds: Vec<TargetKind>,
+    path: PathBuf,
+}
+
+/// What every test binary of a build shares.
+struct Shared {
+    lib_paths: Vec<PathBuf>,
+    target_tmpdir: PathBuf,
+}
+
+impl Found {
+    fn binary(
+        self,
+        ws: &Workspace,
+        shared: &Shared,
+        out_dirs: &BTreeMap<PackageId, PathBuf>,
+        bin_exes: &BTreeMap<PackageId, Vec<(String, PathBuf)>>,
+    ) -> TestBinary {
+        let member = ws.members.iter().find(|p| p.id == self.package_id);
+        let package_dir = member
+            .and_then(|p| p.manifest_path.parent())
+            .map(|p| p.as_std_path().to_path_buf())
+            .unwrap_or_else(|| ws.root.clone());
+        let package = member.map_or_else(|| self.target.clone(), |p| p.name.to_string());
+        let kind = self.kinds.first().cloned();
+        let custom_harness = member.is_some_and(|p| {
+            matches!(kind, Some(TargetKind::Test | TargetKind::Bench))
+                && custom_harness_targets(p).contains(&self.target)
+        });
+        let mut env: Vec<(String, OsString)> = Vec::new();
+        let mut set = |k: &str, v: OsString| env.push((k.to_string(), v));
+        set("CARGO", cargo_bin().into_os_string());
+        set("CARGO_MANIFEST_DIR", package_dir.clone().into_os_string());
+        set(
+            "CARGO_MANIFEST_PATH",
+            package_dir.join("Cargo.toml").into_os_string(),
+        );
+        set("CARGO_CRATE_NAME", self.target.replace('-', "_").into());
+        if let Some(p) = member {
+            for (k, v) in package_vars(p) {
+                set(k, v.into());
+            }
+        }
+        if kind == Some(TargetKind::Bin) {
+            set("CARGO_BIN_NAME", self.target.clone().into());
+        }
+        if matches!(kind, Some(TargetKind::Test | TargetKind::Bench)) {
+            set(
+                "CARGO_TARGET_TMPDIR",
+                shared.target_tmpdir.clone().into_os_string(),
+            );
+            for (name, exe) in bin_exes.get(&self.package_id).into_iter().flatten() {
+                set(
+                    &format!("CARGO_BIN_EXE_{name}"),
+                    exe.clone().into_os_string(),
+                );
+            }
+        }
+        if let Some(out) = out_dirs.get(&self.package_id) {
+            set("OUT_DIR", out.clone().into_os_string());
+        }
+        // As cargo orders it: the profile and deps directories (dylib and proc-macro
+        // dependencies), the build scripts' native search paths, the toolchain's libraries, then
+        // whatever the user had.
+        let mut dirs: Vec<OsString> = Vec::new();
+        if let Some(deps) = self.path.parent() {
+            if let Some(profile_dir) = deps.parent() {
+                dirs.push(profile_dir.as_os_str().to_os_string());
+            }
+            dirs.push(deps.as_os_str().to_os_string());
+        }
+        dirs.extend(shared.lib_paths.iter().map(|p| p.clone().into_os_string()));
+        if let Some(existing) = std::env::var_os(LIBRARY_PATH) {
+            dirs.push(existing);
+        }
+        set(LIBRARY_PATH, dirs.join(&OsString::from(":")));
+        TestBinary {
+            id: binary_id(&package, &self.target, &self.kinds),
+            package,
+            package_dir,
+            crate_name: self.target.replace('-', "_"),
+            path: self.path,
+            custom_harness,
+            env,
+        }
+    }
+}
+
+/// The dynamic library search path variable.
+const LIBRARY_PATH: &str = "LD_LIBRARY_PATH";
+
+/// The `CARGO_PKG_*` variables of a package, as cargo sets them.
+pub fn package_vars(p: &Package) -> Vec<(&'static str, String)> {
+    let v = &p.version;
+    let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    let path = |o: &Option<cargo_metadata::camino::Utf8PathBuf>| {
+        o.as_ref().map(|p| p.to_string()).unwrap_or_default()
+    };
+    vec![
+        ("CARGO_PKG_NAME", p.name.to_string()),
+        ("CARGO_PKG_VERSION", v.to_string()),
+        ("CARGO_PKG_VERSION_MAJOR", v.major.to_string()),
+        ("CARGO_PKG_VERSION_MINOR", v.minor.to_string()),
+        ("CARGO_PKG_VERSION_PATCH", v.patch.to_string()),
+        ("CARGO_PKG_VERSION_PRE", v.pre.to_string()),
+        ("CARGO_PKG_AUTHORS", p.authors.join(":")),
+        ("CARGO_PKG_DESCRIPTION", text(&p.description)),
+        ("CARGO_PKG_HOMEPAGE", text(&p.homepage)),
+        ("CARGO_PKG_REPOSITORY", text(&p.repository)),
+        ("CARGO_PKG_LICENSE", text(&p.license)),
+        ("CARGO_PKG_LICENSE_FILE", path(&p.license_file)),
+        (
+            "CARGO_PKG_RUST_VERSION",
+            p.rust_version
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        ),
+        ("CARGO_PKG_README", path(&p.readme)),
+    ]
+}
+
+/// Names of the `[[test]]` and `[[bench]]` targets of a member with `harness = false`: cargo's
+/// metadata does not say, the manifest does.
+fn custom_harness_targets(p: &Package) -> BTreeSet<String> {
+    let Ok(text) = std::fs::read_to_string(p.manifest_path.as_std_path()) else {
+        return BTreeSet::new();
+    };
+    let Ok(manifest) = text.parse::<toml::Table>() else {
+        return BTreeSet::new();
+    };
+    ["test", "bench"]
+        .iter()
+        .filter_map(|section| manifest.get(*section)?.as_array())
+        .flatten()
+        .filter(|t| t.get("harness").and_then(toml::Value::as_bool) == Some(false))
+        .filter_map(|t| Some(t.get("name")?.as_str()?.to_string()))
+        .collect()
+}
+
+/// The search path test binaries need beyond their deps directory: the build scripts' native
+/// paths and the toolchain's own libraries (proc-macro tests link libstd dynamically).
+fn library_path(link_paths: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = link_paths.iter().cloned().collect();
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    for (arg, suffix) in [("target-libdir", None), ("sysroot", Some("lib"))] {
+        let mut cmd = Command::new(&rustc);
+        cmd.args(["--print", arg]);
+        let Ok(o) = crate::exec::process::output(cmd, Some(std::time::Duration::from_secs(60)))
+        else {
+            continue;
+        };
+        let printed = o.stdout_text();
+        if o.success() && !printed.is_empty() {
+            let dir = Path::new(&printed);
+            out.push(suffix.map_or_else(|| dir.to_path_buf(), |s| dir.join(s)));
+        }
+    }
+    out
+}
+
+/// Every selected member as a package id spec, which cargo reads without ambiguity even when
+/// a member shares its name with a crate in the lock file. `name` and `name@version` are
+/// accepted; an unknown one is a usage error listing the members.
+pub fn package_specs(ws: &Workspace, packages: &[String]) -> Result<Vec<String>> {
+    packages
+        .iter()
+        .map(|p| {
+            ws.member(p).map(|m| m.id.repr.clone()).ok_or_else(|| {
+                let names: Vec<&str> = ws.members.iter().map(|m| m.name.as_str()).collect();
+                let hint = match crate::util::suggest::closest(p, &names) {
+                    Some(c) => format!(
+                        "did you mean `{c}`? workspace members: {}",
+                        names.join(", ")
+                    ),
+                    None => format!("workspace members: {}", names.join(", ")),
+                };
+                Error::usage(
+                    format!("package `{p}` is not a member of the workspace"),
+                    Some(hint),
+                )
+            })
+        })
+        .collect()
 }
 
 /// nextest-style binary ids: the library's tests are `pkg`, others are qualified by kind.

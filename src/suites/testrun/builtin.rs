@@ -101,16 +101,34 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                             name,
                             ignored,
                             id,
+                            whole,
                         } => run_test(
                             &plan.binaries[*binary],
-                            name,
-                            *ignored,
+                            Selected {
+                                name,
+                                ignored: *ignored,
+                                whole: *whole,
+                            },
                             id,
                             cfg,
                             &ws.root,
                             &tx,
                         ),
-                        Unit::Doc { package, .. } => doctest::run_batch(ws, package, cfg, opts),
+                        Unit::Doc {
+                            package,
+                            spec,
+                            features,
+                            ..
+                        } => doctest::run_batch(
+                            ws,
+                            &doctest::Batch {
+                                package,
+                                spec,
+                                features: features.as_deref(),
+                            },
+                            cfg,
+                            opts,
+                        ),
                     };
                     let _ = tx.send(Event::Finished(result));
                 }
@@ -147,7 +165,7 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
             } => {
                 cases.push(not_run(&plan.binaries[binary], &name, id, reason));
             }
-            Unit::Doc { package, id } => cases.push(Case {
+            Unit::Doc { package, id, .. } => cases.push(Case {
                 id: format!("{id} (doctests)"),
                 name: "(doctests)".to_string(),
                 package: Some(package),
@@ -164,15 +182,22 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
     cases
 }
 
+/// Which test of a binary to run, and how.
+struct Selected<'a> {
+    name: &'a str,
+    ignored: bool,
+    whole: bool,
+}
+
 fn run_test(
     bin: &TestBinary,
-    name: &str,
-    ignored: bool,
+    test: Selected<'_>,
     id: &str,
     cfg: &TestsConfig,
     ws_root: &std::path::Path,
     tx: &mpsc::Sender<Event>,
 ) -> Vec<Case> {
+    let name = test.name;
     let max_attempts = cfg.retries.saturating_add(1);
     let mut attempts: Vec<Attempt> = Vec::new();
     let mut last_failure: Option<(String, Option<crate::model::SourceLocation>)> = None;
@@ -188,9 +213,11 @@ fn run_test(
             let _ = tx.send(Event::Retrying(id.to_string(), attempt));
         }
         let mut cmd = test_command(bin, cfg);
-        cmd.arg("--exact").arg(name).arg("--nocapture");
-        if ignored {
-            cmd.arg("--ignored");
+        if !test.whole {
+            cmd.arg("--exact").arg(test.name).arg("--nocapture");
+            if test.ignored {
+                cmd.arg("--ignored");
+            }
         }
         cmd.env("CARGO_GATE_ATTEMPT", attempt.to_string());
         cmd.env("CARGO_GATE_TOTAL_ATTEMPTS", max_attempts.to_string());
@@ -219,7 +246,7 @@ fn run_test(
                 case.attempts = attempts;
                 return vec![case];
             }
-            Exit::Code(0) if output.contains("running 0 tests") => (
+            Exit::Code(0) if !test.whole && output.contains("running 0 tests") => (
                 CaseStatus::Failed,
                 Some((
                     format!("the test binary did not run `{name}`: it was not found by --exact"),

@@ -13,16 +13,40 @@ use crate::workspace::{Workspace, cargo_bin};
 /// Doctest batches can include compiling every doctest, so they get a generous floor.
 const BATCH_TIMEOUT_FLOOR: Duration = Duration::from_secs(600);
 
-/// Runs the doctests of `package` and returns one case per doctest.
-pub fn run_batch(ws: &Workspace, package: &str, cfg: &TestsConfig, opts: &RunOptions) -> Vec<Case> {
+/// One package's doctests, as cargo must be asked for them.
+pub struct Batch<'a> {
+    /// The package's name, for case ids.
+    pub package: &'a str,
+    /// Its package id spec: a bare name is ambiguous when the lock file has a crate of the same
+    /// name (a member called `similar` next to the `similar` insta depends on).
+    pub spec: &'a str,
+    /// The features the workspace build resolved for it; without them `cargo test --doc -p`
+    /// builds the package with its own defaults and feature-gated doctests silently vanish.
+    pub features: Option<&'a [String]>,
+}
+
+/// Runs the doctests of a package and returns one case per doctest.
+pub fn run_batch(
+    ws: &Workspace,
+    batch: &Batch<'_>,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+) -> Vec<Case> {
+    let package = batch.package;
     let mut cmd = Command::new(cargo_bin());
     cmd.arg("test")
         .arg("--doc")
         .arg("--manifest-path")
         .arg(&ws.manifest_path)
         .arg("--package")
-        .arg(package)
-        .args(&cfg.cargo_args)
+        .arg(batch.spec);
+    if let Some(features) = batch.features {
+        cmd.arg("--no-default-features");
+        if !features.is_empty() {
+            cmd.arg("--features").arg(features.join(","));
+        }
+    }
+    cmd.args(&cfg.cargo_args)
         .env("CARGO_TERM_COLOR", "never")
         .envs(&cfg.env)
         .arg("--");

@@ -12,6 +12,20 @@ pub fn parse_list(output: &str) -> Vec<String> {
         .collect()
 }
 
+/// True when `output` is a libtest `--list --format terse` listing with at least one test:
+/// every line is `NAME: test` or `NAME: benchmark`.
+pub fn is_list_output(output: &str) -> bool {
+    let mut tests = 0;
+    for line in output.lines().filter(|l| !l.trim().is_empty()) {
+        if line.ends_with(": test") {
+            tests += 1;
+        } else if !line.ends_with(": benchmark") {
+            return false;
+        }
+    }
+    tests > 0
+}
+
 /// The first panic in a test's output: its message and source location.
 pub fn parse_panic(output: &str) -> Option<(String, Option<SourceLocation>)> {
     let mut lines = output.lines();

@@ -11,7 +11,6 @@ pub mod partition;
 pub mod progress;
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::process::Command;
 use std::sync::Mutex;
 use std::thread;
@@ -25,8 +24,7 @@ use crate::config::{RunIgnored, TestsConfig};
 use crate::error::{Error, Result};
 use crate::model::{Case, CaseStatus, Suite, SuiteKind};
 use crate::suites::{Listed as ListEntry, RunContext};
-use crate::util::suggest::closest;
-use crate::workspace::{Workspace, cargo_bin};
+use crate::workspace::Workspace;
 
 /// Selection and display options from the command line.
 #[derive(Debug, Clone, Default)]
@@ -77,11 +75,18 @@ pub enum Unit {
         ignored: bool,
         /// `<binary-id> <name>`.
         id: String,
+        /// The whole binary, run without arguments: a `harness = false` target that does not
+        /// speak libtest's protocol. Its exit status is the one outcome.
+        whole: bool,
     },
     /// All doctests of a package.
     Doc {
         /// Package name.
         package: String,
+        /// Package id spec, unambiguous for cargo.
+        spec: String,
+        /// The package's features in the workspace build, when the doctests must be told them.
+        features: Option<Vec<String>>,
         /// `<package>::doc`.
         id: String,
     },
@@ -98,6 +103,9 @@ impl Unit {
 
 /// The message on cases that were running when the run was interrupted: they are reported as
 /// skipped with this reason, so a partial report says what it is missing.
+/// The case name of a `harness = false` target run as a whole.
+pub const WHOLE_BINARY: &str = "(harness = false)";
+
 pub const INTERRUPTED_WHILE_RUNNING: &str = "not finished: killed when the run was interrupted";
 
 /// The plan: what would run, after build and listing.
@@ -118,22 +126,8 @@ pub fn plan(
     cfg: &TestsConfig,
     opts: &RunOptions,
 ) -> Result<std::result::Result<Plan, Vec<String>>> {
-    for p in &opts.packages {
-        if ws.member(p).is_none() {
-            let names: Vec<&str> = ws.members.iter().map(|m| m.name.as_str()).collect();
-            let hint = match closest(p, &names) {
-                Some(c) => format!(
-                    "did you mean `{c}`? workspace members: {}",
-                    names.join(", ")
-                ),
-                None => format!("workspace members: {}", names.join(", ")),
-            };
-            return Err(Error::usage(
-                format!("package `{p}` is not a member of the workspace"),
-                Some(hint),
-            ));
-        }
-    }
+    // Unknown names are refused before anything is built.
+    build::package_specs(ws, &opts.packages)?;
     if opts.affected.is_some() && opts.packages.is_empty() {
         return Ok(Ok(Plan {
             binaries: Vec::new(),
@@ -142,8 +136,8 @@ pub fn plan(
             list_failures: Vec::new(),
         }));
     }
-    let binaries = match build::build(ws, &opts.packages, &cfg.cargo_args)? {
-        BuildResult::Built(b) => b,
+    let (binaries, resolved) = match build::build(ws, &opts.packages, &cfg.cargo_args)? {
+        BuildResult::Built { binaries, resolved } => (binaries, resolved),
         BuildResult::Failed { errors } => return Ok(Err(errors)),
     };
     let listed = list_all(&binaries, cfg);
@@ -159,6 +153,20 @@ pub fn plan(
                 continue;
             }
         };
+        if bin.custom_harness && tests.is_empty() {
+            // Not libtest's protocol: the target is one case, decided by its exit status.
+            // A filter cannot reach inside it, so it runs only when nothing is filtered.
+            if opts.filters.is_empty() {
+                units.push(Unit::Test {
+                    binary: index,
+                    name: WHOLE_BINARY.to_string(),
+                    ignored: false,
+                    id: format!("{} {WHOLE_BINARY}", bin.id),
+                    whole: true,
+                });
+            }
+            continue;
+        }
         for name in tests {
             if !selected(&name, opts) {
                 continue;
@@ -176,6 +184,7 @@ pub fn plan(
                     name,
                     ignored: is_ignored,
                     id,
+                    whole: false,
                 });
             } else {
                 let message = if is_ignored {
@@ -189,7 +198,12 @@ pub fn plan(
     }
     if cfg.doctests {
         for pkg in &ws.members {
-            if !opts.packages.is_empty() && !opts.packages.iter().any(|p| p == pkg.name.as_str()) {
+            let picked = opts.packages.is_empty()
+                || opts
+                    .packages
+                    .iter()
+                    .any(|p| ws.member(p).is_some_and(|m| m.id == pkg.id));
+            if !picked {
                 continue;
             }
             let has_doctests = pkg.targets.iter().any(|t| {
@@ -204,8 +218,24 @@ pub fn plan(
                     })
             });
             if has_doctests {
+                // The features `--workspace` unified for the package, unless the user's own
+                // cargo arguments already choose them.
+                let user_features = cfg.cargo_args.iter().any(|a| {
+                    a.starts_with("--features")
+                        || a == "-F"
+                        || a.starts_with("--all-features")
+                        || a.starts_with("--no-default-features")
+                });
+                let features = (!user_features).then(|| {
+                    resolved
+                        .get(&pkg.id)
+                        .map(|r| r.features.iter().cloned().collect())
+                        .unwrap_or_default()
+                });
                 units.push(Unit::Doc {
                     package: pkg.name.to_string(),
+                    spec: pkg.id.repr.clone(),
+                    features,
                     id: format!("{}::doc", pkg.name),
                 });
             }
@@ -324,6 +354,20 @@ fn list_one(bin: &TestBinary, cfg: &TestsConfig) -> Listed {
             ))),
         }
     };
+    if bin.custom_harness {
+        // A custom harness may speak libtest's protocol (libtest-mimic does) or not; only a
+        // clean listing in libtest's form counts, anything else makes it one whole case.
+        let speaks_libtest = run_list(false)
+            .ok()
+            .filter(|out| libtest::is_list_output(out));
+        let Some(out) = speaks_libtest else {
+            return Ok((Vec::new(), BTreeSet::new()));
+        };
+        let ignored = run_list(true)
+            .map(|o| libtest::parse_list(&o).into_iter().collect())
+            .unwrap_or_default();
+        return Ok((libtest::parse_list(&out), ignored));
+    }
     let all = libtest::parse_list(&run_list(false)?);
     let ignored: BTreeSet<String> = libtest::parse_list(&run_list(true)?).into_iter().collect();
     Ok((all, ignored))
@@ -350,24 +394,13 @@ pub fn default_jobs() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The command that runs a test binary with the environment `cargo test` would give it.
+/// The command that runs a test binary with the environment `cargo test` would give it (the
+/// user's `[tests.env]` last, so it wins).
 pub(crate) fn test_command(bin: &TestBinary, cfg: &TestsConfig) -> Command {
     let mut cmd = Command::new(&bin.path);
     cmd.current_dir(&bin.package_dir);
-    cmd.env("CARGO", cargo_bin());
-    cmd.env("CARGO_MANIFEST_DIR", &bin.package_dir);
-    cmd.env("CARGO_MANIFEST_PATH", bin.package_dir.join("Cargo.toml"));
-    cmd.env("CARGO_PKG_NAME", &bin.package);
-    cmd.env("CARGO_CRATE_NAME", &bin.crate_name);
+    cmd.envs(bin.env.iter().map(|(k, v)| (k, v)));
     cmd.env("CARGO_GATE", "1");
-    // Dynamic libraries built alongside the test (dylib/proc-macro deps) live next to it.
-    if let Some(deps) = bin.path.parent() {
-        let mut paths: Vec<OsString> = vec![deps.as_os_str().to_os_string()];
-        if let Some(existing) = std::env::var_os("LD_LIBRARY_PATH") {
-            paths.push(existing);
-        }
-        cmd.env("LD_LIBRARY_PATH", paths.join(&OsString::from(":")));
-    }
     cmd.envs(&cfg.env);
     cmd
 }
@@ -449,14 +482,20 @@ pub fn backend(cfg: &TestsConfig, opts: &RunOptions) -> &'static dyn Backend {
     }
 }
 
-/// Panic locations are relative to the package directory (the test's working directory);
-/// reports name files relative to the workspace root, like compiler messages and insta do.
+/// Panic locations are what rustc was given: cargo compiles workspace members from the
+/// workspace root, so a member under `crates/x` panics at `crates/x/src/lib.rs`, while a package
+/// built on its own (a root package, a nested workspace) panics at `src/lib.rs`. Reports name
+/// files relative to the workspace root, like compiler messages and insta do.
 fn relative_to_workspace(
     mut loc: crate::model::SourceLocation,
     package_dir: &std::path::Path,
     ws_root: &std::path::Path,
 ) -> crate::model::SourceLocation {
-    let full = package_dir.join(&loc.file);
+    let path = std::path::Path::new(&loc.file);
+    if path.is_relative() && ws_root.join(path).is_file() {
+        return loc;
+    }
+    let full = package_dir.join(path);
     if let Ok(rel) = full.strip_prefix(ws_root) {
         loc.file = rel.display().to_string();
     }

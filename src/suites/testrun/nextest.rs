@@ -94,8 +94,8 @@ fn command(
     if opts.packages.is_empty() {
         cmd.arg("--workspace");
     }
-    for p in &opts.packages {
-        cmd.args(["--package", p]);
+    for p in super::build::package_specs(ws, &opts.packages)? {
+        cmd.args(["--package", &p]);
     }
     match cfg.run_ignored {
         RunIgnored::Default => {}
@@ -236,11 +236,21 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
     if cfg.doctests && suite.error.is_none() && !process::is_cancelled() {
         for pkg in &ws.members {
             let name = pkg.name.to_string();
-            let selected = opts.packages.is_empty() || opts.packages.contains(&name);
+            let selected = opts.packages.is_empty()
+                || opts
+                    .packages
+                    .iter()
+                    .any(|p| ws.member(p).is_some_and(|m| m.id == pkg.id));
             if selected && pkg.targets.iter().any(|t| t.doctest) {
+                // nextest does not say which features it resolved; the package's own apply.
+                let batch = super::doctest::Batch {
+                    package: &name,
+                    spec: &pkg.id.repr,
+                    features: None,
+                };
                 suite
                     .cases
-                    .extend(super::doctest::run_batch(ws, &name, cfg, opts));
+                    .extend(super::doctest::run_batch(ws, &batch, cfg, opts));
             }
         }
     }
