@@ -254,10 +254,37 @@ fn property_failures_report_the_minimal_input_and_the_regression_line() {
 
     let report = json(&out_dir.join("report.json"));
     let prop = suite(&report, "property");
-    assert_eq!(metric(prop, "property.failed"), 1.0);
+    assert_eq!(metric(prop, "property.failed"), 3.0);
     let cases = prop["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 1, "only the failing property is a case");
-    let c = &cases[0];
+    let ids: Vec<&str> = cases.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "property property nested::deep::tests::clamp_stays_at_most_100",
+            "property property tests::double_doubles",
+            "property property::props double_is_even",
+        ],
+        "only the failing properties are cases"
+    );
+    // Wherever proptest wrote, the hint names the file from the workspace root and the exact
+    // line, and the file is copied out and removed from the tree.
+    for (c, file, shrunk) in [
+        (&cases[0], "proptest-regressions/nested/deep.txt", "x = 101"),
+        (&cases[2], "tests/props.proptest-regressions", "x = "),
+    ] {
+        let detail = c["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("commit this line to {file}:\ncc ")),
+            "{detail}"
+        );
+        let line = detail
+            .lines()
+            .find(|l| l.starts_with("cc ") && l.contains(&format!("# shrinks to {shrunk}")))
+            .unwrap_or_else(|| panic!("no regression line in {detail}"));
+        let saved = std::fs::read_to_string(out_dir.join("property").join(file)).unwrap();
+        assert!(saved.contains(line), "the copy of {file} keeps the line");
+    }
+    let c = &cases[1];
     assert_eq!(c["id"], "property property tests::double_doubles");
     assert_eq!(c["message"], "minimal failing input: x = 1001");
     let detail = c["detail"].as_str().unwrap();

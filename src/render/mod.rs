@@ -108,6 +108,9 @@ impl Renderer {
             let lines: Vec<&str> = s.lines().collect();
             lines[lines.len().saturating_sub(n)..].join("\n")
         });
+        env.add_filter("excerpt", |s: String, n: usize| {
+            crate::util::excerpt::excerpt(&s, n)
+        });
         env.add_filter("md_cell", |s: String| {
             s.replace('|', "\\|").replace('\n', " ").replace('\r', "")
         });

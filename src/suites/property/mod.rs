@@ -8,13 +8,19 @@ use crate::model::{Case, CaseStatus, Metric, Suite, SuiteKind};
 use crate::suites::watch::{self, Change, Watch};
 use crate::suites::{relative, suite};
 
-/// Files proptest writes when a property fails.
+/// Files proptest writes when a property fails: `.txt` files anywhere under a
+/// `proptest-regressions/` directory (nested like the module, `proptest-regressions/a/b.txt`),
+/// and the `<test>.proptest-regressions` files beside integration tests.
 pub fn is_regressions_file(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "txt")
+    let under_dir = path.extension().is_some_and(|e| e == "txt")
         && path
-            .parent()
-            .and_then(|p| p.file_name())
-            .is_some_and(|n| n == "proptest-regressions")
+            .ancestors()
+            .skip(1)
+            .any(|a| a.file_name().is_some_and(|n| n == "proptest-regressions"));
+    let sibling = path
+        .extension()
+        .is_some_and(|e| e == "proptest-regressions");
+    under_dir || sibling
 }
 
 /// The environment that carries the profile's proptest settings to every test process.
@@ -176,6 +182,7 @@ fn property_case(test: &Case, failure: &Failure, changes: &[Change], root: &Path
         Some((file, line)) => detail.push(format!("commit this line to {file}:\n{line}")),
         None => {
             if let (Some(seed), Some(file)) = (&failure.seed, &failure.saved_in) {
+                let file = relative(root, Path::new(file));
                 detail.push(format!("commit this line to {file}:\n{seed}"));
             }
         }
@@ -236,6 +243,24 @@ impl crate::suites::Suite for PropertySuite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regressions_files_are_found_wherever_proptest_writes_them() {
+        for p in [
+            "proptest-regressions/lib.txt",
+            "crates/x/proptest-regressions/adapter/strip.txt",
+            "tests/testsuite.proptest-regressions",
+        ] {
+            assert!(is_regressions_file(Path::new(p)), "{p}");
+        }
+        for p in [
+            "src/lib.txt",
+            "proptest-regressions.rs",
+            "notes/proptest-regressions",
+        ] {
+            assert!(!is_regressions_file(Path::new(p)), "{p}");
+        }
+    }
 
     const OUTPUT: &str = "running 1 test\nproptest: Saving this and future failures in /w/proptest-regressions/lib.txt\nproptest: If this test was run on a CI system, you may wish to add the following line to your copy of the file. (You may need to create it.)\ncc 009d5d78 \n\nthread 'tests::d' (1) panicked at src/lib.rs:18:5:\nTest failed: assertion failed: `(left == right)` \n  left: `1001`,\n right: `2002`: double(1001) is wrong at src/lib.rs:26.\nminimal failing input: x = 1001\n\tsuccesses: 3\n\tlocal rejects: 0\n";
 

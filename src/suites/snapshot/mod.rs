@@ -148,6 +148,12 @@ impl SnapshotRun {
     }
 }
 
+/// The snapshot's name in a `.snap` file stem `<module__path>__<name>`: what follows the last
+/// `__`, as insta itself reads it back (the module path holds `__` between its parts).
+fn snapshot_name(stem: &str) -> &str {
+    stem.rsplit_once("__").map_or(stem, |(_, name)| name)
+}
+
 fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
@@ -198,7 +204,7 @@ fn file_case(root: &Path, pending: &Path, text: &str) -> crate::model::Case {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("snapshot");
-    let snapshot_name = stem.split_once("__").map_or(stem, |(_, n)| n).to_string();
+    let snapshot_name = snapshot_name(stem).to_string();
     let get = |k: &str| {
         header
             .iter()
@@ -342,6 +348,13 @@ impl crate::suites::Suite for SnapshotSuite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_names_are_read_as_insta_reads_them() {
+        assert_eq!(snapshot_name("similar__text__char_diff"), "char_diff");
+        assert_eq!(snapshot_name("snapshots__tests__greeting"), "greeting");
+        assert_eq!(snapshot_name("greeting"), "greeting");
+    }
 
     #[test]
     fn recognises_pending_files() {

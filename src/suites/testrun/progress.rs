@@ -99,9 +99,7 @@ impl Progress {
                 CaseStatus::Failed | CaseStatus::TimedOut | CaseStatus::Quarantined
             ) && let Some(last) = case.attempts.last()
             {
-                let lines: Vec<&str> = last.output_tail.lines().collect();
-                let from = lines.len().saturating_sub(ECHO_LINES);
-                for l in &lines[from..] {
+                for l in crate::util::excerpt::excerpt(&last.output_tail, ECHO_LINES).lines() {
                     self.println(&format!("            │ {l}"));
                 }
             }
