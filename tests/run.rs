@@ -433,3 +433,101 @@ fn the_nextest_runner_reports_the_same_outcomes() {
         stderr(&out)
     );
 }
+
+/// `isolation = "binary"` runs each test binary once, as cargo test does, and every failure
+/// again alone: the outcomes are the process-isolation ones, the report says how each binary
+/// ran, and the batch's failed attempt is kept before the ones run alone.
+#[test]
+fn binary_isolation_reports_the_same_outcomes_as_process_isolation() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let flaky_dir = tempfile::tempdir().unwrap();
+    let config = out_dir.path().join("gate.toml");
+    std::fs::write(
+        &config,
+        "[tests]\nisolation = \"binary\"\nretries = 1\ntimeout = \"3s\"\n",
+    )
+    .unwrap();
+    let mut cmd = gate("mixed");
+    cmd.args(["run", "--progress", "lines", "--manifest-path"])
+        .arg(manifest("mixed"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--out-dir")
+        .arg(out_dir.path())
+        .env("MIXED_FLAKY_DIR", flaky_dir.path());
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 1);
+    let report = json(&out_dir.path().join("report.json"));
+    let got = statuses(&report);
+    let got: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("mixed tests::fails_with_message", "failed"),
+            ("mixed tests::flaky", "flaky"),
+            ("mixed tests::hangs", "timed_out"),
+            ("mixed tests::ignored", "skipped"),
+            ("mixed tests::panics", "failed"),
+            ("mixed tests::passes", "passed"),
+            ("mixed tests::prints_a_lot_then_fails", "failed"),
+            ("mixed::doc src/lib.rs - double (line 5)", "passed"),
+            ("mixed::integration integration_passes", "passed"),
+        ]
+    );
+    assert_eq!(report["suites"][0]["isolation"]["mixed"], "binary");
+    let failing = case(&report, "mixed tests::fails_with_message");
+    let attempts = failing["attempts"].as_array().unwrap();
+    assert_eq!(
+        attempts.len(),
+        3,
+        "the batch's attempt, then the first run alone and its retry"
+    );
+    assert_eq!(
+        attempts[0]["output_tail"],
+        "(the batch was stopped before libtest printed this test's output)",
+        "the hanging test stopped the batch before libtest's failures section"
+    );
+    assert_eq!(
+        failing["location"]["line"], 24,
+        "located from the run alone"
+    );
+    let flaky = case(&report, "mixed tests::flaky");
+    assert_eq!(flaky["attempts"][0]["status"], "failed");
+    assert_eq!(flaky["attempts"][1]["status"], "passed");
+    // The hanging test stalled the batch: it was killed once no test had finished for the
+    // timeout, and the test then timed out alone, twice.
+    let hang = case(&report, "mixed tests::hangs");
+    let hang_attempts = hang["attempts"].as_array().unwrap();
+    assert_eq!(hang_attempts.len(), 2, "{hang}");
+    assert!(hang_attempts.iter().all(|a| a["status"] == "timed_out"));
+
+    // Without the hang the batch finishes, and a failure's batch attempt has its own output.
+    // `--skip` also makes the batch name its tests (`--exact`) instead of running them all.
+    let out_dir = tempfile::tempdir().unwrap();
+    let flaky_dir = tempfile::tempdir().unwrap();
+    let mut cmd = gate("mixed");
+    cmd.args([
+        "run",
+        "--progress",
+        "lines",
+        "--skip",
+        "hangs",
+        "--manifest-path",
+    ])
+    .arg(manifest("mixed"))
+    .arg("--config")
+    .arg(&config)
+    .arg("--out-dir")
+    .arg(out_dir.path())
+    .env("MIXED_FLAKY_DIR", flaky_dir.path());
+    assert_eq!(code(&output(&mut cmd)), 1);
+    let report = json(&out_dir.path().join("report.json"));
+    let failing = case(&report, "mixed tests::fails_with_message");
+    let first = failing["attempts"][0]["output_tail"].as_str().unwrap();
+    assert!(first.contains("double(2) should be five"), "{first}");
+    assert!(
+        !first.contains("tests::passes"),
+        "only this test's own section: {first}"
+    );
+    assert_eq!(case(&report, "mixed tests::passes")["status"], "passed");
+}

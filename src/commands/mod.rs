@@ -96,6 +96,14 @@ fn prepare(
         let (times, basis) = test_times_for_partition(&ws);
         opts.test_times = times;
         opts.partition_basis = Some(basis);
+    } else if config.tests.isolation == crate::config::Isolation::Auto {
+        // `auto` isolation decides per binary from the durations the notes recorded.
+        opts.test_times = crate::baseline::notes::Store::open(&ws.root)
+            .ok()
+            .and_then(|store| {
+                crate::baseline::recorded_test_times(&store, TEST_TIMES_DEPTH).ok()?
+            })
+            .map(|(_, times)| times);
     }
     if let Some(since) = &select.affected_since {
         let (changed, base) = crate::suites::testrun::affected::changed_files(&ws.root, since)?;

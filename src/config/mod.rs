@@ -107,6 +107,7 @@ struct RawTests {
     affected_ignore: Option<Vec<String>>,
     runner: Option<TestRunner>,
     nextest_profile: Option<String>,
+    isolation: Option<Isolation>,
 }
 
 impl RawTests {
@@ -129,7 +130,8 @@ impl RawTests {
             quarantine,
             affected_ignore,
             runner,
-            nextest_profile
+            nextest_profile,
+            isolation
         );
     }
 }
@@ -228,6 +230,22 @@ pub struct TestsConfig {
     pub runner: TestRunner,
     /// The nextest profile used with `runner = "nextest"`.
     pub nextest_profile: String,
+    /// How the built-in runner isolates tests.
+    pub isolation: Isolation,
+}
+
+/// How the built-in runner isolates tests from each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// Every test in a process of its own (as nextest does).
+    Process,
+    /// Each test binary once, with libtest's own threads (as `cargo test` does); failures are
+    /// run again alone, so their outcome, retries and output are still per test.
+    Binary,
+    /// Per binary: `binary` for many quick tests, `process` for few or slow ones.
+    #[default]
+    Auto,
 }
 
 /// What runs the tests.
@@ -265,6 +283,7 @@ impl Default for TestsConfig {
                 .collect(),
             runner: TestRunner::Builtin,
             nextest_profile: "default".to_string(),
+            isolation: Isolation::Auto,
         }
     }
 }
@@ -645,6 +664,7 @@ fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<Tests
         affected_ignore: raw.affected_ignore.clone().unwrap_or(d.affected_ignore),
         runner: raw.runner.unwrap_or(d.runner),
         nextest_profile: raw.nextest_profile.clone().unwrap_or(d.nextest_profile),
+        isolation: raw.isolation.unwrap_or(d.isolation),
     })
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Once};
 use std::thread;
@@ -147,6 +147,78 @@ pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
     })
 }
 
+/// Runs `cmd` like [`run`], but `idle_timeout` counts from the last line for which
+/// `is_progress` holds: a test binary running thousands of tests is killed when no test has
+/// finished for that long, not after a fixed time for the whole binary.
+pub fn run_with_progress(
+    mut cmd: Command,
+    tail_bytes: usize,
+    idle_timeout: Option<Duration>,
+    is_progress: fn(&str) -> bool,
+) -> std::io::Result<Outcome> {
+    let (reader, writer) = std::io::pipe()?;
+    cmd.stdout(writer.try_clone()?).stderr(writer);
+    let Some(mut started) = start(cmd)? else {
+        return Ok(Outcome {
+            exit: Exit::Interrupted,
+            duration: Duration::ZERO,
+            tail: Vec::new(),
+            omitted: 0,
+        });
+    };
+    let tail = Arc::new(Mutex::new(Tail::default()));
+    let progress = Arc::new(AtomicU64::new(0));
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    {
+        let tail = Arc::clone(&tail);
+        let progress = Arc::clone(&progress);
+        let begun = started.start;
+        thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(reader);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                if is_progress(String::from_utf8_lossy(&line).trim_end()) {
+                    let ms = u64::try_from(begun.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    progress.store(ms, Ordering::SeqCst);
+                }
+                append(&tail, &line, tail_bytes);
+            }
+            let _ = done_tx.send(());
+        });
+    }
+    let (status, timed_out) = started.supervise_with(None, idle_timeout, Some(&progress));
+    let duration = started.finish();
+    let _ = done_rx.recv_timeout(Duration::from_secs(2));
+    let (mut buf, mut omitted) = take(&tail);
+    if buf.len() > tail_bytes {
+        let cut = buf.len() - tail_bytes;
+        buf.drain(..cut);
+        omitted += cut as u64;
+    }
+    Ok(Outcome {
+        exit: classify(status?, timed_out),
+        duration,
+        tail: buf,
+        omitted,
+    })
+}
+
+/// Adds `bytes` to a bounded tail, trimming in batches.
+fn append(tail: &Mutex<Tail>, bytes: &[u8], limit: usize) {
+    let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+    t.buf.extend_from_slice(bytes);
+    if t.buf.len() > limit.saturating_mul(2).max(64 * 1024) {
+        let cut = t.buf.len() - limit;
+        t.buf.drain(..cut);
+        t.omitted += cut as u64;
+    }
+}
+
 /// What [`output`] captured: stdout and stderr apart, for programs whose stdout is data.
 #[derive(Debug, Clone)]
 pub struct Captured {
@@ -243,12 +315,29 @@ fn start(mut cmd: Command) -> std::io::Result<Option<Started>> {
 }
 
 impl Started {
-    /// Waits for the exit, calling `slow` once and killing the group at `timeout`.
+    /// Waits for the exit, calling `slow` once and killing the group at `timeout`. With
+    /// `progress` (milliseconds since the start at which the child last made progress), the
+    /// timeout counts from the last progress instead: a long run that keeps going is not
+    /// killed, one that stalls is.
     fn supervise(
         &mut self,
         slow: Option<(Duration, &dyn Fn(Duration))>,
         timeout: Option<Duration>,
     ) -> (std::io::Result<ExitStatus>, bool) {
+        self.supervise_with(slow, timeout, None)
+    }
+
+    fn supervise_with(
+        &mut self,
+        slow: Option<(Duration, &dyn Fn(Duration))>,
+        timeout: Option<Duration>,
+        progress: Option<&AtomicU64>,
+    ) -> (std::io::Result<ExitStatus>, bool) {
+        let origin = || {
+            progress.map_or(Duration::ZERO, |p| {
+                Duration::from_millis(p.load(Ordering::SeqCst))
+            })
+        };
         let mut slow_pending = slow;
         let mut timed_out = false;
         loop {
@@ -258,7 +347,7 @@ impl Started {
                 next = Some(after.saturating_sub(elapsed));
             }
             if let Some(t) = timeout.filter(|_| !timed_out) {
-                let left = t.saturating_sub(elapsed);
+                let left = (origin() + t).saturating_sub(elapsed);
                 next = Some(next.map_or(left, |n| n.min(left)));
             }
             let received = match next {
@@ -280,7 +369,7 @@ impl Started {
                     }
                     if let Some(t) = timeout
                         && !timed_out
-                        && elapsed >= t
+                        && elapsed >= origin() + t
                     {
                         timed_out = true;
                         kill_group(self.pgid);
@@ -480,6 +569,31 @@ mod tests {
         let o = run(sh("sleep 0.3"), &l).unwrap();
         assert_eq!(o.exit, Exit::Code(0));
         assert_eq!(hits.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_idle_timeout_moves_with_progress_and_fires_on_a_stall() {
+        let ticks = |line: &str| line == "tick";
+        // Ticks keep it alive past three idle windows: the timeout counts from the last one.
+        let o = run_with_progress(
+            sh("for i in $(seq 15); do echo tick; sleep 0.2; done; echo done"),
+            1024,
+            Some(Duration::from_secs(2)),
+            ticks,
+        )
+        .unwrap();
+        assert_eq!(o.exit, Exit::Code(0));
+        assert!(o.output_text().ends_with("done\n"));
+        // One tick, then nothing: killed once the window after it passes.
+        let o = run_with_progress(
+            sh("echo tick; sleep 30"),
+            1024,
+            Some(Duration::from_millis(300)),
+            ticks,
+        )
+        .unwrap();
+        assert_eq!(o.exit, Exit::TimedOut);
+        assert!(o.duration < Duration::from_secs(20));
     }
 
     #[test]

@@ -551,6 +551,7 @@ mod tests {
             error: None,
             cases,
             metrics: vec![],
+            isolation: std::collections::BTreeMap::new(),
         };
         suite.refresh_status();
         Report {
@@ -741,6 +742,7 @@ mod tests {
                     vec![120.0, 140.0],
                 ),
             ],
+            isolation: std::collections::BTreeMap::new(),
         });
         let cmp = |metric: &str, verdict, delta| Comparison {
             metric: metric.into(),

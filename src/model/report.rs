@@ -1,6 +1,7 @@
 //! The Report: the one data model every stage after "run" works on. JSON is the source of
 //! truth; JUnit, markdown, HTML and the terminal scorecard are renderings of it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -192,6 +193,19 @@ pub struct Suite {
     /// Measurements.
     #[serde(default)]
     pub metrics: Vec<Metric>,
+    /// How each test binary ran (the tests suite's built-in runner), by binary id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub isolation: BTreeMap<String, Isolation>,
+}
+
+/// How a test binary's tests ran.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// One process per test.
+    Process,
+    /// The binary once with libtest's threads; failures again alone.
+    Binary,
 }
 
 /// Status of one case.

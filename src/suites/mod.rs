@@ -353,6 +353,7 @@ pub(crate) fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> model::
         error: None,
         cases,
         metrics: Vec::new(),
+        isolation: std::collections::BTreeMap::new(),
     };
     s.refresh_status();
     s

@@ -334,6 +334,7 @@ mod tests {
             error: None,
             cases,
             metrics: Vec::new(),
+            isolation: std::collections::BTreeMap::new(),
         };
         let report = Report {
             schema: 1,

@@ -1,12 +1,13 @@
 //! The built-in runner: every test in a process of its own, scheduled here on `jobs` threads,
 //! with retries, timeouts, fail-fast, slow notices and Ctrl-C.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::batch::{self, BatchTest, Mode};
 use super::build::TestBinary;
 use super::progress::Progress;
 use super::{
@@ -19,7 +20,7 @@ use crate::exec::process::{self, Exit, Limits};
 use crate::model::{Attempt, Case, CaseStatus, Suite, SuiteKind, SuiteStatus};
 use crate::workspace::Workspace;
 
-enum Event {
+pub(super) enum Event {
     Started,
     Slow(String, Duration),
     Retrying(String, u32),
@@ -50,11 +51,12 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
                 error: Some(format!("build failed:\n{}", shown.join("\n"))),
                 cases: Vec::new(),
                 metrics: Vec::new(),
+                isolation: std::collections::BTreeMap::new(),
             });
         }
     };
     let exec_start = Instant::now();
-    let mut cases = execute(ws, cfg, opts, &plan);
+    let (mut cases, modes) = execute(ws, cfg, opts, &plan);
     let exec_secs = exec_start.elapsed().as_secs_f64();
     cases.extend(plan.skipped);
     cases.extend(plan.list_failures);
@@ -70,20 +72,95 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
         // Running time without the build (whose time depends on caches), stored in baselines so
         // a slower test suite shows up in the trend.
         metrics: vec![crate::model::Metric::wall_time("tests.duration", exec_secs)],
+        isolation: modes.into_iter().collect(),
     };
     suite.refresh_status();
     Ok(suite)
 }
 
-fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> Vec<Case> {
-    let queue: Mutex<VecDeque<Unit>> = Mutex::new(plan.units.iter().cloned().collect());
+/// What one worker picks up: a unit of the plan, or a binary's tests as one batch.
+enum Work {
+    One(Unit),
+    Batch {
+        binary: usize,
+        tests: Vec<BatchTest>,
+        everything: bool,
+    },
+}
+
+/// The plan's units as work: the tests of binaries that run in binary isolation become one
+/// batch per binary; the rest stay one unit each. The modes chosen are returned by binary id.
+fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec<(String, Mode)>) {
+    let mut by_binary: BTreeMap<usize, Vec<&Unit>> = BTreeMap::new();
+    for u in &plan.units {
+        if let Unit::Test {
+            binary,
+            whole: false,
+            ..
+        } = u
+        {
+            by_binary.entry(*binary).or_default().push(u);
+        }
+    }
+    let mut modes = Vec::new();
+    let mut batched: BTreeSet<usize> = BTreeSet::new();
+    let mut work = Vec::new();
+    for (binary, units) in &by_binary {
+        let ids: Vec<&str> = units.iter().map(|u| u.id()).collect();
+        let mode = batch::mode(cfg.isolation, &ids, opts.test_times.as_ref());
+        modes.push((plan.binaries[*binary].id.clone(), mode));
+        if mode == Mode::Binary {
+            batched.insert(*binary);
+            let tests = units
+                .iter()
+                .filter_map(|u| match u {
+                    Unit::Test {
+                        name, id, ignored, ..
+                    } => Some(BatchTest {
+                        name: name.clone(),
+                        id: id.clone(),
+                        ignored: *ignored,
+                    }),
+                    Unit::Doc { .. } => None,
+                })
+                .collect();
+            // Without filters or shards every listed test of the binary is here, so libtest can
+            // be run with no names at all.
+            let everything =
+                opts.filters.is_empty() && opts.skip.is_empty() && opts.partition.is_none();
+            work.push(Work::Batch {
+                binary: *binary,
+                tests,
+                everything,
+            });
+        }
+    }
+    for u in &plan.units {
+        let in_batch =
+            matches!(u, Unit::Test { binary, whole: false, .. } if batched.contains(binary));
+        if !in_batch {
+            work.push(Work::One(u.clone()));
+        }
+    }
+    (work, modes)
+}
+
+fn execute(
+    ws: &Workspace,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+    plan: &Plan,
+) -> (Vec<Case>, Vec<(String, Mode)>) {
+    let (work, modes) = work_of(cfg, opts, plan);
+    let total = work.len();
+    let queue: Mutex<VecDeque<Work>> = Mutex::new(work.into());
     let stop = AtomicBool::new(false);
     let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
-    let mut progress = Progress::new(plan.units.len() as u64, opts.tty);
+    let mut progress = Progress::new(total as u64, opts.tty);
     let mut cases = Vec::new();
     let (tx, rx) = mpsc::channel::<Event>();
     thread::scope(|s| {
-        for _ in 0..jobs.min(plan.units.len()) {
+        for _ in 0..jobs.min(total) {
             let tx = tx.clone();
             let queue = &queue;
             let stop = &stop;
@@ -92,17 +169,29 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                     if stop.load(Ordering::SeqCst) || process::is_cancelled() {
                         break;
                     }
-                    let unit = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                    let Some(unit) = unit else { break };
+                    let work = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                    let Some(work) = work else { break };
                     let _ = tx.send(Event::Started);
-                    let result = match &unit {
-                        Unit::Test {
+                    let result = match &work {
+                        Work::Batch {
+                            binary,
+                            tests,
+                            everything,
+                        } => batch::run(
+                            &plan.binaries[*binary],
+                            tests,
+                            *everything,
+                            cfg,
+                            &ws.root,
+                            &tx,
+                        ),
+                        Work::One(Unit::Test {
                             binary,
                             name,
                             ignored,
                             id,
                             whole,
-                        } => run_test(
+                        }) => run_test(
                             &plan.binaries[*binary],
                             Selected {
                                 name,
@@ -114,12 +203,12 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
                             &ws.root,
                             &tx,
                         ),
-                        Unit::Doc {
+                        Work::One(Unit::Doc {
                             package,
                             spec,
                             features,
                             ..
-                        } => doctest::run_batch(
+                        }) => doctest::run_batch(
                             ws,
                             &doctest::Batch {
                                 package,
@@ -157,15 +246,20 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
     } else {
         "not run: --fail-fast stopped the run after a failure"
     };
-    let leftover: Vec<Unit> = queue.into_inner().unwrap_or_else(|p| p.into_inner()).into();
-    for unit in leftover {
-        match unit {
-            Unit::Test {
+    let leftover: Vec<Work> = queue.into_inner().unwrap_or_else(|p| p.into_inner()).into();
+    for work in leftover {
+        match work {
+            Work::Batch { binary, tests, .. } => {
+                for t in tests {
+                    cases.push(not_run(&plan.binaries[binary], &t.name, t.id, reason));
+                }
+            }
+            Work::One(Unit::Test {
                 binary, name, id, ..
-            } => {
+            }) => {
                 cases.push(not_run(&plan.binaries[binary], &name, id, reason));
             }
-            Unit::Doc { package, id, .. } => cases.push(Case {
+            Work::One(Unit::Doc { package, id, .. }) => cases.push(Case {
                 id: format!("{id} (doctests)"),
                 name: "(doctests)".to_string(),
                 package: Some(package),
@@ -179,17 +273,17 @@ fn execute(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) ->
             }),
         }
     }
-    cases
+    (cases, modes)
 }
 
 /// Which test of a binary to run, and how.
-struct Selected<'a> {
-    name: &'a str,
-    ignored: bool,
-    whole: bool,
+pub(super) struct Selected<'a> {
+    pub(super) name: &'a str,
+    pub(super) ignored: bool,
+    pub(super) whole: bool,
 }
 
-fn run_test(
+pub(super) fn run_test(
     bin: &TestBinary,
     test: Selected<'_>,
     id: &str,

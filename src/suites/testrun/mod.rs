@@ -2,6 +2,7 @@
 //! with retries, timeouts, fail-fast and Ctrl-C handling.
 
 pub mod affected;
+mod batch;
 pub mod build;
 mod builtin;
 pub mod doctest;

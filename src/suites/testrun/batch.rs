@@ -1,0 +1,237 @@
+//! Binary isolation: a test binary runs once with libtest's own threads, as `cargo test` runs
+//! it, which costs one process start for thousands of tiny tests instead of one each. Every
+//! test that fails in the batch runs again alone in its own process, so its outcome, retries,
+//! timeout and output are per test as in process isolation; tests the batch never finished (it
+//! hung past the timeout, or crashed) run alone too.
+
+use std::sync::mpsc;
+
+use super::build::TestBinary;
+use super::builtin::{Event, Selected, run_test};
+use super::libtest::{LineOutcome, failure_section, parse_result_lines};
+use super::{INTERRUPTED_WHILE_RUNNING, default_jobs, not_run, test_command};
+use crate::baseline::note::TestTimes;
+use crate::config::{Isolation, RunIgnored, TestsConfig};
+use crate::exec::process::{self, Exit};
+/// How a binary's tests run, as the report records it.
+pub use crate::model::Isolation as Mode;
+use crate::model::{Attempt, Case, CaseStatus};
+
+/// With no recorded durations, a binary with at least this many selected tests runs as one
+/// batch: below it, process starts cost little and isolation is worth more.
+pub const MIN_TESTS_WITHOUT_HISTORY: usize = 32;
+/// With recorded durations, a binary batches when it has at least this many tests ...
+pub const MIN_TESTS_WITH_HISTORY: usize = 8;
+/// ... and they take this long on average at most (seconds): slow tests keep their own process.
+pub const MAX_MEAN_SECS: f64 = 0.05;
+
+/// Names per libtest invocation when only some of a binary's tests are selected: well within
+/// the kernel's argument limits.
+const NAMES_PER_INVOCATION: usize = 1000;
+
+/// The mode for a binary whose selected tests have these ids.
+pub fn mode(isolation: Isolation, ids: &[&str], times: Option<&TestTimes>) -> Mode {
+    match isolation {
+        Isolation::Process => Mode::Process,
+        Isolation::Binary => Mode::Binary,
+        Isolation::Auto => {
+            let n = ids.len();
+            let batch = match times.filter(|t| !t.is_empty()) {
+                None => n >= MIN_TESTS_WITHOUT_HISTORY,
+                Some(t) => {
+                    let mean = ids.iter().map(|id| t.weight(id)).sum::<f64>() / n.max(1) as f64;
+                    n >= MIN_TESTS_WITH_HISTORY && mean <= MAX_MEAN_SECS
+                }
+            };
+            if batch { Mode::Binary } else { Mode::Process }
+        }
+    }
+}
+
+/// One test of a batch.
+#[derive(Debug, Clone)]
+pub struct BatchTest {
+    /// The test's name.
+    pub name: String,
+    /// Its case id.
+    pub id: String,
+    /// Marked `#[ignore]`.
+    pub ignored: bool,
+}
+
+/// Runs `tests` of `bin` as batches (all of them at once when `everything` is selected), then
+/// every failing or unfinished test alone.
+pub(super) fn run(
+    bin: &TestBinary,
+    tests: &[BatchTest],
+    everything: bool,
+    cfg: &TestsConfig,
+    ws_root: &std::path::Path,
+    tx: &mpsc::Sender<Event>,
+) -> Vec<Case> {
+    let chunks: Vec<&[BatchTest]> = if everything {
+        vec![tests]
+    } else {
+        tests.chunks(NAMES_PER_INVOCATION).collect()
+    };
+    let mut cases = Vec::new();
+    for chunk in chunks {
+        cases.extend(run_chunk(bin, chunk, everything, cfg, ws_root, tx));
+    }
+    cases
+}
+
+fn run_chunk(
+    bin: &TestBinary,
+    tests: &[BatchTest],
+    everything: bool,
+    cfg: &TestsConfig,
+    ws_root: &std::path::Path,
+    tx: &mpsc::Sender<Event>,
+) -> Vec<Case> {
+    let threads = cfg.jobs.unwrap_or_else(default_jobs).max(1);
+    let mut cmd = test_command(bin, cfg);
+    cmd.arg("--test-threads").arg(threads.to_string());
+    match cfg.run_ignored {
+        RunIgnored::Default => {}
+        RunIgnored::Only => {
+            cmd.arg("--ignored");
+        }
+        RunIgnored::All => {
+            cmd.arg("--include-ignored");
+        }
+    }
+    if !everything {
+        cmd.arg("--exact");
+        cmd.args(tests.iter().map(|t| &t.name));
+    }
+    // The failures section holds every failing test's output: keep enough of it.
+    let tail_bytes = cfg
+        .output_tail
+        .saturating_mul(tests.len().min(64))
+        .max(1024 * 1024);
+    let outcome = process::run_with_progress(cmd, tail_bytes, cfg.timeout, is_result_line);
+    // A batch that could not start leaves every test to run alone.
+    let output = outcome.as_ref().map_or(String::new(), |o| o.output_text());
+    if matches!(&outcome, Ok(o) if o.exit == Exit::Interrupted) {
+        return tests
+            .iter()
+            .map(|t| not_run(bin, &t.name, t.id.clone(), INTERRUPTED_WHILE_RUNNING))
+            .collect();
+    }
+    let results = parse_result_lines(&output);
+    let outcome_of = |name: &str| results.iter().find(|r| r.name == name).map(|r| r.outcome);
+    let mut cases = Vec::new();
+    for t in tests {
+        let alone = || {
+            run_test(
+                bin,
+                Selected {
+                    name: &t.name,
+                    ignored: t.ignored,
+                    whole: false,
+                },
+                &t.id,
+                cfg,
+                ws_root,
+                tx,
+            )
+        };
+        match outcome_of(&t.name) {
+            Some(LineOutcome::Ok) => cases.push(passed(bin, t)),
+            Some(LineOutcome::Ignored) => {
+                cases.push(not_run(bin, &t.name, t.id.clone(), "ignored"))
+            }
+            Some(LineOutcome::Failed) => {
+                // libtest prints failures' output at the end: a batch stopped early has none.
+                let section = failure_section(&output, &t.name)
+                    .unwrap_or("(the batch was stopped before libtest printed this test's output)");
+                let first = Attempt {
+                    status: CaseStatus::Failed,
+                    duration: 0.0,
+                    output_tail: super::doctest::tail(section, cfg.output_tail),
+                };
+                cases.extend(
+                    alone()
+                        .into_iter()
+                        .map(|c| after_batch_failure(c, first.clone())),
+                );
+            }
+            // The batch ended (timeout, crash, a test that exited the process) before this one
+            // finished: it runs on its own, as in process isolation.
+            None => cases.extend(alone()),
+        }
+    }
+    cases
+}
+
+fn is_result_line(line: &str) -> bool {
+    line.starts_with("test ")
+        && (line.ends_with(" ... ok")
+            || line.ends_with(" ... FAILED")
+            || line.contains(" ... ignored"))
+}
+
+fn passed(bin: &TestBinary, t: &BatchTest) -> Case {
+    Case {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        package: Some(bin.package.clone()),
+        binary: Some(bin.id.clone()),
+        status: CaseStatus::Passed,
+        // libtest does not time tests one by one in a batch; the suite's wall time covers them.
+        attempts: vec![Attempt {
+            status: CaseStatus::Passed,
+            duration: 0.0,
+            output_tail: String::new(),
+        }],
+        location: None,
+        message: None,
+        detail: None,
+        regions: Vec::new(),
+    }
+}
+
+/// A test that failed in the batch and was then run alone: the batch's attempt comes first. A
+/// pass alone makes it flaky: it depends on what runs beside it (shared state, order, load).
+fn after_batch_failure(mut case: Case, first: Attempt) -> Case {
+    case.attempts.insert(0, first);
+    if case.status == CaseStatus::Passed {
+        case.status = CaseStatus::Flaky;
+        case.message = Some(
+            "failed when run with the other tests of its binary, passed when run alone".to_string(),
+        );
+    }
+    case
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_batches_many_quick_tests_and_isolates_few_or_slow_ones() {
+        let many: Vec<String> = (0..40).map(|i| format!("b t{i}")).collect();
+        let ids: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(mode(Isolation::Auto, &ids, None), Mode::Binary);
+        assert_eq!(mode(Isolation::Auto, &ids[..5], None), Mode::Process);
+        assert_eq!(mode(Isolation::Process, &ids, None), Mode::Process);
+        assert_eq!(mode(Isolation::Binary, &ids[..1], None), Mode::Binary);
+        let quick = TestTimes::from_durations(ids.iter().map(|id| (id.to_string(), 0.001)));
+        assert_eq!(
+            mode(Isolation::Auto, &ids[..10], Some(&quick)),
+            Mode::Binary
+        );
+        let slow = TestTimes::from_durations(ids.iter().map(|id| (id.to_string(), 0.5)));
+        assert_eq!(mode(Isolation::Auto, &ids, Some(&slow)), Mode::Process);
+    }
+
+    #[test]
+    fn result_lines_are_what_moves_a_batch_on() {
+        assert!(is_result_line("test a::b ... ok"));
+        assert!(is_result_line("test a::b ... FAILED"));
+        assert!(is_result_line("test a::b ... ignored, slow"));
+        assert!(!is_result_line("running 3 tests"));
+        assert!(!is_result_line("test result: ok. 3 passed"));
+    }
+}
