@@ -119,5 +119,15 @@ fn locate_manifest() -> Result<PathBuf> {
 
 /// The cargo binary to run: `$CARGO` when cargo invoked us, else `cargo` from PATH.
 pub fn cargo_bin() -> PathBuf {
-    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        return PathBuf::from(cargo);
+    }
+    // Found on PATH as the shell would, so tests that read `CARGO` (as cargo sets it: an
+    // absolute path) can run it.
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("cargo"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("cargo"))
 }

@@ -698,6 +698,7 @@ slow_timeout = "60s"        # report a test as slow after this long
 # cargo_args = ["--all-features"]
 # quarantine = ["net::flaky_dns_lookup"]   # failures reported, never failing the gate
 # affected_ignore = ["*.md", ".github/*"]  # --affected-since: files outside packages that affect nothing
+# isolation = "auto"        # "process": a process per test; "binary": each binary once, as cargo test
 # runner = "nextest"        # run the tests with cargo-nextest and your .config/nextest.toml
 # nextest_profile = "ci"    # the nextest profile it uses (default: "default")
 # [tests.env]

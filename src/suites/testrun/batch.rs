@@ -4,6 +4,7 @@
 //! timeout and output are per test as in process isolation; tests the batch never finished (it
 //! hung past the timeout, or crashed) run alone too.
 
+use std::collections::HashMap;
 use std::sync::mpsc;
 
 use super::build::TestBinary;
@@ -119,8 +120,8 @@ fn run_chunk(
             .map(|t| not_run(bin, &t.name, t.id.clone(), INTERRUPTED_WHILE_RUNNING))
             .collect();
     }
-    let results = parse_result_lines(&output);
-    let outcome_of = |name: &str| results.iter().find(|r| r.name == name).map(|r| r.outcome);
+    let results = results_by_name(&output);
+    let outcome_of = |name: &str| results.get(name).copied();
     let mut cases = Vec::new();
     for t in tests {
         let alone = || {
@@ -163,6 +164,21 @@ fn run_chunk(
         }
     }
     cases
+}
+
+/// Each test's outcome in a batch's output, by name (for thousands of tests). libtest marks
+/// `#[should_panic]` tests in its result lines: `test NAME - should panic ... ok`.
+fn results_by_name(output: &str) -> HashMap<String, LineOutcome> {
+    parse_result_lines(output)
+        .into_iter()
+        .map(|r| {
+            let name = match r.name.strip_suffix(" - should panic") {
+                Some(n) => n.to_string(),
+                None => r.name,
+            };
+            (name, r.outcome)
+        })
+        .collect()
 }
 
 fn is_result_line(line: &str) -> bool {
@@ -224,6 +240,20 @@ mod tests {
         );
         let slow = TestTimes::from_durations(ids.iter().map(|id| (id.to_string(), 0.5)));
         assert_eq!(mode(Isolation::Auto, &ids, Some(&slow)), Mode::Process);
+    }
+
+    #[test]
+    fn batch_results_are_read_by_test_name() {
+        let out = "running 3 tests\ntest a::b ... ok\ntest a::p - should panic ... ok\ntest a::c ... FAILED\nnoise\n";
+        let r = results_by_name(out);
+        assert_eq!(r.get("a::b"), Some(&LineOutcome::Ok));
+        assert_eq!(
+            r.get("a::p"),
+            Some(&LineOutcome::Ok),
+            "should_panic tests by their name"
+        );
+        assert_eq!(r.get("a::c"), Some(&LineOutcome::Failed));
+        assert_eq!(r.len(), 3);
     }
 
     #[test]

@@ -110,12 +110,19 @@ pub fn run_batch(
                 "the doctest batch timed out".to_string(),
                 tail(&output, cfg.output_tail),
             )],
+            // cargo's own first error says why (an ambiguous package, a build error).
             _ => vec![batch_case(
                 package,
                 &binary,
                 CaseStatus::Failed,
                 secs,
-                "`cargo test --doc` failed before running any doctest".to_string(),
+                match output.lines().find(|l| l.trim_start().starts_with("error")) {
+                    Some(e) => format!(
+                        "`cargo test --doc` failed before running any doctest: {}",
+                        e.trim()
+                    ),
+                    None => "`cargo test --doc` failed before running any doctest".to_string(),
+                },
                 tail(&output, cfg.output_tail),
             )],
         };
