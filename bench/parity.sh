@@ -4,7 +4,7 @@
 # workspace how many tests each found, how many failed, and every test whose outcome differs.
 # Usage: bench/parity.sh [PATH/Cargo.toml ...]
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 cargo build --release --quiet
 gate="$PWD/target/release/cargo-gate"
 out="$PWD/bench/out/parity"
