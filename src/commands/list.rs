@@ -23,6 +23,7 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
+        events: &suites::no_events,
     };
     let mut entries: Vec<Listed> = Vec::new();
     // The tests are always listed; the other suites when they are configured.

@@ -66,6 +66,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
+        events: &show_progress,
     };
     suites::run_all(&selected, &mut cx)?;
     let suites = std::mem::take(&mut cx.finished);
@@ -172,4 +173,27 @@ fn write_outputs(report: &Report, renderer: &Renderer, dir: &Path) -> Result<()>
         crate::util::fs::write_atomic(&dir.join(name), text.as_bytes())?;
     }
     Ok(())
+}
+
+/// One line per suite on standard error as it finishes (the tests suite shows its own progress
+/// test by test), so a CI log says what ran while the run goes on.
+fn show_progress(event: &suites::Event<'_>) {
+    if let suites::Event::Finished(s) = event
+        && s.kind != SuiteKind::Tests
+    {
+        let c = crate::model::Counts::of(&s.cases);
+        let status = match s.status {
+            crate::model::SuiteStatus::Passed => "passed",
+            crate::model::SuiteStatus::Failed => "failed",
+            crate::model::SuiteStatus::Error => "could not run",
+        };
+        eprintln!(
+            "{:>11} {}: {} passed, {} failed ({})",
+            status.to_uppercase(),
+            s.name,
+            c.passed + c.flaky,
+            c.failed + c.timed_out,
+            crate::util::units::format_seconds(s.duration)
+        );
+    }
 }

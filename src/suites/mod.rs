@@ -41,7 +41,21 @@ pub struct RunContext<'a> {
     pub finished: Vec<model::Suite>,
     /// Services and proxies, started for the first suite that needs them and stopped at the end.
     pub environment: Option<infra::Environment>,
+    /// Where progress goes: the command decides how to show it (the suites do not print it).
+    pub events: &'a dyn Fn(&Event<'_>),
 }
+
+/// What a run tells its command as it goes.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A suite is about to run.
+    Started(SuiteKind),
+    /// A suite finished, with its report.
+    Finished(&'a model::Suite),
+}
+
+/// An event sink that shows nothing.
+pub fn no_events(_: &Event<'_>) {}
 
 impl RunContext<'_> {
     /// The report of a suite that already ran.
@@ -318,7 +332,9 @@ pub fn run_all(entries: &[&Entry], cx: &mut RunContext<'_>) -> Result<()> {
             if crate::exec::process::is_cancelled() {
                 break;
             }
+            (cx.events)(&Event::Started(s.kind()));
             let report = s.run(cx)?;
+            (cx.events)(&Event::Finished(&report));
             cx.finished.push(report);
         }
         Ok(())
@@ -539,6 +555,10 @@ mod tests {
             test_env: Vec::new(),
             finished: Vec::new(),
             environment: None,
+            events: &|e| match e {
+                Event::Started(kind) => record(format!("started {}", kind.as_str())),
+                Event::Finished(s) => record(format!("finished {}", s.name)),
+            },
         };
         let first = Entry {
             build: |_| Ok(Box::new(Tiny(SuiteKind::Tests))),
@@ -551,7 +571,16 @@ mod tests {
         run_all(&[&first, &second], &mut cx).unwrap();
         assert_eq!(
             CALLS.with(|c| c.borrow().clone()),
-            ["prepare tests", "prepare bench", "run tests", "run bench"]
+            [
+                "prepare tests",
+                "prepare bench",
+                "started tests",
+                "run tests",
+                "finished tests",
+                "started bench",
+                "run bench",
+                "finished bench"
+            ]
         );
         let messages: Vec<&str> = cx
             .finished
