@@ -105,6 +105,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
                         target.error = suite.error.clone();
                     }
                     target.cases.extend(suite.cases);
+                    target.isolation.extend(suite.isolation);
                     for metric in suite.metrics {
                         merge_metric(&mut target.metrics, metric);
                     }
