@@ -11,8 +11,8 @@ use super::batch::{self, BatchTest, Mode};
 use super::build::TestBinary;
 use super::progress::Progress;
 use super::{
-    Backend, INTERRUPTED_WHILE_RUNNING, Plan, RunOptions, Unit, default_jobs, doctest,
-    is_user_code, libtest, not_run, plan, relative_to_workspace, test_command,
+    Backend, INTERRUPTED_WHILE_RUNNING, Plan, RunOptions, Unit, default_jobs, doctest, libtest,
+    not_run, place_panic, plan, test_command,
 };
 use crate::config::TestsConfig;
 use crate::error::Result;
@@ -352,12 +352,7 @@ pub(super) fn run_test(
                 CaseStatus::Failed,
                 Some(
                     libtest::parse_panic(&output)
-                        .map(|(m, loc)| {
-                            let loc = loc
-                                .filter(|l| is_user_code(&l.file, &bin.package_dir))
-                                .map(|l| relative_to_workspace(l, &bin.package_dir, ws_root));
-                            (m, loc)
-                        })
+                        .map(|(m, loc)| place_panic(m, loc, &bin.package_dir, ws_root))
                         .unwrap_or_else(|| {
                             (format!("the test process exited with code {code}"), None)
                         }),

@@ -503,9 +503,101 @@ fn relative_to_workspace(
     loc
 }
 
+/// Where a panic happened, as the report can name it: a file of the workspace (relative to its
+/// root) becomes the case's location; a file of a crate from the registry is named in the
+/// message as `crate@version/path:line` (it is not a file of the repository, so it never
+/// becomes an annotation); the standard library's own files are left out.
+pub(crate) fn place_panic(
+    message: String,
+    loc: Option<crate::model::SourceLocation>,
+    package_dir: &std::path::Path,
+    ws_root: &std::path::Path,
+) -> (String, Option<crate::model::SourceLocation>) {
+    match loc {
+        Some(l) if is_user_code(&l.file, package_dir) => (
+            message,
+            Some(relative_to_workspace(l, package_dir, ws_root)),
+        ),
+        Some(l) => match registry_path(&l.file) {
+            Some(dep) => (format!("{message} (panicked in {dep}:{})", l.line), None),
+            None => (message, None),
+        },
+        None => (message, None),
+    }
+}
+
+/// `crate@version/src/x.rs` for a path into cargo's registry sources
+/// (`…/registry/src/<index>/<crate>-<version>/src/x.rs`).
+fn registry_path(file: &str) -> Option<String> {
+    let (_, after) = file.split_once("/registry/src/")?;
+    let mut parts = after.splitn(3, '/');
+    let _index = parts.next()?;
+    let crate_dir = parts.next()?;
+    let rest = parts.next()?;
+    // The version starts after the last `-` followed by a digit (names may hold `-`).
+    let at = crate_dir
+        .rmatch_indices('-')
+        .map(|(i, _)| i)
+        .find(|i| crate_dir[i + 1..].starts_with(|c: char| c.is_ascii_digit()))?;
+    Some(format!(
+        "{}@{}/{rest}",
+        &crate_dir[..at],
+        &crate_dir[at + 1..]
+    ))
+}
+
 /// Panic locations are relative to the package for the user's code; an absolute path outside
 /// it (a dependency in ~/.cargo/registry, the standard library) is not where the user looks.
 fn is_user_code(file: &str, package_dir: &std::path::Path) -> bool {
     let path = std::path::Path::new(file);
     path.is_relative() || path.starts_with(package_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_panics_are_named_by_crate_and_version() {
+        assert_eq!(
+            registry_path(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/insta-1.49.0/src/runtime.rs"
+            )
+            .as_deref(),
+            Some("insta@1.49.0/src/runtime.rs")
+        );
+        assert_eq!(
+            registry_path("/h/.cargo/registry/src/idx/wasm-bindgen-0.2.100/src/lib.rs").as_deref(),
+            Some("wasm-bindgen@0.2.100/src/lib.rs")
+        );
+        assert_eq!(
+            registry_path("/rustc/abc/library/core/src/panicking.rs"),
+            None
+        );
+        let loc = |file: &str| crate::model::SourceLocation {
+            file: file.to_string(),
+            line: 734,
+            col: None,
+        };
+        let dir = std::path::Path::new("/w/crates/a");
+        let (m, l) = place_panic(
+            "boom".to_string(),
+            Some(loc(
+                "/root/.cargo/registry/src/i/insta-1.49.0/src/runtime.rs",
+            )),
+            dir,
+            std::path::Path::new("/w"),
+        );
+        assert_eq!(
+            (m.as_str(), l),
+            ("boom (panicked in insta@1.49.0/src/runtime.rs:734)", None)
+        );
+        let (_, l) = place_panic(
+            "boom".into(),
+            Some(loc("src/lib.rs")),
+            dir,
+            std::path::Path::new("/w"),
+        );
+        assert_eq!(l.map(|l| l.file), Some("crates/a/src/lib.rs".to_string()));
+    }
 }

@@ -13,7 +13,7 @@ use quick_junit::{NonSuccessKind, TestCaseStatus, TestRerun};
 
 use super::doctest::tail;
 use super::partition::Strategy;
-use super::{RunOptions, is_user_code, libtest, relative_to_workspace};
+use super::{RunOptions, libtest, place_panic};
 use crate::config::{RunIgnored, TestsConfig};
 use crate::error::{Error, Result};
 use crate::exec::process;
@@ -481,12 +481,14 @@ pub fn cases_from_junit(
                 ),
             };
             let panic = failure_output.as_deref().and_then(libtest::parse_panic);
-            let location = panic.as_ref().and_then(|(_, loc)| {
-                let dir = package_dir.as_ref()?;
-                let loc = loc.clone().filter(|l| is_user_code(&l.file, dir))?;
-                Some(relative_to_workspace(loc, dir, ws_root))
-            });
-            let reason = panic.map(|(m, _)| m).or(note);
+            let (reason, location) = match (panic, package_dir.as_ref()) {
+                (Some((m, loc)), Some(dir)) => {
+                    let (m, loc) = place_panic(m, loc, dir, ws_root);
+                    (Some(m), loc)
+                }
+                (Some((m, _)), None) => (Some(m), None),
+                (None, _) => (note, None),
+            };
             if status.is_failure() && cfg.is_quarantined(&id, &name) {
                 status = CaseStatus::Quarantined;
             }
