@@ -118,9 +118,13 @@ fn pending_snapshots_become_cases_with_diffs_and_leave_the_tree_as_it_was() {
             ("snapshot tests/snap.rs:20", "failed"),
             ("snapshot tests/snapshots/snap__brand_new.snap", "failed"),
             ("snapshot tests/snapshots/snap__changed.snap", "failed"),
+            (
+                "snapshot tests/snapshots/snap__nested__name__with__parts.snap",
+                "failed"
+            ),
         ]
     );
-    assert_eq!(metric(snaps, "snapshots.pending"), 3.0);
+    assert_eq!(metric(snaps, "snapshots.pending"), 4.0);
     let by_id = |id: &str| {
         snaps["cases"]
             .as_array()
@@ -132,6 +136,11 @@ fn pending_snapshots_become_cases_with_diffs_and_leave_the_tree_as_it_was() {
     };
     let changed = by_id("snapshot tests/snapshots/snap__changed.snap");
     assert_eq!(changed["name"], "changed");
+    // The name insta gave it, not a guess from the file name (`parts`, `nested__name__...`).
+    assert_eq!(
+        by_id("snapshot tests/snapshots/snap__nested__name__with__parts.snap")["name"],
+        "name__with__parts"
+    );
     assert_eq!(changed["location"]["file"], "tests/snap.rs");
     assert_eq!(changed["location"]["line"], 10);
     let diff = changed["detail"].as_str().unwrap();

@@ -1,7 +1,7 @@
 //! The snapshot suite: insta snapshots the tests left pending (`.snap.new` files and inline
 //! `.pending-snap` files), each a failed case with a unified diff, plus unreferenced snapshots.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
@@ -83,7 +83,15 @@ impl SnapshotRun {
 
     /// Collects pending snapshots into a suite and restores the tree as configured. Files moved
     /// out of the tree go to `<out_dir>/snapshots/`.
-    pub fn finish(self, out_dir: &Path, target_dir: &Path, duration: f64) -> Suite {
+    /// `names` maps a snapshot file (relative to the root) to the name insta gave it, as the
+    /// tests' output says.
+    pub fn finish(
+        self,
+        out_dir: &Path,
+        target_dir: &Path,
+        duration: f64,
+        names: &HashMap<String, String>,
+    ) -> Suite {
         let root = self.watch.root().to_path_buf();
         let changes = self.watch.changes();
         let mut cases = Vec::new();
@@ -91,7 +99,7 @@ impl SnapshotRun {
         let dest = out_dir.join("snapshots");
         for change in &changes {
             if change.after.is_some() {
-                cases.extend(cases_for(&root, change));
+                cases.extend(cases_for(&root, change, names));
             }
             match self.config.pending {
                 PendingMode::Keep => {}
@@ -148,6 +156,28 @@ impl SnapshotRun {
     }
 }
 
+/// Snapshot file → name, from insta's `Snapshot file: PATH` / `Snapshot: NAME` lines in the
+/// tests' output.
+pub fn names_from_output<'a>(
+    outputs: impl IntoIterator<Item = &'a str>,
+) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    for output in outputs {
+        let mut file: Option<&str> = None;
+        for line in output.lines() {
+            if let Some(f) = line.strip_prefix("Snapshot file: ") {
+                file = Some(f.trim());
+            } else if let Some(n) = line.strip_prefix("Snapshot: ")
+                && let Some(f) = file.take()
+                && n.trim() != "<inline>"
+            {
+                names.insert(f.to_string(), n.trim().to_string());
+            }
+        }
+    }
+    names
+}
+
 /// The snapshot's name in a `.snap` file stem `<module__path>__<name>`: what follows the last
 /// `__`, as insta itself reads it back (the module path holds `__` between its parts).
 fn snapshot_name(stem: &str) -> &str {
@@ -158,7 +188,11 @@ fn canonical(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn cases_for(root: &Path, change: &Change) -> Vec<crate::model::Case> {
+fn cases_for(
+    root: &Path,
+    change: &Change,
+    names: &HashMap<String, String>,
+) -> Vec<crate::model::Case> {
     let text = String::from_utf8_lossy(change.after.as_deref().unwrap_or_default()).into_owned();
     let name = change
         .path
@@ -166,7 +200,7 @@ fn cases_for(root: &Path, change: &Change) -> Vec<crate::model::Case> {
         .and_then(|n| n.to_str())
         .unwrap_or("");
     if name.ends_with(".snap.new") {
-        vec![file_case(root, &change.path, &text)]
+        vec![file_case(root, &change.path, &text, names)]
     } else {
         inline_cases(root, &change.path, &text)
     }
@@ -193,7 +227,12 @@ fn split_snap(text: &str) -> (Vec<(String, String)>, String) {
     (header, body.trim_end_matches('\n').to_string())
 }
 
-fn file_case(root: &Path, pending: &Path, text: &str) -> crate::model::Case {
+fn file_case(
+    root: &Path,
+    pending: &Path,
+    text: &str,
+    names: &HashMap<String, String>,
+) -> crate::model::Case {
     let (header, new_body) = split_snap(text);
     let snap_path = pending.with_extension("");
     let old = std::fs::read_to_string(&snap_path)
@@ -204,7 +243,12 @@ fn file_case(root: &Path, pending: &Path, text: &str) -> crate::model::Case {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("snapshot");
-    let snapshot_name = snapshot_name(stem).to_string();
+    // insta says the name when the assertion fails; the file name alone cannot tell a module
+    // path from a name that holds `__` itself.
+    let snapshot_name = names
+        .get(&rel)
+        .cloned()
+        .unwrap_or_else(|| snapshot_name(stem).to_string());
     let get = |k: &str| {
         header
             .iter()
@@ -337,11 +381,19 @@ impl crate::suites::Suite for SnapshotSuite {
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
-        let duration = cx.finished(SuiteKind::Tests).map_or(0.0, |t| t.duration);
+        let tests = cx.finished(SuiteKind::Tests);
+        let duration = tests.map_or(0.0, |t| t.duration);
+        let names = names_from_output(
+            tests
+                .into_iter()
+                .flat_map(|t| &t.cases)
+                .flat_map(|c| &c.attempts)
+                .map(|a| a.output_tail.as_str()),
+        );
         let run = self.run.take().ok_or_else(|| {
             crate::error::Error::Internal("the snapshots suite ran without being prepared".into())
         })?;
-        Ok(run.finish(cx.out_dir, &cx.ws.target_dir, duration))
+        Ok(run.finish(cx.out_dir, &cx.ws.target_dir, duration, &names))
     }
 }
 
