@@ -86,6 +86,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// What a child that never started because the run was cancelled leaves.
+    fn not_started() -> Outcome {
+        Outcome {
+            exit: Exit::Interrupted,
+            duration: Duration::ZERO,
+            tail: Vec::new(),
+            omitted: 0,
+        }
+    }
+
     /// The output tail as text, with a note when the front was cut.
     pub fn output_text(&self) -> String {
         let text = String::from_utf8_lossy(&self.tail);
@@ -125,12 +135,7 @@ pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
     let (reader, writer) = std::io::pipe()?;
     cmd.stdout(writer.try_clone()?).stderr(writer);
     let Some(mut started) = start(cmd)? else {
-        return Ok(Outcome {
-            exit: Exit::Interrupted,
-            duration: Duration::ZERO,
-            tail: Vec::new(),
-            omitted: 0,
-        });
+        return Ok(Outcome::not_started());
     };
     let tail = Arc::new(Mutex::new(Tail::default()));
     let done = spawn_reader(reader, &tail, limits.tail_bytes);
@@ -159,12 +164,7 @@ pub fn run_with_progress(
     let (reader, writer) = std::io::pipe()?;
     cmd.stdout(writer.try_clone()?).stderr(writer);
     let Some(mut started) = start(cmd)? else {
-        return Ok(Outcome {
-            exit: Exit::Interrupted,
-            duration: Duration::ZERO,
-            tail: Vec::new(),
-            omitted: 0,
-        });
+        return Ok(Outcome::not_started());
     };
     let tail = Arc::new(Mutex::new(Tail::default()));
     let progress = Arc::new(AtomicU64::new(0));

@@ -12,7 +12,7 @@ use super::builtin::{Event, Selected, run_test};
 use super::libtest::{LineOutcome, failure_section, parse_result_lines};
 use super::{INTERRUPTED_WHILE_RUNNING, default_jobs, not_run, test_command};
 use crate::baseline::note::TestTimes;
-use crate::config::{Isolation, RunIgnored, TestsConfig};
+use crate::config::{Isolation, TestsConfig};
 use crate::exec::process::{self, Exit};
 /// How a binary's tests run, as the report records it.
 pub use crate::model::Isolation as Mode;
@@ -82,6 +82,7 @@ pub(super) fn run(
     cases
 }
 
+/// One libtest invocation, then its failures alone.
 fn run_chunk(
     bin: &TestBinary,
     tests: &[BatchTest],
@@ -93,15 +94,7 @@ fn run_chunk(
     let threads = cfg.jobs.unwrap_or_else(default_jobs).max(1);
     let mut cmd = test_command(bin, cfg);
     cmd.arg("--test-threads").arg(threads.to_string());
-    match cfg.run_ignored {
-        RunIgnored::Default => {}
-        RunIgnored::Only => {
-            cmd.arg("--ignored");
-        }
-        RunIgnored::All => {
-            cmd.arg("--include-ignored");
-        }
-    }
+    cmd.args(super::ignored_arg(cfg.run_ignored));
     if !everything {
         cmd.arg("--exact");
         cmd.args(tests.iter().map(|t| &t.name));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::RunOptions;
 use super::libtest::{LineOutcome, failure_section, parse_panic, parse_result_lines};
-use crate::config::{RunIgnored, TestsConfig};
+use crate::config::TestsConfig;
 use crate::exec::process::{self, Exit, Limits};
 use crate::model::{Attempt, Case, CaseStatus};
 use crate::workspace::{Workspace, cargo_bin};
@@ -57,15 +57,7 @@ pub fn run_batch(
     for s in &opts.skip {
         cmd.arg("--skip").arg(s);
     }
-    match cfg.run_ignored {
-        RunIgnored::Default => {}
-        RunIgnored::Only => {
-            cmd.arg("--ignored");
-        }
-        RunIgnored::All => {
-            cmd.arg("--include-ignored");
-        }
-    }
+    cmd.args(super::ignored_arg(cfg.run_ignored));
     let binary = format!("{package}::doc");
     let limits = Limits {
         tail_bytes: 8 * 1024 * 1024,

@@ -395,6 +395,15 @@ pub fn default_jobs() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// libtest's argument for the configured `run_ignored`, if any.
+pub(crate) fn ignored_arg(run_ignored: RunIgnored) -> Option<&'static str> {
+    match run_ignored {
+        RunIgnored::Default => None,
+        RunIgnored::Only => Some("--ignored"),
+        RunIgnored::All => Some("--include-ignored"),
+    }
+}
+
 /// The command that runs a test binary with the environment `cargo test` would give it (the
 /// user's `[tests.env]` last, so it wins).
 pub(crate) fn test_command(bin: &TestBinary, cfg: &TestsConfig) -> Command {
