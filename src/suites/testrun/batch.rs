@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 
 use super::build::TestBinary;
-use super::builtin::{Event, Selected, run_test};
 use super::libtest::{LineOutcome, failure_section, parse_result_lines};
+use super::single::{Event, Selected, run_test};
 use super::{INTERRUPTED_WHILE_RUNNING, default_jobs, not_run, test_command};
 use crate::baseline::note::TestTimes;
 use crate::config::{Isolation, TestsConfig};

@@ -10,6 +10,7 @@ pub mod libtest;
 pub mod nextest;
 pub mod partition;
 pub mod progress;
+mod single;
 
 use std::collections::BTreeSet;
 use std::process::Command;
