@@ -228,12 +228,12 @@ pub fn plan(
                         || a.starts_with("--all-features")
                         || a.starts_with("--no-default-features")
                 });
-                let features = (!user_features).then(|| {
-                    resolved
-                        .get(&pkg.id)
-                        .map(|r| r.features.iter().cloned().collect())
-                        .unwrap_or_default()
-                });
+                // A package the build said nothing about keeps cargo's own choice rather than
+                // losing its default features.
+                let features = resolved
+                    .get(&pkg.id)
+                    .filter(|_| !user_features)
+                    .map(|r| r.features.iter().cloned().collect());
                 units.push(Unit::Doc {
                     package: pkg.name.to_string(),
                     spec: pkg.id.repr.clone(),
