@@ -176,6 +176,10 @@ pub struct CommentArgs {
     /// pattern for fork PRs): DIR/report.json, with the PR number taken from it and verified.
     #[arg(long, value_name = "DIR")]
     pub from_artifact: Option<PathBuf>,
+    /// The largest artifact report read, in bytes (`--from-artifact` only): an untrusted file
+    /// must not decide how much memory the trusted job uses.
+    #[arg(long, value_name = "BYTES", default_value_t = 50 * 1024 * 1024)]
+    pub max_artifact_bytes: u64,
     /// Id in the hidden marker, for several gates on one PR (default: workflow/job).
     #[arg(long)]
     pub id: Option<String>,

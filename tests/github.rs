@@ -75,6 +75,17 @@ fn pr_event(head_repo: &str) -> Value {
 
 /// Runs `cargo gate comment` with a GitHub Actions environment pointing at `api`.
 async fn comment(env: &Env, api: &str, event_name: &str, extra: &[&str]) -> std::process::Output {
+    comment_without(env, api, event_name, extra, &[]).await
+}
+
+/// [`comment`] with some of the GitHub variables unset.
+async fn comment_without(
+    env: &Env,
+    api: &str,
+    event_name: &str,
+    extra: &[&str],
+    unset: &[&str],
+) -> std::process::Output {
     let mut cmd = gate("none");
     cmd.arg("comment")
         .env("GITHUB_ACTIONS", "true")
@@ -93,6 +104,9 @@ async fn comment(env: &Env, api: &str, event_name: &str, extra: &[&str]) -> std:
         .env("GITHUB_TOKEN", TOKEN)
         .env("CARGO_GATE_GITHUB_BACKOFF_MS", "10")
         .args(extra);
+    for name in unset {
+        cmd.env_remove(name);
+    }
     if !extra.contains(&"--from-artifact") {
         cmd.arg(env.path("report.json"));
     }
@@ -691,6 +705,168 @@ async fn workflow_run_publishes_an_artifact_only_for_the_pr_it_tested() {
     );
     let reqs = requests_summary(&server.received_requests().await.unwrap());
     assert_eq!(reqs, vec!["GET /repos/acme/app/pulls/6"]);
+}
+
+/// Publish mode fails closed: whatever the artifact leaves out or says, nothing of it is
+/// written anywhere (summary, annotations, comment, check run) unless every check passes, and
+/// no artifact text reaches the trusted job's log unescaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverifiable_artifact_publishes_nothing() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
+    let env = Env::new(&report(0, 0), &event);
+    let dir = env.path("artifact");
+    let hostile = "evil/x\n::error title=pwned::owned\n::add-mask::x\n::stop-commands::abc";
+    let cases: Vec<(&str, Value, &[&str])> = vec![
+        (
+            "a repository name carrying workflow commands",
+            json!({"repository": hostile, "event": "pull_request", "pull_request": 5}),
+            &[],
+        ),
+        ("no run.github at all", Value::Null, &[]),
+        (
+            "no tested commit in the trusted event or environment",
+            json!({"repository": "acme/app", "event": "pull_request", "pull_request": 5}),
+            &["GITHUB_SHA"],
+        ),
+    ];
+    for (what, github, unset) in cases {
+        let mut r = report(2, 0);
+        if github.is_null() {
+            r["run"].as_object_mut().unwrap().remove("github");
+        } else {
+            r["run"]["github"] = github;
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("report.json"), r.to_string()).unwrap();
+        let event = if unset.is_empty() {
+            json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}})
+        } else {
+            json!({"workflow_run": {"pull_requests": []}})
+        };
+        std::fs::write(env.path("event.json"), event.to_string()).unwrap();
+        server.reset().await;
+        let out = comment_without(
+            &env,
+            &server.uri(),
+            "workflow_run",
+            &["--from-artifact", dir.to_str().unwrap()],
+            unset,
+        )
+        .await;
+        assert!(
+            stderr(&out).contains("nothing published"),
+            "{what}: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            requests_summary(&server.received_requests().await.unwrap()),
+            Vec::<String>::new(),
+            "{what}: no request reaches GitHub"
+        );
+        assert_eq!(env.read("summary.md"), "", "{what}: no untrusted summary");
+        let log = format!("{}{}", stdout(&out), stderr(&out));
+        for line in log.lines() {
+            assert!(
+                !line.starts_with("::"),
+                "{what}: a workflow command in the log: {line}"
+            );
+        }
+    }
+}
+
+/// The artifact's own verdict is never believed: a report that says `passed` over failed cases
+/// is judged again with this repository's rules; and repository names match in any case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artifacts_verdict_is_decided_again_and_its_repository_matches_in_any_case() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_check_runs(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/pulls/5"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"number": 5, "head": {"sha": "forkhead"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/5/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/5/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 51})))
+        .mount(&server)
+        .await;
+    let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
+    let env = Env::new(&report(0, 0), &event);
+    let dir = env.path("artifact");
+    let mut r = report(3, 0);
+    r["run"]["github"] = json!({"repository": "ACME/App", "event": "pull_request", "pull_request": 5, "run_url": "https://evil.example/run"});
+    r["verdict"] = json!({"status": "passed", "reasons": []});
+    r["gates"] = json!([]);
+    r["suites"][0]["status"] = json!("passed");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("report.json"), r.to_string()).unwrap();
+    let out = comment(
+        &env,
+        &server.uri(),
+        "workflow_run",
+        &["--from-artifact", dir.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(
+        code(&out),
+        1,
+        "3 failed cases fail the gate, whatever the artifact says"
+    );
+    assert!(
+        stderr(&out).contains("comment 51 created on PR #5"),
+        "{}",
+        stderr(&out)
+    );
+    let reqs = server.received_requests().await.unwrap();
+    let check = reqs
+        .iter()
+        .find(|r| r.url.path() == "/repos/acme/app/check-runs")
+        .expect("a check run");
+    assert_eq!(body(check)["conclusion"], "failure");
+    assert_ne!(body(check)["details_url"], "https://evil.example/run");
+    let posted = reqs
+        .iter()
+        .find(|r| {
+            r.url.path() == "/repos/acme/app/issues/5/comments" && r.method.as_str() == "POST"
+        })
+        .expect("a comment");
+    let text = body(posted)["body"].as_str().unwrap().to_string();
+    assert!(
+        !text.contains("evil.example"),
+        "links come from the trusted run: {text}"
+    );
+    assert!(!text.contains("cargo-gate passed"), "{text}");
+
+    // Too large an artifact is refused before it is read.
+    let out = comment(
+        &env,
+        &server.uri(),
+        "workflow_run",
+        &[
+            "--from-artifact",
+            dir.to_str().unwrap(),
+            "--max-artifact-bytes",
+            "100",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("--max-artifact-bytes"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -1,20 +1,39 @@
 //! `cargo gate comment`: publish a report on GitHub (sticky comment, job summary, annotations,
 //! check run). The verdict decides the exit code; a publishing problem never replaces it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::CommentArgs;
 use crate::error::{EXIT_GATE_FAILED, EXIT_PASS, Error, Result};
 use crate::model::{Report, VerdictStatus};
 use crate::render::Renderer;
 
-pub fn comment(args: CommentArgs) -> Result<i32> {
+pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32> {
     let report_path = match (&args.from_artifact, &args.report) {
         (Some(dir), _) => dir.join("report.json"),
         (None, Some(p)) => p.clone(),
         (None, None) => PathBuf::from("target/gate/report.json"),
     };
-    let report = Report::read(&report_path)?;
+    if args.from_artifact.is_some()
+        && let Ok(meta) = std::fs::metadata(&report_path)
+        && meta.len() > args.max_artifact_bytes
+    {
+        return Err(Error::input(
+            &report_path,
+            format!(
+                "the artifact's report is {} bytes, more than --max-artifact-bytes {}",
+                meta.len(),
+                args.max_artifact_bytes
+            ),
+            Some("raise --max-artifact-bytes if the report is genuinely this large".to_string()),
+        ));
+    }
+    let mut report = Report::read(&report_path)?;
+    if args.from_artifact.is_some() {
+        // An artifact's verdict and gates are whatever its (untrusted) job wrote: they are
+        // decided again here, from its cases and metrics, with this repository's gate.toml.
+        rejudge(&mut report, explicit_config)?;
+    }
     let (env, event) = crate::publish::github::context::read_env();
     let ctx = crate::publish::github::context::from_env(&env, &event).map_err(|m| {
         Error::usage(
@@ -64,4 +83,22 @@ pub fn comment(args: CommentArgs) -> Result<i32> {
         }
         VerdictStatus::Passed => EXIT_PASS,
     })
+}
+
+/// Recomputes every suite's status from its cases, then the gates and the verdict with the
+/// rules of the trusted checkout's gate.toml (`--config`, else the nearest one above the
+/// current directory, else the defaults) for the profile the report names.
+fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
+    let path = match explicit {
+        Some(p) => crate::context::config_path(None, Some(p))?,
+        None => crate::context::find_upwards(crate::config::FILE_NAME),
+    };
+    let profile = report.run.profile.clone();
+    let config = crate::context::load_config(path.as_deref(), Some(&profile))
+        .or_else(|_| crate::context::load_config(path.as_deref(), None))?;
+    for suite in &mut report.suites {
+        suite.refresh_status();
+    }
+    crate::gate::apply(report, &config.rules);
+    Ok(())
 }

@@ -40,7 +40,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             output,
             report,
         } => report::report(&report, format, template.as_deref(), output.as_deref()),
-        Command::Comment(args) => comment::comment(args),
+        Command::Comment(args) => comment::comment(config, args),
         Command::Proxy { listen, upstream } => proxy::proxy(&listen, &upstream),
         Command::Baseline { action } => baseline::main(manifest, config, action),
         Command::Merge {

@@ -189,16 +189,32 @@ fn check_run_annotations(annotations: &[Annotation]) -> Vec<Value> {
         .collect()
 }
 
-/// Creates a completed check run on `head_sha` with every annotation, 50 per request.
+/// What a check run is made of besides the report: where it goes and what it links to.
+pub struct CheckRun<'a> {
+    /// `owner/name`.
+    pub repo: &'a str,
+    /// The commit it attaches to.
+    pub head_sha: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// The link to the run that produced the report (from the trusted environment).
+    pub details_url: Option<&'a str>,
+}
+
+/// Creates a completed check run on `run.head_sha` with every annotation, 50 per request.
 pub async fn check_run(
     api: &Api,
-    repo: &str,
-    head_sha: &str,
-    name: &str,
+    run: &CheckRun<'_>,
     report: &Report,
     summary: &str,
     annotations: &[Annotation],
 ) -> Result<u64, ApiError> {
+    let CheckRun {
+        repo,
+        head_sha,
+        name,
+        details_url,
+    } = *run;
     let all = check_run_annotations(annotations);
     let mut batches = all.chunks(CHECK_RUN_BATCH);
     let conclusion = match report.verdict.status {
@@ -224,7 +240,7 @@ pub async fn check_run(
                 "head_sha": head_sha,
                 "status": "completed",
                 "conclusion": conclusion,
-                "details_url": report.run.github.as_ref().and_then(|g| g.run_url.clone()),
+                "details_url": details_url,
                 "output": { "title": title, "summary": summary, "annotations": first },
             })),
         )

@@ -80,8 +80,72 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
     f.write_all(text.as_bytes())
 }
 
+/// Where a verified artifact may be published: the PR it names and the commit the trusted
+/// event says was tested.
+struct Target {
+    pr: Option<u64>,
+    head_sha: Option<String>,
+}
+
+/// Checks an artifact's report (untrusted: a fork's job wrote it) against the trusted event
+/// before anything of it is written anywhere. Every check is required: missing data means
+/// nothing is published. The warning quotes artifact text only escaped (`{:?}`), so it cannot
+/// start a workflow command in this job's log.
+async fn verify_artifact(
+    api: &Api,
+    ctx: &Context,
+    report: &Report,
+    repo: &str,
+) -> std::result::Result<Target, String> {
+    let refuse = |why: String| Err(format!("{why}: nothing published"));
+    let Some(recorded) = report.run.github.as_ref() else {
+        return refuse(
+            "the artifact's report does not say where it was made (no `run.github`)".to_string(),
+        );
+    };
+    // GitHub's owner and repository names are case-insensitive.
+    if !recorded.repository.eq_ignore_ascii_case(repo) {
+        return refuse(format!(
+            "the artifact's report was made in {:?} but this workflow runs in {repo}",
+            recorded.repository
+        ));
+    }
+    let Some(expected) = ctx.head_sha.as_deref() else {
+        return refuse(
+            "the triggering event names no tested commit (no `workflow_run.head_sha`, no GITHUB_SHA)"
+                .to_string(),
+        );
+    };
+    let Some(n) = ctx.pull_request.or(recorded.pull_request) else {
+        // No PR: only the check run, on the trusted commit.
+        return Ok(Target {
+            pr: None,
+            head_sha: Some(expected.to_string()),
+        });
+    };
+    // The PR the artifact names must point at the commit the trusted event says was tested, or
+    // a fork could make us comment elsewhere.
+    let answer = api
+        .request(Method::GET, &format!("/repos/{repo}/pulls/{n}"), None)
+        .await
+        .and_then(|r| decode::<PullRequest>(&r.body, &format!("PR #{n}")));
+    match answer {
+        Ok(p) if p.head.sha == expected => Ok(Target {
+            pr: Some(n),
+            head_sha: Some(expected.to_string()),
+        }),
+        Ok(p) => refuse(format!(
+            "the artifact names PR #{n}, whose head is {:?} but the triggering run tested {expected}",
+            p.head.sha
+        )),
+        Err(e) => refuse(explain(&e, &format!("checking PR #{n}"))),
+    }
+}
+
 /// Publishes everything the options ask for. Only setup errors (no runtime, an unusable API
-/// URL) are `Err`; GitHub's answers become warnings in the outcome.
+/// URL) are `Err`; GitHub's answers become warnings in the outcome. From an artifact, nothing
+/// is written (outputs, summary, annotations, comment, check run) until the artifact is
+/// verified against the trusted event, and links come from the trusted environment only.
 pub fn publish(
     report: &Report,
     renderer: &Renderer,
@@ -92,12 +156,45 @@ pub fn publish(
 ) -> Result<Outcome> {
     let mut out = Outcome::default();
     let passed = report.verdict.status == VerdictStatus::Passed;
-    let run_url = report
-        .run
-        .github
-        .as_ref()
-        .and_then(|g| g.run_url.clone())
-        .or_else(|| ctx.run_url.clone());
+    let run_url = if opts.from_artifact {
+        ctx.run_url.clone()
+    } else {
+        report
+            .run
+            .github
+            .as_ref()
+            .and_then(|g| g.run_url.clone())
+            .or_else(|| ctx.run_url.clone())
+    };
+    let token = token.filter(|t| !t.is_empty());
+    let repo = format!("{}/{}", ctx.owner, ctx.repo);
+    let runtime = crate::exec::runtime::get()?;
+    // octocrab's middleware spawns onto the runtime when the client is built.
+    let _guard = runtime.enter();
+    let api = token
+        .map(|t| Api::new(&ctx.api_url, Some(t), opts.backoff))
+        .transpose()
+        .map_err(|m| Error::usage(m, None))?;
+    let mut target = Target {
+        pr: ctx.pull_request,
+        head_sha: ctx.head_sha.clone(),
+    };
+    if opts.from_artifact {
+        let Some(api) = &api else {
+            out.warnings.push(
+                "no GitHub token to verify the artifact against its pull request: nothing published"
+                    .to_string(),
+            );
+            return Ok(out);
+        };
+        match runtime.block_on(verify_artifact(api, ctx, report, &repo)) {
+            Ok(t) => target = t,
+            Err(w) => {
+                out.warnings.push(w);
+                return Ok(out);
+            }
+        }
+    }
 
     if let Some(path) = env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
         let text = format!(
@@ -144,65 +241,22 @@ pub fn publish(
     if !opts.comment && !opts.check_run {
         return Ok(out);
     }
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
+    let Some(api) = api else {
         out.warnings.push(
             "no GitHub token (set GITHUB_TOKEN, e.g. `env: GITHUB_TOKEN: ${{ github.token }}`): comment and check run skipped"
                 .to_string(),
         );
         return Ok(out);
     };
-    let repo = format!("{}/{}", ctx.owner, ctx.repo);
-    let runtime = crate::exec::runtime::get()?;
-    // octocrab's middleware spawns onto the runtime when the client is built.
-    let _guard = runtime.enter();
-    let api =
-        Api::new(&ctx.api_url, Some(token), opts.backoff).map_err(|m| Error::usage(m, None))?;
     let graphql_api = env
         .get("GITHUB_GRAPHQL_URL")
         .and_then(|u| u.strip_suffix("/graphql").map(str::to_string))
-        .map(|base| Api::new(&base, Some(token), opts.backoff))
+        .map(|base| Api::new(&base, token, opts.backoff))
         .transpose()
         .map_err(|m| Error::usage(m, None))?;
 
     runtime.block_on(async {
-        let mut pr = ctx.pull_request;
-        let mut head_sha = ctx.head_sha.clone();
-        if opts.from_artifact {
-            let recorded = report.run.github.as_ref();
-            if let Some(r) = recorded
-                && r.repository != repo
-            {
-                out.warnings.push(format!(
-                    "the artifact's report was made in {} but this workflow runs in {repo}: nothing published",
-                    r.repository
-                ));
-                return;
-            }
-            pr = pr.or_else(|| recorded.and_then(|r| r.pull_request));
-            // The artifact is untrusted: the PR it names must point at the commit the trusted
-            // `workflow_run` event says was tested, or a fork could make us comment elsewhere.
-            if let (Some(n), Some(expected)) = (pr, ctx.head_sha.as_deref()) {
-                let answer = api
-                    .request(Method::GET, &format!("/repos/{repo}/pulls/{n}"), None)
-                    .await
-                    .and_then(|r| decode::<PullRequest>(&r.body, &format!("PR #{n}")));
-                match answer {
-                    Ok(p) if p.head.sha == expected => {}
-                    Ok(p) => {
-                        out.warnings.push(format!(
-                            "the artifact names PR #{n}, whose head is {} but the triggering run tested {expected}: nothing published",
-                            p.head.sha
-                        ));
-                        return;
-                    }
-                    Err(e) => {
-                        out.warnings.push(explain(&e, &format!("checking PR #{n}")));
-                        return;
-                    }
-                }
-            }
-            head_sha = head_sha.or_else(|| recorded.and_then(|r| r.head_sha.clone()));
-        }
+        let Target { pr, head_sha } = target;
         let mut comment_body = None;
         if opts.comment {
             match pr {
@@ -234,7 +288,13 @@ pub fn publish(
                         Some(b) => b,
                         None => render_comment(renderer, report, run_url.as_deref()).unwrap_or_default(),
                     };
-                    match annotations::check_run(&api, &repo, sha, &opts.check_name, report, &summary, &annotations).await {
+                    let run = annotations::CheckRun {
+                        repo: &repo,
+                        head_sha: sha,
+                        name: &opts.check_name,
+                        details_url: run_url.as_deref(),
+                    };
+                    match annotations::check_run(&api, &run, report, &summary, &annotations).await {
                         Ok(id) => out.done.push(format!("check run {id} created with {} annotation(s)", annotations.iter().filter(|a| a.path.is_some()).count())),
                         Err(e) => out.warnings.push(explain(&e, "the check run")),
                     }
