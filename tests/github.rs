@@ -75,16 +75,16 @@ fn pr_event(head_repo: &str) -> Value {
 
 /// Runs `cargo gate comment` with a GitHub Actions environment pointing at `api`.
 async fn comment(env: &Env, api: &str, event_name: &str, extra: &[&str]) -> std::process::Output {
-    comment_without(env, api, event_name, extra, &[]).await
+    comment_with(env, api, event_name, extra, &[]).await
 }
 
-/// [`comment`] with some of the GitHub variables unset.
-async fn comment_without(
+/// [`comment`] with some variables changed (`None`: unset).
+async fn comment_with(
     env: &Env,
     api: &str,
     event_name: &str,
     extra: &[&str],
-    unset: &[&str],
+    vars: &[(&str, Option<&str>)],
 ) -> std::process::Output {
     let mut cmd = gate("none");
     cmd.arg("comment")
@@ -104,8 +104,11 @@ async fn comment_without(
         .env("GITHUB_TOKEN", TOKEN)
         .env("CARGO_GATE_GITHUB_BACKOFF_MS", "10")
         .args(extra);
-    for name in unset {
-        cmd.env_remove(name);
+    for (name, value) in vars {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
     }
     if !extra.contains(&"--from-artifact") {
         cmd.arg(env.path("report.json"));
@@ -747,12 +750,13 @@ async fn an_unverifiable_artifact_publishes_nothing() {
         };
         std::fs::write(env.path("event.json"), event.to_string()).unwrap();
         server.reset().await;
-        let out = comment_without(
+        let vars: Vec<(&str, Option<&str>)> = unset.iter().map(|v| (*v, None)).collect();
+        let out = comment_with(
             &env,
             &server.uri(),
             "workflow_run",
             &["--from-artifact", dir.to_str().unwrap()],
-            unset,
+            &vars,
         )
         .await;
         assert!(
@@ -867,6 +871,38 @@ async fn an_artifacts_verdict_is_decided_again_and_its_repository_matches_in_any
         "{}",
         stderr(&out)
     );
+}
+
+/// A token with a line break inside cannot go into a header: that is a publishing problem (a
+/// warning naming the variable, not the value), never a panic, and the verdict stays the exit
+/// code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_a_header_cannot_carry_is_a_warning_not_a_panic() {
+    let server = MockServer::start().await;
+    let env = Env::new(&report(1, 0), &json!({}));
+    let out = comment_with(
+        &env,
+        &server.uri(),
+        "push",
+        &[],
+        &[("GITHUB_TOKEN", Some("ghs_Top\nSecret"))],
+    )
+    .await;
+    assert_eq!(code(&out), 1, "the failed verdict, not a crash");
+    assert!(
+        stderr(&out).contains("GITHUB_TOKEN holds characters an HTTP header cannot carry"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("Secret"),
+        "the token is never printed"
+    );
+    assert!(
+        env.read("summary.md").contains("cargo-gate"),
+        "the summary is still written"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 #[test]

@@ -66,9 +66,18 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         backoff,
     };
     // The token is read here and handed to the client only; it is never printed or stored.
-    let token = std::env::var("GITHUB_TOKEN").ok();
-    let outcome =
+    // A token the HTTP client cannot send is a publishing problem: the rest (summary,
+    // annotations) is still published and the verdict is still the exit code.
+    let (token, token_warning) = match token_from(std::env::var_os("GITHUB_TOKEN")) {
+        Ok(t) => (t, None),
+        Err(e) => (None, Some(e)),
+    };
+    let mut outcome =
         crate::publish::github::publish(&report, &renderer, &opts, &ctx, &env, token.as_deref())?;
+    if let Some(e) = token_warning {
+        let hint = e.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+        outcome.warnings.insert(0, format!("{e}{hint}"));
+    }
     for line in &outcome.done {
         eprintln!("cargo-gate: {line}");
     }
@@ -101,4 +110,43 @@ fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
     }
     crate::gate::apply(report, &config.rules);
     Ok(())
+}
+
+/// The token as an HTTP header can carry it: surrounding whitespace (a pasted secret's trailing
+/// newline) is trimmed; anything else that is not visible ASCII is a usage error that names the
+/// variable, never the value (the HTTP client would panic on it).
+fn token_from(raw: Option<std::ffi::OsString>) -> Result<Option<String>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let bad = || {
+        Error::usage(
+            "GITHUB_TOKEN holds characters an HTTP header cannot carry",
+            Some("set it to the token alone (e.g. `${{ github.token }}`), without quotes or line breaks".to_string()),
+        )
+    };
+    let text = raw.into_string().map_err(|_| bad())?;
+    let token = text.trim();
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    Ok((!token.is_empty()).then(|| token.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_trimmed_and_refused_when_a_header_cannot_carry_them() {
+        let t = |s: &str| token_from(Some(s.into()));
+        assert_eq!(t("ghs_abc\n").unwrap().as_deref(), Some("ghs_abc"));
+        assert_eq!(t("  ").unwrap(), None);
+        assert_eq!(token_from(None).unwrap(), None);
+        let e = t("ghs_a\nb").unwrap_err();
+        assert!(e.to_string().contains("GITHUB_TOKEN"));
+        assert!(
+            !e.to_string().contains("ghs_a"),
+            "the token is never printed"
+        );
+        assert!(t("ghs_\u{e9}").is_err());
+    }
 }
