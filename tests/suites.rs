@@ -369,3 +369,34 @@ fn profiles_set_proptest_cases_and_existing_regressions_files_are_left_alone() {
         "failed"
     );
 }
+
+/// A bench input that cannot be read is a failed bench case, and with the default rules it
+/// fails the gate (it used to pass: there was no `bench.failed`).
+#[test]
+fn unreadable_bench_results_fail_the_gate_by_default() {
+    let dir = temp_workspace(
+        "[tests]\nenabled = false\n[bench]\ncustom = [\"bench.json\"]\nhyperfine = [\"missing.json\"]\n",
+    );
+    std::fs::write(dir.path().join("bench.json"), "{\"metrics\": 3}").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-gate"));
+    cmd.current_dir(dir.path()).args([
+        "gate",
+        "run",
+        "--suite",
+        "bench",
+        "--no-baseline",
+        "--progress",
+        "lines",
+    ]);
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&dir.path().join("target/gate/report.json"));
+    let gate = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["rule"] == "bench.failed == 0")
+        .expect("the default bench rule");
+    assert_eq!(gate["status"], "failed");
+    assert_eq!(gate["observed"], "2", "both inputs are failed cases");
+}

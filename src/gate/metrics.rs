@@ -135,6 +135,12 @@ pub const METRICS: &[MetricDef] = &[
         help: "experiments whose hypothesis held",
     },
     MetricDef {
+        name: "bench.failed",
+        suite: SuiteKind::Bench,
+        quantity: Quantity::Count,
+        help: "benchmark results that could not be read and commands that failed",
+    },
+    MetricDef {
         name: "coverage.failed",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Count,

@@ -194,7 +194,7 @@ pub const REGISTRY: &[Entry] = &[
         from_tests: false,
         enabled: |c, _| c.bench.enabled,
         needs_services: |_| false,
-        default_rules: &[],
+        default_rules: &["bench.failed == 0"],
         build: bench::build,
     },
     Entry {
