@@ -905,6 +905,25 @@ async fn a_token_a_header_cannot_carry_is_a_warning_not_a_panic() {
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
+/// A broken event file is an input error naming the file, never "no pull request".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_event_file_is_an_error_naming_it() {
+    let server = MockServer::start().await;
+    let env = Env::new(&report(1, 0), &json!({}));
+    for (text, says) in [
+        ("{\"pull_request\": {\"number\": 7", "is not JSON"),
+        ("[1, 2]", "is not a JSON object"),
+        ("", "is not JSON"),
+    ] {
+        std::fs::write(env.path("event.json"), text).unwrap();
+        let out = comment(&env, &server.uri(), "pull_request", &[]).await;
+        assert_eq!(code(&out), 2, "{text:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("event.json"), "{}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
 #[test]
 fn outside_github_actions_comment_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();

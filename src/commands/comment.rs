@@ -34,7 +34,16 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         // decided again here, from its cases and metrics, with this repository's gate.toml.
         rejudge(&mut report, explicit_config)?;
     }
-    let (env, event) = crate::publish::github::context::read_env();
+    let env = crate::publish::github::context::github_vars();
+    let event = crate::publish::github::context::read_event(&env).map_err(|m| {
+        Error::usage(
+            m,
+            Some(
+                "GitHub Actions writes this file; check a step that overrides GITHUB_EVENT_PATH"
+                    .to_string(),
+            ),
+        )
+    })?;
     let ctx = crate::publish::github::context::from_env(&env, &event).map_err(|m| {
         Error::usage(
             m,

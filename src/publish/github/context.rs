@@ -117,17 +117,41 @@ pub fn run_record(env: &BTreeMap<String, String>, event: &Value) -> Option<Githu
 
 /// The environment as a map, and the event payload (`{}` when absent or unreadable).
 pub fn read_env() -> (BTreeMap<String, String>, Value) {
-    let env: BTreeMap<String, String> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("GITHUB_"))
-        // The token is never part of the context we pass around.
-        .filter(|(k, _)| k != "GITHUB_TOKEN")
-        .collect();
-    let event = env
-        .get("GITHUB_EVENT_PATH")
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
+    let env = github_vars();
+    let event = read_event(&env).unwrap_or(Value::Null);
     (env, event)
+}
+
+/// The `GITHUB_*` variables, the token left out: it is never part of the context passed around.
+pub fn github_vars() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("GITHUB_"))
+        .filter(|(k, _)| k != "GITHUB_TOKEN")
+        .collect()
+}
+
+/// The event file GitHub wrote (`GITHUB_EVENT_PATH`): `Null` when there is none; an error that
+/// names the file when it cannot be read or is not a JSON object, so a broken event is never
+/// taken for "no pull request".
+pub fn read_event(env: &BTreeMap<String, String>) -> Result<Value, String> {
+    let Some(path) = env.get("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) else {
+        return Ok(Value::Null);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the event file {path} (GITHUB_EVENT_PATH): {e}"))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{path}:{}:{}: the event file (GITHUB_EVENT_PATH) is not JSON: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if !value.is_object() {
+        return Err(format!(
+            "{path}: the event file (GITHUB_EVENT_PATH) is not a JSON object"
+        ));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
