@@ -604,3 +604,132 @@ fn bisect_names_the_first_regressing_commit() {
     assert_eq!(code_of(&out), 2);
     assert!(stderr(&out).contains("did not regress"), "{}", stderr(&out));
 }
+
+/// `baseline fetch` from a diverged remote holding a note of a newer schema: the merge cannot be
+/// done, so it fails and the local notes ref is exactly what it was (it used to be reset to the
+/// remote's tip, losing the local notes not yet re-added). A newer note of ours that the remote
+/// does not have is carried over as it is.
+#[test]
+fn a_failed_fetch_leaves_the_local_notes_as_they_were() {
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    git(
+        tmp.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    let seed = tmp.path().join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    git(&seed, &["init", "-q"]);
+    let mut commits = Vec::new();
+    for i in 0..3 {
+        std::fs::write(seed.join("f"), i.to_string()).unwrap();
+        git(&seed, &["add", "-A"]);
+        git(&seed, &["commit", "-q", "-m", &format!("c{i}")]);
+        commits.push(git(&seed, &["rev-parse", "HEAD"]));
+    }
+    git(
+        &seed,
+        &[
+            "push",
+            "-q",
+            remote.to_str().unwrap(),
+            "HEAD:refs/heads/main",
+        ],
+    );
+    let note = |dir: &Path, text: &str, rev: &str| {
+        git(
+            dir,
+            &["notes", "--ref", "cargo-gate", "add", "-f", "-m", text, rev],
+        );
+    };
+    let current = r#"{"schema": 1, "entries": [{"metric": "bench.x", "unit": "ns", "direction": "lower_is_better", "samples": [1.0], "run_id": "LOCAL"}]}"#;
+    let future = r#"{"schema": 99, "entries": "from the future"}"#;
+    // The remote: a newer-schema note on c0 (pushed from the seed clone).
+    note(&seed, future, &commits[0]);
+    git(
+        &seed,
+        &[
+            "push",
+            "-q",
+            remote.to_str().unwrap(),
+            "refs/notes/cargo-gate",
+        ],
+    );
+    // Ours, diverged: notes on c0 and c1.
+    let ours = tmp.path().join("ours");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            ours.to_str().unwrap(),
+        ],
+    );
+    note(&ours, current, &commits[0]);
+    note(&ours, current, &commits[1]);
+    let before = git(&ours, &["rev-parse", "refs/notes/cargo-gate"]);
+    let out = output(gate("none").current_dir(&ours).args(["baseline", "fetch"]));
+    assert_ne!(code(&out), 0, "the merge cannot be done");
+    assert!(
+        stderr(&out).contains("cannot be merged"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("unchanged"), "{}", stderr(&out));
+    assert_eq!(
+        git(&ours, &["rev-parse", "refs/notes/cargo-gate"]),
+        before,
+        "the local notes ref is exactly as before"
+    );
+    // A newer note of ours on a commit the remote has no note for survives a merge.
+    let theirs = tmp.path().join("theirs");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            theirs.to_str().unwrap(),
+        ],
+    );
+    git(
+        &theirs,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "refs/notes/cargo-gate:refs/notes/cargo-gate",
+        ],
+    );
+    note(&theirs, current, &commits[2]);
+    git(&theirs, &["push", "-q", "origin", "refs/notes/cargo-gate"]);
+    let mine = tmp.path().join("mine");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            mine.to_str().unwrap(),
+        ],
+    );
+    note(&mine, future, &commits[1]);
+    let out = output(gate("none").current_dir(&mine).args(["baseline", "fetch"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        git(
+            &mine,
+            &["notes", "--ref", "cargo-gate", "show", &commits[1]]
+        ),
+        future,
+        "our newer note is kept"
+    );
+    assert!(
+        git(
+            &mine,
+            &["notes", "--ref", "cargo-gate", "show", &commits[2]]
+        )
+        .contains("LOCAL")
+    );
+}

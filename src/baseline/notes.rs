@@ -144,6 +144,16 @@ impl Store {
         map
     }
 
+    /// Puts a note blob's text on a commit as it is: a note this build cannot read (a newer
+    /// schema) is carried over unchanged instead of being dropped.
+    pub fn add_blob(&self, commit: Oid, blob: Oid) -> Result<(), StoreError> {
+        let text = String::from_utf8_lossy(self.repo.find_blob(blob)?.content()).into_owned();
+        let sig = self.signature()?;
+        self.repo
+            .note(&sig, &sig, Some(&self.notes_ref), commit, &text, true)?;
+        Ok(())
+    }
+
     /// Reads a note blob found by [`Store::noted_commits`].
     pub fn read_blob(&self, blob: Oid) -> Result<Note, NoteError> {
         let b = self

@@ -72,23 +72,65 @@ fn merge_fetched(dir: &Path) -> Result<usize, RemoteError> {
         ours.set_notes_tip(their_tip, "cargo-gate: fast-forward notes")?;
         return Ok(theirs.noted_commits().len());
     }
-    // Diverged: remember our notes, start from theirs, and add ours on top, merged.
-    let mine: Vec<(git2::Oid, Result<Note, NoteError>)> = ours
+    // Diverged: remember our notes, start from theirs, and add ours on top, merged. Whatever
+    // goes wrong on the way, our ref is put back where it was: no local note is ever lost.
+    let mine: Vec<(git2::Oid, git2::Oid, Result<Note, NoteError>)> = ours
         .noted_commits()
         .into_iter()
-        .map(|(commit, blob)| (commit, ours.read_blob(blob)))
+        .map(|(commit, blob)| (commit, blob, ours.read_blob(blob)))
         .collect();
     ours.set_notes_tip(their_tip, "cargo-gate: merge notes from the remote")?;
-    let mut changed = 0;
-    for (commit, note) in mine {
-        let Ok(note) = note else { continue };
-        let remote_note = theirs.read(commit).ok().flatten().unwrap_or_default();
-        if remote_note.merge(&note) != remote_note {
-            ours.add(commit, &note)?;
-            changed += 1;
+    let merged = (|| {
+        let mut changed = 0;
+        for (commit, blob, note) in mine {
+            let remote = theirs.read(commit);
+            match (note, remote) {
+                (Ok(note), Ok(remote)) => {
+                    let remote_note = remote.unwrap_or_default();
+                    if remote_note.merge(&note) != remote_note {
+                        ours.add(commit, &note)?;
+                        changed += 1;
+                    }
+                }
+                // Ours cannot be read (corrupt, or newer) and theirs has none: keep ours as is.
+                (Err(_), Ok(None)) => {
+                    ours.add_blob(commit, blob)?;
+                    changed += 1;
+                }
+                // A corrupt note of ours where theirs is readable: theirs stands.
+                (Err(NoteError::Corrupt(_)), Ok(Some(_))) => {}
+                // One side is newer than this build can merge: stop, keep everything as it was.
+                (Err(e @ NoteError::NewerSchema(_)), Ok(Some(_)))
+                | (Ok(_) | Err(NoteError::Corrupt(_)), Err(e @ NoteError::NewerSchema(_))) => {
+                    return Err(StoreError::Git(git2::Error::from_str(&format!(
+                        "the notes on {} cannot be merged: {e}; upgrade cargo-gate (your notes are unchanged)",
+                        ours.short(commit)
+                    ))));
+                }
+                (Err(NoteError::NewerSchema(_)), Err(NoteError::NewerSchema(_))) => {}
+                // Theirs is corrupt: ours replaces it (add treats a corrupt note as empty).
+                (Ok(note), Err(NoteError::Corrupt(_))) => {
+                    ours.add(commit, &note)?;
+                    changed += 1;
+                }
+                // Theirs is corrupt and ours cannot be read either: ours is kept as it is.
+                (Err(_), Err(NoteError::Corrupt(_))) => {
+                    ours.add_blob(commit, blob)?;
+                }
+            }
+        }
+        Ok(changed)
+    })();
+    match merged {
+        Ok(changed) => Ok(changed),
+        Err(e) => {
+            ours.set_notes_tip(
+                our_tip,
+                "cargo-gate: notes as they were before a failed merge",
+            )?;
+            Err(e.into())
         }
     }
-    Ok(changed)
 }
 
 /// Pushes our notes; a rejection (someone pushed first) is resolved by fetch + merge + retry.
