@@ -26,6 +26,9 @@ pub const MIN_TESTS_WITH_HISTORY: usize = 8;
 /// ... and they take this long on average at most (seconds): slow tests keep their own process.
 pub const MAX_MEAN_SECS: f64 = 0.05;
 
+/// Bytes kept per test for its result line (`test NAME ... ok`), names included.
+const RESULT_LINE_ROOM: usize = 512;
+
 /// Names per libtest invocation when only some of a binary's tests are selected: well within
 /// the kernel's argument limits.
 const NAMES_PER_INVOCATION: usize = 1000;
@@ -99,10 +102,12 @@ fn run_chunk(
         cmd.arg("--exact");
         cmd.args(tests.iter().map(|t| &t.name));
     }
-    // The failures section holds every failing test's output: keep enough of it.
-    let tail_bytes = cfg
-        .output_tail
-        .saturating_mul(tests.len().min(64))
+    // Every result line must be kept (a test whose line was cut would run again alone), and
+    // the failures section holds the failing tests' output: room for both.
+    let tail_bytes = tests
+        .len()
+        .saturating_mul(RESULT_LINE_ROOM)
+        .saturating_add(cfg.output_tail.saturating_mul(tests.len().min(64)))
         .max(1024 * 1024);
     let outcome = process::run_with_progress(cmd, tail_bytes, cfg.timeout, is_result_line);
     // A batch that could not start leaves every test to run alone.
