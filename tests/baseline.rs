@@ -381,22 +381,7 @@ fn a_localized_git_still_resolves_the_push_race() {
 
 fn concurrent_pushes(git_program: Option<&Path>) {
     let tmp = tempfile::tempdir().unwrap();
-    let remote = tmp.path().join("remote.git");
-    git(
-        tmp.path(),
-        &["init", "-q", "--bare", remote.to_str().unwrap()],
-    );
-    let seed = tmp.path().join("seed");
-    std::fs::create_dir_all(&seed).unwrap();
-    git(&seed, &["init", "-q"]);
-    let mut commits = Vec::new();
-    for i in 0..4 {
-        std::fs::write(seed.join("f"), i.to_string()).unwrap();
-        git(&seed, &["add", "-A"]);
-        git(&seed, &["commit", "-q", "-m", &format!("c{i}")]);
-        commits.push(git(&seed, &["rev-parse", "HEAD"]));
-    }
-    git(&seed, &["push", "-q", remote.to_str().unwrap(), "main"]);
+    let (remote, _seed, commits) = shared_remote(tmp.path(), 4);
 
     let clones: Vec<PathBuf> = (0..4)
         .map(|i| {
@@ -612,30 +597,7 @@ fn bisect_names_the_first_regressing_commit() {
 #[test]
 fn a_failed_fetch_leaves_the_local_notes_as_they_were() {
     let tmp = tempfile::tempdir().unwrap();
-    let remote = tmp.path().join("remote.git");
-    git(
-        tmp.path(),
-        &["init", "-q", "--bare", remote.to_str().unwrap()],
-    );
-    let seed = tmp.path().join("seed");
-    std::fs::create_dir_all(&seed).unwrap();
-    git(&seed, &["init", "-q"]);
-    let mut commits = Vec::new();
-    for i in 0..3 {
-        std::fs::write(seed.join("f"), i.to_string()).unwrap();
-        git(&seed, &["add", "-A"]);
-        git(&seed, &["commit", "-q", "-m", &format!("c{i}")]);
-        commits.push(git(&seed, &["rev-parse", "HEAD"]));
-    }
-    git(
-        &seed,
-        &[
-            "push",
-            "-q",
-            remote.to_str().unwrap(),
-            "HEAD:refs/heads/main",
-        ],
-    );
+    let (remote, seed, commits) = shared_remote(tmp.path(), 3);
     let note = |dir: &Path, text: &str, rev: &str| {
         git(
             dir,
@@ -732,4 +694,31 @@ fn a_failed_fetch_leaves_the_local_notes_as_they_were() {
         )
         .contains("LOCAL")
     );
+}
+
+/// A bare repository `remote.git` in `dir` holding `n` commits on `main`, pushed from a clone
+/// `seed`: the shared remote several clones fetch notes from and push them to.
+fn shared_remote(dir: &Path, n: usize) -> (PathBuf, PathBuf, Vec<String>) {
+    let remote = dir.join("remote.git");
+    git(dir, &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    let seed = dir.join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    git(&seed, &["init", "-q"]);
+    let mut commits = Vec::new();
+    for i in 0..n {
+        std::fs::write(seed.join("f"), i.to_string()).unwrap();
+        git(&seed, &["add", "-A"]);
+        git(&seed, &["commit", "-q", "-m", &format!("c{i}")]);
+        commits.push(git(&seed, &["rev-parse", "HEAD"]));
+    }
+    git(
+        &seed,
+        &[
+            "push",
+            "-q",
+            remote.to_str().unwrap(),
+            "HEAD:refs/heads/main",
+        ],
+    );
+    (remote, seed, commits)
 }

@@ -626,6 +626,29 @@ async fn github_enterprise_paths_keep_the_api_prefix() {
     );
 }
 
+/// PR #5 whose head is the commit the workflow_run event names (`forkhead`), with no comment
+/// yet; a new comment gets `comment_id`.
+async fn mount_pr5_tested(server: &MockServer, comment_id: u64) {
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/pulls/5"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"number": 5, "head": {"sha": "forkhead"}})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/5/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/5/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": comment_id})))
+        .mount(server)
+        .await;
+}
+
 fn artifact(dir: &Path, pr: u64) {
     let mut r = report(1, 0);
     r["run"]["github"] = json!({"repository": "acme/app", "event": "pull_request", "pull_request": pr, "head_sha": "forkhead"});
@@ -637,30 +660,13 @@ fn artifact(dir: &Path, pr: u64) {
 async fn workflow_run_publishes_an_artifact_only_for_the_pr_it_tested() {
     let server = MockServer::start().await;
     mount_user_forbidden(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/acme/app/pulls/5"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"number": 5, "head": {"sha": "forkhead"}})),
-        )
-        .mount(&server)
-        .await;
+    mount_pr5_tested(&server, 50).await;
     Mock::given(method("GET"))
         .and(path("/repos/acme/app/pulls/6"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"number": 6, "head": {"sha": "someotherhead"}})),
         )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/repos/acme/app/issues/5/comments"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/app/issues/5/comments"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 50})))
         .mount(&server)
         .await;
     // GitHub leaves `pull_requests` empty for fork PRs in workflow_run events.
@@ -787,24 +793,7 @@ async fn an_artifacts_verdict_is_decided_again_and_its_repository_matches_in_any
     let server = MockServer::start().await;
     mount_user_forbidden(&server).await;
     mount_check_runs(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/acme/app/pulls/5"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"number": 5, "head": {"sha": "forkhead"}})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/repos/acme/app/issues/5/comments"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/app/issues/5/comments"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 51})))
-        .mount(&server)
-        .await;
+    mount_pr5_tested(&server, 51).await;
     let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
     let env = Env::new(&report(0, 0), &event);
     let dir = env.path("artifact");

@@ -66,19 +66,8 @@ fn mixed_reports_every_kind_of_outcome() {
     assert_eq!(code(&out), 1, "failing tests fail the gate");
     let report = json(&out_dir.path().join("report.json"));
     let got = statuses(&report);
-    let expected = [
-        ("mixed tests::fails_with_message", "failed"),
-        ("mixed tests::flaky", "flaky"),
-        ("mixed tests::hangs", "timed_out"),
-        ("mixed tests::ignored", "skipped"),
-        ("mixed tests::panics", "failed"),
-        ("mixed tests::passes", "passed"),
-        ("mixed tests::prints_a_lot_then_fails", "failed"),
-        ("mixed::doc src/lib.rs - double (line 5)", "passed"),
-        ("mixed::integration integration_passes", "passed"),
-    ];
     let got_ref: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    assert_eq!(got_ref, expected);
+    assert_eq!(got_ref, MIXED_OUTCOMES);
 
     let failing = case(&report, "mixed tests::fails_with_message");
     assert!(
@@ -306,24 +295,10 @@ fn fail_fast_stops_scheduling_and_reports_what_did_not_run() {
 
 #[test]
 fn profile_overrides_the_defaults() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let flaky_dir = tempfile::tempdir().unwrap();
-    let config = out_dir.path().join("gate.toml");
-    std::fs::write(
-        &config,
+    let (out, out_dir) = run_mixed(
         "[tests]\nretries = 0\n[gate]\nfail = [\"tests.failed == 0\"]\n[profile.ci]\ntests = { retries = 1 }\ngate = { fail = [\"tests.flaky == 0\"] }\n",
-    )
-    .unwrap();
-    let mut cmd = gate("mixed");
-    cmd.args(["run", "--progress", "lines", "--manifest-path"])
-        .arg(manifest("mixed"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--out-dir")
-        .arg(out_dir.path())
-        .args(["--profile", "ci", "--no-doctests", "tests::flaky"])
-        .env("MIXED_FLAKY_DIR", flaky_dir.path());
-    let out = output(&mut cmd);
+        &["--profile", "ci", "--no-doctests", "tests::flaky"],
+    );
     assert_eq!(code(&out), 1, "the ci profile fails on flaky tests");
     let report = json(&out_dir.path().join("report.json"));
     assert_eq!(report["run"]["profile"], "ci");
@@ -333,18 +308,10 @@ fn profile_overrides_the_defaults() {
 
 #[test]
 fn quarantined_failures_do_not_fail_the_gate() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let config = out_dir.path().join("gate.toml");
-    std::fs::write(&config, "[tests]\nquarantine = [\"tests::panics\"]\n").unwrap();
-    let mut cmd = gate("mixed");
-    cmd.args(["run", "--progress", "lines", "--manifest-path"])
-        .arg(manifest("mixed"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--out-dir")
-        .arg(out_dir.path())
-        .args(["--no-doctests", "tests::pa"]);
-    let out = output(&mut cmd);
+    let (out, out_dir) = run_mixed(
+        "[tests]\nquarantine = [\"tests::panics\"]\n",
+        &["--no-doctests", "tests::pa"],
+    );
     assert_eq!(code(&out), 0);
     let report = json(&out_dir.path().join("report.json"));
     assert_eq!(
@@ -356,23 +323,11 @@ fn quarantined_failures_do_not_fail_the_gate() {
 
 #[test]
 fn the_nextest_runner_reports_the_same_outcomes() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let flaky_dir = tempfile::tempdir().unwrap();
-    let config = out_dir.path().join("gate.toml");
-    std::fs::write(
-        &config,
+    let (out, out_dir) = run_mixed(
         "[tests]\nrunner = \"nextest\"\nretries = 1\ntimeout = \"3s\"\n[gate]\nfail = [\"tests.failed == 0\"]\n",
-    )
-    .unwrap();
-    let mut cmd = gate("mixed");
-    cmd.args(["run", "--progress", "lines", "--manifest-path"])
-        .arg(manifest("mixed"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--out-dir")
-        .arg(out_dir.path())
-        .env("MIXED_FLAKY_DIR", flaky_dir.path());
-    let out = output(&mut cmd);
+        &[],
+    );
+    let config = out_dir.path().join("gate.toml");
     assert_eq!(code(&out), 1, "failing tests fail the gate");
     // nextest ran them: its own summary line is in our stderr.
     assert!(stderr(&out).contains("Summary ["), "{}", stderr(&out));
@@ -380,20 +335,7 @@ fn the_nextest_runner_reports_the_same_outcomes() {
     let got = statuses(&report);
     let got_ref: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     // As with the built-in runner (ignored tests come from `cargo nextest list`).
-    assert_eq!(
-        got_ref,
-        [
-            ("mixed tests::fails_with_message", "failed"),
-            ("mixed tests::flaky", "flaky"),
-            ("mixed tests::hangs", "timed_out"),
-            ("mixed tests::ignored", "skipped"),
-            ("mixed tests::panics", "failed"),
-            ("mixed tests::passes", "passed"),
-            ("mixed tests::prints_a_lot_then_fails", "failed"),
-            ("mixed::doc src/lib.rs - double (line 5)", "passed"),
-            ("mixed::integration integration_passes", "passed"),
-        ]
-    );
+    assert_eq!(got_ref, MIXED_OUTCOMES);
     let failing = case(&report, "mixed tests::fails_with_message");
     assert!(
         failing["message"]
@@ -439,41 +381,13 @@ fn the_nextest_runner_reports_the_same_outcomes() {
 /// ran, and the batch's failed attempt is kept before the ones run alone.
 #[test]
 fn binary_isolation_reports_the_same_outcomes_as_process_isolation() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let flaky_dir = tempfile::tempdir().unwrap();
-    let config = out_dir.path().join("gate.toml");
-    std::fs::write(
-        &config,
-        "[tests]\nisolation = \"binary\"\nretries = 1\ntimeout = \"3s\"\n",
-    )
-    .unwrap();
-    let mut cmd = gate("mixed");
-    cmd.args(["run", "--progress", "lines", "--manifest-path"])
-        .arg(manifest("mixed"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--out-dir")
-        .arg(out_dir.path())
-        .env("MIXED_FLAKY_DIR", flaky_dir.path());
-    let out = output(&mut cmd);
+    let binary = "[tests]\nisolation = \"binary\"\nretries = 1\ntimeout = \"3s\"\n";
+    let (out, out_dir) = run_mixed(binary, &[]);
     assert_eq!(code(&out), 1);
     let report = json(&out_dir.path().join("report.json"));
     let got = statuses(&report);
     let got: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    assert_eq!(
-        got,
-        [
-            ("mixed tests::fails_with_message", "failed"),
-            ("mixed tests::flaky", "flaky"),
-            ("mixed tests::hangs", "timed_out"),
-            ("mixed tests::ignored", "skipped"),
-            ("mixed tests::panics", "failed"),
-            ("mixed tests::passes", "passed"),
-            ("mixed tests::prints_a_lot_then_fails", "failed"),
-            ("mixed::doc src/lib.rs - double (line 5)", "passed"),
-            ("mixed::integration integration_passes", "passed"),
-        ]
-    );
+    assert_eq!(got, MIXED_OUTCOMES);
     assert_eq!(report["suites"][0]["isolation"]["mixed"], "binary");
     let failing = case(&report, "mixed tests::fails_with_message");
     let attempts = failing["attempts"].as_array().unwrap();
@@ -503,24 +417,8 @@ fn binary_isolation_reports_the_same_outcomes_as_process_isolation() {
 
     // Without the hang the batch finishes, and a failure's batch attempt has its own output.
     // `--skip` also makes the batch name its tests (`--exact`) instead of running them all.
-    let out_dir = tempfile::tempdir().unwrap();
-    let flaky_dir = tempfile::tempdir().unwrap();
-    let mut cmd = gate("mixed");
-    cmd.args([
-        "run",
-        "--progress",
-        "lines",
-        "--skip",
-        "hangs",
-        "--manifest-path",
-    ])
-    .arg(manifest("mixed"))
-    .arg("--config")
-    .arg(&config)
-    .arg("--out-dir")
-    .arg(out_dir.path())
-    .env("MIXED_FLAKY_DIR", flaky_dir.path());
-    assert_eq!(code(&output(&mut cmd)), 1);
+    let (out, out_dir) = run_mixed(binary, &["--skip", "hangs"]);
+    assert_eq!(code(&out), 1);
     let report = json(&out_dir.path().join("report.json"));
     let failing = case(&report, "mixed tests::fails_with_message");
     let first = failing["attempts"][0]["output_tail"].as_str().unwrap();
@@ -530,4 +428,37 @@ fn binary_isolation_reports_the_same_outcomes_as_process_isolation() {
         "only this test's own section: {first}"
     );
     assert_eq!(case(&report, "mixed tests::passes")["status"], "passed");
+}
+
+/// What the mixed fixture's tests end as, whatever runs them.
+const MIXED_OUTCOMES: [(&str, &str); 9] = [
+    ("mixed tests::fails_with_message", "failed"),
+    ("mixed tests::flaky", "flaky"),
+    ("mixed tests::hangs", "timed_out"),
+    ("mixed tests::ignored", "skipped"),
+    ("mixed tests::panics", "failed"),
+    ("mixed tests::passes", "passed"),
+    ("mixed tests::prints_a_lot_then_fails", "failed"),
+    ("mixed::doc src/lib.rs - double (line 5)", "passed"),
+    ("mixed::integration integration_passes", "passed"),
+];
+
+/// `cargo gate run` on the mixed fixture with this gate.toml and these arguments; the output
+/// directory (which holds the config) lives as long as the returned guard.
+fn run_mixed(config: &str, extra: &[&str]) -> (std::process::Output, tempfile::TempDir) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let flaky_dir = tempfile::tempdir().unwrap();
+    let config_path = out_dir.path().join("gate.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut cmd = gate("mixed");
+    cmd.args(["run", "--progress", "lines"])
+        .args(extra)
+        .arg("--manifest-path")
+        .arg(manifest("mixed"))
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--out-dir")
+        .arg(out_dir.path())
+        .env("MIXED_FLAKY_DIR", flaky_dir.path());
+    (output(&mut cmd), out_dir)
 }

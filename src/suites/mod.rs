@@ -86,6 +86,11 @@ pub struct Listed {
 }
 
 impl Listed {
+    /// Entries `KIND NAME` for each name: what a suite other than the tests lists.
+    pub fn all<'n>(kind: &'static str, names: impl IntoIterator<Item = &'n String>) -> Vec<Listed> {
+        names.into_iter().map(|n| Listed::named(kind, n)).collect()
+    }
+
     /// An entry of a suite other than the tests: `KIND NAME`, always run.
     pub fn named(kind: &'static str, name: &str) -> Listed {
         Listed {

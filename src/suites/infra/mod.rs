@@ -213,12 +213,13 @@ impl crate::suites::Suite for ChecksSuite {
         &self,
         cx: &crate::suites::RunContext<'_>,
     ) -> crate::error::Result<Vec<crate::suites::Listed>> {
-        let services = cx.config.services.iter().map(|s| ("service", &s.name));
-        let checks = cx.config.checks.iter().map(|c| ("check", &c.name));
-        Ok(services
-            .chain(checks)
-            .map(|(kind, name)| crate::suites::Listed::named(kind, name))
-            .collect())
+        let mut listed =
+            crate::suites::Listed::all("service", cx.config.services.iter().map(|s| &s.name));
+        listed.extend(crate::suites::Listed::all(
+            "check",
+            cx.config.checks.iter().map(|c| &c.name),
+        ));
+        Ok(listed)
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
@@ -236,12 +237,10 @@ impl crate::suites::Suite for ChaosSuite {
         &self,
         cx: &crate::suites::RunContext<'_>,
     ) -> crate::error::Result<Vec<crate::suites::Listed>> {
-        Ok(cx
-            .config
-            .chaos
-            .iter()
-            .map(|c| crate::suites::Listed::named("chaos", &c.name))
-            .collect())
+        Ok(crate::suites::Listed::all(
+            "chaos",
+            cx.config.chaos.iter().map(|c| &c.name),
+        ))
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {

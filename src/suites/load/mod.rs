@@ -189,12 +189,10 @@ impl crate::suites::Suite for LoadSuite {
         &self,
         cx: &crate::suites::RunContext<'_>,
     ) -> crate::error::Result<Vec<crate::suites::Listed>> {
-        Ok(cx
-            .config
-            .load
-            .iter()
-            .map(|l| crate::suites::Listed::named("load", &l.name))
-            .collect())
+        Ok(crate::suites::Listed::all(
+            "load",
+            cx.config.load.iter().map(|l| &l.name),
+        ))
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
