@@ -963,3 +963,173 @@ fn rendered_comments_stay_within_limits() {
         insta::assert_snapshot!("comment_10000_failures", huge);
     });
 }
+
+/// The markdown outside fenced code blocks (inside one, GitHub shows text literally), and
+/// whether every fence and `<details>` that opens also closes.
+fn outside_fences(md: &str) -> (String, bool) {
+    let (mut outside, mut open, mut details) = (String::new(), false, 0i64);
+    for line in md.lines() {
+        if line.starts_with("```") {
+            open = !open;
+            continue;
+        }
+        if !open {
+            details += line.matches("<details").count() as i64;
+            details -= line.matches("</details>").count() as i64;
+            outside.push_str(line);
+            outside.push('\n');
+        }
+    }
+    (outside, !open && details == 0)
+}
+
+/// Forms that would be active markup, a mention, a link, a command or an escape if hostile
+/// test output reached an output unescaped.
+const ACTIVE_MARKDOWN: &[&str] = &[
+    "@octocat",
+    "](https://evil",
+    "![",
+    "<img",
+    "<script",
+    "<details open",
+    "</code></summary>",
+    "https://evil",
+    "<!-- cargo-gate:CI/other -->",
+    "| cell |",
+];
+
+fn assert_inert_markdown(what: &str, md: &str) {
+    let (outside, balanced) = outside_fences(md);
+    assert!(balanced, "{what}: unbalanced fences or <details>:\n{md}");
+    for form in ACTIVE_MARKDOWN {
+        assert!(
+            !outside.contains(form),
+            "{what}: {form:?} is active in:\n{outside}"
+        );
+    }
+    assert_no_controls(what, md);
+}
+
+fn assert_no_controls(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| {
+            (c.is_control() && !matches!(c, '\n' | '\t')) || ('\u{202a}'..='\u{202e}').contains(c)
+        })
+        .collect();
+    assert!(bad.is_empty(), "{what}: control characters {bad:?}");
+}
+
+/// The injection test: a fixture whose tests print every hostile form the review found. What
+/// cargo-gate renders of them — comment, summary, HTML, JUnit, the workflow log — holds the
+/// text and none of the active forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_test_output_stays_text_in_every_output() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let ran = tokio::task::spawn_blocking({
+        let dir = out_dir.path().to_path_buf();
+        move || run("hostile", &dir, &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code(&ran), 1, "every hostile test fails");
+    assert_no_controls("the run's terminal output", &(stdout(&ran) + &stderr(&ran)));
+    let report_path = out_dir.path().join("report.json");
+    let report_json = json(&report_path);
+    assert_eq!(statuses(&report_json).len(), 5);
+
+    // The report keeps what the tests printed: escaping happens where it is rendered.
+    assert!(
+        std::fs::read_to_string(&report_path)
+            .unwrap()
+            .contains("@octocat")
+    );
+
+    for format in ["comment", "markdown"] {
+        let md = rendered(&report_path, format);
+        assert!(
+            md.contains("octocat"),
+            "{format}: the text itself is still there"
+        );
+        assert_inert_markdown(format, &md);
+    }
+    let html = rendered(&report_path, "html");
+    for form in [
+        "<script>alert",
+        "<img src=x",
+        "<details open><summary>forged",
+        "</code></summary></details>",
+    ] {
+        assert!(!html.contains(form), "html: {form:?}");
+    }
+    assert_no_controls("html", &html);
+    let junit = rendered(&report_path, "junit");
+    assert!(!junit.contains("<script>alert") && !junit.contains("<img src=x"));
+    assert!(
+        !junit
+            .chars()
+            .any(|c| matches!(c, '\u{fffe}' | '\u{ffff}' | '\x1b' | '\x07'))
+    );
+
+    // Published: the posted comment, the job summary and the workflow commands on stdout.
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 5})))
+        .mount(&server)
+        .await;
+    mount_check_runs(&server).await;
+    let env = Env::new(&report_json, &pr_event("acme/app"));
+    let published = comment(&env, &server.uri(), "pull_request", &[]).await;
+    assert_eq!(code(&published), 1, "the verdict is kept: failed");
+    let reqs = server.received_requests().await.unwrap();
+    let posted = reqs
+        .iter()
+        .find(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/comments"))
+        .map(|r| body(r)["body"].as_str().unwrap_or_default().to_string())
+        .expect("a comment was posted");
+    assert_inert_markdown("posted comment", &posted);
+    assert!(
+        posted.trim_end().ends_with(MARK),
+        "our marker is the last line"
+    );
+    let check_run = reqs
+        .iter()
+        .find(|r| r.url.path() == "/repos/acme/app/check-runs")
+        .map(body)
+        .expect("a check run was created");
+    assert_inert_markdown(
+        "check run summary",
+        check_run["output"]["summary"].as_str().unwrap_or_default(),
+    );
+    assert_inert_markdown("job summary", &env.read("summary.md"));
+    let log = stdout(&published) + &stderr(&published);
+    assert_no_controls("workflow log", &log);
+    for line in log.lines() {
+        for forged in [
+            "::add-mask::",
+            "::stop-commands::",
+            "::error title=pwned",
+            "::error::forged",
+            "::warning::forged",
+        ] {
+            assert!(
+                !line.starts_with(forged),
+                "a forged workflow command: {line}"
+            );
+        }
+        if line.starts_with("::") {
+            assert!(
+                line.starts_with("::error ") || line.starts_with("::warning "),
+                "only our own annotations are commands: {line}"
+            );
+        }
+    }
+    assert!(log.contains("::error "), "the failures are annotated");
+}

@@ -74,7 +74,9 @@ pub fn fit(
         }
     }
     let note = "\n\n… _truncated to fit GitHub's size limit; the full report is in the workflow run's artifacts._\n";
-    let keep = budget.saturating_sub(measure(note));
+    // Room for the closers `balanced` may add: one fence and every `<details>` still open.
+    let closers = measure("\n```\n") + last.matches("<details").count() * measure("</details>\n");
+    let keep = budget.saturating_sub(measure(note) + closers);
     // Measured once per character added, not over the whole prefix again each time.
     let mut cut = String::new();
     let mut size = 0;
@@ -87,8 +89,38 @@ pub fn fit(
         size = grown;
         cut.push(c);
     }
+    let mut cut = balanced(cut);
     cut.push_str(note);
     Ok(cut)
+}
+
+/// `cut` ended at a whole line, with any open code fence and `<details>` closed, so the rest of
+/// a comment (and GitHub's rendering of it) is not swallowed by a block left open. A line cut in
+/// half could be inside a tag; it is dropped.
+fn balanced(mut cut: String) -> String {
+    if !cut.ends_with('\n') {
+        match cut.rfind('\n') {
+            Some(end) => cut.truncate(end + 1),
+            None => cut.clear(),
+        }
+    }
+    let mut fence_open = false;
+    let mut details_open = 0usize;
+    for line in cut.lines() {
+        if line.trim_start().starts_with("```") {
+            fence_open = !fence_open;
+        } else if !fence_open {
+            details_open += line.matches("<details").count();
+            details_open = details_open.saturating_sub(line.matches("</details>").count());
+        }
+    }
+    if fence_open {
+        cut.push_str("```\n");
+    }
+    for _ in 0..details_open {
+        cut.push_str("\n</details>\n");
+    }
+    cut
 }
 
 fn chars(s: &str) -> usize {
@@ -99,6 +131,19 @@ fn bytes(s: &str) -> usize {
     s.len()
 }
 
+/// `extra` for the markdown templates: the run's link, if it is a plain `https://` URL (it
+/// comes from the trusted environment, and is still checked: it lands in a link's target).
+fn link_context(run_url: Option<&str>) -> Value {
+    let url = run_url.filter(|u| {
+        u.starts_with("https://")
+            && u.len() < 2048
+            && u[8..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~/?#&=%+:@".contains(c))
+    });
+    minijinja::context! { run_url => url.map(|u| Value::from_safe_string(u.to_string())) }
+}
+
 /// The PR comment body (without the marker), at most [`COMMENT_LIMIT`] characters with room
 /// for the marker.
 pub fn render_comment(
@@ -106,12 +151,11 @@ pub fn render_comment(
     report: &Report,
     run_url: Option<&str>,
 ) -> Result<String> {
-    let extra = Value::from_serialize(serde_json::json!({ "run_url": run_url }));
     fit(
         renderer,
         "comment.md.j2",
         report,
-        extra,
+        link_context(run_url),
         COMMENT_LIMIT,
         chars,
         200,
@@ -125,15 +169,39 @@ pub fn render_summary(
     report: &Report,
     run_url: Option<&str>,
 ) -> Result<String> {
-    let extra = Value::from_serialize(serde_json::json!({ "run_url": run_url }));
     fit(
         renderer,
         "summary.md.j2",
         report,
-        extra,
+        link_context(run_url),
         SUMMARY_LIMIT,
         bytes,
         2048,
         0,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced;
+
+    #[test]
+    fn a_cut_closes_what_it_left_open() {
+        let cut = balanced(
+            "<details><summary>a</summary>\n\n```text\nout\n```\n</details>\n<details><summary>b</summary>\n\n```text\nhalf a li"
+                .to_string(),
+        );
+        assert!(cut.ends_with("```\n\n</details>\n"), "{cut}");
+        assert_eq!(
+            cut.matches("<details").count(),
+            cut.matches("</details>").count()
+        );
+        assert_eq!(cut.matches("```").count() % 2, 0);
+        assert!(!cut.contains("half a li"));
+    }
+
+    #[test]
+    fn a_cut_inside_a_tag_drops_the_partial_line() {
+        assert_eq!(balanced("ok\n<details><summ".to_string()), "ok\n");
+    }
 }

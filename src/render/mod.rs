@@ -1,6 +1,7 @@
 //! Renders a Report with minijinja: markdown summary, self-contained HTML, terminal scorecard.
 //! Templates are embedded and can be overridden file by file from a directory.
 
+pub mod escape;
 pub mod fit;
 pub mod junit;
 
@@ -111,23 +112,24 @@ impl Renderer {
         env.add_filter("excerpt", |s: String, n: usize| {
             crate::util::excerpt::excerpt(&s, n)
         });
-        env.add_filter("md_cell", |s: String| {
-            s.replace('|', "\\|").replace('\n', " ").replace('\r', "")
-        });
-        // A fence inside output would close our code block early.
+        // Values are escaped on output (see `escape`); these only shape text for a place.
+        env.add_filter("md_cell", |s: String| s.replace(['\n', '\r'], " "));
         env.add_filter("split_lines", |s: String| {
             s.lines().map(str::to_string).collect::<Vec<String>>()
         });
-        env.add_filter("fence_safe", |s: String| s.replace("```", "`\u{200b}``"));
-        env.add_filter("icon", |s: String| icon(&s).to_string());
-        // Minimal HTML escaping for markdown's inline HTML (`e` also escapes `/`, which reads
-        // badly in GitHub's raw view).
-        env.add_filter("he", |s: String| {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
+        // Output inside a fence is shown literally: no markdown escaping, only what could
+        // close the fence or reach a terminal is defused.
+        env.add_filter("fence_safe", |s: String| {
+            Value::from_safe_string(escape::code_block(&s))
         });
+        env.add_filter("icon", |s: String| icon(&s).to_string());
+        // Kept for templates written before auto-escaping: escapes for the template's own
+        // format once (not twice) and marks the result safe.
+        env.add_filter("he", |state: &minijinja::State, v: Value| {
+            minijinja::filters::escape(state, &v)
+        });
+        env.set_auto_escape_callback(move |name| escape::mode_of(name, color));
+        env.set_formatter(escape::formatter);
         env.add_filter("diff_color", move |s: String| diff_color(&s, color));
         if let Some(dir) = override_dir
             && !dir.is_dir()
@@ -219,9 +221,12 @@ fn template_error(origin: &Path, e: &minijinja::Error) -> Error {
     )
 }
 
-fn diff_color(line: &str, color: bool) -> String {
+/// A diff line coloured for a terminal. The line itself is untrusted: its own escape
+/// sequences go before ours are added.
+fn diff_color(line: &str, color: bool) -> Value {
+    let line = escape::strip_controls(line, false);
     if !color {
-        return line.to_string();
+        return Value::from(line.as_ref());
     }
     let code = if line.starts_with("+++") || line.starts_with("---") {
         "1"
@@ -232,9 +237,9 @@ fn diff_color(line: &str, color: bool) -> String {
     } else if line.starts_with("@@") {
         "36"
     } else {
-        return line.to_string();
+        return Value::from(line.as_ref());
     };
-    format!("\x1b[{code}m{line}\x1b[0m")
+    Value::from_safe_string(format!("\x1b[{code}m{line}\x1b[0m"))
 }
 
 fn icon(status: &str) -> &'static str {

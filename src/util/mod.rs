@@ -3,6 +3,7 @@
 pub mod excerpt;
 pub mod fs;
 pub mod glob;
+pub mod sanitize;
 pub mod spans;
 pub mod suggest;
 pub mod units;

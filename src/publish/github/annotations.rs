@@ -93,9 +93,15 @@ fn uncovered(report: &Report, prefix: Option<&str>) -> Vec<Annotation> {
         } else {
             format!("lines {first}-{last} were")
         };
+        let Some(path) = repo_path(prefix, &region.file) else {
+            continue;
+        };
+        if !plausible_line(first) || !plausible_line(last) {
+            continue;
+        }
         out.push(Annotation {
             level: Level::Warning,
-            path: Some(format!("{}{}", prefix.unwrap_or(""), region.file)),
+            path: Some(path),
             line: first,
             end_line: last,
             title: "not covered by tests".to_string(),
@@ -106,17 +112,22 @@ fn uncovered(report: &Report, prefix: Option<&str>) -> Vec<Annotation> {
 }
 
 fn annotation(case: &Case, level: Level, prefix: Option<&str>) -> Annotation {
-    let path = case
+    // A location that is not a plausible file of this repository (absolute, `..`, a line past
+    // any real file) becomes an annotation without a position rather than one GitHub rejects
+    // or one that points outside the checkout.
+    let located = case
         .location
         .as_ref()
-        .map(|l| format!("{}{}", prefix.unwrap_or(""), l.file));
+        .filter(|l| plausible_line(l.line))
+        .and_then(|l| Some((repo_path(prefix, &l.file)?, l.line)));
+    let path = located.as_ref().map(|(p, _)| p.clone());
     let status = match case.status {
         CaseStatus::TimedOut => "timed out",
         CaseStatus::Flaky => "flaky",
         CaseStatus::Quarantined => "failed (quarantined)",
         _ => "failed",
     };
-    let line = case.location.as_ref().map_or(1, |l| l.line.max(1));
+    let line = located.map_or(1, |(_, line)| line.max(1));
     Annotation {
         level,
         path,
@@ -131,8 +142,37 @@ fn annotation(case: &Case, level: Level, prefix: Option<&str>) -> Annotation {
     }
 }
 
+/// Lines beyond this are not a source file's.
+const MAX_LINE: u32 = 10_000_000;
+
+fn plausible_line(line: u32) -> bool {
+    line <= MAX_LINE
+}
+
+/// `file` as a path from the repository root, or `None` when it cannot be one: absolute, with
+/// `..`, empty, or holding control characters. `./` and duplicate separators are dropped.
+pub fn repo_path(prefix: Option<&str>, file: &str) -> Option<String> {
+    let joined = format!("{}{file}", prefix.unwrap_or(""));
+    if joined.starts_with('/') || joined.contains('\\') || joined.chars().any(char::is_control) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            p if p.len() >= 2 && p.as_bytes()[1] == b':' && parts.is_empty() => return None,
+            p => parts.push(p),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Text of a workflow command's message: controls (ANSI, BEL…) removed, then `%`, CR and LF
+/// encoded so nothing can end the command or start another.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    crate::util::sanitize::strip_controls(s, false)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -176,13 +216,19 @@ fn check_run_annotations(annotations: &[Annotation]) -> Vec<Value> {
         .iter()
         .filter_map(|a| {
             let path = a.path.as_ref()?;
-            let message: String = a.message.chars().take(60_000).collect();
+            let message: String = crate::util::sanitize::strip_controls(&a.message, false)
+                .chars()
+                .take(60_000)
+                .collect();
             Some(json!({
                 "path": path,
                 "start_line": a.line,
                 "end_line": a.end_line.max(a.line),
                 "annotation_level": a.level,
-                "title": a.title.chars().take(250).collect::<String>(),
+                "title": crate::util::sanitize::strip_controls(&a.title, false)
+                    .chars()
+                    .take(250)
+                    .collect::<String>(),
                 "message": message,
             }))
         })
@@ -301,6 +347,60 @@ mod tests {
             workflow_commands(&[no_file])[0],
             "::error title=x%2C y%3A z::left: 1,%0Aright: 2 (100%25)"
         );
+    }
+
+    #[test]
+    fn paths_outside_the_repository_lose_their_position() {
+        assert_eq!(
+            repo_path(None, "./src//lib.rs").as_deref(),
+            Some("src/lib.rs")
+        );
+        assert_eq!(
+            repo_path(Some("crates/a/"), "src/x.rs").as_deref(),
+            Some("crates/a/src/x.rs")
+        );
+        for bad in [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "src/../../x",
+            "C:/x.rs",
+            "",
+            "a\x1b[2J.rs",
+            "a\\b",
+        ] {
+            assert_eq!(repo_path(None, bad), None, "{bad:?}");
+        }
+        let mut case = Case::single("t", "t", CaseStatus::Failed, 0.0, "boom", String::new());
+        case.location = Some(crate::model::SourceLocation {
+            file: "../../etc/passwd".into(),
+            line: 4,
+            col: None,
+        });
+        let ann = annotation(&case, Level::Failure, None);
+        assert_eq!((ann.path, ann.line), (None, 1));
+        case.location = Some(crate::model::SourceLocation {
+            file: "src/lib.rs".into(),
+            line: u32::MAX,
+            col: None,
+        });
+        assert_eq!(annotation(&case, Level::Failure, None).path, None);
+    }
+
+    #[test]
+    fn workflow_command_text_holds_no_controls() {
+        let hostile = Annotation {
+            title: "t\x1b]0;owned\x07".into(),
+            message: "x\r\n::error::forged\x1b[2K".into(),
+            ..a(Level::Failure, 1)
+        };
+        let line = &workflow_commands(&[hostile])[0];
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        // One line: whatever the message says, the runner reads one command.
+        assert!(
+            line.starts_with("::error file=src/a1.rs,line=3,title=t::"),
+            "{line}"
+        );
+        assert!(line.ends_with("x%0A::error::forged"), "{line}");
     }
 
     #[test]

@@ -67,6 +67,16 @@ pub fn marker(id: &str) -> String {
     format!("<!-- cargo-gate:{safe} -->")
 }
 
+/// Whether `body` is one of our comments: the marker is its exact last line, where
+/// [`publish`] puts it. A marker quoted anywhere else (say, another gate's marker inside a
+/// test's output) does not count.
+pub fn is_marked(body: &str, mark: &str) -> bool {
+    body.trim_end_matches(['\n', '\r'])
+        .rsplit('\n')
+        .next()
+        .is_some_and(|last| last.trim_end_matches('\r') == mark)
+}
+
 /// The login GitHub's own Actions token writes as.
 pub const ACTIONS_BOT: &str = "github-actions[bot]";
 
@@ -104,7 +114,7 @@ pub async fn publish(
     let ours: Vec<&IssueComment> = comments
         .iter()
         .filter(|c| c.user.as_ref().is_some_and(|u| u.login == author))
-        .filter(|c| c.body.as_deref().is_some_and(|b| b.contains(&mark)))
+        .filter(|c| c.body.as_deref().is_some_and(|b| is_marked(b, &mark)))
         .collect();
     let id_of = |c: &IssueComment| c.id;
     if passed && opts.delete_on_pass {
@@ -181,5 +191,15 @@ mod tests {
         assert_eq!(marker("CI/test"), "<!-- cargo-gate:CI/test -->");
         assert_eq!(marker("a-->b"), "<!-- cargo-gate:a-b -->");
         assert!(!marker("x---->y<!--").contains("-->y"));
+    }
+
+    #[test]
+    fn only_a_marker_on_the_last_line_counts() {
+        let mark = marker("ci");
+        assert!(is_marked(&format!("body\n{mark}\n"), &mark));
+        assert!(is_marked(&format!("body\r\n{mark}\r\n"), &mark));
+        assert!(!is_marked(&format!("```\n{mark}\n```\nmore\n"), &mark));
+        assert!(!is_marked(&format!("body\n{mark} extra\n"), &mark));
+        assert!(!is_marked(&format!("body\n{}\n", marker("other")), &mark));
     }
 }

@@ -100,6 +100,8 @@ impl Progress {
             ) && let Some(last) = case.attempts.last()
             {
                 for l in crate::util::excerpt::excerpt(&last.output_tail, ECHO_LINES).lines() {
+                    // The test's own output: colour survives on a terminal, nothing else does.
+                    let l = crate::util::sanitize::strip_controls(l, self.color);
                     self.println(&format!("            │ {l}"));
                 }
             }
