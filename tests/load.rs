@@ -150,6 +150,39 @@ fn latency_is_measured_accurately() {
     );
 }
 
+/// Requests that never left the queue are dropped, not sent: `rps` counts answers only. Two
+/// connections to a 50 ms server answer 40 requests a second at most, whatever the machine (52
+/// for the requests due in the 1 s window: answers go on for the 300 ms timeout after it).
+#[test]
+fn rps_counts_answered_requests_not_the_ones_never_sent() {
+    let _l = serial();
+    let s = server(&["--delay-ms", "50"]);
+    let dir = temp_workspace(&scenario(
+        "flood",
+        &s.addr,
+        "rate = 1000\nduration = \"1s\"\nconnections = 2\ntimeout = \"300ms\"\nthresholds = [\"rps > 500\"]",
+    ));
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 1, "40 answers a second cannot pass `rps > 500`");
+    let rps = stat(&r, "load.flood.rps");
+    assert!(
+        rps <= 53.0,
+        "rps {rps} counts requests that were never answered"
+    );
+    assert_eq!(
+        stat(&r, "load.flood.requests"),
+        1000.0,
+        "every due request is counted"
+    );
+    let detail = r["suites"][0]["cases"][0]["detail"].as_str().unwrap();
+    let dropped: u64 = detail
+        .lines()
+        .find_map(|l| l.strip_prefix("dropped: "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(dropped >= 800, "{detail}");
+}
+
 #[test]
 fn errors_are_counted_by_kind() {
     let _l = serial();

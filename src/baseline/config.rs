@@ -11,12 +11,12 @@ use crate::error::{Error, Location, Result};
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBaseline {
     enabled: Option<bool>,
-    significance: Option<f64>,
+    significance: Option<Spanned<f64>>,
     min_effect: Option<Spanned<String>>,
-    z_threshold: Option<f64>,
-    min_history: Option<usize>,
-    history: Option<usize>,
-    max_depth: Option<usize>,
+    z_threshold: Option<Spanned<f64>>,
+    min_history: Option<Spanned<u64>>,
+    history: Option<Spanned<u64>>,
+    max_depth: Option<Spanned<u64>>,
     remote: Option<String>,
     metric: Option<BTreeMap<String, RawMetricSettings>>,
 }
@@ -24,9 +24,34 @@ pub(crate) struct RawBaseline {
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 struct RawMetricSettings {
-    significance: Option<f64>,
+    significance: Option<Spanned<f64>>,
     min_effect: Option<Spanned<String>>,
-    z_threshold: Option<f64>,
+    z_threshold: Option<Spanned<f64>>,
+}
+
+// The ranges in which the statistics mean something: a significance level is a probability
+// below 1 (0.05 is usual); a z threshold of 0 flags everything, NaN flags nothing.
+const SIGNIFICANCE: (f64, f64) = (1e-9, 0.5);
+const Z_THRESHOLD: (f64, f64) = (0.1, 100.0);
+
+fn significance(at: &dyn Fn(usize) -> Location, v: &Spanned<f64>) -> Result<f64> {
+    crate::util::spans::number_in(
+        at,
+        v,
+        "significance",
+        SIGNIFICANCE,
+        "a significance level is a probability such as 0.05 or 0.01",
+    )
+}
+
+fn z_threshold(at: &dyn Fn(usize) -> Location, v: &Spanned<f64>) -> Result<f64> {
+    crate::util::spans::number_in(
+        at,
+        v,
+        "z_threshold",
+        Z_THRESHOLD,
+        "a z threshold is a number of standard deviations, such as 3",
+    )
 }
 
 /// Settings of baseline comparison.
@@ -84,29 +109,46 @@ fn parse_percent(v: &Spanned<String>, at: &dyn Fn(usize) -> Location) -> Result<
 pub(crate) fn resolve(raw: &RawBaseline, at: &dyn Fn(usize) -> Location) -> Result<BaselineConfig> {
     let d = BaselineConfig::default();
     let mut settings = d.settings;
-    if let Some(s) = raw.significance {
-        settings.significance = s;
+    let count = |v: &Spanned<u64>, name: &str, range: (u64, u64)| {
+        crate::util::spans::count_in(
+            at,
+            v,
+            name,
+            range,
+            &format!("set {name} from {} to {}", range.0, range.1),
+        )
+    };
+    if let Some(s) = &raw.significance {
+        settings.significance = significance(at, s)?;
     }
     if let Some(m) = &raw.min_effect {
         settings.min_effect_pct = parse_percent(m, at)?;
     }
-    if let Some(z) = raw.z_threshold {
-        settings.z_threshold = z;
+    if let Some(z) = &raw.z_threshold {
+        settings.z_threshold = z_threshold(at, z)?;
     }
-    if let Some(h) = raw.min_history {
-        settings.min_history = h;
+    if let Some(h) = &raw.min_history {
+        settings.min_history = count(h, "min_history", (2, 10_000))? as usize;
     }
+    let history = match &raw.history {
+        Some(h) => count(h, "history", (1, 10_000))? as usize,
+        None => d.history,
+    };
+    let max_depth = match &raw.max_depth {
+        Some(m) => count(m, "max_depth", (1, 1_000_000))? as usize,
+        None => d.max_depth,
+    };
     let mut per_metric = BTreeMap::new();
     for (name, m) in raw.metric.iter().flatten() {
         let mut s = settings;
-        if let Some(v) = m.significance {
-            s.significance = v;
+        if let Some(v) = &m.significance {
+            s.significance = significance(at, v)?;
         }
         if let Some(v) = &m.min_effect {
             s.min_effect_pct = parse_percent(v, at)?;
         }
-        if let Some(v) = m.z_threshold {
-            s.z_threshold = v;
+        if let Some(v) = &m.z_threshold {
+            s.z_threshold = z_threshold(at, v)?;
         }
         per_metric.insert(name.clone(), s);
     }
@@ -114,8 +156,8 @@ pub(crate) fn resolve(raw: &RawBaseline, at: &dyn Fn(usize) -> Location) -> Resu
         enabled: raw.enabled.unwrap_or(d.enabled),
         settings,
         per_metric,
-        history: raw.history.unwrap_or(d.history),
-        max_depth: raw.max_depth.unwrap_or(d.max_depth),
+        history,
+        max_depth,
         remote: raw.remote.clone().unwrap_or(d.remote),
     })
 }

@@ -94,14 +94,14 @@ pub struct CoverageConfig {
 struct RawTests {
     enabled: Option<bool>,
     jobs: Option<Spanned<usize>>,
-    retries: Option<u32>,
+    retries: Option<Spanned<u64>>,
     slow_timeout: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     fail_fast: Option<bool>,
     run_ignored: Option<RunIgnored>,
     doctests: Option<bool>,
-    output_tail: Option<usize>,
-    env: Option<BTreeMap<String, String>>,
+    output_tail: Option<Spanned<u64>>,
+    env: Option<Spanned<BTreeMap<String, String>>>,
     cargo_args: Option<Vec<String>>,
     quarantine: Option<Vec<String>>,
     affected_ignore: Option<Vec<String>>,
@@ -477,7 +477,7 @@ impl Config {
         let resolved = resolve_tests(&tests, at)?;
         let services = crate::suites::infra::spec::services(at, &raw.service)?;
         let checks = crate::suites::infra::spec::checks(at, &raw.check)?;
-        let proxies = crate::suites::infra::spec::proxies(&raw.proxy);
+        let proxies = crate::suites::infra::spec::proxies(at, &raw.proxy)?;
         let mut rules = Vec::new();
         // Without a `fail` list the suites' default rules apply; the registry adds them
         // (`suites::with_default_rules`), since only it knows which suites are enabled.
@@ -504,7 +504,7 @@ impl Config {
                 unreferenced: snapshots.unreferenced.unwrap_or_default(),
             },
             property,
-            bench: crate::suites::bench::config::resolve(raw.bench.as_ref()),
+            bench: crate::suites::bench::config::resolve(raw.bench.as_ref(), at)?,
             baseline: crate::baseline::config::resolve(&raw.baseline, at)?,
             load: {
                 let scenarios = crate::suites::load::config::resolve(&raw.load, at)?;
@@ -633,10 +633,6 @@ fn parse_spanned_duration(
 
 fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<TestsConfig> {
     let d = TestsConfig::default();
-    let duration =
-        |v: &Option<Spanned<String>>, default: Option<Duration>| -> Result<Option<Duration>> {
-            Ok(parse_spanned_duration(v, at)?.or(default))
-        };
     let jobs = match &raw.jobs {
         Some(j) if *j.get_ref() == 0 => {
             return Err(Error::Config {
@@ -648,17 +644,66 @@ fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<Tests
         Some(j) => Some(*j.get_ref()),
         None => None,
     };
+    let retries = match &raw.retries {
+        Some(r) => crate::util::spans::count_in(
+            at,
+            r,
+            "retries",
+            (0, 100),
+            "retry a failing test 0 to 100 times (2 or 3 is usual)",
+        )? as u32,
+        None => d.retries,
+    };
+    let output_tail = match &raw.output_tail {
+        Some(o) => crate::util::spans::count_in(
+            at,
+            o,
+            "output_tail",
+            (0, 64 << 20),
+            "keep 0 bytes to 64 MiB of output per attempt (default 16384)",
+        )? as usize,
+        None => d.output_tail,
+    };
+    let positive = |v: &Option<Spanned<String>>, name: &str, default: Option<Duration>| {
+        v.as_ref()
+            .map(|s| crate::util::spans::nonzero_duration(at, s, name))
+            .transpose()
+            .map(|d| d.or(default))
+    };
+    let env = match &raw.env {
+        Some(env) => {
+            if let Some((key, _)) = env
+                .get_ref()
+                .iter()
+                .find(|(k, v)| k.is_empty() || k.contains(['=', '\0']) || v.contains('\0'))
+            {
+                return Err(Error::Config {
+                    location: at(env.span().start),
+                    message: format!(
+                        "the environment variable `{}` cannot be set",
+                        key.escape_debug()
+                    ),
+                    hint: Some(
+                        "names must be non-empty without `=` or NUL, values without NUL"
+                            .to_string(),
+                    ),
+                });
+            }
+            env.get_ref().clone()
+        }
+        None => BTreeMap::new(),
+    };
     Ok(TestsConfig {
         enabled: raw.enabled.unwrap_or(d.enabled),
         jobs,
-        retries: raw.retries.unwrap_or(d.retries),
-        slow_timeout: duration(&raw.slow_timeout, d.slow_timeout)?,
-        timeout: duration(&raw.timeout, d.timeout)?,
+        retries,
+        slow_timeout: positive(&raw.slow_timeout, "slow_timeout", d.slow_timeout)?,
+        timeout: positive(&raw.timeout, "timeout", d.timeout)?,
         fail_fast: raw.fail_fast.unwrap_or(d.fail_fast),
         run_ignored: raw.run_ignored.unwrap_or(d.run_ignored),
         doctests: raw.doctests.unwrap_or(d.doctests),
-        output_tail: raw.output_tail.unwrap_or(d.output_tail),
-        env: raw.env.clone().unwrap_or_default(),
+        output_tail,
+        env,
         cargo_args: raw.cargo_args.clone().unwrap_or_default(),
         quarantine: raw.quarantine.clone().unwrap_or_default(),
         affected_ignore: raw.affected_ignore.clone().unwrap_or(d.affected_ignore),

@@ -32,6 +32,61 @@ pub fn duration(at: At<'_>, s: &Spanned<String>) -> Result<Duration> {
     })
 }
 
+/// A duration that must be above zero (a `0s` stage, run or timeout does nothing useful and
+/// divides by zero somewhere).
+pub fn nonzero_duration(at: At<'_>, s: &Spanned<String>, name: &str) -> Result<Duration> {
+    let d = duration(at, s)?;
+    if d.is_zero() {
+        return Err(config_error(
+            at,
+            s.span().start + 1,
+            format!("`{name}` must be longer than 0s"),
+            "write a positive duration, e.g. \"10s\"",
+        ));
+    }
+    Ok(d)
+}
+
+/// A number that must be finite and in `min..=max`, located at the number on error.
+pub fn number_in(
+    at: At<'_>,
+    v: &Spanned<f64>,
+    name: &str,
+    (min, max): (f64, f64),
+    hint: &str,
+) -> Result<f64> {
+    let x = *v.get_ref();
+    if !x.is_finite() || x < min || x > max {
+        return Err(config_error(
+            at,
+            v.span().start,
+            format!("`{name}` is {x}, which is not a number from {min} to {max}"),
+            hint,
+        ));
+    }
+    Ok(x)
+}
+
+/// A whole number that must be in `min..=max`, located at the number on error.
+pub fn count_in(
+    at: At<'_>,
+    v: &Spanned<u64>,
+    name: &str,
+    (min, max): (u64, u64),
+    hint: &str,
+) -> Result<u64> {
+    let x = *v.get_ref();
+    if x < min || x > max {
+        return Err(config_error(
+            at,
+            v.span().start,
+            format!("`{name}` is {x}; it must be from {min} to {max}"),
+            hint,
+        ));
+    }
+    Ok(x)
+}
+
 /// An optional duration.
 pub fn opt_duration(at: At<'_>, v: &Option<Spanned<String>>) -> Result<Option<Duration>> {
     v.as_ref().map(|s| duration(at, s)).transpose()

@@ -1,41 +1,43 @@
 //! `[bench]` in gate.toml.
 
 use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::Result;
+use crate::util::spans::{At, config_error, count_in};
 
 /// A command timed by the bench suite.
-#[derive(Debug, Deserialize, Clone, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BenchCommand {
     /// Metric name (`bench.<name>`).
     pub name: String,
     /// Program and arguments.
     pub cmd: Vec<String>,
     /// Measured runs.
-    #[serde(default = "default_runs")]
     pub runs: u32,
     /// Unmeasured runs first.
-    #[serde(default = "default_warmup")]
     pub warmup: u32,
 }
 
-fn default_runs() -> u32 {
-    10
-}
-
-fn default_warmup() -> u32 {
-    1
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCommand {
+    name: Spanned<String>,
+    cmd: Spanned<Vec<String>>,
+    runs: Option<Spanned<u64>>,
+    warmup: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBench {
     enabled: Option<bool>,
-    run: Option<Vec<String>>,
+    run: Option<Spanned<Vec<String>>>,
     criterion: Option<bool>,
     libtest: Option<bool>,
     hyperfine: Option<Vec<String>>,
     custom: Option<Vec<String>>,
-    command: Option<Vec<BenchCommand>>,
+    command: Option<Vec<RawCommand>>,
 }
 
 /// Settings of the bench suite.
@@ -57,21 +59,82 @@ pub struct BenchConfig {
     pub commands: Vec<BenchCommand>,
 }
 
-pub(crate) fn resolve(raw: Option<&RawBench>) -> BenchConfig {
+pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig> {
     let Some(raw) = raw else {
-        return BenchConfig {
+        return Ok(BenchConfig {
             criterion: true,
             libtest: true,
             ..BenchConfig::default()
-        };
+        });
     };
-    BenchConfig {
+    let mut commands: Vec<BenchCommand> = Vec::new();
+    for c in raw.command.iter().flatten() {
+        let name = c.name.get_ref();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.' | '/'))
+        {
+            return Err(config_error(
+                at,
+                c.name.span().start + 1,
+                format!(
+                    "bench command name `{}` is not a valid name",
+                    name.escape_debug()
+                ),
+                "it becomes the metric bench.NAME: use letters, digits, `_`, `-`, `.` or `/`",
+            ));
+        }
+        if commands.iter().any(|o| &o.name == name) {
+            return Err(config_error(
+                at,
+                c.name.span().start + 1,
+                format!("two [[bench.command]] are called `{name}`"),
+                "give each timed command its own name",
+            ));
+        }
+        if c.cmd.get_ref().is_empty() || c.cmd.get_ref()[0].is_empty() {
+            return Err(config_error(
+                at,
+                c.cmd.span().start,
+                format!("bench command `{name}` has an empty `cmd`"),
+                "write cmd = [\"program\", \"arg\"]",
+            ));
+        }
+        let runs = match &c.runs {
+            Some(r) => count_in(at, r, "runs", (1, 100_000), "measure at least 1 run")? as u32,
+            None => 10,
+        };
+        let warmup = match &c.warmup {
+            Some(w) => count_in(at, w, "warmup", (0, 10_000), "warm up 0 to 10000 times")? as u32,
+            None => 1,
+        };
+        commands.push(BenchCommand {
+            name: name.clone(),
+            cmd: c.cmd.get_ref().clone(),
+            runs,
+            warmup,
+        });
+    }
+    if let Some(run) = raw.run.as_ref().filter(|r| r.get_ref().is_empty()) {
+        return Err(config_error(
+            at,
+            run.span().start,
+            "`[bench] run` is an empty command".to_string(),
+            "write run = [\"cargo\", \"bench\"] or remove the key",
+        ));
+    }
+    Ok(BenchConfig {
         enabled: raw.enabled.unwrap_or(true),
-        run: raw.run.clone().unwrap_or_default(),
+        run: raw
+            .run
+            .as_ref()
+            .map(|r| r.get_ref().clone())
+            .unwrap_or_default(),
         criterion: raw.criterion.unwrap_or(true),
         libtest: raw.libtest.unwrap_or(true),
         hyperfine: raw.hyperfine.clone().unwrap_or_default(),
         custom: raw.custom.clone().unwrap_or_default(),
-        commands: raw.command.clone().unwrap_or_default(),
-    }
+        commands,
+    })
 }

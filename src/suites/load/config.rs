@@ -14,8 +14,16 @@ use crate::error::{Error, Location, Result};
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStage {
     duration: Spanned<String>,
-    rate: f64,
+    rate: Spanned<f64>,
 }
+
+/// Requests per second one scenario may ask for: far above what one machine's generator
+/// sends, far below what would exhaust memory or time computing a schedule.
+const MAX_RATE: f64 = 1_000_000.0;
+/// Connections or virtual users at most (each is a socket).
+const MAX_CONNECTIONS: u64 = 10_000;
+/// Longest scenario: a day.
+const MAX_LENGTH: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -29,11 +37,11 @@ pub(crate) struct RawLoad {
     #[serde(default)]
     body: Option<String>,
     #[serde(default)]
-    rate: Option<f64>,
+    rate: Option<Spanned<f64>>,
     #[serde(default)]
     stages: Option<Vec<RawStage>>,
     #[serde(default)]
-    users: Option<usize>,
+    users: Option<Spanned<u64>>,
     #[serde(default)]
     think: Option<Spanned<String>>,
     #[serde(default)]
@@ -41,7 +49,7 @@ pub(crate) struct RawLoad {
     #[serde(default)]
     warmup: Option<Spanned<String>>,
     #[serde(default)]
-    connections: Option<usize>,
+    connections: Option<Spanned<u64>>,
     #[serde(default)]
     timeout: Option<Spanned<String>>,
     #[serde(default)]
@@ -119,33 +127,59 @@ pub(crate) fn resolve(
                 "write e.g. \"http://127.0.0.1:8080/health\"",
             )
         })?;
-        let at_item = item.span().start;
-        let timeout = dur(&l.timeout)?.unwrap_or(Duration::from_secs(10));
-        let mode = match (l.rate, &l.stages, l.users) {
-            (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+        // Errors about the scenario as a whole point at its name (a `[[load]]` table itself
+        // has no useful position).
+        let at_item = l.name.span().start + 1;
+        let timeout = match &l.timeout {
+            Some(t) => crate::util::spans::nonzero_duration(at, t, "timeout")?,
+            None => Duration::from_secs(10),
+        };
+        let no_duration = || {
+            cfg_err(
+                at_item,
+                format!("load `{name}` has no `duration`"),
+                "add e.g. duration = \"30s\"",
+            )
+        };
+        let length = |d: &Spanned<String>, what: &str| -> Result<Duration> {
+            let v = crate::util::spans::nonzero_duration(at, d, what)?;
+            if v > MAX_LENGTH {
                 return Err(cfg_err(
-                    at_item,
+                    d.span().start + 1,
+                    format!("`{what}` is longer than a day"),
+                    "split a soak test into several scenarios or runs",
+                ));
+            }
+            Ok(v)
+        };
+        let rate_of = |r: &Spanned<f64>, what: &str| {
+            crate::util::spans::number_in(
+                at,
+                r,
+                what,
+                (0.0, MAX_RATE),
+                "a rate is requests per second, from 0 to 1000000",
+            )
+        };
+        let mode = match (&l.rate, &l.stages, &l.users) {
+            (Some(_), _, Some(u)) | (_, Some(_), Some(u)) => {
+                return Err(cfg_err(
+                    u.span().start,
                     format!("load `{name}` sets both a rate and users"),
                     "use `rate` (open loop) or `users` (closed loop), not both",
                 ));
             }
             (None, None, Some(users)) => {
-                let duration = dur(&l.duration)?.ok_or_else(|| {
-                    cfg_err(
-                        at_item,
-                        format!("load `{name}` has no `duration`"),
-                        "add e.g. duration = \"30s\"",
-                    )
-                })?;
-                if users == 0 {
-                    return Err(cfg_err(
-                        at_item,
-                        "`users` must be at least 1".into(),
-                        "set users = 1 or more",
-                    ));
-                }
-                Mode::Closed {
+                let duration = length(l.duration.as_ref().ok_or_else(no_duration)?, "duration")?;
+                let users = crate::util::spans::count_in(
+                    at,
                     users,
+                    "users",
+                    (1, MAX_CONNECTIONS),
+                    "set users from 1 to 10000",
+                )?;
+                Mode::Closed {
+                    users: users as usize,
                     think: dur(&l.think)?.unwrap_or(Duration::ZERO),
                     duration,
                 }
@@ -154,19 +188,14 @@ pub(crate) fn resolve(
                 let mut list = Vec::new();
                 if let Some(stages) = stages {
                     for s in stages {
-                        let d = crate::util::spans::duration(at, &s.duration)?;
-                        list.push((d, s.rate));
+                        let d = length(&s.duration, "stages.duration")?;
+                        list.push((d, rate_of(&s.rate, "stages.rate")?));
                     }
                 }
+                let rate = rate.as_ref().map(|r| rate_of(r, "rate")).transpose()?;
                 let start = match (rate, list.is_empty()) {
                     (Some(r), true) => {
-                        let d = dur(&l.duration)?.ok_or_else(|| {
-                            cfg_err(
-                                at_item,
-                                format!("load `{name}` has no `duration`"),
-                                "add e.g. duration = \"30s\"",
-                            )
-                        })?;
+                        let d = length(l.duration.as_ref().ok_or_else(no_duration)?, "duration")?;
                         list.push((d, r));
                         r
                     }
@@ -180,27 +209,35 @@ pub(crate) fn resolve(
                         ));
                     }
                 };
-                if list.iter().any(|(_, r)| !r.is_finite() || *r < 0.0)
-                    || !start.is_finite()
-                    || start < 0.0
-                {
+                let total: Duration = list.iter().map(|(d, _)| *d).sum();
+                if total > MAX_LENGTH {
                     return Err(cfg_err(
                         at_item,
-                        format!("load `{name}` has a negative rate"),
-                        "rates are requests per second, 0 or more",
+                        format!("the stages of load `{name}` last longer than a day"),
+                        "split a soak test into several scenarios or runs",
                     ));
                 }
-                if list.iter().all(|(_, r)| *r == 0.0) && start == 0.0 {
+                if crate::suites::load::engine::planned(start, &list) == 0 {
                     return Err(cfg_err(
                         at_item,
                         format!("load `{name}` never sends a request"),
-                        "set a rate above 0",
+                        "set a rate above 0 (and long enough for one request)",
                     ));
                 }
+                let connections = match &l.connections {
+                    Some(c) => crate::util::spans::count_in(
+                        at,
+                        c,
+                        "connections",
+                        (1, MAX_CONNECTIONS),
+                        "set connections from 1 to 10000",
+                    )? as usize,
+                    None => 64,
+                };
                 Mode::Open {
                     stages: list,
                     start_rate: start,
-                    connections: l.connections.unwrap_or(64).max(1),
+                    connections,
                 }
             }
         };

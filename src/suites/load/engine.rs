@@ -75,9 +75,13 @@ pub struct Tick {
 pub struct Outcome {
     /// Latencies of every measured request (errors included), in microseconds.
     pub hist: Histogram<u64>,
-    /// Measured requests.
+    /// Measured requests: every one that was due, sent or not.
     pub requests: u64,
-    /// Errors by kind: `http_4xx`, `http_5xx`, `timeout`, `connection`.
+    /// Of which were answered (any status): what `rps` counts.
+    pub completed: u64,
+    /// Errors by kind: `http_4xx`, `http_5xx`, `timeout`, `connection`, and `dropped` for
+    /// requests that were never sent (they waited past the timeout for a free connection, or
+    /// the queue of waiting requests was full).
     pub errors: BTreeMap<String, u64>,
     /// Bytes received.
     pub bytes: u64,
@@ -120,7 +124,7 @@ impl Outcome {
             }
             Stat::Rps => {
                 if self.elapsed > 0.0 {
-                    self.requests as f64 / self.elapsed
+                    self.completed as f64 / self.elapsed
                 } else {
                     0.0
                 }
@@ -143,6 +147,7 @@ struct Recorder {
     errors: BTreeMap<&'static str, u64>,
     bytes: u64,
     requests: u64,
+    completed: u64,
 }
 
 impl Recorder {
@@ -169,6 +174,9 @@ impl Recorder {
         }
         self.bytes += bytes as u64;
         self.requests += 1;
+        if !matches!(error, Some("timeout" | "connection" | "dropped")) {
+            self.completed += 1;
+        }
     }
 }
 
@@ -180,37 +188,107 @@ fn lock(r: &Shared) -> std::sync::MutexGuard<'_, Recorder> {
 
 /// The intended send times (offsets from the start) of an open-loop schedule.
 pub fn schedule(start_rate: f64, stages: &[(Duration, f64)]) -> Vec<Duration> {
-    let mut out = Vec::new();
-    let mut stage_start = 0.0;
+    Schedule::new(start_rate, stages).collect()
+}
+
+/// How many requests [`Schedule`] yields, without listing them.
+pub fn planned(start_rate: f64, stages: &[(Duration, f64)]) -> u64 {
     let mut from = start_rate;
+    let mut n = 0u64;
     for (d, to) in stages {
-        let len = d.as_secs_f64();
-        // Requests due by time t into the stage: N(t) = from*t + (to-from)*t²/(2*len).
-        let total = (from + to) / 2.0 * len;
-        let base = out.len() as f64;
-        let mut k = 1.0;
-        while base + k <= base + total + 1e-9 {
-            // The k-th request of the stage is due when k-1 are done: the first at the start,
-            // the last one period before the end, so every request falls inside its second.
-            let n = k - 1.0;
-            let t = if (to - from).abs() < 1e-9 {
-                n / from.max(1e-9)
-            } else {
-                let a = (to - from) / (2.0 * len);
-                (-from + (from * from + 4.0 * a * n).max(0.0).sqrt()) / (2.0 * a)
-            };
-            out.push(Duration::from_secs_f64(stage_start + t.clamp(0.0, len)));
-            k += 1.0;
-        }
-        stage_start += len;
+        n = n.saturating_add(stage_total(from, *to, d.as_secs_f64()));
         from = *to;
     }
-    out
+    n
+}
+
+/// Requests of one stage ramping `from` → `to` over `len` seconds.
+fn stage_total(from: f64, to: f64, len: f64) -> u64 {
+    // Float to int saturates; rates and lengths are validated finite by the config.
+    ((from + to) / 2.0 * len + 1e-9).floor().max(0.0) as u64
+}
+
+/// The open-loop timeline, one intended send time at a time: a long run at a high rate is
+/// never held in memory as a whole.
+pub struct Schedule {
+    stages: Vec<(Duration, f64)>,
+    stage: usize,
+    from: f64,
+    stage_start: f64,
+    k: u64,
+    total: u64,
+}
+
+impl Schedule {
+    /// The schedule of `stages`, starting at `start_rate`.
+    pub fn new(start_rate: f64, stages: &[(Duration, f64)]) -> Schedule {
+        let mut s = Schedule {
+            stages: stages.to_vec(),
+            stage: 0,
+            from: start_rate,
+            stage_start: 0.0,
+            k: 0,
+            total: 0,
+        };
+        s.total = s.current_total();
+        s
+    }
+
+    fn current_total(&self) -> u64 {
+        self.stages
+            .get(self.stage)
+            .map_or(0, |(d, to)| stage_total(self.from, *to, d.as_secs_f64()))
+    }
+}
+
+impl Iterator for Schedule {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        loop {
+            let (d, to) = *self.stages.get(self.stage)?;
+            let len = d.as_secs_f64();
+            if self.k < self.total {
+                // Requests due by time t into the stage: N(t) = from*t + (to-from)*t²/(2*len).
+                // The k-th is due when k are done: the first at the start, the last one
+                // period before the end, so every request falls inside its second.
+                let n = self.k as f64;
+                let from = self.from;
+                let t = if (to - from).abs() < 1e-9 {
+                    n / from.max(1e-9)
+                } else {
+                    let a = (to - from) / (2.0 * len);
+                    (-from + (from * from + 4.0 * a * n).max(0.0).sqrt()) / (2.0 * a)
+                };
+                self.k += 1;
+                return Some(Duration::from_secs_f64(
+                    self.stage_start + t.clamp(0.0, len),
+                ));
+            }
+            self.stage_start += len;
+            self.from = to;
+            self.stage += 1;
+            self.k = 0;
+            self.total = self.current_total();
+        }
+    }
+}
+
+/// Requests waiting for a free connection at most: enough for `timeout` at the peak rate
+/// (a request that waited longer is dropped anyway), within a fixed memory bound.
+fn queue_capacity(peak_rate: f64, timeout: Duration, connections: usize) -> usize {
+    const MAX_QUEUED: f64 = 100_000.0;
+    let wanted = (peak_rate * timeout.as_secs_f64())
+        .ceil()
+        .clamp(1.0, MAX_QUEUED);
+    (wanted as usize).max(connections).max(1)
 }
 
 enum Failure {
     Timeout,
     Connection,
+    /// Never sent.
+    Dropped,
 }
 
 async fn one_request(
@@ -253,6 +331,7 @@ fn classify(result: &Result<(u16, usize), Failure>) -> (Option<&'static str>, us
         Ok((_, b)) => (None, *b),
         Err(Failure::Timeout) => (Some("timeout"), 0),
         Err(Failure::Connection) => (Some("connection"), 0),
+        Err(Failure::Dropped) => (Some("dropped"), 0),
     }
 }
 
@@ -305,8 +384,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
             stages, start_rate, ..
         } => {
             let len: Duration = stages.iter().map(|(d, _)| *d).sum();
-            let measured: Vec<Duration> = schedule(*start_rate, stages);
-            let planned = measured.len() as u64;
+            let planned = planned(*start_rate, stages);
             let rps = planned as f64 / len.as_secs_f64().max(1e-9);
             (len, Some(rps), planned)
         }
@@ -321,7 +399,9 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
             start_rate,
             connections,
         } => {
-            let (tx, rx) = mpsc::unbounded_channel::<Instant>();
+            let peak = stages.iter().map(|(_, r)| *r).fold(*start_rate, f64::max);
+            let (tx, rx) =
+                mpsc::channel::<Instant>(queue_capacity(peak, spec.timeout, *connections));
             let rx = Arc::new(tokio::sync::Mutex::new(rx));
             for _ in 0..(*connections).max(1) {
                 let rx = Arc::clone(&rx);
@@ -337,7 +417,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                         // A request that already waited past the timeout is a timeout: sending
                         // it now would measure the queue, not the server, and overload it more.
                         let result = if intended.elapsed() > timeout {
-                            Err(Failure::Timeout)
+                            Err(Failure::Dropped)
                         } else {
                             one_request(&mut conn, &target, timeout, &protocol).await
                         };
@@ -354,21 +434,18 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                 .first()
                 .map_or(*start_rate, |(_, r)| start_rate.max(*r))
                 .max(1.0);
-            let mut times: Vec<Instant> = schedule(warm_rate, &[(spec.warmup, warm_rate)])
-                .into_iter()
-                .map(|t| begin + t)
-                .filter(|t| *t < measure_from)
-                .collect();
-            times.extend(
-                schedule(*start_rate, stages)
-                    .into_iter()
-                    .map(|t| measure_from + t),
-            );
+            let warmup = spec.warmup;
+            let measured = Schedule::new(*start_rate, stages);
+            let dropped = new_recorder(&recorders);
             // Pacing runs on its own OS thread with fine timer slack: tokio's timer ticks in
             // milliseconds, which would add up to 1 ms of our own lateness to every latency.
             let stop_d = Arc::clone(&stop);
             let pacer = std::thread::spawn(move || {
                 fine_timer_slack();
+                let times = Schedule::new(warm_rate, &[(warmup, warm_rate)])
+                    .map(|t| begin + t)
+                    .take_while(|t| *t < measure_from)
+                    .chain(measured.map(|t| measure_from + t));
                 for t in times {
                     if stop_d.load(Ordering::Relaxed) || crate::exec::process::is_cancelled() {
                         break;
@@ -377,8 +454,17 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                     if t > now {
                         std::thread::sleep(t - now);
                     }
-                    if tx.send(t).is_err() {
-                        break;
+                    match tx.try_send(t) {
+                        Ok(()) => {}
+                        // Every connection busy and the queue full: the request is due and
+                        // cannot be sent. It counts, as dropped, never as sent.
+                        Err(mpsc::error::TrySendError::Full(t)) => {
+                            if t >= measure_from {
+                                let second = t.duration_since(measure_from).as_secs() as usize;
+                                lock(&dropped).record(second, t.elapsed(), Some("dropped"), 0);
+                            }
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => break,
                     }
                 }
             });
@@ -443,7 +529,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
         }
         let totals = merged(&recorders, false);
         let hist = totals.hist.unwrap_or_else(histogram);
-        let (requests, errors) = (totals.requests, totals.errors.values().sum::<u64>());
+        let (completed, errors) = (totals.completed, totals.errors.values().sum::<u64>());
         if check_abort
             && let Some(t) = spec
                 .thresholds
@@ -469,7 +555,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
                 spec.name,
                 secs,
                 total.as_secs_f64(),
-                requests as f64 / secs.max(1e-3),
+                completed as f64 / secs.max(1e-3),
             );
         }
     }
@@ -490,6 +576,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
         errors,
         bytes,
         requests,
+        completed,
     } = merged(&recorders, true);
     let hist = hist.unwrap_or_else(histogram);
     let errors: BTreeMap<String, u64> = errors
@@ -511,6 +598,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
     Ok(Outcome {
         hist,
         requests,
+        completed,
         errors,
         bytes,
         elapsed,
@@ -548,6 +636,7 @@ fn merged(recorders: &Arc<Mutex<Vec<Shared>>>, seconds: bool) -> Recorder {
         }
         out.bytes += r.bytes;
         out.requests += r.requests;
+        out.completed += r.completed;
     }
     out
 }
@@ -600,6 +689,65 @@ mod tests {
             ],
         );
         assert_eq!(two.len(), 30);
+    }
+
+    #[test]
+    fn the_schedule_is_lazy_and_its_size_known_in_advance() {
+        let stages = [
+            (Duration::from_secs(3), 1e6),
+            (Duration::from_secs(3600), 1e6),
+        ];
+        assert_eq!(planned(0.0, &stages), 1_500_000 + 3_600_000_000);
+        // Taking the first requests of a huge schedule does not build the rest.
+        let first: Vec<Duration> = Schedule::new(0.0, &stages).take(3).collect();
+        assert_eq!(first.len(), 3);
+        for (start, stages) in [
+            (100.0, vec![(Duration::from_secs(2), 100.0)]),
+            (0.0, vec![(Duration::from_secs(2), 100.0)]),
+            (
+                10.0,
+                vec![
+                    (Duration::from_secs(1), 10.0),
+                    (Duration::from_secs(1), 30.0),
+                ],
+            ),
+        ] {
+            assert_eq!(
+                schedule(start, &stages).len() as u64,
+                planned(start, &stages)
+            );
+        }
+    }
+
+    #[test]
+    fn the_queue_is_bounded() {
+        assert_eq!(queue_capacity(1e9, Duration::from_secs(10), 64), 100_000);
+        assert_eq!(queue_capacity(10.0, Duration::from_secs(1), 64), 64);
+        assert_eq!(queue_capacity(1000.0, Duration::from_secs(2), 8), 2000);
+    }
+
+    #[test]
+    fn rps_counts_answered_requests_only() {
+        let mut r = Recorder::default();
+        for _ in 0..98 {
+            r.record(0, Duration::from_millis(1), Some("dropped"), 0);
+        }
+        r.record(0, Duration::from_millis(1), None, 10);
+        r.record(0, Duration::from_millis(1), Some("http_5xx"), 10);
+        let outcome = Outcome {
+            hist: r.hist.take().unwrap_or_else(histogram),
+            requests: r.requests,
+            completed: r.completed,
+            errors: BTreeMap::new(),
+            bytes: r.bytes,
+            elapsed: 1.0,
+            timeline: Vec::new(),
+            aborted: None,
+            target_rps: None,
+            protocol: None,
+        };
+        assert_eq!(outcome.stat(Stat::Requests), 100.0);
+        assert_eq!(outcome.stat(Stat::Rps), 2.0);
     }
 
     #[test]

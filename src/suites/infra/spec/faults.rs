@@ -25,9 +25,9 @@ pub struct ProxySpec {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawProxy {
-    name: String,
-    listen: String,
-    upstream: String,
+    name: Spanned<String>,
+    listen: Spanned<String>,
+    upstream: Spanned<String>,
 }
 
 /// A network fault applied by a proxy.
@@ -276,14 +276,60 @@ pub const LIBFAKETIME: &[&str] = &[
     "/usr/local/lib/faketime/libfaketime.so.1",
 ];
 
-pub(crate) fn proxies(raw: &[RawProxy]) -> Vec<ProxySpec> {
-    raw.iter()
-        .map(|p| ProxySpec {
-            name: p.name.clone(),
-            listen: p.listen.clone(),
-            upstream: p.upstream.clone(),
-        })
-        .collect()
+pub(crate) fn proxies(at: At<'_>, raw: &[RawProxy]) -> Result<Vec<ProxySpec>> {
+    let mut out: Vec<ProxySpec> = Vec::new();
+    for p in raw {
+        let name = p.name.get_ref().clone();
+        super::check_name(at, &p.name, "proxy")?;
+        if out.iter().any(|o| o.name == name) {
+            return Err(config_error(
+                at,
+                p.name.span().start + 1,
+                format!("two proxies are called `{name}`"),
+                "give each [[proxy]] its own name",
+            ));
+        }
+        for (field, value) in [("listen", &p.listen), ("upstream", &p.upstream)] {
+            if let Err(why) = host_port(value.get_ref()) {
+                return Err(config_error(
+                    at,
+                    value.span().start + 1,
+                    format!("proxy `{name}`: `{field}` {why}"),
+                    "write host:port, e.g. \"127.0.0.1:15432\"",
+                ));
+            }
+        }
+        out.push(ProxySpec {
+            name,
+            listen: p.listen.get_ref().clone(),
+            upstream: p.upstream.get_ref().clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Whether `s` is `host:port` (an IPv6 host in brackets), as a proxy binds or connects to.
+fn host_port(s: &str) -> std::result::Result<(), String> {
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err(format!("`{s}` has no port"));
+    };
+    if port.parse::<u16>().is_err() {
+        return Err(format!("`{s}` has no valid port (0 to 65535)"));
+    }
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let valid = !host.is_empty()
+        && (host.parse::<std::net::IpAddr>().is_ok()
+            || host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{s}` has no valid host"))
+    }
 }
 
 const FAULT_KINDS: &str = "kill, stop, restart, latency, bandwidth, reset_peer, timeout, slice, limit_data, down, http_error, env, disk_full, clock_skew, cpu, memory";

@@ -114,10 +114,44 @@ pub(crate) struct RawService {
     stop_grace: Option<Spanned<String>>,
 }
 
+/// A service, proxy or check name: it appears in case ids, `after`, fault targets and logs.
+pub(crate) fn check_name(at: At<'_>, name: &Spanned<String>, what: &str) -> Result<()> {
+    let n = name.get_ref();
+    if n.is_empty()
+        || n.len() > 100
+        || !n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(config_error(
+            at,
+            name.span().start + 1,
+            format!("{what} name `{}` is not a valid name", n.escape_debug()),
+            "use 1 to 100 letters, digits, `_`, `-` or `.`",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn services(at: At<'_>, raw: &[RawService]) -> Result<Vec<ServiceSpec>> {
     let mut out: Vec<ServiceSpec> = Vec::new();
     for s in raw {
         let name = s.name.get_ref().clone();
+        check_name(at, &s.name, "service")?;
+        for (key, value) in &s.env {
+            let bad_key = key.is_empty() || key.contains(['=', '\0']);
+            if bad_key || value.contains('\0') {
+                return Err(config_error(
+                    at,
+                    s.name.span().start + 1,
+                    format!(
+                        "service `{name}`: the environment variable `{}` cannot be set",
+                        key.escape_debug()
+                    ),
+                    "names must be non-empty without `=` or NUL, values without NUL",
+                ));
+            }
+        }
         if out.iter().any(|o| o.name == name) {
             return Err(config_error(
                 at,
