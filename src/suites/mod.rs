@@ -217,7 +217,8 @@ pub const REGISTRY: &[Entry] = &[
         help: "services started around the run and checks on them",
         shard: Shard::FirstOnly,
         from_tests: false,
-        enabled: |c, _| !c.checks.is_empty() || !c.services.is_empty(),
+        // Proxies too: one that cannot listen is a failed startup case here, not a silent pass.
+        enabled: |c, _| !c.checks.is_empty() || !c.services.is_empty() || !c.proxies.is_empty(),
         needs_services: |_| true,
         default_rules: &["infra.failed == 0"],
         build: infra::build_checks,

@@ -57,10 +57,15 @@ pub fn number_in(
 ) -> Result<f64> {
     let x = *v.get_ref();
     if !x.is_finite() || x < min || x > max {
+        let shown = if x.is_finite() && x != 0.0 && !(1e-4..1e9).contains(&x.abs()) {
+            format!("{x:e}")
+        } else {
+            x.to_string()
+        };
         return Err(config_error(
             at,
             v.span().start,
-            format!("`{name}` is {x}, which is not a number from {min} to {max}"),
+            format!("`{name}` is {shown}, which is not a number from {min} to {max}"),
             hint,
         ));
     }

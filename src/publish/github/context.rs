@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::GithubRun;
@@ -67,32 +68,43 @@ pub fn from_env(env: &BTreeMap<String, String>, event: &Value) -> Result<Context
         ),
         ..Context::default()
     };
+    // `read_event` checked the types; an event it did not read (`Null`) has none of these.
+    let ev = shape::Event::deserialize(event).unwrap_or_default();
     match event_name.as_str() {
         "pull_request" | "pull_request_target" => {
-            let pr = &event["pull_request"];
-            ctx.pull_request = pr["number"].as_u64().or_else(|| event["number"].as_u64());
-            if let Some(sha) = pr["head"]["sha"].as_str() {
-                ctx.head_sha = Some(sha.to_string());
+            let pr = ev.pull_request.as_ref();
+            ctx.pull_request = pr.map(|p| p.number).or(ev.number);
+            if let Some(sha) = pr.and_then(|p| p.head.as_ref()).and_then(|h| h.sha.clone()) {
+                ctx.head_sha = Some(sha);
             }
-            let head_repo = pr["head"]["repo"]["full_name"].as_str();
-            let base_repo = pr["base"]["repo"]["full_name"]
-                .as_str()
-                .unwrap_or(repository.as_str());
+            let full_name = |h: Option<&shape::Head>| {
+                h.and_then(|h| h.repo.as_ref())
+                    .and_then(|r| r.full_name.clone())
+            };
+            let head_repo = full_name(pr.and_then(|p| p.head.as_ref()));
+            let base_repo =
+                full_name(pr.and_then(|p| p.base.as_ref())).unwrap_or_else(|| repository.clone());
             // Only `pull_request` runs fork PRs with a read-only token; `pull_request_target`
             // runs in the base repository with a write token.
             ctx.fork = event_name == "pull_request" && head_repo.is_some_and(|h| h != base_repo);
         }
         "workflow_run" => {
-            let run = &event["workflow_run"];
-            if let Some(sha) = run["head_sha"].as_str() {
-                ctx.head_sha = Some(sha.to_string());
+            if let Some(run) = &ev.workflow_run {
+                if let Some(sha) = &run.head_sha {
+                    ctx.head_sha = Some(sha.clone());
+                }
+                // GitHub leaves this list empty for fork PRs; the report then supplies the
+                // number.
+                ctx.pull_request = run
+                    .pull_requests
+                    .as_ref()
+                    .and_then(|p| p.first())
+                    .map(|p| p.number);
             }
-            // GitHub leaves this list empty for fork PRs; the report then supplies the number.
-            ctx.pull_request = run["pull_requests"][0]["number"].as_u64();
         }
         "merge_group" => {
-            if let Some(sha) = event["merge_group"]["head_sha"].as_str() {
-                ctx.head_sha = Some(sha.to_string());
+            if let Some(sha) = ev.merge_group.and_then(|m| m.head_sha) {
+                ctx.head_sha = Some(sha);
             }
         }
         _ => {}
@@ -151,7 +163,82 @@ pub fn read_event(env: &BTreeMap<String, String>) -> Result<Value, String> {
             "{path}: the event file (GITHUB_EVENT_PATH) is not a JSON object"
         ));
     }
+    // The fields `from_env` reads must have GitHub's types: a pull request that is a number,
+    // or a head sha that is not text, is a broken file, never "no pull request".
+    for key in ["pull_request", "workflow_run", "merge_group"] {
+        if value
+            .get(key)
+            .is_some_and(|v| !v.is_object() && !v.is_null())
+        {
+            return Err(format!(
+                "{path}: the event file (GITHUB_EVENT_PATH) is broken: `{key}` is not an object"
+            ));
+        }
+    }
+    shape::Event::deserialize(&value).map_err(|e| {
+        format!("{path}: the event file (GITHUB_EVENT_PATH) does not have GitHub's shape: {e}")
+    })?;
     Ok(value)
+}
+
+/// The parts of GitHub's event payloads cargo-gate reads, with their types. Everything is
+/// optional (each event has only some), unknown fields are ignored.
+mod shape {
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Default)]
+    pub struct Event {
+        #[serde(default)]
+        pub pull_request: Option<PullRequest>,
+        #[serde(default)]
+        pub number: Option<u64>,
+        #[serde(default)]
+        pub workflow_run: Option<WorkflowRun>,
+        #[serde(default)]
+        pub merge_group: Option<MergeGroup>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct PullRequest {
+        pub number: u64,
+        #[serde(default)]
+        pub head: Option<Head>,
+        #[serde(default)]
+        pub base: Option<Head>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Head {
+        #[serde(default)]
+        pub sha: Option<String>,
+        #[serde(default)]
+        pub repo: Option<Repo>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Repo {
+        #[serde(default)]
+        pub full_name: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct WorkflowRun {
+        #[serde(default)]
+        pub head_sha: Option<String>,
+        #[serde(default)]
+        pub pull_requests: Option<Vec<PrRef>>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct PrRef {
+        pub number: u64,
+    }
+
+    #[derive(Deserialize)]
+    pub struct MergeGroup {
+        #[serde(default)]
+        pub head_sha: Option<String>,
+    }
 }
 
 #[cfg(test)]

@@ -55,6 +55,12 @@ pub enum LcovError {
     /// No `SF:` record at all: not LCOV, or an empty run.
     #[error("no source file records (SF:) — is this an LCOV file?")]
     Empty,
+    /// The last record never ends: the file was cut short (a killed coverage run, a full disk).
+    #[error("the record for `{0}` has no end_of_record: the file is truncated")]
+    Truncated(String),
+    /// `SF:` with no path.
+    #[error("line {0}: SF: names no file")]
+    NoPath(usize),
 }
 
 impl Lcov {
@@ -76,6 +82,9 @@ impl Lcov {
                 continue;
             };
             if tag == "SF" {
+                if value.trim().is_empty() {
+                    return Err(LcovError::NoPath(i + 1));
+                }
                 lcov.files.entry(value.to_string()).or_default();
                 current = Some(value.to_string());
                 continue;
@@ -126,8 +135,16 @@ impl Lcov {
                         .or_insert(0);
                     *slot = (*slot).max(taken);
                 }
+                // Summaries are recomputed from the records, but one that is not a count
+                // means the file is not what it claims to be.
+                "LF" | "LH" | "FNF" | "FNH" | "BRF" | "BRH" => {
+                    parse_count(value).ok_or_else(|| bad(&format!("{tag} must be a count")))?;
+                }
                 _ => {}
             }
+        }
+        if let Some(open) = current {
+            return Err(LcovError::Truncated(open));
         }
         if lcov.files.is_empty() {
             return Err(LcovError::Empty);
@@ -329,8 +346,24 @@ mod tests {
         assert_eq!(Lcov::parse("TN:\n").unwrap_err(), LcovError::Empty);
         assert_eq!(Lcov::parse("<coverage/>").unwrap_err(), LcovError::Empty);
         // Float counts (some tools) and checksums after the count are accepted.
-        let lcov = Lcov::parse("SF:a.rs\nDA:1,2.0\nDA:2,0,abc\n").unwrap();
+        let lcov = Lcov::parse("SF:a.rs\nDA:1,2.0\nDA:2,0,abc\nend_of_record\n").unwrap();
         assert_eq!(lcov.totals().0, Ratio { hit: 1, total: 2 });
+    }
+
+    #[test]
+    fn a_file_cut_short_is_not_partial_coverage() {
+        let full = "SF:a.rs\nDA:1,1\nend_of_record\nSF:b.rs\nDA:1,0\nDA:2,0\nend_of_record\n";
+        assert!(Lcov::parse(full).is_ok());
+        let cut = &full[..full.len() - "end_of_record\n".len()];
+        assert_eq!(
+            Lcov::parse(cut).unwrap_err(),
+            LcovError::Truncated("b.rs".into())
+        );
+        assert_eq!(
+            Lcov::parse("SF:\nDA:1,1\nend_of_record\n").unwrap_err(),
+            LcovError::NoPath(1)
+        );
+        assert!(Lcov::parse("SF:a.rs\nLF:many\nend_of_record\n").is_err());
     }
 
     #[test]
