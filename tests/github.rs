@@ -1133,3 +1133,123 @@ async fn hostile_test_output_stays_text_in_every_output() {
     }
     assert!(log.contains("::error "), "the failures are annotated");
 }
+
+/// Redirects: a GET within the API's host is followed (GitHub answers 301 for a renamed
+/// repository); an answer to a POST is never followed, and nothing goes to another host —
+/// neither a redirect nor a `Link` to the next page takes the token there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_never_change_a_write_or_leave_the_host() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 666})))
+        .mount(&elsewhere)
+        .await;
+    let comments = "/repos/acme/app/issues/7/comments";
+
+    // 1. The list moved within the host (followed); the POST is answered with a redirect to
+    //    another host (not followed: nothing was created, and it says so).
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .respond_with(
+            ResponseTemplate::new(301)
+                .insert_header("location", "/repositories/1/issues/7/comments?per_page=100"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repositories/1/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(comments))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/steal", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(1, 0), &pr_event("acme/app"));
+    let out = comment(&env, &server.uri(), "pull_request", &["--no-check-run"]).await;
+    assert_eq!(code(&out), 1, "the verdict stays the gate's");
+    let err = stderr(&out);
+    assert!(
+        err.contains("HTTP 302 redirect to") && err.contains("not followed"),
+        "{err}"
+    );
+    assert!(!err.contains("created"), "{err}");
+    let reqs = server.received_requests().await.unwrap();
+    assert!(
+        requests_summary(&reqs)
+            .contains(&"GET /repositories/1/issues/7/comments?per_page=100".to_string()),
+        "the GET redirect within the host was followed: {:?}",
+        requests_summary(&reqs)
+    );
+
+    // 2. A 307 for the POST within the same host is not followed either.
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(comments))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/elsewhere"))
+        .mount(&server)
+        .await;
+    let out = comment(
+        &env,
+        &server.uri(),
+        "pull_request",
+        &["--no-check-run", "--strict-publish"],
+    )
+    .await;
+    assert_eq!(code(&out), 1);
+    let reqs = server.received_requests().await.unwrap();
+    assert!(
+        !requests_summary(&reqs)
+            .iter()
+            .any(|r| r.contains("/elsewhere"))
+    );
+
+    // 3. A GET redirected to another host, and 4. a next page on another host.
+    for (status, link) in [
+        (302, None),
+        (
+            200,
+            Some(format!("<{}/page2>; rel=\"next\"", elsewhere.uri())),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        mount_user_forbidden(&server).await;
+        let mut answer = ResponseTemplate::new(status);
+        answer = match &link {
+            Some(l) => answer
+                .set_body_json(json!([]))
+                .insert_header("link", l.as_str()),
+            None => answer.insert_header("location", format!("{}/list", elsewhere.uri())),
+        };
+        Mock::given(method("GET"))
+            .and(path(comments))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let out = comment(&env, &server.uri(), "pull_request", &["--no-check-run"]).await;
+        assert_eq!(code(&out), 1);
+        let reqs = server.received_requests().await.unwrap();
+        assert!(
+            !requests_summary(&reqs)
+                .iter()
+                .any(|r| r.starts_with("POST")),
+            "nothing is posted when the list could not be read whole"
+        );
+    }
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "another host was contacted"
+    );
+}

@@ -38,6 +38,21 @@ pub enum ApiError {
         /// What happened.
         message: String,
     },
+    /// A redirect that is not followed: any answer to a request that changes something, or one
+    /// to another host (the token would go with it).
+    #[error(
+        "{method} {path}: HTTP {status} redirect to {to} not followed (cargo-gate follows redirects of GET requests within the API's own host only)"
+    )]
+    Redirect {
+        /// Method.
+        method: String,
+        /// Path.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// Where it pointed (control characters removed).
+        to: String,
+    },
     /// GitHub answered, but not with what its API documents (a field missing or of the wrong
     /// type): nothing is done with a made-up value.
     #[error("{what}: unexpected answer from GitHub: {message}")]
@@ -54,6 +69,7 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
+            ApiError::Redirect { status, .. } => Some(*status),
             ApiError::Transport { .. } | ApiError::Unexpected { .. } => None,
         }
     }
@@ -132,7 +148,12 @@ pub struct Response {
 pub struct Api {
     octo: Octocrab,
     backoff: Duration,
+    /// `scheme://host[:port]` of the API: the only place a redirect may lead.
+    origin: String,
 }
+
+/// Redirects followed for one GET at most.
+const MAX_REDIRECTS: u32 = 5;
 
 impl Api {
     /// A client for `api_url` (GHES works: its `/api/v3` path is kept) with an optional token.
@@ -157,7 +178,16 @@ impl Api {
         let octo = builder
             .build()
             .map_err(|e| format!("cannot create the GitHub client: {e}"))?;
-        Ok(Api { octo, backoff })
+        let origin = api_url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|u| Some(format!("{}://{}", u.scheme_str()?, u.authority()?)))
+            .ok_or_else(|| format!("invalid GitHub API URL `{api_url}`: no scheme or host"))?;
+        Ok(Api {
+            octo,
+            backoff,
+            origin,
+        })
     }
 
     /// Sends a request, retrying what GitHub says is temporary.
@@ -169,7 +199,10 @@ impl Api {
     ) -> Result<Response, ApiError> {
         let shown = display_path(path);
         let mut attempt = 0;
+        let mut target = path.to_string();
+        let mut redirects = 0;
         loop {
+            let path = target.as_str();
             let sent = match method {
                 Method::GET => self.octo._get(path).await,
                 Method::POST => self.octo._post(path, body).await,
@@ -194,6 +227,31 @@ impl Api {
             };
             let status = response.status().as_u16();
             let headers = response.headers().clone();
+            if (300..400).contains(&status) && status != 304 {
+                let location = headers
+                    .get(http::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                match self.within_origin(location) {
+                    Some(next) if method == Method::GET && redirects < MAX_REDIRECTS => {
+                        redirects += 1;
+                        target = next;
+                        continue;
+                    }
+                    _ => {
+                        let to: String = crate::util::sanitize::strip_controls(location, false)
+                            .chars()
+                            .take(200)
+                            .collect();
+                        return Err(ApiError::Redirect {
+                            method: method.to_string(),
+                            path: shown,
+                            status,
+                            to: if to.is_empty() { "nowhere".into() } else { to },
+                        });
+                    }
+                }
+            }
             let text = self.octo.body_to_string(response).await.unwrap_or_default();
             let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             if (200..300).contains(&status) {
@@ -231,6 +289,15 @@ impl Api {
         }
     }
 
+    /// `location` as an absolute URL if it stays on the API's own scheme, host and port.
+    fn within_origin(&self, location: &str) -> Option<String> {
+        if location.starts_with('/') && !location.starts_with("//") {
+            return Some(format!("{}{location}", self.origin));
+        }
+        let rest = location.strip_prefix(&self.origin)?;
+        (rest.is_empty() || rest.starts_with('/')).then(|| location.to_string())
+    }
+
     /// GETs every page of a list, following `Link: <...>; rel="next"`.
     pub async fn get_all(&self, path: &str) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();
@@ -247,11 +314,26 @@ impl Api {
                 Value::Array(a) => items.extend(a),
                 other => items.push(other),
             }
-            next = r
+            // A next page on another host would get our token: an error, not a short list
+            // (a missing page could hide our own comment and make us post a duplicate).
+            next = match r
                 .headers
                 .get(http::header::LINK)
                 .and_then(|v| v.to_str().ok())
-                .and_then(next_link);
+                .and_then(next_link)
+            {
+                None => None,
+                Some(link) => {
+                    Some(
+                        self.within_origin(&link)
+                            .ok_or_else(|| ApiError::Unexpected {
+                                what: format!("GET {}", display_path(path)),
+                                message: "its next page is on another host; not followed"
+                                    .to_string(),
+                            })?,
+                    )
+                }
+            };
         }
         Ok(items)
     }
