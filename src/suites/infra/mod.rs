@@ -3,6 +3,7 @@
 
 pub mod chaos;
 pub mod check;
+pub mod clock;
 pub mod patterns;
 pub mod proxy;
 pub mod service;

@@ -163,13 +163,19 @@ impl Services {
             .find(|s| s.name == name)
             .cloned()
             .ok_or_else(|| format!("no service `{name}`"))?;
-        if let Some(lib) = extra_env.get("LD_PRELOAD")
-            && !Path::new(lib).exists()
-        {
-            return Err(StartError::from(format!(
-                "clock skew needs libfaketime, not found at {lib}; install it (Debian: apt-get install faketime)"
-            )));
+        // The clock-skew fault: our own shim, preloaded (after any the service has already).
+        let mut extra_env = extra_env.clone();
+        if extra_env.contains_key(crate::suites::infra::clock::OFFSET_VAR) {
+            let lib =
+                crate::suites::infra::clock::shim(&self.root.join("target").join("cargo-gate"))
+                    .map_err(StartError::from)?;
+            let preload = match spec.env.get("LD_PRELOAD").or(extra_env.get("LD_PRELOAD")) {
+                Some(other) if !other.is_empty() => format!("{}:{other}", lib.display()),
+                _ => lib.display().to_string(),
+            };
+            extra_env.insert("LD_PRELOAD".to_string(), preload);
         }
+        let extra_env = &extra_env;
         let (program, args) = spec
             .cmd
             .split_first()

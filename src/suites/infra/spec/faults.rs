@@ -182,7 +182,7 @@ pub enum Fault {
     Restart(String),
     /// A proxy toxic.
     Proxy(String, ToxicSpec),
-    /// Restart the service with a changed environment (failpoints, disk-full paths, libfaketime)
+    /// Restart the service with a changed environment (failpoints, disk-full paths, the clock-skew shim)
     /// and resource limits; rollback restarts it as configured.
     Restarted {
         /// The service.
@@ -267,14 +267,6 @@ pub(crate) struct RawChaos {
     #[serde(default)]
     rollback: Vec<Vec<String>>,
 }
-
-/// Where libfaketime is looked for (Debian's `faketime` package, then other common places).
-pub const LIBFAKETIME: &[&str] = &[
-    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-    "/usr/lib/faketime/libfaketime.so.1",
-    "/usr/local/lib/faketime/libfaketime.so.1",
-];
 
 pub(crate) fn proxies(at: At<'_>, raw: &[RawProxy]) -> Result<Vec<ProxySpec>> {
     let mut out: Vec<ProxySpec> = Vec::new();
@@ -525,27 +517,28 @@ pub(crate) fn chaos(
                 }
             }
             "clock_skew" => {
-                let offset = f.offset.clone().ok_or_else(|| {
+                let offset = f.offset.as_ref().ok_or_else(|| {
                     config_error(
                         at,
                         c.fault.span().start,
                         "fault `clock_skew` needs `offset`".into(),
-                        "e.g. offset = \"+1d\" (libfaketime syntax)",
+                        "e.g. offset = \"+1d\" or \"-90s\"",
                     )
                 })?;
-                let svc = target("service")?;
-                let lib = LIBFAKETIME
-                    .iter()
-                    .find(|p| std::path::Path::new(p).exists())
-                    .map(|p| p.to_string())
-                    .unwrap_or_else(|| LIBFAKETIME[0].to_string());
+                let ns = crate::suites::infra::clock::parse_offset(offset).map_err(|m| {
+                    config_error(
+                        at,
+                        c.fault.span().start,
+                        format!("fault `clock_skew`: {m}"),
+                        "write a signed duration, e.g. offset = \"+1d\" or \"-90s\"",
+                    )
+                })?;
                 restarted(
-                    svc,
-                    BTreeMap::from([
-                        ("LD_PRELOAD".to_string(), lib),
-                        ("FAKETIME".to_string(), offset),
-                        ("FAKETIME_DONT_FAKE_MONOTONIC".to_string(), "1".to_string()),
-                    ]),
+                    target("service")?,
+                    BTreeMap::from([(
+                        crate::suites::infra::clock::OFFSET_VAR.to_string(),
+                        ns.to_string(),
+                    )]),
                     Vec::new(),
                 )
             }
