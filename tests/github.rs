@@ -87,6 +87,9 @@ async fn comment_with(
     vars: &[(&str, Option<&str>)],
 ) -> std::process::Output {
     let mut cmd = gate("none");
+    // The publishing checkout is the test's own directory: its gate.toml and notes (if the
+    // test made any), never the cargo-gate repository's.
+    cmd.current_dir(env.dir.path());
     cmd.arg("comment")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_REPOSITORY", "acme/app")
@@ -1252,4 +1255,122 @@ async fn redirects_never_change_a_write_or_leave_the_host() {
         elsewhere.received_requests().await.unwrap().is_empty(),
         "another host was contacted"
     );
+}
+
+/// An artifact's comparisons are computed again from its measurements and the publishing
+/// checkout's notes: a report claiming "unchanged" for a metric twice as slow as the baseline
+/// fails a regression rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_check_runs(&server).await;
+    mount_pr5_tested(&server, 52).await;
+    let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
+    let env = Env::new(&report(0, 0), &event);
+    // The trusted checkout: a repository with a gate.toml and a note on HEAD.
+    std::fs::write(
+        env.path("gate.toml"),
+        "[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    )
+    .unwrap();
+    git_init_commit(env.dir.path());
+    let mut base = report(0, 0);
+    base["schema"] = json!(2);
+    base["suites"] = json!([{"kind": "bench", "name": "bench", "status": "passed", "duration": 1.0, "cases": [],
+        "metrics": [{"name": "bench.parse", "unit": "s", "direction": "lower_is_better", "role": "compared",
+                     "samples": [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0]}]}]);
+    std::fs::write(env.path("base.json"), base.to_string()).unwrap();
+    let saved = output(gate("none").current_dir(env.dir.path()).args([
+        "gate",
+        "baseline",
+        "save",
+        "--report",
+        "base.json",
+    ]));
+    assert_eq!(code(&saved), 0);
+
+    let mut r = report(0, 0);
+    r["schema"] = json!(2);
+    r["run"]["github"] =
+        json!({"repository": "acme/app", "event": "pull_request", "pull_request": 5});
+    r["suites"] = json!([{"kind": "bench", "name": "bench", "status": "passed", "duration": 1.0, "cases": [],
+        "metrics": [{"name": "bench.parse", "unit": "s", "direction": "lower_is_better", "role": "compared",
+                     "samples": [2.0, 2.02, 1.98, 2.0, 2.01, 1.99, 2.0, 2.02, 1.98, 2.0]}]}]);
+    r["comparisons"] = json!([{"metric": "bench.parse", "unit": "s", "direction": "lower_is_better",
+        "verdict": "unchanged", "method": "mann_whitney", "baseline": 2.0, "current": 2.0, "delta_pct": 0.0, "history": [], "baseline_rev": "forged"}]);
+    let dir = env.path("artifact");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("report.json"), r.to_string()).unwrap();
+    let out = comment(
+        &env,
+        &server.uri(),
+        "workflow_run",
+        &["--from-artifact", dir.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(
+        code(&out),
+        1,
+        "a 100 % regression fails `bench.*.regression < 5%`"
+    );
+    let reqs = server.received_requests().await.unwrap();
+    let check = reqs
+        .iter()
+        .find(|r| r.url.path() == "/repos/acme/app/check-runs")
+        .expect("a check run");
+    assert_eq!(body(check)["conclusion"], "failure");
+    let posted = reqs
+        .iter()
+        .find(|r| {
+            r.url.path() == "/repos/acme/app/issues/5/comments" && r.method.as_str() == "POST"
+        })
+        .map(|r| body(r)["body"].as_str().unwrap_or_default().to_string())
+        .expect("a comment");
+    assert!(
+        !posted.contains("forged"),
+        "the artifact's baseline is not shown: {posted}"
+    );
+    assert!(posted.contains("+100.0%"), "{posted}");
+
+    // Without notes in the publishing checkout, no comparison is believed: every metric is new.
+    let env2 = Env::new(&report(0, 0), &event);
+    std::fs::write(
+        env2.path("gate.toml"),
+        "[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
+    )
+    .unwrap();
+    let dir2 = env2.path("artifact");
+    std::fs::create_dir_all(&dir2).unwrap();
+    std::fs::write(dir2.join("report.json"), r.to_string()).unwrap();
+    server.reset().await;
+    mount_user_forbidden(&server).await;
+    mount_check_runs(&server).await;
+    mount_pr5_tested(&server, 53).await;
+    let out = comment(
+        &env2,
+        &server.uri(),
+        "workflow_run",
+        &["--from-artifact", dir2.to_str().unwrap(), "--no-check-run"],
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reqs = server.received_requests().await.unwrap();
+    let posted = reqs
+        .iter()
+        .find(|r| {
+            r.url.path() == "/repos/acme/app/issues/5/comments" && r.method.as_str() == "POST"
+        })
+        .map(|r| body(r)["body"].as_str().unwrap_or_default().to_string())
+        .expect("a comment");
+    assert!(
+        posted.contains("publishing checkout has no notes"),
+        "{posted}"
+    );
+    assert!(!posted.contains("forged"), "{posted}");
 }

@@ -453,22 +453,27 @@ async fn https_checks_trust_the_configured_ca() {
 #[test]
 fn cpu_and_memory_limits_make_the_service_fail_until_it_is_restarted() {
     let bin = service_bin();
-    // Each probe of /burn spends 200 ms of CPU, so a 1 s limit ends the service within the fault;
-    // /alloc reserves 1 GiB, more than a 512 MB address-space limit allows.
-    for (port, fault, path) in [
+    // Each probe of /burn spends 200 ms of CPU, so a 1 s limit ends the service after five
+    // probes; /alloc reserves 1 GiB, more than a 512 MB address-space limit allows. The
+    // experiment fails on the first failed probe (ratio 0), so it does not depend on how many
+    // probes fit in the window: on a busy machine the five probes take longer, and the window
+    // (8 s, eight times what they take on an idle one) still holds them.
+    for (port, fault, path, window) in [
         (
             18520u16,
             "{ kind = \"cpu\", target = \"api\", seconds = 1 }",
             "burn",
+            "8s",
         ),
         (
             18521u16,
             "{ kind = \"memory\", target = \"api\", bytes = \"512MB\" }",
             "alloc",
+            "2s",
         ),
     ] {
         let toml = format!(
-            "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n[[check]]\nname = \"{path}\"\nhttp = {{ url = \"http://127.0.0.1:{port}/{path}\", status = 200 }}\n[[chaos]]\nname = \"limit\"\nsteady_state = [\"{path}\"]\nfault = {fault}\nduration = \"3s\"\nduring = {{ every = \"100ms\", max_failure_ratio = 0.2 }}\nrecover_within = \"15s\"\n",
+            "[[service]]\nname = \"api\"\ncmd = [\"{}\", \"--port\", \"{port}\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n[[check]]\nname = \"{path}\"\nhttp = {{ url = \"http://127.0.0.1:{port}/{path}\", status = 200 }}\n[[chaos]]\nname = \"limit\"\nsteady_state = [\"{path}\"]\nfault = {fault}\nduration = \"{window}\"\nduring = {{ every = \"100ms\", max_failure_ratio = 0.0 }}\nrecover_within = \"15s\"\n",
             bin.display(),
         );
         let dir = temp_workspace(&toml);

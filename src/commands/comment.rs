@@ -117,8 +117,46 @@ fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
     for suite in &mut report.suites {
         suite.refresh_status();
     }
+    recompare(report, &config);
     crate::gate::apply(report, &config.rules);
     Ok(())
+}
+
+/// An artifact's comparisons (baselines, verdicts, p-values) are its job's word: they are
+/// computed again from its measurements and this checkout's own notes, against this checkout's
+/// HEAD (the default branch the publishing workflow checked out). Without notes here, every
+/// metric is new, as on a first run, and the summary says why.
+fn recompare(report: &mut Report, config: &crate::config::Config) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let result = crate::baseline::notes::Store::open(&cwd).and_then(|store| {
+        if store.notes_tip().is_none() {
+            return Ok(None);
+        }
+        let base = store.resolve("HEAD")?;
+        crate::baseline::compare_report(&store, report, base, &config.baseline).map(Some)
+    });
+    match result {
+        Ok(Some((comparisons, warnings))) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            report.baseline_note =
+                comparisons
+                    .iter()
+                    .all(|c| c.baseline_rev.is_none())
+                    .then(|| {
+                        "no baseline: the publishing checkout has no note near its HEAD".to_string()
+                    });
+            report.comparisons = comparisons;
+        }
+        Ok(None) | Err(_) => {
+            report.baseline_note = Some(
+                "no baseline: the publishing checkout has no notes (fetch them with `cargo gate baseline fetch` before publishing)"
+                    .to_string(),
+            );
+            report.comparisons = crate::baseline::all_new(report);
+        }
+    }
 }
 
 /// The token as an HTTP header can carry it: surrounding whitespace (a pasted secret's trailing
