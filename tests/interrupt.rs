@@ -186,3 +186,52 @@ fn sigint_kills_a_hanging_command_check() {
     let report = json(&dir.path().join("target/gate/report.json"));
     assert_eq!(report["run"]["interrupted"], true);
 }
+
+/// Ctrl-C while cargo builds the tests: the run is interrupted (exit 1, a partial report that
+/// says so), not "build failed … signal: 9".
+#[test]
+fn sigint_during_the_build_is_an_interruption_not_a_build_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("build.pid");
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"slow_build\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "#[test]\nfn t() {}\n").unwrap();
+    // The build script says it started (the event the test waits on), then takes its time.
+    std::fs::write(
+        dir.path().join("build.rs"),
+        format!(
+            "fn main() {{ std::fs::write({:?}, std::process::id().to_string()).unwrap(); std::thread::sleep(std::time::Duration::from_secs(120)); }}\n",
+            pidfile
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-gate"))
+        .current_dir(dir.path())
+        .args(["gate", "run", "--suite", "tests", "--progress", "lines"])
+        .args(["--out-dir", "target/gate"])
+        .env("CARGO_TARGET_DIR", dir.path().join("target"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let build_script = wait_for_pid(&pidfile, &mut child);
+    let status = interrupt(&mut child);
+    assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
+    let report = json(&dir.path().join("target/gate/report.json"));
+    assert_eq!(report["run"]["interrupted"], true, "{report}");
+    let error = report["suites"][0]["error"].as_str().unwrap_or_default();
+    eprintln!("suite error: {error}");
+    assert!(error.contains("interrupted"), "{error}");
+    assert!(
+        !error.contains("build failed") && !error.contains("signal"),
+        "{error}"
+    );
+    assert!(
+        gone(build_script),
+        "the build script {build_script} survived Ctrl-C"
+    );
+}

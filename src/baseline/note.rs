@@ -149,9 +149,20 @@ pub enum NoteError {
     NewerSchema(u64),
 }
 
+/// The largest note read: 10 000 tests' outcomes and a few hundred metrics are well under a
+/// megabyte, so anything this large was not written by cargo-gate and is not parsed (JSON
+/// trees take several times their text in memory).
+pub const MAX_NOTE_BYTES: usize = 32 << 20;
+
 impl Note {
-    /// Parses a note, refusing newer schemas.
+    /// Parses a note, refusing newer schemas and notes over [`MAX_NOTE_BYTES`].
     pub fn parse(text: &str) -> Result<Note, NoteError> {
+        if text.len() > MAX_NOTE_BYTES {
+            return Err(NoteError::Corrupt(format!(
+                "the note is {} bytes, more than the {MAX_NOTE_BYTES} a note can be",
+                text.len()
+            )));
+        }
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| NoteError::Corrupt(e.to_string()))?;
         let schema = value["schema"]
@@ -250,6 +261,15 @@ mod tests {
             recorded: String::new(),
             role: None,
         }
+    }
+
+    #[test]
+    fn a_note_too_large_to_be_ours_is_not_parsed() {
+        let huge = format!(
+            "{{\"schema\": 1, \"entries\": [], \"pad\": \"{}\"}}",
+            "x".repeat(MAX_NOTE_BYTES)
+        );
+        assert!(matches!(Note::parse(&huge), Err(NoteError::Corrupt(m)) if m.contains("bytes")));
     }
 
     #[test]

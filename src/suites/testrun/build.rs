@@ -187,6 +187,11 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
             .collect();
         binaries.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(BuildResult::Built { binaries, resolved })
+    } else if crate::exec::process::is_cancelled() {
+        // Ctrl-C killed cargo: the build did not fail, it was stopped (and the run says so).
+        Ok(BuildResult::Failed {
+            errors: vec!["interrupted before the build finished".to_string()],
+        })
     } else {
         if errors.is_empty() {
             errors.push(format!(

@@ -39,7 +39,11 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
                 name: "tests".to_string(),
                 status: SuiteStatus::Error,
                 duration: start.elapsed().as_secs_f64(),
-                error: Some(format!("build failed:\n{}", shown.join("\n"))),
+                error: Some(if crate::exec::process::is_cancelled() {
+                    shown.join("\n")
+                } else {
+                    format!("build failed:\n{}", shown.join("\n"))
+                }),
                 cases: Vec::new(),
                 metrics: Vec::new(),
                 isolation: std::collections::BTreeMap::new(),
