@@ -253,3 +253,48 @@ fn saved_coverage_on_the_base_gives_the_change_in_points() {
     // Patch coverage counts the committed change since HEAD^ (the default base).
     assert_eq!(metric(&report, "coverage.patch"), Some(75.0));
 }
+
+/// The README's own rule list, without `coverage.failed`: a coverage file that is missing, empty
+/// or not LCOV still fails the gate (the suite measured nothing), unless the list decides about
+/// `coverage.failed` itself.
+#[test]
+fn a_broken_coverage_run_fails_a_custom_rule_list() {
+    let rules = "fail = [\"coverage.patch >= 80%\", \"coverage.lines >= 70%\"]";
+    for (file, text) in [
+        ("missing.info", None),
+        ("empty.info", Some("")),
+        (
+            "cobertura.xml",
+            Some("<?xml version=\"1.0\"?>\n<coverage line-rate=\"1\"/>\n"),
+        ),
+    ] {
+        let dir = repo(&format!("[coverage]\nlcov = \"{file}\"\n[gate]\n{rules}\n"));
+        if let Some(t) = text {
+            write_file(dir.path(), file, t);
+        }
+        let (out, report) = run_coverage(dir.path());
+        assert_eq!(code(&out), 1, "{file}: {report}");
+        let gates = report["gates"].as_array().unwrap();
+        assert!(
+            gates
+                .iter()
+                .any(|g| g["rule"] == "coverage.failed == 0" && g["status"] == "failed"),
+            "{file}: {gates:?}"
+        );
+    }
+    // Deciding about it in the list: a warning, and the gate passes.
+    let dir = repo(&format!(
+        "[coverage]\nlcov = \"missing.info\"\n[gate]\n{rules}\nwarn = [\"coverage.failed == 0\"]\n"
+    ));
+    let (out, report) = run_coverage(dir.path());
+    assert_eq!(code(&out), 0, "{report}");
+    assert!(
+        report["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["rule"] == "coverage.failed == 0" && g["status"] == "warned"),
+        "{}",
+        report["gates"]
+    );
+}

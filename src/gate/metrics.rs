@@ -141,6 +141,12 @@ pub const METRICS: &[MetricDef] = &[
         help: "benchmark results that could not be read and commands that failed",
     },
     MetricDef {
+        name: "load.failed",
+        suite: SuiteKind::Load,
+        quantity: Quantity::Count,
+        help: "load scenarios that could not run (no connection, a bad certificate, ...)",
+    },
+    MetricDef {
         name: "coverage.failed",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Count,

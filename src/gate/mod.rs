@@ -288,7 +288,7 @@ pub fn observe(report: &Report, metric: &MetricDef) -> Option<f64> {
         "tests.duration" => suite
             .metric_value("tests.duration")
             .unwrap_or(suite.duration),
-        "infra.failed" | "chaos.failed" | "coverage.failed" | "bench.failed" => {
+        "infra.failed" | "chaos.failed" | "coverage.failed" | "bench.failed" | "load.failed" => {
             (c.failed + c.timed_out) as f64
         }
         "infra.passed" | "chaos.passed" => c.passed as f64,

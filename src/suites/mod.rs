@@ -152,6 +152,10 @@ pub struct Entry {
     pub needs_services: fn(&Config) -> bool,
     /// `fail` rules it adds when gate.toml lists none and the suite is enabled.
     pub default_rules: &'static [&'static str],
+    /// `fail` rules that hold whatever gate.toml lists, while the suite is enabled: that it
+    /// measured at all (a file it could not read, a command or scenario that could not run).
+    /// A list that names the metric itself (e.g. `warn = ["bench.failed == 0"]`) replaces it.
+    pub collection_rules: &'static [&'static str],
     /// Makes the suite from the config.
     pub build: fn(&Config) -> Result<Box<dyn Suite>>,
 }
@@ -170,6 +174,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| c.tests.enabled,
         needs_services: |_| false,
         default_rules: &["tests.failed == 0", "tests.timed_out == 0"],
+        collection_rules: &[],
         build: testrun::build,
     },
     Entry {
@@ -180,6 +185,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, ws| c.snapshots.enabled.unwrap_or_else(|| uses(ws, "insta")),
         needs_services: |_| false,
         default_rules: &[],
+        collection_rules: &[],
         build: snapshot::build,
     },
     Entry {
@@ -190,6 +196,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, ws| c.property.enabled.unwrap_or_else(|| uses(ws, "proptest")),
         needs_services: |_| false,
         default_rules: &[],
+        collection_rules: &[],
         build: property::build,
     },
     Entry {
@@ -200,6 +207,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| c.bench.enabled,
         needs_services: |_| false,
         default_rules: &["bench.failed == 0"],
+        collection_rules: &["bench.failed == 0"],
         build: bench::build,
     },
     Entry {
@@ -210,6 +218,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| c.coverage.is_some(),
         needs_services: |_| false,
         default_rules: &["coverage.failed == 0"],
+        collection_rules: &["coverage.failed == 0"],
         build: coverage::build,
     },
     Entry {
@@ -221,6 +230,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| !c.checks.is_empty() || !c.services.is_empty() || !c.proxies.is_empty(),
         needs_services: |_| true,
         default_rules: &["infra.failed == 0"],
+        collection_rules: &[],
         build: infra::build_checks,
     },
     Entry {
@@ -231,6 +241,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| !c.chaos.is_empty(),
         needs_services: |_| true,
         default_rules: &["chaos.failed == 0"],
+        collection_rules: &[],
         build: infra::build_chaos,
     },
     Entry {
@@ -240,7 +251,8 @@ pub const REGISTRY: &[Entry] = &[
         from_tests: false,
         enabled: |c, _| !c.load.is_empty(),
         needs_services: |c| !c.services.is_empty(),
-        default_rules: &[],
+        default_rules: &["load.failed == 0"],
+        collection_rules: &["load.failed == 0"],
         build: load::build,
     },
 ];
@@ -264,19 +276,35 @@ pub fn by_name(name: &str) -> Result<&'static Entry> {
 
 /// Puts the default `fail` rules of the enabled suites first when gate.toml lists none.
 pub fn with_default_rules(mut config: Config) -> Result<Config> {
-    if config.fail_rules_written {
-        return Ok(config);
-    }
+    let parse = |r: &str| {
+        gate::parse_rule(r, RuleLevel::Fail)
+            .map_err(|err| Error::Internal(format!("built-in rule `{r}`: {err}")))
+    };
     let mut defaults: Vec<Rule> = Vec::new();
-    // The tests' rules apply even with the tests switched off: they are then reported as
-    // skipped, which says so in the gate table instead of passing in silence.
-    let applies = |e: &Entry| e.kind == SuiteKind::Tests || (e.enabled)(&config, None);
-    for e in REGISTRY.iter().filter(|e| applies(e)) {
-        for r in e.default_rules {
-            defaults.push(
-                gate::parse_rule(r, RuleLevel::Fail)
-                    .map_err(|err| Error::Internal(format!("built-in rule `{r}`: {err}")))?,
-            );
+    if !config.fail_rules_written {
+        // The tests' rules apply even with the tests switched off: they are then reported as
+        // skipped, which says so in the gate table instead of passing in silence.
+        let applies = |e: &Entry| e.kind == SuiteKind::Tests || (e.enabled)(&config, None);
+        for e in REGISTRY.iter().filter(|e| applies(e)) {
+            for r in e.default_rules {
+                defaults.push(parse(r)?);
+            }
+        }
+    }
+    // A suite that could not measure fails the gate whatever the list says, unless the list
+    // decides about that metric itself.
+    let subject = |source: &str| source.split_whitespace().next().unwrap_or("").to_string();
+    for e in REGISTRY.iter().filter(|e| (e.enabled)(&config, None)) {
+        for r in e.collection_rules {
+            let named = subject(r);
+            let decided = config
+                .rules
+                .iter()
+                .chain(&defaults)
+                .any(|rule| subject(&rule.source) == named);
+            if !decided {
+                defaults.push(parse(r)?);
+            }
         }
     }
     config.rules.splice(0..0, defaults);
@@ -453,6 +481,7 @@ mod tests {
             enabled: |_, _| true,
             needs_services: if needs_services { |_| true } else { |_| false },
             default_rules: &[],
+            collection_rules: &[],
             build: |_| Ok(Box::new(Tiny(SuiteKind::Bench))),
         }
     }
@@ -487,6 +516,53 @@ mod tests {
     }
 
     #[test]
+    fn collection_rules_hold_with_a_custom_list_unless_it_decides_them() {
+        let rules_of = |toml: &str| -> Vec<(String, RuleLevel)> {
+            let c = Config::parse(std::path::Path::new("gate.toml"), toml, None).unwrap();
+            with_default_rules(c)
+                .unwrap()
+                .rules
+                .iter()
+                .map(|r| (r.source.clone(), r.level))
+                .collect()
+        };
+        let bench = "[[bench.command]]\nname = \"x\"\ncmd = [\"true\"]\n";
+        let custom = rules_of(&format!(
+            "{bench}[gate]\nfail = [\"bench.*.regression < 5%\"]\n"
+        ));
+        assert!(
+            custom.contains(&("bench.failed == 0".to_string(), RuleLevel::Fail)),
+            "{custom:?}"
+        );
+        assert!(
+            !custom.iter().any(|(r, _)| r.starts_with("tests.")),
+            "{custom:?}"
+        );
+        let warned = rules_of(&format!(
+            "{bench}[gate]\nfail = []\nwarn = [\"bench.failed == 0\"]\n"
+        ));
+        assert_eq!(
+            warned,
+            vec![("bench.failed == 0".to_string(), RuleLevel::Warn)]
+        );
+        // Defaults: added once, not twice.
+        let defaults = rules_of(bench);
+        assert_eq!(
+            defaults
+                .iter()
+                .filter(|(r, _)| r == "bench.failed == 0")
+                .count(),
+            1
+        );
+        // A suite that is not configured adds nothing.
+        assert!(
+            !rules_of("[gate]\nfail = []\n")
+                .iter()
+                .any(|(r, _)| r.starts_with("bench"))
+        );
+    }
+
+    #[test]
     fn the_readme_suite_table_is_the_registry() {
         let readme = include_str!("../../README.md");
         for e in REGISTRY {
@@ -494,16 +570,24 @@ mod tests {
                 Shard::Split => "split",
                 Shard::FirstOnly => "shard 1",
             };
-            let rules = if e.default_rules.is_empty() {
-                "—".to_string()
-            } else {
-                e.default_rules
-                    .iter()
-                    .map(|r| format!("`{r}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            let list = |rules: &[&str]| {
+                if rules.is_empty() {
+                    "—".to_string()
+                } else {
+                    rules
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
             };
-            let row = format!("| `{}` | {} | {shard} | {rules} |", e.kind.as_str(), e.help);
+            let row = format!(
+                "| `{}` | {} | {shard} | {} | {} |",
+                e.kind.as_str(),
+                e.help,
+                list(e.default_rules),
+                list(e.collection_rules)
+            );
             assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
         }
     }
