@@ -175,6 +175,30 @@ fn body(r: &Request) -> Value {
     serde_json::from_slice(&r.body).unwrap_or(Value::Null)
 }
 
+/// The body of the comment POSTed to a PR's comments, if one was.
+fn posted_comment(reqs: &[Request]) -> Option<String> {
+    reqs.iter()
+        .find(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/comments"))
+        .map(|r| body(r)["body"].as_str().unwrap_or_default().to_string())
+}
+
+/// The payload of the check run created, if one was.
+fn created_check_run(reqs: &[Request]) -> Option<Value> {
+    reqs.iter()
+        .find(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/acme/app/check-runs")
+        .map(body)
+}
+
+/// A fake GitHub for the `workflow_run` publisher: PR 5's head is the tested commit, its
+/// comment list is empty and a new comment gets `comment_id`; check runs are accepted.
+async fn publish_server(comment_id: u64) -> MockServer {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_check_runs(&server).await;
+    mount_pr5_tested(&server, comment_id).await;
+    server
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn marker_on_page_3_of_250_comments_is_updated_not_duplicated() {
     let server = MockServer::start().await;
@@ -793,10 +817,7 @@ async fn an_unverifiable_artifact_publishes_nothing() {
 /// is judged again with this repository's rules; and repository names match in any case.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_artifacts_verdict_is_decided_again_and_its_repository_matches_in_any_case() {
-    let server = MockServer::start().await;
-    mount_user_forbidden(&server).await;
-    mount_check_runs(&server).await;
-    mount_pr5_tested(&server, 51).await;
+    let server = publish_server(51).await;
     let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
     let env = Env::new(&report(0, 0), &event);
     let dir = env.path("artifact");
@@ -825,19 +846,10 @@ async fn an_artifacts_verdict_is_decided_again_and_its_repository_matches_in_any
         stderr(&out)
     );
     let reqs = server.received_requests().await.unwrap();
-    let check = reqs
-        .iter()
-        .find(|r| r.url.path() == "/repos/acme/app/check-runs")
-        .expect("a check run");
-    assert_eq!(body(check)["conclusion"], "failure");
-    assert_ne!(body(check)["details_url"], "https://evil.example/run");
-    let posted = reqs
-        .iter()
-        .find(|r| {
-            r.url.path() == "/repos/acme/app/issues/5/comments" && r.method.as_str() == "POST"
-        })
-        .expect("a comment");
-    let text = body(posted)["body"].as_str().unwrap().to_string();
+    let check = created_check_run(&reqs).expect("a check run");
+    assert_eq!(check["conclusion"], "failure");
+    assert_ne!(check["details_url"], "https://evil.example/run");
+    let text = posted_comment(&reqs).expect("a comment");
     assert!(
         !text.contains("evil.example"),
         "links come from the trusted run: {text}"
@@ -1092,21 +1104,13 @@ async fn hostile_test_output_stays_text_in_every_output() {
     let published = comment(&env, &server.uri(), "pull_request", &[]).await;
     assert_eq!(code(&published), 1, "the verdict is kept: failed");
     let reqs = server.received_requests().await.unwrap();
-    let posted = reqs
-        .iter()
-        .find(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/comments"))
-        .map(|r| body(r)["body"].as_str().unwrap_or_default().to_string())
-        .expect("a comment was posted");
+    let posted = posted_comment(&reqs).expect("a comment was posted");
     assert_inert_markdown("posted comment", &posted);
     assert!(
         posted.trim_end().ends_with(MARK),
         "our marker is the last line"
     );
-    let check_run = reqs
-        .iter()
-        .find(|r| r.url.path() == "/repos/acme/app/check-runs")
-        .map(body)
-        .expect("a check run was created");
+    let check_run = created_check_run(&reqs).expect("a check run was created");
     assert_inert_markdown(
         "check run summary",
         check_run["output"]["summary"].as_str().unwrap_or_default(),
@@ -1257,15 +1261,26 @@ async fn redirects_never_change_a_write_or_leave_the_host() {
     );
 }
 
+/// A schema-2 report whose bench suite measured `bench.parse` ten times around `around` s.
+fn bench_report(around: f64) -> Value {
+    let mut r = report(0, 0);
+    r["schema"] = json!(2);
+    let samples: Vec<f64> = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0]
+        .iter()
+        .map(|f| f * around)
+        .collect();
+    r["suites"] = json!([{"kind": "bench", "name": "bench", "status": "passed", "duration": 1.0, "cases": [],
+        "metrics": [{"name": "bench.parse", "unit": "s", "direction": "lower_is_better", "role": "compared",
+                     "samples": samples}]}]);
+    r
+}
+
 /// An artifact's comparisons are computed again from its measurements and the publishing
 /// checkout's notes: a report claiming "unchanged" for a metric twice as slow as the baseline
 /// fails a regression rule.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
-    let server = MockServer::start().await;
-    mount_user_forbidden(&server).await;
-    mount_check_runs(&server).await;
-    mount_pr5_tested(&server, 52).await;
+    let server = publish_server(52).await;
     let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
     let env = Env::new(&report(0, 0), &event);
     // The trusted checkout: a repository with a gate.toml and a note on HEAD.
@@ -1280,11 +1295,7 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
     )
     .unwrap();
     git_init_commit(env.dir.path());
-    let mut base = report(0, 0);
-    base["schema"] = json!(2);
-    base["suites"] = json!([{"kind": "bench", "name": "bench", "status": "passed", "duration": 1.0, "cases": [],
-        "metrics": [{"name": "bench.parse", "unit": "s", "direction": "lower_is_better", "role": "compared",
-                     "samples": [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0]}]}]);
+    let base = bench_report(1.0);
     std::fs::write(env.path("base.json"), base.to_string()).unwrap();
     let saved = output(gate("none").current_dir(env.dir.path()).args([
         "gate",
@@ -1295,13 +1306,9 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
     ]));
     assert_eq!(code(&saved), 0);
 
-    let mut r = report(0, 0);
-    r["schema"] = json!(2);
+    let mut r = bench_report(2.0);
     r["run"]["github"] =
         json!({"repository": "acme/app", "event": "pull_request", "pull_request": 5});
-    r["suites"] = json!([{"kind": "bench", "name": "bench", "status": "passed", "duration": 1.0, "cases": [],
-        "metrics": [{"name": "bench.parse", "unit": "s", "direction": "lower_is_better", "role": "compared",
-                     "samples": [2.0, 2.02, 1.98, 2.0, 2.01, 1.99, 2.0, 2.02, 1.98, 2.0]}]}]);
     r["comparisons"] = json!([{"metric": "bench.parse", "unit": "s", "direction": "lower_is_better",
         "verdict": "unchanged", "method": "mann_whitney", "baseline": 2.0, "current": 2.0, "delta_pct": 0.0, "history": [], "baseline_rev": "forged"}]);
     let dir = env.path("artifact");
@@ -1320,18 +1327,9 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
         "a 100 % regression fails `bench.*.regression < 5%`"
     );
     let reqs = server.received_requests().await.unwrap();
-    let check = reqs
-        .iter()
-        .find(|r| r.url.path() == "/repos/acme/app/check-runs")
-        .expect("a check run");
-    assert_eq!(body(check)["conclusion"], "failure");
-    let posted = reqs
-        .iter()
-        .find(|r| {
-            r.url.path() == "/repos/acme/app/issues/5/comments" && r.method.as_str() == "POST"
-        })
-        .map(|r| body(r)["body"].as_str().unwrap_or_default().to_string())
-        .expect("a comment");
+    let check = created_check_run(&reqs).expect("a check run");
+    assert_eq!(check["conclusion"], "failure");
+    let posted = posted_comment(&reqs).expect("a comment");
     assert!(
         !posted.contains("forged"),
         "the artifact's baseline is not shown: {posted}"
@@ -1348,10 +1346,7 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
     let dir2 = env2.path("artifact");
     std::fs::create_dir_all(&dir2).unwrap();
     std::fs::write(dir2.join("report.json"), r.to_string()).unwrap();
-    server.reset().await;
-    mount_user_forbidden(&server).await;
-    mount_check_runs(&server).await;
-    mount_pr5_tested(&server, 53).await;
+    let server = publish_server(53).await;
     let out = comment(
         &env2,
         &server.uri(),
@@ -1360,14 +1355,7 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
     )
     .await;
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let reqs = server.received_requests().await.unwrap();
-    let posted = reqs
-        .iter()
-        .find(|r| {
-            r.url.path() == "/repos/acme/app/issues/5/comments" && r.method.as_str() == "POST"
-        })
-        .map(|r| body(r)["body"].as_str().unwrap_or_default().to_string())
-        .expect("a comment");
+    let posted = posted_comment(&server.received_requests().await.unwrap()).expect("a comment");
     assert!(
         posted.contains("publishing checkout has no notes"),
         "{posted}"

@@ -52,24 +52,16 @@ pub fn number_in(
     at: At<'_>,
     v: &Spanned<f64>,
     name: &str,
-    (min, max): (f64, f64),
+    range: (f64, f64),
     hint: &str,
 ) -> Result<f64> {
-    let x = *v.get_ref();
-    if !x.is_finite() || x < min || x > max {
-        let shown = if x.is_finite() && x != 0.0 && !(1e-4..1e9).contains(&x.abs()) {
+    in_range(at, v, name, range, hint, |x| {
+        if x.is_finite() && x != 0.0 && !(1e-4..1e9).contains(&x.abs()) {
             format!("{x:e}")
         } else {
             x.to_string()
-        };
-        return Err(config_error(
-            at,
-            v.span().start,
-            format!("`{name}` is {shown}, which is not a number from {min} to {max}"),
-            hint,
-        ));
-    }
-    Ok(x)
+        }
+    })
 }
 
 /// A whole number that must be in `min..=max`, located at the number on error.
@@ -77,15 +69,27 @@ pub fn count_in(
     at: At<'_>,
     v: &Spanned<u64>,
     name: &str,
-    (min, max): (u64, u64),
+    range: (u64, u64),
     hint: &str,
 ) -> Result<u64> {
+    in_range(at, v, name, range, hint, |x| x.to_string())
+}
+
+fn in_range<T: Copy + PartialOrd + std::fmt::Display>(
+    at: At<'_>,
+    v: &Spanned<T>,
+    name: &str,
+    (min, max): (T, T),
+    hint: &str,
+    show: impl Fn(T) -> String,
+) -> Result<T> {
     let x = *v.get_ref();
-    if x < min || x > max {
+    // Written so that NaN, which compares false with everything, is out of range.
+    if !(x >= min && x <= max) {
         return Err(config_error(
             at,
             v.span().start,
-            format!("`{name}` is {x}; it must be from {min} to {max}"),
+            format!("`{name}` is {}; it must be from {min} to {max}", show(x)),
             hint,
         ));
     }
