@@ -70,24 +70,8 @@ struct RawConfig {
     profile: BTreeMap<String, RawProfile>,
 }
 
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-struct RawCoverage {
-    lcov: Spanned<String>,
-    command: Option<Vec<String>>,
-    base: Option<String>,
-}
-
-/// The coverage suite: an LCOV file to read (and optionally the command that writes it).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CoverageConfig {
-    /// The LCOV file, relative to the workspace root.
-    pub lcov: PathBuf,
-    /// Run first, in the workspace root (e.g. `cargo llvm-cov --lcov --output-path ...`).
-    pub command: Option<Vec<String>>,
-    /// The revision patch coverage counts changes from (default: the baseline's base).
-    pub base: Option<String>,
-}
+pub use crate::suites::coverage::config::CoverageConfig;
+use crate::suites::coverage::config::RawCoverage;
 
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
@@ -521,34 +505,11 @@ impl Config {
             proxies: proxies.clone(),
             chaos: crate::suites::infra::spec::chaos(at, &raw.chaos, &services, &checks, &proxies)?,
             fail_rules_written: gate_raw.fail.is_some(),
-            coverage: match &raw.coverage {
-                None => None,
-                Some(c) => {
-                    if c.lcov.get_ref().trim().is_empty() {
-                        return Err(Error::Config {
-                            location: at(c.lcov.span().start),
-                            message: "`lcov` is empty".to_string(),
-                            hint: Some(
-                                "name the LCOV file, e.g. lcov = \"target/lcov.info\"".to_string(),
-                            ),
-                        });
-                    }
-                    if c.command.as_ref().is_some_and(|cmd| cmd.is_empty()) {
-                        return Err(Error::Config {
-                            location: at(c.lcov.span().start),
-                            message: "`command` is empty".to_string(),
-                            hint: Some(
-                                "remove it, or give the program and its arguments".to_string(),
-                            ),
-                        });
-                    }
-                    Some(CoverageConfig {
-                        lcov: PathBuf::from(c.lcov.get_ref()),
-                        command: c.command.clone(),
-                        base: c.base.clone(),
-                    })
-                }
-            },
+            coverage: raw
+                .coverage
+                .as_ref()
+                .map(|c| crate::suites::coverage::config::resolve(c, at))
+                .transpose()?,
             rules,
         })
     }

@@ -332,10 +332,20 @@ fn measure(report: &Report, rule: &Rule) -> Measured {
     match &rule.target {
         Target::Static(def) => match observe(report, def) {
             Some(v) => Measured::Values(vec![(def.name.to_string(), v)]),
-            None => Measured::NotRun(format!(
-                "not evaluated: the `{}` suite did not run to completion",
-                def.suite.as_str()
-            )),
+            None => {
+                let unmeasured = report
+                    .suite(def.suite)
+                    .filter(|s| s.status != SuiteStatus::Error)
+                    .and_then(|s| s.metrics.iter().find(|m| m.name == def.name))
+                    .and_then(|m| m.unmeasured.clone());
+                match unmeasured {
+                    Some(why) => Measured::NoMatch(why),
+                    None => Measured::NotRun(format!(
+                        "not evaluated: the `{}` suite did not run to completion",
+                        def.suite.as_str()
+                    )),
+                }
+            }
         },
         Target::Aggregate { pattern, agg } => {
             let Some(suite) = report.suite(SuiteKind::Bench) else {

@@ -65,6 +65,11 @@ pub struct Metric {
     /// Raw samples.
     #[serde(default)]
     pub samples: Vec<f64>,
+    /// Why the suite could not measure it (no samples then). A rule on it fails with this
+    /// message instead of being skipped: the suite ran, and what it should have measured is
+    /// unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmeasured: Option<String>,
 }
 
 fn is_pool(m: &ShardMerge) -> bool {
@@ -87,6 +92,15 @@ impl Metric {
             role,
             shards: ShardMerge::Pool,
             samples,
+            unmeasured: None,
+        }
+    }
+
+    /// A metric the suite should have measured and could not, with the reason and the fix.
+    pub fn unmeasured(name: &str, unit: &str, direction: Direction, why: String) -> Metric {
+        Metric {
+            unmeasured: Some(why),
+            ..Metric::new(name, unit, direction, Role::Gated, Vec::new())
         }
     }
 
@@ -128,6 +142,8 @@ struct MetricRepr {
     shards: Option<ShardMerge>,
     #[serde(default)]
     samples: Vec<f64>,
+    #[serde(default)]
+    unmeasured: Option<String>,
 }
 
 impl From<MetricRepr> for Metric {
@@ -145,6 +161,7 @@ impl From<MetricRepr> for Metric {
             role,
             shards,
             samples: r.samples,
+            unmeasured: r.unmeasured,
         }
     }
 }

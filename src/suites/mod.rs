@@ -291,23 +291,24 @@ pub fn with_default_rules(mut config: Config) -> Result<Config> {
             }
         }
     }
+    config.rules.splice(0..0, defaults);
     // A suite that could not measure fails the gate whatever the list says, unless the list
-    // decides about that metric itself.
+    // decides about that metric itself. They come after the list, which stays as written.
     let subject = |source: &str| source.split_whitespace().next().unwrap_or("").to_string();
+    let mut kept = Vec::new();
     for e in REGISTRY.iter().filter(|e| (e.enabled)(&config, None)) {
         for r in e.collection_rules {
             let named = subject(r);
-            let decided = config
+            if !config
                 .rules
                 .iter()
-                .chain(&defaults)
-                .any(|rule| subject(&rule.source) == named);
-            if !decided {
-                defaults.push(parse(r)?);
+                .any(|rule| subject(&rule.source) == named)
+            {
+                kept.push(parse(r)?);
             }
         }
     }
-    config.rules.splice(0..0, defaults);
+    config.rules.extend(kept);
     config.fail_rules_written = true;
     Ok(config)
 }

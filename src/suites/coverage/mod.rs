@@ -2,6 +2,7 @@
 //! measures total and patch coverage. The change for patch coverage is what git says differs
 //! between the base and the working tree (untracked files included).
 
+pub mod config;
 pub mod lcov;
 
 use std::collections::{BTreeMap, BTreeSet};
