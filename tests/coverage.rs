@@ -77,8 +77,8 @@ fn patch_coverage_counts_the_changed_lines_the_tests_ran() {
     );
     let shown = stdout(&out);
     assert!(
-        shown.contains("Coverage: lines 83.3 % (5 of 6)")
-            && shown.contains("patch 75.0 % (3 of 4)"),
+        shown.contains("Coverage: lines 83.33 % (5 of 6)")
+            && shown.contains("patch 75.00 % (3 of 4)"),
         "{shown}"
     );
     assert!(
@@ -247,7 +247,7 @@ fn saved_coverage_on_the_base_gives_the_change_in_points() {
     assert!((delta - (500.0 / 6.0 - 100.0)).abs() < 1e-9, "{delta}");
     let message = report["suites"][0]["cases"][0]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("lines 83.3 % (5 of 6) (-16.7 points vs 100.0 % on "),
+        message.starts_with("lines 83.33 % (5 of 6) (-16.67 points vs 100.00 % on "),
         "{message}"
     );
     // Patch coverage counts the committed change since HEAD^ (the default base).
@@ -297,4 +297,229 @@ fn a_broken_coverage_run_fails_a_custom_rule_list() {
         "{}",
         report["gates"]
     );
+}
+
+/// A gate result by rule.
+fn gate_of<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["rule"] == rule)
+        .unwrap_or_else(|| panic!("no gate `{rule}` in {}", report["gates"]))
+}
+
+/// A 20-line file; the LCOV instruments every line, all run except `missed`.
+fn long_lib() -> String {
+    (1..=20).map(|i| format!("pub fn f{i}() {{}}\n")).collect()
+}
+
+fn lcov_for(sf: &str, lines: u32, missed: &[u32]) -> String {
+    let mut out = format!("TN:\nSF:{sf}\n");
+    for l in 1..=lines {
+        out.push_str(&format!("DA:{l},{}\n", u32::from(!missed.contains(&l))));
+    }
+    out.push_str("end_of_record\n");
+    out
+}
+
+/// `git mv` and one changed line: only that line is the patch (git diff -M), not the whole
+/// moved file.
+#[test]
+fn a_renamed_file_counts_only_its_changed_lines() {
+    let dir = repo("[coverage]\nlcov = \"lcov.info\"\nbase = \"HEAD\"\n");
+    let d = dir.path();
+    write_file(d, "src/old.rs", &long_lib());
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "old"]);
+    git(d, &["mv", "src/old.rs", "src/new.rs"]);
+    let changed = long_lib().replace("pub fn f7() {}", "pub fn f7() { let _ = 7; }");
+    write_file(d, "src/new.rs", &changed);
+    // Line 7 (the changed one) never ran, and line 3 (unchanged) neither.
+    write_file(d, "lcov.info", &lcov_for("src/new.rs", 20, &[3, 7]));
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(
+        metric(&report, "coverage.patch"),
+        Some(0.0),
+        "1 changed line, not run"
+    );
+    assert_eq!(metric(&report, "coverage.patch_missed"), Some(1.0));
+    let detail = report["suites"][0]["cases"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("src/new.rs: 7") && !detail.contains("3, 7"),
+        "{detail}"
+    );
+}
+
+/// A workspace in a subdirectory of its repository, with the LCOV paths in every form tools
+/// write: repository-relative (Codecov's), `./`, absolute, and records for a registry file and
+/// a deleted file, which are left out of the totals and listed.
+#[test]
+fn paths_in_every_form_map_to_the_workspace_and_foreign_files_are_left_out() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let r = repo_dir.path();
+    let ws = r.join("semver");
+    write_file(
+        &ws,
+        "Cargo.toml",
+        "[package]\nname = \"semver\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    write_file(&ws, "src/lib.rs", "pub mod eval;\n");
+    write_file(&ws, "src/eval.rs", &long_lib());
+    write_file(r, ".gitignore", "target/\nout/\nCargo.lock\nlcov.info\n");
+    write_file(
+        &ws,
+        "gate.toml",
+        "[coverage]\nlcov = \"lcov.info\"\nbase = \"HEAD\"\n[gate]\nfail = [\"coverage.patch >= 50%\"]\n",
+    );
+    git_init_commit(r);
+    let changed = long_lib().replace("pub fn f2() {}", "pub fn f2() { let _ = 2; }");
+    write_file(&ws, "src/eval.rs", &changed);
+    let absolute = ws.join("src/lib.rs").display().to_string();
+    let lcov = [
+        lcov_for("semver/src/eval.rs", 20, &[2, 5]),
+        lcov_for("./src/eval.rs", 20, &[5]),
+        lcov_for(&absolute, 1, &[]),
+        lcov_for(
+            "/root/.cargo/registry/src/index.crates.io-1/serde-1.0.0/src/de.rs",
+            40,
+            &[],
+        ),
+        lcov_for("src/gone.rs", 10, &[1, 2, 3]),
+    ]
+    .concat();
+    write_file(&ws, "lcov.info", &lcov);
+    let (out, report) = run_coverage(&ws);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    // eval.rs: both records merge (line 2 ran in the second), line 5 missed in both → 19 of
+    // 20; lib.rs 1 of 1. The registry and the deleted file are not counted.
+    let lines = metric(&report, "coverage.lines").unwrap();
+    assert!((lines - 2000.0 / 21.0).abs() < 1e-9, "{lines}");
+    assert_eq!(metric(&report, "coverage.patch"), Some(100.0), "line 2 ran");
+    let detail = report["suites"][0]["cases"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("1 file outside the workspace: /root/.cargo/registry/")
+            && detail.contains("1 file no longer in the tree: src/gone.rs"),
+        "{detail}"
+    );
+}
+
+/// The LCOV file's paths match nothing the change touched (a build machine's paths): patch
+/// coverage is unknown, and a patch rule fails saying so, instead of passing as 100 %.
+#[test]
+fn no_matching_paths_fail_the_patch_rule_instead_of_passing() {
+    let dir = repo(
+        "[coverage]\nlcov = \"lcov.info\"\nbase = \"HEAD\"\n[gate]\nfail = [\"coverage.patch >= 90%\"]\n",
+    );
+    let d = dir.path();
+    write_file(d, "src/other.rs", "pub fn o() {}\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "other"]);
+    write_file(d, "src/lib.rs", CHANGED_LIB);
+    // Only a record for an unchanged file is usable; the changed file is under a foreign path.
+    write_file(
+        d,
+        "lcov.info",
+        &[
+            lcov_for("src/other.rs", 1, &[]),
+            lcov_for("/build/agent/src/lib.rs", 10, &[]),
+        ]
+        .concat(),
+    );
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let g = gate_of(&report, "coverage.patch >= 90%");
+    assert_eq!(g["status"], "failed");
+    assert!(
+        g["message"]
+            .as_str()
+            .unwrap()
+            .contains("none of the changed Rust files has a coverage record (src/lib.rs)"),
+        "{g}"
+    );
+    // The fix the message names works.
+    write_file(
+        d,
+        "gate.toml",
+        "[coverage]\nlcov = \"lcov.info\"\nbase = \"HEAD\"\nfixes = [\"/build/agent/::\"]\n[gate]\nfail = [\"coverage.patch >= 90%\"]\n",
+    );
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(metric(&report, "coverage.patch"), Some(100.0));
+}
+
+/// No base commit (a first commit, a shallow clone): the patch rule fails with the fix, unless
+/// `patch_without_base = "skip"`.
+#[test]
+fn a_missing_base_fails_the_patch_rule_unless_told_to_skip() {
+    let toml = |extra: &str| {
+        format!(
+            "[coverage]\nlcov = \"lcov.info\"\n{extra}[gate]\nfail = [\"coverage.patch >= 80%\"]\n"
+        )
+    };
+    let dir = repo(&toml(""));
+    let d = dir.path();
+    write_file(d, "lcov.info", &lcov(d));
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let g = gate_of(&report, "coverage.patch >= 80%");
+    assert_eq!(g["status"], "failed");
+    let message = g["message"].as_str().unwrap();
+    assert!(
+        message.contains("HEAD^")
+            && message.contains("fetch-depth: 0")
+            && message.contains("patch_without_base"),
+        "{message}"
+    );
+    write_file(d, "gate.toml", &toml("patch_without_base = \"skip\"\n"));
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(
+        gate_of(&report, "coverage.patch >= 80%")["status"],
+        "skipped"
+    );
+}
+
+/// A changed line that ran but has a branch never taken is partial: counted as missed by
+/// default (as Codecov does), as covered with `partials = "hit"`, and shown apart.
+#[test]
+fn partial_lines_count_as_configured() {
+    let toml =
+        |partials: &str| format!("[coverage]\nlcov = \"lcov.info\"\nbase = \"HEAD\"\n{partials}");
+    let dir = repo(&toml(""));
+    let d = dir.path();
+    write_file(d, "src/lib.rs", CHANGED_LIB);
+    // Lines 5, 6, 9 run; 6 (`if x > 2`) took only one of its two branches; 7 never ran.
+    let root = d.display();
+    write_file(
+        d,
+        "lcov.info",
+        &format!(
+            "SF:{root}/src/lib.rs\nDA:1,2\nDA:2,2\nDA:5,1\nDA:6,1\nBRDA:6,0,0,1\nBRDA:6,0,1,0\nDA:7,0\nDA:9,1\nend_of_record\n"
+        ),
+    );
+    let (_, report) = run_coverage(d);
+    // Patch: 5 and 9 hit, 6 partial, 7 missed.
+    assert_eq!(metric(&report, "coverage.patch"), Some(50.0));
+    let files = report["suites"][0]["coverage_files"].as_array().unwrap();
+    assert_eq!(files[0]["file"], "src/lib.rs");
+    assert_eq!(
+        (
+            files[0]["hits"].as_u64(),
+            files[0]["partials"].as_u64(),
+            files[0]["total"].as_u64()
+        ),
+        (Some(2), Some(1), Some(4))
+    );
+    assert_eq!(files[0]["partial_lines"], "6");
+    assert_eq!(files[0]["missed"], "7");
+    let message = report["suites"][0]["cases"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("patch 50.00 % (2 of 4, 1 partial)"),
+        "{message}"
+    );
+    write_file(d, "gate.toml", &toml("partials = \"hit\"\n"));
+    let (_, report) = run_coverage(d);
+    assert_eq!(metric(&report, "coverage.patch"), Some(75.0));
 }

@@ -564,6 +564,7 @@ mod tests {
             cases,
             metrics: vec![],
             isolation: std::collections::BTreeMap::new(),
+            coverage_files: Vec::new(),
         };
         suite.refresh_status();
         Report {
@@ -755,6 +756,7 @@ mod tests {
                 ),
             ],
             isolation: std::collections::BTreeMap::new(),
+            coverage_files: Vec::new(),
         });
         let cmp = |metric: &str, verdict, delta| Comparison {
             metric: metric.into(),

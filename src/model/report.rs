@@ -196,6 +196,26 @@ pub struct Suite {
     /// How each test binary ran (the tests suite's built-in runner), by binary id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub isolation: BTreeMap<String, Isolation>,
+    /// Patch coverage per changed file (the coverage suite).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage_files: Vec<CoverageFile>,
+}
+
+/// Patch coverage of one changed file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CoverageFile {
+    /// Path relative to the workspace root.
+    pub file: String,
+    /// Changed lines fully covered.
+    pub hits: u64,
+    /// Changed lines run with a branch never taken.
+    pub partials: u64,
+    /// Instrumented changed lines.
+    pub total: u64,
+    /// Changed lines never run, as ranges (`7, 12-14`).
+    pub missed: String,
+    /// Partial changed lines, as ranges.
+    pub partial_lines: String,
 }
 
 /// How a test binary's tests ran.

@@ -451,6 +451,7 @@ mod tests {
             cases,
             metrics: Vec::new(),
             isolation: std::collections::BTreeMap::new(),
+            coverage_files: Vec::new(),
         };
         let report = Report {
             schema: 1,

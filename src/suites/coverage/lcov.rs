@@ -23,23 +23,118 @@ pub struct FileCoverage {
 pub struct Lcov {
     /// Files by path.
     pub files: BTreeMap<String, FileCoverage>,
+    /// Record types this reader does not use (the format has many optional ones), by tag,
+    /// with how often they appeared.
+    pub unknown: BTreeMap<String, usize>,
 }
 
-/// Covered and total counts.
+/// Covered, partially covered and total counts. For lines, `partial` lines ran but have a
+/// branch that was never taken; they are not in `hit`, and count as covered or not as
+/// [`Partials`] says.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ratio {
-    /// Covered.
+    /// Fully covered.
     pub hit: u64,
+    /// Run, with a branch never taken (lines only).
+    pub partial: u64,
     /// Instrumented.
     pub total: u64,
 }
 
 impl Ratio {
-    /// Percent covered; `None` when nothing is instrumented.
+    /// Percent covered, partial lines counted as not covered (as Codecov does); `None` when
+    /// nothing is instrumented.
     pub fn percent(self) -> Option<f64> {
-        (self.total > 0).then(|| self.hit as f64 * 100.0 / self.total as f64)
+        self.percent_with(Partials::Miss)
+    }
+
+    /// Percent covered, partial lines counted as `partials` says.
+    pub fn percent_with(self, partials: Partials) -> Option<f64> {
+        (self.total > 0).then(|| self.covered(partials) as f64 * 100.0 / self.total as f64)
+    }
+
+    /// Lines counted as covered.
+    pub fn covered(self, partials: Partials) -> u64 {
+        match partials {
+            Partials::Miss => self.hit,
+            Partials::Hit => self.hit + self.partial,
+        }
+    }
+
+    /// Lines never run.
+    pub fn missed(self) -> u64 {
+        self.total.saturating_sub(self.hit + self.partial)
+    }
+
+    fn add(&mut self, state: LineState) {
+        self.total += 1;
+        match state {
+            LineState::Hit => self.hit += 1,
+            LineState::Partial => self.partial += 1,
+            LineState::Miss => {}
+        }
     }
 }
+
+/// How one instrumented line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineState {
+    /// Run, and every branch on it taken.
+    Hit,
+    /// Run, with a branch never taken.
+    Partial,
+    /// Never run.
+    Miss,
+}
+
+impl FileCoverage {
+    /// The state of instrumented `line`, `None` when it is not instrumented.
+    pub fn line_state(&self, line: u32) -> Option<LineState> {
+        let hits = *self.lines.get(&line)?;
+        if hits == 0 {
+            return Some(LineState::Miss);
+        }
+        let from = (line, String::new(), String::new());
+        let untaken = self
+            .branches
+            .range(from..)
+            .take_while(|((l, _, _), _)| *l == line)
+            .any(|(_, taken)| *taken == 0);
+        Some(if untaken {
+            LineState::Partial
+        } else {
+            LineState::Hit
+        })
+    }
+
+    /// Line coverage of this file.
+    pub fn line_ratio(&self) -> Ratio {
+        let mut r = Ratio::default();
+        for line in self.lines.keys() {
+            if let Some(state) = self.line_state(*line) {
+                r.add(state);
+            }
+        }
+        r
+    }
+
+    fn merge(&mut self, other: FileCoverage) {
+        for (line, hits) in other.lines {
+            let s = self.lines.entry(line).or_insert(0);
+            *s = (*s).max(hits);
+        }
+        for (name, hits) in other.functions {
+            let s = self.functions.entry(name).or_insert(0);
+            *s = (*s).max(hits);
+        }
+        for (key, taken) in other.branches {
+            let s = self.branches.entry(key).or_insert(0);
+            *s = (*s).max(taken);
+        }
+    }
+}
+
+pub use super::config::Partials;
 
 /// Why an LCOV file could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -112,10 +207,22 @@ impl Lcov {
                     *slot = (*slot).max(hits);
                 }
                 "FN" => {
-                    // `FN:<line>[,<end>],<name>`: the name is after the last comma.
-                    let Some((_, name)) = value.rsplit_once(',') else {
+                    // `FN:<line>,<name>`, or LCOV 2's `FN:<start>,<end>,<name>`; the name may
+                    // itself hold commas (`<impl Combine for Pair<A,B>>::combine`), so only
+                    // leading numbers are taken off.
+                    let Some((start, rest)) = value.split_once(',') else {
                         return Err(bad("FN needs a line and a name"));
                     };
+                    if start.trim().parse::<u32>().is_err() {
+                        return Err(bad("FN line"));
+                    }
+                    let name = match rest.split_once(',') {
+                        Some((end, name)) if end.trim().parse::<u32>().is_ok() => name,
+                        _ => rest,
+                    };
+                    if name.is_empty() {
+                        return Err(bad("FN needs a name"));
+                    }
                     file.functions.entry(name.to_string()).or_insert(0);
                 }
                 "BRDA" => {
@@ -140,7 +247,8 @@ impl Lcov {
                 "LF" | "LH" | "FNF" | "FNH" | "BRF" | "BRH" => {
                     parse_count(value).ok_or_else(|| bad(&format!("{tag} must be a count")))?;
                 }
-                _ => {}
+                "TN" | "VER" => {}
+                other => *lcov.unknown.entry(other.to_string()).or_default() += 1,
             }
         }
         if let Some(open) = current {
@@ -158,7 +266,10 @@ impl Lcov {
         let mut functions = Ratio::default();
         let mut branches = Ratio::default();
         for f in self.files.values() {
-            count(&mut lines, f.lines.values());
+            let l = f.line_ratio();
+            lines.hit += l.hit;
+            lines.partial += l.partial;
+            lines.total += l.total;
             count(&mut functions, f.functions.values());
             count(&mut branches, f.branches.values());
         }
@@ -166,22 +277,15 @@ impl Lcov {
     }
 
     /// The same coverage with every path mapped by `f` (e.g. made relative to the workspace);
-    /// paths mapped to the same name are merged.
-    pub fn map_paths(self, f: impl Fn(&str) -> String) -> Lcov {
-        let mut out = Lcov::default();
+    /// paths mapped to the same name are merged, paths mapped to `None` are dropped.
+    pub fn map_paths(self, mut f: impl FnMut(&str) -> Option<String>) -> Lcov {
+        let mut out = Lcov {
+            unknown: self.unknown,
+            ..Lcov::default()
+        };
         for (path, cov) in self.files {
-            let slot = out.files.entry(f(&path)).or_default();
-            for (line, hits) in cov.lines {
-                let s = slot.lines.entry(line).or_insert(0);
-                *s = (*s).max(hits);
-            }
-            for (name, hits) in cov.functions {
-                let s = slot.functions.entry(name).or_insert(0);
-                *s = (*s).max(hits);
-            }
-            for (key, taken) in cov.branches {
-                let s = slot.branches.entry(key).or_insert(0);
-                *s = (*s).max(taken);
+            if let Some(to) = f(&path) {
+                out.files.entry(to).or_default().merge(cov);
             }
         }
         out
@@ -210,8 +314,25 @@ fn parse_count(text: &str) -> Option<u64> {
 pub struct Patch {
     /// Instrumented changed lines, covered or not.
     pub ratio: Ratio,
+    /// Per changed file with instrumented changed lines.
+    pub files: BTreeMap<String, FilePatch>,
     /// Changed lines never run, by file.
     pub missed: BTreeMap<String, Vec<u32>>,
+    /// Changed Rust files the LCOV file has no record of.
+    pub unrecorded: Vec<String>,
+    /// Changed files it has a record of.
+    pub recorded: usize,
+}
+
+/// Patch coverage of one file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FilePatch {
+    /// Its instrumented changed lines.
+    pub ratio: Ratio,
+    /// Changed lines never run.
+    pub missed: Vec<u32>,
+    /// Changed lines run with a branch never taken.
+    pub partial: Vec<u32>,
 }
 
 /// Patch coverage of `changed` lines against `lcov`. Changed lines that are not instrumented
@@ -220,21 +341,41 @@ pub fn patch(lcov: &Lcov, changed: &BTreeMap<String, BTreeSet<u32>>) -> Patch {
     let mut out = Patch::default();
     for (file, lines) in changed {
         let Some(cov) = lcov.files.get(file) else {
+            if file.ends_with(".rs") {
+                out.unrecorded.push(file.clone());
+            }
             continue;
         };
+        out.recorded += 1;
+        let mut fp = FilePatch::default();
         for line in lines {
-            let Some(hits) = cov.lines.get(line) else {
+            let Some(state) = cov.line_state(*line) else {
                 continue;
             };
-            out.ratio.total += 1;
-            if *hits > 0 {
-                out.ratio.hit += 1;
-            } else {
-                out.missed.entry(file.clone()).or_default().push(*line);
+            fp.ratio.add(state);
+            out.ratio.add(state);
+            match state {
+                LineState::Miss => fp.missed.push(*line),
+                LineState::Partial => fp.partial.push(*line),
+                LineState::Hit => {}
             }
+        }
+        if !fp.missed.is_empty() {
+            out.missed.insert(file.clone(), fp.missed.clone());
+        }
+        if fp.ratio.total > 0 {
+            out.files.insert(file.clone(), fp);
         }
     }
     out
+}
+
+impl Patch {
+    /// Whether the change touched Rust files and none of them has a record: the LCOV paths do
+    /// not match this workspace's, and a patch figure would be a made-up 100 %.
+    pub fn no_matching_paths(&self) -> bool {
+        !self.unrecorded.is_empty() && self.recorded == 0
+    }
 }
 
 /// The first line of the missed-lines listing in the coverage case's detail; each following
@@ -308,32 +449,85 @@ mod tests {
     fn totals_merge_records_of_the_same_file() {
         let lcov = Lcov::parse(LCOV).unwrap();
         let (lines, functions, branches) = lcov.totals();
-        // lib.rs: 3,4,5,6 hit (6 by the second record), 10 not; main.rs: 1 of 2.
-        assert_eq!(lines, Ratio { hit: 5, total: 7 });
-        assert_eq!(functions, Ratio { hit: 1, total: 2 });
-        assert_eq!(branches, Ratio { hit: 1, total: 2 });
+        // lib.rs: 3,4,6 hit (6 by the second record), 5 run with a branch never taken
+        // (partial), 10 not run; main.rs: 1 of 2.
+        let ratio = |hit, partial, total| Ratio {
+            hit,
+            partial,
+            total,
+        };
+        assert_eq!(lines, ratio(4, 1, 7));
+        assert_eq!(functions, ratio(1, 0, 2));
+        assert_eq!(branches, ratio(1, 0, 2));
         assert_eq!(Ratio::default().percent(), None);
-        assert!((lines.percent().unwrap() - 71.428).abs() < 0.01);
+        // Partial lines count as missed (Codecov), or as hit when configured so.
+        assert!((lines.percent().unwrap() - 57.142).abs() < 0.01);
+        assert!((lines.percent_with(Partials::Hit).unwrap() - 71.428).abs() < 0.01);
+        assert_eq!(lines.missed(), 2);
+    }
+
+    #[test]
+    fn function_names_keep_their_commas_and_lcov2_end_lines_are_read() {
+        let text = "SF:a.rs\nFN:8,<impl Combine for Pair<A,B>>::combine\nFNDA:3,<impl Combine for Pair<A,B>>::combine\nFN:20,25,two::words\nFNDA:0,two::words\nFN:30,31,<T as From<(u8,u16)>>::from\nFNDA:1,<T as From<(u8,u16)>>::from\nDA:8,3\nend_of_record\n";
+        let lcov = Lcov::parse(text).unwrap();
+        let names: Vec<&String> = lcov.files["a.rs"].functions.keys().collect();
+        assert_eq!(
+            names,
+            [
+                "<T as From<(u8,u16)>>::from",
+                "<impl Combine for Pair<A,B>>::combine",
+                "two::words"
+            ]
+        );
+        let (_, functions, _) = lcov.totals();
+        assert_eq!((functions.hit, functions.total), (2, 3));
+    }
+
+    #[test]
+    fn unknown_record_types_are_counted_not_errors() {
+        let lcov =
+            Lcov::parse("TN:x\nSF:a.rs\nXYZ:1\nXYZ:2\nMCDC:1,2\nDA:1,1\nend_of_record\n").unwrap();
+        assert_eq!(
+            lcov.unknown,
+            BTreeMap::from([("MCDC".to_string(), 1), ("XYZ".to_string(), 2)])
+        );
     }
 
     #[test]
     fn patch_counts_only_changed_instrumented_lines() {
         let lcov = Lcov::parse(LCOV)
             .unwrap()
-            .map_paths(|p| p.trim_start_matches("/ws/").to_string());
+            .map_paths(|p| Some(p.trim_start_matches("/ws/").to_string()));
         let changed = BTreeMap::from([
             (
                 "src/lib.rs".to_string(),
-                BTreeSet::from([1, 2, 3, 6, 10, 11]),
+                BTreeSet::from([1, 2, 3, 5, 6, 10, 11]),
             ),
             ("src/main.rs".to_string(), BTreeSet::from([2])),
+            ("src/new.rs".to_string(), BTreeSet::from([1])),
             ("README.md".to_string(), BTreeSet::from([1])),
         ]);
         let p = patch(&lcov, &changed);
-        // Instrumented among them: lib 3 (hit), 6 (hit), 10 (missed); main 2 (missed).
-        assert_eq!(p.ratio, Ratio { hit: 2, total: 4 });
+        // Instrumented among them: lib 3 (hit), 5 (partial), 6 (hit), 10 (missed); main 2
+        // (missed). src/new.rs has no record.
+        assert_eq!(
+            p.ratio,
+            Ratio {
+                hit: 2,
+                partial: 1,
+                total: 5
+            }
+        );
         assert_eq!(p.missed["src/lib.rs"], [10]);
         assert_eq!(p.missed["src/main.rs"], [2]);
+        assert_eq!(p.files["src/lib.rs"].partial, [5]);
+        assert_eq!(p.unrecorded, ["src/new.rs"]);
+        assert!(!p.no_matching_paths());
+        // Only unrecorded Rust files changed: the paths do not match.
+        let other = BTreeMap::from([("src/eval.rs".to_string(), BTreeSet::from([1]))]);
+        assert!(patch(&lcov, &other).no_matching_paths());
+        let docs = BTreeMap::from([("README.md".to_string(), BTreeSet::from([1]))]);
+        assert!(!patch(&lcov, &docs).no_matching_paths());
     }
 
     #[test]
@@ -347,7 +541,14 @@ mod tests {
         assert_eq!(Lcov::parse("<coverage/>").unwrap_err(), LcovError::Empty);
         // Float counts (some tools) and checksums after the count are accepted.
         let lcov = Lcov::parse("SF:a.rs\nDA:1,2.0\nDA:2,0,abc\nend_of_record\n").unwrap();
-        assert_eq!(lcov.totals().0, Ratio { hit: 1, total: 2 });
+        assert_eq!(
+            lcov.totals().0,
+            Ratio {
+                hit: 1,
+                partial: 0,
+                total: 2
+            }
+        );
     }
 
     #[test]
@@ -369,11 +570,11 @@ mod tests {
     #[test]
     fn missed_lines_become_regions() {
         let p = Patch {
-            ratio: Ratio { hit: 1, total: 5 },
             missed: BTreeMap::from([
                 ("src/a b.rs".to_string(), vec![3, 4, 5, 9]),
                 ("src/c.rs".to_string(), vec![1]),
             ]),
+            ..Patch::default()
         };
         let region = |file: &str, line, end_line| Region {
             file: file.to_string(),

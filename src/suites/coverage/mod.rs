@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod lcov;
+pub mod paths;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -59,20 +60,40 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             );
         }
     };
-    let root = crate::suites::testrun::affected::canonical(ws_root);
-    let lcov = lcov.map_paths(|p| {
-        let path = Path::new(p);
-        let relative = if path.is_absolute() {
-            let canonical = crate::suites::testrun::affected::canonical(path);
-            canonical
-                .strip_prefix(&root)
-                .map(Path::to_path_buf)
-                .unwrap_or(canonical)
-        } else {
-            path.to_path_buf()
-        };
-        relative.to_string_lossy().replace('\\', "/")
+    let repo_root = crate::baseline::notes::Store::open(ws_root)
+        .ok()
+        .and_then(|s| s.repository().workdir().map(Path::to_path_buf));
+    let mapper = paths::Mapper::new(ws_root, repo_root.as_deref(), &cfg.fixes);
+    let mut outside = Vec::new();
+    let mut gone = Vec::new();
+    let lcov = lcov.map_paths(|p| match mapper.map(p) {
+        paths::Mapped::File(f) => Some(f),
+        paths::Mapped::Outside(f) => {
+            outside.push(f);
+            None
+        }
+        paths::Mapped::Gone(f) => {
+            gone.push(f);
+            None
+        }
     });
+    if lcov.files.is_empty() {
+        let named = outside
+            .iter()
+            .chain(&gone)
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>();
+        return fail(
+            format!("{shown} names no file of this workspace"),
+            format!(
+                "its records are for {} (and {} more); map its paths with [coverage] fixes = [\"before::after\"], e.g. fixes = [\"/build/::\"]",
+                named.join(", "),
+                (outside.len() + gone.len()).saturating_sub(named.len())
+            ),
+        );
+    }
+    let mode = cfg.partials;
     let (lines, functions, branches) = lcov.totals();
     let mut metrics = Vec::new();
     let mut summary = Vec::new();
@@ -81,15 +102,30 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
         ("functions", functions),
         ("branches", branches),
     ] {
-        if let Some(p) = ratio.percent() {
+        if let Some(p) = ratio.percent_with(mode) {
             // Saved in the notes, so a later run can say how coverage moved.
             metrics.push(percent_metric(&format!("coverage.{name}"), p, Role::Trend));
-            summary.push(format!("{name} {}", describe(ratio)));
+            summary.push(format!("{name} {}", describe(ratio, mode)));
         }
+    }
+    // The counts behind the totals, saved too: the comment's base → head table reads them.
+    for (name, value) in [
+        ("coverage.files", lcov.files.len() as u64),
+        ("coverage.hits", lines.hit),
+        ("coverage.partials", lines.partial),
+        ("coverage.misses", lines.missed()),
+    ] {
+        metrics.push(Metric::new(
+            name,
+            "count",
+            Direction::HigherIsBetter,
+            Role::Trend,
+            vec![value as f64],
+        ));
     }
     let mut detail = Vec::new();
     let base = resolve(ws_root, cfg.base.as_deref().or(default_base));
-    if let (Ok((store, base_commit, _)), Some(current)) = (&base, lines.percent())
+    if let (Ok((store, base_commit, _)), Some(current)) = (&base, lines.percent_with(mode))
         && let Some((noted_on, before)) = noted_lines(store, *base_commit)
     {
         let delta = current - before;
@@ -103,35 +139,81 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
         // `lines` is the first entry: the change reads right after it.
         if let Some(first) = summary.first_mut() {
             first.push_str(&format!(
-                " ({delta:+.1} points vs {before:.1} % on {})",
+                " ({delta:+.2} points vs {before:.2} % on {})",
                 store.short(noted_on)
             ));
         }
     }
     let mut regions = Vec::new();
+    let mut files = Vec::new();
     match base
         .and_then(|(store, commit, name)| changed_lines(ws_root, &store, commit).map(|c| (c, name)))
     {
         Ok((changed, base_name)) => {
             let p = patch(&lcov, &changed);
-            // No changed code to cover counts as fully covered, so a docs-only change passes.
-            metrics.push(percent_metric(
-                "coverage.patch",
-                p.ratio.percent().unwrap_or(100.0),
-                Role::Gated,
-            ));
-            metrics.push(Metric::count(
-                "coverage.patch_missed",
-                usize::try_from(p.ratio.total - p.ratio.hit).unwrap_or(usize::MAX),
-            ));
-            summary.push(format!(
-                "patch {} of the changed lines since {base_name}",
-                describe(p.ratio)
-            ));
-            detail.extend(lcov::missed_listing(&p));
-            regions = lcov::missed_regions(&p);
+            if p.no_matching_paths() {
+                let why = format!(
+                    "no patch coverage: none of the changed Rust files has a coverage record ({}); the LCOV file's paths do not match this workspace's — map them with [coverage] fixes = [\"before::after\"]",
+                    p.unrecorded
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                metrics.push(Metric::unmeasured(
+                    "coverage.patch",
+                    "%",
+                    Direction::HigherIsBetter,
+                    why.clone(),
+                ));
+                detail.push(why);
+            } else {
+                // No changed code to cover counts as fully covered, so a docs-only change
+                // passes.
+                metrics.push(percent_metric(
+                    "coverage.patch",
+                    p.ratio.percent_with(mode).unwrap_or(100.0),
+                    Role::Gated,
+                ));
+                metrics.push(Metric::count(
+                    "coverage.patch_missed",
+                    usize::try_from(p.ratio.missed()).unwrap_or(usize::MAX),
+                ));
+                summary.push(format!(
+                    "patch {} of the changed lines since {base_name}",
+                    describe(p.ratio, mode)
+                ));
+                detail.extend(lcov::missed_listing(&p));
+                regions = lcov::missed_regions(&p);
+                files = p.files.into_iter().collect();
+            }
         }
-        Err(why) => detail.push(format!("no patch coverage: {why}")),
+        Err(why) => {
+            let why = format!("no patch coverage: {why}");
+            if cfg.patch_without_base == config::NoBase::Fail {
+                metrics.push(Metric::unmeasured(
+                    "coverage.patch",
+                    "%",
+                    Direction::HigherIsBetter,
+                    format!(
+                        "{why} — fetch the base (actions/checkout with `fetch-depth: 0`), or set [coverage] patch_without_base = \"skip\""
+                    ),
+                ));
+            }
+            detail.push(why);
+        }
+    }
+    if !outside.is_empty() || !gone.is_empty() {
+        detail.push(left_out(&outside, &gone));
+    }
+    if !lcov.unknown.is_empty() {
+        let tags: Vec<String> = lcov
+            .unknown
+            .iter()
+            .map(|(t, n)| format!("{t} ×{n}"))
+            .collect();
+        detail.push(format!("record types not used: {}", tags.join(", ")));
     }
     let mut case = Case::single(
         ID,
@@ -150,17 +232,68 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
         vec![case],
     );
     s.metrics = metrics;
+    s.coverage_files = files
+        .into_iter()
+        .map(|(file, fp)| crate::model::CoverageFile {
+            file,
+            hits: fp.ratio.hit,
+            partials: fp.ratio.partial,
+            total: fp.ratio.total,
+            missed: lcov::ranges(&fp.missed),
+            partial_lines: lcov::ranges(&fp.partial),
+        })
+        .collect();
     s
+}
+
+/// `left out 2 files outside the workspace: …; 1 file no longer in the tree: …`.
+fn left_out(outside: &[String], gone: &[String]) -> String {
+    let list = |v: &[String]| {
+        let shown: Vec<&str> = v.iter().take(5).map(String::as_str).collect();
+        let more = v.len().saturating_sub(shown.len());
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        format!("{}{tail}", shown.join(", "))
+    };
+    let files = |n: usize| if n == 1 { "file" } else { "files" };
+    let mut parts = Vec::new();
+    if !outside.is_empty() {
+        parts.push(format!(
+            "{} {} outside the workspace: {}",
+            outside.len(),
+            files(outside.len()),
+            list(outside)
+        ));
+    }
+    if !gone.is_empty() {
+        parts.push(format!(
+            "{} {} no longer in the tree: {}",
+            gone.len(),
+            files(gone.len()),
+            list(gone)
+        ));
+    }
+    format!("left out of the totals: {}", parts.join("; "))
 }
 
 fn percent_metric(name: &str, value: f64, role: Role) -> Metric {
     Metric::new(name, "%", Direction::HigherIsBetter, role, vec![value])
 }
 
-/// `83.4 % (1234 of 1480)`.
-fn describe(r: Ratio) -> String {
-    match r.percent() {
-        Some(p) => format!("{p:.1} % ({} of {})", r.hit, r.total),
+/// `83.42 % (1234 of 1480)`, and the partial lines when there are any.
+fn describe(r: Ratio, mode: config::Partials) -> String {
+    match r.percent_with(mode) {
+        Some(p) => {
+            let partial = if r.partial > 0 {
+                format!(", {} partial", r.partial)
+            } else {
+                String::new()
+            };
+            format!("{p:.2} % ({} of {}{partial})", r.covered(mode), r.total)
+        }
         None => "— (nothing instrumented)".to_string(),
     }
 }
@@ -249,8 +382,16 @@ fn changed_lines(
         .recurse_untracked_dirs(true)
         .show_untracked_content(true)
         .context_lines(0);
-    let diff = repo
+    let mut diff = repo
         .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))
+        .map_err(|e| e.message().to_string())?;
+    // A moved file counts only the lines that changed in it (as `git diff -M` shows), not
+    // every line as new; untracked files are paired with deleted ones too.
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true)
+        .renames_from_rewrites(true)
+        .for_untracked(true);
+    diff.find_similar(Some(&mut find))
         .map_err(|e| e.message().to_string())?;
     let mut changed: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     diff.foreach(
