@@ -502,7 +502,7 @@ fn partial_lines_count_as_configured() {
     let (_, report) = run_coverage(d);
     // Patch: 5 and 9 hit, 6 partial, 7 missed.
     assert_eq!(metric(&report, "coverage.patch"), Some(50.0));
-    let files = report["suites"][0]["coverage_files"].as_array().unwrap();
+    let files = report["suites"][0]["coverage"]["files"].as_array().unwrap();
     assert_eq!(files[0]["file"], "src/lib.rs");
     assert_eq!(
         (
@@ -522,4 +522,98 @@ fn partial_lines_count_as_configured() {
     write_file(d, "gate.toml", &toml("partials = \"hit\"\n"));
     let (_, report) = run_coverage(d);
     assert_eq!(metric(&report, "coverage.patch"), Some(75.0));
+}
+
+/// The comment's and the summary's coverage section, Codecov-style: project coverage on the
+/// base and now with the counts behind it, the patch, and the changed files with their missed
+/// and partial lines, linked to the file at the head commit.
+#[test]
+fn the_comment_shows_base_to_head_the_patch_and_the_changed_files() {
+    let dir = repo("[coverage]\nlcov = \"lcov.info\"\n");
+    let d = dir.path();
+    let root = d.display().to_string();
+    write_file(
+        d,
+        "lcov.info",
+        &format!("SF:{root}/src/lib.rs\nDA:1,2\nDA:2,2\nend_of_record\n"),
+    );
+    git(d, &["commit", "-q", "--allow-empty", "-m", "second"]);
+    let (out, _) = run_coverage(d);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let save = output(gate("coverage").current_dir(d).args([
+        "baseline",
+        "save",
+        "--report",
+        "out/report.json",
+    ]));
+    assert_eq!(code(&save), 0, "{}", stderr(&save));
+    write_file(d, "src/lib.rs", CHANGED_LIB);
+    git(d, &["commit", "-q", "-am", "add b"]);
+    write_file(
+        d,
+        "lcov.info",
+        &format!(
+            "SF:{root}/src/lib.rs\nDA:1,2\nDA:2,2\nDA:5,1\nDA:6,1\nBRDA:6,0,0,1\nBRDA:6,0,1,0\nDA:7,0\nDA:9,1\nend_of_record\n"
+        ),
+    );
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    // As the report of a run on GitHub Actions, so the files link to the head commit.
+    let mut report = report;
+    report["run"]["github"] = serde_json::json!({
+        "repository": "acme/app", "event": "pull_request", "pull_request": 7,
+        "head_sha": "0123456789abcdef0123456789abcdef01234567",
+        "run_url": "https://github.com/acme/app/actions/runs/99"
+    });
+    let path = d.join("out/github.json");
+    std::fs::write(&path, report.to_string()).unwrap();
+    let section = |md: &str, start: &str| -> String {
+        let from = md
+            .find(start)
+            .unwrap_or_else(|| panic!("no {start:?} in:\n{md}"));
+        let rest = &md[from..];
+        let end = rest
+            .find("\n<sub>")
+            .or_else(|| rest.find("\n### "))
+            .unwrap_or(rest.len());
+        // Commit ids differ from run to run.
+        regex_lite_replace(&rest[..end])
+    };
+    let comment = rendered(&path, "comment");
+    let summary = rendered(&path, "markdown");
+    // Base 100 % of 2 lines; head: lines 1, 2, 5, 9 hit, 6 partial, 7 missed: 4 of 6.
+    assert!(
+        comment.contains("📐 Coverage 66.67 % (-33.33) · patch 50.00 %"),
+        "{comment}"
+    );
+    assert!(comment.contains("[<code>src/lib.rs</code>](https://github.com/acme/app/blob/0123456789abcdef0123456789abcdef01234567/src/lib.rs) | 50.00 % | 7 | 6 |"), "{comment}");
+    let settings = snapshot_settings();
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "coverage_comment",
+            section(&comment, "<details open><summary>📐")
+        );
+        insta::assert_snapshot!("coverage_summary", section(&summary, "### Coverage"));
+    });
+}
+
+/// Short commit ids (12 hex digits) replaced, so the snapshot holds across runs.
+fn regex_lite_replace(s: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in s.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+            continue;
+        }
+        if run.len() == 12 && run.chars().any(|c| c.is_ascii_digit()) {
+            out.push_str("[COMMIT]");
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
 }

@@ -50,6 +50,13 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
             Some("`cargo gate comment` publishes from GitHub Actions; locally, use `cargo gate report --format markdown`".to_string()),
         )
     })?;
+    if args.from_artifact.is_some()
+        && let Some(gh) = report.run.github.as_mut()
+    {
+        // Every link rendered from the report (file links in the coverage table too) is built
+        // on the trusted job's own run URL, never the artifact's.
+        gh.run_url = ctx.run_url.clone();
+    }
     let renderer = Renderer::new(args.template.as_deref(), false)?;
     let backoff = std::env::var("CARGO_GATE_GITHUB_BACKOFF_MS")
         .ok()

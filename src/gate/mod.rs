@@ -564,7 +564,7 @@ mod tests {
             cases,
             metrics: vec![],
             isolation: std::collections::BTreeMap::new(),
-            coverage_files: Vec::new(),
+            coverage: None,
         };
         suite.refresh_status();
         Report {
@@ -756,7 +756,7 @@ mod tests {
                 ),
             ],
             isolation: std::collections::BTreeMap::new(),
-            coverage_files: Vec::new(),
+            coverage: None,
         });
         let cmp = |metric: &str, verdict, delta| Comparison {
             metric: metric.into(),

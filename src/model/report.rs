@@ -196,9 +196,45 @@ pub struct Suite {
     /// How each test binary ran (the tests suite's built-in runner), by binary id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub isolation: BTreeMap<String, Isolation>,
-    /// Patch coverage per changed file (the coverage suite).
+    /// What the coverage suite measured, for the comment's tables and the badge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageSummary>,
+}
+
+/// The coverage suite's figures: the whole code now and on the base, the patch, per file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CoverageSummary {
+    /// The whole code in this run.
+    pub head: CoverageTotals,
+    /// The same on the base (from its note), with the commit it was noted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<CoverageTotals>,
+    /// The commit `base` was noted on (short).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_rev: Option<String>,
+    /// The changed lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<CoverageTotals>,
+    /// Patch coverage per changed file with instrumented changed lines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub coverage_files: Vec<CoverageFile>,
+    pub files: Vec<CoverageFile>,
+}
+
+/// Line counts of some code.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct CoverageTotals {
+    /// Files with instrumented lines.
+    pub files: u64,
+    /// Instrumented lines.
+    pub lines: u64,
+    /// Lines run (and every branch on them taken).
+    pub hits: u64,
+    /// Lines run with a branch never taken.
+    pub partials: u64,
+    /// Lines never run.
+    pub misses: u64,
+    /// Percent covered, partial lines counted as configured.
+    pub percent: f64,
 }
 
 /// Patch coverage of one changed file.

@@ -32,6 +32,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "terminal.txt.j2",
         include_str!("../../templates/terminal.txt.j2"),
     ),
+    (
+        "coverage.md.j2",
+        include_str!("../../templates/coverage.md.j2"),
+    ),
 ];
 
 /// How many failing cases a summary lists before saying "and N more".
@@ -279,24 +283,191 @@ struct View<'a> {
     coverage: Option<CoverageView<'a>>,
 }
 
-/// The coverage summary: the report case's one-line result and its missed changed lines.
+/// The coverage summary: the report case's one-line result and its missed changed lines, and
+/// the tables of the comment (project base → head, patch, changed files).
 #[derive(Serialize)]
 struct CoverageView<'a> {
     status: CaseStatus,
     message: &'a str,
-    detail: &'a str,
+    detail: String,
+    summary: Option<&'a crate::model::CoverageSummary>,
+    /// Percentage points since the base, two decimals with a sign (`+0.52`).
+    delta: Option<String>,
+    /// Base → head rows: name, base, head, change.
+    rows: Vec<(&'static str, String, String, String)>,
+    files: Vec<CoverageFileRow<'a>>,
+}
+
+/// One changed file: its patch figure and a link to it at the head commit on GitHub.
+#[derive(Serialize)]
+struct CoverageFileRow<'a> {
+    file: &'a str,
+    percent: String,
+    missed: &'a str,
+    partial: &'a str,
+    /// A safe `https://` URL (built here from checked parts), or empty.
+    url: Value,
 }
 
 fn coverage_view(report: &Report) -> Option<CoverageView<'_>> {
-    let case = report
-        .suite(crate::model::SuiteKind::Coverage)?
-        .cases
-        .first()?;
+    let suite = report.suite(crate::model::SuiteKind::Coverage)?;
+    let case = suite.cases.first()?;
+    let summary = suite.coverage.as_ref();
+    let pct = |v: f64| format!("{v:.2} %");
+    let signed = |v: f64| {
+        if v.abs() < 0.005 {
+            "±0".to_string()
+        } else {
+            format!("{v:+.2}")
+        }
+    };
+    let count_change = |a: u64, b: u64| {
+        let d = b as i64 - a as i64;
+        if d == 0 {
+            "±0".to_string()
+        } else {
+            format!("{d:+}")
+        }
+    };
+    let mut rows = Vec::new();
+    let mut delta = None;
+    if let Some(s) = summary {
+        let h = s.head;
+        match s.base {
+            Some(b) => {
+                delta = Some(signed(h.percent - b.percent));
+                rows.push((
+                    "coverage",
+                    pct(b.percent),
+                    pct(h.percent),
+                    signed(h.percent - b.percent),
+                ));
+                for (name, bv, hv) in [
+                    ("files", b.files, h.files),
+                    ("lines", b.lines, h.lines),
+                    ("hits", b.hits, h.hits),
+                    ("misses", b.misses, h.misses),
+                    ("partials", b.partials, h.partials),
+                ] {
+                    rows.push((name, bv.to_string(), hv.to_string(), count_change(bv, hv)));
+                }
+            }
+            None => {
+                rows.push(("coverage", "—".into(), pct(h.percent), String::new()));
+                for (name, hv) in [
+                    ("files", h.files),
+                    ("lines", h.lines),
+                    ("hits", h.hits),
+                    ("misses", h.misses),
+                    ("partials", h.partials),
+                ] {
+                    rows.push((name, "—".into(), hv.to_string(), String::new()));
+                }
+            }
+        }
+    }
+    let blob = blob_url(report);
+    let files: Vec<CoverageFileRow<'_>> = summary
+        .map(|s| {
+            s.files
+                .iter()
+                .map(|f| CoverageFileRow {
+                    file: &f.file,
+                    percent: if f.total == 0 {
+                        "—".to_string()
+                    } else {
+                        pct(f.hits as f64 * 100.0 / f.total as f64)
+                    },
+                    missed: &f.missed,
+                    partial: &f.partial_lines,
+                    url: blob
+                        .as_ref()
+                        .map(|b| Value::from_safe_string(format!("{b}/{}", url_path(&f.file))))
+                        .unwrap_or(Value::from("")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let detail = case.detail.as_deref().unwrap_or("");
+    // With the files table, the missed-lines listing says the same again: only the rest of
+    // the detail (paths left out, records not used, why there is no patch figure) is shown.
+    let detail = if files.is_empty() {
+        detail.to_string()
+    } else {
+        let mut keep = Vec::new();
+        let mut in_listing = false;
+        for line in detail.lines() {
+            if line == crate::suites::coverage::lcov::MISSED_HEADER {
+                in_listing = true;
+            } else if in_listing && line.starts_with("  ") {
+            } else {
+                in_listing = false;
+                keep.push(line);
+            }
+        }
+        keep.join("\n")
+    };
     Some(CoverageView {
         status: case.status,
         message: case.message.as_deref().unwrap_or(""),
-        detail: case.detail.as_deref().unwrap_or(""),
+        detail,
+        summary,
+        delta,
+        rows,
+        files,
     })
+}
+
+/// `https://github.com/OWNER/NAME/blob/SHA[/ROOT_IN_REPO]`, when the report knows all of it in
+/// a form that can only be a plain URL: the server from the run's link, a repository name and
+/// a hexadecimal commit.
+fn blob_url(report: &Report) -> Option<String> {
+    let gh = report.run.github.as_ref()?;
+    let repo = &gh.repository;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let (owner, name) = repo.split_once('/')?;
+    if !plain(owner) || !plain(name) {
+        return None;
+    }
+    let sha = gh.head_sha.as_deref().or(report.run.git.sha.as_deref())?;
+    if !(7..=64).contains(&sha.len()) || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let run_url = gh.run_url.as_deref()?;
+    let server = &run_url[..run_url.find(&format!("/{repo}/actions/runs/"))?];
+    let host = server.strip_prefix("https://")?;
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':'))
+    {
+        return None;
+    }
+    let root = report
+        .run
+        .root_in_repo
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| format!("/{}", url_path(r.trim_matches('/'))))
+        .unwrap_or_default();
+    Some(format!("{server}/{repo}/blob/{sha}{root}"))
+}
+
+/// A path with everything but unreserved characters and `/` percent-encoded.
+fn url_path(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A load scenario's summary line and its per-second charts.

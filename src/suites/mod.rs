@@ -405,7 +405,7 @@ pub(crate) fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> model::
         cases,
         metrics: Vec::new(),
         isolation: std::collections::BTreeMap::new(),
-        coverage_files: Vec::new(),
+        coverage: None,
     };
     s.refresh_status();
     s

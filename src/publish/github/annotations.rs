@@ -451,7 +451,7 @@ mod tests {
             cases,
             metrics: Vec::new(),
             isolation: std::collections::BTreeMap::new(),
-            coverage_files: Vec::new(),
+            coverage: None,
         };
         let report = Report {
             schema: 1,

@@ -13,7 +13,10 @@ use std::time::Instant;
 
 use crate::config::CoverageConfig;
 use crate::exec::process::{self, Exit, Limits};
-use crate::model::{Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
+use crate::model::{
+    Case, CaseStatus, CoverageFile, CoverageSummary, CoverageTotals, Direction, Metric, Role,
+    Suite, SuiteKind,
+};
 use crate::suites::coverage::lcov::{Lcov, Ratio, patch};
 use crate::suites::suite;
 
@@ -124,10 +127,13 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
         ));
     }
     let mut detail = Vec::new();
+    let head_totals = totals(lcov.files.len() as u64, lines, mode);
+    let mut noted_base = None;
     let base = resolve(ws_root, cfg.base.as_deref().or(default_base));
     if let (Ok((store, base_commit, _)), Some(current)) = (&base, lines.percent_with(mode))
-        && let Some((noted_on, before)) = noted_lines(store, *base_commit)
+        && let Some((noted_on, before, base_totals)) = noted_lines(store, *base_commit)
     {
+        noted_base = Some((store.short(noted_on), base_totals));
         let delta = current - before;
         metrics.push(Metric::new(
             "coverage.lines_delta",
@@ -146,6 +152,7 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
     }
     let mut regions = Vec::new();
     let mut files = Vec::new();
+    let mut patch_totals = None;
     match base
         .and_then(|(store, commit, name)| changed_lines(ws_root, &store, commit).map(|c| (c, name)))
     {
@@ -186,6 +193,7 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
                 ));
                 detail.extend(lcov::missed_listing(&p));
                 regions = lcov::missed_regions(&p);
+                patch_totals = Some(totals(p.files.len() as u64, p.ratio, mode));
                 files = p.files.into_iter().collect();
             }
         }
@@ -232,18 +240,36 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
         vec![case],
     );
     s.metrics = metrics;
-    s.coverage_files = files
-        .into_iter()
-        .map(|(file, fp)| crate::model::CoverageFile {
-            file,
-            hits: fp.ratio.hit,
-            partials: fp.ratio.partial,
-            total: fp.ratio.total,
-            missed: lcov::ranges(&fp.missed),
-            partial_lines: lcov::ranges(&fp.partial),
-        })
-        .collect();
+    let (base_rev, base_totals) = noted_base.unzip();
+    s.coverage = Some(CoverageSummary {
+        head: head_totals,
+        base: base_totals.flatten(),
+        base_rev,
+        patch: patch_totals,
+        files: files
+            .into_iter()
+            .map(|(file, fp): (String, lcov::FilePatch)| CoverageFile {
+                file,
+                hits: fp.ratio.hit,
+                partials: fp.ratio.partial,
+                total: fp.ratio.total,
+                missed: lcov::ranges(&fp.missed),
+                partial_lines: lcov::ranges(&fp.partial),
+            })
+            .collect(),
+    });
     s
+}
+
+fn totals(files: u64, r: Ratio, mode: config::Partials) -> CoverageTotals {
+    CoverageTotals {
+        files,
+        lines: r.total,
+        hits: r.hit,
+        partials: r.partial,
+        misses: r.missed(),
+        percent: r.percent_with(mode).unwrap_or(100.0),
+    }
 }
 
 /// `left out 2 files outside the workspace: …; 1 file no longer in the tree: …`.
@@ -345,17 +371,41 @@ fn resolve(
 /// How far back the coverage of the base is looked for in the notes.
 const NOTE_DEPTH: usize = 100;
 
-/// `coverage.lines` as noted on the base or its nearest noted first-parent ancestor.
-fn noted_lines(store: &crate::baseline::notes::Store, base: git2::Oid) -> Option<(git2::Oid, f64)> {
+/// `coverage.lines` as noted on the base or its nearest noted first-parent ancestor, with the
+/// counts behind it when that note has them (notes saved before they were recorded do not).
+fn noted_lines(
+    store: &crate::baseline::notes::Store,
+    base: git2::Oid,
+) -> Option<(git2::Oid, f64, Option<CoverageTotals>)> {
     store
         .first_parent(base, NOTE_DEPTH)
         .ok()?
         .into_iter()
         .find_map(|commit| {
             let note = store.read(commit).ok()??;
-            let (samples, _, _) = note.metric("coverage.lines")?;
-            let value = crate::baseline::stats::median(&samples);
-            value.is_finite().then_some((commit, value))
+            let value_of = |name: &str| {
+                let (samples, _, _) = note.metric(name)?;
+                let v = crate::baseline::stats::median(&samples);
+                v.is_finite().then_some(v)
+            };
+            let value = value_of("coverage.lines")?;
+            let count = |name: &str| value_of(name).map(|v| v.max(0.0) as u64);
+            let counts = (|| {
+                let (hits, partials, misses) = (
+                    count("coverage.hits")?,
+                    count("coverage.partials")?,
+                    count("coverage.misses")?,
+                );
+                Some(CoverageTotals {
+                    files: count("coverage.files")?,
+                    lines: hits + partials + misses,
+                    hits,
+                    partials,
+                    misses,
+                    percent: value,
+                })
+            })();
+            Some((commit, value, counts))
         })
 }
 

@@ -47,7 +47,7 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
                 cases: Vec::new(),
                 metrics: Vec::new(),
                 isolation: std::collections::BTreeMap::new(),
-                coverage_files: Vec::new(),
+                coverage: None,
             });
         }
     };
@@ -69,7 +69,7 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
         // a slower test suite shows up in the trend.
         metrics: vec![crate::model::Metric::wall_time("tests.duration", exec_secs)],
         isolation: modes.into_iter().collect(),
-        coverage_files: Vec::new(),
+        coverage: None,
     };
     suite.refresh_status();
     Ok(suite)

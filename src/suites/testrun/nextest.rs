@@ -195,7 +195,7 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         cases: Vec::new(),
         metrics: Vec::new(),
         isolation: std::collections::BTreeMap::new(),
-        coverage_files: Vec::new(),
+        coverage: None,
     };
     let xml = find_junit(&junit, ws, &cfg.nextest_profile, start)
         .and_then(|p| std::fs::read_to_string(p).ok());
