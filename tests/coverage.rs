@@ -587,6 +587,18 @@ fn the_comment_shows_base_to_head_the_patch_and_the_changed_files() {
         "{comment}"
     );
     assert!(comment.contains("[<code>src/lib.rs</code>](https://github.com/acme/app/blob/0123456789abcdef0123456789abcdef01234567/src/lib.rs) | 50.00 % | 7 | 6 |"), "{comment}");
+    assert!(
+        comment.contains("\n0 passed"),
+        "the coverage case is not a passed test: {comment}"
+    );
+    // Badges for the README of a default branch.
+    let badge = std::fs::read_to_string(d.join("out/coverage.svg")).unwrap();
+    assert!(
+        badge.starts_with("<svg") && badge.contains(">66.67%</text>") && badge.contains("#dfb317"),
+        "{badge}"
+    );
+    let verdict = std::fs::read_to_string(d.join("out/gate.svg")).unwrap();
+    assert!(verdict.contains(">passed</text>"), "{verdict}");
     let settings = snapshot_settings();
     settings.bind(|| {
         insta::assert_snapshot!(

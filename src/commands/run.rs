@@ -172,6 +172,21 @@ fn write_outputs(report: &Report, renderer: &Renderer, dir: &Path) -> Result<()>
         let text = renderer.render(report, format)?;
         crate::util::fs::write_atomic(&dir.join(name), text.as_bytes())?;
     }
+    // Badges, for a default-branch job to publish (e.g. to GitHub Pages or a badges branch).
+    let passed = report.verdict.status == crate::model::VerdictStatus::Passed;
+    crate::util::fs::write_atomic(
+        &dir.join("gate.svg"),
+        crate::render::badge::verdict(passed).as_bytes(),
+    )?;
+    if let Some(c) = report
+        .suite(crate::model::SuiteKind::Coverage)
+        .and_then(|s| s.coverage.as_ref())
+    {
+        crate::util::fs::write_atomic(
+            &dir.join("coverage.svg"),
+            crate::render::badge::coverage(c.head.percent).as_bytes(),
+        )?;
+    }
     Ok(())
 }
 

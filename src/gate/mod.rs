@@ -318,6 +318,23 @@ fn format_value(quantity: Quantity, v: f64) -> String {
     }
 }
 
+/// `v` with as many decimals as it takes to look different from `limit` (up to 9).
+fn distinct(quantity: Quantity, v: f64, limit: f64) -> String {
+    let suffix = match quantity {
+        Quantity::Percent => "%",
+        Quantity::Seconds => "s",
+        _ => "",
+    };
+    for decimals in 3..=9 {
+        let a = format!("{v:.decimals$}");
+        if a != format!("{limit:.decimals$}") {
+            let a = a.trim_end_matches('0').trim_end_matches('.').to_string();
+            return format!("{a}{suffix}");
+        }
+    }
+    format!("{v:e}{suffix}")
+}
+
 /// What a rule's target measured in a report.
 enum Measured {
     /// The suite (or the baseline comparison) did not happen: the rule is skipped.
@@ -455,7 +472,11 @@ pub fn evaluate(report: &Report, rules: &[Rule]) -> Vec<GateResult> {
                     let Some((name, v)) = shown else {
                         return result(failing, None, "nothing measured".to_string());
                     };
-                    let value = format_value(rule.quantity, *v);
+                    let mut value = format_value(rule.quantity, *v);
+                    if broken.is_some() && value == limit {
+                        // 91.476 < 91.48 must not read "91.48 %, expected >= 91.48 %".
+                        value = distinct(rule.quantity, *v, rule.limit);
+                    }
                     let observed = if named {
                         format!("{value} ({name})")
                     } else {
@@ -527,6 +548,14 @@ pub fn apply(report: &mut Report, rules: &[Rule]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_value_never_looks_equal_to_its_limit() {
+        assert_eq!(format_value(Quantity::Percent, 91.476), "91.48%");
+        assert_eq!(distinct(Quantity::Percent, 91.476, 91.48), "91.476%");
+        assert_eq!(distinct(Quantity::Percent, 79.99999, 80.0), "79.99999%");
+        assert_eq!(distinct(Quantity::Seconds, 5.0004, 5.0), "5.0004s");
+    }
     use crate::model::{Attempt, Case, CaseStatus, Role, RunInfo, Suite};
     use proptest::prelude::*;
 

@@ -1,6 +1,7 @@
 //! Renders a Report with minijinja: markdown summary, self-contained HTML, terminal scorecard.
 //! Templates are embedded and can be overridden file by file from a directory.
 
+pub mod badge;
 pub mod escape;
 pub mod fit;
 pub mod junit;
@@ -604,7 +605,15 @@ struct SuiteView<'a> {
 impl<'a> View<'a> {
     fn of(report: &'a Report, max_listed: usize) -> View<'a> {
         let all: Vec<&Case> = report.suites.iter().flat_map(|s| s.cases.iter()).collect();
-        let counts = Counts::of(all.iter().copied());
+        // The coverage report is one case that reads a file, not a test: "3 passed" must not
+        // count it (its failure still shows among the failures).
+        let counts = Counts::of(
+            report
+                .suites
+                .iter()
+                .filter(|s| s.kind != crate::model::SuiteKind::Coverage)
+                .flat_map(|s| s.cases.iter()),
+        );
         let mut failures: Vec<&Case> = all
             .iter()
             .copied()
