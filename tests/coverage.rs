@@ -260,15 +260,24 @@ fn saved_coverage_on_the_base_gives_the_change_in_points() {
 #[test]
 fn a_broken_coverage_run_fails_a_custom_rule_list() {
     let rules = "fail = [\"coverage.patch >= 80%\", \"coverage.lines >= 70%\"]";
-    for (file, text) in [
-        ("missing.info", None),
-        ("empty.info", Some("")),
+    for (file, text, command) in [
+        ("missing.info", None, ""),
+        ("empty.info", Some(""), ""),
         (
             "cobertura.xml",
             Some("<?xml version=\"1.0\"?>\n<coverage line-rate=\"1\"/>\n"),
+            "",
+        ),
+        // A coverage command that fails, with a stale file from an earlier run still there.
+        (
+            "stale.info",
+            Some("SF:src/lib.rs\nDA:1,1\nend_of_record\n"),
+            "command = [\"false\"]\n",
         ),
     ] {
-        let dir = repo(&format!("[coverage]\nlcov = \"{file}\"\n[gate]\n{rules}\n"));
+        let dir = repo(&format!(
+            "[coverage]\nlcov = \"{file}\"\n{command}[gate]\n{rules}\n"
+        ));
         if let Some(t) = text {
             write_file(dir.path(), file, t);
         }
