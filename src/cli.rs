@@ -163,6 +163,9 @@ pub enum BaselineAction {
         /// The report to compare.
         #[arg(long, default_value = "target/gate/report.json")]
         report: PathBuf,
+        /// Print the comparisons as JSON (as in report.json) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -74,6 +74,7 @@ pub fn run_info(
             base: var("GITHUB_BASE_REF"),
         },
         host: hostname(),
+        machine: machine_class(),
         profile: config.profile.clone(),
         partition: select.partition.map(|p| p.to_string()),
         partition_basis: select.partition_basis.clone(),
@@ -94,6 +95,23 @@ fn run_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("{:x}-{:x}", nanos, std::process::id())
+}
+
+/// `AMD EPYC 7763 64-Core Processor ×4`: what decides how fast the same code runs, unlike
+/// the host name (every CI job has its own).
+pub fn machine_class() -> Option<String> {
+    let cores = std::thread::available_parallelism().ok()?.get();
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name") || l.starts_with("Model"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    Some(format!("{model} ×{cores}"))
 }
 
 fn hostname() -> String {

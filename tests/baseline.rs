@@ -722,3 +722,76 @@ fn shared_remote(dir: &Path, n: usize) -> (PathBuf, PathBuf, Vec<String>) {
     );
     (remote, seed, commits)
 }
+
+/// A bench report with `bench.parse` around `value` measured on `machine`.
+fn machine_report(value: f64, machine: &str) -> serde_json::Value {
+    let samples: Vec<f64> = [1.0, 1.002, 0.998, 1.001, 0.999]
+        .iter()
+        .map(|f| f * value)
+        .collect();
+    serde_json::json!({
+        "schema": 2, "tool_version": "0",
+        "run": {"id": format!("r{value}{machine}"), "started": "2026-01-01T00:00:00Z", "duration": 1.0, "profile": "default", "git": {}, "machine": machine},
+        "suites": [{"kind": "bench", "name": "bench", "status": "passed", "duration": 1.0, "cases": [],
+            "metrics": [{"name": "bench.parse", "unit": "ns", "direction": "lower_is_better", "role": "compared", "samples": samples}]}],
+        "gates": [], "verdict": {"status": "passed", "reasons": []}
+    })
+}
+
+/// Notes from two machine classes, one a third slower: against the mixed history a 4 % slowdown
+/// on the fast class hides in the spread between classes; against its own class's history (as
+/// recorded with each note) it is a regression. An A/A run on the fast class is unchanged.
+#[test]
+fn history_is_compared_per_machine_class_when_there_is_enough_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"m\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    write_file(d, "src/lib.rs", "");
+    git_init_commit(d);
+    for i in 0..16u32 {
+        let (value, machine) = if i % 2 == 0 {
+            (100.0 * (1.0 + 0.002 * f64::from(i % 3)), "Fast CPU ×4")
+        } else {
+            (130.0 * (1.0 + 0.002 * f64::from(i % 3)), "Slow CPU ×2")
+        };
+        write_file(d, "r.json", &machine_report(value, machine).to_string());
+        let saved = output(
+            gate("none")
+                .current_dir(d)
+                .args(["gate", "baseline", "save", "--report", "r.json"]),
+        );
+        assert_eq!(code(&saved), 0, "{}", stderr(&saved));
+        git(
+            d,
+            &["commit", "-q", "--allow-empty", "-m", &format!("c{i}")],
+        );
+    }
+    let compare = |value: f64, machine: &str| -> serde_json::Value {
+        write_file(d, "now.json", &machine_report(value, machine).to_string());
+        let out = output(gate("none").current_dir(d).args([
+            "gate", "baseline", "compare", "--json", "--report", "now.json",
+        ]));
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let all: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        all[0].clone()
+    };
+    let slower = compare(104.0, "Fast CPU ×4");
+    assert_eq!(slower["method"], "history", "{slower}");
+    assert_eq!(slower["verdict"], "regressed", "{slower}");
+    assert_eq!(
+        slower["history"].as_array().unwrap().len(),
+        8,
+        "the fast class's 8 runs only"
+    );
+    let same = compare(100.1, "Fast CPU ×4");
+    assert_eq!(same["verdict"], "unchanged", "{same}");
+    // A class with too little history of its own: every run counts, and the spread between
+    // classes makes 4 % undetectable, which the comparison says.
+    let other = compare(104.0, "Other CPU ×8");
+    assert_eq!(other["verdict"], "unchanged", "{other}");
+    assert!(other["detectable_pct"].as_f64().unwrap() > 10.0, "{other}");
+}

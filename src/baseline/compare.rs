@@ -2,7 +2,7 @@
 //! single values, and in both cases a minimum effect size so tiny-but-significant shifts on
 //! quiet benchmarks do not cry wolf.
 
-use super::stats::{mann_whitney_p, mean, median, z_score};
+use super::stats::{log_spread, mann_whitney_p, mean, median, z_score};
 use crate::model::{Comparison, Direction, Method, PerfVerdict};
 
 /// Thresholds of a comparison.
@@ -28,6 +28,10 @@ impl Default for Settings {
         }
     }
 }
+
+/// The least run-to-run noise assumed (0.1 %): a history of identical values does not make
+/// every later change significant.
+const MIN_NOISE: f64 = 0.001;
 
 /// What is known about one metric.
 pub struct Input<'a> {
@@ -68,6 +72,9 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
         verdict: PerfVerdict::Unchanged,
         baseline_rev: input.baseline.map(|(_, rev)| rev.to_string()),
         history: input.history.to_vec(),
+        noise_pct: None,
+        detectable_pct: None,
+        inconclusive: false,
     };
     let current = input.current.filter(|s| !s.is_empty());
     let baseline = input.baseline.map(|(s, _)| s).filter(|s| !s.is_empty());
@@ -87,13 +94,34 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
     let (cv, bv) = (central(cur), central(base));
     c.current = Some(cv);
     c.baseline = Some(bv);
-    let delta = if bv != 0.0 {
+    let mut delta = if bv != 0.0 {
         (cv - bv) / bv.abs() * 100.0
     } else {
         0.0
     };
-    c.delta_pct = Some(delta);
-    let significant = if cur.len() >= 2 && base.len() >= 2 {
+    let spread = (input.history.len() >= settings.min_history)
+        .then(|| log_spread(input.history))
+        .flatten();
+    let significant = if let Some((center, sd)) = spread
+        && cv > 0.0
+    {
+        // Run-level values against run-level values: samples within one run share its
+        // machine, so comparing them with another run's samples measures the machines. The
+        // spread of earlier runs' values is what two runs of the same code differ by.
+        c.method = Method::History;
+        let n = input.history.len() as f64;
+        // MAD from few runs underestimates the spread; widen it (about 10 % at 30 runs).
+        let sd = (sd * (1.0 + 3.0 / n)).max(MIN_NOISE);
+        let typical = center.exp();
+        c.baseline = Some(typical);
+        delta = (cv / typical - 1.0) * 100.0;
+        let z = (cv.ln() - center) / sd;
+        c.z = Some(z);
+        c.noise_pct = Some(sd.exp_m1() * 100.0);
+        c.detectable_pct =
+            Some(((settings.z_threshold * sd).exp_m1() * 100.0).max(settings.min_effect_pct));
+        z.abs() > settings.z_threshold
+    } else if cur.len() >= 2 && base.len() >= 2 {
         c.method = Method::MannWhitney;
         c.p_value = mann_whitney_p(cur, base);
         c.p_value.is_some_and(|p| p < settings.significance)
@@ -105,6 +133,8 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
         c.method = Method::InsufficientHistory;
         false
     };
+    c.delta_pct = Some(delta);
+    c.inconclusive = !significant && delta.abs() >= settings.min_effect_pct;
     if significant && delta.abs() >= settings.min_effect_pct {
         let worse = match input.direction {
             Direction::LowerIsBetter => delta > 0.0,
@@ -239,7 +269,7 @@ mod tests {
     fn single_values_use_the_history() {
         let history = [100.0, 101.0, 99.0, 100.5, 99.5, 100.0];
         let c = compare(&input(&[110.0], &[100.0], &history), &Settings::default());
-        assert_eq!(c.method, Method::ZScore);
+        assert_eq!(c.method, Method::History);
         assert_eq!(c.verdict, PerfVerdict::Regressed);
         let c = compare(&input(&[100.8], &[100.0], &history), &Settings::default());
         assert_eq!(c.verdict, PerfVerdict::Unchanged);
@@ -251,6 +281,60 @@ mod tests {
             (c.method, c.verdict),
             (Method::InsufficientHistory, PerfVerdict::Unchanged)
         );
+    }
+
+    #[test]
+    fn one_outlier_note_cannot_mask_a_regression() {
+        let mut history = vec![1.0; 20];
+        history[7] = 1000.0;
+        let c = compare(
+            &input(&[3.0, 3.1, 2.9], &[1.0], &history),
+            &Settings::default(),
+        );
+        assert_eq!(
+            (c.method, c.verdict),
+            (Method::History, PerfVerdict::Regressed)
+        );
+        assert!((c.delta_pct.unwrap() - 200.0).abs() < 1.0, "{c:?}");
+    }
+
+    /// Each run on its own machine: a run-level speed factor with a 2.66 % spread (CodSpeed's
+    /// figure for GitHub-hosted runners) and 1 % noise within the run. Comparing samples with
+    /// samples would call about half of unchanged commits changed; against the history's
+    /// spread, under 1 % are, and the comparison says what it could have seen.
+    #[test]
+    fn machine_to_machine_noise_is_not_a_regression() {
+        let mut rng = Rng::new(42);
+        let run = |rng: &mut Rng, speed: f64| {
+            let machine = 1.0 + 0.0266 * rng.normal();
+            samples(rng, 10, 100.0 * speed * machine, 0.01)
+        };
+        let (trials, mut alarms, mut found) = (1000, 0, 0);
+        let mut detectable = Vec::new();
+        for _ in 0..trials {
+            let history: Vec<f64> = (0..30).map(|_| median(&run(&mut rng, 1.0))).collect();
+            let base = run(&mut rng, 1.0);
+            let same = compare(
+                &input(&run(&mut rng, 1.0), &base, &history),
+                &Settings::default(),
+            );
+            alarms += usize::from(same.verdict != PerfVerdict::Unchanged);
+            detectable.push(same.detectable_pct.unwrap());
+            let slower = compare(
+                &input(&run(&mut rng, 1.15), &base, &history),
+                &Settings::default(),
+            );
+            found += usize::from(slower.verdict == PerfVerdict::Regressed);
+        }
+        let rate = alarms as f64 / trials as f64;
+        assert!(rate < 0.01, "false alarms {rate}");
+        assert!(
+            found as f64 / trials as f64 > 0.90,
+            "15 % slowdowns found: {found}"
+        );
+        // 3 robust standard deviations of a 2.7 % spread (machine and the median's own noise).
+        let d = median(&detectable);
+        assert!((7.0..11.0).contains(&d), "detectable change {d} %");
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub fn note_from_report(report: &Report) -> Note {
                 run_id: report.run.id.clone(),
                 recorded: report.run.started.clone(),
                 role: Some(m.role),
+                machine: report.run.machine.clone(),
             })
             .collect(),
         test_times: test_times(report),
@@ -139,8 +140,17 @@ pub fn compare_report(
         let cur = current.iter().find(|m| m.name == name);
         let mut baseline: Option<(Vec<f64>, String, String, crate::model::Direction)> = None;
         let mut values = Vec::new();
+        let mut same_machine = Vec::new();
+        let central = |samples: &[f64]| {
+            if samples.len() >= 2 {
+                stats::median(samples)
+            } else {
+                stats::mean(samples)
+            }
+        };
         for (i, (oid, note)) in hist.commits.iter().enumerate() {
-            let Some((samples, unit, dir)) = note.as_ref().and_then(|n| n.metric(&name)) else {
+            let Some(note) = note.as_ref() else { continue };
+            let Some((samples, unit, dir)) = note.metric(&name) else {
                 continue;
             };
             if samples.is_empty() {
@@ -150,12 +160,21 @@ pub fn compare_report(
                 baseline = Some((samples.clone(), store.short(*oid), unit.to_string(), dir));
             }
             if values.len() < config.history {
-                values.push(if samples.len() >= 2 {
-                    stats::median(&samples)
-                } else {
-                    stats::mean(&samples)
-                });
+                values.push(central(&samples));
             }
+            if let Some(machine) = report.run.machine.as_deref()
+                && same_machine.len() < config.history
+                && let Some((on, _, _)) = note.metric_on(&name, machine)
+                && !on.is_empty()
+            {
+                same_machine.push(central(&on));
+            }
+        }
+        // Machines of one class are compared among themselves when there are enough runs of
+        // it; otherwise every run's value is the history (their spread then includes the
+        // differences between classes).
+        if same_machine.len() >= settings_min_history(config, &name) {
+            values = same_machine;
         }
         values.reverse();
         let (unit, direction) = match (cur, &baseline) {
@@ -178,6 +197,10 @@ pub fn compare_report(
     }
     sort_worst_first(&mut out);
     Ok((out, warnings))
+}
+
+fn settings_min_history(config: &BaselineConfig, metric: &str) -> usize {
+    config.settings_for(metric).min_history
 }
 
 /// Every performance metric of the report as `new`, for when there is no baseline at all.

@@ -30,6 +30,9 @@ pub struct Entry {
     /// role their name had ([`crate::model::legacy_role`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// The machine class of the run (older notes have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
 }
 
 impl Entry {
@@ -214,9 +217,22 @@ impl Note {
     /// All samples of a metric in this note (several runs are pooled), with its unit and
     /// direction.
     pub fn metric(&self, name: &str) -> Option<(Vec<f64>, &str, Direction)> {
+        self.metric_where(name, |_| true)
+    }
+
+    /// [`Note::metric`] from the entries measured on `machine` only.
+    pub fn metric_on(&self, name: &str, machine: &str) -> Option<(Vec<f64>, &str, Direction)> {
+        self.metric_where(name, |e| e.machine.as_deref() == Some(machine))
+    }
+
+    fn metric_where(
+        &self,
+        name: &str,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> Option<(Vec<f64>, &str, Direction)> {
         let mut samples = Vec::new();
         let mut meta = None;
-        for e in self.entries.iter().filter(|e| e.metric == name) {
+        for e in self.entries.iter().filter(|e| e.metric == name && keep(e)) {
             samples.extend(e.samples.iter().copied().filter(|v| v.is_finite()));
             meta.get_or_insert((e.unit.as_str(), e.direction));
         }

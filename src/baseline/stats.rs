@@ -114,6 +114,19 @@ pub fn z_score(value: f64, history: &[f64]) -> Option<f64> {
     Some((value - mean(history)) / sd)
 }
 
+/// The robust spread of `v` in its logarithms: `(median, 1.4826 × MAD)` of `ln v`, i.e. the
+/// typical value and the relative standard deviation a normal spread would have, unmoved by a
+/// few outliers. `None` unless every value is positive and there are at least three.
+pub fn log_spread(v: &[f64]) -> Option<(f64, f64)> {
+    if v.len() < 3 || v.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+        return None;
+    }
+    let logs: Vec<f64> = v.iter().map(|x| x.ln()).collect();
+    let m = median(&logs);
+    let deviations: Vec<f64> = logs.iter().map(|l| (l - m).abs()).collect();
+    Some((m, 1.4826 * median(&deviations)))
+}
+
 /// Points a sparkline shows at most (the newest): wider charts wrap in terminals and tables.
 pub const SPARKLINE_POINTS: usize = 40;
 

@@ -196,7 +196,7 @@ pub fn main(
             .map_err(|e| Error::usage(e, None))?;
             out.push_str(&found);
         }
-        BaselineAction::Compare { rev, report } => {
+        BaselineAction::Compare { rev, report, json } => {
             let report = Report::read(&report)?;
             let (base, how) = resolve_base(&store, rev.as_deref()).map_err(store_error)?;
             let (comparisons, warnings) =
@@ -204,8 +204,15 @@ pub fn main(
             for w in warnings {
                 eprintln!("warning: {w}");
             }
-            let _ = writeln!(out, "baseline: {how} ({})", store.short(base));
-            out.push_str(&table(&comparisons));
+            if json {
+                let text = serde_json::to_string_pretty(&comparisons)
+                    .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))?;
+                out.push_str(&text);
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "baseline: {how} ({})", store.short(base));
+                out.push_str(&table(&comparisons));
+            }
         }
     }
     print!("{out}");

@@ -800,6 +800,9 @@ mod tests {
             verdict,
             baseline_rev: Some("abc".into()),
             history: vec![],
+            noise_pct: None,
+            detectable_pct: None,
+            inconclusive: false,
         };
         r.comparisons = vec![
             cmp("bench.parse/large", PerfVerdict::Regressed, 7.5),

@@ -54,6 +54,10 @@ pub struct RunInfo {
     /// Host name of the machine.
     #[serde(default)]
     pub host: String,
+    /// The machine's class (`CPU model ×cores`): measurements are compared with history from
+    /// the same class when there is enough of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     /// The gate.toml profile used.
     pub profile: String,
     /// `hash:k/n` or `count:k/n` when this is one shard of a partitioned run.
@@ -433,6 +437,9 @@ pub enum Method {
     ZScore,
     /// Too little history to decide.
     InsufficientHistory,
+    /// This run's value against the spread of earlier runs' values (median and MAD of their
+    /// logarithms): a shift within the usual run-to-run (machine-to-machine) spread is no change.
+    History,
 }
 
 /// One metric compared with its baseline.
@@ -469,6 +476,16 @@ pub struct Comparison {
     /// Central values along first-parent history, oldest first (for sparklines and charts).
     #[serde(default)]
     pub history: Vec<f64>,
+    /// The run-to-run noise the comparison saw, in percent (one robust standard deviation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_pct: Option<f64>,
+    /// The smallest change, in percent, this comparison could tell from that noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detectable_pct: Option<f64>,
+    /// The change is as large as one that matters, but the noise does not allow a verdict
+    /// ("too noisy to tell"); the verdict is then `unchanged`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inconclusive: bool,
 }
 
 /// The outcome of one gate rule.

@@ -533,6 +533,7 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
     let (verdict, icon) = match c.verdict {
         Regressed => ("regressed", "🔴"),
         Improved => ("improved", "🟢"),
+        Unchanged if c.inconclusive => ("too noisy", "〰️"),
         Unchanged => ("unchanged", "⚪"),
         New => ("new", "🆕"),
         Missing => ("missing", "❔"),
@@ -548,9 +549,16 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
         baseline: fmt(c.baseline),
         current: fmt(c.current),
         delta: c.delta_pct.map_or("—".to_string(), |d| format!("{d:+.1}%")),
-        stat: match (c.p_value, c.z) {
-            (Some(p), _) => format!("p = {p:.3}"),
-            (_, Some(z)) => format!("z = {z:.1}"),
+        stat: match (c.method, c.p_value, c.z) {
+            (crate::model::Method::History, _, _) => match (c.noise_pct, c.detectable_pct) {
+                (Some(n), Some(d)) => format!(
+                    "noise ±{n:.1} % over {} runs: detects ≥ {d:.1} %",
+                    c.history.len()
+                ),
+                _ => String::new(),
+            },
+            (_, Some(p), _) => format!("p = {p:.3} (same machine assumed)"),
+            (_, _, Some(z)) => format!("z = {z:.1}"),
             _ => String::new(),
         },
         sparkline: crate::baseline::stats::sparkline(&series),
