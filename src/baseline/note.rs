@@ -276,7 +276,28 @@ mod tests {
             run_id: run.into(),
             recorded: String::new(),
             role: None,
+            machine: None,
         }
+    }
+
+    #[test]
+    fn entries_filter_by_machine_and_old_notes_have_none() {
+        let old = Note::parse(r#"{"schema": 1, "entries": [{"metric": "bench.x", "unit": "ns", "direction": "lower_is_better", "samples": [1.0], "run_id": "r"}]}"#).unwrap();
+        assert_eq!(old.entries[0].machine, None);
+        assert!(old.metric_on("bench.x", "A ×2").is_none());
+        let mut n = Note::default();
+        n.entries.push(Entry {
+            machine: Some("A ×2".into()),
+            ..entry("bench.x", "r1", 1.0)
+        });
+        n.entries.push(Entry {
+            machine: Some("B ×4".into()),
+            ..entry("bench.x", "r2", 2.0)
+        });
+        assert_eq!(n.metric_on("bench.x", "A ×2").unwrap().0, vec![1.0]);
+        assert_eq!(n.metric("bench.x").unwrap().0, vec![1.0, 2.0]);
+        let back = Note::parse(&n.to_json()).unwrap();
+        assert_eq!(back.entries[1].machine.as_deref(), Some("B ×4"));
     }
 
     #[test]
