@@ -279,6 +279,10 @@ pub struct RunArgs {
     /// Compare with the baseline found from this revision.
     #[arg(long, value_name = "REV", conflicts_with = "no_baseline")]
     pub baseline_rev: Option<String>,
+    /// Measure the timed benchmarks A/B against REV in this job, interleaved round by round
+    /// (`merge-base`: the merge base with the pull request's base branch).
+    #[arg(long, value_name = "REV")]
+    pub paired: Option<String>,
     /// Output directory (default: target/gate).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,

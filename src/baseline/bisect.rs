@@ -13,45 +13,6 @@ const MEASURE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600
 use super::notes::Store;
 use crate::model::{PerfVerdict, Report};
 
-struct Worktree {
-    repo: std::path::PathBuf,
-    dir: std::path::PathBuf,
-}
-
-impl Worktree {
-    fn add(repo: &Path, commit: &str) -> Result<Worktree, String> {
-        // git creates the directory; the name only has to be unused.
-        let dir = std::env::temp_dir().join(format!(
-            "cargo-gate-bisect-{}-{}",
-            std::process::id(),
-            &commit[..12.min(commit.len())]
-        ));
-        let dir_text = dir.to_string_lossy();
-        git::run(
-            repo,
-            &["worktree", "add", "--detach", "--quiet", &dir_text, commit],
-            git::LOCAL_TIMEOUT,
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(Worktree {
-            repo: repo.to_path_buf(),
-            dir,
-        })
-    }
-}
-
-impl Drop for Worktree {
-    fn drop(&mut self) {
-        let dir = self.dir.to_string_lossy();
-        let _ = git::run(
-            &self.repo,
-            &["worktree", "remove", "--force", &dir],
-            git::LOCAL_TIMEOUT,
-        );
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn measure(
     repo: &Path,
     commit: &str,
@@ -59,7 +20,7 @@ fn measure(
     cmd: &str,
     report: &Path,
 ) -> Result<(Vec<f64>, String, crate::model::Direction), String> {
-    let wt = Worktree::add(repo, commit)?;
+    let wt = git::Worktree::add(repo, commit, "bisect")?;
     eprintln!("bisect: measuring {} ...", &commit[..12.min(commit.len())]);
     let mut sh = Command::new("sh");
     sh.arg("-c").arg(cmd).current_dir(&wt.dir);

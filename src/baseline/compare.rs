@@ -74,6 +74,7 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
         history: input.history.to_vec(),
         noise_pct: None,
         detectable_pct: None,
+        interval_pct: None,
         inconclusive: false,
     };
     let current = input.current.filter(|s| !s.is_empty());
@@ -137,6 +138,93 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
     c.inconclusive = !significant && delta.abs() >= settings.min_effect_pct;
     if significant && delta.abs() >= settings.min_effect_pct {
         let worse = match input.direction {
+            Direction::LowerIsBetter => delta > 0.0,
+            Direction::HigherIsBetter => delta < 0.0,
+        };
+        c.verdict = if worse {
+            PerfVerdict::Regressed
+        } else {
+            PerfVerdict::Improved
+        };
+    }
+    c
+}
+
+/// Bootstrap resamples for the paired interval: enough for a stable 2.5 % quantile.
+const RESAMPLES: usize = 2000;
+
+/// A paired A/B comparison: `base[i]` and `current[i]` were measured in the same round. The
+/// change is the median of the per-round ratios, with a 99 % bootstrap confidence interval;
+/// regressed or improved only when the interval excludes no change and the change is at least
+/// `min_effect_pct`. Drift and noisy neighbours hit both sides of a round alike, so they cancel in
+/// the ratio instead of showing as a change.
+pub fn compare_paired(
+    metric: &str,
+    unit: &str,
+    direction: Direction,
+    base: &[f64],
+    current: &[f64],
+    rev: &str,
+    min_effect_pct: f64,
+) -> Comparison {
+    let logs: Vec<f64> = base
+        .iter()
+        .zip(current)
+        .filter(|(b, c)| **b > 0.0 && **c > 0.0 && b.is_finite() && c.is_finite())
+        .map(|(b, c)| (c / b).ln())
+        .collect();
+    let mut c = Comparison {
+        metric: metric.to_string(),
+        unit: unit.to_string(),
+        direction,
+        baseline: (!base.is_empty()).then(|| median(base)),
+        current: (!current.is_empty()).then(|| median(current)),
+        delta_pct: None,
+        p_value: None,
+        z: None,
+        method: Method::Paired,
+        verdict: PerfVerdict::Unchanged,
+        baseline_rev: Some(rev.to_string()),
+        history: Vec::new(),
+        noise_pct: None,
+        detectable_pct: None,
+        interval_pct: None,
+        inconclusive: false,
+    };
+    if logs.len() < 3 {
+        c.method = Method::InsufficientHistory;
+        return c;
+    }
+    let center = median(&logs);
+    // Seeded by the metric, so the same measurements always give the same interval.
+    let seed = metric.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut rng = super::stats::Rng::new(seed);
+    let mut medians: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let pick: Vec<f64> = (0..logs.len())
+                .map(|_| logs[((rng.uniform() * logs.len() as f64) as usize).min(logs.len() - 1)])
+                .collect();
+            median(&pick)
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    let (lo, hi) = (
+        super::stats::quantile(&medians, 0.005),
+        super::stats::quantile(&medians, 0.995),
+    );
+    let pct = |l: f64| l.exp_m1() * 100.0;
+    let delta = pct(center);
+    c.delta_pct = Some(delta);
+    c.interval_pct = Some([pct(lo), pct(hi)]);
+    let deviations: Vec<f64> = logs.iter().map(|l| (l - center).abs()).collect();
+    c.noise_pct = Some(pct(1.4826 * median(&deviations)));
+    c.detectable_pct = Some(((pct(hi) - pct(lo)) / 2.0).max(min_effect_pct));
+    let significant = lo > 0.0 || hi < 0.0;
+    c.inconclusive = !significant && delta.abs() >= min_effect_pct;
+    if significant && delta.abs() >= min_effect_pct {
+        let worse = match direction {
             Direction::LowerIsBetter => delta > 0.0,
             Direction::HigherIsBetter => delta < 0.0,
         };
@@ -335,6 +423,50 @@ mod tests {
         // 3 robust standard deviations of a 2.7 % spread (machine and the median's own noise).
         let d = median(&detectable);
         assert!((7.0..11.0).contains(&d), "detectable change {d} %");
+    }
+
+    /// Paired rounds on a machine whose speed changes by 2.66 % from job to job and drifts
+    /// within the job, 1 % noise per sample, 20 rounds: the ratio cancels the machine. A/A
+    /// stays unchanged, 2 % and 5 % slowdowns are found.
+    #[test]
+    fn paired_rounds_cancel_the_machine() {
+        let mut rng = Rng::new(7);
+        let job = |rng: &mut Rng, speed: f64| {
+            let machine = 1.0 + 0.0266 * rng.normal();
+            let (mut base, mut cur) = (Vec::new(), Vec::new());
+            for round in 0..20 {
+                let drift = 1.0 + 0.002 * f64::from(round);
+                base.push(100.0 * machine * drift * (1.0 + 0.01 * rng.normal()));
+                cur.push(100.0 * speed * machine * drift * (1.0 + 0.01 * rng.normal()));
+            }
+            compare_paired(
+                "bench.x",
+                "ns",
+                Direction::LowerIsBetter,
+                &base,
+                &cur,
+                "main",
+                1.0,
+            )
+        };
+        let trials = 300;
+        // The share of jobs at `speed` with verdict `v`.
+        let rate = |rng: &mut Rng, speed: f64, v: PerfVerdict| {
+            (0..trials).filter(|_| job(rng, speed).verdict == v).count() as f64 / trials as f64
+        };
+        let alarms = 1.0 - rate(&mut rng, 1.0, PerfVerdict::Unchanged);
+        assert!(alarms < 0.01, "A/A flagged {alarms}");
+        let five = rate(&mut rng, 1.05, PerfVerdict::Regressed);
+        assert!(five >= 0.95, "5 % found {five}");
+        let two = rate(&mut rng, 1.02, PerfVerdict::Regressed);
+        assert!(two >= 0.80, "2 % found {two}");
+        let c = job(&mut rng, 1.05);
+        let [lo, hi] = c.interval_pct.unwrap();
+        assert!(
+            lo < c.delta_pct.unwrap() && c.delta_pct.unwrap() < hi,
+            "{c:?}"
+        );
+        assert_eq!(c.method, Method::Paired);
     }
 
     #[test]

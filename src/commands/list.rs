@@ -20,6 +20,7 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
         select: &opts,
         out_dir: &out_dir,
         baseline_rev: None,
+        paired: None,
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,

@@ -63,6 +63,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         select: &opts,
         out_dir: &out_dir,
         baseline_rev: args.baseline_rev.as_deref(),
+        paired: args.paired.as_deref(),
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
@@ -85,6 +86,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         },
     };
     attach_baseline(&mut report, &ws.root, &config, &args);
+    attach_paired(&mut report, &config);
     gate::apply(&mut report, &config.rules);
     let written = write_outputs(&report, &renderer, &out_dir);
     print_scorecard(&renderer, &report);
@@ -106,6 +108,35 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
             })
         }
     }
+}
+
+/// Benchmarks measured A/B in this job are judged by their rounds, not by the notes: their
+/// comparisons replace the stored-baseline ones (rules on regressions then use them).
+fn attach_paired(report: &mut Report, config: &Config) {
+    let paired: Vec<crate::model::Comparison> = report
+        .suites
+        .iter()
+        .flat_map(|s| &s.paired)
+        .map(|p| {
+            crate::baseline::compare::compare_paired(
+                &p.metric,
+                &p.unit,
+                crate::model::Direction::LowerIsBetter,
+                &p.base,
+                &p.current,
+                &p.rev,
+                config.bench.paired_min_effect_pct,
+            )
+        })
+        .collect();
+    if paired.is_empty() {
+        return;
+    }
+    report
+        .comparisons
+        .retain(|c| !paired.iter().any(|p| p.metric == c.metric));
+    report.comparisons.extend(paired);
+    crate::baseline::sort_worst_first(&mut report.comparisons);
 }
 
 /// Compares the run's performance metrics with the baseline in git notes; says why not when it

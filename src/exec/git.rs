@@ -82,6 +82,50 @@ pub struct Facts {
     pub prefix: Option<String>,
 }
 
+/// A temporary worktree of `repo` at a commit, removed when dropped (after success, an error or
+/// Ctrl-C, which makes the work in it return): the user's checkout is never touched.
+pub struct Worktree {
+    repo: PathBuf,
+    /// Its directory.
+    pub dir: PathBuf,
+}
+
+impl Worktree {
+    /// A detached worktree of `commit` in a new temporary directory named after `purpose`.
+    pub fn add(repo: &Path, commit: &str, purpose: &str) -> Result<Worktree, String> {
+        // git creates the directory; the name only has to be unused.
+        let dir = std::env::temp_dir().join(format!(
+            "cargo-gate-{purpose}-{}-{}",
+            std::process::id(),
+            &commit[..12.min(commit.len())]
+        ));
+        let dir_text = dir.to_string_lossy();
+        run(
+            repo,
+            &["worktree", "add", "--detach", "--quiet", &dir_text, commit],
+            LOCAL_TIMEOUT,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Worktree {
+            repo: repo.to_path_buf(),
+            dir,
+        })
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        // Also after Ctrl-C: that is when a worktree would otherwise be left behind.
+        let dir = self.dir.to_string_lossy();
+        let _ = process::cleanup(
+            command(&self.repo, &["worktree", "remove", "--force", &dir]),
+            LOCAL_TIMEOUT,
+        );
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = process::cleanup(command(&self.repo, &["worktree", "prune"]), LOCAL_TIMEOUT);
+    }
+}
+
 /// Reads [`Facts`] for `dir`; outside a repository every field is `None`.
 pub fn facts(dir: &Path) -> Facts {
     let Ok(repo) = git2::Repository::discover(dir) else {

@@ -247,6 +247,18 @@ impl Captured {
     }
 }
 
+/// Runs `cmd` like [`output`] even after Ctrl-C, under `timeout`: cleanup that must happen
+/// however the run ends (a worktree removed). A second Ctrl-C still stops it.
+pub fn cleanup(mut cmd: Command, timeout: Duration) -> std::io::Result<Exit> {
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let Some(mut started) = start_anyway(cmd)? else {
+        return Ok(Exit::Interrupted);
+    };
+    let (status, timed_out) = started.supervise(None, Some(timeout));
+    started.finish();
+    Ok(classify(status?, timed_out))
+}
+
 /// Bytes of each stream [`output`] keeps.
 pub const CAPTURE_LIMIT: usize = 16 * 1024 * 1024;
 
@@ -286,11 +298,17 @@ struct Started {
 
 /// Spawns `cmd` in a process group of its own with stdin closed; `None` when the run is already
 /// cancelled, so nothing new starts.
-fn start(mut cmd: Command) -> std::io::Result<Option<Started>> {
-    cmd.stdin(Stdio::null()).process_group(0);
+fn start(cmd: Command) -> std::io::Result<Option<Started>> {
     if is_cancelled() {
         return Ok(None);
     }
+    start_anyway(cmd)
+}
+
+/// [`start`] even after Ctrl-C: for cleanup that must still happen (removing a worktree).
+fn start_anyway(mut cmd: Command) -> std::io::Result<Option<Started>> {
+    cmd.stdin(Stdio::null()).process_group(0);
+    let cleanup = is_cancelled();
     let start = Instant::now();
     let mut child = cmd.spawn()?;
     // The Command holds the pipes' write ends; drop it so EOF arrives when the child exits.
@@ -300,7 +318,9 @@ fn start(mut cmd: Command) -> std::io::Result<Option<Started>> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(pgid);
-    if is_cancelled() {
+    // Cancelled between the check and the spawn: the new child goes too (cleanup started
+    // after the cancellation is let run).
+    if is_cancelled() && !cleanup {
         kill_group(pgid);
     }
     let (exit_tx, exit_rx) = mpsc::channel::<std::io::Result<ExitStatus>>();

@@ -594,6 +594,7 @@ mod tests {
             metrics: vec![],
             isolation: std::collections::BTreeMap::new(),
             coverage: None,
+            paired: Vec::new(),
         };
         suite.refresh_status();
         Report {
@@ -786,6 +787,7 @@ mod tests {
             ],
             isolation: std::collections::BTreeMap::new(),
             coverage: None,
+            paired: Vec::new(),
         });
         let cmp = |metric: &str, verdict, delta| Comparison {
             metric: metric.into(),
@@ -802,6 +804,7 @@ mod tests {
             history: vec![],
             noise_pct: None,
             detectable_pct: None,
+            interval_pct: None,
             inconclusive: false,
         };
         r.comparisons = vec![

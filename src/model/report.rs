@@ -203,6 +203,25 @@ pub struct Suite {
     /// What the coverage suite measured, for the comment's tables and the badge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<CoverageSummary>,
+    /// Benchmarks measured A/B against another revision in the same job (`--paired`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paired: Vec<PairedSamples>,
+}
+
+/// One benchmark measured on both sides, round by round: `base[i]` and `current[i]` ran in the
+/// same round, back to back, so they shared the machine's state at that time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PairedSamples {
+    /// Metric name (`bench.NAME`).
+    pub metric: String,
+    /// Unit of the samples.
+    pub unit: String,
+    /// The revision measured as the base, as given.
+    pub rev: String,
+    /// The base's sample of each round.
+    pub base: Vec<f64>,
+    /// This checkout's sample of each round.
+    pub current: Vec<f64>,
 }
 
 /// The coverage suite's figures: the whole code now and on the base, the patch, per file.
@@ -440,6 +459,9 @@ pub enum Method {
     /// This run's value against the spread of earlier runs' values (median and MAD of their
     /// logarithms): a shift within the usual run-to-run (machine-to-machine) spread is no change.
     History,
+    /// Both revisions measured in the same job, interleaved round by round; the per-round
+    /// ratios decide (their median and a bootstrap confidence interval).
+    Paired,
 }
 
 /// One metric compared with its baseline.
@@ -482,6 +504,9 @@ pub struct Comparison {
     /// The smallest change, in percent, this comparison could tell from that noise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detectable_pct: Option<f64>,
+    /// The 95 % confidence interval of the change, in percent (paired comparisons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_pct: Option<[f64; 2]>,
     /// The change is as large as one that matters, but the noise does not allow a verdict
     /// ("too noisy to tell"); the verdict is then `unchanged`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -557,6 +557,10 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
                 ),
                 _ => String::new(),
             },
+            (crate::model::Method::Paired, _, _) => match c.interval_pct {
+                Some([lo, hi]) => format!("paired A/B: 99 % CI {lo:+.1} % … {hi:+.1} %"),
+                None => "paired A/B".to_string(),
+            },
             (_, Some(p), _) => format!("p = {p:.3} (same machine assumed)"),
             (_, _, Some(z)) => format!("z = {z:.1}"),
             _ => String::new(),

@@ -34,6 +34,8 @@ pub struct RunContext<'a> {
     pub out_dir: &'a Path,
     /// `--baseline-rev`: the base the change is compared with.
     pub baseline_rev: Option<&'a str>,
+    /// `--paired REV`: benchmarks measured A/B against REV in this job.
+    pub paired: Option<&'a str>,
     /// Variables the test processes get, added in [`Suite::prepare`] by the suites that watch
     /// the tests (the user's `[tests.env]` wins over them).
     pub test_env: Vec<(String, String)>,
@@ -406,6 +408,7 @@ pub(crate) fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> model::
         metrics: Vec::new(),
         isolation: std::collections::BTreeMap::new(),
         coverage: None,
+        paired: Vec::new(),
     };
     s.refresh_status();
     s
@@ -644,6 +647,7 @@ mod tests {
             select: &select,
             out_dir: dir.path(),
             baseline_rev: None,
+            paired: None,
             test_env: Vec::new(),
             finished: Vec::new(),
             environment: None,

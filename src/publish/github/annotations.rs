@@ -452,6 +452,7 @@ mod tests {
             metrics: Vec::new(),
             isolation: std::collections::BTreeMap::new(),
             coverage: None,
+            paired: Vec::new(),
         };
         let report = Report {
             schema: 1,

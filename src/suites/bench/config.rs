@@ -38,6 +38,9 @@ pub(crate) struct RawBench {
     hyperfine: Option<Vec<String>>,
     custom: Option<Vec<String>>,
     command: Option<Vec<RawCommand>>,
+    paired: Option<Spanned<String>>,
+    rounds: Option<Spanned<u64>>,
+    paired_min_effect: Option<Spanned<String>>,
 }
 
 /// Settings of the bench suite.
@@ -57,13 +60,25 @@ pub struct BenchConfig {
     pub custom: Vec<String>,
     /// Timed commands.
     pub commands: Vec<BenchCommand>,
+    /// Measure the timed commands A/B against this revision in the same job (`merge-base`:
+    /// the merge base with the pull request's base branch).
+    pub paired: Option<String>,
+    /// Rounds of a paired run (each runs both sides once, in alternating order).
+    pub rounds: usize,
+    /// The smallest change, in percent, a paired run reports as a regression or improvement.
+    pub paired_min_effect_pct: f64,
 }
+
+/// Rounds of a paired run unless configured: enough for a 2 % change at 1 % noise.
+pub const DEFAULT_ROUNDS: usize = 20;
 
 pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig> {
     let Some(raw) = raw else {
         return Ok(BenchConfig {
             criterion: true,
             libtest: true,
+            rounds: DEFAULT_ROUNDS,
+            paired_min_effect_pct: 1.0,
             ..BenchConfig::default()
         });
     };
@@ -116,6 +131,45 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
             warmup,
         });
     }
+    let rounds = match &raw.rounds {
+        Some(r) => count_in(
+            at,
+            r,
+            "rounds",
+            (3, 10_000),
+            "run 3 to 10000 rounds (20 is usual)",
+        )? as usize,
+        None => DEFAULT_ROUNDS,
+    };
+    let paired_min_effect_pct = match &raw.paired_min_effect {
+        Some(p) => {
+            let text = p.get_ref().trim();
+            text.strip_suffix('%')
+                .and_then(|n| n.trim().parse::<f64>().ok())
+                .filter(|n| n.is_finite() && (0.0..=100.0).contains(n))
+                .ok_or_else(|| {
+                    config_error(
+                        at,
+                        p.span().start + 1,
+                        format!("`{text}` is not a percentage"),
+                        "write it like \"1%\"",
+                    )
+                })?
+        }
+        None => 1.0,
+    };
+    if let Some(p) = raw
+        .paired
+        .as_ref()
+        .filter(|p| p.get_ref().trim().is_empty())
+    {
+        return Err(config_error(
+            at,
+            p.span().start + 1,
+            "`paired` is empty".to_string(),
+            "name a revision (e.g. \"main\") or \"merge-base\"",
+        ));
+    }
     if let Some(run) = raw.run.as_ref().filter(|r| r.get_ref().is_empty()) {
         return Err(config_error(
             at,
@@ -136,5 +190,8 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         hyperfine: raw.hyperfine.clone().unwrap_or_default(),
         custom: raw.custom.clone().unwrap_or_default(),
         commands,
+        paired: raw.paired.as_ref().map(|p| p.get_ref().trim().to_string()),
+        rounds,
+        paired_min_effect_pct,
     })
 }

@@ -2,6 +2,7 @@
 //! format and timed commands, all turned into Report metrics with every sample kept.
 
 pub mod config;
+pub mod paired;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -249,8 +250,9 @@ fn error_case(id: &str, message: String, output: String) -> Case {
     Case::single(id, id, CaseStatus::Failed, 0.0, message, output)
 }
 
-/// Runs the bench suite in the workspace root.
-pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path) -> Suite {
+/// Runs the bench suite in the workspace root; with `paired`, the timed commands are measured
+/// A/B against that revision (see [`paired`]).
+pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<&str>) -> Suite {
     let started = SystemTime::now();
     let clock = Instant::now();
     let mut metrics: Vec<Metric> = Vec::new();
@@ -326,17 +328,66 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path) -> Suite {
             }
         }
     }
-    for c in &config.commands {
-        match time_command(c, root) {
-            Ok(samples) => metrics.push(metric(&c.name, "s", samples)),
-            Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
+    let mut pairs = Vec::new();
+    match paired.filter(|_| !config.commands.is_empty()) {
+        Some(rev) => match paired_commands(config, root, target_dir, rev) {
+            Ok(p) => {
+                for m in &p {
+                    metrics.push(Metric::new(
+                        m.metric.clone(),
+                        &m.unit,
+                        Direction::LowerIsBetter,
+                        Role::Compared,
+                        m.current.clone(),
+                    ));
+                }
+                pairs = p;
+            }
+            Err(e) => cases.push(error_case(
+                "paired",
+                format!("paired run against `{rev}` failed: {e}"),
+                String::new(),
+            )),
+        },
+        None => {
+            for c in &config.commands {
+                match time_command(c, root) {
+                    Ok(samples) => metrics.push(metric(&c.name, "s", samples)),
+                    Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
+                }
+            }
         }
     }
     metrics.sort_by(|a, b| a.name.cmp(&b.name));
     // Measurements are metrics, shown in the performance table; cases are only the errors.
     let mut s = suite(SuiteKind::Bench, clock.elapsed().as_secs_f64(), cases);
     s.metrics = metrics;
+    s.paired = pairs;
     s
+}
+
+fn paired_commands(
+    config: &BenchConfig,
+    root: &Path,
+    target_dir: &Path,
+    rev: &str,
+) -> Result<Vec<crate::model::PairedSamples>, String> {
+    let base = paired::resolve(root, rev)?;
+    let in_repo = crate::exec::git::facts(root).prefix.unwrap_or_default();
+    eprintln!(
+        "      BENCH paired against {} ({}), {} rounds",
+        base.name,
+        &base.commit[..12.min(base.commit.len())],
+        config.rounds
+    );
+    paired::measure(
+        &config.commands,
+        root,
+        Path::new(&in_repo),
+        target_dir,
+        &base,
+        config.rounds,
+    )
 }
 
 /// The bench suite behind the common interface.
@@ -355,7 +406,13 @@ impl crate::suites::Suite for BenchSuite {
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
-        Ok(run(&cx.config.bench, &cx.ws.root, &cx.ws.target_dir))
+        let paired = cx.paired.or(cx.config.bench.paired.as_deref());
+        Ok(run(
+            &cx.config.bench,
+            &cx.ws.root,
+            &cx.ws.target_dir,
+            paired,
+        ))
     }
 }
 

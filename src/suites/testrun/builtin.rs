@@ -48,6 +48,7 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
                 metrics: Vec::new(),
                 isolation: std::collections::BTreeMap::new(),
                 coverage: None,
+                paired: Vec::new(),
             });
         }
     };
@@ -70,6 +71,7 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
         metrics: vec![crate::model::Metric::wall_time("tests.duration", exec_secs)],
         isolation: modes.into_iter().collect(),
         coverage: None,
+        paired: Vec::new(),
     };
     suite.refresh_status();
     Ok(suite)

@@ -196,6 +196,7 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         metrics: Vec::new(),
         isolation: std::collections::BTreeMap::new(),
         coverage: None,
+        paired: Vec::new(),
     };
     let xml = find_junit(&junit, ws, &cfg.nextest_profile, start)
         .and_then(|p| std::fs::read_to_string(p).ok());

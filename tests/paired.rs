@@ -1,0 +1,183 @@
+//! Paired A/B benchmarking: `cargo gate run --suite bench --paired REV` on real git
+//! repositories, measuring a timed command on both revisions round by round in a temporary
+//! worktree. The user's checkout is never touched and the worktree never outlives the run.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// A repository whose timed command sleeps as long as its `delay` file says: `base` seconds in
+/// the first commit, `head` in the second.
+fn repo(base: &str, head: &str, rounds: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    write_file(d, "src/lib.rs", "");
+    write_file(d, ".gitignore", "target/\nCargo.lock\n");
+    write_file(
+        d,
+        "gate.toml",
+        &format!(
+            "[bench]\ncriterion = false\nlibtest = false\nrounds = {rounds}\n[[bench.command]]\nname = \"sleep\"\ncmd = [\"sh\", \"-c\", \"sleep $(cat delay)\"]\nwarmup = 0\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n"
+        ),
+    );
+    write_file(d, "delay", base);
+    git_init_commit(d);
+    write_file(d, "delay", head);
+    git(d, &["commit", "-q", "--allow-empty", "-am", "head"]);
+    dir
+}
+
+fn run_paired(d: &Path, rev: &str) -> (std::process::Output, serde_json::Value) {
+    let out = output(gate("none").current_dir(d).args([
+        "gate",
+        "run",
+        "--suite",
+        "bench",
+        "--paired",
+        rev,
+        "--progress",
+        "lines",
+        "--out-dir",
+        "target/gate",
+    ]));
+    let report = json(&d.join("target/gate/report.json"));
+    (out, report)
+}
+
+fn comparison(report: &serde_json::Value) -> serde_json::Value {
+    report["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "bench.sleep")
+        .cloned()
+        .unwrap_or_else(|| panic!("no comparison of bench.sleep: {report}"))
+}
+
+/// The worktrees git knows of, besides the checkout itself, and the checkout's changes.
+fn leftovers(d: &Path) -> (usize, String) {
+    let list = git(d, &["worktree", "list", "--porcelain"]);
+    let worktrees = list.lines().filter(|l| l.starts_with("worktree ")).count() - 1;
+    (worktrees, git(d, &["status", "--porcelain"]))
+}
+
+#[test]
+fn a_slower_revision_is_a_regression_and_the_checkout_is_untouched() {
+    let dir = repo("0.1", "0.15", 5);
+    let d = dir.path();
+    let (out, report) = run_paired(d, "HEAD^");
+    assert_eq!(
+        code(&out),
+        1,
+        "a 50 % slowdown fails `bench.*.regression < 5%`"
+    );
+    let c = comparison(&report);
+    assert_eq!(
+        (c["method"].as_str(), c["verdict"].as_str()),
+        (Some("paired"), Some("regressed")),
+        "{c}"
+    );
+    let delta = c["delta_pct"].as_f64().unwrap();
+    assert!((35.0..65.0).contains(&delta), "{delta}");
+    let [lo, hi] = [
+        c["interval_pct"][0].as_f64().unwrap(),
+        c["interval_pct"][1].as_f64().unwrap(),
+    ];
+    assert!(lo > 0.0 && lo <= delta && delta <= hi, "{c}");
+    assert_eq!(c["baseline_rev"], "HEAD^");
+    let paired = &report["suites"][0]["paired"][0];
+    assert_eq!(paired["base"].as_array().unwrap().len(), 5);
+    assert_eq!(paired["current"].as_array().unwrap().len(), 5);
+    assert_eq!(std::fs::read_to_string(d.join("delay")).unwrap(), "0.15");
+    assert_eq!(
+        leftovers(d),
+        (0, String::new()),
+        "no worktree left, checkout unchanged"
+    );
+    assert!(
+        d.join("target/cargo-gate/paired").is_dir() || !d.join("target/cargo-gate").exists(),
+        "the base side's own target directory lives under target/cargo-gate"
+    );
+}
+
+#[test]
+fn the_same_revision_on_both_sides_is_unchanged() {
+    // Nine rounds: for a verdict the interval must exclude no change, which at least needs
+    // most rounds to lean the same way; sleep overshoot on a busy machine leans at random.
+    let dir = repo("0.2", "0.2", 9);
+    let (out, report) = run_paired(dir.path(), "HEAD^");
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let c = comparison(&report);
+    assert_eq!(c["verdict"], "unchanged", "{c}");
+    assert!(c["detectable_pct"].as_f64().unwrap() >= 1.0, "{c}");
+}
+
+#[test]
+fn a_base_that_cannot_run_fails_the_gate_and_leaves_no_worktree() {
+    // The first commit has no `delay` file: the command fails on the base side.
+    let dir = repo("0.1", "0.1", 3);
+    let d = dir.path();
+    git(d, &["rm", "-q", "delay"]);
+    git(d, &["commit", "-q", "--amend", "-m", "base without delay"]);
+    write_file(d, "delay", "0.05");
+    git(d, &["add", "delay"]);
+    git(d, &["commit", "-q", "-m", "delay"]);
+    let (out, report) = run_paired(d, "HEAD^");
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let case = &report["suites"][0]["cases"][0];
+    assert!(
+        case["message"]
+            .as_str()
+            .unwrap()
+            .contains("paired run against `HEAD^` failed"),
+        "{case}"
+    );
+    assert_eq!(leftovers(d).0, 0);
+}
+
+#[test]
+fn ctrl_c_during_a_paired_run_removes_the_worktree() {
+    let dir = repo("30", "30", 3);
+    let d = dir.path();
+    let mut child = gate("none")
+        .current_dir(d)
+        .args([
+            "gate",
+            "run",
+            "--suite",
+            "bench",
+            "--paired",
+            "HEAD^",
+            "--progress",
+            "lines",
+            "--out-dir",
+            "target/gate",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the worktree to exist (the event), bounded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while leftovers(d).0 == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worktree never appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cargo-gate ended before the worktree appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = interrupt(&mut child);
+    assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
+    assert_eq!(leftovers(d), (0, String::new()));
+}
