@@ -189,6 +189,14 @@ fn created_check_run(reqs: &[Request]) -> Option<Value> {
         .map(body)
 }
 
+/// `r` as the report of an artifact directory in `env`; returns the directory.
+fn write_artifact(env: &Env, r: &Value) -> PathBuf {
+    let dir = env.path("artifact");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("report.json"), r.to_string()).unwrap();
+    dir
+}
+
 /// A fake GitHub for the `workflow_run` publisher: PR 5's head is the tested commit, its
 /// comment list is empty and a new comment gets `comment_id`; check runs are accepted.
 async fn publish_server(comment_id: u64) -> MockServer {
@@ -1311,9 +1319,7 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
         json!({"repository": "acme/app", "event": "pull_request", "pull_request": 5});
     r["comparisons"] = json!([{"metric": "bench.parse", "unit": "s", "direction": "lower_is_better",
         "verdict": "unchanged", "method": "mann_whitney", "baseline": 2.0, "current": 2.0, "delta_pct": 0.0, "history": [], "baseline_rev": "forged"}]);
-    let dir = env.path("artifact");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("report.json"), r.to_string()).unwrap();
+    let dir = write_artifact(&env, &r);
     let out = comment(
         &env,
         &server.uri(),
@@ -1343,9 +1349,7 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
         "[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
     )
     .unwrap();
-    let dir2 = env2.path("artifact");
-    std::fs::create_dir_all(&dir2).unwrap();
-    std::fs::write(dir2.join("report.json"), r.to_string()).unwrap();
+    let dir2 = write_artifact(&env2, &r);
     let server = publish_server(53).await;
     let out = comment(
         &env2,

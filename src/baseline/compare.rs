@@ -134,10 +134,19 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
         c.method = Method::InsufficientHistory;
         false
     };
+    decide(&mut c, delta, significant, settings.min_effect_pct);
+    c
+}
+
+/// The verdict from the change and whether it is significant: regressed or improved (by the
+/// metric's direction) when significant and at least `min_effect_pct`; "too noisy to tell"
+/// when that large but not significant.
+fn decide(c: &mut Comparison, delta: f64, significant: bool, min_effect_pct: f64) {
     c.delta_pct = Some(delta);
-    c.inconclusive = !significant && delta.abs() >= settings.min_effect_pct;
-    if significant && delta.abs() >= settings.min_effect_pct {
-        let worse = match input.direction {
+    let matters = delta.abs() >= min_effect_pct;
+    c.inconclusive = !significant && matters;
+    if significant && matters {
+        let worse = match c.direction {
             Direction::LowerIsBetter => delta > 0.0,
             Direction::HigherIsBetter => delta < 0.0,
         };
@@ -147,7 +156,6 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
             PerfVerdict::Improved
         };
     }
-    c
 }
 
 /// Bootstrap resamples for the paired interval: enough for a stable 2.5 % quantile.
@@ -216,24 +224,11 @@ pub fn compare_paired(
     );
     let pct = |l: f64| l.exp_m1() * 100.0;
     let delta = pct(center);
-    c.delta_pct = Some(delta);
     c.interval_pct = Some([pct(lo), pct(hi)]);
     let deviations: Vec<f64> = logs.iter().map(|l| (l - center).abs()).collect();
     c.noise_pct = Some(pct(1.4826 * median(&deviations)));
     c.detectable_pct = Some(((pct(hi) - pct(lo)) / 2.0).max(min_effect_pct));
-    let significant = lo > 0.0 || hi < 0.0;
-    c.inconclusive = !significant && delta.abs() >= min_effect_pct;
-    if significant && delta.abs() >= min_effect_pct {
-        let worse = match direction {
-            Direction::LowerIsBetter => delta > 0.0,
-            Direction::HigherIsBetter => delta < 0.0,
-        };
-        c.verdict = if worse {
-            PerfVerdict::Regressed
-        } else {
-            PerfVerdict::Improved
-        };
-    }
+    decide(&mut c, delta, lo > 0.0 || hi < 0.0, min_effect_pct);
     c
 }
 

@@ -6,7 +6,7 @@ pub mod paired;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
 
@@ -191,30 +191,9 @@ pub fn read_custom(path: &Path) -> Result<Vec<Metric>, String> {
 }
 
 fn time_command(c: &BenchCommand, dir: &Path) -> Result<Vec<f64>, String> {
-    let (program, args) = c.cmd.split_first().ok_or("`cmd` is empty")?;
     let mut samples = Vec::new();
     for i in 0..c.warmup + c.runs {
-        let mut cmd = Command::new(program);
-        cmd.args(args).current_dir(dir);
-        let start = Instant::now();
-        let outcome = process::run(
-            cmd,
-            &Limits {
-                tail_bytes: 4096,
-                slow: None,
-                timeout: Some(Duration::from_secs(600)),
-            },
-        )
-        .map_err(|e| format!("cannot run `{program}`: {e}"))?;
-        let elapsed = start.elapsed().as_secs_f64();
-        if outcome.exit != Exit::Code(0) {
-            return Err(format!(
-                "`{}` ended with {:?}:\n{}",
-                c.cmd.join(" "),
-                outcome.exit,
-                outcome.output_text()
-            ));
-        }
+        let elapsed = paired::time_once(c, dir, &[])?;
         if i >= c.warmup {
             samples.push(elapsed);
         }

@@ -43,8 +43,12 @@ pub fn resolve(root: &Path, rev: &str) -> Result<Base, String> {
     })
 }
 
-/// One timed run of `c` in `dir` with `env`, in seconds.
-fn time_once(c: &BenchCommand, dir: &Path, env: &[(String, String)]) -> Result<f64, String> {
+/// One timed run of `c` in `dir` with `env`, in seconds (wall time of the whole command).
+pub(super) fn time_once(
+    c: &BenchCommand,
+    dir: &Path,
+    env: &[(String, String)],
+) -> Result<f64, String> {
     let (program, args) = c.cmd.split_first().ok_or("`cmd` is empty")?;
     let mut cmd = Command::new(program);
     cmd.args(args).current_dir(dir).envs(env.iter().cloned());
