@@ -472,7 +472,7 @@ mod tests {
             ("bench.parse/large", vec![100.0, 110.0])
         );
         assert_eq!(errors.len(), 1);
-        let future = SystemTime::now() + Duration::from_secs(3600);
+        let future = SystemTime::now() + std::time::Duration::from_secs(3600);
         assert!(
             read_criterion(dir.path(), Some(future)).0.is_empty(),
             "stale results are skipped"
