@@ -795,3 +795,100 @@ fn history_is_compared_per_machine_class_when_there_is_enough_of_it() {
     assert_eq!(other["verdict"], "unchanged", "{other}");
     assert!(other["detectable_pct"].as_f64().unwrap() > 10.0, "{other}");
 }
+
+/// `counter = "instructions"`: the command runs under callgrind and its instruction count is
+/// the metric, compared with the base's by ratio alone (no statistics: the same code counts the
+/// same on any machine). Without valgrind the case fails saying what to install.
+#[test]
+fn instruction_counts_are_compared_by_their_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    write_file(d, "src/lib.rs", "");
+    write_file(d, ".gitignore", "target/\nCargo.lock\n");
+    write_file(
+        d,
+        "gate.toml",
+        "[bench]\ncriterion = false\nlibtest = false\n[[bench.command]]\nname = \"loop\"\ncmd = [\"sh\", \"-c\", \"i=0; n=$(cat n); while [ $i -lt $n ]; do i=$((i+1)); done\"]\ncounter = \"instructions\"\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
+    );
+    write_file(d, "n", "20000");
+    git_init_commit(d);
+    let run = || {
+        let out = output(gate("none").current_dir(d).args([
+            "gate",
+            "run",
+            "--suite",
+            "bench",
+            "--progress",
+            "lines",
+            "--out-dir",
+            "target/gate",
+        ]));
+        (code(&out), json(&d.join("target/gate/report.json")))
+    };
+    let (status, report) = run();
+    let has_valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !has_valgrind {
+        assert_eq!(status, 1);
+        let case = &report["suites"][0]["cases"][0];
+        assert!(
+            case["message"]
+                .as_str()
+                .unwrap()
+                .contains("apt-get install valgrind"),
+            "{case}"
+        );
+        return;
+    }
+    assert_eq!(status, 0, "{report}");
+    let metric = &report["suites"][0]["metrics"][0];
+    assert_eq!(
+        (metric["name"].as_str(), metric["unit"].as_str()),
+        (Some("bench.loop"), Some("instructions"))
+    );
+    let count = metric["samples"][0].as_f64().unwrap();
+    assert!(
+        count > 1e6,
+        "a 20000-step shell loop executes millions of instructions: {count}"
+    );
+    let saved = output(gate("none").current_dir(d).args([
+        "gate",
+        "baseline",
+        "save",
+        "--report",
+        "target/gate/report.json",
+    ]));
+    assert_eq!(code(&saved), 0);
+    git(d, &["commit", "-q", "--allow-empty", "-m", "same"]);
+    let (status, report) = run();
+    assert_eq!(
+        status, 0,
+        "the same code counts the same: {}",
+        report["comparisons"]
+    );
+    let c = &report["comparisons"][0];
+    assert_eq!(
+        (c["method"].as_str(), c["verdict"].as_str()),
+        (Some("counts"), Some("unchanged")),
+        "{c}"
+    );
+    assert!(c["delta_pct"].as_f64().unwrap().abs() < 1.0, "{c}");
+    // 30 % more loop steps: a regression, found without any statistics.
+    write_file(d, "n", "26000");
+    git(d, &["commit", "-q", "-am", "more work"]);
+    let (status, report) = run();
+    assert_eq!(status, 1, "{}", report["comparisons"]);
+    let c = &report["comparisons"][0];
+    assert_eq!(
+        (c["method"].as_str(), c["verdict"].as_str()),
+        (Some("counts"), Some("regressed")),
+        "{c}"
+    );
+}

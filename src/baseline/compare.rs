@@ -103,7 +103,12 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
     let spread = (input.history.len() >= settings.min_history)
         .then(|| log_spread(input.history))
         .flatten();
-    let significant = if let Some((center, sd)) = spread
+    let significant = if input.unit == crate::model::INSTRUCTIONS {
+        // The same code executes the same instructions on any machine: no noise to tell a
+        // change from.
+        c.method = Method::Counts;
+        true
+    } else if let Some((center, sd)) = spread
         && cv > 0.0
     {
         // Run-level values against run-level values: samples within one run share its

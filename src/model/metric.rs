@@ -76,6 +76,10 @@ fn is_pool(m: &ShardMerge) -> bool {
     *m == ShardMerge::Pool
 }
 
+/// The unit of instruction counts, which change only with the code: compared by their ratio
+/// alone, never by statistics.
+pub const INSTRUCTIONS: &str = "instructions";
+
 impl Metric {
     /// A metric with all its properties.
     pub fn new(

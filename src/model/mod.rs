@@ -6,6 +6,6 @@ mod metric;
 mod report;
 
 pub use merge::merge;
-pub use metric::legacy_role;
+pub use metric::{INSTRUCTIONS, legacy_role};
 
 pub use report::*;

@@ -462,6 +462,8 @@ pub enum Method {
     /// Both revisions measured in the same job, interleaved round by round; the per-round
     /// ratios decide (their median and a bootstrap confidence interval).
     Paired,
+    /// Counts (instructions executed) that change only with the code: the ratio alone decides.
+    Counts,
 }
 
 /// One metric compared with its baseline.

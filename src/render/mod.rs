@@ -561,6 +561,7 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
                 Some([lo, hi]) => format!("paired A/B: 99 % CI {lo:+.1} % … {hi:+.1} %"),
                 None => "paired A/B".to_string(),
             },
+            (crate::model::Method::Counts, _, _) => "instruction count: exact".to_string(),
             (_, Some(p), _) => format!("p = {p:.3} (same machine assumed)"),
             (_, _, Some(z)) => format!("z = {z:.1}"),
             _ => String::new(),

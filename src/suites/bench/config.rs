@@ -17,6 +17,20 @@ pub struct BenchCommand {
     pub runs: u32,
     /// Unmeasured runs first.
     pub warmup: u32,
+    /// What is measured: wall time, or a count that only the code changes.
+    pub counter: Counter,
+}
+
+/// What a timed command measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Counter {
+    /// Wall time of each run, in seconds.
+    #[default]
+    Time,
+    /// Instructions executed, counted by `valgrind --tool=callgrind`: the same for every run
+    /// of the same code on any machine, so compared by their ratio alone.
+    Instructions,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -26,6 +40,8 @@ pub(crate) struct RawCommand {
     cmd: Spanned<Vec<String>>,
     runs: Option<Spanned<u64>>,
     warmup: Option<Spanned<u64>>,
+    #[serde(default)]
+    counter: Counter,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -127,8 +143,18 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         commands.push(BenchCommand {
             name: name.clone(),
             cmd: c.cmd.get_ref().clone(),
-            runs,
-            warmup,
+            // A count is the same every run: one is enough.
+            runs: if c.counter == Counter::Instructions {
+                1
+            } else {
+                runs
+            },
+            warmup: if c.counter == Counter::Instructions {
+                0
+            } else {
+                warmup
+            },
+            counter: c.counter,
         });
     }
     let rounds = match &raw.rounds {

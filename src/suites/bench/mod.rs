@@ -42,6 +42,8 @@ fn metric(id: &str, unit: &str, samples: Vec<f64>) -> Metric {
     )
 }
 
+use crate::model::INSTRUCTIONS;
+
 /// Parses libtest's `test name ... bench:   1,234.50 ns/iter (+/- 56)` lines.
 pub fn parse_libtest(output: &str) -> Vec<Metric> {
     output
@@ -190,7 +192,68 @@ pub fn read_custom(path: &Path) -> Result<Vec<Metric>, String> {
         .collect())
 }
 
+/// Instructions `c` executes, counted by callgrind (`valgrind` must be installed).
+fn count_instructions(c: &BenchCommand, dir: &Path) -> Result<f64, String> {
+    let out_file = std::env::temp_dir().join(format!(
+        "cargo-gate-callgrind-{}-{}.out",
+        std::process::id(),
+        c.name.replace('/', "_")
+    ));
+    let mut cmd = Command::new("valgrind");
+    cmd.arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .arg("--trace-children=yes")
+        .arg("--")
+        .args(&c.cmd)
+        .current_dir(dir);
+    let outcome = process::run(
+        cmd,
+        &Limits {
+            tail_bytes: 8192,
+            slow: None,
+            timeout: Some(std::time::Duration::from_secs(3600)),
+        },
+    )
+    .map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            "counter = \"instructions\" needs valgrind, which is not installed (Debian: apt-get install valgrind)".to_string()
+        } else {
+            format!("cannot run valgrind: {e}")
+        }
+    })?;
+    let text = std::fs::read_to_string(&out_file);
+    let _ = std::fs::remove_file(&out_file);
+    if outcome.exit != Exit::Code(0) {
+        return Err(format!(
+            "`{}` under valgrind ended with {}:\n{}",
+            c.cmd.join(" "),
+            outcome.exit,
+            outcome.output_text()
+        ));
+    }
+    let text = text.map_err(|e| format!("callgrind wrote no output file: {e}"))?;
+    callgrind_instructions(&text)
+        .ok_or_else(|| "callgrind's output has no `summary:` (or `totals:`) line".to_string())
+}
+
+/// The instruction count (`Ir`, the first event) of a callgrind output file.
+pub fn callgrind_instructions(text: &str) -> Option<f64> {
+    let events = text.lines().find_map(|l| l.strip_prefix("events:"))?;
+    let ir = events.split_whitespace().position(|e| e == "Ir")?;
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|v| v.split_whitespace().nth(ir))
+        .and_then(|n| n.parse::<u64>().ok())
+        .map(|n| n as f64)
+}
+
 fn time_command(c: &BenchCommand, dir: &Path) -> Result<Vec<f64>, String> {
+    if c.counter == config::Counter::Instructions {
+        return count_instructions(c, dir).map(|n| vec![n]);
+    }
     let mut samples = Vec::new();
     for i in 0..c.warmup + c.runs {
         let elapsed = paired::time_once(c, dir, &[])?;
@@ -308,8 +371,8 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
         }
     }
     let mut pairs = Vec::new();
-    match paired.filter(|_| !config.commands.is_empty()) {
-        Some(rev) => match paired_commands(config, root, target_dir, rev) {
+    if let Some(rev) = paired.filter(|_| !config.commands.is_empty()) {
+        match paired_commands(config, root, target_dir, rev) {
             Ok(p) => {
                 for m in &p {
                     metrics.push(Metric::new(
@@ -327,14 +390,22 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
                 format!("paired run against `{rev}` failed: {e}"),
                 String::new(),
             )),
-        },
-        None => {
-            for c in &config.commands {
-                match time_command(c, root) {
-                    Ok(samples) => metrics.push(metric(&c.name, "s", samples)),
-                    Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
-                }
-            }
+        }
+    }
+    // Every command a paired run did not measure (all of them without one; instruction counts
+    // always, as they need no pairing).
+    for c in config
+        .commands
+        .iter()
+        .filter(|c| !pairs.iter().any(|p| p.metric == metric_name(&c.name)))
+    {
+        let unit = match c.counter {
+            config::Counter::Time => "s",
+            config::Counter::Instructions => INSTRUCTIONS,
+        };
+        match time_command(c, root) {
+            Ok(samples) => metrics.push(metric(&c.name, unit, samples)),
+            Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
         }
     }
     metrics.sort_by(|a, b| a.name.cmp(&b.name));
@@ -398,6 +469,16 @@ impl crate::suites::Suite for BenchSuite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn callgrind_summaries_give_the_instruction_count() {
+        let out =
+            "# callgrind format\nversion: 1\nevents: Ir Dr Dw\nsummary: 123456 789 10\nfl=(1) x\n";
+        assert_eq!(callgrind_instructions(out), Some(123456.0));
+        let reordered = "events: Dr Ir\ntotals: 5 42\n";
+        assert_eq!(callgrind_instructions(reordered), Some(42.0));
+        assert_eq!(callgrind_instructions("events: Ir\n"), None);
+    }
 
     #[test]
     fn names_keep_the_aggregate_separator_free() {
@@ -487,6 +568,7 @@ mod tests {
             cmd: vec!["sleep".into(), "0.05".into()],
             runs: 3,
             warmup: 1,
+            counter: config::Counter::Time,
         };
         let s = time_command(&c, dir.path()).unwrap();
         assert_eq!(s.len(), 3);

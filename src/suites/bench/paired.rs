@@ -94,7 +94,11 @@ pub fn measure(
         base_target.display().to_string(),
     )];
     let mut out = Vec::new();
-    for c in commands {
+    // Counts do not need pairing: they are the same on any machine.
+    for c in commands
+        .iter()
+        .filter(|c| c.counter == super::config::Counter::Time)
+    {
         let sides = [
             (&base_root, base_env.as_slice()),
             (&root.to_path_buf(), &[][..]),
