@@ -164,9 +164,16 @@ fn ctrl_c_during_a_paired_run_removes_the_worktree() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait for the worktree to exist (the event), bounded.
+    // Wait for the worktree to be checked out (the event: its `delay` file exists), so the
+    // interrupt lands while the commands run, bounded.
+    let checked_out = || {
+        git(d, &["worktree", "list", "--porcelain"])
+            .lines()
+            .filter_map(|l| l.strip_prefix("worktree "))
+            .any(|w| Path::new(w) != d && Path::new(w).join("delay").is_file())
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while leftovers(d).0 == 0 {
+    while !checked_out() {
         assert!(
             std::time::Instant::now() < deadline,
             "the worktree never appeared"

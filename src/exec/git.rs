@@ -99,17 +99,20 @@ impl Worktree {
             std::process::id(),
             &commit[..12.min(commit.len())]
         ));
-        let dir_text = dir.to_string_lossy();
+        let dir_text = dir.to_string_lossy().to_string();
+        let wt = Worktree {
+            repo: repo.to_path_buf(),
+            dir,
+        };
+        // A failed or interrupted `add` may already have registered the worktree: dropping
+        // `wt` on the error path removes whatever it left.
         run(
             repo,
             &["worktree", "add", "--detach", "--quiet", &dir_text, commit],
             LOCAL_TIMEOUT,
         )
         .map_err(|e| e.to_string())?;
-        Ok(Worktree {
-            repo: repo.to_path_buf(),
-            dir,
-        })
+        Ok(wt)
     }
 }
 
@@ -117,8 +120,13 @@ impl Drop for Worktree {
     fn drop(&mut self) {
         // Also after Ctrl-C: that is when a worktree would otherwise be left behind.
         let dir = self.dir.to_string_lossy();
+        // Twice --force: an `add` killed half-way leaves the worktree locked ("initializing"),
+        // which one --force does not remove and `prune` does not touch.
         let _ = process::cleanup(
-            command(&self.repo, &["worktree", "remove", "--force", &dir]),
+            command(
+                &self.repo,
+                &["worktree", "remove", "--force", "--force", &dir],
+            ),
             LOCAL_TIMEOUT,
         );
         let _ = std::fs::remove_dir_all(&self.dir);
