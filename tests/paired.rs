@@ -188,3 +188,39 @@ fn ctrl_c_during_a_paired_run_removes_the_worktree() {
     assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
     assert_eq!(leftovers(d), (0, String::new()));
 }
+
+/// Asking for a paired run with nothing it can pair is said, not ignored.
+#[test]
+fn a_paired_run_without_timed_commands_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(
+        d,
+        "Cargo.toml",
+        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    write_file(d, "src/lib.rs", "");
+    write_file(d, ".gitignore", "target/\nCargo.lock\n");
+    write_file(
+        d,
+        "b.json",
+        "{\"metrics\": [{\"name\": \"x\", \"unit\": \"ns\", \"samples\": [1, 2, 3]}]}",
+    );
+    write_file(
+        d,
+        "gate.toml",
+        "[bench]\ncriterion = false\nlibtest = false\ncustom = [\"b.json\"]\n",
+    );
+    git_init_commit(d);
+    let (out, report) = run_paired(d, "HEAD");
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let case = &report["suites"][0]["cases"][0];
+    assert!(
+        case["message"]
+            .as_str()
+            .unwrap()
+            .contains("none is configured"),
+        "{case}"
+    );
+    assert_eq!(leftovers(d).0, 0);
+}

@@ -371,6 +371,18 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
         }
     }
     let mut pairs = Vec::new();
+    if paired.is_some()
+        && !config
+            .commands
+            .iter()
+            .any(|c| c.counter == config::Counter::Time)
+    {
+        cases.push(error_case(
+            "paired",
+            "a paired run measures [[bench.command]] timed commands, and none is configured".to_string(),
+            "add a [[bench.command]] (criterion and libtest benchmarks are compared with stored baselines)".to_string(),
+        ));
+    }
     if let Some(rev) = paired.filter(|_| !config.commands.is_empty()) {
         match paired_commands(config, root, target_dir, rev) {
             Ok(p) => {
