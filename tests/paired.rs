@@ -109,9 +109,10 @@ fn a_slower_revision_is_a_regression_and_the_checkout_is_untouched() {
 
 #[test]
 fn the_same_revision_on_both_sides_is_unchanged() {
-    // Nine rounds: for a verdict the interval must exclude no change, which at least needs
-    // most rounds to lean the same way; sleep overshoot on a busy machine leans at random.
-    let dir = repo("0.2", "0.2", 9);
+    // Nine rounds of 0.3 s: for a verdict the interval must exclude no change (most rounds
+    // leaning the same way) and the change reach 1 %; a busy machine's sleep overshoot is a few
+    // milliseconds and leans at random.
+    let dir = repo("0.3", "0.3", 9);
     let (out, report) = run_paired(dir.path(), "HEAD^");
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     let c = comparison(&report);
