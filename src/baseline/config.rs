@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Location, Result};
 
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
@@ -95,15 +95,7 @@ impl BaselineConfig {
 }
 
 fn parse_percent(v: &Spanned<String>, at: &dyn Fn(usize) -> Location) -> Result<f64> {
-    let text = v.get_ref().trim();
-    text.strip_suffix('%')
-        .and_then(|n| n.trim().parse::<f64>().ok())
-        .filter(|n| n.is_finite() && *n >= 0.0)
-        .ok_or_else(|| Error::Config {
-            location: at(v.span().start + 1),
-            message: format!("`{text}` is not a percentage"),
-            hint: Some("write it like \"2%\"".to_string()),
-        })
+    crate::util::spans::percent(at, v, f64::INFINITY, "2%")
 }
 
 pub(crate) fn resolve(raw: &RawBaseline, at: &dyn Fn(usize) -> Location) -> Result<BaselineConfig> {

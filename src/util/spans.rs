@@ -47,6 +47,23 @@ pub fn nonzero_duration(at: At<'_>, s: &Spanned<String>, name: &str) -> Result<D
     Ok(d)
 }
 
+/// A percentage string (`"2%"`) from 0 to `max`, located at its first character on error;
+/// `example` is what the hint suggests writing.
+pub fn percent(at: At<'_>, v: &Spanned<String>, max: f64, example: &str) -> Result<f64> {
+    let text = v.get_ref().trim();
+    text.strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|n| n.is_finite() && (0.0..=max).contains(n))
+        .ok_or_else(|| {
+            config_error(
+                at,
+                v.span().start + 1,
+                format!("`{text}` is not a percentage"),
+                &format!("write it like \"{example}\""),
+            )
+        })
+}
+
 /// A number that must be finite and in `min..=max`, located at the number on error.
 pub fn number_in(
     at: At<'_>,

@@ -168,20 +168,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         None => DEFAULT_ROUNDS,
     };
     let paired_min_effect_pct = match &raw.paired_min_effect {
-        Some(p) => {
-            let text = p.get_ref().trim();
-            text.strip_suffix('%')
-                .and_then(|n| n.trim().parse::<f64>().ok())
-                .filter(|n| n.is_finite() && (0.0..=100.0).contains(n))
-                .ok_or_else(|| {
-                    config_error(
-                        at,
-                        p.span().start + 1,
-                        format!("`{text}` is not a percentage"),
-                        "write it like \"1%\"",
-                    )
-                })?
-        }
+        Some(p) => crate::util::spans::percent(at, p, 100.0, "1%")?,
         None => 1.0,
     };
     if let Some(p) = raw

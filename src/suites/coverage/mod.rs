@@ -63,7 +63,10 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             );
         }
     };
-    let repo_root = crate::baseline::notes::Store::open(ws_root)
+    // The repository is opened once: for the path mapping, the base and the change.
+    let store = crate::baseline::notes::Store::open(ws_root).map_err(|e| e.to_string());
+    let repo_root = store
+        .as_ref()
         .ok()
         .and_then(|s| s.repository().workdir().map(Path::to_path_buf));
     let mapper = paths::Mapper::new(ws_root, repo_root.as_deref(), &cfg.fixes);
@@ -129,7 +132,7 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
     let mut detail = Vec::new();
     let head_totals = totals(lcov.files.len() as u64, lines, mode);
     let mut noted_base = None;
-    let base = resolve(ws_root, cfg.base.as_deref().or(default_base));
+    let base = store.and_then(|store| resolve(store, cfg.base.as_deref().or(default_base)));
     if let (Ok((store, base_commit, _)), Some(current)) = (&base, lines.percent_with(mode))
         && let Some((noted_on, before, base_totals)) = noted_lines(store, *base_commit)
     {
@@ -353,10 +356,9 @@ fn run_command(argv: &[String], root: &Path) -> Result<(), (String, String)> {
 /// baseline's base) and HEAD, since changes on the base branch after the fork are not this
 /// change's — and how to name it.
 fn resolve(
-    ws_root: &Path,
+    store: crate::baseline::notes::Store,
     base: Option<&str>,
 ) -> Result<(crate::baseline::notes::Store, git2::Oid, String), String> {
-    let store = crate::baseline::notes::Store::open(ws_root).map_err(|e| e.to_string())?;
     let (base_commit, base_name) =
         crate::baseline::resolve_base(&store, base).map_err(|e| e.to_string())?;
     let base_commit = store
