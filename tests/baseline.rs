@@ -743,14 +743,8 @@ fn machine_report(value: f64, machine: &str) -> serde_json::Value {
 /// recorded with each note) it is a regression. An A/A run on the fast class is unchanged.
 #[test]
 fn history_is_compared_per_machine_class_when_there_is_enough_of_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = git_workspace("");
     let d = dir.path();
-    write_file(
-        d,
-        "Cargo.toml",
-        "[package]\nname = \"m\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
-    );
-    write_file(d, "src/lib.rs", "");
     git_init_commit(d);
     for i in 0..16u32 {
         let (value, machine) = if i % 2 == 0 {
@@ -801,20 +795,10 @@ fn history_is_compared_per_machine_class_when_there_is_enough_of_it() {
 /// same on any machine). Without valgrind the case fails saying what to install.
 #[test]
 fn instruction_counts_are_compared_by_their_ratio() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    write_file(
-        d,
-        "Cargo.toml",
-        "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
-    );
-    write_file(d, "src/lib.rs", "");
-    write_file(d, ".gitignore", "target/\nCargo.lock\n");
-    write_file(
-        d,
-        "gate.toml",
+    let dir = git_workspace(
         "[bench]\ncriterion = false\nlibtest = false\n[[bench.command]]\nname = \"loop\"\ncmd = [\"sh\", \"-c\", \"i=0; n=$(cat n); while [ $i -lt $n ]; do i=$((i+1)); done\"]\ncounter = \"instructions\"\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
     );
+    let d = dir.path();
     write_file(d, "n", "20000");
     git_init_commit(d);
     let run = || {

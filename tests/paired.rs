@@ -11,22 +11,10 @@ use common::*;
 /// A repository whose timed command sleeps as long as its `delay` file says: `base` seconds in
 /// the first commit, `head` in the second.
 fn repo(base: &str, head: &str, rounds: u32) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = git_workspace(&format!(
+        "[bench]\ncriterion = false\nlibtest = false\nrounds = {rounds}\n[[bench.command]]\nname = \"sleep\"\ncmd = [\"sh\", \"-c\", \"sleep $(cat delay)\"]\nwarmup = 0\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n"
+    ));
     let d = dir.path();
-    write_file(
-        d,
-        "Cargo.toml",
-        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
-    );
-    write_file(d, "src/lib.rs", "");
-    write_file(d, ".gitignore", "target/\nCargo.lock\n");
-    write_file(
-        d,
-        "gate.toml",
-        &format!(
-            "[bench]\ncriterion = false\nlibtest = false\nrounds = {rounds}\n[[bench.command]]\nname = \"sleep\"\ncmd = [\"sh\", \"-c\", \"sleep $(cat delay)\"]\nwarmup = 0\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n"
-        ),
-    );
     write_file(d, "delay", base);
     git_init_commit(d);
     write_file(d, "delay", head);
@@ -193,24 +181,12 @@ fn ctrl_c_during_a_paired_run_removes_the_worktree() {
 /// Asking for a paired run with nothing it can pair is said, not ignored.
 #[test]
 fn a_paired_run_without_timed_commands_says_so() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = git_workspace("[bench]\ncriterion = false\nlibtest = false\ncustom = [\"b.json\"]\n");
     let d = dir.path();
-    write_file(
-        d,
-        "Cargo.toml",
-        "[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
-    );
-    write_file(d, "src/lib.rs", "");
-    write_file(d, ".gitignore", "target/\nCargo.lock\n");
     write_file(
         d,
         "b.json",
         "{\"metrics\": [{\"name\": \"x\", \"unit\": \"ns\", \"samples\": [1, 2, 3]}]}",
-    );
-    write_file(
-        d,
-        "gate.toml",
-        "[bench]\ncriterion = false\nlibtest = false\ncustom = [\"b.json\"]\n",
     );
     git_init_commit(d);
     let (out, report) = run_paired(d, "HEAD");

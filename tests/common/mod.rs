@@ -180,6 +180,14 @@ pub fn temp_workspace(gate_toml: &str) -> tempfile::TempDir {
     dir
 }
 
+/// [`temp_workspace`] meant to become a git repository: its build output and lock file are
+/// ignored, so `git status` shows only what a test changes.
+pub fn git_workspace(gate_toml: &str) -> tempfile::TempDir {
+    let dir = temp_workspace(gate_toml);
+    write_file(dir.path(), ".gitignore", "target/\nCargo.lock\n");
+    dir
+}
+
 /// A TLS server (certificate from a throw-away CA) answering `ok`; with `h2`, it offers HTTP/2
 /// by ALPN, else only HTTP/1.1. Returns its port and the CA's PEM.
 pub async fn tls_server(h2: bool) -> (u16, String) {
