@@ -267,6 +267,18 @@ const CONFIGS: &[(&str, &str)] = &[
         "2:9",
     ),
     ("[[proxy]]\nname = \"p\"\nlisten = \"127.0.0.1:0\"\n", "1:1"),
+    (
+        "[[proxy]]\nname = \"p\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:1\"\n[[chaos]]\nname = \"x\"\nfault = { kind = \"down\", target = \"p\", toxicity = 0.5 }\n",
+        "7:51",
+    ),
+    (
+        "[[proxy]]\nname = \"p\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:1\"\n[[chaos]]\nname = \"x\"\nfault = { kind = \"down\", target = \"p\" }\nduring = { every = \"0s\", max_failure_ratio = 0.5 }\n",
+        "8:21",
+    ),
+    (
+        "[[proxy]]\nname = \"p\"\nlisten = \"127.0.0.1:0\"\nupstream = \"127.0.0.1:1\"\n[[chaos]]\nname = \"x\"\nfault = { kind = \"down\", target = \"p\" }\nduring = { max_failure_ratio = 0.5, timeout = \"0ms\" }\n",
+        "8:48",
+    ),
     ("[[check]]\nname = \"c\"\n", ":"),
     ("[[chaos]]\nname = \"x\"\n", ":"),
     ("[[chaos]]\nname = \"x\"\nfault = \"meteor\"\n", ":"),

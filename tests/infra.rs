@@ -511,9 +511,10 @@ fn cpu_and_memory_limits_make_the_service_fail_until_it_is_restarted() {
 fn ctrl_c_during_an_experiment_kills_the_service_group_and_keeps_the_report() {
     let bin = service_bin();
     let port = 18522u16;
+    let proxy = 18523u16;
     // The service runs under a shell, so the process to kill is a grandchild in its group.
     let toml = format!(
-        "[[service]]\nname = \"api\"\ncmd = [\"sh\", \"-c\", \"'{}' --port {port} & wait\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\", status = 200 }}\n[[chaos]]\nname = \"frozen\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"stop\", target = \"api\" }}\nduration = \"120s\"\nrecover_within = \"60s\"\n",
+        "[[service]]\nname = \"api\"\ncmd = [\"sh\", \"-c\", \"'{}' --port {port} & wait\"]\nready = {{ http = \"http://127.0.0.1:{port}/health\", within = \"20s\" }}\n[[proxy]]\nname = \"front\"\nlisten = \"127.0.0.1:{proxy}\"\nupstream = \"127.0.0.1:{port}\"\n[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{proxy}/health\", status = 200 }}\n[[chaos]]\nname = \"frozen\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"stop\", target = \"api\" }}\nduration = \"120s\"\nrecover_within = \"60s\"\nrollback = [[\"sh\", \"-c\", \"sleep 0.2; echo done > rolled-back\"]]\n",
         bin.display()
     );
     let dir = temp_workspace(&toml);
@@ -547,4 +548,60 @@ fn ctrl_c_during_an_experiment_kills_the_service_group_and_keeps_the_report() {
     let report = json(&dir.path().join("target/gate/report.json"));
     assert_eq!(report["run"]["interrupted"], true, "{report}");
     assert_eq!(case(&report, "infra", "check health")["status"], "passed");
+    // The rollback ran to its end although the run was cancelled before it started.
+    let rolled = std::fs::read_to_string(dir.path().join("rolled-back")).unwrap_or_default();
+    assert_eq!(rolled.trim(), "done", "the rollback command did not run");
+    let x = case(&report, "chaos", "chaos frozen");
+    let log = x["detail"].as_str().unwrap_or_default();
+    assert!(
+        log.contains("rollback: continued `api`")
+            && log.contains("rollback command `sh -c sleep 0.2; echo done > rolled-back` ran")
+            && log.contains("interrupted: recovery not awaited")
+            && !log.contains("did not come back"),
+        "{log}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", proxy)).is_err(),
+        "the proxy outlived the run"
+    );
+}
+
+#[test]
+fn probes_keep_a_fixed_schedule_and_a_hung_probe_cannot_keep_the_fault_in() {
+    let bin = service_bin();
+    let port = 18524;
+    let proxy = 18525;
+    // Probes take 100 ms through 50 ms of latency each way: on a fixed 250 ms schedule a
+    // 1 s fault sees 4 of them (with `every` counted after each probe it would be 3). Then a
+    // timeout toxic swallows the probe's request: the probe hangs, the fault still ends on time.
+    let toml = format!(
+        "{}[[proxy]]\nname = \"api\"\nlisten = \"127.0.0.1:{proxy}\"\nupstream = \"127.0.0.1:{port}\"\n[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{proxy}/health\" }}\n[[chaos]]\nname = \"slow\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"latency\", target = \"api\", latency = \"50ms\" }}\nduration = \"1s\"\nduring = {{ every = \"250ms\", max_failure_ratio = 0.0 }}\n[[chaos]]\nname = \"hung\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"timeout\", target = \"api\", after = \"0s\" }}\nduration = \"1s\"\nduring = {{ every = \"200ms\", max_failure_ratio = 1.0, timeout = \"20s\" }}\n",
+        service_toml(&bin, port, "", true)
+    );
+    let dir = temp_workspace(&toml);
+    let (code, r) = run(dir.path(), &["chaos"]);
+    let slow = case(&r, "chaos", "chaos slow");
+    let log = slow["detail"].as_str().unwrap_or_default();
+    assert!(
+        log.contains("during the fault: 0 of 4 probes failed"),
+        "{log}"
+    );
+    let hung = case(&r, "chaos", "chaos hung");
+    let log = hung["detail"].as_str().unwrap_or_default();
+    assert!(
+        log.contains("first failed probe: probe still running when the fault's 1.00s were up")
+            && log.contains("during the fault: 1 of 1 probes failed"),
+        "{log}"
+    );
+    // The health check's own limit is 5 s; the experiment did not wait for it.
+    let secs: f64 = hung["attempts"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t["duration"].as_f64()).sum())
+        .unwrap_or(99.0);
+    assert!(
+        secs < 4.0,
+        "the hung probe kept the fault in: {secs} s\n{log}"
+    );
+    assert_eq!(code, 0, "both experiments hold: {r}");
+    assert_nothing_left(port);
 }

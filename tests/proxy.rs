@@ -1,5 +1,6 @@
 //! The fault proxy measured at the client, with real sockets on 127.0.0.1.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cargo_gate::suites::infra::proxy::Proxy;
@@ -107,24 +108,6 @@ async fn latency_is_added_each_way() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bandwidth_is_capped_within_ten_percent() {
-    let p = proxy(200 * 1024, Some(Toxic::Bandwidth { rate: 100 * 1024 })).await;
-    let mut s = TcpStream::connect(p.addr).await.unwrap();
-    let t = Instant::now();
-    s.write_all(b"go").await.unwrap();
-    let got = read_exact_or_eof(&mut s, 200 * 1024, Duration::from_secs(10))
-        .await
-        .unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(got, 200 * 1024);
-    let rate = got as f64 / secs / 1024.0;
-    assert!(
-        (90.0..=110.0).contains(&rate),
-        "{rate:.1} KiB/s for a 100 KiB/s cap"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_peer_is_seen_as_a_connection_reset() {
     let p = proxy(0, None).await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
@@ -145,46 +128,7 @@ async fn reset_peer_is_seen_as_a_connection_reset() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn down_limit_data_timeout_and_slice() {
-    let p = proxy(0, Some(Toxic::Down)).await;
-    let mut s = TcpStream::connect(p.addr).await.unwrap();
-    let _ = s.write_all(b"x").await;
-    assert_eq!(
-        read_exact_or_eof(&mut s, 1, Duration::from_secs(2))
-            .await
-            .unwrap_or(0),
-        0,
-        "closed at once"
-    );
-
-    let p = proxy(10_000, Some(Toxic::LimitData { bytes: 1000 })).await;
-    let mut s = TcpStream::connect(p.addr).await.unwrap();
-    s.write_all(b"go").await.unwrap();
-    let got = read_exact_or_eof(&mut s, 10_000, Duration::from_secs(5))
-        .await
-        .unwrap();
-    assert_eq!(got, 998, "1000 bytes in all: 2 up, 998 down");
-
-    let p = proxy(
-        0,
-        Some(Toxic::Timeout {
-            after: Duration::from_millis(300),
-        }),
-    )
-    .await;
-    let mut s = TcpStream::connect(p.addr).await.unwrap();
-    let t = Instant::now();
-    s.write_all(b"hello").await.unwrap();
-    let got = read_exact_or_eof(&mut s, 5, Duration::from_secs(5))
-        .await
-        .unwrap_or(0);
-    assert_eq!(got, 0, "nothing forwarded");
-    let held = t.elapsed();
-    assert!(
-        held >= Duration::from_millis(250) && held < Duration::from_secs(2),
-        "{held:?}"
-    );
-
+async fn slice_splits_writes_with_pauses() {
     let p = proxy(
         0,
         Some(Toxic::Slice {
@@ -206,33 +150,337 @@ async fn down_limit_data_timeout_and_slice() {
     );
 }
 
+/// An upstream that answers any read with `count` lines of 9 bytes, `gap` apart, and keeps
+/// the time it sent each.
+async fn streamer(count: usize, gap: Duration) -> (String, Arc<Mutex<Vec<Instant>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&sent);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                if s.read(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                for i in 0..count {
+                    log.lock().unwrap().push(Instant::now());
+                    if s.write_all(format!("line {i:03}\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    tokio::time::sleep(gap).await;
+                }
+            });
+        }
+    });
+    (addr, sent)
+}
+
+/// Requests the stream through a proxy whose connection was opened before `toxic` was
+/// applied: each line's delay (its arrival minus the upstream's send time).
+async fn line_delays(toxic: Option<Toxic>) -> Vec<Duration> {
+    let (up, sent) = streamer(5, Duration::from_millis(20)).await;
+    let p = Proxy::start("127.0.0.1:0", &up).await.unwrap();
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    p.apply(toxic.map(|t| ToxicSpec {
+        toxic: t,
+        stream: Some(Stream::Downstream),
+        toxicity: 1.0,
+    }));
+    s.write_all(b"go").await.unwrap();
+    let mut arrived = Vec::new();
+    let mut pending = 0usize;
+    let mut buf = [0u8; 256];
+    while arrived.len() < 5 {
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .expect("the stream stalled")
+            .unwrap();
+        assert!(n > 0, "closed after {} lines", arrived.len());
+        pending += n;
+        let now = Instant::now();
+        while pending >= 9 {
+            pending -= 9;
+            arrived.push(now);
+        }
+    }
+    let sent = sent.lock().unwrap().clone();
+    arrived.iter().zip(&sent).map(|(a, s)| *a - *s).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_errors_for_the_first_n_connections() {
-    let p = proxy(
-        0,
-        Some(Toxic::HttpError {
-            status: 503,
-            fraction: None,
-            first: Some(2),
+async fn latency_delays_each_piece_from_its_arrival_so_a_stream_keeps_its_pace() {
+    let base = line_delays(None).await;
+    let slow = line_delays(Some(Toxic::Latency {
+        latency: Duration::from_millis(200),
+        jitter: Duration::ZERO,
+    }))
+    .await;
+    let worst_base = base.iter().max().copied().unwrap_or_default();
+    for (i, d) in slow.iter().enumerate() {
+        // Waiting behind the previous line would make the 5th line a second late.
+        assert!(
+            *d >= Duration::from_millis(195) && *d <= Duration::from_millis(280) + worst_base,
+            "line {i} arrived {d:?} after it was sent (all: {slow:?}, no toxic: {base:?})"
+        );
+    }
+}
+
+/// Time for `size` bytes to come back through a proxy with `toxic` for a 2-byte request.
+async fn download(size: usize, toxic: Option<Toxic>) -> Duration {
+    let p = proxy(size, toxic).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let t = Instant::now();
+    s.write_all(b"go").await.unwrap();
+    let got = read_exact_or_eof(&mut s, size, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(got, size);
+    t.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_response_through_latency_keeps_its_throughput() {
+    let base = download(1_000_000, None).await;
+    let took = download(
+        1_000_000,
+        Some(Toxic::Latency {
+            latency: Duration::from_millis(200),
+            jitter: Duration::ZERO,
         }),
     )
     .await;
-    let mut statuses = Vec::new();
-    for _ in 0..3 {
-        let mut s = TcpStream::connect(p.addr).await.unwrap();
-        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut buf = vec![0u8; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        let text = String::from_utf8_lossy(&buf[..n]).to_string();
-        statuses.push(text.split(' ').nth(1).unwrap_or("echo").to_string());
+    // 200 ms on the request and 200 ms on the response; per-piece stacking took 6 s here.
+    assert!(
+        took >= Duration::from_millis(395) && took < base + Duration::from_millis(1200),
+        "1 MB took {took:?} through 200 ms of latency ({base:?} without)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bandwidth_paces_small_and_large_transfers_at_the_rate() {
+    // (bytes, rate in B/s): size / rate is the time it must take; sizes are SI (100KB = 100 000).
+    for (size, rate) in [(5_000usize, 100_000u64), (25, 1_000), (200_000, 100_000)] {
+        let base = download(size, None).await;
+        let took = download(size, Some(Toxic::Bandwidth { rate })).await;
+        // The 2-byte request is paced too.
+        let want = (size + 2) as f64 / rate as f64;
+        let secs = took.as_secs_f64();
+        assert!(
+            secs >= want * 0.95 && secs <= want * 1.05 + base.as_secs_f64() + 0.05,
+            "{size} B at {rate} B/s took {secs:.4}s, expected {want:.4}s ± 5 % ({base:?} without)"
+        );
     }
-    // The third connection reaches the (echo) upstream, which sends the request back.
-    assert_eq!(statuses, vec!["503", "503", "/"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_closes_an_idle_connection_counting_from_when_it_was_applied() {
+    let p = proxy(0, None).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    round_trip(&mut s).await;
+    // Older than `after` already: the clock starts at the fault, not at the connection.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let applied = Instant::now();
+    p.set(Some(Toxic::Timeout {
+        after: Duration::from_millis(300),
+    }));
+    let mut buf = [0u8; 8];
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
+    let closed = applied.elapsed();
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "an idle connection stayed open: {read:?}"
+    );
+    assert!(
+        closed >= Duration::from_millis(290) && closed < Duration::from_secs(2),
+        "closed {closed:?} after the fault"
+    );
+
+    // New connections are held `after` from their opening, their data swallowed.
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let t = Instant::now();
+    s.write_all(b"hello").await.unwrap();
+    let got = read_exact_or_eof(&mut s, 5, Duration::from_secs(5))
+        .await
+        .unwrap_or(0);
+    assert_eq!(got, 0, "nothing forwarded");
+    let held = t.elapsed();
+    assert!(
+        held >= Duration::from_millis(290) && held < Duration::from_secs(2),
+        "{held:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_zero_holds_the_connection_open_until_the_toxic_goes() {
+    let p = proxy(0, None).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    p.set(Some(Toxic::Timeout {
+        after: Duration::ZERO,
+    }));
+    s.write_all(b"lost").await.unwrap();
+    let mut buf = [0u8; 8];
+    let read = tokio::time::timeout(Duration::from_millis(600), s.read(&mut buf)).await;
+    assert!(read.is_err(), "not held open and silent: {read:?}");
+    p.set(None);
+    // What was sent under the toxic is gone; the connection itself works again.
+    assert!(round_trip(&mut s).await < Duration::from_secs(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limit_data_counts_each_direction_on_its_own() {
+    let p = proxy(10_000, Some(Toxic::LimitData { bytes: 1000 })).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"go").await.unwrap();
+    let got = read_exact_or_eof(&mut s, 10_000, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        got, 1000,
+        "the 2-byte request does not count against the response"
+    );
+}
+
+/// Connects until the proxy refuses (`refused`) or accepts: the listener follows the toxic
+/// a moment after it changes. Bounded.
+async fn connect_until(addr: std::net::SocketAddr, refused: bool) -> Option<TcpStream> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match TcpStream::connect(addr).await {
+            Err(e) if refused && e.kind() == std::io::ErrorKind::ConnectionRefused => return None,
+            Ok(s) if !refused => return Some(s),
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the proxy never {} connections",
+            if refused { "refused" } else { "accepted" }
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_refuses_connections_closes_open_ones_and_comes_back() {
+    let p = proxy(0, None).await;
+    let mut open = TcpStream::connect(p.addr).await.unwrap();
+    round_trip(&mut open).await;
+    p.set(Some(Toxic::Down));
+    let mut buf = [0u8; 4];
+    let read = tokio::time::timeout(Duration::from_secs(5), open.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the open connection was not closed: {read:?}"
+    );
+    assert!(connect_until(p.addr, true).await.is_none());
+    p.set(None);
+    let mut again = connect_until(p.addr, false).await.expect("accepted");
+    assert!(round_trip(&mut again).await < Duration::from_secs(1));
+}
+
+/// A keep-alive HTTP/1.1 server answering every request `200 ok`.
+async fn http_upstream() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut pending = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                        pending.drain(..end + 4);
+                        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                        if s.write_all(ok).await.is_err() {
+                            return;
+                        }
+                    }
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => pending.extend_from_slice(&buf[..n]),
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// One GET on `s`: the status, or `None` if the connection closed first.
+async fn get(s: &mut TcpStream) -> Option<u16> {
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .ok()?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut byte)).await {
+            Ok(Ok(1)) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_string();
+    let length: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).await.ok()?;
+    text.split(' ').nth(1)?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_error_is_decided_per_request_on_keep_alive_connections() {
+    let up = http_upstream().await;
+    let p = Proxy::start("127.0.0.1:0", &up).await.unwrap();
+    // Opened, and used, before the fault.
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    assert_eq!(get(&mut s).await, Some(200));
+    p.set(Some(Toxic::HttpError {
+        status: 503,
+        fraction: Some(0.25),
+        first: None,
+    }));
+    let mut statuses = Vec::new();
+    let mut reconnected = false;
+    for _ in 0..40 {
+        let status = get(&mut s).await.expect("a response");
+        statuses.push((status, reconnected));
+        if status == 503 {
+            // An injected error closes its connection, as a failing proxy would.
+            s = TcpStream::connect(p.addr).await.unwrap();
+            reconnected = true;
+        }
+    }
+    let errors = statuses.iter().filter(|(st, _)| *st == 503).count();
+    assert_eq!(errors, 10, "a quarter of 40 requests: {statuses:?}");
+    assert_eq!(
+        statuses[3],
+        (503, false),
+        "the 4th request fails, on the connection opened before the fault: {statuses:?}"
+    );
+
+    p.set(Some(Toxic::HttpError {
+        status: 500,
+        fraction: None,
+        first: Some(2),
+    }));
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let status = get(&mut s).await.expect("a response");
+        seen.push(status);
+        if status != 200 {
+            s = TcpStream::connect(p.addr).await.unwrap();
+        }
+    }
+    assert_eq!(seen, [500, 500, 200, 200], "the first 2 requests fail");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -263,7 +263,21 @@ pub fn cleanup(mut cmd: Command, timeout: Duration) -> std::io::Result<Exit> {
 pub const CAPTURE_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Runs `cmd` like [`run`] (own group, timeout, Ctrl-C), keeping stdout and stderr apart.
-pub fn output(mut cmd: Command, timeout: Option<Duration>) -> std::io::Result<Captured> {
+pub fn output(cmd: Command, timeout: Option<Duration>) -> std::io::Result<Captured> {
+    capture(cmd, timeout, start)
+}
+
+/// [`output`] even after Ctrl-C, under `timeout`: cleanup whose output matters (a chaos
+/// experiment's rollback commands). A second Ctrl-C still stops it.
+pub fn cleanup_output(cmd: Command, timeout: Duration) -> std::io::Result<Captured> {
+    capture(cmd, Some(timeout), start_anyway)
+}
+
+fn capture(
+    mut cmd: Command,
+    timeout: Option<Duration>,
+    start: fn(Command) -> std::io::Result<Option<Started>>,
+) -> std::io::Result<Captured> {
     let (out_r, out_w) = std::io::pipe()?;
     let (err_r, err_w) = std::io::pipe()?;
     cmd.stdout(out_w).stderr(err_w);

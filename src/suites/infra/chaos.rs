@@ -114,12 +114,13 @@ fn remove(
             .signal(s, libc::SIGCONT)
             .map(|()| format!("continued `{s}` (SIGCONT)")),
         Fault::Restart(_) => Ok("nothing to undo".to_string()),
-        Fault::Proxy(p, _) => {
-            if let Some(proxy) = proxies.get(p) {
+        Fault::Proxy(p, _) => match proxies.get(p) {
+            Some(proxy) => {
                 proxy.set(None);
+                Ok(format!("proxy `{p}` back to normal"))
             }
-            Ok(format!("proxy `{p}` back to normal"))
-        }
+            None => Err(format!("proxy `{p}` was not running: nothing to undo")),
+        },
         Fault::Restarted { service, .. } => {
             services.stop(service);
             services
@@ -130,7 +131,8 @@ fn remove(
     }
 }
 
-/// Runs one experiment. The fault is always removed and the rollback commands always run.
+/// Runs one experiment. The fault is always removed and the rollback commands always run,
+/// whatever happens: the steady state not holding, a fault that cannot be injected, Ctrl-C.
 pub fn run(
     spec: &ChaosSpec,
     services: &mut Services,
@@ -162,85 +164,62 @@ pub fn run(
     log.push("steady state holds".to_string());
     // 2. Inject.
     let mut failure: Option<String> = None;
-    match inject(&spec.fault, services, proxies) {
-        Ok(what) => log.push(format!("fault: {what}")),
-        Err(e) => failure = Some(format!("the fault could not be injected: {e}")),
-    }
-    // 3. Probe during the fault.
-    if failure.is_none() {
-        let until = Instant::now() + spec.duration;
-        let (mut runs, mut failed) = (0u32, 0u32);
-        while Instant::now() < until && !crate::exec::process::is_cancelled() {
-            if let Some((every, _)) = spec.during {
-                runs += 1;
-                if let Err(e) = probe_all(&spec.steady_state, checks, root) {
-                    failed += 1;
-                    if failed == 1 {
-                        log.push(format!("first failed probe: {e}"));
-                    }
-                }
-                std::thread::sleep(every.min(until.saturating_duration_since(Instant::now())));
-            } else {
-                std::thread::sleep(
-                    until
-                        .saturating_duration_since(Instant::now())
-                        .min(Duration::from_millis(100)),
-                );
-            }
+    let injected = match inject(&spec.fault, services, proxies) {
+        Ok(what) => {
+            log.push(format!("fault: {what}"));
+            true
         }
-        if let Some((_, max)) = spec.during
+        Err(e) => {
+            failure = Some(format!("the fault could not be injected: {e}"));
+            log.push(format!("fault not injected: {e}"));
+            false
+        }
+    };
+    // 3. Probe during the fault.
+    if injected {
+        let probes = during_fault(spec, checks, root, &mut log);
+        if let Some((failed, runs)) = probes
             && runs > 0
+            && let Some(during) = &spec.during
         {
             let ratio = f64::from(failed) / f64::from(runs);
             finding.failure_ratio = Some(ratio);
             log.push(format!(
                 "during the fault: {failed} of {runs} probes failed"
             ));
-            if ratio > max {
+            if ratio > during.max_failure_ratio {
                 failure = Some(format!(
                     "{failed} of {runs} probes failed during the fault ({:.0} %, at most {:.0} % allowed)",
                     ratio * 100.0,
-                    max * 100.0
+                    during.max_failure_ratio * 100.0
                 ));
             }
         }
     }
-    // 4. Remove the fault, always; 5. the steady state must come back in time.
+    // 4. Remove the fault, always (also after Ctrl-C: a proxy toxic is ours to lift; a
+    // service that cannot be started again is reported).
     let removed_at = Instant::now();
-    match remove(&spec.fault, services, proxies) {
-        Ok(what) => log.push(format!("rollback: {what}")),
-        Err(e) => log.push(format!("rollback: {e}")),
+    if injected {
+        match remove(&spec.fault, services, proxies) {
+            Ok(what) => log.push(format!("rollback: {what}")),
+            Err(e) => log.push(format!("rollback: {e}")),
+        }
     }
-    let mut last = String::new();
-    let recovered = loop {
-        let probe = probe_all(&spec.steady_state, checks, root);
-        // Late is not recovered, even if the steady state is back now.
-        if removed_at.elapsed() > spec.recover_within || crate::exec::process::is_cancelled() {
-            if let Err(e) = probe {
-                last = e;
-            } else {
-                last = format!(
-                    "it came back only after {}",
-                    format_seconds(removed_at.elapsed().as_secs_f64())
-                );
+    // 5. The steady state must come back in time (not waited for after Ctrl-C).
+    if crate::exec::process::is_cancelled() {
+        log.push("interrupted: recovery not awaited".to_string());
+        failure.get_or_insert_with(|| "interrupted during the experiment".to_string());
+    } else if injected {
+        match recover(spec, checks, root, removed_at) {
+            Ok(secs) => {
+                finding.recovery = Some(secs);
+                log.push(format!("steady state back after {}", format_seconds(secs)));
             }
-            break false;
+            Err(why) => {
+                log.push(why.clone());
+                failure.get_or_insert(why);
+            }
         }
-        match probe {
-            Ok(()) => break true,
-            Err(e) => last = e,
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    if recovered {
-        let secs = removed_at.elapsed().as_secs_f64();
-        finding.recovery = Some(secs);
-        log.push(format!("steady state back after {}", format_seconds(secs)));
-    } else if failure.is_none() {
-        failure = Some(format!(
-            "the steady state did not come back within {}: {last}",
-            format_seconds(spec.recover_within.as_secs_f64())
-        ));
     }
     run_rollbacks(spec, root, &mut log);
     finding.held = failure.is_none();
@@ -257,11 +236,153 @@ pub fn run(
     finding
 }
 
+/// Sleeps until `until` or Ctrl-C, whichever comes first.
+fn sleep_until(until: Instant) {
+    // Short naps so Ctrl-C is seen within 50 ms; the deadline itself is exact.
+    while !crate::exec::process::is_cancelled() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
+/// Keeps the fault in for `duration`, probing on a fixed schedule if asked: `(failed, runs)`.
+///
+/// Probe k starts at injection + k × `every`. One that overruns delays the next (which then
+/// starts at once), and the schedule resumes at the next slot still ahead; slots it ran over
+/// are skipped, not run in a burst. A probe runs on its own thread and is waited for until its
+/// timeout or the end of the fault, whichever is first: a hung probe counts as failed and
+/// cannot keep the fault in past `duration`.
+fn during_fault(
+    spec: &ChaosSpec,
+    checks: &[CheckSpec],
+    root: &Path,
+    log: &mut Vec<String>,
+) -> Option<(u32, u32)> {
+    let start = Instant::now();
+    let until = start + spec.duration;
+    let Some(during) = &spec.during else {
+        sleep_until(until);
+        return None;
+    };
+    let (mut runs, mut failed) = (0u32, 0u32);
+    let mut slot: u32 = 0;
+    loop {
+        let due = start + during.every * slot;
+        if due >= until || crate::exec::process::is_cancelled() {
+            break;
+        }
+        sleep_until(due);
+        if crate::exec::process::is_cancelled() {
+            break;
+        }
+        runs += 1;
+        let began = Instant::now();
+        let deadline = (began + during.timeout).min(until);
+        let outcome = probe_in_thread(&spec.steady_state, checks, root)
+            .recv_timeout(deadline.saturating_duration_since(began));
+        let error = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(_) if began + during.timeout > until => Some(format!(
+                "probe still running when the fault's {} were up (counted as failed)",
+                format_seconds(spec.duration.as_secs_f64())
+            )),
+            Err(_) => Some(format!(
+                "probe still running after {} (counted as failed)",
+                format_seconds(during.timeout.as_secs_f64())
+            )),
+        };
+        if let Some(e) = error {
+            failed += 1;
+            if failed == 1 {
+                log.push(format!("first failed probe: {e}"));
+            }
+        }
+        let elapsed = start.elapsed().as_secs_f64() / during.every.as_secs_f64();
+        slot = (slot + 1).max(elapsed.floor().min(f64::from(u32::MAX)) as u32);
+    }
+    Some((failed, runs))
+}
+
+/// Runs the steady-state checks on a thread of their own; the answer comes on the channel.
+fn probe_in_thread(
+    names: &[String],
+    checks: &[CheckSpec],
+    root: &Path,
+) -> std::sync::mpsc::Receiver<Result<(), String>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (names, checks, root) = (names.to_vec(), checks.to_vec(), root.to_path_buf());
+    std::thread::spawn(move || {
+        // Nobody may be listening any more (the probe timed out): that is fine.
+        let _ = tx.send(probe_all(&names, &checks, &root));
+    });
+    rx
+}
+
+/// Probes until the steady state holds again: seconds from `removed_at`, or why not.
+fn recover(
+    spec: &ChaosSpec,
+    checks: &[CheckSpec],
+    root: &Path,
+    removed_at: Instant,
+) -> Result<f64, String> {
+    let limit = format_seconds(spec.recover_within.as_secs_f64());
+    loop {
+        let probe = probe_all(&spec.steady_state, checks, root);
+        let elapsed = removed_at.elapsed();
+        if crate::exec::process::is_cancelled() {
+            return Err("interrupted while waiting for the steady state".to_string());
+        }
+        match probe {
+            // Late is not recovered, even if the steady state is back now.
+            Ok(()) if elapsed > spec.recover_within => {
+                return Err(format!(
+                    "the steady state did not come back within {limit}: it came back only after {}",
+                    format_seconds(elapsed.as_secs_f64())
+                ));
+            }
+            Ok(()) => return Ok(elapsed.as_secs_f64()),
+            Err(e) if elapsed > spec.recover_within => {
+                return Err(format!(
+                    "the steady state did not come back within {limit}: {e}"
+                ));
+            }
+            Err(_) => sleep_until(Instant::now() + Duration::from_millis(100)),
+        }
+    }
+}
+
+/// How long each rollback command may run.
+const ROLLBACK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs the rollback commands, each under its own timeout, even after Ctrl-C (a second Ctrl-C
+/// stops the one running and the rest do not start).
 fn run_rollbacks(spec: &ChaosSpec, root: &Path, log: &mut Vec<String>) {
     for cmd in &spec.rollback {
-        match check::run_command(cmd, root, Duration::from_secs(60)) {
-            Ok(()) => log.push(format!("rollback command `{}` ran", cmd.join(" "))),
-            Err(e) => log.push(format!("rollback command failed: {e}")),
+        let shown = cmd.join(" ");
+        let Some((program, args)) = cmd.split_first() else {
+            log.push("rollback command is empty".to_string());
+            continue;
+        };
+        let mut c = std::process::Command::new(program);
+        c.args(args).current_dir(root);
+        match crate::exec::process::cleanup_output(c, ROLLBACK_TIMEOUT) {
+            Ok(out) if out.success() => log.push(format!("rollback command `{shown}` ran")),
+            Ok(out) => {
+                let text = [out.stdout_text(), out.stderr_text()]
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                log.push(format!(
+                    "rollback command `{shown}` failed ({}): {text}",
+                    out.exit
+                ));
+            }
+            Err(e) => log.push(format!("rollback command `{shown}` could not start: {e}")),
         }
     }
 }

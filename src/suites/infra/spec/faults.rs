@@ -205,6 +205,20 @@ pub enum Rlimit {
     FileSize,
 }
 
+/// Probing the steady state while the fault is in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct During {
+    /// A probe starts every `every`, on a fixed schedule from the injection.
+    pub every: Duration,
+    /// The largest share of probes that may fail (0..=1).
+    pub max_failure_ratio: f64,
+    /// A probe still running after this (or when the fault's time is up) counts as failed.
+    pub timeout: Duration,
+}
+
+/// How long a probe may take when `during.timeout` is not set.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A chaos experiment: one case of the `chaos` suite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChaosSpec {
@@ -216,8 +230,8 @@ pub struct ChaosSpec {
     pub fault: Fault,
     /// How long the fault stays.
     pub duration: Duration,
-    /// Probes during the fault: every, and the largest failure ratio allowed.
-    pub during: Option<(Duration, f64)>,
+    /// Probes during the fault.
+    pub during: Option<During>,
     /// After the fault is removed, the steady state must hold again within this.
     pub recover_within: Duration,
     /// Commands that always run at the end.
@@ -252,6 +266,7 @@ pub(crate) struct RawFault {
 pub(crate) struct RawDuring {
     every: Option<Spanned<String>>,
     max_failure_ratio: f64,
+    timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -437,6 +452,15 @@ pub(crate) fn chaos(
                         "replace `toxicity` with `fraction`",
                     ));
                 }
+                Some(t) if matches!(toxic, Toxic::Down) => {
+                    return Err(config_error(
+                        at,
+                        t.span().start,
+                        "fault `down` closes the proxy's listener, so it acts on every connection"
+                            .into(),
+                        "remove `toxicity`, or use `reset_peer` with a toxicity for a share of connections",
+                    ));
+                }
                 Some(t) if !(0.0..=1.0).contains(t.get_ref()) => {
                     return Err(config_error(
                         at,
@@ -590,10 +614,16 @@ pub(crate) fn chaos(
                         "e.g. 0.2 allows one probe in five to fail",
                     ));
                 }
-                Some((
-                    d(&r.every, Duration::from_millis(500))?,
-                    r.max_failure_ratio,
-                ))
+                let positive = |v: &Option<Spanned<String>>, name: &str, default: Duration| {
+                    v.as_ref().map_or(Ok(default), |s| {
+                        crate::util::spans::nonzero_duration(at, s, name)
+                    })
+                };
+                Some(During {
+                    every: positive(&r.every, "every", Duration::from_millis(500))?,
+                    max_failure_ratio: r.max_failure_ratio,
+                    timeout: positive(&r.timeout, "timeout", PROBE_TIMEOUT)?,
+                })
             }
         };
         out.push(ChaosSpec {
