@@ -283,6 +283,10 @@ const CONFIGS: &[(&str, &str)] = &[
     ("[[chaos]]\nname = \"x\"\n", ":"),
     ("[[chaos]]\nname = \"x\"\nfault = \"meteor\"\n", ":"),
     // coverage, snapshots, property
+    (
+        "[[bench.command]]\nname = \"x\"\ncmd = [\"x\"]\ncounter = \"instructions\"\njson = true\n",
+        "5:8",
+    ),
     ("[coverage]\nlcov = 5\n", "2:8"),
     ("[coverage]\ncommand = \"cargo llvm-cov\"\n", "2:11"),
     ("[snapshots]\npending = \"maybe\"\n", "2:11"),

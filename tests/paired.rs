@@ -201,3 +201,105 @@ fn a_paired_run_without_timed_commands_says_so() {
     );
     assert_eq!(leftovers(d).0, 0);
 }
+
+/// A busy neighbour for as long as it lives: one process spinning on a core.
+struct Hog(std::process::Child);
+
+impl Hog {
+    fn start() -> Hog {
+        Hog(std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap())
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// fixtures/bench (a real criterion benchmark) in a repository of two commits: the second
+/// gives `parse/large` 1 050 numbers to parse instead of 1 000, about 5 % more work.
+fn criterion_repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let src = root().join("fixtures/bench");
+    for rel in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/parse.rs"] {
+        let to = d.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+    write_file(
+        d,
+        "gate.toml",
+        "[bench]\nrun = [\"cargo\", \"bench\", \"--bench\", \"parse\"]\nrounds = 16\n[gate]\nfail = [\"bench.parse/large.regression < 3%\"]\n",
+    );
+    write_file(d, ".gitignore", "target/\n");
+    git_init_commit(d);
+    let bench = std::fs::read_to_string(d.join("benches/parse.rs")).unwrap();
+    let more = bench.replace("(0..1000)", "(0..1050)");
+    assert_ne!(more, bench, "the fixture's large input changed shape");
+    write_file(d, "benches/parse.rs", &more);
+    git(d, &["commit", "-q", "-am", "5 % more work"]);
+    tmp
+}
+
+fn run_paired_bench(d: &Path, rev: &str) -> (std::process::Output, serde_json::Value) {
+    let out = output(gate("bench").current_dir(d).args([
+        "run",
+        "--suite",
+        "bench",
+        "--paired",
+        rev,
+        "--progress",
+        "lines",
+        "--out-dir",
+        "target/gate",
+    ]));
+    let report = json(&d.join("target/gate/report.json"));
+    (out, report)
+}
+
+fn comparison_of(report: &serde_json::Value, metric: &str) -> serde_json::Value {
+    report["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == metric)
+        .cloned()
+        .unwrap_or_else(|| panic!("no comparison of {metric}: {report}"))
+}
+
+/// The acceptance check: a real criterion benchmark, 5 % slower on HEAD, is found
+/// regressed by a paired run with a CPU hog beside it; HEAD against itself under the same load
+/// is unchanged. Each side gets its own CRITERION_HOME, so no stale numbers are read.
+#[test]
+fn a_criterion_benchmark_5_percent_slower_is_found_beside_a_busy_neighbour() {
+    let dir = criterion_repo();
+    let d = dir.path();
+    let _hog = Hog::start();
+    let (out, report) = run_paired_bench(d, "HEAD^");
+    let c = comparison_of(&report, "bench.parse/large");
+    assert_eq!(
+        (c["method"].as_str(), c["verdict"].as_str()),
+        (Some("paired"), Some("regressed")),
+        "{c}\n{}",
+        stderr(&out)
+    );
+    let delta = c["delta_pct"].as_f64().unwrap();
+    assert!((2.0..12.0).contains(&delta), "about 5 %: {delta}");
+    assert_eq!(code(&out), 1, "the regression fails the gate");
+    assert!(
+        !d.join("target/criterion").exists(),
+        "criterion wrote into the checkout's target instead of its CRITERION_HOME"
+    );
+
+    let (out, report) = run_paired_bench(d, "HEAD");
+    let c = comparison_of(&report, "bench.parse/large");
+    assert_eq!(c["verdict"], "unchanged", "A/A: {c}");
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(leftovers(d), (0, String::new()));
+}

@@ -346,21 +346,14 @@ async fn limit_data_counts_each_direction_on_its_own() {
     );
 }
 
-/// Connects until the proxy refuses (`refused`) or accepts: the listener follows the toxic
-/// a moment after it changes. Bounded.
-async fn connect_until(addr: std::net::SocketAddr, refused: bool) -> Option<TcpStream> {
+/// Connects until the proxy accepts: the listener reopens a moment after `down` goes. Bounded.
+async fn connect_until_accepted(addr: std::net::SocketAddr) -> TcpStream {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        match TcpStream::connect(addr).await {
-            Err(e) if refused && e.kind() == std::io::ErrorKind::ConnectionRefused => return None,
-            Ok(s) if !refused => return Some(s),
-            _ => {}
+        if let Ok(s) = TcpStream::connect(addr).await {
+            return s;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the proxy never {} connections",
-            if refused { "refused" } else { "accepted" }
-        );
+        assert!(Instant::now() < deadline, "the proxy never listened again");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -377,9 +370,21 @@ async fn down_refuses_connections_closes_open_ones_and_comes_back() {
         matches!(read, Ok(Ok(0)) | Ok(Err(_))),
         "the open connection was not closed: {read:?}"
     );
-    assert!(connect_until(p.addr, true).await.is_none());
+    // Once the accept loop has acted on the fault, every attempt is refused, the first too.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while p.listening() {
+        assert!(Instant::now() < deadline, "the listener stayed open");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for _ in 0..20 {
+        let e = TcpStream::connect(p.addr).await.err();
+        assert_eq!(
+            e.map(|e| e.kind()),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+    }
     p.set(None);
-    let mut again = connect_until(p.addr, false).await.expect("accepted");
+    let mut again = connect_until_accepted(p.addr).await;
     assert!(round_trip(&mut again).await < Duration::from_secs(1));
 }
 

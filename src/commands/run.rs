@@ -121,7 +121,7 @@ fn attach_paired(report: &mut Report, config: &Config) {
             crate::baseline::compare::compare_paired(
                 &p.metric,
                 &p.unit,
-                crate::model::Direction::LowerIsBetter,
+                p.direction,
                 &p.base,
                 &p.current,
                 &p.rev,

@@ -12,6 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 static CANCELLED: AtomicBool = AtomicBool::new(false);
+/// How many times the run was cancelled: a second Ctrl-C also stops cleanup.
+static CANCELS: AtomicU64 = AtomicU64::new(0);
 static RUNNING: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 static HANDLER: Once = Once::new();
 
@@ -27,6 +29,7 @@ pub fn install_signal_handler() {
 
 /// Cancels the run: no new process starts, running ones are killed.
 pub fn cancel() {
+    CANCELS.fetch_add(1, Ordering::SeqCst);
     CANCELLED.store(true, Ordering::SeqCst);
     let running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
     for pgid in running.iter() {
@@ -321,6 +324,10 @@ fn start(cmd: Command) -> std::io::Result<Option<Started>> {
 
 /// [`start`] even after Ctrl-C: for cleanup that must still happen (removing a worktree).
 fn start_anyway(mut cmd: Command) -> std::io::Result<Option<Started>> {
+    // A second Ctrl-C means "stop now": no more cleanup starts either.
+    if CANCELS.load(Ordering::SeqCst) >= 2 {
+        return Ok(None);
+    }
     cmd.stdin(Stdio::null()).process_group(0);
     let cleanup = is_cancelled();
     let start = Instant::now();

@@ -216,6 +216,9 @@ pub struct PairedSamples {
     pub metric: String,
     /// Unit of the samples.
     pub unit: String,
+    /// Which way is better (reports written before this field: lower).
+    #[serde(default = "lower_is_better")]
+    pub direction: Direction,
     /// The revision measured as the base, as given.
     pub rev: String,
     /// The base's sample of each round.
@@ -733,4 +736,8 @@ impl Report {
             )
         })
     }
+}
+
+fn lower_is_better() -> Direction {
+    Direction::LowerIsBetter
 }

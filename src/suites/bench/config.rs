@@ -19,6 +19,9 @@ pub struct BenchCommand {
     pub warmup: u32,
     /// What is measured: wall time, or a count that only the code changes.
     pub counter: Counter,
+    /// The command prints cargo-gate's custom bench JSON on stdout: its metrics are taken
+    /// instead of its wall time (so any harness can take part, paired runs included).
+    pub json: bool,
 }
 
 /// What a timed command measures.
@@ -42,6 +45,7 @@ pub(crate) struct RawCommand {
     warmup: Option<Spanned<u64>>,
     #[serde(default)]
     counter: Counter,
+    json: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -140,6 +144,21 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
             Some(w) => count_in(at, w, "warmup", (0, 10_000), "warm up 0 to 10000 times")? as u32,
             None => 1,
         };
+        let json = c.json.as_ref().is_some_and(|j| *j.get_ref());
+        if let Some(j) = c
+            .json
+            .as_ref()
+            .filter(|_| json && c.counter == Counter::Instructions)
+        {
+            return Err(config_error(
+                at,
+                j.span().start,
+                format!(
+                    "bench command `{name}`: `json = true` takes the metrics the command prints, `counter = \"instructions\"` counts the command itself"
+                ),
+                "choose one: remove `json` or `counter`",
+            ));
+        }
         commands.push(BenchCommand {
             name: name.clone(),
             cmd: c.cmd.get_ref().clone(),
@@ -155,6 +174,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
                 warmup
             },
             counter: c.counter,
+            json,
         });
     }
     let rounds = match &raw.rounds {

@@ -160,6 +160,12 @@ pub fn read_hyperfine(path: &Path) -> Result<Vec<Metric>, String> {
 
 /// Reads the custom format: `{"metrics": [{"name", "unit", "direction", "samples"}]}`.
 pub fn read_custom(path: &Path) -> Result<Vec<Metric>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    parse_custom(&text)
+}
+
+/// Parses the custom format from text (a file's, or what a `json = true` command printed).
+pub fn parse_custom(text: &str) -> Result<Vec<Metric>, String> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Custom {
@@ -177,9 +183,8 @@ pub fn read_custom(path: &Path) -> Result<Vec<Metric>, String> {
     fn lower() -> Direction {
         Direction::LowerIsBetter
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let c: Custom =
-        serde_json::from_str(&text).map_err(|e| format!("not the custom bench format: {e}"))?;
+        serde_json::from_str(text).map_err(|e| format!("not the custom bench format: {e}"))?;
     Ok(c.metrics
         .into_iter()
         .map(|m| {
@@ -250,18 +255,54 @@ pub fn callgrind_instructions(text: &str) -> Option<f64> {
         .map(|n| n as f64)
 }
 
-fn time_command(c: &BenchCommand, dir: &Path) -> Result<Vec<f64>, String> {
+/// What a `[[bench.command]]` measures, unpaired: its wall time over `runs` runs, its
+/// instruction count, or (`json = true`) the metrics it prints, samples of every run together.
+fn measure_command(c: &BenchCommand, dir: &Path) -> Result<Vec<Metric>, String> {
     if c.counter == config::Counter::Instructions {
-        return count_instructions(c, dir).map(|n| vec![n]);
+        return count_instructions(c, dir).map(|n| vec![metric(&c.name, INSTRUCTIONS, vec![n])]);
     }
     let mut samples = Vec::new();
+    let mut printed: Vec<Metric> = Vec::new();
     for i in 0..c.warmup + c.runs {
-        let elapsed = paired::time_once(c, dir, &[])?;
-        if i >= c.warmup {
-            samples.push(elapsed);
+        if c.json {
+            let found = paired::json_metrics(c, dir, &[])?;
+            if i < c.warmup {
+                continue;
+            }
+            for m in found {
+                match printed.iter_mut().find(|p| p.name == m.name) {
+                    Some(p) => p.samples.extend(m.samples),
+                    None => printed.push(m),
+                }
+            }
+        } else {
+            let elapsed = paired::time_once(c, dir, &[])?;
+            if i >= c.warmup {
+                samples.push(elapsed);
+            }
         }
     }
-    Ok(samples)
+    if c.json {
+        if printed.is_empty() {
+            return Err(format!("`{}` printed no metrics", c.name));
+        }
+        return Ok(printed);
+    }
+    Ok(vec![metric(&c.name, "s", samples)])
+}
+
+/// Whether a paired run has anything to measure: timed commands, or `[bench] run` with
+/// criterion or libtest results to read.
+fn pairable(config: &BenchConfig) -> bool {
+    config
+        .commands
+        .iter()
+        .any(|c| c.counter == config::Counter::Time)
+        || harness_pairable(config)
+}
+
+fn harness_pairable(config: &BenchConfig) -> bool {
+    !config.run.is_empty() && (config.criterion || config.libtest)
 }
 
 fn expand(root: &Path, pattern: &str) -> Vec<PathBuf> {
@@ -299,7 +340,43 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
     let clock = Instant::now();
     let mut metrics: Vec<Metric> = Vec::new();
     let mut cases = Vec::new();
-    if let Some((program, args)) = config.run.split_first() {
+    let mut pairs = Vec::new();
+    let mut paired_done = false;
+    if let Some(rev) = paired {
+        if !pairable(config) {
+            cases.push(error_case(
+                "paired",
+                "a paired run measures [[bench.command]] timed commands and the criterion or libtest results of `[bench] run`, and none is configured".to_string(),
+                "add a [[bench.command]] or `[bench] run = [\"cargo\", \"bench\"]`".to_string(),
+            ));
+        } else {
+            match paired_run(config, root, target_dir, rev) {
+                Ok(m) => {
+                    for p in &m.pairs {
+                        metrics.push(Metric::new(
+                            p.metric.clone(),
+                            &p.unit,
+                            p.direction,
+                            Role::Compared,
+                            p.current.clone(),
+                        ));
+                    }
+                    metrics.extend(m.unpaired);
+                    pairs = m.pairs;
+                    paired_done = true;
+                }
+                // Measured unpaired below instead, so the run still has its numbers.
+                Err(e) => cases.push(error_case(
+                    "paired",
+                    format!("paired run against `{rev}` failed: {e}"),
+                    String::new(),
+                )),
+            }
+        }
+    }
+    if let Some((program, args)) = config.run.split_first()
+        && !(paired_done && harness_pairable(config))
+    {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(root);
         let limits = Limits {
@@ -325,7 +402,7 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
             )),
         }
     }
-    if config.criterion {
+    if config.criterion && !(paired_done && harness_pairable(config)) {
         let since = (!config.run.is_empty()).then_some(started);
         let (found, errors) = read_criterion(&target_dir.join("criterion"), since);
         metrics.extend(found);
@@ -370,53 +447,15 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
             }
         }
     }
-    let mut pairs = Vec::new();
-    if paired.is_some()
-        && !config
-            .commands
-            .iter()
-            .any(|c| c.counter == config::Counter::Time)
-    {
-        cases.push(error_case(
-            "paired",
-            "a paired run measures [[bench.command]] timed commands, and none is configured".to_string(),
-            "add a [[bench.command]] (criterion and libtest benchmarks are compared with stored baselines)".to_string(),
-        ));
-    }
-    if let Some(rev) = paired.filter(|_| !config.commands.is_empty()) {
-        match paired_commands(config, root, target_dir, rev) {
-            Ok(p) => {
-                for m in &p {
-                    metrics.push(Metric::new(
-                        m.metric.clone(),
-                        &m.unit,
-                        Direction::LowerIsBetter,
-                        Role::Compared,
-                        m.current.clone(),
-                    ));
-                }
-                pairs = p;
-            }
-            Err(e) => cases.push(error_case(
-                "paired",
-                format!("paired run against `{rev}` failed: {e}"),
-                String::new(),
-            )),
-        }
-    }
     // Every command a paired run did not measure (all of them without one; instruction counts
     // always, as they need no pairing).
     for c in config
         .commands
         .iter()
-        .filter(|c| !pairs.iter().any(|p| p.metric == metric_name(&c.name)))
+        .filter(|c| !(paired_done && c.counter == config::Counter::Time))
     {
-        let unit = match c.counter {
-            config::Counter::Time => "s",
-            config::Counter::Instructions => INSTRUCTIONS,
-        };
-        match time_command(c, root) {
-            Ok(samples) => metrics.push(metric(&c.name, unit, samples)),
+        match measure_command(c, root) {
+            Ok(found) => metrics.extend(found),
             Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
         }
     }
@@ -428,12 +467,12 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
     s
 }
 
-fn paired_commands(
+fn paired_run(
     config: &BenchConfig,
     root: &Path,
     target_dir: &Path,
     rev: &str,
-) -> Result<Vec<crate::model::PairedSamples>, String> {
+) -> Result<paired::Measured, String> {
     let base = paired::resolve(root, rev)?;
     let in_repo = crate::exec::git::facts(root).prefix.unwrap_or_default();
     eprintln!(
@@ -442,14 +481,7 @@ fn paired_commands(
         &base.commit[..12.min(base.commit.len())],
         config.rounds
     );
-    paired::measure(
-        &config.commands,
-        root,
-        Path::new(&in_repo),
-        target_dir,
-        &base,
-        config.rounds,
-    )
+    paired::measure(config, root, Path::new(&in_repo), target_dir, &base)
 }
 
 /// The bench suite behind the common interface.
@@ -573,6 +605,42 @@ mod tests {
     }
 
     #[test]
+    fn json_commands_give_the_metrics_they_print_over_every_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = BenchCommand {
+            name: "harness".into(),
+            cmd: vec![
+                "sh".into(),
+                "-c".into(),
+                r#"echo '{"metrics":[{"name":"bench.rps","unit":"rps","direction":"higher_is_better","samples":[100,110]}]}'"#.into(),
+            ],
+            runs: 2,
+            warmup: 1,
+            counter: config::Counter::Time,
+            json: true,
+        };
+        let m = measure_command(&c, dir.path()).unwrap();
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            (m[0].name.as_str(), m[0].direction, m[0].samples.clone()),
+            (
+                "bench.rps",
+                Direction::HigherIsBetter,
+                vec![100.0, 110.0, 100.0, 110.0]
+            )
+        );
+        let silent = BenchCommand {
+            cmd: vec!["true".into()],
+            ..c.clone()
+        };
+        assert!(
+            measure_command(&silent, dir.path())
+                .unwrap_err()
+                .contains("not the custom bench format")
+        );
+    }
+
+    #[test]
     fn timed_commands_measure_each_run() {
         let dir = tempfile::tempdir().unwrap();
         let c = BenchCommand {
@@ -581,14 +649,16 @@ mod tests {
             runs: 3,
             warmup: 1,
             counter: config::Counter::Time,
+            json: false,
         };
-        let s = time_command(&c, dir.path()).unwrap();
+        let m = measure_command(&c, dir.path()).unwrap();
+        let s = &m[0].samples;
         assert_eq!(s.len(), 3);
         assert!(s.iter().all(|t| *t >= 0.05), "{s:?}");
         let bad = BenchCommand {
             cmd: vec!["false".into()],
             ..c
         };
-        assert!(time_command(&bad, dir.path()).is_err());
+        assert!(measure_command(&bad, dir.path()).is_err());
     }
 }

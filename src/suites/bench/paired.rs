@@ -1,17 +1,23 @@
-//! Paired A/B runs: the timed commands of `[[bench.command]]` measured on another revision and on
-//! this checkout in the same job, interleaved round by round (A B, B A, A B, …), so that a slow
-//! machine, drift and noisy neighbours hit both sides alike. The other revision is checked out
-//! in a temporary `git worktree` (the user's checkout is never touched) and builds with its own
-//! target directory, kept between runs (`<target>/cargo-gate/paired`) so CI can cache it.
+//! Paired A/B runs: the benchmarks measured on another revision and on this checkout in the
+//! same job, interleaved round by round (A B, B A, A B, …), so that a slow machine, drift and
+//! noisy neighbours hit both sides alike. The other revision is checked out in a temporary
+//! `git worktree` (the user's checkout is never touched) and builds with its own target
+//! directory, kept between runs (`<target>/cargo-gate/paired`) so CI can cache it.
+//!
+//! What takes part: `[[bench.command]]` timed commands (their wall time), commands with
+//! `json = true` (the metrics they print), and `[bench] run` — criterion's results, read from
+//! a `CRITERION_HOME` of each side's own, and libtest `#[bench]` lines from its output. Each
+//! round gives one value per benchmark and side (the median of that round's samples).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::config::BenchCommand;
+use super::config::{BenchCommand, BenchConfig, Counter};
 use crate::exec::git;
 use crate::exec::process::{self, Exit, Limits};
-use crate::model::PairedSamples;
+use crate::model::{Direction, Metric, PairedSamples};
 
 /// Where the revision is, once resolved.
 pub struct Base {
@@ -41,6 +47,60 @@ pub fn resolve(root: &Path, rev: &str) -> Result<Base, String> {
         },
         commit: oid.to_string(),
     })
+}
+
+/// One side of the comparison: where it runs and with what environment.
+pub(super) struct Side {
+    /// The workspace root on this side.
+    pub dir: PathBuf,
+    /// Extra environment (the base side's own target directory).
+    pub env: Vec<(String, String)>,
+    /// This side's `CRITERION_HOME`, emptied before each round.
+    pub criterion_home: PathBuf,
+}
+
+/// One thing measured each round on each side.
+enum Source<'a> {
+    /// A `[[bench.command]]`.
+    Command(&'a BenchCommand),
+    /// `[bench] run`, read for criterion results and libtest lines.
+    Harness(&'a BenchConfig),
+}
+
+impl Source<'_> {
+    fn label(&self) -> String {
+        match self {
+            Source::Command(c) => format!("`{}`", c.name),
+            Source::Harness(b) => format!("`{}`", b.run.join(" ")),
+        }
+    }
+}
+
+/// Runs `argv` in `dir` with `env`: its wall time and its output, or why it failed.
+fn run_once(
+    argv: &[String],
+    dir: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> Result<(f64, String, String), String> {
+    let (program, args) = argv.split_first().ok_or("the command is empty")?;
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir).envs(env.iter().cloned());
+    let start = Instant::now();
+    let out =
+        process::output(cmd, Some(timeout)).map_err(|e| format!("cannot run `{program}`: {e}"))?;
+    let elapsed = start.elapsed().as_secs_f64();
+    match out.exit {
+        Exit::Code(0) => Ok((elapsed, out.stdout_text(), out.stderr_text())),
+        Exit::Interrupted => Err("interrupted".to_string()),
+        other => Err(format!(
+            "`{}` in {} ended with {other}:\n{}\n{}",
+            argv.join(" "),
+            dir.display(),
+            out.stdout_text(),
+            out.stderr_text()
+        )),
+    }
 }
 
 /// One timed run of `c` in `dir` with `env`, in seconds (wall time of the whole command).
@@ -75,60 +135,228 @@ pub(super) fn time_once(
     }
 }
 
-/// Measures every command on both sides, `rounds` rounds each after `warmup` unmeasured runs
-/// of each side. `root` is the workspace root, `in_repo` its path inside the repository (so the
-/// same directory is used in the worktree), `target` the workspace's target directory.
+/// The metrics a `json = true` command prints on stdout (cargo-gate's custom format).
+pub(super) fn json_metrics(
+    c: &BenchCommand,
+    dir: &Path,
+    env: &[(String, String)],
+) -> Result<Vec<Metric>, String> {
+    let (_, stdout, _) = run_once(&c.cmd, dir, env, Duration::from_secs(3600))?;
+    super::parse_custom(&stdout).map_err(|e| format!("`{}` printed {e}", c.name))
+}
+
+/// `[bench] run` once on `side`: the criterion and libtest metrics it produced.
+pub(super) fn harness_metrics(config: &BenchConfig, side: &Side) -> Result<Vec<Metric>, String> {
+    let home = &side.criterion_home;
+    // Only this run's results: criterion keeps old ones under the same names.
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::create_dir_all(home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    let mut env = side.env.clone();
+    env.push(("CRITERION_HOME".to_string(), home.display().to_string()));
+    let (_, stdout, stderr) = run_once(&config.run, &side.dir, &env, Duration::from_secs(3600))?;
+    let mut metrics = Vec::new();
+    if config.libtest {
+        metrics.extend(super::parse_libtest(&format!("{stdout}\n{stderr}")));
+    }
+    if config.criterion {
+        let (found, errors) = super::read_criterion(home, None);
+        if let Some(e) = errors.first() {
+            return Err(format!("criterion results: {e}"));
+        }
+        metrics.extend(found);
+    }
+    Ok(metrics)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
+
+/// What one round gives on one side: `(metric, unit, direction) → value`.
+type Round = BTreeMap<String, (String, Direction, f64)>;
+
+fn sample(source: &Source<'_>, side: &Side) -> Result<Round, String> {
+    let metrics = match source {
+        Source::Command(c) if c.json => json_metrics(c, &side.dir, &side.env)?,
+        Source::Command(c) => {
+            let secs = time_once(c, &side.dir, &side.env)?;
+            vec![super::metric(&c.name, "s", vec![secs])]
+        }
+        Source::Harness(config) => harness_metrics(config, side)?,
+    };
+    Ok(metrics
+        .into_iter()
+        .filter(|m| !m.samples.is_empty())
+        .map(|m| (m.name, (m.unit, m.direction, median(&m.samples))))
+        .collect())
+}
+
+/// What a paired run measured: the pairs, and this checkout's values of benchmarks that the
+/// base does not have (compared with stored baselines as usual).
+pub struct Measured {
+    /// One per benchmark found on both sides in every round.
+    pub pairs: Vec<PairedSamples>,
+    /// This checkout's per-round values of the rest.
+    pub unpaired: Vec<Metric>,
+}
+
+/// Measures every source on both sides, `rounds` rounds each after unmeasured warm-up rounds
+/// (a command's `warmup`, one for `[bench] run`, which also builds each side). `root` is the
+/// workspace root, `in_repo` its path inside the repository (so the same directory is used in
+/// the worktree), `target` the workspace's target directory.
 pub fn measure(
-    commands: &[BenchCommand],
+    config: &BenchConfig,
     root: &Path,
     in_repo: &Path,
     target: &Path,
     base: &Base,
-    rounds: usize,
-) -> Result<Vec<PairedSamples>, String> {
+) -> Result<Measured, String> {
     let wt = git::Worktree::add(root, &base.commit, "paired")?;
-    let base_root = wt.dir.join(in_repo);
-    let base_target: PathBuf = target.join("cargo-gate").join("paired");
-    let base_env = vec![(
-        "CARGO_TARGET_DIR".to_string(),
-        base_target.display().to_string(),
-    )];
-    let mut out = Vec::new();
-    // Counts do not need pairing: they are the same on any machine.
-    for c in commands
+    let scratch = target.join("cargo-gate");
+    let sides = [
+        Side {
+            dir: wt.dir.join(in_repo),
+            env: vec![(
+                "CARGO_TARGET_DIR".to_string(),
+                scratch.join("paired").display().to_string(),
+            )],
+            criterion_home: scratch.join("paired-criterion").join("base"),
+        },
+        Side {
+            dir: root.to_path_buf(),
+            env: Vec::new(),
+            criterion_home: scratch.join("paired-criterion").join("current"),
+        },
+    ];
+    let mut sources: Vec<(Source<'_>, u32)> = config
+        .commands
         .iter()
-        .filter(|c| c.counter == super::config::Counter::Time)
-    {
-        let sides = [
-            (&base_root, base_env.as_slice()),
-            (&root.to_path_buf(), &[][..]),
-        ];
-        for _ in 0..c.warmup {
-            for (dir, env) in sides {
-                time_once(c, dir, env)?;
+        // Counts need no pairing: they are the same on any machine.
+        .filter(|c| c.counter == Counter::Time)
+        .map(|c| (Source::Command(c), c.warmup))
+        .collect();
+    if !config.run.is_empty() && (config.criterion || config.libtest) {
+        sources.push((Source::Harness(config), 1));
+    }
+    let mut out = Measured {
+        pairs: Vec::new(),
+        unpaired: Vec::new(),
+    };
+    for (source, warmup) in &sources {
+        for _ in 0..*warmup {
+            for side in &sides {
+                sample(source, side)?;
             }
         }
-        let (mut b, mut a) = (Vec::new(), Vec::new());
-        for round in 0..rounds {
-            if crate::exec::process::is_cancelled() {
+        let (mut b, mut a): (Vec<Round>, Vec<Round>) = (Vec::new(), Vec::new());
+        for round in 0..config.rounds {
+            if process::is_cancelled() {
                 return Err("interrupted".to_string());
             }
             // A B, then B A: whatever changes during a round favours neither side.
             if round % 2 == 0 {
-                b.push(time_once(c, sides[0].0, sides[0].1)?);
-                a.push(time_once(c, sides[1].0, sides[1].1)?);
+                b.push(sample(source, &sides[0])?);
+                a.push(sample(source, &sides[1])?);
             } else {
-                a.push(time_once(c, sides[1].0, sides[1].1)?);
-                b.push(time_once(c, sides[0].0, sides[0].1)?);
+                a.push(sample(source, &sides[1])?);
+                b.push(sample(source, &sides[0])?);
             }
         }
-        out.push(PairedSamples {
-            metric: super::metric_name(&c.name),
-            unit: "s".to_string(),
-            rev: base.name.clone(),
-            base: b,
-            current: a,
-        });
+        let (pairs, unpaired) = pair_up(&b, &a, &base.name);
+        if pairs.is_empty() && unpaired.is_empty() {
+            return Err(format!(
+                "{} produced no benchmark results on either side",
+                source.label()
+            ));
+        }
+        out.pairs.extend(pairs);
+        out.unpaired.extend(unpaired);
     }
     Ok(out)
+}
+
+/// Pairs the rounds: a benchmark measured on both sides in every round is paired; one this
+/// checkout has in every round but the base lacks is returned unpaired.
+fn pair_up(base: &[Round], current: &[Round], rev: &str) -> (Vec<PairedSamples>, Vec<Metric>) {
+    let (mut pairs, mut unpaired) = (Vec::new(), Vec::new());
+    let Some(first) = current.first() else {
+        return (pairs, unpaired);
+    };
+    for (name, (unit, direction, _)) in first {
+        let values = |rounds: &[Round]| -> Option<Vec<f64>> {
+            rounds.iter().map(|r| r.get(name).map(|v| v.2)).collect()
+        };
+        let Some(now) = values(current) else {
+            continue;
+        };
+        match values(base) {
+            Some(then) => pairs.push(PairedSamples {
+                metric: name.clone(),
+                unit: unit.clone(),
+                direction: *direction,
+                rev: rev.to_string(),
+                base: then,
+                current: now,
+            }),
+            None => unpaired.push(Metric::new(
+                name.clone(),
+                unit,
+                *direction,
+                crate::model::Role::Compared,
+                now,
+            )),
+        }
+    }
+    (pairs, unpaired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(values: &[(&str, f64)]) -> Round {
+        values
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    ("ns".to_string(), Direction::LowerIsBetter, *v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn benchmarks_on_both_sides_in_every_round_are_paired_and_new_ones_are_not() {
+        let base = vec![round(&[("bench.a", 1.0)]), round(&[("bench.a", 1.1)])];
+        let current = vec![
+            round(&[("bench.a", 2.0), ("bench.new", 5.0)]),
+            round(&[("bench.a", 2.1), ("bench.new", 5.5)]),
+        ];
+        let (pairs, unpaired) = pair_up(&base, &current, "main");
+        assert_eq!(pairs.len(), 1);
+        assert_eq!(
+            (pairs[0].base.clone(), pairs[0].current.clone()),
+            (vec![1.0, 1.1], vec![2.0, 2.1])
+        );
+        assert_eq!(unpaired.len(), 1);
+        assert_eq!(unpaired[0].name, "bench.new");
+        assert_eq!(unpaired[0].samples, vec![5.0, 5.5]);
+        // Missing from one round of this checkout: neither paired nor reported as new.
+        let gappy = vec![round(&[("bench.a", 2.0)]), round(&[])];
+        assert_eq!(pair_up(&base, &gappy, "main").0.len(), 0);
+    }
+
+    #[test]
+    fn a_round_value_is_the_median_of_its_samples() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
 }

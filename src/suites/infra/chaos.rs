@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use super::check;
 use super::proxy::Proxy;
 use super::service::Services;
-use super::spec::{ChaosSpec, CheckSpec, Fault, Rlimit};
+use super::spec::{ChaosSpec, CheckSpec, Fault, Rlimit, Toxic};
+
+/// How long a proxy may take to close or reopen its listener after a change.
+const SETTLE: Duration = Duration::from_secs(2);
 use crate::util::units::format_seconds;
 
 /// What an experiment found.
@@ -65,6 +68,10 @@ fn inject(
                 .get(p)
                 .ok_or_else(|| format!("proxy `{p}` is not running"))?;
             proxy.apply(Some(toxic.clone()));
+            // Probes start right after this: `down` must have closed the listener by then.
+            if matches!(toxic.toxic, Toxic::Down) && !proxy.settle(false, SETTLE) {
+                return Err(format!("proxy `{p}` did not close its listener within 2s"));
+            }
             Ok(format!("proxy `{p}`: {toxic}"))
         }
         Fault::Restarted {
@@ -117,7 +124,14 @@ fn remove(
         Fault::Proxy(p, _) => match proxies.get(p) {
             Some(proxy) => {
                 proxy.set(None);
-                Ok(format!("proxy `{p}` back to normal"))
+                if proxy.settle(true, SETTLE) {
+                    Ok(format!("proxy `{p}` back to normal"))
+                } else {
+                    Err(format!(
+                        "proxy `{p}` could not listen on {} again (is something else using the port?)",
+                        proxy.addr
+                    ))
+                }
             }
             None => Err(format!("proxy `{p}` was not running: nothing to undo")),
         },

@@ -1,16 +1,18 @@
 //! A TCP fault proxy (toxiproxy-like, built in): forwards a listen address to an upstream and
 //! applies one toxic at a time, changed live on open connections.
 //!
-//! Each connection runs four parts: a reader and a writer per direction, joined by a queue of
-//! pieces stamped with the time they were read. Readers never wait on a toxic, so a toxic acts
-//! on each piece from when it arrived ([`shape`]); writers watch the toxic and act on a change
-//! at once, data or not. The client's reader follows HTTP requests ([`framing`]) so
-//! `http_error` is decided per request. `down` closes the listener, so new connections are
+//! Each direction of a connection is one future that keeps reading while pieces wait: every
+//! piece is stamped with the time it was read and held until the toxic in force lets it go
+//! ([`shape`]), so a toxic acts on each piece from when it arrived; the future watches the
+//! toxic and acts on a change at once, data or not. With no toxic a piece is written as soon
+//! as it is read. The client's direction follows HTTP requests ([`framing`]) so `http_error`
+//! is decided per request. `down` closes the listener, so new connections are
 //! refused, and opens it again when the toxic is removed.
 
 mod framing;
 mod shape;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,10 +25,6 @@ use tokio::sync::{mpsc, watch};
 use self::shape::{Plan, Shaper};
 use super::spec::{Stream, Toxic, ToxicSpec};
 
-/// Pieces queued per direction: with reads of up to 32 KiB, at most 2 MiB in flight each way
-/// (enough to keep 10 MB/s flowing through a 200 ms latency).
-const QUEUE: usize = 64;
-
 /// How long the proxy waits for the upstream to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -36,6 +34,8 @@ pub struct Proxy {
     /// The address it listens on.
     pub addr: SocketAddr,
     counters: Arc<Counters>,
+    /// Whether the listener is open (closed while `down` is in).
+    listening: Arc<watch::Sender<bool>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -63,11 +63,20 @@ impl Proxy {
         let (tx, rx) = watch::channel(None);
         let counters = Arc::new(Counters::default());
         let shared = Arc::clone(&counters);
-        let task = tokio::spawn(accept_loop(listener, addr, upstream, rx, shared));
+        let listening = Arc::new(watch::channel(true).0);
+        let task = tokio::spawn(accept_loop(
+            listener,
+            addr,
+            upstream,
+            rx,
+            shared,
+            Arc::clone(&listening),
+        ));
         Ok(Proxy {
             toxic: tx,
             addr,
             counters,
+            listening,
             task,
         })
     }
@@ -87,6 +96,25 @@ impl Proxy {
         }
         let _ = self.toxic.send(toxic);
     }
+
+    /// Whether the proxy is accepting connections: false once `down` has closed its listener,
+    /// true again once it listens after the toxic is removed.
+    pub fn listening(&self) -> bool {
+        *self.listening.borrow()
+    }
+
+    /// Waits (at most `limit`) until [`Proxy::listening`] is `want`: a fault is in force only
+    /// once the accept loop has acted on it. False if it did not happen in time.
+    pub fn settle(&self, want: bool, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.listening() != want {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        true
+    }
 }
 
 impl Drop for Proxy {
@@ -101,6 +129,7 @@ async fn accept_loop(
     upstream: SocketAddr,
     mut rx: watch::Receiver<Option<ToxicSpec>>,
     counters: Arc<Counters>,
+    listening: Arc<watch::Sender<bool>>,
 ) {
     // Connections live in this set: when the proxy is dropped the accept loop is aborted, the
     // set with it, and every open connection is closed at once.
@@ -117,10 +146,16 @@ async fn accept_loop(
             listener = TcpListener::bind(addr).await.ok();
         }
         let rebind_pending = !down && listener.is_none();
+        listening.send_replace(listener.is_some());
         tokio::select! {
-            accepted = async { listener.as_ref().map(TcpListener::accept) }, if listener.is_some() => {
-                let Some(accepted) = accepted else { continue };
-                let Ok((client, _)) = accepted.await else {
+            // The accept itself is the branch: a toxic change must interrupt it.
+            accepted = async {
+                match &listener {
+                    Some(l) => l.accept().await,
+                    None => std::future::pending().await,
+                }
+            }, if listener.is_some() => {
+                let Ok((client, _)) = accepted else {
                     // Out of file descriptors or similar: back off instead of spinning.
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
@@ -150,16 +185,6 @@ fn reset(stream: &TcpStream) {
     let _ = stream.set_linger(Some(Duration::ZERO));
 }
 
-/// What travels from a reader to the writer of the same direction.
-enum Piece {
-    /// Bytes, and when they were read.
-    Data(Instant, Vec<u8>),
-    /// The source closed.
-    Eof,
-    /// An injected HTTP response: write it, then close the connection.
-    Answer(Vec<u8>),
-}
-
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 enum End {
     /// The source closed normally.
@@ -168,6 +193,8 @@ enum End {
     Closed,
     /// A fault resets the connection.
     Reset,
+    /// The client's request was picked to fail: the other direction answers and closes.
+    Answered,
 }
 
 /// Which stream a pipe carries, on which connection (the toxicity spread is by connection).
@@ -221,8 +248,8 @@ async fn handle(
         .map_err(|_| std::io::Error::other("the upstream did not accept in time"))??;
     let _ = server.set_nodelay(true);
     let kill = watch::channel(false).0;
-    let (up_tx, up_rx) = mpsc::channel(QUEUE);
-    let (down_tx, down_rx) = mpsc::channel(QUEUE);
+    // The one message between the directions: an injected HTTP answer for the client.
+    let (answer_tx, answer_rx) = mpsc::channel(1);
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();
     let flow = |stream| Flow {
@@ -230,128 +257,239 @@ async fn handle(
         connection: n,
     };
     // Each direction runs until its source closes (then it half-closes its destination, so
-    // request/response protocols finish); a fault that ends the connection stops all four.
-    let (_, _, a, b) = tokio::join!(
-        read_client(
-            &mut cr,
-            &up_tx,
-            &down_tx,
-            rx.clone(),
-            kill.subscribe(),
-            &counters
-        ),
-        read(&mut sr, &down_tx, kill.subscribe()),
-        write(
-            up_rx,
-            &mut sw,
-            flow(Stream::Upstream),
-            rx.clone(),
-            &kill,
-            opened
-        ),
-        write(
-            down_rx,
-            &mut cw,
-            flow(Stream::Downstream),
-            rx,
-            &kill,
-            opened
-        ),
+    // request/response protocols finish); a fault that ends the connection stops both.
+    let up = pipe(
+        &mut cr,
+        &mut sw,
+        Pipe {
+            flow: flow(Stream::Upstream),
+            rx: rx.clone(),
+            kill: &kill,
+            opened,
+            http: Some((&counters, answer_tx)),
+            answers: None,
+        },
     );
-    drop((up_tx, down_tx));
+    let down = pipe(
+        &mut sr,
+        &mut cw,
+        Pipe {
+            flow: flow(Stream::Downstream),
+            rx,
+            kill: &kill,
+            opened,
+            http: None,
+            answers: Some(answer_rx),
+        },
+    );
+    let (a, b) = tokio::join!(up, down);
     if a == End::Reset || b == End::Reset {
         reset(&client);
     }
     Ok(())
 }
 
-/// Reads the server: every piece goes to the client's writer with its time.
-async fn read<R: AsyncReadExt + Unpin>(
-    src: &mut R,
-    out: &mpsc::Sender<Piece>,
-    mut kill: watch::Receiver<bool>,
-) {
+/// What one direction of a connection needs besides its two halves.
+struct Pipe<'a> {
+    flow: Flow,
+    rx: watch::Receiver<Option<ToxicSpec>>,
+    /// Set when a fault ends the connection: the other direction stops too.
+    kill: &'a watch::Sender<bool>,
+    opened: Instant,
+    /// Client → service only: follow HTTP requests for `http_error`, answers go here.
+    http: Option<(&'a Counters, mpsc::Sender<Vec<u8>>)>,
+    /// Service → client only: an injected answer to write before closing.
+    answers: Option<mpsc::Receiver<Vec<u8>>>,
+}
+
+/// A piece read and not yet (all) written.
+struct Held {
+    /// When it was read: latency counts from here.
+    at: Instant,
+    bytes: Vec<u8>,
+    /// How much of it is written.
+    offset: usize,
+    /// Its jitter draw, fixed when read.
+    jitter: f64,
+}
+
+/// Bytes a direction holds back at most (pieces waiting out a latency or a bandwidth
+/// schedule): beyond this it stops reading, which is TCP's backpressure. 4 MiB keeps 20 MB/s
+/// flowing through a 200 ms latency.
+const HOLD_LIMIT: usize = 4 * 1024 * 1024;
+
+async fn pipe<R, W>(src: &mut R, dst: &mut W, mut p: Pipe<'_>) -> End
+where
+    R: AsyncReadExt + Unpin,
+    W: AsyncWriteExt + Unpin,
+{
+    let end = pipe_inner(src, dst, &mut p).await;
+    match end {
+        End::Eof => {
+            let _ = dst.shutdown().await;
+        }
+        End::Answered => {}
+        End::Closed | End::Reset => {
+            let _ = p.kill.send(true);
+        }
+    }
+    end
+}
+
+/// One direction: reads whenever there is room, stamping each piece; writes each piece when
+/// the toxic in force lets it go. With no toxic a piece is written as soon as it is read, in
+/// the same task (no hand-over between tasks on the hot path).
+async fn pipe_inner<R, W>(src: &mut R, dst: &mut W, p: &mut Pipe<'_>) -> End
+where
+    R: AsyncReadExt + Unpin,
+    W: AsyncWriteExt + Unpin,
+{
+    let mut killed = p.kill.subscribe();
+    let mut shaper = Shaper::new(p.flow.toxic(&p.rx.borrow_and_update()), p.opened);
+    let mut queue: VecDeque<Held> = VecDeque::new();
+    let mut held = 0usize;
+    let mut eof = false;
+    let mut framer = framing::Framer::new();
+    // Set while a request picked to fail is being read: the status to answer with.
+    let mut failing: Option<u16> = None;
+    // The front piece's next write: how much, not before when.
+    let mut planned: Option<(usize, Option<Instant>)> = None;
     let mut buf = vec![0u8; 32 * 1024];
     loop {
-        let n = tokio::select! {
-            r = src.read(&mut buf) => match r {
-                Ok(0) | Err(_) => 0,
-                Ok(n) => n,
-            },
-            _ = kill.changed() => return,
-        };
-        let piece = if n == 0 {
-            Piece::Eof
-        } else {
-            Piece::Data(Instant::now(), buf[..n].to_vec())
-        };
-        tokio::select! {
-            _ = out.send(piece) => {}
-            _ = kill.changed() => return,
+        match shaper.toxic() {
+            Some(Toxic::Down) => return End::Closed,
+            Some(Toxic::ResetPeer) => return End::Reset,
+            _ => {}
         }
-        if n == 0 {
-            return;
+        // Write what is due.
+        let mut next_due = None;
+        while let Some(front) = queue.front_mut() {
+            let now = Instant::now();
+            // A write is planned once and kept until done (or the toxic changes): planned
+            // again on every wake-up, a wait measured from "now" would never end.
+            let (len, not_before) = match planned {
+                Some(p) => p,
+                None => {
+                    let rest = front.bytes.len() - front.offset;
+                    match shaper.plan(front.at, rest, front.offset, front.jitter, now) {
+                        Plan::Close => return End::Closed,
+                        Plan::Drop => {
+                            held -= front.bytes.len();
+                            queue.pop_front();
+                            continue;
+                        }
+                        Plan::Write { len, not_before } => {
+                            planned = Some((len, not_before));
+                            (len, not_before)
+                        }
+                    }
+                }
+            };
+            if let Some(t) = not_before.filter(|t| *t > now) {
+                next_due = Some(t);
+                break;
+            }
+            let part = &front.bytes[front.offset..front.offset + len];
+            if dst.write_all(part).await.is_err() {
+                return End::Closed;
+            }
+            planned = None;
+            front.offset += len;
+            // The schedule's time, not the (later) wake-up: lateness does not add up.
+            shaper.wrote(len, not_before.unwrap_or(now));
+            if front.offset == front.bytes.len() {
+                held -= front.bytes.len();
+                queue.pop_front();
+            }
+            if shaper.exhausted() {
+                return End::Closed;
+            }
+        }
+        if eof && queue.is_empty() {
+            return End::Eof;
+        }
+        let close_at = shaper.close_at();
+        tokio::select! {
+            biased;
+            _ = killed.changed() => return End::Closed,
+            Some(answer) = next_answer(&mut p.answers) => {
+                let _ = dst.write_all(&answer).await;
+                let _ = dst.shutdown().await;
+                return End::Closed;
+            }
+            changed = p.rx.changed() => {
+                if changed.is_err() {
+                    return End::Closed;
+                }
+                shaper.change(p.flow.toxic(&p.rx.borrow_and_update()), Instant::now());
+                planned = None;
+            }
+            _ = sleep_until(close_at), if close_at.is_some() => return End::Closed,
+            _ = sleep_until(next_due), if next_due.is_some() => {}
+            read = src.read(&mut buf), if !eof && held < HOLD_LIMIT => {
+                let n = match read {
+                    Ok(0) | Err(_) => 0,
+                    Ok(n) => n,
+                };
+                if n == 0 {
+                    eof = true;
+                    continue;
+                }
+                let at = Instant::now();
+                let bytes = match &p.http {
+                    None => buf[..n].to_vec(),
+                    Some((counters, answers)) => {
+                        let mut forward = Vec::with_capacity(n);
+                        let mut answer = None;
+                        let mut offset = 0;
+                        for seg in framer.split(&buf[..n]) {
+                            let part = &buf[offset..offset + seg.len];
+                            offset += seg.len;
+                            if seg.starts {
+                                failing = fails(&p.rx.borrow(), counters);
+                            }
+                            match failing {
+                                None => forward.extend_from_slice(part),
+                                // A client waiting for `100 Continue` sends no body: answer
+                                // after the head.
+                                Some(status) => {
+                                    if seg.done || (seg.head_done && framer.expect_continue()) {
+                                        answer = Some(status);
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        if let Some(status) = answer {
+                            // Requests before it in the same read still reach the service.
+                            if !forward.is_empty() {
+                                let _ = dst.write_all(&forward).await;
+                            }
+                            let _ = answers.send(error_response(status)).await;
+                            return End::Answered;
+                        }
+                        forward
+                    }
+                };
+                if !bytes.is_empty() {
+                    held += bytes.len();
+                    queue.push_back(Held {
+                        at,
+                        bytes,
+                        offset: 0,
+                        jitter: jitter_draw(),
+                    });
+                }
+            }
         }
     }
 }
 
-/// Reads the client, following its HTTP requests: under `http_error`, a request picked to
-/// fail is read to its end and answered here, and the connection then closes.
-async fn read_client<R: AsyncReadExt + Unpin>(
-    src: &mut R,
-    up: &mpsc::Sender<Piece>,
-    down: &mpsc::Sender<Piece>,
-    rx: watch::Receiver<Option<ToxicSpec>>,
-    mut kill: watch::Receiver<bool>,
-    counters: &Counters,
-) {
-    let mut framer = framing::Framer::new();
-    // Set while a failing request is being read: the status to answer with.
-    let mut failing: Option<u16> = None;
-    let mut buf = vec![0u8; 32 * 1024];
-    loop {
-        let n = tokio::select! {
-            r = src.read(&mut buf) => match r {
-                Ok(0) | Err(_) => 0,
-                Ok(n) => n,
-            },
-            _ = kill.changed() => return,
-        };
-        if n == 0 {
-            let _ = up.send(Piece::Eof).await;
-            return;
-        }
-        let at = Instant::now();
-        let mut forward = Vec::with_capacity(n);
-        let mut offset = 0;
-        let mut answer = None;
-        for seg in framer.split(&buf[..n]) {
-            let bytes = &buf[offset..offset + seg.len];
-            offset += seg.len;
-            if seg.starts {
-                failing = fails(&rx.borrow(), counters);
-            }
-            match failing {
-                None => forward.extend_from_slice(bytes),
-                Some(status) => {
-                    // A client waiting for `100 Continue` sends no body: answer after the head.
-                    if seg.done || (seg.head_done && framer.expect_continue()) {
-                        answer = Some(status);
-                        break;
-                    }
-                }
-            }
-        }
-        if !forward.is_empty() {
-            tokio::select! {
-                _ = up.send(Piece::Data(at, forward)) => {}
-                _ = kill.changed() => return,
-            }
-        }
-        if let Some(status) = answer {
-            let _ = down.send(Piece::Answer(error_response(status))).await;
-            return;
-        }
+/// The next injected answer, if this direction takes them (else never).
+async fn next_answer(answers: &mut Option<mpsc::Receiver<Vec<u8>>>) -> Option<Vec<u8>> {
+    match answers {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -393,93 +531,6 @@ fn jitter_draw() -> f64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(Instant::now().elapsed().as_nanos());
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-}
-
-/// Writes one direction: pieces from its queue, shaped by the toxic in force, which it
-/// watches even while waiting (a `timeout` closes idle connections, `down` closes them all).
-async fn write<W: AsyncWriteExt + Unpin>(
-    mut queue: mpsc::Receiver<Piece>,
-    dst: &mut W,
-    flow: Flow,
-    mut rx: watch::Receiver<Option<ToxicSpec>>,
-    kill: &watch::Sender<bool>,
-    opened: Instant,
-) -> End {
-    let mut killed = kill.subscribe();
-    let mut shaper = Shaper::new(flow.toxic(&rx.borrow_and_update()), opened);
-    let end = 'conn: loop {
-        if matches!(shaper.toxic(), Some(Toxic::Down)) {
-            break End::Closed;
-        }
-        if matches!(shaper.toxic(), Some(Toxic::ResetPeer)) {
-            break End::Reset;
-        }
-        let close_at = shaper.close_at();
-        let piece = tokio::select! {
-            _ = killed.changed() => break End::Closed,
-            changed = rx.changed() => {
-                if changed.is_err() {
-                    break End::Closed;
-                }
-                shaper.change(flow.toxic(&rx.borrow_and_update()), Instant::now());
-                continue;
-            }
-            _ = sleep_until(close_at), if close_at.is_some() => break End::Closed,
-            piece = queue.recv() => piece,
-        };
-        let (read_at, bytes) = match piece {
-            None | Some(Piece::Eof) => {
-                let _ = dst.shutdown().await;
-                break End::Eof;
-            }
-            Some(Piece::Answer(bytes)) => {
-                let _ = dst.write_all(&bytes).await;
-                let _ = dst.shutdown().await;
-                break End::Closed;
-            }
-            Some(Piece::Data(at, bytes)) => (at, bytes),
-        };
-        let draw = jitter_draw();
-        let mut offset = 0;
-        while offset < bytes.len() {
-            let now = Instant::now();
-            let (len, not_before) =
-                match shaper.plan(read_at, bytes.len() - offset, offset, draw, now) {
-                    Plan::Close => break 'conn End::Closed,
-                    Plan::Drop => break,
-                    Plan::Write { len, not_before } => (len, not_before),
-                };
-            if let Some(t) = not_before.filter(|t| *t > now) {
-                // A change while waiting is acted on at once: the piece is planned again.
-                tokio::select! {
-                    _ = tokio::time::sleep_until(t.into()) => {}
-                    _ = killed.changed() => break 'conn End::Closed,
-                    changed = rx.changed() => {
-                        if changed.is_err() {
-                            break 'conn End::Closed;
-                        }
-                        shaper.change(flow.toxic(&rx.borrow_and_update()), Instant::now());
-                        if matches!(shaper.toxic(), Some(Toxic::ResetPeer)) {
-                            break 'conn End::Reset;
-                        }
-                        continue;
-                    }
-                }
-            }
-            if dst.write_all(&bytes[offset..offset + len]).await.is_err() {
-                break 'conn End::Closed;
-            }
-            offset += len;
-            shaper.wrote(len, not_before.unwrap_or(now).max(now));
-            if shaper.exhausted() {
-                break 'conn End::Closed;
-            }
-        }
-    };
-    if end != End::Eof {
-        let _ = kill.send(true);
-    }
-    end
 }
 
 async fn sleep_until(at: Option<Instant>) {

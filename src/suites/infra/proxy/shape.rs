@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::super::spec::Toxic;
 
+/// How late a paced write may wake and still keep the bandwidth schedule.
+const CATCH_UP: Duration = Duration::from_millis(10);
+
 /// What to do with the rest of a piece.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Plan {
@@ -100,7 +103,12 @@ impl Shaper {
             Some(Toxic::Bandwidth { rate }) => {
                 // A tenth of a second's worth at a time, each sent when its time has come.
                 let len = rest.min(((*rate / 10).max(1)) as usize);
-                let start = self.free_at.map_or(now, |f| f.max(now));
+                // Waking a millisecond late (timer resolution) must not push the schedule back
+                // each time; an idle gap longer than that earns no credit.
+                let start = match self.free_at {
+                    Some(f) if now.saturating_duration_since(f) <= CATCH_UP => f,
+                    _ => now,
+                };
                 Plan::Write {
                     len,
                     not_before: Some(start + Duration::from_secs_f64(len as f64 / *rate as f64)),
@@ -205,6 +213,23 @@ mod tests {
             now = at;
         }
         assert_eq!(now, t0 + Duration::from_secs(10));
+        // Each write waking 2 ms late still ends on time.
+        let mut s = Shaper::new(Some(Toxic::Bandwidth { rate: 100_000 }), t0);
+        let mut now = t0;
+        let mut last = t0;
+        for _ in 0..100 {
+            let Plan::Write {
+                len,
+                not_before: Some(at),
+            } = s.plan(t0, 10_000, 0, 0.0, now)
+            else {
+                panic!("bandwidth writes");
+            };
+            s.wrote(len, at);
+            last = at;
+            now = at + ms(2);
+        }
+        assert_eq!(last, t0 + Duration::from_secs(10));
         // After an idle second the schedule starts from now, not from the past.
         let later = now + Duration::from_secs(1);
         assert_eq!(

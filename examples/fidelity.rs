@@ -1,0 +1,467 @@
+//! The fault proxy's fidelity, measured from outside: for each toxic, our own servers and
+//! clients on 127.0.0.1 stamp what they send and receive (the proxy's own counters are not
+//! used), and each measurement is compared with the same one through the proxy with no toxic.
+//! Prints a Markdown table: configured, expected, measured (median of `REPS` runs, and range).
+//!
+//! Run by `bench/fidelity.sh`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cargo_gate::suites::infra::proxy::Proxy;
+use cargo_gate::suites::infra::spec::{Stream, Toxic, ToxicSpec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// Answers each read with `reply` bytes (0: echo).
+async fn blob_server(reply: usize) -> Result<SocketAddr> {
+    let l = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = l.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                loop {
+                    let n = match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    let out = if reply == 0 {
+                        buf[..n].to_vec()
+                    } else {
+                        vec![b'x'; reply]
+                    };
+                    if s.write_all(&out).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(addr)
+}
+
+/// On a request, sends `count` 9-byte lines `gap` apart, keeping when it sent each.
+async fn line_server(
+    count: usize,
+    gap: Duration,
+) -> Result<(SocketAddr, Arc<Mutex<Vec<Instant>>>)> {
+    let l = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = l.local_addr()?;
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&sent);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                if s.read(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                for i in 0..count {
+                    if let Ok(mut l) = log.lock() {
+                        l.push(Instant::now());
+                    }
+                    if s.write_all(format!("line {i:03}\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    tokio::time::sleep(gap).await;
+                }
+            });
+        }
+    });
+    Ok((addr, sent))
+}
+
+/// A keep-alive HTTP/1.1 server answering `200 ok`.
+async fn http_server() -> Result<SocketAddr> {
+    let l = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = l.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut pending = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                        pending.drain(..end + 4);
+                        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                        if s.write_all(ok).await.is_err() {
+                            return;
+                        }
+                    }
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => pending.extend_from_slice(&buf[..n]),
+                    }
+                }
+            });
+        }
+    });
+    Ok(addr)
+}
+
+async fn proxy_to(up: SocketAddr, toxic: Option<ToxicSpec>) -> Result<Proxy> {
+    let p = Proxy::start("127.0.0.1:0", &up.to_string()).await?;
+    p.apply(toxic);
+    Ok(p)
+}
+
+fn both(t: Toxic) -> Option<ToxicSpec> {
+    Some(ToxicSpec::everywhere(t))
+}
+
+/// Reads until `want` bytes, EOF or `limit`: bytes read.
+async fn read_up_to(s: &mut TcpStream, want: usize, limit: Duration) -> usize {
+    let mut got = 0;
+    let mut buf = vec![0u8; 65536];
+    let deadline = Instant::now() + limit;
+    while got < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got += n,
+            _ => break,
+        }
+    }
+    got
+}
+
+/// Seconds for `size` bytes to come back for a 2-byte request.
+async fn download(size: usize, toxic: Option<ToxicSpec>) -> Result<f64> {
+    let p = proxy_to(blob_server(size).await?, toxic).await?;
+    let mut s = TcpStream::connect(p.addr).await?;
+    let t = Instant::now();
+    s.write_all(b"go").await?;
+    let got = read_up_to(&mut s, size, Duration::from_secs(60)).await;
+    if got != size {
+        return Err(format!("{got} of {size} bytes arrived").into());
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Per-line delay (arrival minus send), in seconds, for 20 lines 20 ms apart.
+async fn line_delays(toxic: Option<ToxicSpec>) -> Result<Vec<f64>> {
+    let (up, sent) = line_server(20, Duration::from_millis(20)).await?;
+    let p = proxy_to(up, toxic).await?;
+    let mut s = TcpStream::connect(p.addr).await?;
+    s.write_all(b"go").await?;
+    let mut arrived = Vec::new();
+    let mut pending = 0;
+    let mut buf = [0u8; 512];
+    while arrived.len() < 20 {
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await??;
+        if n == 0 {
+            return Err("the stream closed early".into());
+        }
+        pending += n;
+        let now = Instant::now();
+        while pending >= 9 {
+            pending -= 9;
+            arrived.push(now);
+        }
+    }
+    let sent = sent.lock().map_err(|_| "poisoned")?.clone();
+    Ok(arrived
+        .iter()
+        .zip(&sent)
+        .map(|(a, s)| (*a - *s).as_secs_f64())
+        .collect())
+}
+
+/// Seconds from applying `timeout` to an idle, open connection until it closes (capped).
+async fn idle_close(after: Duration, cap: Duration) -> Result<f64> {
+    let p = proxy_to(blob_server(0).await?, None).await?;
+    let mut s = TcpStream::connect(p.addr).await?;
+    s.write_all(b"hi").await?;
+    read_up_to(&mut s, 2, Duration::from_secs(5)).await;
+    let t = Instant::now();
+    p.set(Some(Toxic::Timeout { after }));
+    let mut buf = [0u8; 8];
+    let _ = tokio::time::timeout(cap, s.read(&mut buf)).await;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Bytes the client receives through `limit_data` for a 12-byte request and a 20 kB answer.
+async fn limited(bytes: u64) -> Result<f64> {
+    let p = proxy_to(blob_server(20_000).await?, both(Toxic::LimitData { bytes })).await?;
+    let mut s = TcpStream::connect(p.addr).await?;
+    s.write_all(b"GET /x HTTP/").await?;
+    Ok(read_up_to(&mut s, 20_000, Duration::from_secs(5)).await as f64)
+}
+
+/// Share of connection attempts refused while `down` is in (out of 20).
+async fn refused() -> Result<f64> {
+    let p = proxy_to(blob_server(0).await?, None).await?;
+    p.set(Some(Toxic::Down));
+    // The listener closes when the accept loop sees the change: give it that moment.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut n = 0;
+    for _ in 0..20 {
+        if matches!(TcpStream::connect(p.addr).await, Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            n += 1;
+        }
+    }
+    Ok(f64::from(n) / 20.0)
+}
+
+/// One GET: the status, or `None` if the connection closed.
+async fn get(s: &mut TcpStream) -> Option<u16> {
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .ok()?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut byte)).await {
+            Ok(Ok(1)) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_string();
+    let length: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).await.ok()?;
+    text.split(' ').nth(1)?.parse().ok()
+}
+
+/// Share of 200 keep-alive requests answered 503, on a connection opened before the fault.
+async fn http_errors(fraction: f64) -> Result<f64> {
+    let p = proxy_to(http_server().await?, None).await?;
+    let mut s = TcpStream::connect(p.addr).await?;
+    get(&mut s).await.ok_or("no answer before the fault")?;
+    p.set(Some(Toxic::HttpError {
+        status: 503,
+        fraction: Some(fraction),
+        first: None,
+    }));
+    let mut errors = 0;
+    for _ in 0..200 {
+        match get(&mut s).await {
+            Some(200) => {}
+            Some(_) => {
+                errors += 1;
+                s = TcpStream::connect(p.addr).await?;
+            }
+            None => return Err("a request got no answer".into()),
+        }
+    }
+    Ok(f64::from(errors) / 200.0)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+struct Row {
+    toxic: &'static str,
+    measure: &'static str,
+    expected: String,
+    unit: Unit,
+    samples: Vec<f64>,
+}
+
+#[derive(Clone, Copy)]
+enum Unit {
+    Ms,
+    Bytes,
+    Percent,
+}
+
+impl Unit {
+    fn show(self, v: f64) -> String {
+        match self {
+            Unit::Ms => format!("{:.1} ms", v * 1000.0),
+            Unit::Bytes => format!("{v:.0} B"),
+            Unit::Percent => format!("{:.1} %", v * 100.0),
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let reps: usize = std::env::var("REPS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let latency = |ms, jitter| {
+        Some(ToxicSpec {
+            toxic: Toxic::Latency {
+                latency: Duration::from_millis(ms),
+                jitter: Duration::from_millis(jitter),
+            },
+            stream: Some(Stream::Downstream),
+            toxicity: 1.0,
+        })
+    };
+    let mut rows = Vec::new();
+    let mut row = |toxic, measure, expected: String, unit, samples| {
+        rows.push(Row {
+            toxic,
+            measure,
+            expected,
+            unit,
+            samples,
+        })
+    };
+    let mut s = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let base = line_delays(None).await?;
+        let slow = line_delays(latency(200, 0)).await?;
+        let extra: Vec<f64> = slow.iter().zip(&base).map(|(s, b)| s - b).collect();
+        s.0.push(extra.iter().copied().fold(f64::MAX, f64::min));
+        s.1.push(extra.iter().copied().fold(f64::MIN, f64::max));
+        let jit = line_delays(latency(100, 50)).await?;
+        s.2.push(jit.iter().copied().fold(f64::MAX, f64::min));
+        s.3.push(jit.iter().copied().fold(f64::MIN, f64::max));
+    }
+    row(
+        "latency 200ms (downstream)",
+        "added delay, earliest of 20 lines 20 ms apart",
+        "200 ms".into(),
+        Unit::Ms,
+        s.0,
+    );
+    row(
+        "latency 200ms (downstream)",
+        "added delay, latest of the 20 lines",
+        "200 ms".into(),
+        Unit::Ms,
+        s.1,
+    );
+    row(
+        "latency 100ms ± 50ms",
+        "smallest delay of 20 lines",
+        "≥ 50 ms".into(),
+        Unit::Ms,
+        s.2,
+    );
+    row(
+        "latency 100ms ± 50ms",
+        "largest delay of 20 lines",
+        "≤ 150 ms".into(),
+        Unit::Ms,
+        s.3,
+    );
+
+    let (mut base, mut slow) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        base.push(download(1_000_000, None).await?);
+        slow.push(download(1_000_000, latency(200, 0)).await?);
+    }
+    row("none", "1 MB response", "—".into(), Unit::Ms, base);
+    row(
+        "latency 200ms (downstream)",
+        "1 MB response",
+        "200 ms + the above".into(),
+        Unit::Ms,
+        slow,
+    );
+
+    for (size, rate, label) in [
+        (5_000usize, 100_000u64, "bandwidth 100KB/s"),
+        (1_000_000, 100_000, "bandwidth 100KB/s"),
+        (25, 1_000, "bandwidth 1KB/s"),
+    ] {
+        let mut v = Vec::new();
+        for _ in 0..reps {
+            v.push(download(size, both(Toxic::Bandwidth { rate })).await?);
+        }
+        let measure = match size {
+            5_000 => "5 000 B response (+2 B request)",
+            25 => "25 B response (+2 B request)",
+            _ => "1 MB response (+2 B request)",
+        };
+        let want = (size + 2) as f64 / rate as f64;
+        row(label, measure, Unit::Ms.show(want), Unit::Ms, v);
+    }
+
+    let mut v = Vec::new();
+    for _ in 0..reps {
+        v.push(idle_close(Duration::from_millis(300), Duration::from_secs(5)).await?);
+    }
+    row(
+        "timeout 300ms",
+        "idle open connection closed after",
+        "300 ms".into(),
+        Unit::Ms,
+        v,
+    );
+    let mut v = Vec::new();
+    for _ in 0..reps {
+        v.push(idle_close(Duration::ZERO, Duration::from_secs(2)).await?);
+    }
+    row(
+        "timeout 0",
+        "idle connection still open after (2 s cap)",
+        "2000 ms (never closed)".into(),
+        Unit::Ms,
+        v,
+    );
+
+    let mut v = Vec::new();
+    for _ in 0..reps {
+        v.push(limited(10_000).await?);
+    }
+    row(
+        "limit_data 10000 B",
+        "bytes received for a 12-byte request",
+        "10000 B".into(),
+        Unit::Bytes,
+        v,
+    );
+
+    let mut v = Vec::new();
+    for _ in 0..reps {
+        v.push(refused().await?);
+    }
+    row(
+        "down",
+        "connection attempts refused",
+        "100.0 %".into(),
+        Unit::Percent,
+        v,
+    );
+
+    let mut v = Vec::new();
+    for _ in 0..reps {
+        v.push(http_errors(0.25).await?);
+    }
+    row(
+        "http_error 503, fraction 0.25",
+        "keep-alive requests failed (200, connection open before)",
+        "25.0 %".into(),
+        Unit::Percent,
+        v,
+    );
+
+    println!("| toxic | measured | expected | median of {reps} | range |");
+    println!("|---|---|---|---|---|");
+    for mut r in rows {
+        let unit = r.unit;
+        let lo = r.samples.iter().copied().fold(f64::MAX, f64::min);
+        let hi = r.samples.iter().copied().fold(f64::MIN, f64::max);
+        let m = median(&mut r.samples);
+        println!(
+            "| {} | {} | {} | {} | {} – {} |",
+            r.toxic,
+            r.measure,
+            r.expected,
+            unit.show(m),
+            unit.show(lo),
+            unit.show(hi)
+        );
+    }
+    Ok(())
+}
