@@ -781,6 +781,7 @@ fn history_is_compared_per_machine_class_when_there_is_enough_of_it() {
         8,
         "the fast class's 8 runs only"
     );
+    assert_eq!(slower["history_machine"], "Fast CPU ×4", "{slower}");
     let same = compare(100.1, "Fast CPU ×4");
     assert_eq!(same["verdict"], "unchanged", "{same}");
     // A class with too little history of its own: every run counts, and the spread between
@@ -788,6 +789,50 @@ fn history_is_compared_per_machine_class_when_there_is_enough_of_it() {
     let other = compare(104.0, "Other CPU ×8");
     assert_eq!(other["verdict"], "unchanged", "{other}");
     assert!(other["detectable_pct"].as_f64().unwrap() > 10.0, "{other}");
+    assert!(other.get("history_machine").is_none(), "{other}");
+
+    // The log keeps one trend per machine class: they are not comparable on one line.
+    let log = output(
+        gate("none")
+            .current_dir(d)
+            .args(["gate", "baseline", "log"]),
+    );
+    let text = stdout(&log);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("bench.parse")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("bench.parse [Fast CPU ×4]") && lines[0].contains("100"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("bench.parse [Slow CPU ×2]") && lines[1].contains("130"),
+        "{text}"
+    );
+    let log = output(gate("none").current_dir(d).args([
+        "gate",
+        "baseline",
+        "log",
+        "--metric",
+        "bench.parse",
+    ]));
+    let text = stdout(&log);
+    let heads: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("bench.parse"))
+        .collect();
+    assert_eq!(
+        heads
+            .iter()
+            .map(|h| h.split("  ").next().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["bench.parse on Fast CPU ×4", "bench.parse on Slow CPU ×2"],
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.contains("sample(s)")).count(),
+        16,
+        "{text}"
+    );
 }
 
 /// `counter = "instructions"`: the command runs under callgrind and its instruction count is

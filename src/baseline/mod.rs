@@ -173,8 +173,10 @@ pub fn compare_report(
         // Machines of one class are compared among themselves when there are enough runs of
         // it; otherwise every run's value is the history (their spread then includes the
         // differences between classes).
+        let mut history_machine = None;
         if same_machine.len() >= settings_min_history(config, &name) {
             values = same_machine;
+            history_machine = report.run.machine.clone();
         }
         values.reverse();
         let (unit, direction) = match (cur, &baseline) {
@@ -193,7 +195,10 @@ pub fn compare_report(
                 .map(|(s, rev, _, _)| (s.as_slice(), rev.as_str())),
             history: &values,
         };
-        out.push(compare(&input, &settings));
+        out.push(Comparison {
+            history_machine,
+            ..compare(&input, &settings)
+        });
     }
     sort_worst_first(&mut out);
     Ok((out, warnings))

@@ -225,6 +225,29 @@ impl Note {
         self.metric_where(name, |e| e.machine.as_deref() == Some(machine))
     }
 
+    /// The machine classes that measured `name` here, sorted (`None`: entries recorded
+    /// without one, by older versions).
+    pub fn machines(&self, name: &str) -> Vec<Option<String>> {
+        let mut out: Vec<Option<String>> = self
+            .entries
+            .iter()
+            .filter(|e| e.metric == name)
+            .map(|e| e.machine.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// [`Note::metric`] from the entries of one machine class (`None`: those without one).
+    pub fn metric_of_class(
+        &self,
+        name: &str,
+        class: Option<&str>,
+    ) -> Option<(Vec<f64>, &str, Direction)> {
+        self.metric_where(name, |e| e.machine.as_deref() == class)
+    }
+
     fn metric_where(
         &self,
         name: &str,

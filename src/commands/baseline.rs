@@ -103,29 +103,41 @@ pub fn main(
             }
             match metric {
                 Some(name) => {
-                    let points: Vec<(String, f64, String, usize)> = hist
-                        .commits
-                        .iter()
-                        .filter_map(|(oid, note)| {
-                            let (samples, unit, _) = note.as_ref()?.metric(&name)?;
-                            Some((
-                                store.short(*oid),
-                                central(&samples),
-                                unit.to_string(),
-                                samples.len(),
-                            ))
-                        })
-                        .collect();
-                    let values: Vec<f64> = points.iter().rev().map(|p| p.1).collect();
-                    let _ = writeln!(out, "{name}  {}  (oldest → newest)", sparkline(&values));
-                    for (commit, v, unit, n) in &points {
-                        let _ = writeln!(
-                            out,
-                            "{commit}  {:>12}  ({n} sample(s))",
-                            format_measure(*v, unit)
-                        );
+                    let classes = machine_classes(&hist, &name);
+                    let split = classes.len() > 1;
+                    for class in &classes {
+                        let points: Vec<(String, f64, String, usize)> = hist
+                            .commits
+                            .iter()
+                            .filter_map(|(oid, note)| {
+                                let (samples, unit, _) =
+                                    note.as_ref()?.metric_of_class(&name, class.as_deref())?;
+                                Some((
+                                    store.short(*oid),
+                                    central(&samples),
+                                    unit.to_string(),
+                                    samples.len(),
+                                ))
+                            })
+                            .collect();
+                        let values: Vec<f64> = points.iter().rev().map(|p| p.1).collect();
+                        // Machines of different classes are not comparable: one trend each.
+                        let on = if split {
+                            format!(" on {}", class_name(class))
+                        } else {
+                            String::new()
+                        };
+                        let _ =
+                            writeln!(out, "{name}{on}  {}  (oldest → newest)", sparkline(&values));
+                        for (commit, v, unit, n) in &points {
+                            let _ = writeln!(
+                                out,
+                                "{commit}  {:>12}  ({n} sample(s))",
+                                format_measure(*v, unit)
+                            );
+                        }
                     }
-                    if points.is_empty() {
+                    if classes.is_empty() {
                         let _ = writeln!(out, "no note in the last {count} commits has `{name}`");
                     }
                 }
@@ -145,24 +157,33 @@ pub fn main(
                         hist.commits.len()
                     );
                     for name in names {
-                        let mut unit = String::new();
-                        let values: Vec<f64> = hist
-                            .commits
-                            .iter()
-                            .rev()
-                            .filter_map(|(_, n)| {
-                                let (s, u, _) = n.as_ref()?.metric(&name)?;
-                                unit = u.to_string();
-                                Some(central(&s))
-                            })
-                            .collect();
-                        let latest = values.last().copied().unwrap_or(f64::NAN);
-                        let _ = writeln!(
-                            out,
-                            "  {name:<40} {:>12}  {}",
-                            format_measure(latest, &unit),
-                            sparkline(&values)
-                        );
+                        let classes = machine_classes(&hist, &name);
+                        for class in &classes {
+                            let mut unit = String::new();
+                            let values: Vec<f64> = hist
+                                .commits
+                                .iter()
+                                .rev()
+                                .filter_map(|(_, n)| {
+                                    let (s, u, _) =
+                                        n.as_ref()?.metric_of_class(&name, class.as_deref())?;
+                                    unit = u.to_string();
+                                    Some(central(&s))
+                                })
+                                .collect();
+                            let latest = values.last().copied().unwrap_or(f64::NAN);
+                            let label = if classes.len() > 1 {
+                                format!("{name} [{}]", class_name(class))
+                            } else {
+                                name.clone()
+                            };
+                            let _ = writeln!(
+                                out,
+                                "  {label:<40} {:>12}  {}",
+                                format_measure(latest, &unit),
+                                sparkline(&values)
+                            );
+                        }
                     }
                 }
             }
@@ -276,4 +297,21 @@ fn verdict_word(v: PerfVerdict) -> &'static str {
         PerfVerdict::New => "new",
         PerfVerdict::Missing => "missing",
     }
+}
+
+/// The machine classes that measured `name` anywhere in `hist`, sorted.
+fn machine_classes(hist: &crate::baseline::notes::History, name: &str) -> Vec<Option<String>> {
+    let mut classes: Vec<Option<String>> = hist
+        .commits
+        .iter()
+        .filter_map(|(_, n)| n.as_ref())
+        .flat_map(|n| n.machines(name))
+        .collect();
+    classes.sort();
+    classes.dedup();
+    classes
+}
+
+fn class_name(class: &Option<String>) -> &str {
+    class.as_deref().unwrap_or("unrecorded machine")
 }

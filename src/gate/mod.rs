@@ -802,6 +802,7 @@ mod tests {
             verdict,
             baseline_rev: Some("abc".into()),
             history: vec![],
+            history_machine: None,
             noise_pct: None,
             detectable_pct: None,
             interval_pct: None,

@@ -503,6 +503,10 @@ pub struct Comparison {
     /// Central values along first-parent history, oldest first (for sparklines and charts).
     #[serde(default)]
     pub history: Vec<f64>,
+    /// The machine class the history was taken from, when it was narrowed to the run's own
+    /// (enough runs of that class); `None`: runs of every machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_machine: Option<String>,
     /// The run-to-run noise the comparison saw, in percent (one robust standard deviation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise_pct: Option<f64>,

@@ -552,8 +552,11 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
         stat: match (c.method, c.p_value, c.z) {
             (crate::model::Method::History, _, _) => match (c.noise_pct, c.detectable_pct) {
                 (Some(n), Some(d)) => format!(
-                    "noise ±{n:.1} % over {} runs: detects ≥ {d:.1} %",
-                    c.history.len()
+                    "noise ±{n:.1} % over {} runs{}: detects ≥ {d:.1} %",
+                    c.history.len(),
+                    c.history_machine
+                        .as_deref()
+                        .map_or(String::new(), |m| format!(" on {m}"))
                 ),
                 _ => String::new(),
             },

@@ -55,6 +55,7 @@ pub(crate) struct RawBench {
     run: Option<Spanned<Vec<String>>>,
     criterion: Option<bool>,
     libtest: Option<bool>,
+    iai: Option<bool>,
     hyperfine: Option<Vec<String>>,
     custom: Option<Vec<String>>,
     command: Option<Vec<RawCommand>>,
@@ -74,6 +75,9 @@ pub struct BenchConfig {
     pub criterion: bool,
     /// Parse libtest `bench:` lines from the run command's output.
     pub libtest: bool,
+    /// Read iai-callgrind's and gungraun's callgrind outputs from `<target>/iai` and
+    /// `<target>/gungraun` (instruction counts).
+    pub iai: bool,
     /// `hyperfine --export-json` files, relative to the workspace root.
     pub hyperfine: Vec<String>,
     /// Files in cargo-gate's custom JSON format.
@@ -97,6 +101,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         return Ok(BenchConfig {
             criterion: true,
             libtest: true,
+            iai: true,
             rounds: DEFAULT_ROUNDS,
             paired_min_effect_pct: 1.0,
             ..BenchConfig::default()
@@ -220,6 +225,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
             .unwrap_or_default(),
         criterion: raw.criterion.unwrap_or(true),
         libtest: raw.libtest.unwrap_or(true),
+        iai: raw.iai.unwrap_or(true),
         hyperfine: raw.hyperfine.clone().unwrap_or_default(),
         custom: raw.custom.clone().unwrap_or_default(),
         commands,

@@ -241,6 +241,76 @@ fn count_instructions(c: &BenchCommand, dir: &Path) -> Result<f64, String> {
         .ok_or_else(|| "callgrind's output has no `summary:` (or `totals:`) line".to_string())
 }
 
+/// Reads the callgrind outputs iai-callgrind and gungraun leave under `dir`
+/// (`<package>/<bench file>/<group>/<function>.<id>/callgrind.<function>.<id>.out`): one
+/// instruction count per benchmark, named `<group>/<function>.<id>`. A benchmark whose
+/// process or threads were written separately (`callgrind.<function>.<id>.<pid>.t<tid>.out`)
+/// is their sum. `.old` files and other baselines are the tools' own history and are skipped;
+/// with `since`, so are outputs written before it.
+pub fn read_iai(dir: &Path, since: Option<SystemTime>) -> (Vec<Metric>, Vec<String>) {
+    let mut metrics = Vec::new();
+    let mut errors = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut outputs = Vec::new();
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(bench) = d.file_name().and_then(|n| n.to_str())
+                && let Some(name) = p.file_name().and_then(|n| n.to_str())
+                && let Some(rest) = name.strip_prefix(&format!("callgrind.{bench}."))
+                && (rest == "out" || (rest.ends_with(".out") && !rest.contains('@')))
+            {
+                outputs.push(p);
+            }
+        }
+        if outputs.is_empty() {
+            continue;
+        }
+        let fresh = |p: &PathBuf| {
+            since.is_none_or(|t| {
+                std::fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|m| m >= t)
+            })
+        };
+        if !outputs.iter().any(fresh) {
+            continue;
+        }
+        let group = d
+            .parent()
+            .and_then(|g| g.file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        let bench = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let id = if group.is_empty() {
+            bench.to_string()
+        } else {
+            format!("{group}/{bench}")
+        };
+        let mut total = 0.0;
+        for o in outputs.iter().filter(|p| fresh(p)) {
+            match std::fs::read_to_string(o)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    callgrind_instructions(&t).ok_or_else(|| {
+                        "no `summary:` or `totals:` line with an Ir count".to_string()
+                    })
+                }) {
+                Ok(n) => total += n,
+                Err(e) => errors.push(format!("{}: {e}", o.display())),
+            }
+        }
+        metrics.push(metric(&id, INSTRUCTIONS, vec![total]));
+    }
+    metrics.sort_by(|a, b| a.name.cmp(&b.name));
+    (metrics, errors)
+}
+
 /// The instruction count (`Ir`, the first event) of a callgrind output file.
 pub fn callgrind_instructions(text: &str) -> Option<f64> {
     let events = text.lines().find_map(|l| l.strip_prefix("events:"))?;
@@ -408,6 +478,16 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
         metrics.extend(found);
         for e in errors {
             cases.push(error_case("criterion", e, String::new()));
+        }
+    }
+    if config.iai {
+        let since = (!config.run.is_empty()).then_some(started);
+        for tool in ["iai", "gungraun"] {
+            let (found, errors) = read_iai(&target_dir.join(tool), since);
+            metrics.extend(found);
+            for e in errors {
+                cases.push(error_case(tool, e, String::new()));
+            }
         }
     }
     for (pattern, reader, kind) in config
@@ -637,6 +717,47 @@ mod tests {
             measure_command(&silent, dir.path())
                 .unwrap_err()
                 .contains("not the custom bench format")
+        );
+    }
+
+    #[test]
+    fn reads_iai_callgrind_and_gungraun_outputs_as_instruction_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = |rel: &str, ir: u64| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, format!("# callgrind format\nversion: 1\nevents: Ir\nfl=(1) x\nfn=(1) main\n1 {ir}\ntotals: {ir}\n")).unwrap();
+        };
+        let b = "pkg/my_bench/fib_group/bench_fib.short";
+        out(&format!("{b}/callgrind.bench_fib.short.out"), 1734);
+        // The tool's own previous run and a named baseline: not this run's numbers.
+        out(&format!("{b}/callgrind.bench_fib.short.out.old"), 9);
+        out(&format!("{b}/callgrind.bench_fib.short.base@main.out"), 9);
+        // A benchmark run as two processes: their sum.
+        let t = "pkg/my_bench/g/spawn.two";
+        out(&format!("{t}/callgrind.spawn.two.101.out"), 100);
+        out(&format!("{t}/callgrind.spawn.two.102.out"), 23);
+        let broken = dir.path().join("pkg/my_bench/g/bad.x/callgrind.bad.x.out");
+        std::fs::create_dir_all(broken.parent().unwrap()).unwrap();
+        std::fs::write(&broken, "events: Ir\n").unwrap();
+        let (m, errors) = read_iai(dir.path(), None);
+        let got: Vec<(&str, &str, f64)> = m
+            .iter()
+            .map(|m| (m.name.as_str(), m.unit.as_str(), m.samples[0]))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("bench.fib_group/bench_fib_short", INSTRUCTIONS, 1734.0),
+                ("bench.g/bad_x", INSTRUCTIONS, 0.0),
+                ("bench.g/spawn_two", INSTRUCTIONS, 123.0),
+            ]
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let future = SystemTime::now() + std::time::Duration::from_secs(3600);
+        assert!(
+            read_iai(dir.path(), Some(future)).0.is_empty(),
+            "stale outputs are skipped"
         );
     }
 
