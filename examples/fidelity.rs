@@ -6,106 +6,17 @@
 //! Run by `bench/fidelity.sh`.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cargo_gate::suites::infra::proxy::Proxy;
 use cargo_gate::suites::infra::spec::{Stream, Toxic, ToxicSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+#[path = "../tests/common/servers.rs"]
+mod servers;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-/// Answers each read with `reply` bytes (0: echo).
-async fn blob_server(reply: usize) -> Result<SocketAddr> {
-    let l = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = l.local_addr()?;
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                loop {
-                    let n = match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    let out = if reply == 0 {
-                        buf[..n].to_vec()
-                    } else {
-                        vec![b'x'; reply]
-                    };
-                    if s.write_all(&out).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Ok(addr)
-}
-
-/// On a request, sends `count` 9-byte lines `gap` apart, keeping when it sent each.
-async fn line_server(
-    count: usize,
-    gap: Duration,
-) -> Result<(SocketAddr, Arc<Mutex<Vec<Instant>>>)> {
-    let l = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = l.local_addr()?;
-    let sent = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&sent);
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let log = Arc::clone(&log);
-            tokio::spawn(async move {
-                let mut buf = [0u8; 64];
-                if s.read(&mut buf).await.unwrap_or(0) == 0 {
-                    return;
-                }
-                for i in 0..count {
-                    if let Ok(mut l) = log.lock() {
-                        l.push(Instant::now());
-                    }
-                    if s.write_all(format!("line {i:03}\n").as_bytes())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    tokio::time::sleep(gap).await;
-                }
-            });
-        }
-    });
-    Ok((addr, sent))
-}
-
-/// A keep-alive HTTP/1.1 server answering `200 ok`.
-async fn http_server() -> Result<SocketAddr> {
-    let l = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = l.local_addr()?;
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let mut pending = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                        pending.drain(..end + 4);
-                        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                        if s.write_all(ok).await.is_err() {
-                            return;
-                        }
-                    }
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => pending.extend_from_slice(&buf[..n]),
-                    }
-                }
-            });
-        }
-    });
-    Ok(addr)
-}
 
 async fn proxy_to(up: SocketAddr, toxic: Option<ToxicSpec>) -> Result<Proxy> {
     let p = Proxy::start("127.0.0.1:0", &up.to_string()).await?;
@@ -117,28 +28,13 @@ fn both(t: Toxic) -> Option<ToxicSpec> {
     Some(ToxicSpec::everywhere(t))
 }
 
-/// Reads until `want` bytes, EOF or `limit`: bytes read.
-async fn read_up_to(s: &mut TcpStream, want: usize, limit: Duration) -> usize {
-    let mut got = 0;
-    let mut buf = vec![0u8; 65536];
-    let deadline = Instant::now() + limit;
-    while got < want {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, s.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => got += n,
-            _ => break,
-        }
-    }
-    got
-}
-
 /// Seconds for `size` bytes to come back for a 2-byte request.
 async fn download(size: usize, toxic: Option<ToxicSpec>) -> Result<f64> {
-    let p = proxy_to(blob_server(size).await?, toxic).await?;
+    let p = proxy_to(servers::blob(size).await, toxic).await?;
     let mut s = TcpStream::connect(p.addr).await?;
     let t = Instant::now();
     s.write_all(b"go").await?;
-    let got = read_up_to(&mut s, size, Duration::from_secs(60)).await;
+    let got = servers::read_up_to(&mut s, size, Duration::from_secs(60)).await?;
     if got != size {
         return Err(format!("{got} of {size} bytes arrived").into());
     }
@@ -147,39 +43,19 @@ async fn download(size: usize, toxic: Option<ToxicSpec>) -> Result<f64> {
 
 /// Per-line delay (arrival minus send), in seconds, for 20 lines 20 ms apart.
 async fn line_delays(toxic: Option<ToxicSpec>) -> Result<Vec<f64>> {
-    let (up, sent) = line_server(20, Duration::from_millis(20)).await?;
+    let (up, sent) = servers::lines(20, Duration::from_millis(20)).await;
     let p = proxy_to(up, toxic).await?;
     let mut s = TcpStream::connect(p.addr).await?;
-    s.write_all(b"go").await?;
-    let mut arrived = Vec::new();
-    let mut pending = 0;
-    let mut buf = [0u8; 512];
-    while arrived.len() < 20 {
-        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await??;
-        if n == 0 {
-            return Err("the stream closed early".into());
-        }
-        pending += n;
-        let now = Instant::now();
-        while pending >= 9 {
-            pending -= 9;
-            arrived.push(now);
-        }
-    }
-    let sent = sent.lock().map_err(|_| "poisoned")?.clone();
-    Ok(arrived
-        .iter()
-        .zip(&sent)
-        .map(|(a, s)| (*a - *s).as_secs_f64())
-        .collect())
+    let delays = servers::line_delays(&mut s, 20, &sent).await;
+    Ok(delays.iter().map(Duration::as_secs_f64).collect())
 }
 
 /// Seconds from applying `timeout` to an idle, open connection until it closes (capped).
 async fn idle_close(after: Duration, cap: Duration) -> Result<f64> {
-    let p = proxy_to(blob_server(0).await?, None).await?;
+    let p = proxy_to(servers::blob(0).await, None).await?;
     let mut s = TcpStream::connect(p.addr).await?;
     s.write_all(b"hi").await?;
-    read_up_to(&mut s, 2, Duration::from_secs(5)).await;
+    servers::read_up_to(&mut s, 2, Duration::from_secs(5)).await?;
     let t = Instant::now();
     p.set(Some(Toxic::Timeout { after }));
     let mut buf = [0u8; 8];
@@ -189,15 +65,19 @@ async fn idle_close(after: Duration, cap: Duration) -> Result<f64> {
 
 /// Bytes the client receives through `limit_data` for a 12-byte request and a 20 kB answer.
 async fn limited(bytes: u64) -> Result<f64> {
-    let p = proxy_to(blob_server(20_000).await?, both(Toxic::LimitData { bytes })).await?;
+    let p = proxy_to(
+        servers::blob(20_000).await,
+        both(Toxic::LimitData { bytes }),
+    )
+    .await?;
     let mut s = TcpStream::connect(p.addr).await?;
     s.write_all(b"GET /x HTTP/").await?;
-    Ok(read_up_to(&mut s, 20_000, Duration::from_secs(5)).await as f64)
+    Ok(servers::read_up_to(&mut s, 20_000, Duration::from_secs(5)).await? as f64)
 }
 
 /// Share of connection attempts refused while `down` is in (out of 20).
 async fn refused() -> Result<f64> {
-    let p = proxy_to(blob_server(0).await?, None).await?;
+    let p = proxy_to(servers::blob(0).await, None).await?;
     p.set(Some(Toxic::Down));
     // The listener closes when the accept loop sees the change: give it that moment.
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -211,35 +91,13 @@ async fn refused() -> Result<f64> {
     Ok(f64::from(n) / 20.0)
 }
 
-/// One GET: the status, or `None` if the connection closed.
-async fn get(s: &mut TcpStream) -> Option<u16> {
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .ok()?;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut byte)).await {
-            Ok(Ok(1)) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    let text = String::from_utf8_lossy(&head).to_string();
-    let length: usize = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    s.read_exact(&mut body).await.ok()?;
-    text.split(' ').nth(1)?.parse().ok()
-}
-
 /// Share of 200 keep-alive requests answered 503, on a connection opened before the fault.
 async fn http_errors(fraction: f64) -> Result<f64> {
-    let p = proxy_to(http_server().await?, None).await?;
+    let p = proxy_to(servers::http_ok().await, None).await?;
     let mut s = TcpStream::connect(p.addr).await?;
-    get(&mut s).await.ok_or("no answer before the fault")?;
+    servers::get(&mut s)
+        .await
+        .ok_or("no answer before the fault")?;
     p.set(Some(Toxic::HttpError {
         status: 503,
         fraction: Some(fraction),
@@ -247,7 +105,7 @@ async fn http_errors(fraction: f64) -> Result<f64> {
     }));
     let mut errors = 0;
     for _ in 0..200 {
-        match get(&mut s).await {
+        match servers::get(&mut s).await {
             Some(200) => {}
             Some(_) => {
                 errors += 1;

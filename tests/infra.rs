@@ -605,3 +605,31 @@ fn probes_keep_a_fixed_schedule_and_a_hung_probe_cannot_keep_the_fault_in() {
     assert_eq!(code, 0, "both experiments hold: {r}");
     assert_nothing_left(port);
 }
+
+/// A fault that cannot be injected (its proxy could not listen: the port is taken) fails the
+/// experiment with the reason, and the rollback commands still run.
+#[test]
+fn a_fault_that_cannot_be_injected_still_runs_the_rollback() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let toml = format!(
+        "[[proxy]]\nname = \"front\"\nlisten = \"127.0.0.1:{port}\"\nupstream = \"127.0.0.1:9\"\n[[chaos]]\nname = \"no proxy\"\nfault = {{ kind = \"latency\", target = \"front\" }}\nduration = \"100ms\"\nrollback = [[\"sh\", \"-c\", \"echo done > rolled-back\"]]\n"
+    );
+    let dir = temp_workspace(&toml);
+    let (code, r) = run(dir.path(), &["chaos"]);
+    assert_eq!(code, 1, "{r}");
+    let x = case(&r, "chaos", "chaos no proxy");
+    let msg = x["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("the fault could not be injected: proxy `front` is not running"),
+        "{msg}"
+    );
+    let rolled = std::fs::read_to_string(dir.path().join("rolled-back")).unwrap_or_default();
+    assert_eq!(rolled.trim(), "done", "the rollback did not run");
+    let log = x["detail"].as_str().unwrap_or_default();
+    assert!(
+        !log.contains("back to normal"),
+        "nothing was injected: {log}"
+    );
+    drop(taken);
+}

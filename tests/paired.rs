@@ -23,7 +23,12 @@ fn repo(base: &str, head: &str, rounds: u32) -> tempfile::TempDir {
 }
 
 fn run_paired(d: &Path, rev: &str) -> (std::process::Output, serde_json::Value) {
-    let out = output(gate("none").current_dir(d).args([
+    run_paired_in("none", d, rev)
+}
+
+/// `cargo gate run --suite bench --paired REV` in `d`, building in `fixture`'s shared target.
+fn run_paired_in(fixture: &str, d: &Path, rev: &str) -> (std::process::Output, serde_json::Value) {
+    let out = output(gate(fixture).current_dir(d).args([
         "gate",
         "run",
         "--suite",
@@ -40,13 +45,7 @@ fn run_paired(d: &Path, rev: &str) -> (std::process::Output, serde_json::Value) 
 }
 
 fn comparison(report: &serde_json::Value) -> serde_json::Value {
-    report["comparisons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["metric"] == "bench.sleep")
-        .cloned()
-        .unwrap_or_else(|| panic!("no comparison of bench.sleep: {report}"))
+    comparison_of(report, "bench.sleep")
 }
 
 /// The worktrees git knows of, besides the checkout itself, and the checkout's changes.
@@ -247,22 +246,6 @@ fn criterion_repo() -> tempfile::TempDir {
     tmp
 }
 
-fn run_paired_bench(d: &Path, rev: &str) -> (std::process::Output, serde_json::Value) {
-    let out = output(gate("bench").current_dir(d).args([
-        "run",
-        "--suite",
-        "bench",
-        "--paired",
-        rev,
-        "--progress",
-        "lines",
-        "--out-dir",
-        "target/gate",
-    ]));
-    let report = json(&d.join("target/gate/report.json"));
-    (out, report)
-}
-
 fn comparison_of(report: &serde_json::Value, metric: &str) -> serde_json::Value {
     report["comparisons"]
         .as_array()
@@ -281,7 +264,7 @@ fn a_criterion_benchmark_5_percent_slower_is_found_beside_a_busy_neighbour() {
     let dir = criterion_repo();
     let d = dir.path();
     let _hog = Hog::start();
-    let (out, report) = run_paired_bench(d, "HEAD^");
+    let (out, report) = run_paired_in("bench", d, "HEAD^");
     let c = comparison_of(&report, "bench.parse/large");
     assert_eq!(
         (c["method"].as_str(), c["verdict"].as_str()),
@@ -297,9 +280,55 @@ fn a_criterion_benchmark_5_percent_slower_is_found_beside_a_busy_neighbour() {
         "criterion wrote into the checkout's target instead of its CRITERION_HOME"
     );
 
-    let (out, report) = run_paired_bench(d, "HEAD");
+    let (out, report) = run_paired_in("bench", d, "HEAD");
     let c = comparison_of(&report, "bench.parse/large");
     assert_eq!(c["verdict"], "unchanged", "A/A: {c}");
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert_eq!(leftovers(d), (0, String::new()));
+}
+
+/// `[bench] run` printing libtest `bench:` lines and a `json = true` command take part in the
+/// rounds like criterion. HEAD is 20 % slower: the libtest time is regressed, and so is the
+/// command's throughput, which is higher-is-better (its direction survives the pairing).
+#[test]
+fn libtest_lines_and_json_commands_are_paired_with_their_direction() {
+    let dir = git_workspace(
+        "[bench]\nrun = [\"sh\", \"bench.sh\"]\ncriterion = false\niai = false\nrounds = 6\n[[bench.command]]\nname = \"harness\"\ncmd = [\"sh\", \"json.sh\"]\njson = true\nwarmup = 0\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
+    );
+    let d = dir.path();
+    write_file(
+        d,
+        "bench.sh",
+        "printf 'test parse ... bench: %s ns/iter (+/- 3)\\n' \"$(cat ns)\"\n",
+    );
+    write_file(
+        d,
+        "json.sh",
+        "v=$(cat ns)\nprintf '{\"metrics\":[{\"name\":\"bench.rps\",\"unit\":\"rps\",\"direction\":\"higher_is_better\",\"samples\":[%s,%s]}]}\\n' $((100000 / v)) $((100000 / v))\n",
+    );
+    write_file(d, "ns", "1000");
+    git_init_commit(d);
+    write_file(d, "ns", "1200");
+    git(d, &["commit", "-q", "-am", "20 % slower"]);
+    let (out, report) = run_paired(d, "HEAD^");
+    for (metric, delta) in [("bench.parse", 20.0), ("bench.rps", -17.0)] {
+        let c = comparison_of(&report, metric);
+        assert_eq!(
+            (c["method"].as_str(), c["verdict"].as_str()),
+            (Some("paired"), Some("regressed")),
+            "{metric}: {c}\n{}",
+            stderr(&out)
+        );
+        let got = c["delta_pct"].as_f64().unwrap();
+        assert!(
+            (got - delta).abs() < 1.0,
+            "{metric}: {got} % (want {delta} %)"
+        );
+    }
+    assert_eq!(
+        code(&out),
+        1,
+        "both regressions fail `bench.*.regression < 5%`"
+    );
+    assert_eq!(leftovers(d).0, 0);
 }

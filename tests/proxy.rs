@@ -1,42 +1,18 @@
 //! The fault proxy measured at the client, with real sockets on 127.0.0.1.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use cargo_gate::suites::infra::proxy::Proxy;
 use cargo_gate::suites::infra::spec::{Stream, Toxic, ToxicSpec};
+use common::servers;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// An upstream that answers each read with `reply` bytes of `x`, or echoes when `reply` is 0.
 async fn upstream(reply: usize) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = l.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                loop {
-                    let n = match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    let out = if reply == 0 {
-                        buf[..n].to_vec()
-                    } else {
-                        vec![b'x'; reply]
-                    };
-                    if s.write_all(&out).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
+    servers::blob(reply).await.to_string()
 }
 
 async fn proxy(reply: usize, toxic: Option<Toxic>) -> Proxy {
@@ -44,26 +20,6 @@ async fn proxy(reply: usize, toxic: Option<Toxic>) -> Proxy {
     let p = Proxy::start("127.0.0.1:0", &up).await.unwrap();
     p.set(toxic);
     p
-}
-
-async fn read_exact_or_eof(
-    s: &mut TcpStream,
-    want: usize,
-    limit: Duration,
-) -> std::io::Result<usize> {
-    let mut got = 0;
-    let mut buf = vec![0u8; 65536];
-    let deadline = Instant::now() + limit;
-    while got < want {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, s.read(&mut buf)).await {
-            Err(_) => break,
-            Ok(Ok(0)) => break,
-            Ok(Ok(n)) => got += n,
-            Ok(Err(e)) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// Time for `ping` to go through the proxy to the echo upstream and back.
@@ -115,13 +71,13 @@ async fn reset_peer_is_seen_as_a_connection_reset() {
     let mut buf = [0u8; 1];
     s.read_exact(&mut buf).await.unwrap();
     p.set(Some(Toxic::ResetPeer));
-    let err = read_exact_or_eof(&mut s, 1, Duration::from_secs(5))
+    let err = servers::read_up_to(&mut s, 1, Duration::from_secs(5))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
     // New connections are reset too (possibly before connect() has returned).
     let r = match TcpStream::connect(p.addr).await {
-        Ok(mut s2) => read_exact_or_eof(&mut s2, 1, Duration::from_secs(5)).await,
+        Ok(mut s2) => servers::read_up_to(&mut s2, 1, Duration::from_secs(5)).await,
         Err(e) => Err(e),
     };
     assert!(matches!(r, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset));
@@ -140,7 +96,7 @@ async fn slice_splits_writes_with_pauses() {
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     let t = Instant::now();
     s.write_all(b"0123456789abcdef").await.unwrap();
-    let got = read_exact_or_eof(&mut s, 16, Duration::from_secs(5))
+    let got = servers::read_up_to(&mut s, 16, Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(got, 16);
@@ -150,67 +106,18 @@ async fn slice_splits_writes_with_pauses() {
     );
 }
 
-/// An upstream that answers any read with `count` lines of 9 bytes, `gap` apart, and keeps
-/// the time it sent each.
-async fn streamer(count: usize, gap: Duration) -> (String, Arc<Mutex<Vec<Instant>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    let sent = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&sent);
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let log = Arc::clone(&log);
-            tokio::spawn(async move {
-                let mut buf = [0u8; 64];
-                if s.read(&mut buf).await.unwrap_or(0) == 0 {
-                    return;
-                }
-                for i in 0..count {
-                    log.lock().unwrap().push(Instant::now());
-                    if s.write_all(format!("line {i:03}\n").as_bytes())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    tokio::time::sleep(gap).await;
-                }
-            });
-        }
-    });
-    (addr, sent)
-}
-
-/// Requests the stream through a proxy whose connection was opened before `toxic` was
-/// applied: each line's delay (its arrival minus the upstream's send time).
+/// Requests a stream of 5 lines 20 ms apart through a proxy whose connection was opened
+/// before `toxic` was applied: each line's delay.
 async fn line_delays(toxic: Option<Toxic>) -> Vec<Duration> {
-    let (up, sent) = streamer(5, Duration::from_millis(20)).await;
-    let p = Proxy::start("127.0.0.1:0", &up).await.unwrap();
+    let (up, sent) = servers::lines(5, Duration::from_millis(20)).await;
+    let p = Proxy::start("127.0.0.1:0", &up.to_string()).await.unwrap();
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     p.apply(toxic.map(|t| ToxicSpec {
         toxic: t,
         stream: Some(Stream::Downstream),
         toxicity: 1.0,
     }));
-    s.write_all(b"go").await.unwrap();
-    let mut arrived = Vec::new();
-    let mut pending = 0usize;
-    let mut buf = [0u8; 256];
-    while arrived.len() < 5 {
-        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
-            .await
-            .expect("the stream stalled")
-            .unwrap();
-        assert!(n > 0, "closed after {} lines", arrived.len());
-        pending += n;
-        let now = Instant::now();
-        while pending >= 9 {
-            pending -= 9;
-            arrived.push(now);
-        }
-    }
-    let sent = sent.lock().unwrap().clone();
-    arrived.iter().zip(&sent).map(|(a, s)| *a - *s).collect()
+    servers::line_delays(&mut s, 5, &sent).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,7 +144,7 @@ async fn download(size: usize, toxic: Option<Toxic>) -> Duration {
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     let t = Instant::now();
     s.write_all(b"go").await.unwrap();
-    let got = read_exact_or_eof(&mut s, size, Duration::from_secs(30))
+    let got = servers::read_up_to(&mut s, size, Duration::from_secs(30))
         .await
         .unwrap();
     assert_eq!(got, size);
@@ -305,7 +212,7 @@ async fn timeout_closes_an_idle_connection_counting_from_when_it_was_applied() {
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     let t = Instant::now();
     s.write_all(b"hello").await.unwrap();
-    let got = read_exact_or_eof(&mut s, 5, Duration::from_secs(5))
+    let got = servers::read_up_to(&mut s, 5, Duration::from_secs(5))
         .await
         .unwrap_or(0);
     assert_eq!(got, 0, "nothing forwarded");
@@ -337,7 +244,7 @@ async fn limit_data_counts_each_direction_on_its_own() {
     let p = proxy(10_000, Some(Toxic::LimitData { bytes: 1000 })).await;
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     s.write_all(b"go").await.unwrap();
-    let got = read_exact_or_eof(&mut s, 10_000, Duration::from_secs(5))
+    let got = servers::read_up_to(&mut s, 10_000, Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(
@@ -388,65 +295,13 @@ async fn down_refuses_connections_closes_open_ones_and_comes_back() {
     assert!(round_trip(&mut again).await < Duration::from_secs(1));
 }
 
-/// A keep-alive HTTP/1.1 server answering every request `200 ok`.
-async fn http_upstream() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let mut pending = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                        pending.drain(..end + 4);
-                        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                        if s.write_all(ok).await.is_err() {
-                            return;
-                        }
-                    }
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => pending.extend_from_slice(&buf[..n]),
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
-/// One GET on `s`: the status, or `None` if the connection closed first.
-async fn get(s: &mut TcpStream) -> Option<u16> {
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .ok()?;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut byte)).await {
-            Ok(Ok(1)) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    let text = String::from_utf8_lossy(&head).to_string();
-    let length: usize = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    s.read_exact(&mut body).await.ok()?;
-    text.split(' ').nth(1)?.parse().ok()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_error_is_decided_per_request_on_keep_alive_connections() {
-    let up = http_upstream().await;
-    let p = Proxy::start("127.0.0.1:0", &up).await.unwrap();
+    let up = servers::http_ok().await;
+    let p = Proxy::start("127.0.0.1:0", &up.to_string()).await.unwrap();
     // Opened, and used, before the fault.
     let mut s = TcpStream::connect(p.addr).await.unwrap();
-    assert_eq!(get(&mut s).await, Some(200));
+    assert_eq!(servers::get(&mut s).await, Some(200));
     p.set(Some(Toxic::HttpError {
         status: 503,
         fraction: Some(0.25),
@@ -455,7 +310,7 @@ async fn http_error_is_decided_per_request_on_keep_alive_connections() {
     let mut statuses = Vec::new();
     let mut reconnected = false;
     for _ in 0..40 {
-        let status = get(&mut s).await.expect("a response");
+        let status = servers::get(&mut s).await.expect("a response");
         statuses.push((status, reconnected));
         if status == 503 {
             // An injected error closes its connection, as a failing proxy would.
@@ -479,7 +334,7 @@ async fn http_error_is_decided_per_request_on_keep_alive_connections() {
     let mut s = TcpStream::connect(p.addr).await.unwrap();
     let mut seen = Vec::new();
     for _ in 0..4 {
-        let status = get(&mut s).await.expect("a response");
+        let status = servers::get(&mut s).await.expect("a response");
         seen.push(status);
         if status != 200 {
             s = TcpStream::connect(p.addr).await.unwrap();
@@ -531,7 +386,7 @@ async fn toxicity_spreads_a_toxic_over_a_share_of_connections() {
         };
         let _ = s.write_all(b"hi").await;
         outcomes.push(
-            match read_exact_or_eof(&mut s, 2, Duration::from_secs(5)).await {
+            match servers::read_up_to(&mut s, 2, Duration::from_secs(5)).await {
                 Ok(2) => "echo",
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => "reset",
                 other => panic!("neither an echo nor a reset: {other:?}"),

@@ -1,6 +1,8 @@
 //! Helpers for running the real `cargo-gate` binary on the fixture workspaces.
 #![allow(dead_code)]
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
