@@ -1,0 +1,145 @@
+//! `cargo gate init` writes a workflow that fits the repository: baselines saved on its real
+//! default branch, and each job with only the permissions it needs.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn init(dir: &Path) -> (String, String) {
+    // temp_workspace writes a gate.toml; init writes its own.
+    let _ = std::fs::remove_file(dir.join("gate.toml"));
+    let out = output(gate("none").current_dir(dir).args(["gate", "init"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let workflow = std::fs::read_to_string(dir.join(".github/workflows/gate.yml")).unwrap();
+    (workflow, stdout(&out))
+}
+
+/// The text of one job: from `  NAME:` to the next job (`  other:` at two spaces) or the end.
+fn job<'a>(workflow: &'a str, name: &str) -> &'a str {
+    let start = workflow
+        .find(&format!("\n  {name}:\n"))
+        .unwrap_or_else(|| panic!("no job {name}:\n{workflow}"))
+        + 1;
+    let body = &workflow[start..];
+    let mut end = body.len();
+    let mut at = 0;
+    for line in body.lines() {
+        let next_job = at > 0
+            && line.starts_with("  ")
+            && !line.starts_with("   ")
+            && line.trim_end().ends_with(':');
+        if next_job {
+            end = at;
+            break;
+        }
+        at += line.len() + 1;
+    }
+    &body[..end]
+}
+
+/// A workspace cloned from a bare repository whose default branch is `branch`.
+fn cloned_with_default(branch: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = tmp.path().join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    write_file(
+        &seed,
+        "Cargo.toml",
+        "[package]\nname = \"t\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    write_file(&seed, "src/lib.rs", "");
+    git(&seed, &["init", "-q", "-b", branch]);
+    git_init_commit_in(&seed);
+    let bare = tmp.path().join("origin.git");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            seed.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let work = tmp.path().join("work");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    // Check out another branch, so only origin/HEAD can tell the default.
+    git(&work, &["checkout", "-q", "-b", "feature"]);
+    tmp
+}
+
+fn git_init_commit_in(dir: &Path) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+}
+
+#[test]
+fn the_workflow_saves_baselines_on_the_remote_s_default_branch() {
+    for branch in ["master", "main", "trunk"] {
+        let tmp = cloned_with_default(branch);
+        let (workflow, said) = init(&tmp.path().join("work"));
+        assert!(
+            workflow.contains(&format!("    branches: [{branch}]\n")),
+            "{branch}:\n{workflow}"
+        );
+        assert!(
+            said.contains(&format!("pushes to `{branch}` (origin/HEAD)")),
+            "{said}"
+        );
+    }
+}
+
+#[test]
+fn without_a_remote_the_checked_out_branch_is_the_default() {
+    let dir = temp_workspace("");
+    git(dir.path(), &["init", "-q", "-b", "develop"]);
+    let (workflow, said) = init(dir.path());
+    assert!(workflow.contains("    branches: [develop]\n"), "{workflow}");
+    assert!(said.contains("(the branch checked out)"), "{said}");
+}
+
+#[test]
+fn each_job_has_only_the_permissions_it_needs() {
+    let dir = temp_workspace("");
+    let (workflow, _) = init(dir.path());
+    let top = &workflow
+        [workflow.find("\npermissions:").unwrap()..workflow.find("\nconcurrency:").unwrap()];
+    assert_eq!(top.trim(), "permissions:\n  contents: read", "{workflow}");
+    let pr = job(&workflow, "pull-request");
+    assert!(
+        pr.contains("if: github.event_name == 'pull_request'"),
+        "{pr}"
+    );
+    assert!(
+        pr.contains("contents: read") && !pr.contains("contents: write"),
+        "{pr}"
+    );
+    assert!(
+        pr.contains("pull-requests: write") && pr.contains("checks: write"),
+        "{pr}"
+    );
+    let push = job(&workflow, "default-branch");
+    assert!(push.contains("if: github.event_name == 'push'"), "{push}");
+    assert!(push.contains("contents: write"), "{push}");
+    assert!(
+        !push.contains("pull-requests: write"),
+        "no PR to comment on: {push}"
+    );
+    for j in [pr, push] {
+        assert!(
+            j.contains("uses: Swatinem/rust-cache@v2"),
+            "the build is cached: {j}"
+        );
+        assert!(j.contains("fetch-depth: 0"), "{j}");
+    }
+}
