@@ -1366,3 +1366,71 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
     );
     assert!(!posted.contains("forged"), "{posted}");
 }
+
+/// A broken gate.toml on a pull request: `run` exits 2 but still writes a report saying where,
+/// and publishing it gives a failed check run with an annotation at the broken line, a comment
+/// saying the gate could not run and why, and a summary with the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_error_reaches_the_pull_request_at_the_broken_line() {
+    let ws = temp_workspace("[tests]\nretries = \"two\"\n");
+    let run = output(gate("none").current_dir(ws.path()).args([
+        "gate",
+        "run",
+        "--out-dir",
+        "target/gate",
+    ]));
+    assert_eq!(code(&run), 2, "a config error is exit 2: {}", stderr(&run));
+    let report = json(&ws.path().join("target/gate/report.json"));
+    assert_eq!(report["config_error"]["file"], "gate.toml", "{report}");
+    assert_eq!(
+        (
+            &report["config_error"]["line"],
+            &report["config_error"]["col"]
+        ),
+        (&json!(2), &json!(11))
+    );
+    assert_eq!(report["verdict"]["status"], "failed");
+
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_check_runs(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 78})))
+        .mount(&server)
+        .await;
+    let env = Env::new(&report, &pr_event("acme/app"));
+    let out = comment(&env, &server.uri(), "pull_request", &[]).await;
+    assert_eq!(code(&out), 1, "the gate did not pass");
+    let reqs = server.received_requests().await.unwrap();
+    let check = created_check_run(&reqs).expect("a check run");
+    assert_eq!(check["conclusion"], "failure", "{check}");
+    let annotations = check["output"]["annotations"].as_array().unwrap();
+    assert_eq!(annotations.len(), 1, "{check}");
+    assert_eq!(
+        (&annotations[0]["path"], &annotations[0]["start_line"]),
+        (&json!("gate.toml"), &json!(2)),
+        "{check}"
+    );
+    assert!(
+        stdout(&out).contains("::error file=gate.toml,line=2"),
+        "{}",
+        stdout(&out)
+    );
+    let posted = posted_comment(&reqs).expect("a comment");
+    assert!(
+        posted.contains("cargo-gate could not run") && posted.contains("gate.toml:2:11"),
+        "{posted}"
+    );
+    assert!(posted.contains("Nothing was tested"), "{posted}");
+    let summary = env.read("summary.md");
+    assert!(
+        summary.contains("the gate could not run") && summary.contains("help:"),
+        "{summary}"
+    );
+}

@@ -126,6 +126,15 @@ fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
     }
     recompare(report, &config);
     crate::gate::apply(report, &config.rules);
+    // An artifact that says its job could not run has nothing to pass on: failing is the safe
+    // reading of an untrusted claim either way.
+    if report.config_error.is_some() {
+        report.verdict.status = VerdictStatus::Failed;
+        report
+            .verdict
+            .reasons
+            .push("the artifact's job could not run (configuration error)".to_string());
+    }
     Ok(())
 }
 

@@ -22,7 +22,13 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         ws,
         mut config,
         mut opts,
-    } = prepare(manifest, explicit, &args.select)?;
+    } = match prepare(manifest, explicit, &args.select) {
+        Ok(p) => p,
+        Err(e) => {
+            report_config_error(manifest, &args, &e);
+            return Err(e);
+        }
+    };
     let tests = &mut config.tests;
     if let Some(j) = args.jobs {
         tests.jobs = Some(j);
@@ -78,6 +84,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         suites,
         comparisons: Vec::new(),
         baseline_note: None,
+        config_error: None,
         gates: Vec::new(),
         // Decided by `gate::apply` below, before anything reads it.
         verdict: Verdict {
@@ -240,6 +247,76 @@ fn show_progress(event: &suites::Event<'_>) {
             c.passed + c.flaky,
             c.failed + c.timed_out,
             crate::util::units::format_seconds(s.duration)
+        );
+    }
+}
+
+/// A config error still leaves a `report.json` — verdict failed, the error and its position,
+/// nothing run — so `cargo gate comment` can put it on the pull request: an annotation at the
+/// broken line, a comment and summary saying the gate could not run and why. The exit code
+/// stays 2. Other errors (no workspace, a bad command line) leave nothing: there is no
+/// `target/` to write to, or the user is at the terminal.
+fn report_config_error(manifest: Option<&Path>, args: &RunArgs, e: &Error) {
+    let Error::Config {
+        location,
+        message,
+        hint,
+    } = e
+    else {
+        return;
+    };
+    let Ok(ws) = crate::workspace::Workspace::load(manifest) else {
+        return;
+    };
+    let Ok(config) = Config::defaults(None) else {
+        return;
+    };
+    let out_dir = args.out_dir.clone().unwrap_or_else(|| ws.out_dir());
+    let file = location
+        .path
+        .strip_prefix(&ws.root)
+        .unwrap_or(&location.path)
+        .display()
+        .to_string();
+    let mut run = crate::context::run_info(
+        &ws,
+        &config,
+        &crate::suites::testrun::RunOptions::default(),
+        chrono::Utc::now(),
+        0.0,
+    );
+    if let Some(p) = &args.select.profile {
+        run.profile = p.clone();
+    }
+    let report = Report {
+        schema: SCHEMA,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        run,
+        suites: Vec::new(),
+        comparisons: Vec::new(),
+        baseline_note: None,
+        config_error: Some(crate::model::ConfigProblem {
+            file: file.clone(),
+            line: location.line,
+            col: location.col,
+            message: message.clone(),
+            hint: hint.clone(),
+        }),
+        gates: Vec::new(),
+        verdict: Verdict {
+            status: VerdictStatus::Failed,
+            reasons: vec![format!(
+                "the gate could not run: {file}:{}:{}: {message}",
+                location.line, location.col
+            )],
+        },
+    };
+    if let Ok(renderer) = Renderer::new(None, false)
+        && write_outputs(&report, &renderer, &out_dir).is_ok()
+    {
+        eprintln!(
+            "the config error is in {} too, for `cargo gate comment`",
+            display_path(&out_dir.join("report.json")).display()
         );
     }
 }

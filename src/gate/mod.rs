@@ -604,6 +604,7 @@ mod tests {
             suites: vec![suite],
             comparisons: vec![],
             baseline_note: None,
+            config_error: None,
             gates: vec![],
             verdict: Verdict {
                 status: VerdictStatus::Passed,

@@ -37,6 +37,10 @@ pub struct Report {
     pub gates: Vec<GateResult>,
     /// The overall decision.
     pub verdict: Verdict,
+    /// Set when gate.toml could not be used: the run did not happen, this says why and where
+    /// (so the pull request gets an annotation at the broken line). The exit code was 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_error: Option<ConfigProblem>,
 }
 
 /// Facts about the run.
@@ -744,4 +748,20 @@ impl Report {
 
 fn lower_is_better() -> Direction {
     Direction::LowerIsBetter
+}
+
+/// What was wrong with the configuration, and where.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConfigProblem {
+    /// The file, relative to the workspace root when inside it.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }

@@ -60,6 +60,23 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
         .filter(|p| !p.is_empty())
         .map(|p| format!("{}/", p.trim_end_matches('/')));
     let mut out = Vec::new();
+    // The run never happened: the one thing to show is where the configuration is wrong.
+    if let Some(c) = &report.config_error {
+        let line = u32::try_from(c.line).ok().filter(|l| plausible_line(*l));
+        let located = repo_path(prefix.as_deref(), &c.file).filter(|_| line.is_some());
+        let line = line.filter(|_| located.is_some()).unwrap_or(1).max(1);
+        out.push(Annotation {
+            level: Level::Failure,
+            path: located,
+            line,
+            end_line: line,
+            title: "cargo-gate could not run: configuration error".to_string(),
+            message: match &c.hint {
+                Some(h) => format!("{} (column {})\nhelp: {h}", c.message, c.col),
+                None => format!("{} (column {})", c.message, c.col),
+            },
+        });
+    }
     for level in [Level::Failure, Level::Warning] {
         for suite in &report.suites {
             for case in &suite.cases {
@@ -467,6 +484,7 @@ mod tests {
             ],
             comparisons: vec![],
             baseline_note: None,
+            config_error: None,
             gates: vec![],
             verdict: crate::model::Verdict {
                 status: VerdictStatus::Passed,
