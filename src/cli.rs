@@ -183,6 +183,10 @@ pub struct CommentArgs {
     /// must not decide how much memory the trusted job uses.
     #[arg(long, value_name = "BYTES", default_value_t = 50 * 1024 * 1024)]
     pub max_artifact_bytes: u64,
+    /// Link to the uploaded report artifact (the HTML report), shown in the comment and the
+    /// summary (the action passes upload-artifact's `artifact-url`).
+    #[arg(long, value_name = "URL")]
+    pub artifact_url: Option<String>,
     /// Id in the hidden marker, for several gates on one PR (default: workflow/job).
     #[arg(long)]
     pub id: Option<String>,

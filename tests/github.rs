@@ -1434,3 +1434,58 @@ async fn a_config_error_reaches_the_pull_request_at_the_broken_line() {
         "{summary}"
     );
 }
+
+/// The comment and the summary link the report artifact given on the command line (never one
+/// a report carries, and never a link that is not a plain https URL) and name the baseline
+/// commit of the performance comparison.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_comment_links_the_artifact_and_names_the_baseline_commit() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 79})))
+        .mount(&server)
+        .await;
+    let mut r = report(0, 0);
+    r["run"]["github"] = json!({"repository": "acme/app", "event": "pull_request",
+        "artifact_url": "https://evil.example/from-the-report"});
+    r["comparisons"] = json!([{"metric": "bench.parse", "unit": "ns", "direction": "lower_is_better",
+        "baseline": 100.0, "current": 101.0, "delta_pct": 1.0, "method": "history",
+        "verdict": "unchanged", "baseline_rev": "abc1234", "history": [100.0]}]);
+    let env = Env::new(&r, &pr_event("acme/app"));
+    let link = "https://github.example/acme/app/actions/runs/99/artifacts/5";
+    let out = comment(
+        &env,
+        &server.uri(),
+        "pull_request",
+        &["--no-check-run", "--artifact-url", link],
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reqs = server.received_requests().await.unwrap();
+    let posted = posted_comment(&reqs).expect("a comment");
+    assert!(
+        posted.contains(&format!("[HTML report and artifacts]({link})")),
+        "{posted}"
+    );
+    assert!(posted.contains("baseline <code>abc1234</code>"), "{posted}");
+    assert!(!posted.contains("evil.example"), "{posted}");
+    assert!(env.read("summary.md").contains(link));
+
+    // A link that is not a plain https URL is not shown.
+    let bad = comment(
+        &env,
+        &server.uri(),
+        "pull_request",
+        &["--no-check-run", "--artifact-url", "javascript:alert(1)"],
+    )
+    .await;
+    assert_eq!(code(&bad), 0);
+    assert!(!env.read("summary.md").contains("javascript"));
+}

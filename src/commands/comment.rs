@@ -57,6 +57,21 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         // on the trusted job's own run URL, never the artifact's.
         gh.run_url = ctx.run_url.clone();
     }
+    // The artifact link comes only from this command line: a report's own is never shown.
+    match (report.run.github.as_mut(), &args.artifact_url) {
+        (Some(gh), url) => gh.artifact_url = url.clone(),
+        (None, Some(url)) => {
+            report.run.github = Some(crate::model::GithubRun {
+                repository: format!("{}/{}", ctx.owner, ctx.repo),
+                event: ctx.event_name.clone(),
+                pull_request: ctx.pull_request,
+                head_sha: ctx.head_sha.clone(),
+                run_url: ctx.run_url.clone(),
+                artifact_url: Some(url.clone()),
+            });
+        }
+        (None, None) => {}
+    }
     let renderer = Renderer::new(args.template.as_deref(), false)?;
     let backoff = std::env::var("CARGO_GATE_GITHUB_BACKOFF_MS")
         .ok()

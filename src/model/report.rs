@@ -116,6 +116,9 @@ pub struct GithubRun {
     /// Link to the workflow run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_url: Option<String>,
+    /// Link to the uploaded report artifact (set by `cargo gate comment --artifact-url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_url: Option<String>,
 }
 
 /// The commit under test.

@@ -133,15 +133,28 @@ fn bytes(s: &str) -> usize {
 
 /// `extra` for the markdown templates: the run's link, if it is a plain `https://` URL (it
 /// comes from the trusted environment, and is still checked: it lands in a link's target).
-fn link_context(run_url: Option<&str>) -> Value {
-    let url = run_url.filter(|u| {
+/// A link the templates may use as is: https, plain URL characters, not absurdly long.
+fn safe_link(u: Option<&str>) -> Option<Value> {
+    u.filter(|u| {
         u.starts_with("https://")
             && u.len() < 2048
             && u[8..]
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-._~/?#&=%+:@".contains(c))
-    });
-    minijinja::context! { run_url => url.map(|u| Value::from_safe_string(u.to_string())) }
+    })
+    .map(|u| Value::from_safe_string(u.to_string()))
+}
+
+fn link_context(report: &Report, run_url: Option<&str>) -> Value {
+    let artifact = report
+        .run
+        .github
+        .as_ref()
+        .and_then(|g| g.artifact_url.as_deref());
+    minijinja::context! {
+        run_url => safe_link(run_url),
+        artifact_url => safe_link(artifact),
+    }
 }
 
 /// The PR comment body (without the marker), at most [`COMMENT_LIMIT`] characters with room
@@ -155,7 +168,7 @@ pub fn render_comment(
         renderer,
         "comment.md.j2",
         report,
-        link_context(run_url),
+        link_context(report, run_url),
         COMMENT_LIMIT,
         chars,
         200,
@@ -173,7 +186,7 @@ pub fn render_summary(
         renderer,
         "summary.md.j2",
         report,
-        link_context(run_url),
+        link_context(report, run_url),
         SUMMARY_LIMIT,
         bytes,
         2048,

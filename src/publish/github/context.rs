@@ -124,6 +124,7 @@ pub fn run_record(env: &BTreeMap<String, String>, event: &Value) -> Option<Githu
         pull_request: ctx.pull_request,
         head_sha: ctx.head_sha,
         run_url: ctx.run_url,
+        artifact_url: None,
     })
 }
 
