@@ -42,6 +42,13 @@ pub enum Command {
         /// Write only gate.toml.
         #[arg(long)]
         no_workflow: bool,
+        /// Also write gate-publish.yml, so fork pull requests get their comment too (a public
+        /// repository wants this; init cannot tell from here whether it is public).
+        #[arg(long, conflicts_with = "shards")]
+        fork_safe: bool,
+        /// Run the tests in N shards side by side, then merge their reports in one job.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=64))]
+        shards: Option<u32>,
     },
     /// Validate gate.toml (every profile); exit 2 with file:line:col on error.
     Check,

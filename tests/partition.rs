@@ -134,3 +134,75 @@ fn time_shards_use_the_durations_noted_on_the_base() {
         stderr(&out)
     );
 }
+
+/// The action's `mode: merge` the way the sharded workflow drives it: three shard reports in
+/// artifact folders (one test failing in one of them) → scripts/merge-shards.sh → one report of
+/// every case whose verdict is the failing shard's, and the step outputs the publishing steps
+/// read. No shard reports at all is an error, not an empty pass.
+#[test]
+fn the_merge_mode_script_merges_shard_artifacts_into_the_worst_verdict() {
+    let dir = repo();
+    let d = dir.path();
+    let lib = std::fs::read_to_string(d.join("src/lib.rs")).unwrap();
+    write_file(
+        d,
+        "src/lib.rs",
+        &format!("{lib}#[test]\nfn broken() {{ panic!(\"no\") }}\n"),
+    );
+    let mut codes = Vec::new();
+    for k in 1..=3 {
+        // Its own target directory: another test builds a different `timed` at the same time.
+        let out = output(gate("timed-merge").current_dir(d).args([
+            "run",
+            "--progress",
+            "lines",
+            "--no-doctests",
+            "--no-baseline",
+            "--partition",
+            &format!("count:{k}/3"),
+            "--out-dir",
+            &format!("shards/cargo-gate-report-{k}"),
+        ]));
+        codes.push(code(&out));
+    }
+    assert_eq!(
+        codes.iter().filter(|c| **c == 1).count(),
+        1,
+        "one shard holds the failing test: {codes:?}"
+    );
+    let merge = |shards: &str| {
+        let outputs = d.join(format!("{shards}.out"));
+        let run = std::process::Command::new("bash")
+            .arg(root().join("scripts/merge-shards.sh"))
+            .current_dir(d)
+            .env("SHARDS", d.join(shards))
+            .env("OUT", d.join("merged"))
+            .env("CARGO_GATE", env!("CARGO_BIN_EXE_cargo-gate"))
+            .env("GITHUB_OUTPUT", &outputs)
+            .output()
+            .unwrap();
+        (run, std::fs::read_to_string(outputs).unwrap_or_default())
+    };
+    let (run, outputs) = merge("shards");
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        outputs.contains("verdict=failed\n") && outputs.contains("exit-code=1\n"),
+        "{outputs}"
+    );
+    let merged = json(&d.join("merged/report.json"));
+    assert_eq!(statuses(&merged).len(), 8, "every shard's cases: {merged}");
+    assert_eq!(merged["verdict"]["status"], "failed");
+
+    std::fs::create_dir_all(d.join("none")).unwrap();
+    let (run, outputs) = merge("none");
+    assert!(run.status.success());
+    assert!(
+        stdout(&run).contains("::error::no shard reports"),
+        "{}",
+        stdout(&run)
+    );
+    assert!(
+        outputs.contains("verdict=error\n") && outputs.contains("exit-code=2\n"),
+        "{outputs}"
+    );
+}

@@ -9,6 +9,20 @@ use crate::workspace::Workspace;
 
 /// The GitHub Actions workflow `cargo gate init` writes (`__DEFAULT_BRANCH__` filled in).
 pub const STARTER_WORKFLOW: &str = include_str!("../../templates/workflow.yml");
+/// `--shards N`: a matrix of shards and a merging job.
+const SHARDS_WORKFLOW: &str = include_str!("../../templates/workflow-shards.yml");
+/// `--fork-safe`: the untrusted half (runs) and the trusted half (publishes).
+const FORK_WORKFLOW: &str = include_str!("../../templates/workflow-fork.yml");
+const PUBLISH_WORKFLOW: &str = include_str!("../../templates/workflow-publish.yml");
+
+/// Which workflow to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Workflow {
+    /// Also the `workflow_run` publisher for fork pull requests.
+    pub fork_safe: bool,
+    /// Shards of the test run.
+    pub shards: Option<u32>,
+}
 
 /// The branch the workflow saves baselines on: the remote's default (`origin/HEAD`), else the
 /// branch checked out, else `main`. Never guessed as `main` when the repository says otherwise.
@@ -32,30 +46,48 @@ fn default_branch(root: &Path) -> (String, &'static str) {
     ("main".to_string(), "no branch found")
 }
 
-/// The workflow for a repository whose default branch is `branch`.
-pub fn workflow_for(branch: &str) -> String {
-    // YAML-quoted so any branch name stays one flow-sequence item.
-    let quoted = format!("\"{}\"", branch.replace('\\', "\\\\").replace('"', "\\\""));
+/// The workflow files for a repository whose default branch is `branch`: `(file name, text)`.
+pub fn workflows_for(branch: &str, kind: Workflow) -> Vec<(&'static str, String)> {
+    // YAML-quoted unless plain, so any branch name stays one flow-sequence item.
     let item = if branch
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
     {
         branch.to_string()
     } else {
-        quoted
+        format!("\"{}\"", branch.replace('\\', "\\\\").replace('"', "\\\""))
     };
-    STARTER_WORKFLOW.replace("__DEFAULT_BRANCH__", &item)
+    let fill = |t: &str| t.replace("__DEFAULT_BRANCH__", &item);
+    match kind {
+        Workflow {
+            shards: Some(n), ..
+        } => {
+            let list: Vec<String> = (1..=n).map(|k| k.to_string()).collect();
+            vec![(
+                "gate.yml",
+                fill(SHARDS_WORKFLOW)
+                    .replace("__SHARD_LIST__", &list.join(", "))
+                    .replace("__SHARDS__", &n.to_string()),
+            )]
+        }
+        Workflow {
+            fork_safe: true, ..
+        } => vec![
+            ("gate.yml", fill(FORK_WORKFLOW)),
+            ("gate-publish.yml", PUBLISH_WORKFLOW.to_string()),
+        ],
+        _ => vec![("gate.yml", fill(STARTER_WORKFLOW))],
+    }
 }
 
-pub fn init(manifest: Option<&Path>, force: bool, workflow: bool) -> Result<i32> {
+pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) -> Result<i32> {
     let ws = Workspace::load(manifest)?;
     let mut files = vec![(ws.root.join(config::FILE_NAME), config::STARTER.to_string())];
     let (branch, from) = default_branch(&ws.root);
-    if workflow {
-        files.push((
-            ws.root.join(".github/workflows/gate.yml"),
-            workflow_for(&branch),
-        ));
+    if let Some(kind) = workflow {
+        for (name, text) in workflows_for(&branch, kind) {
+            files.push((ws.root.join(".github/workflows").join(name), text));
+        }
     }
     // Check every file first, so a refusal writes nothing.
     for (path, _) in &files {
@@ -70,7 +102,7 @@ pub fn init(manifest: Option<&Path>, force: bool, workflow: bool) -> Result<i32>
         crate::util::fs::write_atomic(path, text.as_bytes())?;
         println!("wrote {}", display_path(path).display());
     }
-    if workflow {
+    if workflow.is_some() {
         println!("the workflow saves baselines on pushes to `{branch}` ({from})");
     }
     println!("next: `cargo gate check`, then `cargo gate run`");

@@ -30,7 +30,16 @@ pub fn main(cli: Cli) -> Result<i32> {
     let manifest = g.manifest_path.as_deref();
     let config = g.config.as_deref();
     match cli.command {
-        Command::Init { force, no_workflow } => init::init(manifest, force, !no_workflow),
+        Command::Init {
+            force,
+            no_workflow,
+            fork_safe,
+            shards,
+        } => init::init(
+            manifest,
+            force,
+            (!no_workflow).then_some(init::Workflow { fork_safe, shards }),
+        ),
         Command::Check => check::check(manifest, config),
         Command::Run(args) => run::run(manifest, config, args),
         Command::List(args) => list::list(manifest, config, args),
