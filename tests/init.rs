@@ -219,3 +219,34 @@ fn fork_safe_writes_the_trusted_publisher_too() {
     ]));
     assert_eq!(code(&out), 2, "{}", stderr(&out));
 }
+
+#[test]
+fn criterion_benchmarks_get_a_bench_section_suggested() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let src = root().join("fixtures/bench");
+    for rel in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/parse.rs"] {
+        let to = d.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+    let out = output(
+        gate("bench")
+            .current_dir(d)
+            .args(["gate", "init", "--no-workflow"]),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("found criterion benchmarks (bench-fixture/parse)"),
+        "{}",
+        stdout(&out)
+    );
+    let toml = std::fs::read_to_string(d.join("gate.toml")).unwrap();
+    assert!(
+        toml.contains("# [bench]\n# run = [\"cargo\", \"bench\", \"--workspace\"]"),
+        "{toml}"
+    );
+    // Still valid: the suggestion is commented out.
+    let check = output(gate("bench").current_dir(d).args(["gate", "check"]));
+    assert_eq!(code(&check), 0, "{}", stderr(&check));
+}

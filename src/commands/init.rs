@@ -46,6 +46,34 @@ fn default_branch(root: &Path) -> (String, &'static str) {
     ("main".to_string(), "no branch found")
 }
 
+/// `package/bench` for every bench target of a member that depends on criterion.
+fn criterion_benches(ws: &Workspace) -> Vec<String> {
+    ws.members
+        .iter()
+        .filter(|p| p.dependencies.iter().any(|d| d.name == "criterion"))
+        .flat_map(|p| {
+            p.targets
+                .iter()
+                .filter(|t| t.kind.iter().any(|k| k.to_string() == "bench"))
+                .map(move |t| format!("{}/{}", p.name, t.name))
+        })
+        .collect()
+}
+
+/// A commented `[bench]` section naming the benchmarks found, put before `[gate]`.
+fn bench_suggestion(benches: &[String]) -> String {
+    format!(
+        "# This workspace has criterion benchmarks ({}). Uncomment to run them in the bench suite:\n\
+         # each is compared with the baselines in git notes (saved on the default branch), and on\n\
+         # pull requests the action's `paired: merge-base` input measures both sides in one job.\n\
+         # Keep criterion's measurement short (a second) for paired rounds.\n\
+         # [bench]\n\
+         # run = [\"cargo\", \"bench\", \"--workspace\"]\n\
+         # and in [gate]: warn = [\"bench.*.regression < 5%\"]\n\n[gate]\n",
+        benches.join(", ")
+    )
+}
+
 /// The workflow files for a repository whose default branch is `branch`: `(file name, text)`.
 pub fn workflows_for(branch: &str, kind: Workflow) -> Vec<(&'static str, String)> {
     // YAML-quoted unless plain, so any branch name stays one flow-sequence item.
@@ -82,7 +110,12 @@ pub fn workflows_for(branch: &str, kind: Workflow) -> Vec<(&'static str, String)
 
 pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) -> Result<i32> {
     let ws = Workspace::load(manifest)?;
-    let mut files = vec![(ws.root.join(config::FILE_NAME), config::STARTER.to_string())];
+    let benches = criterion_benches(&ws);
+    let mut starter = config::STARTER.to_string();
+    if !benches.is_empty() {
+        starter = starter.replacen("[gate]\n", &bench_suggestion(&benches), 1);
+    }
+    let mut files = vec![(ws.root.join(config::FILE_NAME), starter)];
     let (branch, from) = default_branch(&ws.root);
     if let Some(kind) = workflow {
         for (name, text) in workflows_for(&branch, kind) {
@@ -104,6 +137,12 @@ pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) ->
     }
     if workflow.is_some() {
         println!("the workflow saves baselines on pushes to `{branch}` ({from})");
+    }
+    if !benches.is_empty() {
+        println!(
+            "found criterion benchmarks ({}): gate.toml suggests a [bench] section, commented out",
+            benches.join(", ")
+        );
     }
     println!("next: `cargo gate check`, then `cargo gate run`");
     Ok(EXIT_PASS)
