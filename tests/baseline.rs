@@ -476,18 +476,17 @@ fn concurrent_pushes(git_program: Option<&Path>) {
 fn criterion_results_become_metrics_with_every_sample() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("bench");
-    let src = root().join("fixtures/bench");
-    for rel in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "gate.toml",
-        "src/lib.rs",
-        "benches/parse.rs",
-    ] {
-        let to = dir.join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(rel), to).unwrap();
-    }
+    copy_fixture(
+        "bench",
+        &[
+            "Cargo.toml",
+            "Cargo.lock",
+            "gate.toml",
+            "src/lib.rs",
+            "benches/parse.rs",
+        ],
+        &dir,
+    );
     git(&dir, &["init", "-q"]);
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "bench"]);

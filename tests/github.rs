@@ -149,6 +149,20 @@ async fn mount_user_forbidden(server: &MockServer) {
         .await;
 }
 
+/// PR 7's comments: `page` when listed, and a new comment gets `new_id`.
+async fn mount_pr7_comments(server: &MockServer, page: Value, new_id: u64) {
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": new_id})))
+        .mount(server)
+        .await;
+}
+
 async fn mount_check_runs(server: &MockServer) {
     Mock::given(method("POST"))
         .and(path("/repos/acme/app/check-runs"))
@@ -311,16 +325,7 @@ async fn marker_on_page_3_of_250_comments_is_updated_not_duplicated() {
 async fn creates_a_comment_when_none_is_ours_and_deletes_it_on_pass_when_asked() {
     let server = MockServer::start().await;
     mount_user_forbidden(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/acme/app/issues/7/comments"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comment_page(1, 3, None)))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/app/issues/7/comments"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 77})))
-        .mount(&server)
-        .await;
+    mount_pr7_comments(&server, comment_page(1, 3, None), 77).await;
     let env = Env::new(&report(0, 0), &pr_event("acme/app"));
     let out = comment(&env, &server.uri(), "pull_request", &["--no-check-run"]).await;
     assert_eq!(code(&out), 0);
@@ -1394,16 +1399,7 @@ async fn a_config_error_reaches_the_pull_request_at_the_broken_line() {
     let server = MockServer::start().await;
     mount_user_forbidden(&server).await;
     mount_check_runs(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/acme/app/issues/7/comments"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/app/issues/7/comments"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 78})))
-        .mount(&server)
-        .await;
+    mount_pr7_comments(&server, json!([]), 78).await;
     let env = Env::new(&report, &pr_event("acme/app"));
     let out = comment(&env, &server.uri(), "pull_request", &[]).await;
     assert_eq!(code(&out), 1, "the gate did not pass");
@@ -1442,16 +1438,7 @@ async fn a_config_error_reaches_the_pull_request_at_the_broken_line() {
 async fn the_comment_links_the_artifact_and_names_the_baseline_commit() {
     let server = MockServer::start().await;
     mount_user_forbidden(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/acme/app/issues/7/comments"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/app/issues/7/comments"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 79})))
-        .mount(&server)
-        .await;
+    mount_pr7_comments(&server, json!([]), 79).await;
     let mut r = report(0, 0);
     r["run"]["github"] = json!({"repository": "acme/app", "event": "pull_request",
         "artifact_url": "https://evil.example/from-the-report"});

@@ -224,12 +224,11 @@ fn fork_safe_writes_the_trusted_publisher_too() {
 fn criterion_benchmarks_get_a_bench_section_suggested() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let src = root().join("fixtures/bench");
-    for rel in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/parse.rs"] {
-        let to = d.join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(rel), to).unwrap();
-    }
+    copy_fixture(
+        "bench",
+        &["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/parse.rs"],
+        d,
+    );
     let out = output(
         gate("bench")
             .current_dir(d)

@@ -225,12 +225,11 @@ impl Drop for Hog {
 fn criterion_repo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let src = root().join("fixtures/bench");
-    for rel in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/parse.rs"] {
-        let to = d.join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(rel), to).unwrap();
-    }
+    copy_fixture(
+        "bench",
+        &["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/parse.rs"],
+        d,
+    );
     write_file(
         d,
         "gate.toml",

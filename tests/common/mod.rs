@@ -182,6 +182,17 @@ pub fn temp_workspace(gate_toml: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Copies `files` (paths relative to `fixtures/NAME`) into `dest`: a fixture that a test may
+/// change, or make a git repository of, without touching the checkout.
+pub fn copy_fixture(name: &str, files: &[&str], dest: &Path) {
+    let src = root().join("fixtures").join(name);
+    for rel in files {
+        let to = dest.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+}
+
 /// [`temp_workspace`] meant to become a git repository: its build output and lock file are
 /// ignored, so `git status` shows only what a test changes.
 pub fn git_workspace(gate_toml: &str) -> tempfile::TempDir {
