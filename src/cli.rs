@@ -29,6 +29,10 @@ pub struct GlobalArgs {
     /// Path to gate.toml (default: gate.toml at the workspace root, if present).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Colour: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`; the default
+    /// comes from CARGO_TERM_COLOR, as in cargo.
+    #[arg(long, global = true, value_name = "WHEN")]
+    pub color: Option<crate::util::color::ColorWhen>,
 }
 
 /// The commands.

@@ -280,7 +280,54 @@ fn markdown_and_terminal_snapshots() {
         insta::assert_snapshot!("mixed_summary_md", rendered(&mixed, "markdown"));
         insta::assert_snapshot!("mixed_terminal", rendered(&mixed, "terminal"));
         insta::assert_snapshot!("demo_summary_md", rendered(&demo, "markdown"));
+        // The same scorecard in colour, escapes shown as ␛: each word its role's style.
+        let coloured = terminal_with(&mixed, &["--color", "always"], &[]).replace('\x1b', "␛");
+        insta::assert_snapshot!("mixed_terminal_color", coloured);
     });
+    // CARGO_TERM_COLOR decides when --color is not given, as in cargo; the flag wins over it,
+    // and NO_COLOR turns off `auto` but not `always`.
+    let plain = rendered(&mixed, "terminal");
+    assert_eq!(
+        terminal_with(
+            &mixed,
+            &["--color", "never"],
+            &[("CARGO_TERM_COLOR", "always")]
+        ),
+        plain
+    );
+    let env_on = terminal_with(&mixed, &[], &[("CARGO_TERM_COLOR", "always")]);
+    assert!(env_on.contains("\x1b["), "{env_on}");
+    assert_eq!(
+        terminal_with(&mixed, &["--color", "auto"], &[("NO_COLOR", "1")]),
+        plain
+    );
+    assert!(terminal_with(&mixed, &["--color", "always"], &[("NO_COLOR", "1")]).contains("\x1b["));
+    let bad = output(
+        gate("demo")
+            .args(["report", "--format", "terminal"])
+            .arg(&mixed)
+            .env("CARGO_TERM_COLOR", "sometimes"),
+    );
+    assert_eq!(code(&bad), 2);
+    assert!(
+        stderr(&bad).contains("CARGO_TERM_COLOR is `sometimes`"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+/// The terminal scorecard of `report` with extra arguments and environment.
+fn terminal_with(report: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = gate("demo");
+    cmd.args(["report", "--format", "terminal"])
+        .arg(report)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    stdout(&out)
 }
 
 #[test]
@@ -323,4 +370,48 @@ fn only_the_first_shard_runs_the_suites_that_are_not_split() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let merged = json(&dir.path().join("merged.json"));
     assert_eq!(kinds(&merged), ["tests", "infra"]);
+}
+
+/// `--color always` colours the progress lines too (CI logs render ANSI): each status by its
+/// role, RETRY and SLOW as notices, and a retry line has no empty time brackets.
+#[test]
+fn progress_lines_are_coloured_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = tempfile::tempdir().unwrap();
+    let out = output(
+        gate("mixed")
+            .args([
+                "run",
+                "--progress",
+                "lines",
+                "--color",
+                "always",
+                "--skip",
+                "hangs",
+            ])
+            .arg("--manifest-path")
+            .arg(manifest("mixed"))
+            .arg("--out-dir")
+            .arg(dir.path())
+            .env("MIXED_FLAKY_DIR", flaky.path()),
+    );
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    let retry = err
+        .lines()
+        .find(|l| l.contains("RETRY"))
+        .unwrap_or_else(|| panic!("no retry line:\n{err}"));
+    assert!(
+        retry.starts_with("\x1b[33m      RETRY\x1b[0m "),
+        "{retry:?}"
+    );
+    assert!(!retry.contains("[        ]"), "{retry:?}");
+    assert!(err.contains("\x1b[1m\x1b[31m       FAIL\x1b[0m ["), "{err}");
+    assert!(err.contains("\x1b[32m       PASS\x1b[0m ["), "{err}");
+    // And the scorecard on stdout.
+    assert!(
+        stdout(&out).contains("\x1b[1m\x1b[31mFAILED\x1b[0m"),
+        "{}",
+        stdout(&out)
+    );
 }

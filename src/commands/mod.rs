@@ -11,7 +11,7 @@ mod proxy;
 mod report;
 mod run;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{Cli, Command, SelectArgs};
@@ -29,6 +29,14 @@ pub fn main(cli: Cli) -> Result<i32> {
     let g = &cli.global;
     let manifest = g.manifest_path.as_deref();
     let config = g.config.as_deref();
+    let term_color = std::env::var("CARGO_TERM_COLOR").ok();
+    let when = crate::util::color::choose(g.color, term_color.as_deref()).map_err(|m| {
+        Error::usage(
+            m,
+            Some("set CARGO_TERM_COLOR to auto, always or never, or pass --color".to_string()),
+        )
+    })?;
+    crate::util::color::init(when);
     match cli.command {
         Command::Init {
             force,
@@ -203,7 +211,7 @@ fn print_scorecard(renderer: &Renderer, report: &Report) {
     }
 }
 
-/// Colours on standard output when it is a terminal and NO_COLOR is not set.
+/// Colours on standard output, as `--color` / `CARGO_TERM_COLOR` / the terminal decide.
 fn color_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    crate::util::color::stdout()
 }

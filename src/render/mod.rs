@@ -136,6 +136,16 @@ impl Renderer {
         env.set_auto_escape_callback(move |name| escape::mode_of(name, color));
         env.set_formatter(escape::formatter);
         env.add_filter("diff_color", move |s: String| diff_color(&s, color));
+        // Our own words in the terminal scorecard (FAIL, PASSED, headings), coloured by role
+        // when colour is on; text is stripped of controls first, whatever it is.
+        env.add_filter("paint", move |s: String, role: String| {
+            let text = crate::util::sanitize::strip_controls(&s, false);
+            let painted = match crate::util::color::Role::named(&role) {
+                Some(r) => crate::util::color::paint(&text, r, color),
+                None => text.into_owned(),
+            };
+            Value::from_safe_string(painted)
+        });
         if let Some(dir) = override_dir
             && !dir.is_dir()
         {

@@ -1,5 +1,6 @@
 //! Small helpers shared by every layer: units, file writes, name matching.
 
+pub mod color;
 pub mod excerpt;
 pub mod fs;
 pub mod glob;

@@ -34,7 +34,7 @@ impl Progress {
             bar
         });
         let p = Progress {
-            color: bar.is_some() && std::env::var_os("NO_COLOR").is_none(),
+            color: crate::util::color::stderr(),
             bar,
             running: 0,
             failed: 0,
@@ -65,19 +65,25 @@ impl Progress {
 
     /// A test is still running after its slow timeout.
     pub fn slow(&self, id: &str, elapsed: Duration) {
+        let label = crate::util::color::paint(
+            &format!("{:>11}", "SLOW"),
+            crate::util::color::Role::Notice,
+            self.color,
+        );
         self.println(&format!(
-            "{:>11} [{:>8}] {id}",
-            "SLOW",
+            "{label} [{:>8}] {id}",
             format!(">{}", format_seconds(elapsed.as_secs_f64()))
         ));
     }
 
     /// A test failed and will run again.
     pub fn retrying(&self, id: &str, attempt: u32) {
-        self.println(&format!(
-            "{:>11} [{:>8}] {id} (attempt {attempt})",
-            "RETRY", ""
-        ));
+        let label = crate::util::color::paint(
+            &format!("{:>11}", "RETRY"),
+            crate::util::color::Role::Notice,
+            self.color,
+        );
+        self.println(&format!("{label} {id} (attempt {attempt})"));
     }
 
     /// A unit finished with these cases (a doctest batch yields several).
@@ -113,16 +119,14 @@ impl Progress {
     }
 
     fn paint(&self, status: CaseStatus, text: &str) -> String {
-        if !self.color {
-            return text.to_string();
-        }
-        let code = match status {
-            CaseStatus::Passed => "32",
-            CaseStatus::Failed | CaseStatus::TimedOut => "1;31",
-            CaseStatus::Flaky | CaseStatus::Quarantined => "33",
-            CaseStatus::Skipped => "2",
+        use crate::util::color::Role;
+        let role = match status {
+            CaseStatus::Passed => Role::Good,
+            CaseStatus::Failed | CaseStatus::TimedOut => Role::Bad,
+            CaseStatus::Flaky | CaseStatus::Quarantined => Role::Notice,
+            CaseStatus::Skipped => Role::Dim,
         };
-        format!("\x1b[{code}m{text}\x1b[0m")
+        crate::util::color::paint(text, role, self.color)
     }
 
     /// Removes the bar.
