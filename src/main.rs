@@ -16,6 +16,11 @@ fn main() {
             if let Some(hint) = e.hint() {
                 eprintln!("  help: {hint}");
             }
+            if let Some(snippet) =
+                cargo_gate::render::diagnostic::snippet(&e, cargo_gate::util::color::stderr())
+            {
+                eprintln!("{snippet}");
+            }
             e.exit_code()
         }
     };

@@ -53,9 +53,17 @@ fn unknown_key_names_file_line_column_and_a_fix() {
         err.starts_with("error: gate.toml:3:1: unknown field `retires`, expected one of"),
         "{err}"
     );
+    assert!(err.contains("help: did you mean `retries`?"), "{err}");
+    // The line itself, with a caret under the key.
     assert!(
-        err.contains("help: remove the key or fix its spelling"),
+        err.contains(" --> gate.toml:3:1\n  |\n3 | retires = 2\n  | ^^^^^^^"),
         "{err}"
+    );
+    // A key nothing is close to keeps the general advice.
+    let far = stderr(&check_with("[tests]\nzzzzzzzzzz = 2\n"));
+    assert!(
+        far.contains("help: remove the key or fix its spelling"),
+        "{far}"
     );
     assert_no_panic(&out);
 }

@@ -519,19 +519,30 @@ fn parse_raw(path: &Path, source: &str) -> Result<RawConfig> {
     toml::from_str(source).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         let message = e.message().trim().to_string();
-        let hint = if message.starts_with("unknown field") {
-            "remove the key or fix its spelling; the keys are listed in README.md, section Configuration"
-        } else if message.contains("unknown variant") {
-            "use one of the values listed in the message"
-        } else {
-            "fix the TOML syntax or the value's type (see README.md, section Configuration)"
+        let hint = match did_you_mean(&message) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None if message.starts_with("unknown field") => "remove the key or fix its spelling; the keys are listed in README.md, section Configuration".to_string(),
+            None if message.contains("unknown variant") => "use one of the values listed in the message".to_string(),
+            None => "fix the TOML syntax or the value's type (see README.md, section Configuration)".to_string(),
         };
         Error::Config {
             location: Location::from_offset(path, source, offset),
             message,
-            hint: Some(hint.to_string()),
+            hint: Some(hint),
         }
     })
+}
+
+/// For serde's `unknown field `X`, expected one of `a`, `b`` (and `unknown variant`): the known
+/// name closest to X, when it is close enough to be a typo.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let (typed, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected")?.1;
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    crate::util::suggest::closest(typed, &known).map(str::to_string)
 }
 
 /// The profile and the profiles it inherits from, nearest first.
@@ -729,6 +740,23 @@ gate = { fail = ["tests.failed == 0", "tests.timed_out == 0", "tests.flaky <= 3"
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unknown_keys_and_values_get_the_nearest_name() {
+        assert_eq!(
+            did_you_mean("unknown field `retires`, expected one of `jobs`, `retries`, `timeout`"),
+            Some("retries".to_string())
+        );
+        assert_eq!(
+            did_you_mean("unknown variant `nextst`, expected `builtin` or `nextest`"),
+            Some("nextest".to_string())
+        );
+        assert_eq!(
+            did_you_mean("unknown field `zzzzzzzz`, expected one of `jobs`, `retries`"),
+            None
+        );
+        assert_eq!(did_you_mean("invalid type: string"), None);
+    }
     use super::*;
     use crate::suites::infra::spec::{Fault, Stream};
 
@@ -893,7 +921,7 @@ gate = { warn = ["tests.flaky == 0"] }
             msg.starts_with("gate.toml:3:1: unknown field `retires`"),
             "{msg}"
         );
-        assert!(hint.contains("spelling"), "{hint}");
+        assert_eq!(hint, "did you mean `retries`?");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Templates are embedded and can be overridden file by file from a directory.
 
 pub mod badge;
+pub mod diagnostic;
 pub mod escape;
 pub mod fit;
 pub mod junit;

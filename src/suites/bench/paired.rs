@@ -168,13 +168,14 @@ pub(super) fn harness_metrics(config: &BenchConfig, side: &Side) -> Result<Vec<M
     Ok(metrics)
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    match s.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => s[n / 2],
-        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+/// One round's value from its samples: the best of them. A neighbour taking the CPU, a page
+/// fault or a migration only ever makes a sample worse, never better, so under load the best
+/// sample is the one least disturbed; the median would carry the load into the ratio.
+fn round_value(samples: &[f64], direction: Direction) -> f64 {
+    let finite = samples.iter().copied().filter(|v| v.is_finite());
+    match direction {
+        Direction::LowerIsBetter => finite.fold(f64::NAN, f64::min),
+        Direction::HigherIsBetter => finite.fold(f64::NAN, f64::max),
     }
 }
 
@@ -193,7 +194,10 @@ fn sample(source: &Source<'_>, side: &Side) -> Result<Round, String> {
     Ok(metrics
         .into_iter()
         .filter(|m| !m.samples.is_empty())
-        .map(|m| (m.name, (m.unit, m.direction, median(&m.samples))))
+        .map(|m| {
+            let value = round_value(&m.samples, m.direction);
+            (m.name, (m.unit, m.direction, value))
+        })
         .collect())
 }
 
@@ -354,9 +358,13 @@ mod tests {
     }
 
     #[test]
-    fn a_round_value_is_the_median_of_its_samples() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert!(median(&[]).is_nan());
+    fn a_round_value_is_its_best_sample() {
+        assert_eq!(round_value(&[3.0, 1.0, 2.0], Direction::LowerIsBetter), 1.0);
+        assert_eq!(
+            round_value(&[3.0, 1.0, 2.0], Direction::HigherIsBetter),
+            3.0
+        );
+        assert_eq!(round_value(&[f64::NAN, 2.0], Direction::LowerIsBetter), 2.0);
+        assert!(round_value(&[], Direction::LowerIsBetter).is_nan());
     }
 }
