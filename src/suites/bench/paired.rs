@@ -7,7 +7,7 @@
 //! What takes part: `[[bench.command]]` timed commands (their wall time), commands with
 //! `json = true` (the metrics they print), and `[bench] run` — criterion's results, read from
 //! a `CRITERION_HOME` of each side's own, and libtest `#[bench]` lines from its output. Each
-//! round gives one value per benchmark and side (the median of that round's samples).
+//! round gives one value per benchmark and side (the best of that round's samples).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
