@@ -325,7 +325,7 @@ pub struct ListArgs {
 pub enum ProgressMode {
     /// A bar on a terminal, lines otherwise.
     Auto,
-    /// Always a bar.
+    /// A bar (lines when standard error is not a terminal: a bar there would show nothing).
     Bar,
     /// One line per finished test.
     Lines,

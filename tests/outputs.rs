@@ -415,3 +415,31 @@ fn progress_lines_are_coloured_when_asked() {
         stdout(&out)
     );
 }
+
+/// `--progress bar` into a file (no terminal) falls back to lines and says so, instead of
+/// printing nothing: the failure blocks are in the log.
+#[test]
+fn a_bar_without_a_terminal_falls_back_to_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = tempfile::tempdir().unwrap();
+    let out = output(
+        gate("mixed")
+            .args(["run", "--progress", "bar", "--skip", "hangs"])
+            .arg("--manifest-path")
+            .arg(manifest("mixed"))
+            .arg("--out-dir")
+            .arg(dir.path())
+            .env("MIXED_FLAKY_DIR", flaky.path()),
+    );
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("standard error is not a terminal, showing lines instead"),
+        "{err}"
+    );
+    assert!(err.contains("       FAIL ["), "{err}");
+    assert!(
+        err.contains("double(2) should be five"),
+        "the failure's output: {err}"
+    );
+}

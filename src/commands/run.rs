@@ -45,8 +45,14 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
     if args.no_doctests {
         tests.doctests = false;
     }
+    let terminal = std::io::stderr().is_terminal();
     opts.tty = match args.progress {
-        ProgressMode::Auto => std::io::stderr().is_terminal(),
+        ProgressMode::Auto => terminal,
+        // A bar drawn nowhere would hide every line, failures included: lines instead.
+        ProgressMode::Bar if !terminal => {
+            eprintln!("--progress bar: standard error is not a terminal, showing lines instead");
+            false
+        }
         ProgressMode::Bar => true,
         ProgressMode::Lines => false,
     };
