@@ -107,11 +107,12 @@ fn history_branches_and_the_merge_base_decide_the_baseline() {
         let (code, report) = run_and_save(&dir, true);
         assert_eq!(code, 0);
         if i == 0 {
+            // The repository's first commit: said as a first run, not as git's "parent 0".
             assert!(
                 report["baseline_note"]
                     .as_str()
                     .unwrap()
-                    .starts_with("no baseline"),
+                    .starts_with("no baseline: first commit, nothing to compare with yet"),
                 "{report}"
             );
             assert_eq!(comparison(&report, "bench.parse")["verdict"], "new");

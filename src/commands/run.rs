@@ -198,9 +198,19 @@ fn attach_baseline(report: &mut Report, root: &Path, config: &Config, args: &Run
             report.comparisons = comparisons;
         }
         Err(e) => {
-            report.baseline_note = Some(format!("no baseline: {e}"));
+            report.baseline_note = Some(no_baseline(&e));
             report.comparisons = crate::baseline::all_new(report);
         }
+    }
+}
+
+/// Why there is nothing to compare with, in the user's terms: the first commit of a repository
+/// has no `HEAD^` (a first run, not a problem).
+fn no_baseline(e: &crate::baseline::notes::StoreError) -> String {
+    use crate::baseline::notes::StoreError;
+    match e {
+        StoreError::BadRev { rev, .. } if rev == "HEAD^" => "no baseline: first commit, nothing to compare with yet; this run becomes the baseline once saved (`cargo gate baseline save`, which the action does on the default branch)".to_string(),
+        other => format!("no baseline: {other}"),
     }
 }
 
