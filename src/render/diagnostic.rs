@@ -60,7 +60,8 @@ pub fn span_of(text: &str, line: usize, col: usize) -> Option<(&str, std::ops::R
 
 fn render(text: &str, path: &Path, line: usize, col: usize, color: bool) -> Option<String> {
     let (source, span) = span_of(text, line, col)?;
-    let shown = crate::context::display_path(path).display().to_string();
+    // As the message above it shows the path, so the two lines agree.
+    let shown = path.display().to_string();
     let report = [Group::with_level(Level::ERROR).element(
         Snippet::source(source)
             .line_start(line)
