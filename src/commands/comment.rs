@@ -62,12 +62,8 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         (Some(gh), url) => gh.artifact_url = url.clone(),
         (None, Some(url)) => {
             report.run.github = Some(crate::model::GithubRun {
-                repository: format!("{}/{}", ctx.owner, ctx.repo),
-                event: ctx.event_name.clone(),
-                pull_request: ctx.pull_request,
-                head_sha: ctx.head_sha.clone(),
-                run_url: ctx.run_url.clone(),
                 artifact_url: Some(url.clone()),
+                ..crate::publish::github::context::record(&ctx)
             });
         }
         (None, None) => {}

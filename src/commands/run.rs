@@ -10,7 +10,7 @@ use crate::context::display_path;
 use crate::error::{EXIT_GATE_FAILED, Error, Result};
 use crate::exec::process;
 use crate::gate;
-use crate::model::{Report, SCHEMA, SuiteKind, Verdict, VerdictStatus};
+use crate::model::{Report, SuiteKind, VerdictStatus};
 use crate::render::{Format, Renderer};
 use crate::suites::{self, RunContext};
 
@@ -83,21 +83,11 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
     };
     suites::run_all(&selected, &mut cx)?;
     let suites = std::mem::take(&mut cx.finished);
-    let mut report = Report {
-        schema: SCHEMA,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        run: crate::context::run_info(&ws, &config, &opts, started, clock.elapsed().as_secs_f64()),
+    // The verdict is decided by `gate::apply` below, before anything reads it.
+    let mut report = Report::new(
+        crate::context::run_info(&ws, &config, &opts, started, clock.elapsed().as_secs_f64()),
         suites,
-        comparisons: Vec::new(),
-        baseline_note: None,
-        config_error: None,
-        gates: Vec::new(),
-        // Decided by `gate::apply` below, before anything reads it.
-        verdict: Verdict {
-            status: VerdictStatus::Failed,
-            reasons: Vec::new(),
-        },
-    };
+    );
     attach_baseline(&mut report, &ws.root, &config, &args);
     attach_paired(&mut report, &config);
     gate::apply(&mut report, &config.rules);
@@ -304,29 +294,18 @@ fn report_config_error(manifest: Option<&Path>, args: &RunArgs, e: &Error) {
     if let Some(p) = &args.select.profile {
         run.profile = p.clone();
     }
-    let report = Report {
-        schema: SCHEMA,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        run,
-        suites: Vec::new(),
-        comparisons: Vec::new(),
-        baseline_note: None,
-        config_error: Some(crate::model::ConfigProblem {
-            file: file.clone(),
-            line: location.line,
-            col: location.col,
-            message: message.clone(),
-            hint: hint.clone(),
-        }),
-        gates: Vec::new(),
-        verdict: Verdict {
-            status: VerdictStatus::Failed,
-            reasons: vec![format!(
-                "the gate could not run: {file}:{}:{}: {message}",
-                location.line, location.col
-            )],
-        },
-    };
+    let mut report = Report::new(run, Vec::new());
+    report.verdict.reasons = vec![format!(
+        "the gate could not run: {file}:{}:{}: {message}",
+        location.line, location.col
+    )];
+    report.config_error = Some(crate::model::ConfigProblem {
+        file,
+        line: location.line,
+        col: location.col,
+        message: message.clone(),
+        hint: hint.clone(),
+    });
     if let Ok(renderer) = Renderer::new(None, false)
         && write_outputs(&report, &renderer, &out_dir).is_ok()
     {

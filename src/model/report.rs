@@ -498,6 +498,25 @@ impl Suite {
 }
 
 impl Report {
+    /// A report of this build's schema for `run` with these suites, nothing compared or judged
+    /// yet: the verdict is `failed` until `gate::apply` decides it.
+    pub fn new(run: RunInfo, suites: Vec<Suite>) -> Report {
+        Report {
+            schema: SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            run,
+            suites,
+            comparisons: Vec::new(),
+            baseline_note: None,
+            config_error: None,
+            gates: Vec::new(),
+            verdict: Verdict {
+                status: VerdictStatus::Failed,
+                reasons: Vec::new(),
+            },
+        }
+    }
+
     /// The suite of a kind, if it ran.
     pub fn suite(&self, kind: SuiteKind) -> Option<&Suite> {
         self.suites.iter().find(|s| s.kind == kind)

@@ -117,15 +117,19 @@ pub fn run_record(env: &BTreeMap<String, String>, event: &Value) -> Option<Githu
     if env.get("GITHUB_ACTIONS").map(String::as_str) != Some("true") {
         return None;
     }
-    let ctx = from_env(env, event).ok()?;
-    Some(GithubRun {
+    from_env(env, event).ok().map(|ctx| record(&ctx))
+}
+
+/// The facts of `ctx` a report records (no artifact link: only `comment` is given one).
+pub fn record(ctx: &Context) -> GithubRun {
+    GithubRun {
         repository: format!("{}/{}", ctx.owner, ctx.repo),
-        event: ctx.event_name,
+        event: ctx.event_name.clone(),
         pull_request: ctx.pull_request,
-        head_sha: ctx.head_sha,
-        run_url: ctx.run_url,
+        head_sha: ctx.head_sha.clone(),
+        run_url: ctx.run_url.clone(),
         artifact_url: None,
-    })
+    }
 }
 
 /// The environment as a map, and the event payload (`{}` when absent or unreadable).

@@ -65,42 +65,50 @@ pub fn parse_libtest(output: &str) -> Vec<Metric> {
 pub fn read_criterion(dir: &Path, since: Option<SystemTime>) -> (Vec<Metric>, Vec<String>) {
     let mut metrics = Vec::new();
     let mut errors = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
+    // Criterion's own comparisons and plots are not results of this run.
+    for d in directories(dir, &["report", "base", "change"]) {
+        if d == dir || d.file_name().is_none_or(|n| n != "new") {
             continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if !p.is_dir() {
-                continue;
-            }
-            if p.file_name().is_some_and(|n| n == "new") {
-                let sample_path = p.join("sample.json");
-                if !sample_path.is_file() {
-                    continue;
-                }
-                if let Some(since) = since
-                    && std::fs::metadata(&sample_path)
-                        .and_then(|m| m.modified())
-                        .is_ok_and(|t| t < since)
-                {
-                    continue;
-                }
-                match criterion_metric(&p) {
-                    Ok(m) => metrics.push(m),
-                    Err(e) => errors.push(format!("{}: {e}", p.display())),
-                }
-            } else if p
-                .file_name()
-                .is_some_and(|n| n != "report" && n != "base" && n != "change")
-            {
-                stack.push(p);
-            }
+        }
+        let sample_path = d.join("sample.json");
+        if !sample_path.is_file() || stale(&sample_path, since) {
+            continue;
+        }
+        match criterion_metric(&d) {
+            Ok(m) => metrics.push(m),
+            Err(e) => errors.push(format!("{}: {e}", d.display())),
         }
     }
     metrics.sort_by(|a, b| a.name.cmp(&b.name));
     (metrics, errors)
+}
+
+/// Every directory under `dir`, `dir` itself included, without going into those named in
+/// `skip`.
+fn directories(dir: &Path, skip: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            stack.extend(entries.flatten().map(|e| e.path()).filter(|p| {
+                p.is_dir()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_none_or(|n| !skip.contains(&n))
+            }));
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// Whether `path` is known to have been written before `since` (never, without a `since`).
+fn stale(path: &Path, since: Option<SystemTime>) -> bool {
+    since.is_some_and(|since| {
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < since)
+    })
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
@@ -250,35 +258,28 @@ fn count_instructions(c: &BenchCommand, dir: &Path) -> Result<f64, String> {
 pub fn read_iai(dir: &Path, since: Option<SystemTime>) -> (Vec<Metric>, Vec<String>) {
     let mut metrics = Vec::new();
     let mut errors = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
+    for d in directories(dir, &[]) {
+        let Some(bench) = d.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        let mut outputs = Vec::new();
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Some(bench) = d.file_name().and_then(|n| n.to_str())
-                && let Some(name) = p.file_name().and_then(|n| n.to_str())
-                && let Some(rest) = name.strip_prefix(&format!("callgrind.{bench}."))
-                && (rest == "out" || (rest.ends_with(".out") && !rest.contains('@')))
-            {
-                outputs.push(p);
-            }
-        }
-        if outputs.is_empty() {
-            continue;
-        }
-        let fresh = |p: &PathBuf| {
-            since.is_none_or(|t| {
-                std::fs::metadata(p)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|m| m >= t)
+        let prefix = format!("callgrind.{bench}.");
+        let outputs: Vec<PathBuf> = std::fs::read_dir(&d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(|n| n.strip_prefix(&prefix))
+                        .is_some_and(|rest| {
+                            rest == "out" || (rest.ends_with(".out") && !rest.contains('@'))
+                        })
             })
-        };
-        if !outputs.iter().any(fresh) {
+            .collect();
+        let fresh: Vec<&PathBuf> = outputs.iter().filter(|p| !stale(p, since)).collect();
+        if fresh.is_empty() {
             continue;
         }
         let group = d
@@ -286,14 +287,13 @@ pub fn read_iai(dir: &Path, since: Option<SystemTime>) -> (Vec<Metric>, Vec<Stri
             .and_then(|g| g.file_name())
             .and_then(|n| n.to_str())
             .unwrap_or("");
-        let bench = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let id = if group.is_empty() {
             bench.to_string()
         } else {
             format!("{group}/{bench}")
         };
         let mut total = 0.0;
-        for o in outputs.iter().filter(|p| fresh(p)) {
+        for o in fresh {
             match std::fs::read_to_string(o)
                 .map_err(|e| e.to_string())
                 .and_then(|t| {

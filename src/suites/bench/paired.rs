@@ -76,63 +76,74 @@ impl Source<'_> {
     }
 }
 
-/// Runs `argv` in `dir` with `env`: its wall time and its output, or why it failed.
+/// `argv` as a command in `dir` with `env`.
+fn command(argv: &[String], dir: &Path, env: &[(String, String)]) -> Result<Command, String> {
+    let (program, args) = argv.split_first().ok_or("the command is empty")?;
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir).envs(env.iter().cloned());
+    Ok(cmd)
+}
+
+fn cannot_run(argv: &[String], e: &std::io::Error) -> String {
+    format!(
+        "cannot run `{}`: {e}",
+        argv.first().map_or("", String::as_str)
+    )
+}
+
+/// Whether `argv` in `dir` succeeded, from how it ended; else why not, with what it printed.
+fn succeeded(
+    argv: &[String],
+    dir: &Path,
+    exit: Exit,
+    printed: impl FnOnce() -> String,
+) -> Result<(), String> {
+    match exit {
+        Exit::Code(0) => Ok(()),
+        Exit::Interrupted => Err("interrupted".to_string()),
+        other => Err(format!(
+            "`{}` in {} ended with {other}:\n{}",
+            argv.join(" "),
+            dir.display(),
+            printed()
+        )),
+    }
+}
+
+/// Runs `argv` in `dir` with `env`: what it printed (stdout, stderr), or why it failed.
 fn run_once(
     argv: &[String],
     dir: &Path,
     env: &[(String, String)],
     timeout: Duration,
-) -> Result<(f64, String, String), String> {
-    let (program, args) = argv.split_first().ok_or("the command is empty")?;
-    let mut cmd = Command::new(program);
-    cmd.args(args).current_dir(dir).envs(env.iter().cloned());
-    let start = Instant::now();
-    let out =
-        process::output(cmd, Some(timeout)).map_err(|e| format!("cannot run `{program}`: {e}"))?;
-    let elapsed = start.elapsed().as_secs_f64();
-    match out.exit {
-        Exit::Code(0) => Ok((elapsed, out.stdout_text(), out.stderr_text())),
-        Exit::Interrupted => Err("interrupted".to_string()),
-        other => Err(format!(
-            "`{}` in {} ended with {other}:\n{}\n{}",
-            argv.join(" "),
-            dir.display(),
-            out.stdout_text(),
-            out.stderr_text()
-        )),
-    }
+) -> Result<(String, String), String> {
+    let out = process::output(command(argv, dir, env)?, Some(timeout))
+        .map_err(|e| cannot_run(argv, &e))?;
+    let (stdout, stderr) = (out.stdout_text(), out.stderr_text());
+    succeeded(argv, dir, out.exit, || format!("{stdout}\n{stderr}"))?;
+    Ok((stdout, stderr))
 }
 
-/// One timed run of `c` in `dir` with `env`, in seconds (wall time of the whole command).
+/// One timed run of `c` in `dir` with `env`, in seconds (wall time of the whole command). Only
+/// the last 4 KiB of its output are kept: a timed command's output is not read.
 pub(super) fn time_once(
     c: &BenchCommand,
     dir: &Path,
     env: &[(String, String)],
 ) -> Result<f64, String> {
-    let (program, args) = c.cmd.split_first().ok_or("`cmd` is empty")?;
-    let mut cmd = Command::new(program);
-    cmd.args(args).current_dir(dir).envs(env.iter().cloned());
     let start = Instant::now();
     let outcome = process::run(
-        cmd,
+        command(&c.cmd, dir, env)?,
         &Limits {
             tail_bytes: 4096,
             slow: None,
             timeout: Some(Duration::from_secs(600)),
         },
     )
-    .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+    .map_err(|e| cannot_run(&c.cmd, &e))?;
     let elapsed = start.elapsed().as_secs_f64();
-    match outcome.exit {
-        Exit::Code(0) => Ok(elapsed),
-        Exit::Interrupted => Err("interrupted".to_string()),
-        other => Err(format!(
-            "`{}` in {} ended with {other}:\n{}",
-            c.cmd.join(" "),
-            dir.display(),
-            outcome.output_text()
-        )),
-    }
+    succeeded(&c.cmd, dir, outcome.exit, || outcome.output_text())?;
+    Ok(elapsed)
 }
 
 /// The metrics a `json = true` command prints on stdout (cargo-gate's custom format).
@@ -141,7 +152,7 @@ pub(super) fn json_metrics(
     dir: &Path,
     env: &[(String, String)],
 ) -> Result<Vec<Metric>, String> {
-    let (_, stdout, _) = run_once(&c.cmd, dir, env, Duration::from_secs(3600))?;
+    let (stdout, _) = run_once(&c.cmd, dir, env, Duration::from_secs(3600))?;
     super::parse_custom(&stdout).map_err(|e| format!("`{}` printed {e}", c.name))
 }
 
@@ -153,7 +164,7 @@ pub(super) fn harness_metrics(config: &BenchConfig, side: &Side) -> Result<Vec<M
     std::fs::create_dir_all(home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
     let mut env = side.env.clone();
     env.push(("CRITERION_HOME".to_string(), home.display().to_string()));
-    let (_, stdout, stderr) = run_once(&config.run, &side.dir, &env, Duration::from_secs(3600))?;
+    let (stdout, stderr) = run_once(&config.run, &side.dir, &env, Duration::from_secs(3600))?;
     let mut metrics = Vec::new();
     if config.libtest {
         metrics.extend(super::parse_libtest(&format!("{stdout}\n{stderr}")));
