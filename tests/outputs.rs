@@ -252,24 +252,26 @@ fn list_shows_what_would_run() {
     );
 }
 
+/// `cargo gate run` on fixtures/mixed without its hanging test, writing to `out_dir`, with
+/// `extra` arguments (its flaky test gets a fresh state directory each time).
+fn run_mixed(out_dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let flaky = tempfile::tempdir().unwrap();
+    output(
+        gate("mixed")
+            .args(["run", "--skip", "hangs"])
+            .args(extra)
+            .arg("--manifest-path")
+            .arg(manifest("mixed"))
+            .arg("--out-dir")
+            .arg(out_dir)
+            .env("MIXED_FLAKY_DIR", flaky.path()),
+    )
+}
+
 #[test]
 fn markdown_and_terminal_snapshots() {
     let dir = tempfile::tempdir().unwrap();
-    let flaky = tempfile::tempdir().unwrap();
-    let mut cmd = gate("mixed");
-    cmd.args([
-        "run",
-        "--progress",
-        "lines",
-        "--skip",
-        "hangs",
-        "--manifest-path",
-    ])
-    .arg(manifest("mixed"))
-    .arg("--out-dir")
-    .arg(dir.path())
-    .env("MIXED_FLAKY_DIR", flaky.path());
-    assert_eq!(code(&output(&mut cmd)), 1);
+    assert_eq!(code(&run_mixed(dir.path(), &["--progress", "lines"])), 1);
     let mixed = normalize(&dir.path().join("report.json"));
 
     let pass_dir = tempfile::tempdir().unwrap();
@@ -377,24 +379,7 @@ fn only_the_first_shard_runs_the_suites_that_are_not_split() {
 #[test]
 fn progress_lines_are_coloured_when_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let flaky = tempfile::tempdir().unwrap();
-    let out = output(
-        gate("mixed")
-            .args([
-                "run",
-                "--progress",
-                "lines",
-                "--color",
-                "always",
-                "--skip",
-                "hangs",
-            ])
-            .arg("--manifest-path")
-            .arg(manifest("mixed"))
-            .arg("--out-dir")
-            .arg(dir.path())
-            .env("MIXED_FLAKY_DIR", flaky.path()),
-    );
+    let out = run_mixed(dir.path(), &["--progress", "lines", "--color", "always"]);
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
     let retry = err
@@ -421,16 +406,7 @@ fn progress_lines_are_coloured_when_asked() {
 #[test]
 fn a_bar_without_a_terminal_falls_back_to_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let flaky = tempfile::tempdir().unwrap();
-    let out = output(
-        gate("mixed")
-            .args(["run", "--progress", "bar", "--skip", "hangs"])
-            .arg("--manifest-path")
-            .arg(manifest("mixed"))
-            .arg("--out-dir")
-            .arg(dir.path())
-            .env("MIXED_FLAKY_DIR", flaky.path()),
-    );
+    let out = run_mixed(dir.path(), &["--progress", "bar"]);
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
     assert!(

@@ -21,6 +21,18 @@ pub struct Segment {
     pub done: bool,
 }
 
+impl Segment {
+    /// `len` bytes that start, end or complete nothing.
+    fn plain(len: usize) -> Segment {
+        Segment {
+            len,
+            starts: false,
+            head_done: false,
+            done: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     /// Between requests (blank lines before a request line are skipped, as RFC 9112 allows).
@@ -145,12 +157,7 @@ impl Framer {
 
     /// One segment from the front of `data` (never empty).
     fn step(&mut self, data: &[u8]) -> Segment {
-        let plain = |len| Segment {
-            len,
-            starts: false,
-            head_done: false,
-            done: false,
-        };
+        let plain = Segment::plain;
         match self.state.clone() {
             State::Opaque => plain(data.len()),
             State::Idle => {
@@ -205,19 +212,9 @@ impl Framer {
         let Some(end) = end else {
             if self.line.len() > MAX_HEAD {
                 self.state = State::Opaque;
-                return Segment {
-                    len: data.len(),
-                    starts: false,
-                    head_done: false,
-                    done: false,
-                };
+                return Segment::plain(data.len());
             }
-            return Segment {
-                len: take,
-                starts: false,
-                head_done: false,
-                done: false,
-            };
+            return Segment::plain(take);
         };
         let used = take - (self.line.len() - end);
         self.line.truncate(end);
@@ -225,10 +222,8 @@ impl Framer {
         self.expect_continue = expect;
         self.line.clear();
         let mut seg = Segment {
-            len: used,
-            starts: false,
             head_done: true,
-            done: false,
+            ..Segment::plain(used)
         };
         self.state = match body {
             Body::Length(0) => {
@@ -243,12 +238,7 @@ impl Framer {
     }
 
     fn chunked(&mut self, c: Chunk, data: &[u8]) -> Segment {
-        let mut seg = Segment {
-            len: 0,
-            starts: false,
-            head_done: false,
-            done: false,
-        };
+        let mut seg = Segment::plain(0);
         match c {
             Chunk::Size => {
                 let lf = data.iter().position(|b| *b == b'\n');
