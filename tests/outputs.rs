@@ -375,7 +375,7 @@ fn only_the_first_shard_runs_the_suites_that_are_not_split() {
 }
 
 /// `--color always` colours the progress lines too (CI logs render ANSI): each status by its
-/// role, RETRY and SLOW as notices, and a retry line has no empty time brackets.
+/// role, an attempt that will be retried and SLOW as notices, with no empty time brackets.
 #[test]
 fn progress_lines_are_coloured_when_asked() {
     let dir = tempfile::tempdir().unwrap();
@@ -384,21 +384,97 @@ fn progress_lines_are_coloured_when_asked() {
     let err = stderr(&out);
     let retry = err
         .lines()
-        .find(|l| l.contains("RETRY"))
-        .unwrap_or_else(|| panic!("no retry line:\n{err}"));
+        .find(|l| l.contains("TRY 1 FAIL"))
+        .unwrap_or_else(|| panic!("no line for a first attempt:\n{err}"));
     assert!(
-        retry.starts_with("\x1b[33m      RETRY\x1b[0m "),
+        retry.starts_with("\x1b[33m   TRY 1 FAIL\x1b[0m ["),
         "{retry:?}"
     );
     assert!(!retry.contains("[        ]"), "{retry:?}");
-    assert!(err.contains("\x1b[1m\x1b[31m       FAIL\x1b[0m ["), "{err}");
-    assert!(err.contains("\x1b[32m       PASS\x1b[0m ["), "{err}");
+    assert!(
+        err.contains("\x1b[1m\x1b[31m   TRY 2 FAIL\x1b[0m ["),
+        "{err}"
+    );
+    assert!(err.contains("\x1b[32m         PASS\x1b[0m ["), "{err}");
     // And the scorecard on stdout.
     assert!(
         stdout(&out).contains("\x1b[1m\x1b[31mFAILED\x1b[0m"),
         "{}",
         stdout(&out)
     );
+}
+
+/// Lines mode counts tests, not units: a header with what will run, `(n/N)` on every finished
+/// test up to the total the report holds, each attempt of a retried test on its own line with
+/// its own time, a flaky test's first failure shown, a doctest's share of its batch marked.
+#[test]
+fn lines_mode_counts_tests_and_shows_each_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = tempfile::tempdir().unwrap();
+    // The hung test too (3 s timeout, one retry): its attempts must not be summed.
+    let out = output(
+        gate("mixed")
+            .args(["run", "--progress", "lines", "--manifest-path"])
+            .arg(manifest("mixed"))
+            .arg("--out-dir")
+            .arg(dir.path())
+            .env("MIXED_FLAKY_DIR", flaky.path()),
+    );
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "Starting 7 tests across 2 binaries and the doctests of 1 package (1 skipped)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("         SLOW [  >1.00s] mixed tests::hangs"),
+        "{err}"
+    );
+    let report = json(&dir.path().join("report.json"));
+    let ran = report["suites"][0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "skipped")
+        .count();
+    for n in 1..=ran {
+        assert!(
+            err.contains(&format!("({n}/{ran}) ")),
+            "no ({n}/{ran}) in:\n{err}"
+        );
+    }
+    assert!(!err.contains(&format!("({}/", ran + 1)), "{err}");
+    // The hung test: one line per attempt, each with its own time (not both summed).
+    assert!(
+        err.contains("TRY 1 TIMEOUT [   3.00s] mixed tests::hangs"),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("TRY 2 TIMEOUT [   3.00s] (") && l.ends_with("mixed tests::hangs")),
+        "{err}"
+    );
+    // The flaky test fails on its first attempt (a marker file remembers it): its line says
+    // which attempt passed, and the first attempt's panic is shown under it.
+    let flaky = err
+        .lines()
+        .position(|l| l.contains("TRY 2 PASS") && l.ends_with("mixed tests::flaky"))
+        .unwrap_or_else(|| panic!("no TRY 2 PASS line for the flaky test:\n{err}"));
+    let below: Vec<&str> = err.lines().skip(flaky + 1).take(3).collect();
+    assert!(
+        below
+            .iter()
+            .any(|l| l.contains("│") && l.contains("panicked")),
+        "{below:?}"
+    );
+    let doc = err
+        .lines()
+        .find(|l| l.ends_with("src/lib.rs - double (line 5)"))
+        .unwrap_or_else(|| panic!("no doctest line:\n{err}"));
+    assert!(doc.contains("[  ~") || doc.contains("[ ~"), "{doc}");
+    assert!(!doc.contains("[      0s]"), "{doc}");
 }
 
 /// `--progress bar` into a file (no terminal) falls back to lines and says so, instead of
@@ -413,9 +489,57 @@ fn a_bar_without_a_terminal_falls_back_to_lines() {
         err.contains("standard error is not a terminal, showing lines instead"),
         "{err}"
     );
-    assert!(err.contains("       FAIL ["), "{err}");
+    assert!(err.contains("   TRY 2 FAIL ["), "{err}");
     assert!(
         err.contains("double(2) should be five"),
         "the failure's output: {err}"
     );
+}
+
+/// A CI log is never silent while a test runs: with `CARGO_GATE_STATUS_INTERVAL` short, a
+/// status line names the running test with its time. The test only ends when this test has
+/// seen that line (it waits for a file), so no timing window decides the outcome.
+#[test]
+fn a_status_line_names_the_running_test_while_it_runs() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("release");
+    let mut child = gate("waiting")
+        .args(["run", "--progress", "lines", "--manifest-path"])
+        .arg(manifest("waiting"))
+        .arg("--out-dir")
+        .arg(dir.path())
+        .env("CARGO_GATE_STATUS_INTERVAL", "100ms")
+        .env("WAITING_RELEASE", &release)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let status = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(300)) {
+            Ok(line) if line.contains("RUNNING") => break line,
+            Ok(line) => seen.push(line),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("no status line ({e}); saw:\n{}", seen.join("\n"));
+            }
+        }
+    };
+    std::fs::write(&release, b"go").unwrap();
+    assert!(
+        status.contains("0/1 done · 1 running: waiting tests::until_released "),
+        "{status}"
+    );
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(0), "{}", seen.join("\n"));
 }

@@ -356,6 +356,14 @@ fn the_nextest_runner_reports_the_same_outcomes() {
     let loud = case(&report, "mixed tests::prints_a_lot_then_fails");
     let kept = loud["attempts"][0]["output_tail"].as_str().unwrap();
     assert!(kept.len() < 20_000, "{} bytes kept", kept.len());
+    // nextest's build is told apart from its run: the run's time is what `tests.duration`
+    // measures, the suite's time holds both.
+    let tests = &report["suites"][0];
+    let build = tests["build_duration"].as_f64().expect("a build time");
+    let run_secs = tests["metrics"][0]["samples"][0].as_f64().unwrap();
+    let total = tests["duration"].as_f64().unwrap();
+    assert!(build > 0.0 && run_secs > 3.0, "{tests}");
+    assert!((build + run_secs - total).abs() < 0.01, "{build} + {run_secs} != {total}");
 
     // A time partition needs the built-in runner.
     let out = output(

@@ -567,6 +567,7 @@ mod tests {
             binary: None,
             status,
             attempts: vec![Attempt {
+                shared: false,
                 status,
                 duration: 0.5,
                 output_tail: String::new(),
@@ -595,6 +596,7 @@ mod tests {
             isolation: std::collections::BTreeMap::new(),
             coverage: None,
             paired: Vec::new(),
+            build_duration: None,
         };
         suite.refresh_status();
         Report {
@@ -789,6 +791,7 @@ mod tests {
             isolation: std::collections::BTreeMap::new(),
             coverage: None,
             paired: Vec::new(),
+            build_duration: None,
         });
         let cmp = |metric: &str, verdict, delta| Comparison {
             metric: metric.into(),

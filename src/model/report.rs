@@ -215,6 +215,10 @@ pub struct Suite {
     /// Benchmarks measured A/B against another revision in the same job (`--paired`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paired: Vec<PairedSamples>,
+    /// Seconds of `duration` spent building before anything ran (the tests suite's
+    /// `cargo test --no-run`): shown apart, since it depends on caches and the tests do not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_duration: Option<f64>,
 }
 
 /// How a test binary's tests ran.
@@ -327,6 +331,7 @@ impl Case {
             binary: None,
             status,
             attempts: vec![Attempt {
+                shared: false,
                 status,
                 duration: secs,
                 output_tail: output,
@@ -354,6 +359,10 @@ pub struct Attempt {
     /// The end of the combined stdout/stderr (bounded; a note says how much was cut).
     #[serde(default)]
     pub output_tail: String,
+    /// `duration` is this case's share of a batch timed as a whole (doctests: rustdoc times
+    /// the batch, not each doctest), shown as `~` so nobody reads it as measured.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// A position in the user's source code.

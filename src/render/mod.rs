@@ -614,6 +614,19 @@ fn svg_chart(values: &[f64]) -> String {
     )
 }
 
+/// A suite's time with its build apart: the tests' own time is what the tests cost, the build
+/// depends on caches.
+fn suite_time(s: &Suite) -> String {
+    match s.build_duration {
+        Some(build) if build > 0.0 => format!(
+            "{} + {} build",
+            format_seconds((s.duration - build).max(0.0)),
+            format_seconds(build)
+        ),
+        _ => format_seconds(s.duration),
+    }
+}
+
 #[derive(Serialize)]
 struct Timed<'a> {
     id: &'a str,
@@ -625,6 +638,9 @@ struct SuiteView<'a> {
     name: &'a str,
     status: String,
     duration: f64,
+    /// What the time was spent on: `0.74s + 1m07s build` when a build came first, else the
+    /// duration alone.
+    time: String,
     error: Option<&'a str>,
     counts: Counts,
 }
@@ -738,6 +754,7 @@ impl<'a> SuiteView<'a> {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
             duration: s.duration,
+            time: suite_time(s),
             error: s.error.as_deref(),
             counts: Counts::of(&s.cases),
         }

@@ -409,6 +409,7 @@ pub(crate) fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> model::
         isolation: std::collections::BTreeMap::new(),
         coverage: None,
         paired: Vec::new(),
+        build_duration: None,
     };
     s.refresh_status();
     s

@@ -470,6 +470,7 @@ mod tests {
             isolation: std::collections::BTreeMap::new(),
             coverage: None,
             paired: Vec::new(),
+            build_duration: None,
         };
         let report = Report {
             schema: 1,

@@ -100,6 +100,7 @@ pub fn run(
             binary: None,
             status,
             attempts: vec![Attempt {
+                shared: false,
                 status,
                 duration: started.elapsed().as_secs_f64(),
                 output_tail: String::new(),

@@ -146,6 +146,7 @@ fn run_chunk(
                 let section = failure_section(&output, &t.name)
                     .unwrap_or("(the batch was stopped before libtest printed this test's output)");
                 let first = Attempt {
+                    shared: false,
                     status: CaseStatus::Failed,
                     duration: 0.0,
                     output_tail: super::doctest::tail(section, cfg.output_tail),
@@ -195,6 +196,7 @@ fn passed(bin: &TestBinary, t: &BatchTest) -> Case {
         status: CaseStatus::Passed,
         // libtest does not time tests one by one in a batch; the suite's wall time covers them.
         attempts: vec![Attempt {
+            shared: false,
             status: CaseStatus::Passed,
             duration: 0.0,
             output_tail: String::new(),

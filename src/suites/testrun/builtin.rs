@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Instant;
 
 use super::batch::{self, BatchTest, Mode};
-use super::progress::Progress;
+use super::progress::{self, Header, Progress};
 use super::single::{Event, Selected, run_test};
 use super::{Backend, Plan, RunOptions, Unit, default_jobs, doctest, not_run, plan};
 use crate::config::TestsConfig;
@@ -49,10 +49,12 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
                 isolation: std::collections::BTreeMap::new(),
                 coverage: None,
                 paired: Vec::new(),
+                build_duration: Some(start.elapsed().as_secs_f64()),
             });
         }
     };
     let exec_start = Instant::now();
+    let build_secs = (exec_start - start).as_secs_f64();
     let (mut cases, modes) = execute(ws, cfg, opts, &plan);
     let exec_secs = exec_start.elapsed().as_secs_f64();
     cases.extend(plan.skipped);
@@ -72,9 +74,34 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
         isolation: modes.into_iter().collect(),
         coverage: None,
         paired: Vec::new(),
+        build_duration: Some(build_secs),
     };
     suite.refresh_status();
     Ok(suite)
+}
+
+/// How often the progress display is woken with nothing finished: the bar's running times and
+/// the log's status lines move on with it.
+const TICK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The header's counts: what the plan runs and what it skipped.
+fn header(plan: &Plan) -> Header {
+    let mut binaries = BTreeSet::new();
+    let mut h = Header {
+        skipped: plan.skipped.len(),
+        ..Header::default()
+    };
+    for u in &plan.units {
+        match u {
+            Unit::Test { binary, .. } => {
+                h.tests += 1;
+                binaries.insert(*binary);
+            }
+            Unit::Doc { .. } => h.doc_packages += 1,
+        }
+    }
+    h.binaries = binaries.len();
+    h
 }
 
 /// What one worker picks up: a unit of the plan, or a binary's tests as one batch.
@@ -144,6 +171,19 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
     (work, modes)
 }
 
+impl Work {
+    /// The name progress shows while it runs, and the tests it stands for.
+    fn label(&self, plan: &Plan) -> (String, usize) {
+        match self {
+            Work::One(u) => (u.id().to_string(), 1),
+            Work::Batch { binary, tests, .. } => (
+                format!("{} ({} tests)", plan.binaries[*binary].id, tests.len()),
+                tests.len(),
+            ),
+        }
+    }
+}
+
 fn execute(
     ws: &Workspace,
     cfg: &TestsConfig,
@@ -152,10 +192,11 @@ fn execute(
 ) -> (Vec<Case>, Vec<(String, Mode)>) {
     let (work, modes) = work_of(cfg, opts, plan);
     let total = work.len();
+    let header = header(plan);
     let queue: Mutex<VecDeque<Work>> = Mutex::new(work.into());
     let stop = AtomicBool::new(false);
     let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
-    let mut progress = Progress::new(total as u64, opts.tty);
+    let mut progress = Progress::new(&header, opts.tty, progress::status_every());
     let mut cases = Vec::new();
     let (tx, rx) = mpsc::channel::<Event>();
     thread::scope(|s| {
@@ -170,7 +211,8 @@ fn execute(
                     }
                     let work = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some(work) = work else { break };
-                    let _ = tx.send(Event::Started);
+                    let (label, tests) = work.label(plan);
+                    let _ = tx.send(Event::Started(label.clone(), tests));
                     let result = match &work {
                         Work::Batch {
                             binary,
@@ -218,18 +260,26 @@ fn execute(
                             opts,
                         ),
                     };
-                    let _ = tx.send(Event::Finished(result));
+                    let _ = tx.send(Event::Finished(label, result));
                 }
             });
         }
         drop(tx);
-        for event in rx {
+        loop {
+            let event = match rx.recv_timeout(TICK) {
+                Ok(e) => e,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    progress.tick();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             match event {
-                Event::Started => progress.started(),
+                Event::Started(label, tests) => progress.started(label, tests),
                 Event::Slow(id, d) => progress.slow(&id, d),
-                Event::Retrying(id, n) => progress.retrying(&id, n),
-                Event::Finished(done) => {
-                    progress.finished(&done);
+                Event::Retrying(id, n, previous) => progress.retrying(&id, n, &previous),
+                Event::Finished(label, done) => {
+                    progress.finished(&label, &done);
                     if cfg.fail_fast && done.iter().any(|c| c.status.is_failure()) {
                         stop.store(true, Ordering::SeqCst);
                     }

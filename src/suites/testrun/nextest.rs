@@ -197,6 +197,7 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         isolation: std::collections::BTreeMap::new(),
         coverage: None,
         paired: Vec::new(),
+        build_duration: None,
     };
     let xml = find_junit(&junit, ws, &cfg.nextest_profile, start)
         .and_then(|p| std::fs::read_to_string(p).ok());
@@ -235,7 +236,13 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         }
     }
     let _ = std::fs::remove_file(&config);
-    let exec_secs = start.elapsed().as_secs_f64();
+    // nextest builds before it runs and its report's root time is the run alone: the rest is
+    // the build, which is kept out of `tests.duration` as the built-in runner keeps it out.
+    let build_secs = xml
+        .as_deref()
+        .and_then(junit_run_time)
+        .map(|run| (start.elapsed().as_secs_f64() - run).max(0.0));
+    suite.build_duration = build_secs;
     if cfg.doctests && suite.error.is_none() && !process::is_cancelled() {
         for pkg in &ws.members {
             let name = pkg.name.to_string();
@@ -262,6 +269,7 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         suite.status = SuiteStatus::Error;
     }
     suite.duration = start.elapsed().as_secs_f64();
+    let exec_secs = suite.duration - build_secs.unwrap_or(0.0);
     suite
         .metrics
         .push(crate::model::Metric::wall_time("tests.duration", exec_secs));
@@ -369,6 +377,7 @@ fn rerun_attempt(r: &TestRerun, limit: usize) -> Attempt {
         r.stack_trace.as_deref(),
     ]);
     Attempt {
+        shared: false,
         status: if is_timeout(r.ty.as_deref(), r.message.as_deref()) {
             CaseStatus::TimedOut
         } else {
@@ -389,6 +398,12 @@ fn is_timeout(ty: Option<&str>, message: Option<&str>) -> bool {
 
 /// The cases of nextest's JUnit report. Ids are `<binary-id> <test name>`, as nextest names
 /// binaries — the same ids the built-in runner gives, so baselines and quarantines carry over.
+/// The run's own time from the root of nextest's JUnit report.
+fn junit_run_time(xml: &str) -> Option<f64> {
+    let report = quick_junit::Report::deserialize_from_str(xml).ok()?;
+    report.time.map(|t| t.as_secs_f64())
+}
+
 pub fn cases_from_junit(
     xml: &str,
     cfg: &TestsConfig,
@@ -418,6 +433,7 @@ pub fn cases_from_junit(
                         .last()
                         .map(|r| output_of(&[r.system_out.as_deref(), r.system_err.as_deref()]));
                     attempts.push(Attempt {
+                        shared: false,
                         status: CaseStatus::Passed,
                         duration: secs,
                         output_tail: String::new(),
@@ -453,6 +469,7 @@ pub fn cases_from_junit(
                         description.as_deref(),
                     ]);
                     attempts.push(Attempt {
+                        shared: false,
                         status,
                         duration: secs,
                         output_tail: tail(&output, cfg.output_tail),
@@ -571,6 +588,19 @@ still no luck
 
     fn find<'a>(cases: &'a [Case], id: &str) -> &'a Case {
         cases.iter().find(|c| c.id == id).unwrap()
+    }
+
+    #[test]
+    fn the_run_time_is_read_from_the_root_of_the_report() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="nextest-run" tests="1" failures="0" errors="0" time="1.250">
+  <testsuite name="app" tests="1" disabled="0" errors="0" failures="0">
+    <testcase name="t" classname="app" time="0.002"/>
+  </testsuite>
+</testsuites>"#;
+        assert_eq!(junit_run_time(xml), Some(1.25));
+        assert_eq!(junit_run_time(JUNIT), None, "no time on the root");
+        assert_eq!(junit_run_time("<testsuites"), None);
     }
 
     #[test]

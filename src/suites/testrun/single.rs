@@ -13,10 +13,13 @@ use crate::model::{Attempt, Case, CaseStatus};
 
 /// What a running test tells the progress display.
 pub(super) enum Event {
-    Started,
+    /// A unit of work (its label) standing for this many tests started.
+    Started(String, usize),
     Slow(String, Duration),
-    Retrying(String, u32),
-    Finished(Vec<Case>),
+    /// The test runs attempt `u32` after the attempt given ended.
+    Retrying(String, u32, Attempt),
+    /// The unit of work with this label produced these cases.
+    Finished(String, Vec<Case>),
 }
 
 /// Which test of a binary to run, and how.
@@ -46,8 +49,10 @@ pub(super) fn run_test(
             .send(Event::Slow(id.to_string(), elapsed));
     };
     for attempt in 1..=max_attempts {
-        if attempt > 1 {
-            let _ = tx.send(Event::Retrying(id.to_string(), attempt));
+        if attempt > 1
+            && let Some(previous) = attempts.last()
+        {
+            let _ = tx.send(Event::Retrying(id.to_string(), attempt, previous.clone()));
         }
         let mut cmd = test_command(bin, cfg);
         if !test.whole {
@@ -67,6 +72,7 @@ pub(super) fn run_test(
             Ok(o) => o,
             Err(e) => {
                 attempts.push(Attempt {
+                    shared: false,
                     status: CaseStatus::Failed,
                     duration: 0.0,
                     output_tail: String::new(),
@@ -123,6 +129,7 @@ pub(super) fn run_test(
             ),
         };
         attempts.push(Attempt {
+            shared: false,
             status,
             duration: secs,
             // Passing output is noise in a report; failures keep theirs.
