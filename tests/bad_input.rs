@@ -61,6 +61,7 @@ const CONFIGS: &[(&str, &str)] = &[
     ("[gate]\nfail = [\"tests.failed == \"]\n", "2:"),
     ("[gate]\nfail = [\"tests.failde == 0\"]\n", "2:10"),
     ("[gate]\nfail = [\"tests.duration < 5 lightyears\"]\n", "2:"),
+    ("[gate]\nfail = [\"tests.duration < 5\"]\n", "2:27"),
     ("[gate]\nfail = [\"\"]\n", "2:"),
     ("[gate]\nfail = [\"== 0\"]\n", "2:"),
     ("[gate]\nfail = [\"tests.failed == 0 0\"]\n", "2:"),

@@ -269,3 +269,28 @@ fn a_broken_template_is_named_with_its_line() {
 pub fn minimal_report() -> &'static str {
     r#"{"schema":1,"tool_version":"0.1.0","run":{"id":"x","started":"2026-01-01T00:00:00Z","duration":1.0,"profile":"default"},"suites":[],"verdict":{"status":"passed","reasons":[]}}"#
 }
+
+/// The diagnostics as a person sees them: message, help, and the line with a caret under the
+/// offending part — for keys, tables, values and each part of a rule.
+#[test]
+fn diagnostics_snapshot() {
+    let cases = [
+        "[tests]\nretires = 2\n",
+        "[testz]\nretries = 1\n",
+        "[tests]\nisolation = \"threads\"\n",
+        "[tests]\ntimeout = 5\n",
+        "[gate]\nfail = [\"tests.duration < 5\"]\n",
+        "[gate]\nfail = [\"tests.failed == 0\", \"tests.flakey <= 2\"]\n",
+        "[gate]\nfail = [\"tests.failed = 0\"]\n",
+    ];
+    let mut all = String::new();
+    for config in cases {
+        let out = check_with(config);
+        assert_eq!(code(&out), 2, "{config}");
+        all.push_str(&format!(
+            "$ cat gate.toml\n{config}$ cargo gate check\n{}\n",
+            stderr(&out)
+        ));
+    }
+    insta::assert_snapshot!("diagnostics", all);
+}

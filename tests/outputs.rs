@@ -233,7 +233,11 @@ fn list_shows_what_would_run() {
     let entries = list.as_array().unwrap();
     let ids: Vec<&str> = entries.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&"mixed tests::hangs"));
-    assert!(ids.contains(&"mixed::doc"));
+    // Each doctest by the id the run gives it.
+    assert!(
+        ids.contains(&"mixed::doc src/lib.rs - double (line 5)"),
+        "{ids:?}"
+    );
     let ignored = entries
         .iter()
         .find(|e| e["id"] == "mixed tests::ignored")
@@ -245,11 +249,53 @@ fn list_shows_what_would_run() {
             .arg(manifest("mixed"))
             .arg("panics"),
     );
-    // Doctests are one batch per package: filters are applied by libtest when it runs.
+    // Filters apply to doctests too: none is named like this.
     assert_eq!(
         stdout(&out),
-        "mixed tests::panics\nmixed::doc  (all doctests of the package)\n2 unit(s) would run, 0 skipped\n"
+        "mixed tests::panics\n1 test would run, 0 skipped\n"
     );
+}
+
+/// `list` counts what `run` reports: the same number of cases, the same ids, doctests
+/// included, skipped tests counted as skipped.
+#[test]
+fn list_totals_match_what_run_reports() {
+    let out = output(
+        gate("mixed")
+            .args(["list", "--format", "json", "--manifest-path"])
+            .arg(manifest("mixed"))
+            .args(["--skip", "hangs"]),
+    );
+    assert_eq!(code(&out), 0);
+    let list: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut listed: Vec<(String, bool)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap().to_string(),
+                e["runs"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    listed.sort();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(code(&run_mixed(dir.path(), &[])), 1);
+    let report = json(&dir.path().join("report.json"));
+    let mut ran: Vec<(String, bool)> = report["suites"][0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"] != "skipped",
+            )
+        })
+        .collect();
+    ran.sort();
+    assert_eq!(listed, ran);
 }
 
 /// `cargo gate run` on fixtures/mixed without its hanging test, writing to `out_dir`, with
@@ -518,7 +564,10 @@ fn a_status_line_names_the_running_test_while_it_runs() {
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             if tx.send(line).is_err() {
                 break;
             }

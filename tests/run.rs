@@ -363,7 +363,10 @@ fn the_nextest_runner_reports_the_same_outcomes() {
     let run_secs = tests["metrics"][0]["samples"][0].as_f64().unwrap();
     let total = tests["duration"].as_f64().unwrap();
     assert!(build > 0.0 && run_secs > 3.0, "{tests}");
-    assert!((build + run_secs - total).abs() < 0.01, "{build} + {run_secs} != {total}");
+    assert!(
+        (build + run_secs - total).abs() < 0.01,
+        "{build} + {run_secs} != {total}"
+    );
 
     // A time partition needs the built-in runner.
     let out = output(

@@ -48,6 +48,7 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
             for e in &entries {
                 let mark = match (e.kind, e.runs) {
                     ("doctests", _) => "  (all doctests of the package)",
+                    ("doctest", false) => "  (skipped: ignored)",
                     ("service" | "check" | "chaos" | "load", _) => "",
                     (_, false) => "  (skipped: ignored)",
                     _ if e.ignored => "  (ignored, runs)",
@@ -55,11 +56,81 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
                 };
                 r = r.and_then(|()| writeln!(out, "{}{mark}", e.id));
             }
-            let runs = entries.iter().filter(|e| e.runs).count();
-            let skipped = entries.len() - runs;
-            r.and_then(|()| writeln!(out, "{runs} unit(s) would run, {skipped} skipped"))
+            r.and_then(|()| writeln!(out, "{}", totals(&entries)))
         }
     };
     written.map_err(|e| Error::io("cannot write to standard output", e))?;
     Ok(EXIT_PASS)
+}
+
+/// `8 tests would run (1 doctest), 1 skipped; also 2 services, 1 check`: the test count is the
+/// number of cases `run` reports, a package whose doctests could not be listed counting once.
+fn totals(entries: &[Listed]) -> String {
+    let is_test = |e: &&Listed| matches!(e.kind, "test" | "doctest" | "doctests");
+    let tests: Vec<&Listed> = entries.iter().filter(is_test).collect();
+    let runs = tests.iter().filter(|e| e.runs).count();
+    let doctests = tests
+        .iter()
+        .filter(|e| e.runs && e.kind == "doctest")
+        .count();
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!("{} would run", plural(runs, "test"));
+    if doctests > 0 {
+        line.push_str(&format!(" ({})", plural(doctests, "doctest")));
+    }
+    line.push_str(&format!(", {} skipped", tests.len() - runs));
+    let mut others: Vec<(&str, usize)> = Vec::new();
+    for e in entries.iter().filter(|e| !is_test(e)) {
+        match others.iter_mut().find(|(k, _)| *k == e.kind) {
+            Some((_, n)) => *n += 1,
+            None => others.push((e.kind, 1)),
+        }
+    }
+    if !others.is_empty() {
+        let parts: Vec<String> = others
+            .iter()
+            .map(|(kind, n)| match *kind {
+                "chaos" => format!("{n} chaos experiment{}", if *n == 1 { "" } else { "s" }),
+                "load" => format!("{n} load scenario{}", if *n == 1 { "" } else { "s" }),
+                k => plural(*n, k),
+            })
+            .collect();
+        line.push_str(&format!("; also {}", parts.join(", ")));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: &'static str, runs: bool) -> Listed {
+        Listed {
+            id: "x".to_string(),
+            kind,
+            ignored: !runs,
+            runs,
+        }
+    }
+
+    #[test]
+    fn totals_count_tests_as_the_run_reports_them() {
+        let entries = [
+            entry("test", true),
+            entry("test", false),
+            entry("doctest", true),
+            entry("doctest", false),
+            entry("service", true),
+            entry("service", true),
+            entry("chaos", true),
+        ];
+        assert_eq!(
+            totals(&entries),
+            "2 tests would run (1 doctest), 2 skipped; also 2 services, 1 chaos experiment"
+        );
+        assert_eq!(
+            totals(&[entry("test", true)]),
+            "1 test would run, 0 skipped"
+        );
+    }
 }

@@ -194,14 +194,34 @@ pub fn duration_secs(parts: &Parts<'_>, what: &str) -> Result<f64, RuleError> {
     crate::util::units::parse_duration(parts.value)
         .map(|d| d.as_secs_f64())
         .map_err(|m| {
+            // A bare number has no unit to point at: the number is what needs one.
+            let (at, message) = if parts.unit.is_empty() {
+                (
+                    parts.value_at,
+                    format!(
+                        "`{what}` is a duration and `{}` has no unit",
+                        parts.number_text
+                    ),
+                )
+            } else {
+                (
+                    parts.unit_at,
+                    format!(
+                        "`{what}` is a duration; `{}` is not a time unit ({m})",
+                        parts.unit
+                    ),
+                )
+            };
             error(
-                parts.unit_at,
+                at,
+                message,
                 format!(
-                    "`{what}` is a duration; `{}` is not a time unit ({m})",
-                    parts.unit
-                ),
-                format!(
-                    "write the limit with ns, us, ms, s, m or h, e.g. `{what} < 10m` or `1h30m`"
+                    "write the limit with ns, us, ms, s, m or h, e.g. `{what} < {}s` or `1h30m`",
+                    if parts.number_text.is_empty() {
+                        "10"
+                    } else {
+                        parts.number_text
+                    }
                 ),
             )
         })

@@ -661,12 +661,15 @@ mod tests {
                 .message
                 .contains('%')
         );
-        assert!(
-            parse_rule("tests.duration < 10", RuleLevel::Fail)
-                .unwrap_err()
-                .message
-                .contains("time unit")
+        // A bare number: the number is what lacks a unit, and the error says so (not "`` is
+        // not a time unit").
+        let e = parse_rule("tests.duration < 10", RuleLevel::Fail).unwrap_err();
+        assert_eq!(
+            e.message,
+            "`tests.duration` is a duration and `10` has no unit"
         );
+        assert_eq!(e.offset, "tests.duration < ".len());
+        assert!(e.hint.contains("`tests.duration < 10s`"), "{}", e.hint);
         assert_eq!(
             parse_rule("tests.failed = 0", RuleLevel::Fail)
                 .unwrap_err()

@@ -48,9 +48,10 @@ pub fn span_of(text: &str, line: usize, col: usize) -> Option<(&str, std::ops::R
             }
             end
         }
-        // A bare word, number or key: to the next separator.
+        // A bare word, number or key — or a part of a rule inside a string: to the next
+        // separator or quote.
         Some(_) => rest
-            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '='))
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '=' | '"' | '\''))
             .unwrap_or(rest.len()),
     };
     // Always at least one character, so the caret is visible.
@@ -92,6 +93,10 @@ mod tests {
         assert_eq!(&line[span], "{ a = 1 }");
         let (line, span) = span_of(text, 5, 8).unwrap();
         assert_eq!(&line[span], "0");
+        // A part of a rule inside its string ends at the quote.
+        let rule = "fail = [\"tests.duration < 5\", \"x\"]";
+        let (line, span) = span_of(rule, 1, 27).unwrap();
+        assert_eq!(&line[span], "5");
         // A column past the end of the line still points somewhere; no line, no snippet.
         assert!(span_of(text, 5, 99).is_some());
         assert!(span_of(text, 9, 1).is_none());

@@ -25,14 +25,9 @@ pub struct Batch<'a> {
     pub features: Option<&'a [String]>,
 }
 
-/// Runs the doctests of a package and returns one case per doctest.
-pub fn run_batch(
-    ws: &Workspace,
-    batch: &Batch<'_>,
-    cfg: &TestsConfig,
-    opts: &RunOptions,
-) -> Vec<Case> {
-    let package = batch.package;
+/// `cargo test --doc` for the batch's package, up to and including the `--` before libtest's
+/// own arguments.
+fn command(ws: &Workspace, batch: &Batch<'_>, cfg: &TestsConfig) -> Command {
     let mut cmd = Command::new(cargo_bin());
     cmd.arg("test")
         .arg("--doc")
@@ -50,6 +45,71 @@ pub fn run_batch(
         .env("CARGO_TERM_COLOR", "never")
         .envs(&cfg.env)
         .arg("--");
+    cmd
+}
+
+/// The doctests of a batch, as `(name, marked ignore)`, for `list`: rustdoc collects them
+/// without compiling any. `Err` says why they could not be listed.
+pub fn list(
+    ws: &Workspace,
+    batch: &Batch<'_>,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+) -> Result<Vec<(String, bool)>, String> {
+    let names = |ignored: bool| -> Result<Vec<String>, String> {
+        let mut cmd = command(ws, batch, cfg);
+        cmd.args(["--list", "--format", "terse"]);
+        cmd.args(&opts.filters);
+        if opts.exact {
+            cmd.arg("--exact");
+        }
+        for s in &opts.skip {
+            cmd.arg("--skip").arg(s);
+        }
+        if ignored {
+            cmd.arg("--ignored");
+        }
+        let limits = Limits {
+            tail_bytes: 16 * 1024 * 1024,
+            slow: None,
+            timeout: Some(BATCH_TIMEOUT_FLOOR),
+        };
+        let out = process::run(cmd, &limits).map_err(|e| e.to_string())?;
+        let text = out.output_text();
+        if out.exit != Exit::Code(0) {
+            return Err(text
+                .lines()
+                .find(|l| l.trim_start().starts_with("error"))
+                .unwrap_or("`cargo test --doc -- --list` failed")
+                .trim()
+                .to_string());
+        }
+        Ok(text
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .map(str::to_string)
+            .collect())
+    };
+    let all = names(false)?;
+    let ignored = names(true)?;
+    Ok(all
+        .into_iter()
+        .map(|n| {
+            let is_ignored = ignored.contains(&n);
+            (n, is_ignored)
+        })
+        .collect())
+}
+
+/// Runs the doctests of a package and returns one case per doctest.
+pub fn run_batch(
+    ws: &Workspace,
+    batch: &Batch<'_>,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+) -> Vec<Case> {
+    let package = batch.package;
+    let mut cmd = command(ws, batch, cfg);
     cmd.args(&opts.filters);
     if opts.exact {
         cmd.arg("--exact");

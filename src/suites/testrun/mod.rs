@@ -440,22 +440,52 @@ impl crate::suites::Suite for TestsSuite {
                 ));
             }
         };
-        let mut listed: Vec<ListEntry> = plan
-            .units
-            .iter()
-            .map(|u| {
-                let (kind, ignored) = match u {
-                    Unit::Test { ignored, .. } => ("test", *ignored),
-                    Unit::Doc { .. } => ("doctests", false),
-                };
-                ListEntry {
-                    id: u.id().to_string(),
-                    kind,
-                    ignored,
+        let cfg = &cx.config.tests;
+        let mut listed: Vec<ListEntry> = Vec::new();
+        for u in &plan.units {
+            match u {
+                Unit::Test { ignored, id, .. } => listed.push(ListEntry {
+                    id: id.clone(),
+                    kind: "test",
+                    ignored: *ignored,
                     runs: true,
+                }),
+                // Each doctest by the id the run gives it, so `list` counts what `run` reports;
+                // a package whose doctests cannot be listed stays one entry.
+                Unit::Doc {
+                    package,
+                    spec,
+                    features,
+                    id,
+                } => {
+                    let batch = doctest::Batch {
+                        package,
+                        spec,
+                        features: features.as_deref(),
+                    };
+                    match doctest::list(cx.ws, &batch, cfg, cx.select) {
+                        Ok(names) => {
+                            listed.extend(names.into_iter().map(|(name, ignored)| ListEntry {
+                                id: format!("{id} {name}"),
+                                kind: "doctest",
+                                ignored,
+                                runs: match cfg.run_ignored {
+                                    RunIgnored::Default => !ignored,
+                                    RunIgnored::Only => ignored,
+                                    RunIgnored::All => true,
+                                },
+                            }))
+                        }
+                        Err(why) => listed.push(ListEntry {
+                            id: format!("{id} (doctests: {why})"),
+                            kind: "doctests",
+                            ignored: false,
+                            runs: true,
+                        }),
+                    }
                 }
-            })
-            .collect();
+            }
+        }
         listed.extend(plan.skipped.iter().map(|c| ListEntry {
             id: c.id.clone(),
             kind: "test",
