@@ -503,6 +503,21 @@ fn criterion_results_become_metrics_with_every_sample() {
     ]);
     let out = output(&mut cmd);
     assert_eq!(code(&out), 0);
+    // cargo bench's own progress is streamed into the log while it runs, and the suite is
+    // summed up in benchmarks, each first one saying why it has no verdict.
+    let err = stderr(&out);
+    assert!(
+        err.contains("        bench │ Benchmarking parse/small"),
+        "{err}"
+    );
+    assert!(err.contains("PASSED bench: 2 benchmarks ("), "{err}");
+    let card = stdout(&out);
+    assert!(card.contains(" bench: 2 benchmarks: 2 new ("), "{card}");
+    assert!(!card.contains("0 passed"), "{card}");
+    assert!(
+        card.contains("first run: nothing to compare with yet; this run becomes the baseline after `baseline save`"),
+        "{card}"
+    );
     let report = json(&dir.join("target/gate/report.json"));
     let bench = report["suites"]
         .as_array()

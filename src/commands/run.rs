@@ -69,6 +69,8 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         );
     }
     let selected = suites::select(&config, &ws, &args.suite, later_shard);
+    let progress = SuiteProgress::new(opts.tty);
+    let show = |e: &suites::Event<'_>| progress.show(e);
     let mut cx = RunContext {
         ws: &ws,
         config: &config,
@@ -79,7 +81,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
-        events: &show_progress,
+        events: &show,
     };
     suites::run_all(&selected, &mut cx)?;
     let suites = std::mem::take(&mut cx.finished);
@@ -234,27 +236,92 @@ fn write_outputs(report: &Report, renderer: &Renderer, dir: &Path) -> Result<()>
     Ok(())
 }
 
-/// One line per suite on standard error as it finishes (the tests suite shows its own progress
-/// test by test), so a CI log says what ran while the run goes on.
-fn show_progress(event: &suites::Event<'_>) {
-    if let suites::Event::Finished(s) = event
-        && s.kind != SuiteKind::Tests
-    {
-        let c = crate::model::Counts::of(&s.cases);
-        let status = match s.status {
-            crate::model::SuiteStatus::Passed => "passed",
-            crate::model::SuiteStatus::Failed => "failed",
-            crate::model::SuiteStatus::Error => "could not run",
-        };
-        eprintln!(
-            "{:>11} {}: {} passed, {} failed ({})",
-            status.to_uppercase(),
-            s.name,
-            c.passed + c.flaky,
-            c.failed + c.timed_out,
-            crate::util::units::format_seconds(s.duration)
-        );
+/// What the suites other than the tests show while they run (the tests suite shows its own
+/// progress test by test): one line per suite as it finishes, so a CI log says what ran while
+/// the run goes on, and a running suite's output — streamed as lines in a log, a spinner naming
+/// the current benchmark on a terminal.
+struct SuiteProgress {
+    tty: bool,
+    color: bool,
+    spinner: std::cell::RefCell<Option<indicatif::ProgressBar>>,
+}
+
+impl SuiteProgress {
+    fn new(tty: bool) -> SuiteProgress {
+        SuiteProgress {
+            tty,
+            color: crate::util::color::stderr(),
+            spinner: std::cell::RefCell::new(None),
+        }
     }
+
+    fn show(&self, event: &suites::Event<'_>) {
+        match event {
+            suites::Event::Started(_) => {}
+            suites::Event::Output(kind, line) => {
+                // The suite's commands print what they like: controls out, colour only on a
+                // terminal.
+                let line = crate::util::sanitize::strip_controls(line, self.color);
+                if self.tty {
+                    let mut spinner = self.spinner.borrow_mut();
+                    let bar = spinner.get_or_insert_with(|| {
+                        let bar = indicatif::ProgressBar::new_spinner();
+                        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                        bar
+                    });
+                    let shown = crate::suites::bench::benchmark_named(&line)
+                        .map_or_else(|| line.trim().to_string(), |b| format!("benchmarking {b}"));
+                    if !shown.is_empty() {
+                        bar.set_message(format!("{}: {shown}", kind.as_str()));
+                    }
+                } else {
+                    eprintln!("{:>13} │ {line}", kind.as_str());
+                }
+            }
+            suites::Event::Finished(s) => {
+                if let Some(bar) = self.spinner.borrow_mut().take() {
+                    bar.finish_and_clear();
+                }
+                if s.kind != SuiteKind::Tests {
+                    eprintln!("{}", finished_line(s));
+                }
+            }
+        }
+    }
+}
+
+/// `       PASSED bench: 4 benchmarks, 1 regressed (12.3s)`: what a finished suite did, in its
+/// own terms — benchmarks for the bench suite, cases for the others.
+fn finished_line(s: &crate::model::Suite) -> String {
+    let status = match s.status {
+        crate::model::SuiteStatus::Passed => "passed",
+        crate::model::SuiteStatus::Failed => "failed",
+        crate::model::SuiteStatus::Error => "could not run",
+    };
+    let c = crate::model::Counts::of(&s.cases);
+    let what = if s.kind == SuiteKind::Bench {
+        let mut w = format!(
+            "{} benchmark{}",
+            s.metrics.len(),
+            if s.metrics.len() == 1 { "" } else { "s" }
+        );
+        if c.failed + c.timed_out > 0 {
+            w.push_str(&format!(", {} error(s)", c.failed + c.timed_out));
+        }
+        w
+    } else {
+        format!(
+            "{} passed, {} failed",
+            c.passed + c.flaky,
+            c.failed + c.timed_out
+        )
+    };
+    format!(
+        "{:>13} {}: {what} ({})",
+        status.to_uppercase(),
+        s.name,
+        crate::util::units::format_seconds(s.duration)
+    )
 }
 
 /// A config error still leaves a `report.json` — verdict failed, the error and its position,

@@ -155,6 +155,82 @@ pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
     })
 }
 
+/// Runs `cmd` like [`run`] (no slow notice) and hands each line of its output to `on_line` on
+/// the calling thread as it is printed: a long command's progress (`cargo bench`) is shown
+/// while it runs, not after.
+pub fn run_lines(
+    mut cmd: Command,
+    tail_bytes: usize,
+    timeout: Option<Duration>,
+    on_line: &mut dyn FnMut(&str),
+) -> std::io::Result<Outcome> {
+    let (reader, writer) = std::io::pipe()?;
+    cmd.stdout(writer.try_clone()?).stderr(writer);
+    let Some(mut started) = start(cmd)? else {
+        return Ok(Outcome::not_started());
+    };
+    let tail = Arc::new(Mutex::new(Tail::default()));
+    let (line_tx, line_rx) = mpsc::channel::<String>();
+    {
+        let tail = Arc::clone(&tail);
+        thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(reader);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                append(&tail, &line, tail_bytes);
+                let text = String::from_utf8_lossy(&line).trim_end().to_string();
+                if line_tx.send(text).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let (status, timed_out) = thread::scope(|s| {
+        let supervisor = s.spawn(|| started.supervise(None, timeout));
+        // Lines until the pipe closes; a grandchild that escaped the group (setsid) may hold it
+        // open after the exit, so that wait is bounded as in `run`.
+        let mut exited: Option<Instant> = None;
+        loop {
+            match line_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => on_line(&line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    if supervisor.is_finished() {
+                        let since = *exited.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= Duration::from_secs(2) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        supervisor.join().unwrap_or_else(|_| {
+            (
+                Err(std::io::Error::other("the process supervisor panicked")),
+                false,
+            )
+        })
+    });
+    let duration = started.finish();
+    let (mut buf, mut omitted) = take(&tail);
+    if buf.len() > tail_bytes {
+        let cut = buf.len() - tail_bytes;
+        buf.drain(..cut);
+        omitted += cut as u64;
+    }
+    Ok(Outcome {
+        exit: classify(status?, timed_out),
+        duration,
+        tail: buf,
+        omitted,
+    })
+}
+
 /// Runs `cmd` like [`run`], but `idle_timeout` counts from the last line for which
 /// `is_progress` holds: a test binary running thousands of tests is killed when no test has
 /// finished for that long, not after a fixed time for the whole binary.
@@ -635,6 +711,39 @@ mod tests {
         .unwrap();
         assert_eq!(o.exit, Exit::TimedOut);
         assert!(o.duration < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn lines_arrive_while_the_command_runs() {
+        // The command waits for a file that only the line callback creates: it can only end if
+        // its first line was handed over before it exited.
+        let dir = tempfile::tempdir().unwrap();
+        let go = dir.path().join("go");
+        let script = format!(
+            "echo first; for i in $(seq 1 500); do [ -e '{}' ] && break; sleep 0.02; done; [ -e '{}' ] || exit 9; echo second",
+            go.display(),
+            go.display()
+        );
+        let mut seen = Vec::new();
+        let o = run_lines(sh(&script), 1024, Some(Duration::from_secs(60)), &mut |l| {
+            if l == "first" {
+                std::fs::write(&go, b"").unwrap();
+            }
+            seen.push(l.to_string());
+        })
+        .unwrap();
+        assert_eq!(o.exit, Exit::Code(0), "{}", o.output_text());
+        assert_eq!(seen, ["first", "second"]);
+        assert_eq!(o.output_text(), "first\nsecond\n");
+        // The tail stays bounded.
+        let o = run_lines(
+            sh("yes x | head -c 300000; echo END"),
+            100,
+            None,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(o.tail.len() <= 100 && o.omitted > 0);
     }
 
     #[test]

@@ -529,6 +529,9 @@ struct PerfRow<'a> {
     current: String,
     delta: String,
     stat: String,
+    /// Why there is no verdict, or what `unchanged` rests on when it is not "no significant
+    /// change": no baseline yet, too little history, not measured.
+    why: String,
     sparkline: String,
     /// An inline SVG line chart of the history and the current value.
     svg: String,
@@ -545,6 +548,8 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
         Regressed => ("regressed", "🔴"),
         Improved => ("improved", "🟢"),
         Unchanged if c.inconclusive => ("too noisy", "〰️"),
+        // Not "unchanged": nothing was decided, whatever the change.
+        Unchanged if c.method == crate::model::Method::InsufficientHistory => ("no verdict", "⚪"),
         Unchanged => ("unchanged", "⚪"),
         New => ("new", "🆕"),
         Missing => ("missing", "❔"),
@@ -580,8 +585,31 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
             (_, _, Some(z)) => format!("z = {z:.1}"),
             _ => String::new(),
         },
+        why: perf_why(c),
         sparkline: crate::baseline::stats::sparkline(&series),
         svg: svg_chart(&series),
+    }
+}
+
+/// What a comparison without a real verdict rests on, in words (empty when the verdict speaks
+/// for itself).
+fn perf_why(c: &crate::model::Comparison) -> String {
+    use crate::model::{Method, PerfVerdict};
+    match (c.verdict, c.method) {
+        (PerfVerdict::New, _) => "first run: nothing to compare with yet; this run becomes the baseline after `baseline save`".to_string(),
+        (PerfVerdict::Missing, _) => "in the baseline, not measured in this run".to_string(),
+        (_, Method::InsufficientHistory) => {
+            let n = c.history.len();
+            format!(
+                "too little history to decide: {n} earlier run{}",
+                if n == 1 { "" } else { "s" }
+            )
+        }
+        (PerfVerdict::Unchanged, _) if c.inconclusive => match c.detectable_pct {
+            Some(d) => format!("the noise hides changes below {d:.1} %"),
+            None => "too noisy to tell".to_string(),
+        },
+        _ => String::new(),
     }
 }
 
@@ -614,6 +642,47 @@ fn svg_chart(values: &[f64]) -> String {
     )
 }
 
+/// `4 benchmarks: 1 regressed, 3 unchanged, 1 error`: what was measured and what the
+/// comparisons concluded (by the verdicts the performance table shows).
+fn bench_summary(s: &Suite, comparisons: &[crate::model::Comparison]) -> String {
+    let n = s.metrics.len();
+    let mut line = format!("{n} benchmark{}", if n == 1 { "" } else { "s" });
+    let mut verdicts: Vec<(&'static str, usize)> = Vec::new();
+    for c in comparisons
+        .iter()
+        .filter(|c| c.metric.starts_with("bench."))
+    {
+        let v = perf_row(c).verdict;
+        match verdicts.iter_mut().find(|(k, _)| *k == v) {
+            Some((_, count)) => *count += 1,
+            None => verdicts.push((v, 1)),
+        }
+    }
+    // Worst first: what the reader must act on leads.
+    let order = [
+        "regressed",
+        "too noisy",
+        "improved",
+        "unchanged",
+        "no verdict",
+        "new",
+        "missing",
+    ];
+    verdicts.sort_by_key(|(v, _)| order.iter().position(|o| o == v));
+    if !verdicts.is_empty() {
+        let parts: Vec<String> = verdicts.iter().map(|(v, c)| format!("{c} {v}")).collect();
+        line.push_str(&format!(": {}", parts.join(", ")));
+    }
+    let errors = s.cases.iter().filter(|c| c.status.is_failure()).count();
+    if errors > 0 {
+        line.push_str(&format!(
+            ", {errors} error{}",
+            if errors == 1 { "" } else { "s" }
+        ));
+    }
+    line
+}
+
 /// A suite's time with its build apart: the tests' own time is what the tests cost, the build
 /// depends on caches.
 fn suite_time(s: &Suite) -> String {
@@ -641,6 +710,9 @@ struct SuiteView<'a> {
     /// What the time was spent on: `0.74s + 1m07s build` when a build came first, else the
     /// duration alone.
     time: String,
+    /// The bench suite in its own terms (`4 benchmarks: 1 regressed, 3 unchanged`), instead
+    /// of test counts it does not have.
+    benchmarks: Option<String>,
     error: Option<&'a str>,
     counts: Counts,
 }
@@ -704,7 +776,11 @@ impl<'a> View<'a> {
         View {
             passed: report.verdict.status == VerdictStatus::Passed,
             counts,
-            suites: report.suites.iter().map(SuiteView::of).collect(),
+            suites: report
+                .suites
+                .iter()
+                .map(|s| SuiteView::of(s, &report.comparisons))
+                .collect(),
             failures,
             failures_total,
             flaky,
@@ -746,7 +822,7 @@ impl<'a> View<'a> {
 }
 
 impl<'a> SuiteView<'a> {
-    fn of(s: &'a Suite) -> SuiteView<'a> {
+    fn of(s: &'a Suite, comparisons: &[crate::model::Comparison]) -> SuiteView<'a> {
         SuiteView {
             name: &s.name,
             status: serde_json::to_value(s.status)
@@ -755,8 +831,96 @@ impl<'a> SuiteView<'a> {
                 .unwrap_or_default(),
             duration: s.duration,
             time: suite_time(s),
+            benchmarks: (s.kind == crate::model::SuiteKind::Bench)
+                .then(|| bench_summary(s, comparisons)),
             error: s.error.as_deref(),
             counts: Counts::of(&s.cases),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Comparison, Direction, Method, PerfVerdict};
+
+    fn comparison(metric: &str, verdict: PerfVerdict, method: Method) -> Comparison {
+        Comparison {
+            metric: metric.to_string(),
+            unit: "ns".to_string(),
+            direction: Direction::LowerIsBetter,
+            baseline: Some(100.0),
+            current: Some(211.0),
+            delta_pct: Some(111.0),
+            p_value: None,
+            z: None,
+            method,
+            verdict,
+            baseline_rev: None,
+            history: vec![100.0, 101.0],
+            history_machine: None,
+            noise_pct: None,
+            detectable_pct: None,
+            interval_pct: None,
+            inconclusive: false,
+        }
+    }
+
+    #[test]
+    fn an_unchanged_that_decided_nothing_says_why() {
+        // +111 % with too little history is no verdict, not "unchanged".
+        let c = comparison(
+            "bench.x",
+            PerfVerdict::Unchanged,
+            Method::InsufficientHistory,
+        );
+        let row = perf_row(&c);
+        assert_eq!(row.verdict, "no verdict");
+        assert_eq!(row.why, "too little history to decide: 2 earlier runs");
+        let first = comparison("bench.x", PerfVerdict::New, Method::None);
+        assert!(
+            perf_row(&first)
+                .why
+                .starts_with("first run: nothing to compare with yet")
+        );
+        let mut noisy = comparison("bench.x", PerfVerdict::Unchanged, Method::History);
+        noisy.inconclusive = true;
+        noisy.detectable_pct = Some(12.5);
+        assert_eq!(perf_row(&noisy).verdict, "too noisy");
+        assert_eq!(perf_row(&noisy).why, "the noise hides changes below 12.5 %");
+        // A real "no significant change" needs no words.
+        let plain = comparison("bench.x", PerfVerdict::Unchanged, Method::MannWhitney);
+        assert_eq!(
+            (perf_row(&plain).verdict, perf_row(&plain).why.as_str()),
+            ("unchanged", "")
+        );
+    }
+
+    #[test]
+    fn the_bench_suite_is_summed_up_in_benchmarks_worst_first() {
+        let mut s = crate::suites::suite(crate::model::SuiteKind::Bench, 1.0, Vec::new());
+        for name in ["bench.a", "bench.b", "bench.c"] {
+            s.metrics.push(crate::model::Metric::wall_time(name, 1.0));
+        }
+        let comparisons = [
+            comparison("bench.a", PerfVerdict::Unchanged, Method::MannWhitney),
+            comparison("bench.b", PerfVerdict::Regressed, Method::MannWhitney),
+            comparison("bench.c", PerfVerdict::Unchanged, Method::MannWhitney),
+            // Not a benchmark: the tests suite's time is compared too.
+            comparison("tests.duration", PerfVerdict::Regressed, Method::History),
+        ];
+        assert_eq!(
+            bench_summary(&s, &comparisons),
+            "3 benchmarks: 1 regressed, 2 unchanged"
+        );
+        s.cases.push(Case::single(
+            "bench run",
+            "bench run",
+            CaseStatus::Failed,
+            0.0,
+            "`cargo bench` failed".to_string(),
+            String::new(),
+        ));
+        assert_eq!(bench_summary(&s, &[]), "3 benchmarks, 1 error");
     }
 }

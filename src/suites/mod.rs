@@ -54,6 +54,9 @@ pub enum Event<'a> {
     Started(SuiteKind),
     /// A suite finished, with its report.
     Finished(&'a model::Suite),
+    /// A line of what a running suite is doing: a long command's own output (`cargo bench`),
+    /// or a step (`round 3/10`). Untrusted text: the sink sanitizes it.
+    Output(SuiteKind, &'a str),
 }
 
 /// An event sink that shows nothing.
@@ -655,6 +658,7 @@ mod tests {
             events: &|e| match e {
                 Event::Started(kind) => record(format!("started {}", kind.as_str())),
                 Event::Finished(s) => record(format!("finished {}", s.name)),
+                Event::Output(kind, line) => record(format!("{}: {line}", kind.as_str())),
             },
         };
         let first = Entry {

@@ -405,7 +405,14 @@ fn error_case(id: &str, message: String, output: String) -> Case {
 
 /// Runs the bench suite in the workspace root; with `paired`, the timed commands are measured
 /// A/B against that revision (see [`paired`]).
-pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<&str>) -> Suite {
+/// What the suite is doing goes to `say`, a line at a time (the harness's own output streamed).
+pub fn run(
+    config: &BenchConfig,
+    root: &Path,
+    target_dir: &Path,
+    paired: Option<&str>,
+    say: &mut dyn FnMut(&str),
+) -> Suite {
     let started = SystemTime::now();
     let clock = Instant::now();
     let mut metrics: Vec<Metric> = Vec::new();
@@ -420,7 +427,7 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
                 "add a [[bench.command]] or `[bench] run = [\"cargo\", \"bench\"]`".to_string(),
             ));
         } else {
-            match paired_run(config, root, target_dir, rev) {
+            match paired_run(config, root, target_dir, rev, say) {
                 Ok(m) => {
                     for p in &m.pairs {
                         metrics.push(Metric::new(
@@ -449,12 +456,8 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
     {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(root);
-        let limits = Limits {
-            tail_bytes: 16 * 1024 * 1024,
-            slow: None,
-            timeout: None,
-        };
-        match process::run(cmd, &limits) {
+        say(&format!("running `{}`", config.run.join(" ")));
+        match process::run_lines(cmd, 16 * 1024 * 1024, None, say) {
             Ok(o) if o.exit == Exit::Code(0) => {
                 if config.libtest {
                     metrics.extend(parse_libtest(&o.output_text()));
@@ -534,6 +537,7 @@ pub fn run(config: &BenchConfig, root: &Path, target_dir: &Path, paired: Option<
         .iter()
         .filter(|c| !(paired_done && c.counter == config::Counter::Time))
     {
+        say(&format!("measuring `{}` ({})", c.name, c.cmd.join(" ")));
         match measure_command(c, root) {
             Ok(found) => metrics.extend(found),
             Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
@@ -552,16 +556,35 @@ fn paired_run(
     root: &Path,
     target_dir: &Path,
     rev: &str,
+    say: &mut dyn FnMut(&str),
 ) -> Result<paired::Measured, String> {
     let base = paired::resolve(root, rev)?;
     let in_repo = crate::exec::git::facts(root).prefix.unwrap_or_default();
-    eprintln!(
-        "      BENCH paired against {} ({}), {} rounds",
+    say(&format!(
+        "paired against {} ({}), {} rounds",
         base.name,
         &base.commit[..12.min(base.commit.len())],
         config.rounds
-    );
-    paired::measure(config, root, Path::new(&in_repo), target_dir, &base)
+    ));
+    paired::measure(config, root, Path::new(&in_repo), target_dir, &base, say)
+}
+
+/// The benchmark a line of a harness's output is about: criterion's `Benchmarking NAME: …`,
+/// libtest's `test NAME ... bench: …`, iai-callgrind/gungraun's `crate::group::name …` header.
+/// For the spinner that names the current benchmark.
+pub fn benchmark_named(line: &str) -> Option<&str> {
+    let line = line.trim();
+    if let Some(rest) = line.strip_prefix("Benchmarking ") {
+        let name = rest.split(": ").next().unwrap_or(rest).trim();
+        return (!name.is_empty()).then_some(name);
+    }
+    if let Some(rest) = line.strip_prefix("test ")
+        && let Some((name, tail)) = rest.split_once(" ... ")
+        && tail.starts_with("bench:")
+    {
+        return Some(name.trim());
+    }
+    None
 }
 
 /// The bench suite behind the common interface.
@@ -581,11 +604,14 @@ impl crate::suites::Suite for BenchSuite {
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
         let paired = cx.paired.or(cx.config.bench.paired.as_deref());
+        let events = cx.events;
+        let mut say = |line: &str| events(&crate::suites::Event::Output(SuiteKind::Bench, line));
         Ok(run(
             &cx.config.bench,
             &cx.ws.root,
             &cx.ws.target_dir,
             paired,
+            &mut say,
         ))
     }
 }
@@ -593,6 +619,22 @@ impl crate::suites::Suite for BenchSuite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_current_benchmark_is_named_from_the_harness_output() {
+        assert_eq!(
+            benchmark_named("Benchmarking parse/small: Warming up for 3.0000 s"),
+            Some("parse/small")
+        );
+        assert_eq!(benchmark_named("Benchmarking fib 20"), Some("fib 20"));
+        assert_eq!(
+            benchmark_named("test tests::bench_add ... bench:          12.50 ns/iter (+/- 0.30)"),
+            Some("tests::bench_add")
+        );
+        assert_eq!(benchmark_named("test tests::add ... ok"), None);
+        assert_eq!(benchmark_named("   Compiling foo v0.1.0"), None);
+        assert_eq!(benchmark_named("Benchmarking "), None);
+    }
 
     #[test]
     fn callgrind_summaries_give_the_instruction_count() {

@@ -231,6 +231,7 @@ pub fn measure(
     in_repo: &Path,
     target: &Path,
     base: &Base,
+    say: &mut dyn FnMut(&str),
 ) -> Result<Measured, String> {
     let wt = git::Worktree::add(root, &base.commit, "paired")?;
     let scratch = target.join("cargo-gate");
@@ -264,6 +265,14 @@ pub fn measure(
         unpaired: Vec::new(),
     };
     for (source, warmup) in &sources {
+        if *warmup > 0 {
+            say(&format!(
+                "{}: warming up ({} round{} per side)",
+                source.label(),
+                warmup,
+                if *warmup == 1 { "" } else { "s" }
+            ));
+        }
         for _ in 0..*warmup {
             for side in &sides {
                 sample(source, side)?;
@@ -274,6 +283,12 @@ pub fn measure(
             if process::is_cancelled() {
                 return Err("interrupted".to_string());
             }
+            say(&format!(
+                "{}: round {}/{}",
+                source.label(),
+                round + 1,
+                config.rounds
+            ));
             // A B, then B A: whatever changes during a round favours neither side.
             if round % 2 == 0 {
                 b.push(sample(source, &sides[0])?);
