@@ -314,6 +314,41 @@ fn run_mixed(out_dir: &std::path::Path, extra: &[&str]) -> std::process::Output 
     )
 }
 
+/// The HTML report's structure without its style and script: headings, navigation, blocks with
+/// their anchors, table heads and rows, toggles, and the case table's data (one row a line);
+/// each inline SVG icon as `[icon]`.
+fn html_outline(html: &str) -> String {
+    let mut out = String::new();
+    let keep = [
+        "<h1",
+        "<h2",
+        "<nav",
+        "<details",
+        "<thead",
+        "<div class=\"toggles\"",
+        "<tr><td",
+        "<ul",
+    ];
+    for line in html.lines() {
+        if line.starts_with("<script type=\"application/json\"") {
+            let start = line.find('>').unwrap() + 1;
+            let end = line.rfind("</script>").unwrap();
+            let rows: Vec<Value> = serde_json::from_str(&line[start..end]).unwrap();
+            for r in rows {
+                out.push_str(&format!("data: {r}\n"));
+            }
+        } else if keep.iter().any(|k| line.starts_with(k)) {
+            let mut l = line.to_string();
+            while let (Some(a), Some(b)) = (l.find("<svg"), l.find("</svg>")) {
+                l.replace_range(a..b + "</svg>".len(), "[icon]");
+            }
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[test]
 fn markdown_and_terminal_snapshots() {
     let dir = tempfile::tempdir().unwrap();
@@ -331,6 +366,10 @@ fn markdown_and_terminal_snapshots() {
         // The same scorecard in colour, escapes shown as ␛: each word its role's style.
         let coloured = terminal_with(&mixed, &["--color", "always"], &[]).replace('\x1b', "␛");
         insta::assert_snapshot!("mixed_terminal_color", coloured);
+        insta::assert_snapshot!(
+            "mixed_html_outline",
+            html_outline(&rendered(&mixed, "html"))
+        );
     });
     // CARGO_TERM_COLOR decides when --color is not given, as in cargo; the flag wins over it,
     // and NO_COLOR turns off `auto` but not `always`.

@@ -141,6 +141,9 @@ pub fn compare_report(
         let mut baseline: Option<(Vec<f64>, String, String, crate::model::Direction)> = None;
         let mut values = Vec::new();
         let mut same_machine = Vec::new();
+        // The commit of each history value, for the chart's labels.
+        let mut revs = Vec::new();
+        let mut same_machine_revs = Vec::new();
         let central = |samples: &[f64]| {
             if samples.len() >= 2 {
                 stats::median(samples)
@@ -161,6 +164,7 @@ pub fn compare_report(
             }
             if values.len() < config.history {
                 values.push(central(&samples));
+                revs.push(store.short(*oid));
             }
             if let Some(machine) = report.run.machine.as_deref()
                 && same_machine.len() < config.history
@@ -168,6 +172,7 @@ pub fn compare_report(
                 && !on.is_empty()
             {
                 same_machine.push(central(&on));
+                same_machine_revs.push(store.short(*oid));
             }
         }
         // Machines of one class are compared among themselves when there are enough runs of
@@ -176,9 +181,11 @@ pub fn compare_report(
         let mut history_machine = None;
         if same_machine.len() >= settings_min_history(config, &name) {
             values = same_machine;
+            revs = same_machine_revs;
             history_machine = report.run.machine.clone();
         }
         values.reverse();
+        revs.reverse();
         let (unit, direction) = match (cur, &baseline) {
             (Some(m), _) => (m.unit.clone(), m.direction),
             (None, Some((_, _, u, d))) => (u.clone(), *d),
@@ -197,6 +204,7 @@ pub fn compare_report(
         };
         out.push(Comparison {
             history_machine,
+            history_revs: revs,
             ..compare(&input, &settings)
         });
     }

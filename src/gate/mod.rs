@@ -810,6 +810,7 @@ mod tests {
             baseline_rev: Some("abc".into()),
             history: vec![],
             history_machine: None,
+            history_revs: Vec::new(),
             noise_pct: None,
             detectable_pct: None,
             interval_pct: None,

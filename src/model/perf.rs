@@ -96,6 +96,10 @@ pub struct Comparison {
     /// Central values along first-parent history, oldest first (for sparklines and charts).
     #[serde(default)]
     pub history: Vec<f64>,
+    /// The (short) commit of each `history` value, in the same order, for chart labels; empty
+    /// in reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history_revs: Vec<String>,
     /// The machine class the history was taken from, when it was narrowed to the run's own
     /// (enough runs of that class); `None`: runs of every machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]

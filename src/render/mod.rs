@@ -5,6 +5,7 @@ pub mod badge;
 pub mod diagnostic;
 pub mod escape;
 pub mod fit;
+pub mod html;
 pub mod junit;
 
 use std::path::{Path, PathBuf};
@@ -129,6 +130,14 @@ impl Renderer {
             Value::from_safe_string(escape::code_block(&s))
         });
         env.add_filter("icon", |s: String| icon(&s).to_string());
+        // The HTML report's own markup: icons, `code` spans in reasons, anchors of cases.
+        env.add_filter("svg_icon", |s: String| {
+            Value::from_safe_string(html::icon(&s).to_string())
+        });
+        env.add_filter("code_spans", |s: String| {
+            Value::from_safe_string(html::code_spans(&s))
+        });
+        env.add_filter("anchor", |s: String| html::anchor(&s));
         // Kept for templates written before auto-escaping: escapes for the template's own
         // format once (not twice) and marks the result safe.
         env.add_filter("he", |state: &minijinja::State, v: Value| {
@@ -208,11 +217,18 @@ impl Renderer {
             .get_template(name)
             .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
         let view = View::of(report, limits.max_listed);
+        // The case table's data only where a page's script reads it.
+        let page = if name.ends_with(".html.j2") {
+            context! { cases => Value::from_safe_string(html::cases_json(report)) }
+        } else {
+            Value::UNDEFINED
+        };
         tmpl.render(context! {
             report => report,
             view => Value::from_serialize(&view),
             limits => Value::from_serialize(limits),
             extra => extra,
+            page => page,
         })
         .map_err(|e| {
             let origin = self
@@ -502,7 +518,11 @@ fn load_rows(report: &Report) -> Vec<LoadRow<'_>> {
             .metrics
             .iter()
             .find(|m| m.name == format!("load.{name}.timeline.{what}"))
-            .map(|m| svg_chart(&m.samples))
+            .map(|m| {
+                // One sample per second of the run.
+                let seconds: Vec<String> = (1..=m.samples.len()).map(|i| format!("{i}s")).collect();
+                html::chart(&m.samples, &seconds, &m.unit, false)
+            })
             .unwrap_or_default()
     };
     suite
@@ -587,7 +607,15 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
         },
         why: perf_why(c),
         sparkline: crate::baseline::stats::sparkline(&series),
-        svg: svg_chart(&series),
+        svg: {
+            // The history's commits, then this run.
+            let mut labels = c.history_revs.clone();
+            labels.resize(c.history.len(), String::new());
+            if c.current.is_some() {
+                labels.push("this run".to_string());
+            }
+            html::chart(&series, &labels, &c.unit, c.current.is_some())
+        },
     }
 }
 
@@ -611,35 +639,6 @@ fn perf_why(c: &crate::model::Comparison) -> String {
         },
         _ => String::new(),
     }
-}
-
-/// A 240×48 inline SVG polyline; the last point (this run) is a dot.
-fn svg_chart(values: &[f64]) -> String {
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.len() < 2 {
-        return String::new();
-    }
-    let (w, h, pad) = (240.0, 48.0, 4.0);
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    let step = (w - 2.0 * pad) / (finite.len() - 1) as f64;
-    let pts: Vec<(f64, f64)> = finite
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            (
-                pad + i as f64 * step,
-                h - pad - (v - lo) / span * (h - 2.0 * pad),
-            )
-        })
-        .collect();
-    let line: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-    let (lx, ly) = pts[pts.len() - 1];
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"><polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" points=\"{}\"/><circle cx=\"{lx:.1}\" cy=\"{ly:.1}\" r=\"3\" fill=\"#cf222e\"/></svg>",
-        line.join(" ")
-    )
 }
 
 /// `4 benchmarks: 1 regressed, 3 unchanged, 1 error`: what was measured and what the
@@ -699,6 +698,7 @@ fn suite_time(s: &Suite) -> String {
 #[derive(Serialize)]
 struct Timed<'a> {
     id: &'a str,
+    status: CaseStatus,
     duration: f64,
 }
 
@@ -770,6 +770,7 @@ impl<'a> View<'a> {
             .into_iter()
             .map(|c| Timed {
                 id: &c.id,
+                status: c.status,
                 duration: c.duration(),
             })
             .collect();
@@ -859,6 +860,7 @@ mod tests {
             baseline_rev: None,
             history: vec![100.0, 101.0],
             history_machine: None,
+            history_revs: Vec::new(),
             noise_pct: None,
             detectable_pct: None,
             interval_pct: None,
