@@ -531,15 +531,31 @@ fn lines_mode_counts_tests_and_shows_each_attempt() {
         );
     }
     assert!(!err.contains(&format!("({}/", ran + 1)), "{err}");
-    // The hung test: one line per attempt, each with its own time (not both summed).
-    assert!(
-        err.contains("TRY 1 TIMEOUT [   3.00s] mixed tests::hangs"),
+    // The hung test: one line per attempt, each with its own time (about the 3 s timeout, not
+    // both attempts summed).
+    let tries: Vec<(&str, f64)> = err
+        .lines()
+        .filter(|l| l.contains("TIMEOUT [") && l.ends_with("mixed tests::hangs"))
+        .map(|l| {
+            let label = l.split(" [").next().unwrap().trim();
+            let secs = l.split('[').nth(1).unwrap().split(']').next().unwrap();
+            (
+                label,
+                secs.trim().trim_end_matches('s').parse::<f64>().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tries.iter().map(|t| t.0).collect::<Vec<_>>(),
+        ["TRY 1 TIMEOUT", "TRY 2 TIMEOUT"],
         "{err}"
     );
+    assert!(tries.iter().all(|t| (2.9..5.0).contains(&t.1)), "{tries:?}");
     assert!(
-        err.lines()
-            .any(|l| l.contains("TRY 2 TIMEOUT [   3.00s] (") && l.ends_with("mixed tests::hangs")),
-        "{err}"
+        err.lines().any(|l| l.starts_with("TRY 2 TIMEOUT [")
+            && l.contains("] (")
+            && l.ends_with("mixed tests::hangs")),
+        "the last attempt counts: {err}"
     );
     // The flaky test fails on its first attempt (a marker file remembers it): its line says
     // which attempt passed, and the first attempt's panic is shown under it.
@@ -630,4 +646,22 @@ fn a_status_line_names_the_running_test_while_it_runs() {
     );
     let code = child.wait().unwrap().code();
     assert_eq!(code, Some(0), "{}", seen.join("\n"));
+}
+
+/// Lines-mode progress as a CI log shows it, one job at a time so the order is the plan's:
+/// the header, `(n/N)`, a `TRY` line per attempt, each failure's output once, the flaky test's
+/// first failure under its passing line. Times, thread ids and cargo's own lines redacted.
+#[test]
+fn progress_lines_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_mixed(dir.path(), &["--progress", "lines", "-j", "1"]);
+    assert_eq!(code(&out), 1);
+    let mut settings = snapshot_settings();
+    settings.add_filter(r"\[ *~?[0-9.]+(ns|µs|ms|s)\]", "[    TIME]");
+    settings.add_filter(
+        r"(?m)^ *(Compiling|Finished|Blocking|Running|Fresh|Locking|Downloaded?) .*\n",
+        "",
+    );
+    settings.add_filter(r"reports written to .*", "reports written to DIR");
+    settings.bind(|| insta::assert_snapshot!("mixed_progress_lines", stderr(&out)));
 }

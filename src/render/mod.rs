@@ -302,6 +302,8 @@ struct View<'a> {
     gates_failed: usize,
     gates_warned: usize,
     duration: String,
+    /// The part of `duration` spent building (`1m07s`), empty when nothing was built.
+    build: String,
     snapshots_pending: usize,
     snapshot_hint: &'static str,
     perf: Vec<PerfRow<'a>>,
@@ -799,6 +801,14 @@ impl<'a> View<'a> {
                 .filter(|g| g.status == GateStatus::Warned)
                 .count(),
             duration: format_seconds(report.run.duration),
+            build: {
+                let build: f64 = report.suites.iter().filter_map(|s| s.build_duration).sum();
+                if build > 0.0 {
+                    format_seconds(build)
+                } else {
+                    String::new()
+                }
+            },
             snapshots_pending: report
                 .suite(crate::model::SuiteKind::Snapshots)
                 .and_then(|s| s.metric_value("snapshots.pending"))
