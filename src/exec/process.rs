@@ -171,25 +171,12 @@ pub fn run_lines(
     };
     let tail = Arc::new(Mutex::new(Tail::default()));
     let (line_tx, line_rx) = mpsc::channel::<String>();
-    {
-        let tail = Arc::clone(&tail);
-        thread::spawn(move || {
-            let mut lines = std::io::BufReader::new(reader);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                append(&tail, &line, tail_bytes);
-                let text = String::from_utf8_lossy(&line).trim_end().to_string();
-                if line_tx.send(text).is_err() {
-                    break;
-                }
-            }
-        });
-    }
+    // The end of the pipe is seen as the line channel closing.
+    let _ = spawn_lines(reader, &tail, tail_bytes, move |line| {
+        line_tx
+            .send(String::from_utf8_lossy(line).trim_end().to_string())
+            .is_ok()
+    });
     let (status, timed_out) = thread::scope(|s| {
         let supervisor = s.spawn(|| started.supervise(None, timeout));
         // Lines until the pipe closes; a grandchild that escaped the group (setsid) may hold it
@@ -217,18 +204,7 @@ pub fn run_lines(
         })
     });
     let duration = started.finish();
-    let (mut buf, mut omitted) = take(&tail);
-    if buf.len() > tail_bytes {
-        let cut = buf.len() - tail_bytes;
-        buf.drain(..cut);
-        omitted += cut as u64;
-    }
-    Ok(Outcome {
-        exit: classify(status?, timed_out),
-        duration,
-        tail: buf,
-        omitted,
-    })
+    outcome(&tail, tail_bytes, status, timed_out, duration)
 }
 
 /// Runs `cmd` like [`run`], but `idle_timeout` counts from the last line for which
@@ -247,33 +223,62 @@ pub fn run_with_progress(
     };
     let tail = Arc::new(Mutex::new(Tail::default()));
     let progress = Arc::new(AtomicU64::new(0));
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    {
-        let tail = Arc::clone(&tail);
+    let done_rx = {
         let progress = Arc::clone(&progress);
         let begun = started.start;
-        thread::spawn(move || {
-            let mut lines = std::io::BufReader::new(reader);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                if is_progress(String::from_utf8_lossy(&line).trim_end()) {
-                    let ms = u64::try_from(begun.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    progress.store(ms, Ordering::SeqCst);
-                }
-                append(&tail, &line, tail_bytes);
+        spawn_lines(reader, &tail, tail_bytes, move |line| {
+            if is_progress(String::from_utf8_lossy(line).trim_end()) {
+                let ms = u64::try_from(begun.elapsed().as_millis()).unwrap_or(u64::MAX);
+                progress.store(ms, Ordering::SeqCst);
             }
-            let _ = done_tx.send(());
-        });
-    }
+            true
+        })
+    };
     let (status, timed_out) = started.supervise_with(None, idle_timeout, Some(&progress));
     let duration = started.finish();
     let _ = done_rx.recv_timeout(Duration::from_secs(2));
-    let (mut buf, mut omitted) = take(&tail);
+    outcome(&tail, tail_bytes, status, timed_out, duration)
+}
+
+/// Reads `reader` a line at a time into the bounded `tail`, handing each line to `each` (which
+/// returns false to stop reading) on a thread of its own; the receiver hears when the pipe has
+/// closed.
+fn spawn_lines(
+    reader: std::io::PipeReader,
+    tail: &Arc<Mutex<Tail>>,
+    tail_bytes: usize,
+    mut each: impl FnMut(&[u8]) -> bool + Send + 'static,
+) -> mpsc::Receiver<()> {
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let tail = Arc::clone(tail);
+    thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(reader);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            append(&tail, &line, tail_bytes);
+            if !each(&line) {
+                break;
+            }
+        }
+        let _ = done_tx.send(());
+    });
+    done_rx
+}
+
+/// The outcome of a run whose output went into `tail`, cut to `tail_bytes`.
+fn outcome(
+    tail: &Mutex<Tail>,
+    tail_bytes: usize,
+    status: std::io::Result<ExitStatus>,
+    timed_out: bool,
+    duration: Duration,
+) -> std::io::Result<Outcome> {
+    let (mut buf, mut omitted) = take(tail);
     if buf.len() > tail_bytes {
         let cut = buf.len() - tail_bytes;
         buf.drain(..cut);
