@@ -90,6 +90,10 @@ pub enum Command {
         /// Address to forward to, e.g. 127.0.0.1:18080.
         upstream: String,
     },
+    /// Each test's outcomes over the default branch's runs (from the notes `baseline save`
+    /// writes): runs, passes, failures, flaky runs, flake rate, last failure, longest passing
+    /// streak; the flakiest first.
+    History(HistoryArgs),
     /// Combine shard reports into one and apply the gate to the whole.
     Merge {
         /// Profile whose rules apply (default: the profile recorded in the reports).
@@ -379,4 +383,24 @@ impl clap::builder::TypedValueParser for SuiteParser {
             clap::builder::PossibleValue::new(e.kind.as_str()).help(e.help)
         })))
     }
+}
+
+/// `cargo gate history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Only tests whose id contains this, or matches it as a glob (`*`, `?`).
+    #[arg(long, value_name = "PATTERN")]
+    pub test: Option<String>,
+    /// How many runs (commits with outcomes) to look at, newest first.
+    #[arg(short = 'n', long, value_name = "RUNS", default_value_t = 30)]
+    pub runs: usize,
+    /// Only tests that were flaky at least once.
+    #[arg(long)]
+    pub flaky: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ListFormat,
+    /// Where the history starts (first-parent ancestors of it, itself included).
+    #[arg(value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
 }

@@ -6,8 +6,10 @@ pub mod compare;
 pub mod config;
 pub mod note;
 pub mod notes;
+pub mod outcomes;
 pub mod remote;
 pub mod stats;
+pub mod testhistory;
 
 use std::collections::BTreeSet;
 
@@ -54,7 +56,111 @@ pub fn note_from_report(report: &Report) -> Note {
             })
             .collect(),
         test_times: test_times(report),
+        tests: test_outcomes(report).into_iter().collect(),
     }
+}
+
+/// Every test's outcome in the report (the tests suite's cases), or `None` without a tests
+/// suite.
+fn test_outcomes(report: &Report) -> Option<outcomes::TestRun> {
+    let suite = report.suite(crate::model::SuiteKind::Tests)?;
+    let tests: Vec<(&str, outcomes::Outcome)> = suite
+        .cases
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                outcomes::Outcome {
+                    status: c.status,
+                    attempts: u32::try_from(c.attempts.len()).unwrap_or(u32::MAX),
+                    // Whole milliseconds are plenty for an ETA and keep the note small.
+                    millis: (c.duration() * 1000.0)
+                        .round()
+                        .clamp(0.0, f64::from(u32::MAX)) as u32,
+                },
+            )
+        })
+        .collect();
+    Some(outcomes::TestRun::new(
+        &report.run.id,
+        &report.run.started,
+        &tests,
+    ))
+}
+
+/// Each test's outcomes along first-parent history from `from` (`depth` commits walked at
+/// most), and what had to be skipped: notes that cannot be read, runs whose outcomes cannot.
+pub fn test_history(
+    store: &Store,
+    from: Oid,
+    depth: usize,
+) -> Result<(testhistory::TestHistory, Vec<String>), StoreError> {
+    let hist = history(store, from, depth)?;
+    let mut warnings: Vec<String> = hist
+        .skipped
+        .iter()
+        .map(|s| format!("note on {} skipped: {}", s.commit, s.error))
+        .collect();
+    let mut out = testhistory::TestHistory::default();
+    let mut cache = testhistory::IdCache::default();
+    for (oid, note) in &hist.commits {
+        let Some(note) = note else { continue };
+        if note.tests.is_empty() {
+            continue;
+        }
+        let short = store.short(*oid);
+        for e in out.push(&short, &note.tests, &mut cache) {
+            warnings.push(format!("outcomes on {short} skipped: {e}"));
+        }
+    }
+    Ok((out, warnings))
+}
+
+/// The base's test history for a run: the outcomes, and the `tests.duration` of the newest run
+/// that recorded outcomes.
+pub struct BaseHistory {
+    /// Outcomes along the base's first parents.
+    pub tests: testhistory::TestHistory,
+    /// The base's tests time (seconds).
+    pub duration: Option<f64>,
+}
+
+/// The test history of the comparison base (`explicit`, else as [`resolve_base`] decides):
+/// `None` outside a repository, without notes, or when no note within `depth` commits holds
+/// outcomes. Warnings name what had to be skipped.
+pub fn base_history(
+    root: &std::path::Path,
+    explicit: Option<&str>,
+    depth: usize,
+) -> (Option<BaseHistory>, Vec<String>) {
+    let Ok(store) = Store::open(root) else {
+        return (None, Vec::new());
+    };
+    if store.notes_tip().is_none() {
+        return (None, Vec::new());
+    }
+    let Ok((base, _)) = resolve_base(&store, explicit) else {
+        return (None, Vec::new());
+    };
+    let Ok((tests, warnings)) = test_history(&store, base, depth) else {
+        return (None, Vec::new());
+    };
+    if tests.commits.is_empty() {
+        return (None, warnings);
+    }
+    // The duration recorded beside the newest outcomes.
+    let duration = store
+        .first_parent(base, depth)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| store.read(c).ok().flatten())
+        .find(|n| !n.tests.is_empty())
+        .and_then(|n| {
+            n.metric("tests.duration")
+                .map(|(s, _, _)| stats::median(&s))
+        });
+    (Some(BaseHistory { tests, duration }), warnings)
 }
 
 /// Durations of the tests that ran (the last attempt's: the one a rerun would repeat).

@@ -57,6 +57,9 @@ pub struct Note {
     /// How long tests took, for `--partition time:K/N` (older notes have none).
     #[serde(default, skip_serializing_if = "TestTimes::is_empty")]
     pub test_times: TestTimes,
+    /// Every test's outcome, one record per run that saved here (older notes have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<super::outcomes::TestRun>,
 }
 
 impl Default for Note {
@@ -65,6 +68,7 @@ impl Default for Note {
             schema: NOTE_SCHEMA,
             entries: Vec::new(),
             test_times: TestTimes::default(),
+            tests: Vec::new(),
         }
     }
 }
@@ -192,6 +196,15 @@ impl Note {
                 .then_with(|| format!("{:?}", a.samples).cmp(&format!("{:?}", b.samples)))
         });
         self.entries.dedup();
+        self.tests.sort_by(|a, b| {
+            (&a.run_id, &a.recorded, &a.ids, &a.outcomes).cmp(&(
+                &b.run_id,
+                &b.recorded,
+                &b.ids,
+                &b.outcomes,
+            ))
+        });
+        self.tests.dedup();
     }
 
     /// Union of two notes: every entry of either is kept; an entry present in both (same metric
@@ -209,6 +222,8 @@ impl Note {
             schema: NOTE_SCHEMA,
             entries: by_key.into_values().flatten().collect(),
             test_times: self.test_times.merge(&other.test_times),
+            // Every run's outcomes are kept; the same run saved twice is kept once.
+            tests: self.tests.iter().chain(&other.tests).cloned().collect(),
         };
         merged.normalize();
         merged
@@ -354,6 +369,7 @@ mod tests {
             schema: 1,
             entries: vec![entry("a", "r", 1.0)],
             test_times: TestTimes::from_durations([("slow".to_string(), 2.5)]),
+            tests: vec![outcomes_of("r", &["t1", "t2"])],
         };
         assert_eq!(Note::parse(&n.to_json()).unwrap(), n);
     }
@@ -363,6 +379,7 @@ mod tests {
         let n = Note {
             schema: 1,
             test_times: TestTimes::default(),
+            tests: Vec::new(),
             entries: vec![
                 entry("a", "r1", 1.0),
                 entry("a", "r2", 3.0),
@@ -392,8 +409,9 @@ mod tests {
                 0..3,
             ),
             0u32..3,
+            prop::collection::vec(prop::sample::select(vec!["r1", "r2", "r3"]), 0..3),
         )
-            .prop_map(|(v, slow, typical)| Note {
+            .prop_map(|(v, slow, typical, runs)| Note {
                 schema: 1,
                 entries: v
                     .into_iter()
@@ -406,7 +424,21 @@ mod tests {
                         .collect(),
                     typical: f64::from(typical) / 100.0,
                 },
+                tests: runs
+                    .into_iter()
+                    .map(|r| outcomes_of(r, &["t1", r]))
+                    .collect(),
             })
+    }
+
+    fn outcomes_of(run: &str, tests: &[&str]) -> super::super::outcomes::TestRun {
+        let o = super::super::outcomes::Outcome {
+            status: crate::model::CaseStatus::Passed,
+            attempts: 1,
+            millis: 3,
+        };
+        let tests: Vec<(&str, _)> = tests.iter().map(|t| (*t, o)).collect();
+        super::super::outcomes::TestRun::new(run, "2026-12-01T00:00:00Z", &tests)
     }
 
     #[test]
@@ -423,9 +455,9 @@ mod tests {
         assert_eq!(t.weight("edge"), 0.05);
         assert_eq!(t.weight("fast1"), 0.002);
         assert_eq!(t.weight("never-seen"), 0.002);
-        // An old note without test times still parses.
+        // An old note without test times or outcomes still parses.
         let old = Note::parse(r#"{"schema": 1, "entries": []}"#).unwrap();
-        assert!(old.test_times.is_empty());
+        assert!(old.test_times.is_empty() && old.tests.is_empty());
         assert!(!Note::default().to_json().contains("test_times"));
     }
 

@@ -46,7 +46,7 @@ pub fn main(
         BaselineAction::Save { report, rev } => {
             let report = Report::read(&report)?;
             let note = note_from_report(&report);
-            if note.entries.is_empty() && note.test_times.is_empty() {
+            if note.entries.is_empty() && note.test_times.is_empty() && note.tests.is_empty() {
                 return Err(Error::usage(
                     "the report has no performance metrics to save",
                     Some("add a [bench] table to gate.toml (criterion, hyperfine, timed commands) and run `cargo gate run`".to_string()),
@@ -56,11 +56,14 @@ pub fn main(
             let merged = store.add(commit, &note).map_err(store_error)?;
             let _ = writeln!(
                 out,
-                "saved {} metric(s) on {} ({} entries in its note, {NOTES_REF}), with the times of {} slow test(s)",
+                "saved {} metric(s) on {} ({} entries in its note, {NOTES_REF}), with the times of {} slow test(s) and the outcomes of {} test(s)",
                 note.entries.len(),
                 store.short(commit),
                 merged.entries.len(),
-                note.test_times.slow.len()
+                note.test_times.slow.len(),
+                report
+                    .suite(crate::model::SuiteKind::Tests)
+                    .map_or(0, |s| s.cases.len())
             );
         }
         BaselineAction::Show { rev } => {

@@ -4,6 +4,7 @@
 pub mod baseline;
 mod check;
 mod comment;
+mod history;
 mod init;
 mod list;
 mod merge;
@@ -60,6 +61,7 @@ pub fn main(cli: Cli) -> Result<i32> {
         Command::Comment(args) => comment::comment(config, args),
         Command::Proxy { listen, upstream } => proxy::proxy(&listen, &upstream),
         Command::Baseline { action } => baseline::main(manifest, config, action),
+        Command::History(args) => history::history(manifest, args),
         Command::Merge {
             profile,
             output,

@@ -68,6 +68,31 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
             "partition shard > 1: only the tests run here; shard 1 runs the other configured suites"
         );
     }
+    // The base's test history: it quarantines flaky tests before the run and tells each case
+    // after it whether its failure is new.
+    let history = if args.no_baseline || !config.baseline.enabled {
+        None
+    } else {
+        let depth = config
+            .baseline
+            .max_depth
+            .max(config.tests.flaky.policy.window * 2);
+        let (h, warnings) =
+            crate::baseline::base_history(&ws.root, args.baseline_rev.as_deref(), depth);
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        h
+    };
+    if config.tests.flaky.quarantine == crate::config::FlakyQuarantine::Auto
+        && let Some(h) = &history
+    {
+        config.tests.auto_quarantine =
+            crate::baseline::testhistory::quarantined(&h.tests, &config.tests.flaky.policy);
+        for (id, why) in &config.tests.auto_quarantine {
+            eprintln!("quarantined by history: {id} ({why})");
+        }
+    }
     let selected = suites::select(&config, &ws, &args.suite, later_shard);
     let progress = SuiteProgress::new(opts.tty);
     let show = |e: &suites::Event<'_>| progress.show(e);
@@ -90,6 +115,27 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         crate::context::run_info(&ws, &config, &opts, started, clock.elapsed().as_secs_f64()),
         suites,
     );
+    if let Some(h) = &history
+        && let Some(tests) = report
+            .suites
+            .iter_mut()
+            .find(|s| s.kind == SuiteKind::Tests)
+    {
+        // Only a run of every test can say a test is gone.
+        let complete = opts.filters.is_empty()
+            && opts.skip.is_empty()
+            && opts.packages.is_empty()
+            && opts.partition.is_none()
+            && opts.affected.is_none();
+        crate::baseline::testhistory::annotate(
+            tests,
+            &h.tests,
+            config.tests.flaky.policy.window,
+            complete,
+            &config.tests.auto_quarantine,
+            h.duration,
+        );
+    }
     attach_baseline(&mut report, &ws.root, &config, &args);
     attach_paired(&mut report, &config);
     gate::apply(&mut report, &config.rules);

@@ -92,6 +92,38 @@ struct RawTests {
     runner: Option<TestRunner>,
     nextest_profile: Option<String>,
     isolation: Option<Isolation>,
+    flaky: Option<RawFlaky>,
+}
+
+/// `[tests.flaky]`: quarantine from the test history in the notes.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawFlaky {
+    quarantine: Option<FlakyQuarantine>,
+    rate: Option<Spanned<String>>,
+    window: Option<Spanned<u64>>,
+    min_flaky: Option<Spanned<u64>>,
+    release_after: Option<Spanned<u64>>,
+}
+
+/// Whether flaky tests are quarantined from their history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FlakyQuarantine {
+    /// Only the `quarantine` list.
+    #[default]
+    Off,
+    /// Also every test the history shows flaky (see `[tests.flaky]`).
+    Auto,
+}
+
+/// `[tests.flaky]`, resolved.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FlakyConfig {
+    /// `quarantine = "auto"`.
+    pub quarantine: FlakyQuarantine,
+    /// When a test's history makes it flaky enough.
+    pub policy: crate::baseline::testhistory::Policy,
 }
 
 impl RawTests {
@@ -115,7 +147,8 @@ impl RawTests {
             affected_ignore,
             runner,
             nextest_profile,
-            isolation
+            isolation,
+            flaky
         );
     }
 }
@@ -204,6 +237,11 @@ pub struct TestsConfig {
     pub env: BTreeMap<String, String>,
     /// Extra arguments for `cargo test --no-run` (features, target, ...).
     pub cargo_args: Vec<String>,
+    /// `[tests.flaky]`: quarantine by history.
+    pub flaky: FlakyConfig,
+    /// Tests the history quarantined for this run, with the evidence (filled in by `run`
+    /// from the notes when `[tests.flaky] quarantine = "auto"`; never from gate.toml).
+    pub auto_quarantine: BTreeMap<String, String>,
     /// Tests whose failures are reported as `quarantined` and never fail the gate. Entries match
     /// a test's name or id exactly, or as a prefix when they end with `*`.
     pub quarantine: Vec<String>,
@@ -268,6 +306,8 @@ impl Default for TestsConfig {
             runner: TestRunner::Builtin,
             nextest_profile: "default".to_string(),
             isolation: Isolation::Auto,
+            flaky: FlakyConfig::default(),
+            auto_quarantine: BTreeMap::new(),
         }
     }
 }
@@ -275,10 +315,11 @@ impl Default for TestsConfig {
 impl TestsConfig {
     /// True when a failure of this test is quarantined.
     pub fn is_quarantined(&self, id: &str, name: &str) -> bool {
-        self.quarantine.iter().any(|q| match q.strip_suffix('*') {
-            Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
-            None => q == name || q == id,
-        })
+        self.auto_quarantine.contains_key(id)
+            || self.quarantine.iter().any(|q| match q.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
+                None => q == name || q == id,
+            })
     }
 }
 
@@ -682,7 +723,38 @@ fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<Tests
         runner: raw.runner.unwrap_or(d.runner),
         nextest_profile: raw.nextest_profile.clone().unwrap_or(d.nextest_profile),
         isolation: raw.isolation.unwrap_or(d.isolation),
+        flaky: resolve_flaky(raw.flaky.as_ref(), at)?,
+        auto_quarantine: BTreeMap::new(),
     })
+}
+
+fn resolve_flaky(raw: Option<&RawFlaky>, at: &dyn Fn(usize) -> Location) -> Result<FlakyConfig> {
+    let mut c = FlakyConfig::default();
+    let Some(raw) = raw else { return Ok(c) };
+    c.quarantine = raw.quarantine.unwrap_or_default();
+    let count = |v: &Spanned<u64>, name: &str, range: (u64, u64)| -> Result<usize> {
+        let n = crate::util::spans::count_in(
+            at,
+            v,
+            name,
+            range,
+            &format!("set {name} from {} to {}", range.0, range.1),
+        )?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    };
+    if let Some(v) = &raw.window {
+        c.policy.window = count(v, "window", (1, 10_000))?;
+    }
+    if let Some(v) = &raw.min_flaky {
+        c.policy.min_flaky = count(v, "min_flaky", (1, 10_000))?;
+    }
+    if let Some(v) = &raw.release_after {
+        c.policy.release_after = count(v, "release_after", (1, 10_000))?;
+    }
+    if let Some(v) = &raw.rate {
+        c.policy.rate = crate::util::spans::percent(at, v, 100.0, "5%")? / 100.0;
+    }
+    Ok(c)
 }
 
 fn parse_spanned_rule(

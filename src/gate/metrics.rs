@@ -30,6 +30,14 @@ pub struct MetricDef {
     pub help: &'static str,
 }
 
+/// The metrics measured against the test history in the notes: without it they are not
+/// evaluated (skipped), never failed.
+pub const FROM_HISTORY: &[&str] = &[
+    "tests.new_failures",
+    "tests.still_failing",
+    "tests.new_flaky",
+];
+
 /// Every metric rules can name. An unknown name is a config error, never a silent pass.
 pub const METRICS: &[MetricDef] = &[
     MetricDef {
@@ -79,6 +87,24 @@ pub const METRICS: &[MetricDef] = &[
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
         help: "quarantined cases that failed",
+    },
+    MetricDef {
+        name: "tests.new_failures",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "failing tests that passed on the base (needs test history in the notes)",
+    },
+    MetricDef {
+        name: "tests.still_failing",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "failing tests that failed on the base too (needs test history)",
+    },
+    MetricDef {
+        name: "tests.new_flaky",
+        suite: SuiteKind::Tests,
+        quantity: Quantity::Count,
+        help: "flaky tests never flaky in the base's history (needs test history)",
     },
     MetricDef {
         name: "tests.pass_rate",

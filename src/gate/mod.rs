@@ -357,6 +357,14 @@ fn measure(report: &Report, rule: &Rule) -> Measured {
                     .and_then(|m| m.unmeasured.clone());
                 match unmeasured {
                     Some(why) => Measured::NoMatch(why),
+                    None if metrics::FROM_HISTORY.contains(&def.name)
+                        && report.suite(def.suite).is_some() =>
+                    {
+                        Measured::NotRun(
+                            "not evaluated: the notes hold no test history for the base yet (`cargo gate baseline save` on the default branch records it)"
+                                .to_string(),
+                        )
+                    }
                     None => Measured::NotRun(format!(
                         "not evaluated: the `{}` suite did not run to completion",
                         def.suite.as_str()
@@ -576,6 +584,7 @@ mod tests {
             message: None,
             detail: None,
             regions: Vec::new(),
+            history: None,
         }
     }
 
@@ -597,6 +606,7 @@ mod tests {
             coverage: None,
             paired: Vec::new(),
             build_duration: None,
+            base: None,
         };
         suite.refresh_status();
         Report {
@@ -795,6 +805,7 @@ mod tests {
             coverage: None,
             paired: Vec::new(),
             build_duration: None,
+            base: None,
         });
         let cmp = |metric: &str, verdict, delta| Comparison {
             metric: metric.into(),

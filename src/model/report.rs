@@ -219,6 +219,25 @@ pub struct Suite {
     /// `cargo test --no-run`): shown apart, since it depends on caches and the tests do not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_duration: Option<f64>,
+    /// The tests suite on the base, when the notes hold its outcomes: what it had, and the tests
+    /// it had that this run does not (only for a run of every test).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseTests>,
+}
+
+/// The tests suite as the newest noted run of the base had it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BaseTests {
+    /// The commit (short id).
+    pub commit: String,
+    /// How many tests it had.
+    pub tests: usize,
+    /// Its `tests.duration` (seconds), when noted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    /// Tests it had that this run does not; only filled when this run selected every test.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
 }
 
 /// How a test binary's tests ran.
@@ -300,6 +319,44 @@ pub struct Case {
     /// lines a coverage run found never run. Annotations are made from these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<Region>,
+    /// What the notes say of this test on the base, when they hold its history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<CaseHistory>,
+}
+
+/// A test's history on the base (the runs `baseline save` recorded along its first parents).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaseHistory {
+    /// Runs it ran on, of the history looked at.
+    pub runs: usize,
+    /// Of those, failed on every attempt.
+    pub failed: usize,
+    /// Of those, flaky.
+    pub flaky: usize,
+    /// This run against the newest noted run of the base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+    /// Its recent outcomes, oldest first, a letter each: `p` passed, `f` failed, `k` flaky,
+    /// `s` skipped, `-` not run.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub recent: String,
+    /// Why the history quarantined it (`[tests.flaky] quarantine = "auto"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantined: Option<String>,
+}
+
+/// What a test did here against the base.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Fails here, passed on the base.
+    NewFailure,
+    /// Fails here and failed on the base.
+    StillFailing,
+    /// Passes here, failed on the base.
+    Fixed,
+    /// Not on the base.
+    NewTest,
 }
 
 /// A span of lines in the user's code.
@@ -340,6 +397,7 @@ impl Case {
             message: Some(message.into()),
             detail: None,
             regions: Vec::new(),
+            history: None,
         }
     }
 

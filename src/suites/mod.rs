@@ -413,6 +413,7 @@ pub(crate) fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> model::
         coverage: None,
         paired: Vec::new(),
         build_duration: None,
+        base: None,
     };
     s.refresh_status();
     s
@@ -430,6 +431,7 @@ fn failed_case(id: String, name: String, message: String, detail: String) -> Cas
         message: Some(message),
         detail: Some(detail),
         regions: Vec::new(),
+        history: None,
     }
 }
 

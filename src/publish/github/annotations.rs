@@ -471,6 +471,7 @@ mod tests {
             coverage: None,
             paired: Vec::new(),
             build_duration: None,
+            base: None,
         };
         let report = Report {
             schema: 1,

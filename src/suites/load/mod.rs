@@ -109,6 +109,7 @@ pub fn run(
             message: Some(message),
             detail,
             regions: Vec::new(),
+            history: None,
         };
         match result {
             Err(e) => cases.push(case_of(CaseStatus::Failed, e, None)),

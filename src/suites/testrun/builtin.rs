@@ -50,6 +50,7 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
                 coverage: None,
                 paired: Vec::new(),
                 build_duration: Some(start.elapsed().as_secs_f64()),
+                base: None,
             });
         }
     };
@@ -75,6 +76,7 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
         coverage: None,
         paired: Vec::new(),
         build_duration: Some(build_secs),
+        base: None,
     };
     suite.refresh_status();
     Ok(suite)
@@ -319,6 +321,7 @@ fn execute(
                 message: Some(reason.to_string()),
                 detail: None,
                 regions: Vec::new(),
+                history: None,
             }),
         }
     }

@@ -237,6 +237,7 @@ pub fn run_batch(
                 message,
                 detail: None,
                 regions: Vec::new(),
+                history: None,
             }
         })
         .collect()

@@ -286,6 +286,7 @@ pub(crate) fn not_run(bin: &TestBinary, name: &str, id: String, message: &str) -
         message: Some(message.to_string()),
         detail: None,
         regions: Vec::new(),
+        history: None,
     }
 }
 

@@ -198,6 +198,7 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         coverage: None,
         paired: Vec::new(),
         build_duration: None,
+        base: None,
     };
     let xml = find_junit(&junit, ws, &cfg.nextest_profile, start)
         .and_then(|p| std::fs::read_to_string(p).ok());
@@ -531,6 +532,7 @@ pub fn cases_from_junit(
                 message,
                 detail: None,
                 regions: Vec::new(),
+                history: None,
             });
         }
     }

@@ -172,6 +172,7 @@ pub(super) fn run_test(
         message,
         detail: None,
         regions: Vec::new(),
+        history: None,
     }]
 }
 
