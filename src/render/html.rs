@@ -88,6 +88,28 @@ pub fn code_spans(text: &str) -> String {
     out
 }
 
+/// A test's recent outcomes (oldest first, a letter each, see `CaseHistory::recent`) as a row
+/// of small coloured squares, each titled with what it was.
+pub fn strip(recent: &str) -> String {
+    let mut out =
+        String::from(r#"<span class="strip" role="img" aria-label="recent runs, oldest first">"#);
+    for c in recent.chars() {
+        let (class, title) = match c {
+            'p' => ("h-p", "passed"),
+            'f' => ("h-f", "failed"),
+            'k' => ("h-k", "flaky"),
+            's' => ("h-s", "skipped"),
+            '-' => ("h-n", "not run"),
+            _ => continue,
+        };
+        out.push_str(&format!(
+            r#"<span class="h {class}" title="{title}"></span>"#
+        ));
+    }
+    out.push_str("</span>");
+    out
+}
+
 /// One row of the case table: short keys, since a report can hold 100 000 of them.
 #[derive(Serialize)]
 struct Row<'a> {
@@ -229,6 +251,13 @@ mod tests {
             "{}",
             anchor("<script>")
         );
+    }
+
+    #[test]
+    fn a_strip_shows_each_run_and_nothing_else() {
+        let s = strip("pk-f<x");
+        assert_eq!(s.matches(r#"class="h "#).count(), 4, "{s}");
+        assert!(s.contains(r#"title="flaky""#) && !s.contains("<x"), "{s}");
     }
 
     #[test]

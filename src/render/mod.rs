@@ -138,6 +138,9 @@ impl Renderer {
             Value::from_safe_string(html::code_spans(&s))
         });
         env.add_filter("anchor", |s: String| html::anchor(&s));
+        env.add_filter("strip", |s: String| {
+            Value::from_safe_string(html::strip(&s))
+        });
         // Kept for templates written before auto-escaping: escapes for the template's own
         // format once (not twice) and marks the result safe.
         env.add_filter("he", |state: &minijinja::State, v: Value| {
@@ -304,6 +307,15 @@ struct View<'a> {
     duration: String,
     /// The part of `duration` spent building (`1m07s`), empty when nothing was built.
     build: String,
+    /// The tests against the base's history, one line (`312 tests (+4) · 2 new failures · 1
+    /// failing on the base too · …`); empty without history.
+    delta: String,
+    /// Tests removed since the base (a run of every test only).
+    removed: Vec<&'a str>,
+    /// The commit the history's newest run is on.
+    base_commit: &'a str,
+    /// Tests the history shows flaky (this run's outcome aside), most flaky runs first.
+    known_flaky: Vec<&'a Case>,
     snapshots_pending: usize,
     snapshot_hint: &'static str,
     perf: Vec<PerfRow<'a>>,
@@ -643,6 +655,65 @@ fn perf_why(c: &crate::model::Comparison) -> String {
     }
 }
 
+/// The tests suite against its base: `312 tests (+4) · 2 new failures · 1 failing on the
+/// base too · 1 known flaky (quarantined) · 3m12s (−8.0s)`. Empty when the notes had no
+/// history for the base.
+fn delta_line(s: &Suite) -> String {
+    use crate::model::Change;
+    let Some(base) = &s.base else {
+        return String::new();
+    };
+    let total = s.cases.len();
+    let diff = total as i64 - base.tests as i64;
+    let mut parts = vec![if diff == 0 {
+        format!("{total} tests")
+    } else {
+        format!("{total} tests ({diff:+})")
+    }];
+    let count = |want: Change| {
+        s.cases
+            .iter()
+            .filter(|c| c.history.as_ref().and_then(|h| h.change) == Some(want))
+            .count()
+    };
+    let new = count(Change::NewFailure);
+    let still = count(Change::StillFailing);
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    if new > 0 {
+        parts.push(plural(new, "new failure", "new failures"));
+    }
+    if still > 0 {
+        parts.push(format!("{still} failing on the base too"));
+    }
+    let known = s
+        .cases
+        .iter()
+        .filter(|c| c.history.as_ref().is_some_and(|h| h.quarantined.is_some()))
+        .count();
+    if known > 0 {
+        parts.push(format!("{known} known flaky (quarantined)"));
+    }
+    if !base.removed.is_empty() {
+        parts.push(format!("{} removed", base.removed.len()));
+    }
+    let now = s.metric_value("tests.duration");
+    match (now, base.duration) {
+        (Some(now), Some(then)) => {
+            let d = now - then;
+            let sign = if d < 0.0 { "−" } else { "+" };
+            parts.push(format!(
+                "{} ({sign}{})",
+                format_seconds(now),
+                format_seconds(d.abs())
+            ));
+        }
+        (Some(now), None) => parts.push(format_seconds(now)),
+        _ => {}
+    }
+    parts.join(" · ")
+}
+
 /// `4 benchmarks: 1 regressed, 3 unchanged, 1 error`: what was measured and what the
 /// comparisons concluded (by the verdicts the performance table shows).
 fn bench_summary(s: &Suite, comparisons: &[crate::model::Comparison]) -> String {
@@ -736,8 +807,16 @@ impl<'a> View<'a> {
             .copied()
             .filter(|c| c.status.is_failure())
             .collect();
-        // Timeouts first (they often hide a hang), then failures, stable by id.
-        failures.sort_by_key(|c| (c.status != CaseStatus::TimedOut, c.id.as_str()));
+        // New failures first (what this change broke), then the rest, then those failing on
+        // the base too; within each, timeouts first (they often hide a hang), stable by id.
+        failures.sort_by_key(|c| {
+            let rank = match c.history.as_ref().and_then(|h| h.change) {
+                Some(crate::model::Change::NewFailure) => 0,
+                Some(crate::model::Change::StillFailing) => 2,
+                _ => 1,
+            };
+            (rank, c.status != CaseStatus::TimedOut, c.id.as_str())
+        });
         let failures_total = failures.len();
         failures.truncate(max_listed);
         let mut flaky: Vec<&Case> = all
@@ -801,6 +880,32 @@ impl<'a> View<'a> {
                 .filter(|g| g.status == GateStatus::Warned)
                 .count(),
             duration: format_seconds(report.run.duration),
+            delta: report
+                .suite(crate::model::SuiteKind::Tests)
+                .map(delta_line)
+                .unwrap_or_default(),
+            known_flaky: {
+                let mut k: Vec<&Case> = all
+                    .iter()
+                    .copied()
+                    .filter(|c| c.history.as_ref().is_some_and(|h| h.flaky > 0))
+                    .collect();
+                k.sort_by_key(|c| {
+                    let h = c.history.as_ref().map_or(0, |h| h.flaky);
+                    (std::cmp::Reverse(h), c.id.as_str())
+                });
+                k.truncate(max_listed);
+                k
+            },
+            base_commit: report
+                .suite(crate::model::SuiteKind::Tests)
+                .and_then(|s| s.base.as_ref())
+                .map_or("", |b| b.commit.as_str()),
+            removed: report
+                .suite(crate::model::SuiteKind::Tests)
+                .and_then(|s| s.base.as_ref())
+                .map(|b| b.removed.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
             build: {
                 let build: f64 = report.suites.iter().filter_map(|s| s.build_duration).sum();
                 if build > 0.0 {

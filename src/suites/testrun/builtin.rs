@@ -174,6 +174,14 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
 }
 
 impl Work {
+    /// Seconds it took last time, by the recorded durations.
+    fn weight(&self, times: &crate::baseline::note::TestTimes) -> f64 {
+        match self {
+            Work::One(u) => times.weight(u.id()),
+            Work::Batch { tests, .. } => tests.iter().map(|t| times.weight(&t.id)).sum(),
+        }
+    }
+
     /// The name progress shows while it runs, and the tests it stands for.
     fn label(&self, plan: &Plan) -> (String, usize) {
         match self {
@@ -195,10 +203,22 @@ fn execute(
     let (work, modes) = work_of(cfg, opts, plan);
     let total = work.len();
     let header = header(plan);
+    // What the tests took last time, when the notes recorded it: the ETA is then theirs.
+    let expected: Option<f64> = opts
+        .test_times
+        .as_ref()
+        .filter(|t| !t.is_empty())
+        .map(|t| work.iter().map(|w| w.weight(t)).sum());
     let queue: Mutex<VecDeque<Work>> = Mutex::new(work.into());
     let stop = AtomicBool::new(false);
     let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
-    let mut progress = Progress::new(&header, opts.tty, progress::status_every());
+    let mut progress = Progress::new(
+        &header,
+        opts.tty,
+        progress::status_every(),
+        expected,
+        jobs.min(total).max(1),
+    );
     let mut cases = Vec::new();
     let (tx, rx) = mpsc::channel::<Event>();
     thread::scope(|s| {
@@ -214,7 +234,8 @@ fn execute(
                     let work = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some(work) = work else { break };
                     let (label, tests) = work.label(plan);
-                    let _ = tx.send(Event::Started(label.clone(), tests));
+                    let weight = opts.test_times.as_ref().map_or(0.0, |t| work.weight(t));
+                    let _ = tx.send(Event::Started(label.clone(), tests, weight));
                     let result = match &work {
                         Work::Batch {
                             binary,
@@ -277,7 +298,7 @@ fn execute(
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             match event {
-                Event::Started(label, tests) => progress.started(label, tests),
+                Event::Started(label, tests, weight) => progress.started(label, tests, weight),
                 Event::Slow(id, d) => progress.slow(&id, d),
                 Event::Retrying(id, n, previous) => progress.retrying(&id, n, &previous),
                 Event::Finished(label, done) => {

@@ -71,9 +71,23 @@ pub struct Counts {
     pub done: usize,
     /// Of those, failed or timed out.
     pub failed: usize,
+    /// Seconds the tests not yet finished took last time, by the durations the notes recorded
+    /// (`None` without them), and the jobs that share them.
+    pub expected_left: Option<f64>,
+    /// Tests at once.
+    pub jobs: usize,
 }
 
 impl Counts {
+    /// A unit announced as `expected` tests, expected to take `weight` seconds, finished with
+    /// `cases`.
+    pub fn finish_weighted(&mut self, expected: usize, weight: f64, cases: &[Case]) {
+        if let Some(left) = &mut self.expected_left {
+            *left = (*left - weight).max(0.0);
+        }
+        self.finish(expected, cases);
+    }
+
     /// A unit announced as `expected` tests finished with `cases`.
     pub fn finish(&mut self, expected: usize, cases: &[Case]) {
         self.total = self.total.saturating_sub(expected) + cases.len();
@@ -81,8 +95,12 @@ impl Counts {
         self.failed += cases.iter().filter(|c| c.status.is_failure()).count();
     }
 
-    /// Time left at the pace so far (`None` before the first test ends).
+    /// Time left: by the recorded durations of the tests still to finish, shared by the jobs,
+    /// when the notes had them; else at the pace so far (`None` before the first test ends).
     pub fn eta(&self, elapsed: Duration) -> Option<Duration> {
+        if let Some(left) = self.expected_left {
+            return Some(Duration::from_secs_f64(left / self.jobs.max(1) as f64));
+        }
         if self.done == 0 {
             return None;
         }
@@ -172,16 +190,24 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     color: bool,
     counts: Counts,
-    /// Units running: their label, the tests they stand for, and when they started.
-    running: Vec<(String, usize, Instant)>,
+    /// Units running: their label, the tests they stand for, their expected seconds, and when
+    /// they started.
+    running: Vec<(String, usize, f64, Instant)>,
     start: Instant,
     status_every: Duration,
     last_status: Instant,
 }
 
 impl Progress {
-    /// A display for the run `header` describes; a bar when `tty` is true.
-    pub fn new(header: &Header, tty: bool, status_every: Duration) -> Progress {
+    /// A display for the run `header` describes; a bar when `tty` is true. `expected`: the
+    /// seconds all of it took last time (by the notes), shared by `jobs`.
+    pub fn new(
+        header: &Header,
+        tty: bool,
+        status_every: Duration,
+        expected: Option<f64>,
+        jobs: usize,
+    ) -> Progress {
         let bar = tty.then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some((header.tests + header.doc_packages) as u64),
@@ -202,6 +228,8 @@ impl Progress {
             bar,
             counts: Counts {
                 total: header.tests + header.doc_packages,
+                expected_left: expected,
+                jobs,
                 ..Counts::default()
             },
             running: Vec::new(),
@@ -216,7 +244,7 @@ impl Progress {
     fn running_now(&self) -> Vec<(String, Duration)> {
         self.running
             .iter()
-            .map(|(id, _, t)| (id.clone(), t.elapsed()))
+            .map(|(id, _, _, t)| (id.clone(), t.elapsed()))
             .collect()
     }
 
@@ -244,9 +272,9 @@ impl Progress {
         }
     }
 
-    /// A unit standing for `tests` tests started.
-    pub fn started(&mut self, label: String, tests: usize) {
-        self.running.push((label, tests, Instant::now()));
+    /// A unit standing for `tests` tests, expected to take `weight` seconds, started.
+    pub fn started(&mut self, label: String, tests: usize, weight: f64) {
+        self.running.push((label, tests, weight, Instant::now()));
         self.refresh();
     }
 
@@ -313,11 +341,14 @@ impl Progress {
 
     /// The unit `label` finished with these cases (a doctest batch yields several).
     pub fn finished(&mut self, label: &str, cases: &[Case]) {
-        let expected = match self.running.iter().position(|(l, _, _)| l == label) {
-            Some(i) => self.running.remove(i).1,
-            None => 0,
+        let (expected, weight) = match self.running.iter().position(|(l, _, _, _)| l == label) {
+            Some(i) => {
+                let r = self.running.remove(i);
+                (r.1, r.2)
+            }
+            None => (0, 0.0),
         };
-        self.counts.finish(expected, cases);
+        self.counts.finish_weighted(expected, weight, cases);
         let mut n = self.counts.done - cases.len();
         for case in cases {
             n += 1;
@@ -434,11 +465,28 @@ mod tests {
     }
 
     #[test]
+    fn eta_follows_the_recorded_durations_when_there_are_some() {
+        let mut c = Counts {
+            total: 3,
+            expected_left: Some(12.0),
+            jobs: 2,
+            ..Counts::default()
+        };
+        assert_eq!(c.eta(Duration::ZERO), Some(Duration::from_secs(6)));
+        let pass = case(CaseStatus::Passed, &[(CaseStatus::Passed, 0.1)]);
+        c.finish_weighted(1, 8.0, &[pass]);
+        assert_eq!(
+            c.eta(Duration::from_secs(100)),
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
     fn eta_follows_the_pace_so_far() {
         let c = Counts {
             total: 40,
             done: 10,
-            failed: 0,
+            ..Counts::default()
         };
         assert_eq!(
             c.eta(Duration::from_secs(20)),
@@ -468,6 +516,7 @@ mod tests {
             total: 35,
             done: 12,
             failed: 1,
+            ..Counts::default()
         };
         let running = vec![("db::migrate".to_string(), Duration::from_secs(41))];
         assert_eq!(

@@ -13,8 +13,9 @@ use crate::model::{Attempt, Case, CaseStatus};
 
 /// What a running test tells the progress display.
 pub(super) enum Event {
-    /// A unit of work (its label) standing for this many tests started.
-    Started(String, usize),
+    /// A unit of work (its label) standing for this many tests, expected to take this many
+    /// seconds (0 without recorded durations), started.
+    Started(String, usize, f64),
     Slow(String, Duration),
     /// The test runs attempt `u32` after the attempt given ended.
     Retrying(String, u32, Attempt),
