@@ -88,28 +88,37 @@ fn test_outcomes(report: &Report) -> Option<outcomes::TestRun> {
     ))
 }
 
-/// Each test's outcomes along first-parent history from `from` (`depth` commits walked at
-/// most), and what had to be skipped: notes that cannot be read, runs whose outcomes cannot.
+/// Each test's outcomes along first-parent history from `from`: the newest `runs` commits with
+/// outcomes, `depth` commits walked at most; and what had to be skipped (notes that cannot be
+/// read, runs whose outcomes cannot).
 pub fn test_history(
     store: &Store,
     from: Oid,
     depth: usize,
+    runs: usize,
 ) -> Result<(testhistory::TestHistory, Vec<String>), StoreError> {
-    let hist = history(store, from, depth)?;
-    let mut warnings: Vec<String> = hist
-        .skipped
-        .iter()
-        .map(|s| format!("note on {} skipped: {}", s.commit, s.error))
-        .collect();
+    let noted = store.noted_commits();
+    let mut warnings = Vec::new();
     let mut out = testhistory::TestHistory::default();
-    let mut cache = testhistory::IdCache::default();
-    for (oid, note) in &hist.commits {
-        let Some(note) = note else { continue };
+    for oid in store.first_parent(from, depth)? {
+        if out.commits.len() >= runs {
+            break;
+        }
+        let Some(blob) = noted.get(&oid) else {
+            continue;
+        };
+        let short = store.short(oid);
+        let note = match store.read_blob(*blob) {
+            Ok(n) => n,
+            Err(e) => {
+                warnings.push(format!("note on {short} skipped: {e}"));
+                continue;
+            }
+        };
         if note.tests.is_empty() {
             continue;
         }
-        let short = store.short(*oid);
-        for e in out.push(&short, &note.tests, &mut cache) {
+        for e in out.push(&short, &note.tests) {
             warnings.push(format!("outcomes on {short} skipped: {e}"));
         }
     }
@@ -142,7 +151,7 @@ pub fn base_history(
     let Ok((base, _)) = resolve_base(&store, explicit) else {
         return (None, Vec::new());
     };
-    let Ok((tests, warnings)) = test_history(&store, base, depth) else {
+    let Ok((tests, warnings)) = test_history(&store, base, depth, usize::MAX) else {
         return (None, Vec::new());
     };
     if tests.commits.is_empty() {

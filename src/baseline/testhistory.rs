@@ -71,12 +71,17 @@ pub struct TestHistory {
     /// Milliseconds of the newest passing run of each test (0 when none), for ETAs.
     pub millis: Vec<u32>,
     index: HashMap<String, usize>,
+    /// Each distinct id list's tests as indices here, by the list's address in `cache` (which
+    /// keeps every list alive, so an address is never reused): one lookup per id per distinct
+    /// list instead of one per id per run.
+    positions: HashMap<usize, Arc<Vec<usize>>>,
+    cache: IdCache,
 }
 
 /// Decoded id lists by their stored form: consecutive commits usually have the same list, and
 /// each distinct one is decoded once.
-#[derive(Default)]
-pub struct IdCache {
+#[derive(Default, Debug)]
+struct IdCache {
     lists: HashMap<String, Arc<Vec<String>>>,
 }
 
@@ -94,16 +99,11 @@ impl IdCache {
 impl TestHistory {
     /// Adds the next older commit with its runs (none: a commit without outcomes, which is not
     /// counted). Runs that cannot be read are passed over and returned as errors.
-    pub fn push(
-        &mut self,
-        commit: &str,
-        runs: &[TestRun],
-        cache: &mut IdCache,
-    ) -> Vec<OutcomesError> {
+    pub fn push(&mut self, commit: &str, runs: &[TestRun]) -> Vec<OutcomesError> {
         let mut errors = Vec::new();
         let mut decoded = Vec::new();
         for run in runs {
-            match (cache.get(&run.ids), run.outcomes()) {
+            match (self.cache.get(&run.ids), run.outcomes()) {
                 (Ok(ids), Ok(outcomes)) if ids.len() == outcomes.len() => {
                     decoded.push((ids, outcomes));
                 }
@@ -122,18 +122,8 @@ impl TestHistory {
             row.push(Seen::Absent);
         }
         for (ids, outcomes) in decoded {
-            for (id, o) in ids.iter().zip(outcomes) {
-                let t = match self.index.get(id) {
-                    Some(&t) => t,
-                    None => {
-                        let t = self.ids.len();
-                        self.ids.push(id.clone());
-                        self.index.insert(id.clone(), t);
-                        self.seen.push(vec![Seen::Absent; c + 1]);
-                        self.millis.push(0);
-                        t
-                    }
-                };
+            let positions = self.positions_of(&ids, c);
+            for (&t, o) in positions.iter().zip(outcomes) {
                 let cell = &mut self.seen[t][c];
                 *cell = cell.and(Seen::of(o.status));
                 if o.status == CaseStatus::Passed && self.millis[t] == 0 {
@@ -142,6 +132,33 @@ impl TestHistory {
             }
         }
         errors
+    }
+
+    /// The tests of an id list as indices, adding those not seen before (absent on the `c`
+    /// commits before this one).
+    fn positions_of(&mut self, ids: &Arc<Vec<String>>, c: usize) -> Arc<Vec<usize>> {
+        let key = Arc::as_ptr(ids) as usize;
+        if let Some(p) = self.positions.get(&key) {
+            return Arc::clone(p);
+        }
+        let mut p = Vec::with_capacity(ids.len());
+        for id in ids.iter() {
+            let t = match self.index.get(id) {
+                Some(&t) => t,
+                None => {
+                    let t = self.ids.len();
+                    self.ids.push(id.clone());
+                    self.index.insert(id.clone(), t);
+                    self.seen.push(vec![Seen::Absent; c + 1]);
+                    self.millis.push(0);
+                    t
+                }
+            };
+            p.push(t);
+        }
+        let p = Arc::new(p);
+        self.positions.insert(key, Arc::clone(&p));
+        p
     }
 
     /// The index of a test.
@@ -432,10 +449,9 @@ mod tests {
     /// `commits` newest first, each a list of runs.
     fn history(commits: &[&[&[(&str, CaseStatus)]]]) -> TestHistory {
         let mut h = TestHistory::default();
-        let mut cache = IdCache::default();
         for (i, runs) in commits.iter().enumerate() {
             let runs: Vec<TestRun> = runs.iter().map(|r| run(&format!("r{i}"), r)).collect();
-            assert!(h.push(&format!("c{i}"), &runs, &mut cache).is_empty());
+            assert!(h.push(&format!("c{i}"), &runs).is_empty());
         }
         h
     }
@@ -583,7 +599,7 @@ mod tests {
             ..good.clone()
         };
         let mut h = TestHistory::default();
-        let errors = h.push("c0", &[bad], &mut IdCache::default());
+        let errors = h.push("c0", &[bad]);
         assert_eq!(errors.len(), 1);
         assert!(
             h.commits.is_empty(),

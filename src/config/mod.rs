@@ -792,6 +792,9 @@ slow_timeout = "60s"        # report a test as slow after this long
 # nextest_profile = "ci"    # the nextest profile it uses (default: "default")
 # [tests.env]
 # RUST_LOG = "info"
+# [tests.flaky]             # from the test history `baseline save` records on the default branch
+# quarantine = "auto"       # quarantine what the history shows flaky, with the evidence
+# min_flaky = 2             # flaky runs in the last `window` (30) runs; released after 10 clean runs
 
 # Coverage from an LCOV file, e.g. written by `cargo llvm-cov --lcov --output-path target/lcov.info`;
 # then gate on it with rules such as "coverage.patch >= 80%" or "coverage.lines_delta >= -1%".
