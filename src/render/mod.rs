@@ -664,6 +664,9 @@ fn delta_line(s: &Suite) -> String {
         return String::new();
     };
     let total = s.cases.len();
+    if total == 0 && base.tests == 0 {
+        return String::new();
+    }
     let diff = total as i64 - base.tests as i64;
     let mut parts = vec![if diff == 0 {
         format!("{total} tests")
