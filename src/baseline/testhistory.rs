@@ -351,7 +351,9 @@ pub fn annotate(
             .iter()
             .copied()
             .find(|x| x.ran());
-        let failing = case.status.is_failure() || case.status == CaseStatus::Quarantined;
+        // A quarantined failure is reported, never counted against the change: it is neither a
+        // new failure nor one the gate should see as still failing.
+        let failing = case.status.is_failure();
         let passing = matches!(case.status, CaseStatus::Passed | CaseStatus::Flaky);
         let change = match (last, failing, passing) {
             (None, _, _) if case.status != CaseStatus::Skipped => Some(Change::NewTest),
@@ -533,6 +535,7 @@ mod tests {
                 ("b broken", Failed),
                 ("b fixed", Failed),
                 ("b gone", Passed),
+                ("b q", Passed),
             ]],
             &[&[("b old", Passed), ("b broken", Failed), ("b fixed", Passed)]],
         ]);
@@ -546,6 +549,8 @@ mod tests {
                 case("b broken", Failed),
                 case("b fixed", Passed),
                 case("b new", Passed),
+                // Quarantined: reported, not counted as a new failure.
+                case("b q", CaseStatus::Quarantined),
             ],
         );
         let changes = annotate(&mut suite, &h, 30, true, &Default::default(), Some(2.0)).unwrap();
@@ -564,9 +569,10 @@ mod tests {
         assert_eq!(change("b broken"), Some(Change::StillFailing));
         assert_eq!(change("b fixed"), Some(Change::Fixed));
         assert_eq!(change("b new"), Some(Change::NewTest));
+        assert_eq!(change("b q"), None);
         assert_eq!((changes.new_failures, changes.still_failing), (1, 1));
         let base = suite.base.clone().unwrap();
-        assert_eq!((base.commit.as_str(), base.tests), ("c0", 4));
+        assert_eq!((base.commit.as_str(), base.tests), ("c0", 5));
         assert_eq!(base.removed, ["b gone"]);
         assert_eq!(suite.metric_value("tests.new_failures"), Some(1.0));
         let old = suite.cases.iter().find(|c| c.id == "b old").unwrap();

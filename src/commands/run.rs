@@ -123,6 +123,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
     {
         // Only a run of every test can say a test is gone.
         let complete = opts.filters.is_empty()
+            && !args.no_doctests
             && opts.skip.is_empty()
             && opts.packages.is_empty()
             && opts.partition.is_none()
