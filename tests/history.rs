@@ -57,15 +57,6 @@ fn row<'a>(rows: &'a [Value], test: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {test} in {rows:?}"))
 }
 
-fn case<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["suites"][0]["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no case {id}"))
-}
-
 /// A repository with the fixture and twenty runs saved on `main`, one commit each; `broken`
 /// is added before run 12. Returns the commits, oldest first.
 fn twenty_runs(dir: &Path) -> Vec<String> {

@@ -134,10 +134,8 @@ pub struct Tail {
 
 /// Runs `cmd` to completion under `limits`. Stdin is closed; stdout and stderr share one pipe so
 /// their interleaving is kept.
-pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
-    let (reader, writer) = std::io::pipe()?;
-    cmd.stdout(writer.try_clone()?).stderr(writer);
-    let Some(mut started) = start(cmd)? else {
+pub fn run(cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
+    let Some((mut started, reader)) = start_piped(cmd)? else {
         return Ok(Outcome::not_started());
     };
     let tail = Arc::new(Mutex::new(Tail::default()));
@@ -159,14 +157,12 @@ pub fn run(mut cmd: Command, limits: &Limits<'_>) -> std::io::Result<Outcome> {
 /// the calling thread as it is printed: a long command's progress (`cargo bench`) is shown
 /// while it runs, not after.
 pub fn run_lines(
-    mut cmd: Command,
+    cmd: Command,
     tail_bytes: usize,
     timeout: Option<Duration>,
     on_line: &mut dyn FnMut(&str),
 ) -> std::io::Result<Outcome> {
-    let (reader, writer) = std::io::pipe()?;
-    cmd.stdout(writer.try_clone()?).stderr(writer);
-    let Some(mut started) = start(cmd)? else {
+    let Some((mut started, reader)) = start_piped(cmd)? else {
         return Ok(Outcome::not_started());
     };
     let tail = Arc::new(Mutex::new(Tail::default()));
@@ -211,14 +207,12 @@ pub fn run_lines(
 /// `is_progress` holds: a test binary running thousands of tests is killed when no test has
 /// finished for that long, not after a fixed time for the whole binary.
 pub fn run_with_progress(
-    mut cmd: Command,
+    cmd: Command,
     tail_bytes: usize,
     idle_timeout: Option<Duration>,
     is_progress: fn(&str) -> bool,
 ) -> std::io::Result<Outcome> {
-    let (reader, writer) = std::io::pipe()?;
-    cmd.stdout(writer.try_clone()?).stderr(writer);
-    let Some(mut started) = start(cmd)? else {
+    let Some((mut started, reader)) = start_piped(cmd)? else {
         return Ok(Outcome::not_started());
     };
     let tail = Arc::new(Mutex::new(Tail::default()));
@@ -290,6 +284,14 @@ fn outcome(
         tail: buf,
         omitted,
     })
+}
+
+/// Starts `cmd` with stdout and stderr on one pipe (their interleaving kept): the child and the
+/// pipe's reading end, or `None` after Ctrl-C.
+fn start_piped(mut cmd: Command) -> std::io::Result<Option<(Started, std::io::PipeReader)>> {
+    let (reader, writer) = std::io::pipe()?;
+    cmd.stdout(writer.try_clone()?).stderr(writer);
+    Ok(start(cmd)?.map(|started| (started, reader)))
 }
 
 /// Adds `bytes` to a bounded tail, trimming in batches.
