@@ -1476,3 +1476,51 @@ async fn the_comment_links_the_artifact_and_names_the_baseline_commit() {
     assert_eq!(code(&bad), 0);
     assert!(!env.read("summary.md").contains("javascript"));
 }
+
+/// A fork's job can drop a suite, or every case, from its report; the rules of the trusted
+/// gate.toml would then be skipped or pass on nothing. Publish mode fails such an artifact and
+/// says what is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artifact_stripped_of_its_tests_fails() {
+    let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
+    for (what, strip) in [("no tests suite", 0), ("a tests suite without tests", 1)] {
+        let server = publish_server(60 + strip).await;
+        let env = Env::new(&report(0, 0), &event);
+        let mut r = report(0, 0);
+        r["run"]["github"] =
+            json!({"repository": "acme/app", "event": "pull_request", "pull_request": 5});
+        if strip == 0 {
+            r["suites"] = json!([]);
+        } else {
+            r["suites"][0]["cases"] = json!([]);
+        }
+        let dir = write_artifact(&env, &r);
+        let out = comment(
+            &env,
+            &server.uri(),
+            "workflow_run",
+            &["--from-artifact", dir.to_str().unwrap()],
+        )
+        .await;
+        assert_eq!(code(&out), 1, "{what}: {}", stderr(&out));
+        let reqs = server.received_requests().await.unwrap();
+        assert_eq!(
+            created_check_run(&reqs).expect("a check run")["conclusion"],
+            "failure",
+            "{what}"
+        );
+        let check = created_check_run(&reqs).expect("a check run");
+        let said = check["output"].to_string();
+        let want = if strip == 0 {
+            "the artifact has no"
+        } else {
+            "tests suite holds no test"
+        };
+        assert!(said.contains(want), "{what}: {said}");
+        assert!(
+            posted_comment(&reqs)
+                .expect("a comment")
+                .contains("❌ cargo-gate failed")
+        );
+    }
+}

@@ -137,6 +137,13 @@ fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
     }
     recompare(report, &config);
     crate::gate::apply(report, &config.rules);
+    // Rules whose suite is missing are skipped, so an artifact stripped of a suite (or of its
+    // tests) would pass on what is left: the trusted rules say what must be there.
+    let missing = missing_evidence(report, &config);
+    if !missing.is_empty() {
+        report.verdict.status = VerdictStatus::Failed;
+        report.verdict.reasons.extend(missing);
+    }
     // An artifact that says its job could not run has nothing to pass on: failing is the safe
     // reading of an untrusted claim either way.
     if report.config_error.is_some() {
@@ -147,6 +154,44 @@ fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
             .push("the artifact's job could not run (configuration error)".to_string());
     }
     Ok(())
+}
+
+/// What the trusted gate.toml's fail rules need and the artifact lacks: a suite they measure
+/// (the tests suite only when gate.toml leaves it on), or any test at all in the tests suite.
+fn missing_evidence(report: &Report, config: &crate::config::Config) -> Vec<String> {
+    use crate::gate::Target;
+    use crate::model::SuiteKind;
+    let mut needed: Vec<SuiteKind> = Vec::new();
+    for rule in config
+        .rules
+        .iter()
+        .filter(|r| r.level == crate::model::RuleLevel::Fail)
+    {
+        let kind = match &rule.target {
+            Target::Static(def) => def.suite,
+            Target::Aggregate { .. } => SuiteKind::Bench,
+            Target::Load { .. } => SuiteKind::Load,
+            // Regressions are judged from comparisons, made again here from the notes.
+            Target::Regression { .. } => continue,
+        };
+        if (kind != SuiteKind::Tests || config.tests.enabled) && !needed.contains(&kind) {
+            needed.push(kind);
+        }
+    }
+    let mut reasons = Vec::new();
+    for kind in needed {
+        match report.suite(kind) {
+            None => reasons.push(format!(
+                "the artifact has no `{}` suite, which the trusted gate.toml's rules measure",
+                kind.as_str()
+            )),
+            Some(s) if kind == SuiteKind::Tests && s.cases.is_empty() => reasons.push(
+                "the artifact's tests suite holds no test: there is nothing to pass".to_string(),
+            ),
+            Some(_) => {}
+        }
+    }
+    reasons
 }
 
 /// An artifact's comparisons (baselines, verdicts, p-values) are its job's word: they are
