@@ -249,3 +249,48 @@ fn criterion_benchmarks_get_a_bench_section_suggested() {
     let check = output(gate("bench").current_dir(d).args(["gate", "check"]));
     assert_eq!(code(&check), 0, "{}", stderr(&check));
 }
+
+/// A workspace in a subdirectory of its repository: GitHub reads workflows from the
+/// repository's root, so that is where init writes them, with every cargo-gate step running in
+/// the workspace and rust-cache caching its target directory.
+#[test]
+fn a_workspace_in_a_subdirectory_gets_its_workflow_at_the_repository_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    git(repo, &["init", "-q", "-b", "trunk"]);
+    let ws = repo.join("rust").join("app");
+    write_file(
+        &ws,
+        "Cargo.toml",
+        "[package]\nname = \"t\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    );
+    write_file(&ws, "src/lib.rs", "");
+    let out = output(
+        gate("none")
+            .current_dir(repo)
+            .args(["gate", "init", "--manifest-path"])
+            .arg(ws.join("Cargo.toml")),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        ws.join("gate.toml").is_file(),
+        "gate.toml stays with the workspace"
+    );
+    assert!(!ws.join(".github").exists());
+    let workflow = std::fs::read_to_string(repo.join(".github/workflows/gate.yml")).unwrap();
+    assert_eq!(
+        workflow.matches("working-directory: rust/app").count(),
+        workflow.matches("uses: cargo-gate/cargo-gate@").count(),
+        "{workflow}"
+    );
+    assert!(
+        workflow.contains("workspaces: rust/app -> target"),
+        "{workflow}"
+    );
+    assert!(workflow.contains("branches: [trunk]"), "{workflow}");
+    assert!(
+        stdout(&out).contains("the workspace is in `rust/app` of the repository"),
+        "{}",
+        stdout(&out)
+    );
+}

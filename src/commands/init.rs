@@ -108,6 +108,69 @@ pub fn workflows_for(branch: &str, kind: Workflow) -> Vec<(&'static str, String)
     }
 }
 
+/// Where the repository's work tree is, when it contains the workspace root (GitHub reads
+/// workflows from the repository's root, not the workspace's).
+fn repository_root(ws_root: &Path) -> Option<std::path::PathBuf> {
+    let repo = git2::Repository::discover(ws_root).ok()?;
+    let work = repo.workdir()?.canonicalize().ok()?;
+    let ws = ws_root.canonicalize().ok()?;
+    ws.starts_with(&work).then_some(work)
+}
+
+/// A workflow for a workspace in the subdirectory `rel` of its repository: every cargo-gate
+/// step runs there, and rust-cache caches that workspace's target directory.
+pub fn in_subdirectory(text: &str, rel: &str) -> String {
+    let plain = rel
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'));
+    let quoted = |s: &str| {
+        if plain {
+            s.to_string()
+        } else {
+            format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+        }
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len() + 256);
+    // An input waiting for the step's own `with:` line, which comes next.
+    let mut pending: Option<String> = None;
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(p) = pending.take() {
+            out.push_str(&p);
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let step = |name: &str| {
+            lines[i]
+                .trim_start()
+                .starts_with(&format!("- uses: {name}@"))
+        };
+        let has_with = lines.get(i + 1).is_some_and(|next| {
+            next.trim() == "with:" && next.len() - next.trim_start().len() == indent + 2
+        });
+        let input = |key: &str, value: &str| {
+            format!("{}{key}: {}\n", " ".repeat(indent + 4), quoted(value))
+        };
+        // An input goes under the step's `with:`, which is made when the step has none.
+        let (wanted, value) = if step("cargo-gate/cargo-gate") {
+            ("working-directory", rel.to_string())
+        } else if step("Swatinem/rust-cache") {
+            ("workspaces", format!("{rel} -> target"))
+        } else {
+            continue;
+        };
+        if has_with {
+            pending = Some(input(wanted, &value));
+        } else {
+            out.push_str(&format!("{}with:\n", " ".repeat(indent + 2)));
+            out.push_str(&input(wanted, &value));
+        }
+    }
+    out
+}
+
 pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) -> Result<i32> {
     let ws = Workspace::load(manifest)?;
     let benches = criterion_benches(&ws);
@@ -117,9 +180,24 @@ pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) ->
     }
     let mut files = vec![(ws.root.join(config::FILE_NAME), starter)];
     let (branch, from) = default_branch(&ws.root);
+    // A workspace below the repository's root: the workflows go to the root, and run here.
+    let repo_root = repository_root(&ws.root);
+    let subdir = repo_root.as_ref().and_then(|r| {
+        let ws = ws.root.canonicalize().ok()?;
+        let rel = ws.strip_prefix(r).ok()?.to_str()?.to_string();
+        (!rel.is_empty()).then_some(rel)
+    });
     if let Some(kind) = workflow {
+        let dir = match (&repo_root, &subdir) {
+            (Some(r), Some(_)) => r.join(".github/workflows"),
+            _ => ws.root.join(".github/workflows"),
+        };
         for (name, text) in workflows_for(&branch, kind) {
-            files.push((ws.root.join(".github/workflows").join(name), text));
+            let text = match &subdir {
+                Some(rel) => in_subdirectory(&text, rel),
+                None => text,
+            };
+            files.push((dir.join(name), text));
         }
     }
     // Check every file first, so a refusal writes nothing.
@@ -137,6 +215,11 @@ pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) ->
     }
     if workflow.is_some() {
         println!("the workflow saves baselines on pushes to `{branch}` ({from})");
+        if let Some(rel) = &subdir {
+            println!(
+                "the workspace is in `{rel}` of the repository: the workflow is at the repository's root and runs cargo-gate in `{rel}`"
+            );
+        }
     }
     if !benches.is_empty() {
         println!(
@@ -146,4 +229,57 @@ pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) ->
     }
     println!("next: `cargo gate check`, then `cargo gate run`");
     Ok(EXIT_PASS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subdirectory_workspace_runs_there_and_caches_its_target() {
+        let text = "    steps:\n      - uses: Swatinem/rust-cache@v2   # cache\n      - uses: cargo-gate/cargo-gate@v0\n        with:\n          profile: ci\n";
+        let out = in_subdirectory(text, "rust/app");
+        assert_eq!(
+            out,
+            "    steps:\n      - uses: Swatinem/rust-cache@v2   # cache\n        with:\n          workspaces: rust/app -> target\n      - uses: cargo-gate/cargo-gate@v0\n        with:\n          working-directory: rust/app\n          profile: ci\n"
+        );
+        // Every template stays valid YAML with the inputs in place.
+        for kind in [
+            Workflow {
+                fork_safe: false,
+                shards: None,
+            },
+            Workflow {
+                fork_safe: true,
+                shards: None,
+            },
+            Workflow {
+                fork_safe: false,
+                shards: Some(3),
+            },
+        ] {
+            for (_, t) in workflows_for("main", kind) {
+                let sub = in_subdirectory(&t, "my dir");
+                let uses = t.matches("- uses: cargo-gate/cargo-gate@").count();
+                assert_eq!(
+                    sub.matches("working-directory: \"my dir\"").count(),
+                    uses,
+                    "{sub}"
+                );
+                let caches = t.matches("- uses: Swatinem/rust-cache@").count();
+                assert_eq!(
+                    sub.matches("workspaces: \"my dir -> target\"").count(),
+                    caches,
+                    "{sub}"
+                );
+                // A step that already has `with:` (the shard jobs' rust-cache) gets no second.
+                let had_with = t.matches("rust-cache@v2\n        with:").count();
+                assert_eq!(
+                    sub.matches("with:").count(),
+                    t.matches("with:").count() + caches - had_with,
+                    "{sub}"
+                );
+            }
+        }
+    }
 }
