@@ -318,9 +318,9 @@ pub struct Changes {
 /// Marks each case of a tests suite with its history on the base (the figures over `window`
 /// runs, its change against the newest run that ran it, the recent strip, why the history
 /// quarantined it), records the base's totals on the suite and — when `complete`, i.e. this run
-/// selected every test — the tests the base had that this run does not. Adds the metrics
-/// `tests.new_failures`, `tests.still_failing` and `tests.new_flaky`. Nothing happens without
-/// history.
+/// selected every test — the tests the base had that this run does not. The gate counts
+/// `tests.new_failures`, `tests.still_failing` and `tests.new_flaky` from the cases (so merged
+/// shards count right). Nothing happens without history.
 pub fn annotate(
     suite: &mut crate::model::Suite,
     h: &TestHistory,
@@ -405,13 +405,6 @@ pub fn annotate(
             Vec::new()
         },
     });
-    for (name, n) in [
-        ("tests.new_failures", changes.new_failures),
-        ("tests.still_failing", changes.still_failing),
-        ("tests.new_flaky", changes.new_flaky),
-    ] {
-        suite.metrics.push(crate::model::Metric::count(name, n));
-    }
     Some(changes)
 }
 
@@ -574,7 +567,6 @@ mod tests {
         let base = suite.base.clone().unwrap();
         assert_eq!((base.commit.as_str(), base.tests), ("c0", 5));
         assert_eq!(base.removed, ["b gone"]);
-        assert_eq!(suite.metric_value("tests.new_failures"), Some(1.0));
         let old = suite.cases.iter().find(|c| c.id == "b old").unwrap();
         assert_eq!(old.history.as_ref().unwrap().recent, "pp");
         // A filtered run cannot tell a removed test from one it did not select.
@@ -594,7 +586,7 @@ mod tests {
             )
             .is_none()
         );
-        assert!(none.metrics.is_empty() && none.base.is_none());
+        assert!(none.base.is_none());
     }
 
     #[test]

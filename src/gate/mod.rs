@@ -285,6 +285,27 @@ pub fn observe(report: &Report, metric: &MetricDef) -> Option<f64> {
                 (c.passed + c.flaky) as f64 * 100.0 / c.executed() as f64
             }
         }
+        // Counted from the cases' history, so merged shards count every shard's; without
+        // history for the base there is nothing to count (the rule is skipped).
+        "tests.new_failures" | "tests.still_failing" | "tests.new_flaky" => {
+            suite.base.as_ref()?;
+            let want = |c: &crate::model::Case| {
+                let h = c.history.as_ref();
+                match metric.name {
+                    "tests.new_failures" => {
+                        h.and_then(|h| h.change) == Some(crate::model::Change::NewFailure)
+                    }
+                    "tests.still_failing" => {
+                        h.and_then(|h| h.change) == Some(crate::model::Change::StillFailing)
+                    }
+                    _ => {
+                        c.status == crate::model::CaseStatus::Flaky
+                            && h.is_none_or(|h| h.flaky == 0)
+                    }
+                }
+            };
+            suite.cases.iter().filter(|c| want(c)).count() as f64
+        }
         "tests.duration" => suite
             .metric_value("tests.duration")
             .unwrap_or(suite.duration),
@@ -566,6 +587,59 @@ mod tests {
     }
     use crate::model::{Attempt, Case, CaseStatus, Role, RunInfo, Suite};
     use proptest::prelude::*;
+
+    #[test]
+    fn history_metrics_count_the_cases_and_are_skipped_without_history() {
+        use crate::model::{BaseTests, CaseHistory, Change};
+        let mut r = report(&[CaseStatus::Failed, CaseStatus::Failed, CaseStatus::Flaky]);
+        let rule = |text: &str| parse_rule(text, RuleLevel::Fail).unwrap();
+        apply(&mut r, &[rule("tests.new_failures == 0")]);
+        assert_eq!(
+            r.gates[0].status,
+            GateStatus::Skipped,
+            "no history: skipped"
+        );
+        let history = |change, flaky| CaseHistory {
+            runs: 10,
+            failed: 0,
+            flaky,
+            change,
+            recent: String::new(),
+            quarantined: None,
+        };
+        let s = &mut r.suites[0];
+        s.base = Some(BaseTests {
+            commit: "abc".into(),
+            tests: 3,
+            duration: None,
+            removed: Vec::new(),
+        });
+        // As merged shards hold them: cases from every shard, one suite.
+        s.cases[0].history = Some(history(Some(Change::NewFailure), 0));
+        s.cases[1].history = Some(history(Some(Change::StillFailing), 0));
+        s.cases[2].history = Some(history(None, 0));
+        apply(
+            &mut r,
+            &[
+                rule("tests.new_failures == 0"),
+                rule("tests.still_failing <= 1"),
+                rule("tests.new_flaky == 0"),
+            ],
+        );
+        let got: Vec<(GateStatus, Option<&str>)> = r
+            .gates
+            .iter()
+            .map(|g| (g.status, g.observed.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (GateStatus::Failed, Some("1")),
+                (GateStatus::Passed, Some("1")),
+                (GateStatus::Failed, Some("1"))
+            ]
+        );
+    }
 
     fn case(id: &str, status: CaseStatus) -> Case {
         Case {
