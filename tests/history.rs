@@ -235,6 +235,16 @@ fn shards_merged_record_the_same_history_as_one_run() {
         "out/report.json",
     ]));
     assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+    // The merged build time is the longest shard's, not lost with the second shard.
+    let shard_build = |k: u32| {
+        json(&dir.join(format!("shard{k}/report.json")))["suites"][0]["build_duration"]
+            .as_f64()
+            .unwrap()
+    };
+    let merged_build = json(&dir.join("out/report.json"))["suites"][0]["build_duration"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(merged_build, shard_build(1).max(shard_build(2)));
     save(dir);
     let merged = history(dir, &["-n", "1"]);
     let strip = |rows: &[Value]| -> Vec<(String, Value, Value, Value)> {

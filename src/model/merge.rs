@@ -106,6 +106,15 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
                     }
                     target.cases.extend(suite.cases);
                     target.isolation.extend(suite.isolation);
+                    // Shards build side by side: the merged build took the longest one's time.
+                    target.build_duration = match (target.build_duration, suite.build_duration) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    // The shards of one run share the base: any shard's record of it.
+                    if target.base.is_none() {
+                        target.base = suite.base;
+                    }
                     for metric in suite.metrics {
                         merge_metric(&mut target.metrics, metric);
                     }
