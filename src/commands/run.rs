@@ -90,6 +90,8 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         config.tests.auto_quarantine =
             crate::baseline::testhistory::quarantined(&h.tests, &config.tests.flaky.policy);
         for (id, why) in &config.tests.auto_quarantine {
+            // Ids come from the notes, which anyone who can push may have written.
+            let id = crate::util::sanitize::strip_controls(id, false);
             eprintln!("quarantined by history: {id} ({why})");
         }
     }
