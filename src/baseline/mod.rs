@@ -89,17 +89,19 @@ fn test_outcomes(report: &Report) -> Option<outcomes::TestRun> {
 }
 
 /// Each test's outcomes along first-parent history from `from`: the newest `runs` commits with
-/// outcomes, `depth` commits walked at most; and what had to be skipped (notes that cannot be
-/// read, runs whose outcomes cannot).
+/// outcomes, `depth` commits walked at most; the `tests.duration` noted beside the newest
+/// outcomes; and what had to be skipped (notes that cannot be read, runs whose outcomes
+/// cannot).
 pub fn test_history(
     store: &Store,
     from: Oid,
     depth: usize,
     runs: usize,
-) -> Result<(testhistory::TestHistory, Vec<String>), StoreError> {
+) -> Result<(BaseHistory, Vec<String>), StoreError> {
     let noted = store.noted_commits();
     let mut warnings = Vec::new();
     let mut out = testhistory::TestHistory::default();
+    let mut duration = None;
     for oid in store.first_parent(from, depth)? {
         if out.commits.len() >= runs {
             break;
@@ -118,11 +120,22 @@ pub fn test_history(
         if note.tests.is_empty() {
             continue;
         }
+        if out.commits.is_empty() {
+            duration = note
+                .metric("tests.duration")
+                .map(|(s, _, _)| stats::median(&s));
+        }
         for e in out.push(&short, &note.tests) {
             warnings.push(format!("outcomes on {short} skipped: {e}"));
         }
     }
-    Ok((out, warnings))
+    Ok((
+        BaseHistory {
+            tests: out,
+            duration,
+        },
+        warnings,
+    ))
 }
 
 /// The base's test history for a run: the outcomes, and the `tests.duration` of the newest run
@@ -151,25 +164,13 @@ pub fn base_history(
     let Ok((base, _)) = resolve_base(&store, explicit) else {
         return (None, Vec::new());
     };
-    let Ok((tests, warnings)) = test_history(&store, base, depth, usize::MAX) else {
+    let Ok((history, warnings)) = test_history(&store, base, depth, usize::MAX) else {
         return (None, Vec::new());
     };
-    if tests.commits.is_empty() {
+    if history.tests.commits.is_empty() {
         return (None, warnings);
     }
-    // The duration recorded beside the newest outcomes.
-    let duration = store
-        .first_parent(base, depth)
-        .ok()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| store.read(c).ok().flatten())
-        .find(|n| !n.tests.is_empty())
-        .and_then(|n| {
-            n.metric("tests.duration")
-                .map(|(s, _, _)| stats::median(&s))
-        });
-    (Some(BaseHistory { tests, duration }), warnings)
+    (Some(history), warnings)
 }
 
 /// Durations of the tests that ran (the last attempt's: the one a rerun would repeat).

@@ -304,23 +304,12 @@ fn letter(x: Seen) -> char {
 /// Runs shown in a case's recent strip.
 pub const RECENT: usize = 20;
 
-/// What [`annotate`] counted, for the metrics.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Changes {
-    /// Failing here, passing on the base.
-    pub new_failures: usize,
-    /// Failing here and on the base.
-    pub still_failing: usize,
-    /// Flaky here, never flaky in the window.
-    pub new_flaky: usize,
-}
-
 /// Marks each case of a tests suite with its history on the base (the figures over `window`
 /// runs, its change against the newest run that ran it, the recent strip, why the history
 /// quarantined it), records the base's totals on the suite and — when `complete`, i.e. this run
 /// selected every test — the tests the base had that this run does not. The gate counts
 /// `tests.new_failures`, `tests.still_failing` and `tests.new_flaky` from the cases (so merged
-/// shards count right). Nothing happens without history.
+/// shards count right). Nothing happens without history: returns whether it did.
 pub fn annotate(
     suite: &mut crate::model::Suite,
     h: &TestHistory,
@@ -328,10 +317,11 @@ pub fn annotate(
     complete: bool,
     quarantined: &std::collections::BTreeMap<String, String>,
     base_duration: Option<f64>,
-) -> Option<Changes> {
+) -> bool {
     use crate::model::{BaseTests, CaseHistory, Change};
-    let newest = h.commits.first()?;
-    let mut changes = Changes::default();
+    let Some(newest) = h.commits.first() else {
+        return false;
+    };
     let mut here = std::collections::HashSet::new();
     for case in &mut suite.cases {
         here.insert(case.id.clone());
@@ -362,14 +352,6 @@ pub fn annotate(
             (Some(Seen::Failed), _, true) => Some(Change::Fixed),
             _ => None,
         };
-        match change {
-            Some(Change::NewFailure) => changes.new_failures += 1,
-            Some(Change::StillFailing) => changes.still_failing += 1,
-            _ => {}
-        }
-        if case.status == CaseStatus::Flaky && stats.flaky == 0 {
-            changes.new_flaky += 1;
-        }
         let recent: String = h.seen[t][..h.commits.len().min(RECENT)]
             .iter()
             .rev()
@@ -405,7 +387,7 @@ pub fn annotate(
             Vec::new()
         },
     });
-    Some(changes)
+    true
 }
 
 /// The tests to quarantine for a run from the base's history, with the evidence.
@@ -546,7 +528,14 @@ mod tests {
                 case("b q", CaseStatus::Quarantined),
             ],
         );
-        let changes = annotate(&mut suite, &h, 30, true, &Default::default(), Some(2.0)).unwrap();
+        assert!(annotate(
+            &mut suite,
+            &h,
+            30,
+            true,
+            &Default::default(),
+            Some(2.0)
+        ));
         let change = |id: &str| {
             suite
                 .cases
@@ -563,7 +552,18 @@ mod tests {
         assert_eq!(change("b fixed"), Some(Change::Fixed));
         assert_eq!(change("b new"), Some(Change::NewTest));
         assert_eq!(change("b q"), None);
-        assert_eq!((changes.new_failures, changes.still_failing), (1, 1));
+        // What the gate counts from the cases.
+        let count = |want| {
+            suite
+                .cases
+                .iter()
+                .filter(|c| c.history.as_ref().and_then(|h| h.change) == Some(want))
+                .count()
+        };
+        assert_eq!(
+            (count(Change::NewFailure), count(Change::StillFailing)),
+            (1, 1)
+        );
         let base = suite.base.clone().unwrap();
         assert_eq!((base.commit.as_str(), base.tests), ("c0", 5));
         assert_eq!(base.removed, ["b gone"]);
@@ -575,17 +575,14 @@ mod tests {
         assert!(partial.base.unwrap().removed.is_empty());
         // Without history nothing is added.
         let mut none = crate::suites::suite(crate::model::SuiteKind::Tests, 1.0, vec![]);
-        assert!(
-            annotate(
-                &mut none,
-                &TestHistory::default(),
-                30,
-                true,
-                &Default::default(),
-                None
-            )
-            .is_none()
-        );
+        assert!(!annotate(
+            &mut none,
+            &TestHistory::default(),
+            30,
+            true,
+            &Default::default(),
+            None
+        ));
         assert!(none.base.is_none());
     }
 

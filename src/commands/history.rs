@@ -110,8 +110,9 @@ pub fn history(manifest: Option<&Path>, args: HistoryArgs) -> Result<i32> {
         .map_err(|e| Error::usage(e.to_string(), hint()))?;
     // Commits without outcomes are walked past: a few times the runs asked for, as the depth.
     let depth = args.runs.saturating_mul(4).max(100);
-    let (h, warnings) = crate::baseline::test_history(&store, from, depth, args.runs)
+    let (history, warnings) = crate::baseline::test_history(&store, from, depth, args.runs)
         .map_err(|e| Error::usage(e.to_string(), hint()))?;
+    let h = history.tests;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
