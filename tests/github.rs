@@ -211,6 +211,19 @@ fn write_artifact(env: &Env, r: &Value) -> PathBuf {
     dir
 }
 
+/// `report` published as a fork's artifact from a `workflow_run` job, with `extra` arguments.
+async fn publish_artifact(
+    env: &Env,
+    api: &str,
+    report: &Value,
+    extra: &[&str],
+) -> std::process::Output {
+    let dir = write_artifact(env, report);
+    let mut args = vec!["--from-artifact", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    comment(env, api, "workflow_run", &args).await
+}
+
 /// A fake GitHub for the `workflow_run` publisher: PR 5's head is the tested commit, its
 /// comment list is empty and a new comment gets `comment_id`; check runs are accepted.
 async fn publish_server(comment_id: u64) -> MockServer {
@@ -1324,14 +1337,7 @@ async fn an_artifacts_comparisons_are_made_again_from_the_trusted_notes() {
         json!({"repository": "acme/app", "event": "pull_request", "pull_request": 5});
     r["comparisons"] = json!([{"metric": "bench.parse", "unit": "s", "direction": "lower_is_better",
         "verdict": "unchanged", "method": "mann_whitney", "baseline": 2.0, "current": 2.0, "delta_pct": 0.0, "history": [], "baseline_rev": "forged"}]);
-    let dir = write_artifact(&env, &r);
-    let out = comment(
-        &env,
-        &server.uri(),
-        "workflow_run",
-        &["--from-artifact", dir.to_str().unwrap()],
-    )
-    .await;
+    let out = publish_artifact(&env, &server.uri(), &r, &[]).await;
     assert_eq!(
         code(&out),
         1,
@@ -1494,14 +1500,7 @@ async fn an_artifact_stripped_of_its_tests_fails() {
         } else {
             r["suites"][0]["cases"] = json!([]);
         }
-        let dir = write_artifact(&env, &r);
-        let out = comment(
-            &env,
-            &server.uri(),
-            "workflow_run",
-            &["--from-artifact", dir.to_str().unwrap()],
-        )
-        .await;
+        let out = publish_artifact(&env, &server.uri(), &r, &[]).await;
         assert_eq!(code(&out), 1, "{what}: {}", stderr(&out));
         let reqs = server.received_requests().await.unwrap();
         assert_eq!(
