@@ -311,6 +311,21 @@ pub struct RunArgs {
     /// How to show progress.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: ProgressMode,
+    /// `json`: one JSON object per event on standard output (schema: docs/events.schema.json),
+    /// for IDEs and other tools; no scorecard there.
+    #[arg(long, value_enum, default_value = "human")]
+    pub message_format: MessageFormat,
+}
+
+/// How `run` reports its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// Progress for people on standard error, the scorecard on standard output.
+    Human,
+    /// One JSON object per line on standard output.
+    Json,
+    /// The same objects, indented (for reading).
+    JsonPretty,
 }
 
 /// Options of `cargo gate list`.

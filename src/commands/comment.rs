@@ -121,9 +121,9 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
     })
 }
 
-/// Recomputes every suite's status from its cases, then the gates and the verdict with the
-/// rules of the trusted checkout's gate.toml (`--config`, else the nearest one above the
-/// current directory, else the defaults) for the profile the report names.
+/// Judges an artifact again with the trusted checkout's gate.toml (`--config`, else the
+/// nearest one above the current directory, else the defaults) for the profile the report
+/// names, and this checkout's notes, against its HEAD.
 fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
     let path = match explicit {
         Some(p) => crate::context::config_path(None, Some(p))?,
@@ -132,103 +132,16 @@ fn rejudge(report: &mut Report, explicit: Option<&Path>) -> Result<()> {
     let profile = report.run.profile.clone();
     let config = crate::context::load_config(path.as_deref(), Some(&profile))
         .or_else(|_| crate::context::load_config(path.as_deref(), None))?;
-    for suite in &mut report.suites {
-        suite.refresh_status();
-    }
-    recompare(report, &config);
-    crate::gate::apply(report, &config.rules);
-    // Rules whose suite is missing are skipped, so an artifact stripped of a suite (or of its
-    // tests) would pass on what is left: the trusted rules say what must be there.
-    let missing = missing_evidence(report, &config);
-    if !missing.is_empty() {
-        report.verdict.status = VerdictStatus::Failed;
-        report.verdict.reasons.extend(missing);
-    }
-    // An artifact that says its job could not run has nothing to pass on: failing is the safe
-    // reading of an untrusted claim either way.
-    if report.config_error.is_some() {
-        report.verdict.status = VerdictStatus::Failed;
-        report
-            .verdict
-            .reasons
-            .push("the artifact's job could not run (configuration error)".to_string());
-    }
-    Ok(())
-}
-
-/// What the trusted gate.toml's fail rules need and the artifact lacks: a suite they measure
-/// (the tests suite only when gate.toml leaves it on), or any test at all in the tests suite.
-fn missing_evidence(report: &Report, config: &crate::config::Config) -> Vec<String> {
-    use crate::gate::Target;
-    use crate::model::SuiteKind;
-    let mut needed: Vec<SuiteKind> = Vec::new();
-    for rule in config
-        .rules
-        .iter()
-        .filter(|r| r.level == crate::model::RuleLevel::Fail)
-    {
-        let kind = match &rule.target {
-            Target::Static(def) => def.suite,
-            Target::Aggregate { .. } => SuiteKind::Bench,
-            Target::Load { .. } => SuiteKind::Load,
-            // Regressions are judged from comparisons, made again here from the notes.
-            Target::Regression { .. } => continue,
-        };
-        if (kind != SuiteKind::Tests || config.tests.enabled) && !needed.contains(&kind) {
-            needed.push(kind);
-        }
-    }
-    let mut reasons = Vec::new();
-    for kind in needed {
-        match report.suite(kind) {
-            None => reasons.push(format!(
-                "the artifact has no `{}` suite, which the trusted gate.toml's rules measure",
-                kind.as_str()
-            )),
-            Some(s) if kind == SuiteKind::Tests && s.cases.is_empty() => reasons.push(
-                "the artifact's tests suite holds no test: there is nothing to pass".to_string(),
-            ),
-            Some(_) => {}
-        }
-    }
-    reasons
-}
-
-/// An artifact's comparisons (baselines, verdicts, p-values) are its job's word: they are
-/// computed again from its measurements and this checkout's own notes, against this checkout's
-/// HEAD (the default branch the publishing workflow checked out). Without notes here, every
-/// metric is new, as on a first run, and the summary says why.
-fn recompare(report: &mut Report, config: &crate::config::Config) {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let result = crate::baseline::notes::Store::open(&cwd).and_then(|store| {
-        if store.notes_tip().is_none() {
-            return Ok(None);
-        }
-        let base = store.resolve("HEAD")?;
-        crate::baseline::compare_report(&store, report, base, &config.baseline).map(Some)
-    });
-    match result {
-        Ok(Some((comparisons, warnings))) => {
-            for w in warnings {
-                eprintln!("warning: {w}");
-            }
-            report.baseline_note =
-                comparisons
-                    .iter()
-                    .all(|c| c.baseline_rev.is_none())
-                    .then(|| {
-                        "no baseline: the publishing checkout has no note near its HEAD".to_string()
-                    });
-            report.comparisons = comparisons;
-        }
-        Ok(None) | Err(_) => {
-            report.baseline_note = Some(
-                "no baseline: the publishing checkout has no notes (fetch them with `cargo gate baseline fetch` before publishing)"
-                    .to_string(),
-            );
-            report.comparisons = crate::baseline::all_new(report);
-        }
+    crate::engine::Judge {
+        root: Some(&cwd),
+        config: &config,
+        base: crate::engine::Base::Head,
+        no_baseline: false,
+        events: &crate::reporter::plain,
     }
+    .rejudge_untrusted(report);
+    Ok(())
 }
 
 /// The token as an HTTP header can carry it: surrounding whitespace (a pasted secret's trailing

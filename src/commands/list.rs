@@ -3,15 +3,19 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{Prepared, prepare};
+use super::selection;
 use crate::cli::{ListArgs, ListFormat};
+use crate::engine::{Prepared, prepare};
 use crate::error::{EXIT_PASS, Error, Result};
 use crate::exec::process;
 use crate::model::SuiteKind;
 use crate::suites::{self, Listed, RunContext};
 
 pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) -> Result<i32> {
-    let Prepared { ws, config, opts } = prepare(manifest, explicit, &args.select)?;
+    let Prepared { ws, config, opts } = prepare(
+        &selection(manifest, explicit, &args.select),
+        &crate::event::ignore,
+    )?;
     process::install_signal_handler();
     let out_dir = ws.out_dir();
     let cx = RunContext {
@@ -24,7 +28,7 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
-        events: &suites::no_events,
+        events: &crate::event::ignore,
     };
     let mut entries: Vec<Listed> = Vec::new();
     // The tests are always listed; the other suites when they are configured.

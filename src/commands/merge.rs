@@ -6,7 +6,6 @@ use super::{color_stdout, exit_for, print_scorecard};
 use crate::config;
 use crate::context::{config_path, find_upwards, load_config};
 use crate::error::Result;
-use crate::gate;
 use crate::model::{self, Report};
 use crate::render::Renderer;
 use crate::workspace::Workspace;
@@ -34,7 +33,16 @@ pub fn merge(
         profile.as_deref(),
     )?;
     merged.run.profile = config.profile.clone();
-    gate::apply(&mut merged, &config.rules);
+    // The merged metrics are compared and judged afresh: a shard's comparisons were made
+    // from that shard's figures alone.
+    crate::engine::Judge {
+        root: root.as_deref(),
+        config: &config,
+        base: crate::engine::Base::Run(None),
+        no_baseline: false,
+        events: &crate::reporter::plain,
+    }
+    .judge(&mut merged);
     merged.write(output)?;
     let renderer = Renderer::new(None, color_stdout())?;
     print_scorecard(&renderer, &merged);

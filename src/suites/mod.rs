@@ -16,6 +16,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::event::{Event, Sink};
 use crate::gate::{self, Rule};
 use crate::model::{self, Case, CaseStatus, RuleLevel, SuiteKind, SuiteStatus};
 use crate::workspace::Workspace;
@@ -43,24 +44,9 @@ pub struct RunContext<'a> {
     pub finished: Vec<model::Suite>,
     /// Services and proxies, started for the first suite that needs them and stopped at the end.
     pub environment: Option<infra::Environment>,
-    /// Where progress goes: the command decides how to show it (the suites do not print it).
-    pub events: &'a dyn Fn(&Event<'_>),
+    /// Where the run's events go: the reporter decides how to show them (suites never print).
+    pub events: Sink<'a>,
 }
-
-/// What a run tells its command as it goes.
-#[derive(Debug)]
-pub enum Event<'a> {
-    /// A suite is about to run.
-    Started(SuiteKind),
-    /// A suite finished, with its report.
-    Finished(&'a model::Suite),
-    /// A line of what a running suite is doing: a long command's own output (`cargo bench`),
-    /// or a step (`round 3/10`). Untrusted text: the sink sanitizes it.
-    Output(SuiteKind, &'a str),
-}
-
-/// An event sink that shows nothing.
-pub fn no_events(_: &Event<'_>) {}
 
 impl RunContext<'_> {
     /// The report of a suite that already ran.
@@ -372,9 +358,9 @@ pub fn run_all(entries: &[&Entry], cx: &mut RunContext<'_>) -> Result<()> {
             if crate::exec::process::is_cancelled() {
                 break;
             }
-            (cx.events)(&Event::Started(s.kind()));
+            (cx.events)(&Event::SuiteStarted(s.kind()));
             let report = s.run(cx)?;
-            (cx.events)(&Event::Finished(&report));
+            (cx.events)(&Event::SuiteFinished(&report));
             cx.finished.push(report);
         }
         Ok(())
@@ -658,9 +644,9 @@ mod tests {
             finished: Vec::new(),
             environment: None,
             events: &|e| match e {
-                Event::Started(kind) => record(format!("started {}", kind.as_str())),
-                Event::Finished(s) => record(format!("finished {}", s.name)),
-                Event::Output(kind, line) => record(format!("{}: {line}", kind.as_str())),
+                Event::SuiteStarted(kind) => record(format!("started {}", kind.as_str())),
+                Event::SuiteFinished(s) => record(format!("finished {}", s.name)),
+                other => record(other.name().to_string()),
             },
         };
         let first = Entry {

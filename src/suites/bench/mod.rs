@@ -571,7 +571,7 @@ fn paired_run(
 
 /// The benchmark a line of a harness's output is about: criterion's `Benchmarking NAME: …`,
 /// libtest's `test NAME ... bench: …`, iai-callgrind/gungraun's `crate::group::name …` header.
-/// For the spinner that names the current benchmark.
+/// For the event that names the current benchmark.
 pub fn benchmark_named(line: &str) -> Option<&str> {
     let line = line.trim();
     if let Some(rest) = line.strip_prefix("Benchmarking ") {
@@ -605,7 +605,13 @@ impl crate::suites::Suite for BenchSuite {
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
         let paired = cx.paired.or(cx.config.bench.paired.as_deref());
         let events = cx.events;
-        let mut say = |line: &str| events(&crate::suites::Event::Output(SuiteKind::Bench, line));
+        let suite = SuiteKind::Bench;
+        let mut say = |line: &str| {
+            if let Some(name) = benchmark_named(line) {
+                events(&crate::event::Event::Benchmark { suite, name });
+            }
+            events(&crate::event::Event::Output { suite, line });
+        };
         Ok(run(
             &cx.config.bench,
             &cx.ws.root,

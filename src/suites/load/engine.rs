@@ -56,8 +56,6 @@ pub struct Spec {
     pub thresholds: Vec<Threshold>,
     /// Stop once a threshold cannot pass any more.
     pub abort_on_fail: bool,
-    /// Print a progress line every second.
-    pub progress: bool,
 }
 
 /// One second of the measured phase.
@@ -361,12 +359,12 @@ fn certainly_lost(t: &Threshold, hist: &Histogram<u64>, errors: u64, planned: u6
 }
 
 /// Runs a scenario to completion (or abort) on the shared runtime.
-pub fn run(spec: &Spec) -> Result<Outcome, String> {
+pub fn run(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcome, String> {
     let runtime = crate::exec::runtime::get().map_err(|e| e.to_string())?;
-    runtime.block_on(run_async(spec))
+    runtime.block_on(run_async(spec, events))
 }
 
-async fn run_async(spec: &Spec) -> Result<Outcome, String> {
+async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcome, String> {
     let recorders: Arc<Mutex<Vec<Shared>>> = Arc::default();
     let new_recorder = |all: &Arc<Mutex<Vec<Shared>>>| {
         let r: Shared = Arc::default();
@@ -521,9 +519,7 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
             break;
         }
         let check_abort = spec.abort_on_fail && aborted.is_none() && planned > 0;
-        let print = spec.progress
-            && now.duration_since(last_print) >= Duration::from_secs(1)
-            && now > measure_from;
+        let print = now.duration_since(last_print) >= Duration::from_secs(1) && now > measure_from;
         if !(check_abort || print) {
             continue;
         }
@@ -550,13 +546,15 @@ async fn run_async(spec: &Spec) -> Result<Outcome, String> {
             } else {
                 hist.value_at_quantile(0.95) as f64 / 1000.0
             };
-            eprintln!(
-                "       LOAD {}  {:.0}s/{:.0}s  {:.0} rps  p95 {p95:.1}ms  errors {errors}",
-                spec.name,
-                secs,
-                total.as_secs_f64(),
-                completed as f64 / secs.max(1e-3),
-            );
+            events(&crate::event::Event::LoadTick(&crate::event::LoadTick {
+                scenario: &spec.name,
+                elapsed: secs,
+                total: total.as_secs_f64(),
+                requests: completed,
+                rps: completed as f64 / secs.max(1e-3),
+                p95_ms: p95,
+                errors,
+            }));
         }
     }
     for t in tasks {

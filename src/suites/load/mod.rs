@@ -55,7 +55,7 @@ pub fn run(
     scenarios: &[LoadScenario],
     rules: &[Rule],
     root: &std::path::Path,
-    progress: bool,
+    events: crate::event::Sink<'_>,
 ) -> Suite {
     let clock = std::time::Instant::now();
     let mut cases = Vec::new();
@@ -89,9 +89,8 @@ pub fn run(
                 timeout: s.timeout,
                 thresholds: s.thresholds.clone(),
                 abort_on_fail: s.abort_on_fail,
-                progress,
             };
-            engine::run(&spec)
+            engine::run(&spec, events)
         });
         let case_of = |status: CaseStatus, message: String, detail: Option<String>| Case {
             id: format!("load {}", s.name),
@@ -202,6 +201,11 @@ impl crate::suites::Suite for LoadSuite {
         if !cx.config.services.is_empty() {
             cx.environment()?;
         }
-        Ok(run(&cx.config.load, &cx.config.rules, &cx.ws.root, true))
+        Ok(run(
+            &cx.config.load,
+            &cx.config.rules,
+            &cx.ws.root,
+            cx.events,
+        ))
     }
 }

@@ -112,7 +112,7 @@ impl PropertyRun {
 
     /// Builds the suite from the tests suite's failures and restores the regressions files
     /// (unless configured to keep them), copying the run's versions to `<out_dir>/property/`.
-    pub fn finish(self, tests: &Suite, out_dir: &Path) -> Suite {
+    pub fn finish(self, tests: &Suite, out_dir: &Path, events: crate::event::Sink<'_>) -> Suite {
         let root = self.watch.root().to_path_buf();
         let changes = self.watch.changes();
         let mut cases = Vec::new();
@@ -142,10 +142,9 @@ impl PropertyRun {
                 if let Err(e) =
                     watch::keep_copy(change, &root, &dest).and_then(|_| watch::restore(change))
                 {
-                    eprintln!(
-                        "warning: cannot move {} out of the tree: {e}",
-                        change.path.display()
-                    );
+                    let message =
+                        format!("cannot move {} out of the tree: {e}", change.path.display());
+                    crate::event::warn(events, Some(SuiteKind::Property), &message);
                 }
             }
         }
@@ -237,7 +236,7 @@ impl crate::suites::Suite for PropertySuite {
             .finished(SuiteKind::Tests)
             .cloned()
             .unwrap_or_else(|| crate::suites::suite(SuiteKind::Tests, 0.0, Vec::new()));
-        Ok(run.finish(&tests, cx.out_dir))
+        Ok(run.finish(&tests, cx.out_dir, cx.events))
     }
 }
 

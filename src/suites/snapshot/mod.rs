@@ -91,6 +91,7 @@ impl SnapshotRun {
         target_dir: &Path,
         duration: f64,
         names: &HashMap<String, String>,
+        events: crate::event::Sink<'_>,
     ) -> Suite {
         let root = self.watch.root().to_path_buf();
         let changes = self.watch.changes();
@@ -117,7 +118,7 @@ impl SnapshotRun {
             }
         }
         for note in notes {
-            eprintln!("warning: {note}");
+            crate::event::warn(events, Some(SuiteKind::Snapshots), &note);
         }
         let pending = cases.len();
         let mut unreferenced = 0;
@@ -393,7 +394,7 @@ impl crate::suites::Suite for SnapshotSuite {
         let run = self.run.take().ok_or_else(|| {
             crate::error::Error::Internal("the snapshots suite ran without being prepared".into())
         })?;
-        Ok(run.finish(cx.out_dir, &cx.ws.target_dir, duration, &names))
+        Ok(run.finish(cx.out_dir, &cx.ws.target_dir, duration, &names, cx.events))
     }
 }
 

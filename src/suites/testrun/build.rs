@@ -58,7 +58,12 @@ pub enum BuildResult {
 
 /// Builds every test binary of the selected packages. Compiler diagnostics are printed to stderr
 /// as cargo renders them; cargo's own progress lines pass through.
-pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Result<BuildResult> {
+pub fn build(
+    ws: &Workspace,
+    packages: &[String],
+    cargo_args: &[String],
+    events: crate::event::Sink<'_>,
+) -> Result<BuildResult> {
     let specs = package_specs(ws, packages)?;
     let format = if std::io::stderr().is_terminal() {
         "json-diagnostic-rendered-ansi"
@@ -153,7 +158,7 @@ pub fn build(ws: &Workspace, packages: &[String], cargo_args: &[String]) -> Resu
             }
             Message::CompilerMessage(msg) => {
                 if let Some(rendered) = &msg.message.rendered {
-                    eprint!("{rendered}");
+                    events(&crate::event::Event::CompilerMessage { rendered });
                 }
                 if matches!(
                     msg.message.level,

@@ -9,11 +9,11 @@ use std::thread;
 use std::time::Instant;
 
 use super::batch::{self, BatchTest, Mode};
-use super::progress::{self, Header, Progress};
 use super::single::{Event, Selected, run_test};
 use super::{Backend, Plan, RunOptions, Unit, default_jobs, doctest, not_run, plan};
 use crate::config::TestsConfig;
 use crate::error::Result;
+use crate::event::{self, Sink, TestsPlanned};
 use crate::exec::process::{self};
 use crate::model::{Case, CaseStatus, Suite, SuiteKind, SuiteStatus};
 use crate::workspace::Workspace;
@@ -22,15 +22,26 @@ use crate::workspace::Workspace;
 pub struct Builtin;
 
 impl Backend for Builtin {
-    fn run(&self, ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
-        run_builtin(ws, cfg, opts)
+    fn run(
+        &self,
+        ws: &Workspace,
+        cfg: &TestsConfig,
+        opts: &RunOptions,
+        events: Sink<'_>,
+    ) -> Result<Suite> {
+        run_builtin(ws, cfg, opts, events)
     }
 }
 
 /// Runs the whole tests suite with the built-in runner.
-fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
+fn run_builtin(
+    ws: &Workspace,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+    events: Sink<'_>,
+) -> Result<Suite> {
     let start = Instant::now();
-    let plan = match plan(ws, cfg, opts)? {
+    let plan = match plan(ws, cfg, opts, events)? {
         Ok(p) => p,
         Err(errors) => {
             let shown: Vec<&str> = errors.iter().take(20).map(String::as_str).collect();
@@ -56,7 +67,7 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
     };
     let exec_start = Instant::now();
     let build_secs = (exec_start - start).as_secs_f64();
-    let (mut cases, modes) = execute(ws, cfg, opts, &plan);
+    let (mut cases, modes) = execute(ws, cfg, opts, &plan, events);
     let exec_secs = exec_start.elapsed().as_secs_f64();
     cases.extend(plan.skipped);
     cases.extend(plan.list_failures);
@@ -82,16 +93,12 @@ fn run_builtin(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<S
     Ok(suite)
 }
 
-/// How often the progress display is woken with nothing finished: the bar's running times and
-/// the log's status lines move on with it.
-const TICK: std::time::Duration = std::time::Duration::from_millis(500);
-
 /// The header's counts: what the plan runs and what it skipped.
-fn header(plan: &Plan) -> Header {
+fn header(plan: &Plan) -> TestsPlanned {
     let mut binaries = BTreeSet::new();
-    let mut h = Header {
+    let mut h = TestsPlanned {
         skipped: plan.skipped.len(),
-        ..Header::default()
+        ..TestsPlanned::default()
     };
     for u in &plan.units {
         match u {
@@ -199,26 +206,22 @@ fn execute(
     cfg: &TestsConfig,
     opts: &RunOptions,
     plan: &Plan,
+    events: Sink<'_>,
 ) -> (Vec<Case>, Vec<(String, Mode)>) {
     let (work, modes) = work_of(cfg, opts, plan);
     let total = work.len();
-    let header = header(plan);
+    let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
+    let mut header = header(plan);
     // What the tests took last time, when the notes recorded it: the ETA is then theirs.
-    let expected: Option<f64> = opts
+    header.expected_seconds = opts
         .test_times
         .as_ref()
         .filter(|t| !t.is_empty())
         .map(|t| work.iter().map(|w| w.weight(t)).sum());
+    header.jobs = jobs.min(total).max(1);
+    events(&event::Event::TestsPlanned(&header));
     let queue: Mutex<VecDeque<Work>> = Mutex::new(work.into());
     let stop = AtomicBool::new(false);
-    let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
-    let mut progress = Progress::new(
-        &header,
-        opts.tty,
-        progress::status_every(),
-        expected,
-        jobs.min(total).max(1),
-    );
     let mut cases = Vec::new();
     let (tx, rx) = mpsc::channel::<Event>();
     thread::scope(|s| {
@@ -288,21 +291,25 @@ fn execute(
             });
         }
         drop(tx);
-        loop {
-            let event = match rx.recv_timeout(TICK) {
-                Ok(e) => e,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    progress.tick();
-                    continue;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            };
-            match event {
-                Event::Started(label, tests, weight) => progress.started(label, tests, weight),
-                Event::Slow(id, d) => progress.slow(&id, d),
-                Event::Retrying(id, n, previous) => progress.retrying(&id, n, &previous),
+        // Workers hand their news to this thread, which passes it on in the order it came.
+        for news in rx {
+            match news {
+                Event::Started(label, tests, weight) => events(&event::Event::TestStarted {
+                    unit: &label,
+                    tests,
+                    weight,
+                }),
+                Event::Slow(id, elapsed) => events(&event::Event::TestSlow { id: &id, elapsed }),
+                Event::Retrying(id, attempt, previous) => events(&event::Event::TestRetry {
+                    id: &id,
+                    attempt,
+                    previous: &previous,
+                }),
                 Event::Finished(label, done) => {
-                    progress.finished(&label, &done);
+                    events(&event::Event::TestFinished {
+                        unit: &label,
+                        cases: &done,
+                    });
                     if cfg.fail_fast && done.iter().any(|c| c.status.is_failure()) {
                         stop.store(true, Ordering::SeqCst);
                     }
@@ -311,7 +318,6 @@ fn execute(
             }
         }
     });
-    progress.finish();
     // Whatever was not run is reported, so a partial report says what it is missing.
     let reason = if process::is_cancelled() {
         "not run: the run was interrupted"

@@ -9,7 +9,6 @@ pub mod doctest;
 pub mod libtest;
 pub mod nextest;
 pub mod partition;
-pub mod progress;
 mod single;
 
 use std::collections::BTreeSet;
@@ -41,8 +40,6 @@ pub struct RunOptions {
     pub exact: bool,
     /// Only this shard.
     pub partition: Option<Partition>,
-    /// Show a progress bar instead of lines.
-    pub tty: bool,
     /// Recorded test durations for `--partition time:K/N` (none: split by count).
     pub test_times: Option<crate::baseline::note::TestTimes>,
     /// Where `test_times` came from, recorded in the report so `merge` can check the shards
@@ -127,6 +124,7 @@ pub fn plan(
     ws: &Workspace,
     cfg: &TestsConfig,
     opts: &RunOptions,
+    events: crate::event::Sink<'_>,
 ) -> Result<std::result::Result<Plan, Vec<String>>> {
     // Unknown names are refused before anything is built.
     build::package_specs(ws, &opts.packages)?;
@@ -138,7 +136,7 @@ pub fn plan(
             list_failures: Vec::new(),
         }));
     }
-    let (binaries, resolved) = match build::build(ws, &opts.packages, &cfg.cargo_args)? {
+    let (binaries, resolved) = match build::build(ws, &opts.packages, &cfg.cargo_args, events)? {
         BuildResult::Built { binaries, resolved } => (binaries, resolved),
         BuildResult::Failed { errors } => return Ok(Err(errors)),
     };
@@ -432,7 +430,7 @@ impl crate::suites::Suite for TestsSuite {
     }
 
     fn list(&self, cx: &RunContext<'_>) -> Result<Vec<ListEntry>> {
-        let plan = match plan(cx.ws, &cx.config.tests, cx.select)? {
+        let plan = match plan(cx.ws, &cx.config.tests, cx.select, cx.events)? {
             Ok(p) => p,
             Err(errors) => {
                 return Err(Error::usage(
@@ -502,7 +500,7 @@ impl crate::suites::Suite for TestsSuite {
             // The user's own [tests.env] wins.
             cfg.env.entry(k.clone()).or_insert_with(|| v.clone());
         }
-        backend(&cfg, cx.select).run(cx.ws, &cfg, cx.select)
+        backend(&cfg, cx.select).run(cx.ws, &cfg, cx.select, cx.events)
     }
 }
 
@@ -510,7 +508,13 @@ impl crate::suites::Suite for TestsSuite {
 /// does not run, go through [`doctest`] with either.
 pub trait Backend {
     /// Builds, lists and runs the selected tests; a failed build is a suite with status `error`.
-    fn run(&self, ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite>;
+    fn run(
+        &self,
+        ws: &Workspace,
+        cfg: &TestsConfig,
+        opts: &RunOptions,
+        events: crate::event::Sink<'_>,
+    ) -> Result<Suite>;
 }
 
 /// The backend a run uses. `--affected-since` with nothing affected builds nothing, which only

@@ -140,7 +140,14 @@ fn command(
 pub struct Nextest;
 
 impl super::Backend for Nextest {
-    fn run(&self, ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
+    fn run(
+        &self,
+        ws: &Workspace,
+        cfg: &TestsConfig,
+        opts: &RunOptions,
+        _events: crate::event::Sink<'_>,
+    ) -> Result<Suite> {
+        // nextest draws its own progress on standard error.
         run(ws, cfg, opts)
     }
 }

@@ -1,0 +1,159 @@
+//! The run as one library call: [`run`] takes the parsed options and an event sink and returns
+//! the judged [`Report`]. In order: the selection (`plan.rs`: workspace, config, packages,
+//! partitions, affected packages), the base's test history and quarantine, the suites
+//! (`suites::run_all`), the history's marks on each case, the comparisons with baselines and
+//! paired rounds, and the gate (`judge.rs`). Commands only parse arguments, call this, render
+//! and map the exit code; `merge` and `comment` judge through the same `judge.rs`.
+
+pub mod judge;
+pub mod plan;
+
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::event::{Event, Sink};
+use crate::model::{Report, SuiteKind};
+use crate::suites::{self, RunContext};
+use crate::workspace::Workspace;
+
+pub use judge::{Base, Judge};
+pub use plan::{Prepared, Selection, prepare};
+
+/// What a run is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Workspace, config and tests.
+    pub select: Selection,
+    /// `--suite`: only these suites (empty: the configured ones).
+    pub suites: Vec<SuiteKind>,
+    /// `--jobs`.
+    pub jobs: Option<usize>,
+    /// `--retries`.
+    pub retries: Option<u32>,
+    /// `--fail-fast` (`Some(true)`) or `--no-fail-fast` (`Some(false)`).
+    pub fail_fast: Option<bool>,
+    /// `--no-doctests`.
+    pub no_doctests: bool,
+    /// `--no-baseline`.
+    pub no_baseline: bool,
+    /// `--baseline-rev`.
+    pub baseline_rev: Option<String>,
+    /// `--paired`.
+    pub paired: Option<String>,
+    /// `--out-dir`.
+    pub out_dir: Option<PathBuf>,
+}
+
+/// A finished run: its judged report, and what the command needs to write it out.
+pub struct Finished {
+    pub report: Report,
+    pub ws: Workspace,
+    pub config: Config,
+    pub out_dir: PathBuf,
+}
+
+/// Runs the selected suites and judges the result. `Err` is for what stops a run before it
+/// has anything to report (a bad option, a config error, no workspace); a suite that cannot
+/// run is a suite with status `error` in the report.
+pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
+    if options.jobs == Some(0) {
+        return Err(Error::usage("--jobs must be at least 1", None));
+    }
+    let Prepared {
+        ws,
+        mut config,
+        opts,
+    } = prepare(&options.select, events)?;
+    apply_overrides(&mut config, options);
+    let out_dir = options.out_dir.clone().unwrap_or_else(|| ws.out_dir());
+    crate::exec::process::install_signal_handler();
+
+    let started = chrono::Utc::now();
+    let clock = std::time::Instant::now();
+    let later_shard = opts.partition.is_some_and(|p| p.shard > 1);
+    if later_shard && options.suites.is_empty() {
+        events(&Event::Notice(
+            "partition shard > 1: only the tests run here; shard 1 runs the other configured suites",
+        ));
+    }
+    let history = (!options.no_baseline && config.baseline.enabled)
+        .then(|| {
+            judge::read_history(
+                &ws.root,
+                &mut config,
+                options.baseline_rev.as_deref(),
+                events,
+            )
+        })
+        .flatten();
+    let selected = suites::select(&config, &ws, &options.suites, later_shard);
+    let kinds: Vec<SuiteKind> = selected.iter().map(|e| e.kind).collect();
+    let partition = opts.partition.map(|p| p.to_string());
+    events(&Event::RunStarted {
+        suites: &kinds,
+        profile: &config.profile,
+        partition: partition.as_deref(),
+    });
+    let mut cx = RunContext {
+        ws: &ws,
+        config: &config,
+        select: &opts,
+        out_dir: &out_dir,
+        baseline_rev: options.baseline_rev.as_deref(),
+        paired: options.paired.as_deref(),
+        test_env: Vec::new(),
+        finished: Vec::new(),
+        environment: None,
+        events,
+    };
+    suites::run_all(&selected, &mut cx)?;
+    let suites = std::mem::take(&mut cx.finished);
+    // The verdict is decided by the judge below, before anything reads it.
+    let mut report = Report::new(
+        crate::context::run_info(&ws, &config, &opts, started, clock.elapsed().as_secs_f64()),
+        suites,
+    );
+    if let Some(h) = &history {
+        // Only a run of every test can say a test is gone.
+        let complete = opts.filters.is_empty()
+            && !options.no_doctests
+            && opts.skip.is_empty()
+            && opts.packages.is_empty()
+            && opts.partition.is_none()
+            && opts.affected.is_none();
+        judge::annotate_history(&mut report, h, &config, complete);
+    }
+    Judge {
+        root: Some(&ws.root),
+        config: &config,
+        base: Base::Run(options.baseline_rev.as_deref()),
+        no_baseline: options.no_baseline,
+        events,
+    }
+    .judge(&mut report);
+    events(&Event::RunFinished(&report));
+    Ok(Finished {
+        report,
+        ws,
+        config,
+        out_dir,
+    })
+}
+
+/// The command line wins over gate.toml.
+fn apply_overrides(config: &mut Config, options: &Options) {
+    let tests = &mut config.tests;
+    if let Some(j) = options.jobs {
+        tests.jobs = Some(j);
+    }
+    if let Some(r) = options.retries {
+        tests.retries = r;
+    }
+    if let Some(f) = options.fail_fast {
+        tests.fail_fast = f;
+    }
+    if options.no_doctests {
+        tests.doctests = false;
+    }
+}
