@@ -13,7 +13,7 @@ use cargo_gate::suites::infra::spec::{Stream, Toxic, ToxicSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-#[path = "../tests/common/servers.rs"]
+#[path = "../tests/it/common/servers.rs"]
 mod servers;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;

@@ -13,15 +13,26 @@ const MEASURE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600
 use super::notes::Store;
 use crate::model::{PerfVerdict, Report};
 
+/// How each commit is measured: a shell command that writes a report, and where progress
+/// goes (the command prints it).
+pub struct Job<'a> {
+    pub cmd: &'a str,
+    pub report: &'a Path,
+    pub progress: &'a dyn Fn(&str),
+}
+
 fn measure(
     repo: &Path,
     commit: &str,
     metric: &str,
-    cmd: &str,
-    report: &Path,
+    job: &Job<'_>,
 ) -> Result<(Vec<f64>, String, crate::model::Direction), String> {
+    let (cmd, report) = (job.cmd, job.report);
     let wt = git::Worktree::add(repo, commit, "bisect")?;
-    eprintln!("bisect: measuring {} ...", &commit[..12.min(commit.len())]);
+    (job.progress)(&format!(
+        "bisect: measuring {} ...",
+        &commit[..12.min(commit.len())]
+    ));
     let mut sh = Command::new("sh");
     sh.arg("-c").arg(cmd).current_dir(&wt.dir);
     let out = process::run(
@@ -59,8 +70,7 @@ pub fn bisect(
     metric: &str,
     good: &str,
     bad: &str,
-    cmd: &str,
-    report: &Path,
+    job: &Job<'_>,
     settings: &Settings,
 ) -> Result<String, String> {
     let good_id = store.resolve(good).map_err(|e| e.to_string())?;
@@ -79,9 +89,9 @@ pub fn bisect(
     let mut between = chain[..pos].to_vec();
     between.reverse();
     let repo = store.dir();
-    let (base, unit, direction) = measure(&repo, &good_id.to_string(), metric, cmd, report)?;
+    let (base, unit, direction) = measure(&repo, &good_id.to_string(), metric, job)?;
     let regressed = |commit: git2::Oid| -> Result<(bool, f64), String> {
-        let (samples, _, _) = measure(&repo, &commit.to_string(), metric, cmd, report)?;
+        let (samples, _, _) = measure(&repo, &commit.to_string(), metric, job)?;
         let c = compare(
             &Input {
                 metric,

@@ -1,5 +1,5 @@
-//! Statistics for comparing measurements: summaries, the Mann-Whitney U test, z-scores and
-//! sparklines. Pure functions.
+//! Statistics for comparing measurements: summaries, the Mann-Whitney U test and z-scores.
+//! Pure functions.
 
 /// Arithmetic mean (`NaN` for no values).
 pub fn mean(v: &[f64]) -> f64 {
@@ -127,31 +127,6 @@ pub fn log_spread(v: &[f64]) -> Option<(f64, f64)> {
     Some((m, 1.4826 * median(&deviations)))
 }
 
-/// Points a sparkline shows at most (the newest): wider charts wrap in terminals and tables.
-pub const SPARKLINE_POINTS: usize = 40;
-
-/// A one-line chart of the newest [`SPARKLINE_POINTS`] values: `▁▂▄█`.
-pub fn sparkline(values: &[f64]) -> String {
-    let values = &values[values.len().saturating_sub(SPARKLINE_POINTS)..];
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.is_empty() {
-        return String::new();
-    }
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    finite
-        .iter()
-        .map(|v| {
-            if hi > lo {
-                BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize]
-            } else {
-                BARS[3]
-            }
-        })
-        .collect()
-}
-
 /// A small deterministic PRNG with normal deviates, for reproducible statistics tests and
 /// benchmark data.
 #[derive(Debug, Clone)]
@@ -215,23 +190,18 @@ mod tests {
     }
 
     #[test]
-    fn z_scores_and_sparklines() {
-        assert_eq!(z_score(5.0, &[1.0, 2.0]), None);
-        assert_eq!(z_score(5.0, &[2.0, 2.0, 2.0]), None);
-        assert!((z_score(4.0, &[1.0, 2.0, 3.0]).unwrap() - 2.0).abs() < 1e-9);
-        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 8.0]), "▁▂▃█");
-        assert_eq!(sparkline(&[5.0, 5.0]), "▄▄");
-        assert_eq!(sparkline(&[]), "");
-        let many: Vec<f64> = (0..100).map(f64::from).collect();
-        assert_eq!(sparkline(&many).chars().count(), SPARKLINE_POINTS);
-    }
-
-    #[test]
     fn rng_is_deterministic_and_roughly_normal() {
         let mut r = Rng::new(7);
         let v: Vec<f64> = (0..20_000).map(|_| r.normal()).collect();
         assert!(mean(&v).abs() < 0.03);
         assert!((std_dev(&v) - 1.0).abs() < 0.03);
         assert_eq!(Rng::new(7).uniform(), Rng::new(7).uniform());
+    }
+
+    #[test]
+    fn z_scores() {
+        assert_eq!(z_score(5.0, &[1.0, 2.0]), None);
+        assert_eq!(z_score(5.0, &[2.0, 2.0, 2.0]), None);
+        assert!((z_score(4.0, &[1.0, 2.0, 3.0]).unwrap() - 2.0).abs() < 1e-9);
     }
 }

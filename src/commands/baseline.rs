@@ -4,13 +4,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::baseline::notes::{NOTES_REF, Store, history};
-use crate::baseline::stats::{mean, median, sparkline};
+use crate::baseline::stats::{mean, median};
 use crate::baseline::{compare_report, note_from_report, remote, resolve_base, verdict_counts};
 use crate::cli::BaselineAction;
 use crate::context::{config_path, find_upwards, load_config};
 use crate::error::{EXIT_PASS, Error, Result};
 use crate::model::{Comparison, PerfVerdict, Report};
 use crate::util::units::format_measure;
+use crate::util::units::sparkline;
 
 fn store_error(e: impl std::fmt::Display) -> Error {
     Error::usage(
@@ -214,10 +215,14 @@ pub fn main(
             report,
         } => {
             let settings = config.baseline.settings_for(&metric);
-            let found = crate::baseline::bisect::bisect(
-                &store, &metric, &good, &bad, &cmd, &report, &settings,
-            )
-            .map_err(|e| Error::usage(e, None))?;
+            let job = crate::baseline::bisect::Job {
+                cmd: &cmd,
+                report: &report,
+                progress: &|line| eprintln!("{line}"),
+            };
+            let found =
+                crate::baseline::bisect::bisect(&store, &metric, &good, &bad, &job, &settings)
+                    .map_err(|e| Error::usage(e, None))?;
             out.push_str(&found);
         }
         BaselineAction::Compare { rev, report, json } => {

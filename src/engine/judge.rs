@@ -97,8 +97,8 @@ impl Judge<'_> {
         }
         let store = match store {
             Some(store) if has_notes || self.base != Base::Head => store,
-            found => {
-                report.baseline_note = Some(if found.is_some() {
+            _ => {
+                report.baseline_note = Some(if self.base == Base::Head {
                     "no baseline: the publishing checkout has no notes (fetch them with `cargo gate baseline fetch` before publishing)"
                 } else {
                     "no baseline: not in a git repository (the notes are read from the repository the command runs in)"

@@ -584,6 +584,19 @@ pub fn read_tail(mut reader: impl Read, tail: &Mutex<Tail>, limit: usize) {
     }
 }
 
+/// Runs `cmd` in its own process group with its streams as the caller set them (a tool that
+/// draws its own progress on our standard error: cargo-nextest), until it exits; Ctrl-C kills
+/// its group. Its exit status.
+pub fn run_passthrough(mut cmd: Command) -> std::io::Result<std::process::ExitStatus> {
+    use std::os::unix::process::CommandExt;
+    cmd.stdin(Stdio::null()).process_group(0);
+    let mut child = cmd.spawn()?;
+    let guard = ChildGuard::register(&child);
+    let status = child.wait();
+    drop(guard);
+    status
+}
+
 /// Registers a child that is not run through [`run`] (e.g. cargo itself, spawned with its own
 /// process group) so Ctrl-C kills its group too; unregisters on drop.
 pub struct ChildGuard {

@@ -10,6 +10,11 @@ use super::html;
 use crate::model::{Case, CaseStatus, Counts, GateStatus, Report, Suite, VerdictStatus};
 use crate::util::units::format_seconds;
 
+/// What a reviewer runs to accept changed snapshots. It re-runs the tests, so it works whether
+/// the pending files were moved out of the tree or kept.
+const SNAPSHOT_ACCEPT_HINT: &str =
+    "review with `cargo insta test --review`, or accept all with `cargo insta test --accept`";
+
 /// Everything templates need beyond the raw report, computed once in Rust so templates stay
 /// simple and fast on 100 000-case reports.
 #[derive(Serialize)]
@@ -151,25 +156,9 @@ fn coverage_view(report: &Report) -> Option<CoverageView<'_>> {
                 .collect()
         })
         .unwrap_or_default();
-    let detail = case.detail.as_deref().unwrap_or("");
-    // With the files table, the missed-lines listing says the same again: only the rest of
-    // the detail (paths left out, records not used, why there is no patch figure) is shown.
-    let detail = if files.is_empty() {
-        detail.to_string()
-    } else {
-        let mut keep = Vec::new();
-        let mut in_listing = false;
-        for line in detail.lines() {
-            if line == crate::suites::coverage::lcov::MISSED_HEADER {
-                in_listing = true;
-            } else if in_listing && line.starts_with("  ") {
-            } else {
-                in_listing = false;
-                keep.push(line);
-            }
-        }
-        keep.join("\n")
-    };
+    // The missed lines are in the files table; the detail holds the rest (paths left out,
+    // records not used, why there is no patch figure).
+    let detail = case.detail.clone().unwrap_or_default();
     Some(CoverageView {
         status: case.status,
         message: case.message.as_deref().unwrap_or(""),
@@ -341,7 +330,7 @@ fn perf_row(c: &crate::model::Comparison) -> PerfRow<'_> {
             _ => String::new(),
         },
         why: perf_why(c),
-        sparkline: crate::baseline::stats::sparkline(&series),
+        sparkline: crate::util::units::sparkline(&series),
         svg: {
             // The history's commits, then this run.
             let mut labels = c.history_revs.clone();
@@ -642,7 +631,7 @@ impl<'a> View<'a> {
                 .suite(crate::model::SuiteKind::Snapshots)
                 .and_then(|s| s.metric_value("snapshots.pending"))
                 .map_or(0, |v| v as usize),
-            snapshot_hint: crate::suites::snapshot::ACCEPT_HINT,
+            snapshot_hint: SNAPSHOT_ACCEPT_HINT,
             perf: report
                 .comparisons
                 .iter()

@@ -131,6 +131,31 @@ pub fn format_bytes(bytes: f64) -> String {
     }
 }
 
+/// Points a sparkline shows at most (the newest): wider charts wrap in terminals and tables.
+pub const SPARKLINE_POINTS: usize = 40;
+
+/// A one-line chart of the newest [`SPARKLINE_POINTS`] values: `▁▂▄█`.
+pub fn sparkline(values: &[f64]) -> String {
+    let values = &values[values.len().saturating_sub(SPARKLINE_POINTS)..];
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return String::new();
+    }
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    finite
+        .iter()
+        .map(|v| {
+            if hi > lo {
+                BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize]
+            } else {
+                BARS[3]
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +231,14 @@ mod tests {
         assert_eq!(format_seconds(7260.0), "2h01m");
         assert_eq!(format_bytes(512.0), "512 B");
         assert_eq!(format_bytes(1536.0), "1.5 KiB");
+    }
+
+    #[test]
+    fn sparklines_show_the_newest_points() {
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 8.0]), "▁▂▃█");
+        assert_eq!(sparkline(&[5.0, 5.0]), "▄▄");
+        assert_eq!(sparkline(&[]), "");
+        let many: Vec<f64> = (0..100).map(f64::from).collect();
+        assert_eq!(sparkline(&many).chars().count(), SPARKLINE_POINTS);
     }
 }

@@ -378,22 +378,6 @@ impl Patch {
     }
 }
 
-/// The first line of the missed-lines listing in the coverage case's detail; each following
-/// line is `  <file>: <ranges>`.
-pub const MISSED_HEADER: &str = "changed lines the tests never ran:";
-
-/// The listing the coverage case's detail holds for `patch.missed`.
-pub fn missed_listing(p: &Patch) -> Vec<String> {
-    if p.missed.is_empty() {
-        return Vec::new();
-    }
-    let mut out = vec![MISSED_HEADER.to_string()];
-    for (file, lines) in &p.missed {
-        out.push(format!("  {file}: {}", ranges(lines)));
-    }
-    out
-}
-
 /// The missed lines as regions of consecutive lines, for annotations.
 pub fn missed_regions(p: &Patch) -> Vec<Region> {
     p.missed
@@ -589,7 +573,7 @@ mod tests {
                 region("src/c.rs", 1, 1),
             ]
         );
-        assert_eq!(missed_listing(&p)[1], "  src/a b.rs: 3-5, 9");
+        assert_eq!(ranges(&p.missed["src/a b.rs"]), "3-5, 9");
         assert!(missed_regions(&Patch::default()).is_empty());
     }
 

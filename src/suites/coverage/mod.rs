@@ -194,7 +194,6 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
                     "patch {} of the changed lines since {base_name}",
                     describe(p.ratio, mode)
                 ));
-                detail.extend(lcov::missed_listing(&p));
                 regions = lcov::missed_regions(&p);
                 patch_totals = Some(totals(p.files.len() as u64, p.ratio, mode));
                 files = p.files.into_iter().collect();

@@ -145,6 +145,23 @@ fn remove(
     }
 }
 
+/// An experiment's log: each line is kept for the report and told as the phase it is in.
+struct Log<'a> {
+    lines: Vec<String>,
+    experiment: &'a str,
+    events: crate::event::Sink<'a>,
+}
+
+impl Log<'_> {
+    fn push(&mut self, line: String) {
+        (self.events)(&crate::event::Event::ChaosPhase {
+            experiment: self.experiment,
+            phase: &line,
+        });
+        self.lines.push(line);
+    }
+}
+
 /// Runs one experiment. The fault is always removed and the rollback commands always run,
 /// whatever happens: the steady state not holding, a fault that cannot be injected, Ctrl-C.
 pub fn run(
@@ -153,8 +170,13 @@ pub fn run(
     proxies: &BTreeMap<String, Proxy>,
     checks: &[CheckSpec],
     root: &Path,
+    events: crate::event::Sink<'_>,
 ) -> Finding {
-    let mut log = Vec::new();
+    let mut log = Log {
+        lines: Vec::new(),
+        experiment: &spec.name,
+        events,
+    };
     let mut finding = Finding {
         held: false,
         message: String::new(),
@@ -171,7 +193,7 @@ pub fn run(
                 format!("the steady state does not hold before the fault: {name}: {e}");
             log.push(finding.message.clone());
             run_rollbacks(spec, root, &mut log);
-            finding.log = log;
+            finding.log = log.lines;
             return finding;
         }
     }
@@ -246,7 +268,7 @@ pub fn run(
             format_seconds(finding.recovery.unwrap_or(0.0))
         )
     });
-    finding.log = log;
+    finding.log = log.lines;
     finding
 }
 
@@ -273,7 +295,7 @@ fn during_fault(
     spec: &ChaosSpec,
     checks: &[CheckSpec],
     root: &Path,
-    log: &mut Vec<String>,
+    log: &mut Log<'_>,
 ) -> Option<(u32, u32)> {
     let start = Instant::now();
     let until = start + spec.duration;
@@ -374,7 +396,7 @@ const ROLLBACK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs the rollback commands, each under its own timeout, even after Ctrl-C (a second Ctrl-C
 /// stops the one running and the rest do not start).
-fn run_rollbacks(spec: &ChaosSpec, root: &Path, log: &mut Vec<String>) {
+fn run_rollbacks(spec: &ChaosSpec, root: &Path, log: &mut Log<'_>) {
     for cmd in &spec.rollback {
         let shown = cmd.join(" ");
         let Some((program, args)) = cmd.split_first() else {

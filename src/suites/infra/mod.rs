@@ -133,7 +133,7 @@ impl Environment {
     }
 
     /// Runs every experiment, in order.
-    pub fn chaos(&mut self, config: &Config, root: &Path) -> Suite {
+    pub fn chaos(&mut self, config: &Config, root: &Path, events: crate::event::Sink<'_>) -> Suite {
         let clock = Instant::now();
         let _enter = self.runtime.enter();
         let mut cases = Vec::new();
@@ -143,7 +143,14 @@ impl Environment {
                 break;
             }
             let started = Instant::now();
-            let f = chaos::run(x, &mut self.services, &self.proxies, &config.checks, root);
+            let f = chaos::run(
+                x,
+                &mut self.services,
+                &self.proxies,
+                &config.checks,
+                root,
+                events,
+            );
             let status = if f.held {
                 CaseStatus::Passed
             } else {
@@ -245,7 +252,7 @@ impl crate::suites::Suite for ChaosSuite {
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
-        let (config, root) = (cx.config, cx.ws.root.clone());
-        Ok(cx.environment()?.chaos(config, &root))
+        let (config, root, events) = (cx.config, cx.ws.root.clone(), cx.events);
+        Ok(cx.environment()?.chaos(config, &root, events))
     }
 }

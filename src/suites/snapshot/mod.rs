@@ -21,11 +21,6 @@ fn is_snapshot_file(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "snap")
 }
 
-/// What a reviewer runs to accept changes. It re-runs the tests, so it works whether the
-/// pending files were moved out of the tree or kept.
-pub const ACCEPT_HINT: &str =
-    "review with `cargo insta test --review`, or accept all with `cargo insta test --accept`";
-
 /// Set up before the tests run.
 pub struct SnapshotRun {
     watch: Watch,

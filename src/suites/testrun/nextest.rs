@@ -4,7 +4,6 @@
 //! that (rules, baselines, scorecards, publishing) is the same as with the built-in runner.
 
 use std::os::fd::AsFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -182,16 +181,11 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         .as_fd()
         .try_clone_to_owned()
         .map_or_else(|_| Stdio::inherit(), Stdio::from);
-    cmd.stdout(to_stderr).stdin(Stdio::null()).process_group(0);
-    let mut child = cmd.spawn().map_err(|e| {
+    cmd.stdout(to_stderr);
+    let status = process::run_passthrough(cmd).map_err(|e| {
         let _ = std::fs::remove_file(&config);
-        Error::io("cannot start cargo nextest", e)
+        Error::io("cannot run cargo nextest", e)
     })?;
-    let guard = process::ChildGuard::register(&child);
-    let status = child
-        .wait()
-        .map_err(|e| Error::io("cannot wait for cargo nextest", e))?;
-    drop(guard);
     let code = status.code();
     let mut suite = Suite {
         kind: SuiteKind::Tests,
@@ -287,6 +281,9 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
     Ok(suite)
 }
 
+/// How long listing the ignored tests may take (the build is done by then).
+const LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The ignored tests of the selection, as skipped cases like the built-in runner reports them
 /// (nextest's JUnit report leaves them out). Listing reuses the build, so it is quick; if it
 /// fails the report just lacks them.
@@ -296,10 +293,10 @@ fn ignored_cases(
     opts: &RunOptions,
     tool_config: &Path,
 ) -> Vec<Case> {
-    let Ok(mut cmd) = command(ws, cfg, opts, tool_config, Verb::List) else {
+    let Ok(cmd) = command(ws, cfg, opts, tool_config, Verb::List) else {
         return Vec::new();
     };
-    let Ok(out) = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output() else {
+    let Ok(out) = process::output(cmd, Some(LIST_TIMEOUT)) else {
         return Vec::new();
     };
     ignored_in_list(&String::from_utf8_lossy(&out.stdout))

@@ -1,11 +1,9 @@
 //! `cargo gate comment` against a local fake GitHub API (wiremock) that behaves like the real
 //! one: paginated comment lists with `Link` headers, 403/404/422, rate limits, a flaky 502.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

@@ -2,11 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-mod common;
-
+use crate::common::servers;
 use cargo_gate::suites::infra::proxy::Proxy;
 use cargo_gate::suites::infra::spec::{Stream, Toxic, ToxicSpec};
-use common::servers;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

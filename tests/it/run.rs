@@ -1,8 +1,6 @@
 //! `cargo gate run` on real fixture workspaces: exit codes, every case status, outputs.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn demo_passes_and_writes_every_output() {
@@ -323,9 +321,10 @@ fn quarantined_failures_do_not_fail_the_gate() {
 
 #[test]
 fn the_nextest_runner_reports_the_same_outcomes() {
-    let (out, out_dir) = run_mixed(
+    let (out, out_dir) = run_mixed_with(
         "[tests]\nrunner = \"nextest\"\nretries = 1\ntimeout = \"3s\"\n[gate]\nfail = [\"tests.failed == 0\"]\n",
         &[],
+        &[("PATH", path_with_nextest())],
     );
     let config = out_dir.path().join("gate.toml");
     assert_eq!(code(&out), 1, "failing tests fail the gate");
@@ -457,6 +456,14 @@ const MIXED_OUTCOMES: [(&str, &str); 9] = [
 /// `cargo gate run` on the mixed fixture with this gate.toml and these arguments; the output
 /// directory (which holds the config) lives as long as the returned guard.
 fn run_mixed(config: &str, extra: &[&str]) -> (std::process::Output, tempfile::TempDir) {
+    run_mixed_with(config, extra, &[])
+}
+
+fn run_mixed_with(
+    config: &str,
+    extra: &[&str],
+    env: &[(&str, std::ffi::OsString)],
+) -> (std::process::Output, tempfile::TempDir) {
     let out_dir = tempfile::tempdir().unwrap();
     let flaky_dir = tempfile::tempdir().unwrap();
     let config_path = out_dir.path().join("gate.toml");
@@ -470,6 +477,7 @@ fn run_mixed(config: &str, extra: &[&str]) -> (std::process::Output, tempfile::T
         .arg(&config_path)
         .arg("--out-dir")
         .arg(out_dir.path())
-        .env("MIXED_FLAKY_DIR", flaky_dir.path());
+        .env("MIXED_FLAKY_DIR", flaky_dir.path())
+        .envs(env.iter().map(|(k, v)| (k, v)));
     (output(&mut cmd), out_dir)
 }

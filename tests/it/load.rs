@@ -1,13 +1,11 @@
 //! Load scenarios against real local HTTP servers (examples/load_server.rs, on 127.0.0.1 only):
 //! throughput, latency, error rate, open vs closed loop under stalls, thresholds.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// The tests measure latency: one at a time, so they do not skew each other (a file lock works

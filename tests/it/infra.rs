@@ -1,12 +1,10 @@
 //! Services, checks and chaos experiments with a real service (fixtures/service) on 127.0.0.1.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// Builds fixtures/service once (cargo serializes concurrent builds) and returns its binary.

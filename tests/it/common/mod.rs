@@ -341,3 +341,40 @@ pub fn git_init_commit(dir: &Path) {
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", "base"]);
 }
+
+/// `PATH` with cargo-nextest on it: the machine's own when it has one, else one installed once
+/// from crates.io (`cargo install --locked`) under the target directory, so the nextest runner
+/// is tested on a machine that has only the Rust toolchain.
+pub fn path_with_nextest() -> std::ffi::OsString {
+    static PATH: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let has = |path: &std::ffi::OsStr| {
+            Command::new("cargo")
+                .args(["nextest", "--version"])
+                .env("PATH", path)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if has(&path) {
+            return path;
+        }
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target"));
+        let tools = target.join("tools");
+        let mut dirs = vec![tools.join("bin")];
+        dirs.extend(std::env::split_paths(&path));
+        let with_tools = std::env::join_paths(dirs).unwrap();
+        if !has(&with_tools) {
+            let status = Command::new("cargo")
+                .args(["install", "cargo-nextest", "--locked", "--root"])
+                .arg(&tools)
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "cargo install cargo-nextest failed");
+        }
+        with_tools
+    })
+    .clone()
+}

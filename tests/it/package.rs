@@ -2,9 +2,7 @@
 //! clock-skew shim's source, built by build.rs) and none of the build outputs fixtures and
 //! benchmarks leave in the tree.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn the_package_holds_the_templates_and_no_build_outputs() {

@@ -1,12 +1,10 @@
 //! `--affected-since`: a real git repository holding a three-package workspace, where `b`
 //! depends on `a` and `c` stands alone.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn package(dir: &Path, name: &str, deps: &str) {
     write_file(

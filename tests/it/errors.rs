@@ -1,8 +1,6 @@
 //! Bad input: each gets a clear message and the right exit code, never a panic.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn assert_no_panic(out: &std::process::Output) {
     let err = stderr(out);

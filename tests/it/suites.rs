@@ -1,11 +1,9 @@
 //! The snapshot (insta) and property (proptest) suites on real fixture workspaces.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// Tests that run a fixture in place and compare its tree hold this lock, so one test's

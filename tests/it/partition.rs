@@ -1,11 +1,9 @@
 //! `--partition time:K/N` on a real git repository: durations recorded by `baseline save` after
 //! a full run balance the shards of a later commit.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 /// One test that sleeps 800 ms and six that return at once.
 fn repo() -> tempfile::TempDir {

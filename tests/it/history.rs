@@ -3,11 +3,9 @@
 //! fourth run), then `cargo gate history`, automatic quarantine and its release, a pull
 //! request's new and already-failing failures, and shards merged against one whole run.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const FILES: &[&str] = &["Cargo.toml", "Cargo.lock", "gate.toml", "src/lib.rs"];

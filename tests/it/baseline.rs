@@ -1,12 +1,10 @@
 //! Baselines in git notes on real temporary repositories: save along history, compare on a
 //! branch against the merge base, bad notes, and concurrent pushes to a shared remote.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// Deterministic samples around `center` with 1 % noise.

@@ -1,8 +1,6 @@
 //! Saved reports: re-rendering, merging shards, partitions, and snapshots of our own output.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn ids(report: &Value) -> Vec<String> {

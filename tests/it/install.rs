@@ -2,8 +2,6 @@
 //! verified archive is installed, a wrong or missing checksum is refused, a missing release
 //! falls back to building from source, and a server error stops without building.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -11,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 
 const TARGET: &str = "x86_64-unknown-linux-musl";
 const ASSET: &str = "/v9.9.9/cargo-gate-v9.9.9-x86_64-unknown-linux-musl.tar.gz";
@@ -103,7 +101,7 @@ fn install(releases: &str, root: &Path, version: &str) -> Output {
 }
 
 fn root_dir() -> std::path::PathBuf {
-    common::root()
+    crate::common::root()
 }
 
 fn installed(root: &Path) -> Option<String> {

@@ -3,12 +3,10 @@
 //! each asserts the exit code, that nothing panicked, and for config errors the
 //! `file:line:col` and a hint. A corpus entry is data: adding one is adding a line.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 fn sane(what: &str, out: &Output, want: i32) -> String {
     let err = stderr(out);

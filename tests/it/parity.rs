@@ -4,11 +4,9 @@
 //! and crates under `crates/`. Both run on the same fixture; every test each finds and its
 //! outcome must agree, and the tree must be left as it was.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 
 /// `(name, status)` of every libtest line `cargo test` printed, and the targets it reported
 /// failed (`-p PKG --test NAME`).

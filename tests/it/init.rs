@@ -1,11 +1,9 @@
 //! `cargo gate init` writes a workflow that fits the repository: baselines saved on its real
 //! default branch, and each job with only the permissions it needs.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn init(dir: &Path) -> (String, String) {
     // temp_workspace writes a gate.toml; init writes its own.

@@ -1,10 +1,8 @@
 //! Ctrl-C kills every child process and still writes the partial report.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// Pids of processes whose command line contains all of `needles`.
 fn pids_with(needles: &[&str]) -> Vec<i32> {

@@ -2,11 +2,9 @@
 //! repositories, measuring a timed command on both revisions round by round in a temporary
 //! worktree. The user's checkout is never touched and the worktree never outlives the run.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 /// A repository whose timed command sleeps as long as its `delay` file says: `base` seconds in
 /// the first commit, `head` in the second.
