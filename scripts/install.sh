@@ -12,7 +12,7 @@
 #   RELEASES  where releases are downloaded from (default: this project's GitHub releases)
 #   TARGET    target triple (default: this machine's)
 #
-# Release assets: RELEASES/vX.Y.Z/cargo-gate-vX.Y.Z-TARGET.tar.gz (Windows: .zip), each with a
+# Release assets: RELEASES/vX.Y.Z/cargo-gate-vX.Y.Z-TARGET.tar.gz, each with a
 # `.sha256` file holding the archive's checksum (as `sha256sum` prints it).
 set -euo pipefail
 
@@ -33,7 +33,6 @@ detect_target() {
     case "$os" in
         Linux) echo "$arch-unknown-linux-musl" ;;
         Darwin) echo "$arch-apple-darwin" ;;
-        MINGW* | MSYS* | CYGWIN* | Windows_NT) [ "$arch" = x86_64 ] && echo "x86_64-pc-windows-msvc" ;;
         *) return 1 ;;
     esac
 }
@@ -82,7 +81,6 @@ fi
 
 tag="v$version"
 ext=tar.gz
-case "$target" in *windows*) ext=zip ;; esac
 asset="cargo-gate-$tag-$target.$ext"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -113,12 +111,8 @@ if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
 fi
 
 mkdir -p "$work/x"
-if [ "$ext" = zip ]; then
-    unzip -q "$work/$asset" -d "$work/x"
-else
-    tar -xzf "$work/$asset" -C "$work/x"
-fi
-found="$(find "$work/x" -type f \( -name cargo-gate -o -name cargo-gate.exe \) | head -n 1)"
+tar -xzf "$work/$asset" -C "$work/x"
+found="$(find "$work/x" -type f -name cargo-gate | head -n 1)"
 if [ -z "$found" ]; then
     say "refused: $asset holds no cargo-gate binary"
     exit 1

@@ -35,8 +35,10 @@ pub fn merge(
     merged.run.profile = config.profile.clone();
     // The merged metrics are compared and judged afresh: a shard's comparisons were made
     // from that shard's figures alone.
+    // The notes are read from the workspace's repository, else the one the command runs in.
+    let repo = root.or_else(|| std::env::current_dir().ok());
     crate::engine::Judge {
-        root: root.as_deref(),
+        root: repo.as_deref(),
         config: &config,
         base: crate::engine::Base::Run(None),
         no_baseline: false,

@@ -204,3 +204,77 @@ fn the_merge_mode_script_merges_shard_artifacts_into_the_worst_verdict() {
         "{outputs}"
     );
 }
+
+/// A merged report is compared with the baselines from its own, merged metrics: shards that saw
+/// different `tests.duration` (the slow test on one of them) merge into one comparison whose
+/// current value is the merged one, whichever shard comes first.
+#[test]
+fn merged_shards_are_compared_from_the_merged_metrics() {
+    let dir = repo();
+    let d = dir.path();
+    gate_run(d, &[]);
+    let save = output(gate("timed").current_dir(d).args([
+        "baseline",
+        "save",
+        "--report",
+        "out/report.json",
+    ]));
+    assert_eq!(code(&save), 0);
+    write_file(d, "NOTES.txt", "next\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "next"]);
+    std::fs::create_dir_all(d.join("reports")).unwrap();
+    let mut shard_durations = Vec::new();
+    for k in 1..=2 {
+        let out = output(
+            gate("timed")
+                .current_dir(d)
+                .args(["run", "--progress", "lines", "--no-doctests"])
+                .args(["--partition", &format!("time:{k}/2"), "--out-dir", "out"]),
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let report = json(&d.join("out/report.json"));
+        let comparison = report["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["metric"] == "tests.duration")
+            .cloned()
+            .unwrap_or_else(|| panic!("shard {k} compares tests.duration: {report}"));
+        shard_durations.push(comparison["current"].as_f64().unwrap());
+        std::fs::copy(
+            d.join("out/report.json"),
+            d.join(format!("reports/shard-{k}.json")),
+        )
+        .unwrap();
+    }
+    // Shard 1 ran the slow test alone, shard 2 the six fast ones.
+    assert!(
+        shard_durations[0] > 0.7 && shard_durations[1] < 0.5,
+        "{shard_durations:?}"
+    );
+    // The fast shard first: its comparison must not become the merged one.
+    let out = merge(d, &["shard-2", "shard-1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let merged = json(&d.join("out/merged.json"));
+    let metric = merged["suites"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "tests.duration")
+        .unwrap()["samples"][0]
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        metric, shard_durations[0],
+        "a merged wall time is the slowest shard's"
+    );
+    let comparison = merged["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "tests.duration")
+        .unwrap_or_else(|| panic!("a comparison: {merged}"));
+    assert_eq!(comparison["current"].as_f64(), Some(metric), "{comparison}");
+    assert!(comparison["baseline_rev"].is_string(), "{comparison}");
+}
