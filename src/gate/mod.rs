@@ -81,6 +81,28 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// Whether two rules' targets measure the same thing (`bench.failed` written twice, at
+    /// either level).
+    pub fn same_as(&self, other: &Target) -> bool {
+        match (self, other) {
+            (Target::Static(a), Target::Static(b)) => a.name == b.name,
+            (Target::Aggregate { pattern, agg }, Target::Aggregate { pattern: p, agg: a }) => {
+                pattern == p && agg == a
+            }
+            (Target::Regression { pattern }, Target::Regression { pattern: p }) => pattern == p,
+            (
+                Target::Load { scenario, stat },
+                Target::Load {
+                    scenario: s,
+                    stat: t,
+                },
+            ) => scenario == s && stat == t,
+            _ => false,
+        }
+    }
+}
+
 /// The gate rule of a load scenario's threshold.
 pub fn load_rule(scenario: &str, t: &crate::gate::threshold::Threshold) -> Rule {
     Rule {

@@ -14,8 +14,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::progress::{
     Counts, LABEL_WIDTH, case_label, case_time, header_line, running_summary, status_line,
 };
-use crate::event::{Event, LoadTick};
-use crate::model::{Case, CaseStatus, SuiteKind, SuiteStatus};
+use crate::event::{Event, LoadTick, TestsPlanned};
+use crate::model::{Attempt, Case, CaseStatus, SuiteKind, SuiteStatus};
 use crate::util::color::{Role, paint};
 use crate::util::sanitize::strip_controls;
 use crate::util::units::format_seconds;
@@ -110,22 +110,7 @@ impl State {
     fn event(&mut self, event: &Event<'_>) {
         match event {
             Event::RunStarted { .. } | Event::SuiteStarted(_) | Event::RunFinished(_) => {}
-            Event::TestsPlanned(plan) => {
-                let now = Instant::now();
-                self.counts = Counts {
-                    total: plan.tests + plan.doc_packages,
-                    expected_left: plan.expected_seconds,
-                    jobs: plan.jobs.max(1),
-                    ..Counts::default()
-                };
-                self.running.clear();
-                self.start = now;
-                self.last_status = now;
-                if self.tty {
-                    self.bar = Some(new_bar(self.counts.total));
-                }
-                self.println(&header_line(plan));
-            }
+            Event::TestsPlanned(plan) => self.planned(plan),
             Event::CompilerMessage { rendered } => {
                 let text = strip_controls(rendered, self.color);
                 let text = text.strip_suffix('\n').unwrap_or(&text);
@@ -149,62 +134,12 @@ impl State {
                 id,
                 attempt,
                 previous,
-            } => {
-                // The output waits for the case's end: a failure that repeats is shown once,
-                // and a flaky test's first failure under its final line.
-                let label = format!(
-                    "{:>LABEL_WIDTH$}",
-                    format!(
-                        "TRY {} {}",
-                        attempt.saturating_sub(1),
-                        previous.status.label()
-                    )
-                );
-                self.println(&format!(
-                    "{} [{:>8}] {}",
-                    self.paint_role(&label, Role::Notice),
-                    format_seconds(previous.duration),
-                    self.clean(id)
-                ));
-            }
+            } => self.retrying(id, *attempt, previous),
             Event::TestFinished { unit, cases } => self.finished(unit, cases),
-            Event::Output { suite, line } => {
-                // The suite's commands print what they like: controls out, colour only on a
-                // terminal.
-                let line = strip_controls(line, self.color).into_owned();
-                if self.tty {
-                    let trimmed = line.trim();
-                    if !trimmed.is_empty() && !self.spinner_named_benchmark() {
-                        let text = format!("{}: {trimmed}", suite.as_str());
-                        self.spinner().set_message(text);
-                    }
-                } else {
-                    self.println(&format!("{:>LABEL_WIDTH$} │ {line}", suite.as_str()));
-                }
-            }
-            Event::Benchmark { suite, name } => {
-                if self.tty {
-                    let text = format!("{}: benchmarking {}", suite.as_str(), self.clean(name));
-                    self.spinner().set_message(text);
-                }
-            }
-            Event::LoadTick(t) => {
-                let line = strip_controls(&load_line(t), false).into_owned();
-                if self.tty {
-                    self.spinner().set_message(line.trim().to_string());
-                } else {
-                    self.println(&line);
-                }
-            }
-            Event::ChaosPhase { experiment, phase } => {
-                let line = format!(
-                    "{:>LABEL_WIDTH$} {}: {}",
-                    "CHAOS",
-                    self.clean(experiment),
-                    self.clean(phase)
-                );
-                self.println(&line);
-            }
+            Event::Output { .. }
+            | Event::Benchmark { .. }
+            | Event::LoadTick(_)
+            | Event::ChaosPhase { .. } => self.suite_progress(event),
             Event::Warning { message, .. } => {
                 let w = self.paint_role("warning", Role::Notice);
                 self.println(&format!("{w}: {}", self.clean(message)));
@@ -224,6 +159,84 @@ impl State {
                     self.println(&self.clean(&line));
                 }
             }
+        }
+    }
+
+    /// The tests are about to run: the header, and the bar on a terminal.
+    fn planned(&mut self, plan: &TestsPlanned) {
+        let now = Instant::now();
+        self.counts = Counts {
+            total: plan.tests + plan.doc_packages,
+            expected_left: plan.expected_seconds,
+            jobs: plan.jobs.max(1),
+            ..Counts::default()
+        };
+        self.running.clear();
+        self.start = now;
+        self.last_status = now;
+        if self.tty {
+            self.bar = Some(new_bar(self.counts.total));
+        }
+        self.println(&header_line(plan));
+    }
+
+    /// An attempt of `id` ended as `previous` and `attempt` starts. The output waits for the
+    /// case's end: a failure that repeats is shown once, and a flaky test's first failure under
+    /// its final line.
+    fn retrying(&self, id: &str, attempt: u32, previous: &Attempt) {
+        let label = format!(
+            "{:>LABEL_WIDTH$}",
+            format!(
+                "TRY {} {}",
+                attempt.saturating_sub(1),
+                previous.status.label()
+            )
+        );
+        self.println(&format!(
+            "{} [{:>8}] {}",
+            self.paint_role(&label, Role::Notice),
+            format_seconds(previous.duration),
+            self.clean(id)
+        ));
+    }
+
+    /// What the suites other than the tests say while they run: lines in a log, the spinner's
+    /// message on a terminal.
+    fn suite_progress(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Output { suite, line } => {
+                // The suite's commands print what they like: controls out, colour only on a
+                // terminal.
+                let line = strip_controls(line, self.color).into_owned();
+                if !self.tty {
+                    self.println(&format!("{:>LABEL_WIDTH$} │ {line}", suite.as_str()));
+                } else if !line.trim().is_empty() && !self.spinner_named_benchmark() {
+                    let text = format!("{}: {}", suite.as_str(), line.trim());
+                    self.spinner().set_message(text);
+                }
+            }
+            Event::Benchmark { suite, name } if self.tty => {
+                let text = format!("{}: benchmarking {}", suite.as_str(), self.clean(name));
+                self.spinner().set_message(text);
+            }
+            Event::LoadTick(t) => {
+                let line = strip_controls(&load_line(t), false).into_owned();
+                if self.tty {
+                    self.spinner().set_message(line.trim().to_string());
+                } else {
+                    self.println(&line);
+                }
+            }
+            Event::ChaosPhase { experiment, phase } => {
+                let line = format!(
+                    "{:>LABEL_WIDTH$} {}: {}",
+                    "CHAOS",
+                    self.clean(experiment),
+                    self.clean(phase)
+                );
+                self.println(&line);
+            }
+            _ => {}
         }
     }
 

@@ -285,17 +285,12 @@ pub fn with_default_rules(mut config: Config) -> Result<Config> {
     config.rules.splice(0..0, defaults);
     // A suite that could not measure fails the gate whatever the list says, unless the list
     // decides about that metric itself. They come after the list, which stays as written.
-    let subject = |source: &str| source.split_whitespace().next().unwrap_or("").to_string();
     let mut kept = Vec::new();
     for e in REGISTRY.iter().filter(|e| (e.enabled)(&config, None)) {
         for r in e.collection_rules {
-            let named = subject(r);
-            if !config
-                .rules
-                .iter()
-                .any(|rule| subject(&rule.source) == named)
-            {
-                kept.push(parse(r)?);
+            let rule = parse(r)?;
+            if !config.rules.iter().any(|w| w.target.same_as(&rule.target)) {
+                kept.push(rule);
             }
         }
     }
@@ -541,6 +536,14 @@ mod tests {
         assert_eq!(
             warned,
             vec![("bench.failed == 0".to_string(), RuleLevel::Warn)]
+        );
+        // The same metric written without spaces decides it too.
+        let compact = rules_of(&format!(
+            "{bench}[gate]\nfail = []\nwarn = [\"bench.failed<=0\"]\n"
+        ));
+        assert_eq!(
+            compact,
+            vec![("bench.failed<=0".to_string(), RuleLevel::Warn)]
         );
         // Defaults: added once, not twice.
         let defaults = rules_of(bench);

@@ -135,6 +135,8 @@ fn gate_in(dir: &std::path::Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-gate"));
     cmd.current_dir(dir)
         .args(["gate", "run", "--suite", "infra", "--progress", "lines"])
+        // Where the test reads the report, whatever CARGO_TARGET_DIR says.
+        .args(["--out-dir", "target/gate"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     cmd

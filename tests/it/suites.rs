@@ -385,6 +385,9 @@ fn unreadable_bench_results_fail_the_gate_by_default() {
         "--no-baseline",
         "--progress",
         "lines",
+        // Where the test reads the report, whatever CARGO_TARGET_DIR says.
+        "--out-dir",
+        "target/gate",
     ]);
     let out = output(&mut cmd);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
