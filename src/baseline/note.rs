@@ -125,9 +125,23 @@ impl TestTimes {
         }
     }
 
-    /// The expected seconds of a test.
+    /// The expected seconds of a test. A doctest batch (`pkg::doc`) weighs what its doctests
+    /// (`pkg::doc src/lib.rs - f (line 3)`, each its share of the batch) took together.
     pub fn weight(&self, id: &str) -> f64 {
-        self.slow.get(id).copied().unwrap_or(self.typical)
+        if let Some(w) = self.slow.get(id) {
+            return *w;
+        }
+        if !id.ends_with("::doc") {
+            return self.typical;
+        }
+        let prefix = format!("{id} ");
+        let batch: f64 = self
+            .slow
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, w)| w)
+            .sum();
+        if batch > 0.0 { batch } else { self.typical }
     }
 
     /// Union, keeping the longer time where both have one (commutative, associative and
@@ -303,6 +317,29 @@ impl Note {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_doctest_batch_weighs_its_doctests() {
+        let times = TestTimes {
+            slow: [
+                ("app::doc src/lib.rs - a (line 3)".to_string(), 0.5),
+                ("app::doc src/lib.rs - b (line 9)".to_string(), 0.25),
+                ("app::docs t".to_string(), 9.0),
+                ("app t".to_string(), 2.0),
+            ]
+            .into_iter()
+            .collect(),
+            typical: 0.01,
+        };
+        assert_eq!(times.weight("app::doc"), 0.75);
+        assert_eq!(times.weight("app t"), 2.0);
+        assert_eq!(times.weight("other::doc"), 0.01);
+        assert_eq!(
+            times.weight("app"),
+            0.01,
+            "`app t` is a test of `app`, not a doctest"
+        );
+    }
     use proptest::prelude::*;
 
     fn entry(metric: &str, run: &str, v: f64) -> Entry {

@@ -36,46 +36,75 @@ pub fn header_line(h: &TestsPlanned) -> String {
     s
 }
 
-/// Tests done and expected: a unit of work is announced with the number of tests it stands for
-/// and, when it ends, replaced by the cases it produced (a doctest batch's count is only known
-/// then).
+/// Units of work done and planned. A unit is a test, or a package's doctest batch (how many
+/// doctests it holds is known only once it has compiled them): the total is fixed when the run
+/// starts, so `(n/N)` never changes its N, and every case of a batch shows its batch's `n`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counts {
-    /// Tests expected in all.
+    /// Units planned.
     pub total: usize,
-    /// Tests finished.
+    /// Units finished.
     pub done: usize,
-    /// Of those, failed or timed out.
+    /// Cases failed or timed out so far.
     pub failed: usize,
-    /// Seconds the tests not yet finished took last time, by the durations the notes recorded
+    /// Seconds the units not yet finished took last time, by the durations the notes recorded
     /// (`None` without them), and the jobs that share them.
     pub expected_left: Option<f64>,
-    /// Tests at once.
+    /// Units at once.
     pub jobs: usize,
 }
 
+/// A running unit as the ETA sees it: the seconds it took last time and how long it has run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Running {
+    pub weight: f64,
+    pub elapsed: Duration,
+}
+
 impl Counts {
-    /// A unit announced as `expected` tests, expected to take `weight` seconds, finished with
-    /// `cases`.
-    pub fn finish_weighted(&mut self, expected: usize, weight: f64, cases: &[Case]) {
+    /// A unit announced as `units` units (a batch of a binary's tests counts each test),
+    /// expected to take `weight` seconds, finished with `cases`: the `n` to show on each case's
+    /// line.
+    pub fn finish_weighted(&mut self, units: usize, weight: f64, cases: &[Case]) -> Vec<usize> {
         if let Some(left) = &mut self.expected_left {
             *left = (*left - weight).max(0.0);
         }
-        self.finish(expected, cases);
+        self.finish(units, cases)
     }
 
-    /// A unit announced as `expected` tests finished with `cases`.
-    pub fn finish(&mut self, expected: usize, cases: &[Case]) {
-        self.total = self.total.saturating_sub(expected) + cases.len();
-        self.done += cases.len();
+    /// A unit announced as `units` units finished with `cases`: the `n` of each case's line.
+    /// A case nobody announced (`units` 0) counts as a unit of its own.
+    pub fn finish(&mut self, units: usize, cases: &[Case]) -> Vec<usize> {
+        let before = self.done;
+        let units = if units == 0 {
+            self.total += cases.len();
+            cases.len()
+        } else {
+            units
+        };
+        self.done += units;
         self.failed += cases.iter().filter(|c| c.status.is_failure()).count();
+        (1..=cases.len())
+            .map(|i| (before + i).min(self.done))
+            .collect()
     }
 
-    /// Time left: by the recorded durations of the tests still to finish, shared by the jobs,
-    /// when the notes had them; else at the pace so far (`None` before the first test ends).
-    pub fn eta(&self, elapsed: Duration) -> Option<Duration> {
+    /// Time left. With the recorded durations: what the unfinished units took last time, less
+    /// what the running ones have already run, shared by the jobs — and never less than the
+    /// longest running unit still needs (a long doctest batch alone at the end). Without them:
+    /// at the pace so far (`None` before the first unit ends).
+    pub fn eta(&self, elapsed: Duration, running: &[Running]) -> Option<Duration> {
         if let Some(left) = self.expected_left {
-            return Some(Duration::from_secs_f64(left / self.jobs.max(1) as f64));
+            let ran: f64 = running
+                .iter()
+                .map(|r| r.weight.min(r.elapsed.as_secs_f64()))
+                .sum();
+            let longest = running
+                .iter()
+                .map(|r| (r.weight - r.elapsed.as_secs_f64()).max(0.0))
+                .fold(0.0, f64::max);
+            let shared = (left - ran).max(0.0) / self.jobs.max(1) as f64;
+            return Some(Duration::from_secs_f64(shared.max(longest)));
         }
         if self.done == 0 {
             return None;
@@ -103,7 +132,12 @@ pub fn running_summary(running: &[(String, Duration)]) -> String {
 }
 
 /// The periodic line of a CI log: `RUNNING [ 1m05s] 12/35 done, 1 failed · running: … · ETA 20s`.
-pub fn status_line(elapsed: Duration, counts: &Counts, running: &[(String, Duration)]) -> String {
+pub fn status_line(
+    elapsed: Duration,
+    counts: &Counts,
+    running: &[(String, Duration)],
+    eta: Option<Duration>,
+) -> String {
     let mut s = format!(
         "[{:>8}] {}/{} done",
         whole_seconds(elapsed),
@@ -120,7 +154,7 @@ pub fn status_line(elapsed: Duration, counts: &Counts, running: &[(String, Durat
             running_summary(running)
         ));
     }
-    if let Some(eta) = counts.eta(elapsed) {
+    if let Some(eta) = eta {
         s.push_str(&format!(" · ETA {}", whole_seconds(eta)));
     }
     s
@@ -232,18 +266,24 @@ mod tests {
     }
 
     #[test]
-    fn a_doctest_batch_replaces_its_placeholder_with_its_cases() {
+    fn the_total_is_fixed_and_a_doctest_batch_is_one_unit() {
         let mut c = Counts {
             total: 9,
             ..Counts::default()
         };
         let pass = case(CaseStatus::Passed, &[(CaseStatus::Passed, 0.1)]);
         let fail = case(CaseStatus::Failed, &[(CaseStatus::Failed, 0.1)]);
-        c.finish(1, &[pass.clone(), pass.clone(), fail]);
-        assert_eq!((c.total, c.done, c.failed), (11, 3, 1));
-        // A batch of 8 tests announced as 8 that yields 8 leaves the total alone.
-        c.finish(8, &vec![pass; 8]);
-        assert_eq!((c.total, c.done), (11, 11));
+        // A doctest batch (one unit) of three doctests: each line shows the batch's n.
+        let shown = c.finish(1, &[pass.clone(), pass.clone(), fail]);
+        assert_eq!(shown, [1, 1, 1]);
+        assert_eq!((c.total, c.done, c.failed), (9, 1, 1));
+        // A batch of a binary's 8 tests announced as 8: one n per test, the total unchanged.
+        let shown = c.finish(8, &vec![pass.clone(); 8]);
+        assert_eq!(shown, (2..=9).collect::<Vec<_>>());
+        assert_eq!((c.total, c.done), (9, 9));
+        // A case nobody announced counts as a unit of its own.
+        assert_eq!(c.finish(0, &[pass]), [10]);
+        assert_eq!((c.total, c.done), (10, 10));
     }
 
     #[test]
@@ -254,13 +294,39 @@ mod tests {
             jobs: 2,
             ..Counts::default()
         };
-        assert_eq!(c.eta(Duration::ZERO), Some(Duration::from_secs(6)));
+        assert_eq!(c.eta(Duration::ZERO, &[]), Some(Duration::from_secs(6)));
         let pass = case(CaseStatus::Passed, &[(CaseStatus::Passed, 0.1)]);
         c.finish_weighted(1, 8.0, &[pass]);
         assert_eq!(
-            c.eta(Duration::from_secs(100)),
+            c.eta(Duration::from_secs(100), &[]),
             Some(Duration::from_secs(2))
         );
+    }
+
+    /// A doctest batch that took 240 s last time runs alone at the end: the ETA is what it
+    /// still needs, not the batch's time shared by idle jobs, and it falls as the batch runs.
+    #[test]
+    fn eta_counts_a_long_batch_by_its_recorded_time_while_it_runs() {
+        let c = Counts {
+            total: 8,
+            done: 7,
+            expected_left: Some(240.0),
+            jobs: 2,
+            ..Counts::default()
+        };
+        let at = |secs: u64| {
+            c.eta(
+                Duration::from_secs(10 + secs),
+                &[Running {
+                    weight: 240.0,
+                    elapsed: Duration::from_secs(secs),
+                }],
+            )
+        };
+        assert_eq!(at(0), Some(Duration::from_secs(240)));
+        assert_eq!(at(60), Some(Duration::from_secs(180)));
+        assert_eq!(at(230), Some(Duration::from_secs(10)));
+        assert_eq!(at(300), Some(Duration::ZERO), "overdue: no negative time");
     }
 
     #[test]
@@ -271,10 +337,10 @@ mod tests {
             ..Counts::default()
         };
         assert_eq!(
-            c.eta(Duration::from_secs(20)),
+            c.eta(Duration::from_secs(20), &[]),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(Counts::default().eta(Duration::from_secs(5)), None);
+        assert_eq!(Counts::default().eta(Duration::from_secs(5), &[]), None);
     }
 
     #[test]
@@ -302,7 +368,12 @@ mod tests {
         };
         let running = vec![("db::migrate".to_string(), Duration::from_secs(41))];
         assert_eq!(
-            status_line(Duration::from_secs(65), &c, &running),
+            status_line(
+                Duration::from_secs(65),
+                &c,
+                &running,
+                c.eta(Duration::from_secs(65), &[])
+            ),
             "[   1m05s] 12/35 done, 1 failed · 1 running: db::migrate 41s · ETA 2m04s"
         );
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::progress::{
-    Counts, LABEL_WIDTH, case_label, case_time, header_line, running_summary, status_line,
+    Counts, LABEL_WIDTH, Running, case_label, case_time, header_line, running_summary, status_line,
 };
 use crate::event::{Event, LoadTick, TestsPlanned};
 use crate::model::{Attempt, Case, CaseStatus, SuiteKind, SuiteStatus};
@@ -302,7 +302,17 @@ impl State {
         }
         if self.last_status.elapsed() >= self.status_every && !self.running.is_empty() {
             self.last_status = Instant::now();
-            let line = status_line(self.start.elapsed(), &self.counts, &self.running_now());
+            let elapsed = self.start.elapsed();
+            let running: Vec<Running> = self
+                .running
+                .iter()
+                .map(|(_, _, weight, t)| Running {
+                    weight: *weight,
+                    elapsed: t.elapsed(),
+                })
+                .collect();
+            let eta = self.counts.eta(elapsed, &running);
+            let line = status_line(elapsed, &self.counts, &self.running_now(), eta);
             let label = self.paint_role(&format!("{:>LABEL_WIDTH$}", "RUNNING"), Role::Dim);
             self.println(&format!("{label} {}", self.clean(&line)));
         }
@@ -325,10 +335,8 @@ impl State {
             }
             None => (0, 0.0),
         };
-        self.counts.finish_weighted(expected, weight, cases);
-        let mut n = self.counts.done - cases.len();
-        for case in cases {
-            n += 1;
+        let shown = self.counts.finish_weighted(expected, weight, cases);
+        for (case, n) in cases.iter().zip(shown) {
             let label = format!("{:>LABEL_WIDTH$}", case_label(case));
             self.println(&format!(
                 "{} [{:>8}] ({n}/{}) {}",

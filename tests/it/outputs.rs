@@ -576,6 +576,67 @@ fn lines_mode_counts_tests_and_shows_each_attempt() {
     assert!(!doc.contains("[      0s]"), "{doc}");
 }
 
+/// A package with three doctests and two tests: the total is fixed by the first line (a
+/// doctest batch is one unit, its doctests share its `n`), `n` never goes back, and the run
+/// ends at `(N/N)`.
+#[test]
+fn the_progress_total_never_changes_with_a_doctest_batch() {
+    let ws = temp_workspace("");
+    let doc = |name: &str| {
+        format!(
+            "/// ```\n/// assert_eq!(docs::{name}(), 1);\n/// ```\npub fn {name}() -> u32 {{ 1 }}\n"
+        )
+    };
+    std::fs::write(
+        ws.path().join("Cargo.toml"),
+        "[package]\nname = \"docs\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("src/lib.rs"),
+        format!(
+            "{}{}{}#[test]\nfn one() {{}}\n#[test]\nfn two() {{}}\n",
+            doc("a"),
+            doc("b"),
+            doc("c")
+        ),
+    )
+    .unwrap();
+    let out = output(gate("docs").current_dir(ws.path()).args([
+        "run",
+        "--progress",
+        "lines",
+        "--no-baseline",
+        "--out-dir",
+        "target/gate",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    let counters: Vec<(usize, usize)> = err
+        .lines()
+        .filter_map(|l| {
+            let inside = l.split(") ").next()?.rsplit_once('(')?.1;
+            let (n, total) = inside.split_once('/')?;
+            Some((n.parse().ok()?, total.parse().ok()?))
+        })
+        .collect();
+    assert_eq!(counters.len(), 5, "two tests and three doctests:\n{err}");
+    assert!(
+        counters.iter().all(|&(_, t)| t == 3),
+        "N is fixed at 3 units: {counters:?}"
+    );
+    assert!(
+        counters.windows(2).all(|w| w[0].0 <= w[1].0),
+        "n never goes back: {counters:?}"
+    );
+    assert_eq!(counters.last(), Some(&(3, 3)), "{counters:?}");
+    let doctest_lines = err
+        .lines()
+        .filter(|l| l.contains("docs::doc src/lib.rs"))
+        .count();
+    assert_eq!(doctest_lines, 3, "{err}");
+}
+
 /// `--progress bar` into a file (no terminal) falls back to lines and says so, instead of
 /// printing nothing: the failure blocks are in the log.
 #[test]
