@@ -292,6 +292,9 @@ pub struct RunArgs {
     /// Do not run doctests.
     #[arg(long)]
     pub no_doctests: bool,
+    /// Pass even when no test ran (by default a filter that matches nothing fails the run).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Do not compare with baselines.
     #[arg(long)]
     pub no_baseline: bool,

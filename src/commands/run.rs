@@ -24,6 +24,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
             _ => None,
         },
         no_doctests: args.no_doctests,
+        allow_empty: args.allow_empty,
         no_baseline: args.no_baseline,
         baseline_rev: args.baseline_rev.clone(),
         paired: args.paired.clone(),

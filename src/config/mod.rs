@@ -485,6 +485,7 @@ slow_timeout = "60s"        # report a test as slow after this long
 # fail_fast = false         # stop scheduling tests after the first failure
 # run_ignored = "default"   # "default" | "only" | "all"
 # doctests = true
+# allow_empty = false       # a run in which no test ran fails (a filter that matches nothing)
 # output_tail = 16384       # bytes of output kept per attempt in the report
 # cargo_args = ["--all-features"]
 # quarantine = ["net::flaky_dns_lookup"]   # failures reported, never failing the gate

@@ -21,6 +21,7 @@ pub(super) struct RawTests {
     fail_fast: Option<bool>,
     run_ignored: Option<RunIgnored>,
     doctests: Option<bool>,
+    allow_empty: Option<bool>,
     output_tail: Option<Spanned<u64>>,
     env: Option<Spanned<BTreeMap<String, String>>>,
     cargo_args: Option<Vec<String>>,
@@ -77,6 +78,7 @@ impl RawTests {
             fail_fast,
             run_ignored,
             doctests,
+            allow_empty,
             output_tail,
             env,
             cargo_args,
@@ -109,6 +111,9 @@ pub struct TestsConfig {
     pub run_ignored: RunIgnored,
     /// Whether doctests run.
     pub doctests: bool,
+    /// A run in which no test ran passes (else it fails: a filter that matches nothing, a typo
+    /// in the action's `args`, must not give a green gate).
+    pub allow_empty: bool,
     /// Bytes of output kept per attempt.
     pub output_tail: usize,
     /// Extra environment for every test process.
@@ -173,6 +178,7 @@ impl Default for TestsConfig {
             fail_fast: false,
             run_ignored: RunIgnored::Default,
             doctests: true,
+            allow_empty: false,
             output_tail: 16 * 1024,
             env: BTreeMap::new(),
             cargo_args: Vec::new(),
@@ -272,6 +278,7 @@ pub(super) fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> R
         fail_fast: raw.fail_fast.unwrap_or(d.fail_fast),
         run_ignored: raw.run_ignored.unwrap_or(d.run_ignored),
         doctests: raw.doctests.unwrap_or(d.doctests),
+        allow_empty: raw.allow_empty.unwrap_or(d.allow_empty),
         output_tail,
         env,
         cargo_args: raw.cargo_args.clone().unwrap_or_default(),

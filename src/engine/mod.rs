@@ -35,6 +35,8 @@ pub struct Options {
     pub fail_fast: Option<bool>,
     /// `--no-doctests`.
     pub no_doctests: bool,
+    /// `--allow-empty`.
+    pub allow_empty: bool,
     /// `--no-baseline`.
     pub no_baseline: bool,
     /// `--baseline-rev`.
@@ -155,5 +157,8 @@ fn apply_overrides(config: &mut Config, options: &Options) {
     }
     if options.no_doctests {
         tests.doctests = false;
+    }
+    if options.allow_empty {
+        tests.allow_empty = true;
     }
 }

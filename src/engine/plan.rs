@@ -61,17 +61,26 @@ pub fn prepare(select: &Selection, events: Sink<'_>) -> Result<Prepared> {
             })
         })
         .transpose()?;
+    let libtest = libtest_args(&select.filters)?;
     let ws = Workspace::load(select.manifest.as_deref())?;
     let path = crate::context::config_path(Some(&ws.root), select.config.as_deref())?;
     let mut config = crate::context::load_config(path.as_deref(), select.profile.as_deref())?;
-    if let Some(r) = select.run_ignored {
+    if let Some(r) = libtest.run_ignored.or(select.run_ignored) {
         config.tests.run_ignored = r;
+    }
+    if libtest.test_threads.is_some() {
+        config.tests.jobs = libtest.test_threads;
+    }
+    if libtest.nocapture {
+        events(&Event::Notice(
+            "--nocapture: cargo-gate keeps every test's output and shows a failure's as it happens; the flag changes nothing",
+        ));
     }
     let mut opts = RunOptions {
         packages: select.packages.clone(),
-        filters: select.filters.clone(),
-        skip: select.skip.clone(),
-        exact: select.exact,
+        filters: libtest.filters,
+        skip: [select.skip.clone(), libtest.skip].concat(),
+        exact: select.exact || libtest.exact,
         partition,
         affected: None,
         test_times: None,
@@ -94,6 +103,70 @@ pub fn prepare(select: &Selection, events: Sink<'_>) -> Result<Prepared> {
         opts.affected = Some(affected(&ws, &config, select, since, &mut opts, events)?);
     }
     Ok(Prepared { ws, config, opts })
+}
+
+/// What libtest's own arguments after `--` (`cargo gate run -- --exact name`, a cargo test
+/// habit) ask for, and the filters left.
+#[derive(Debug, Default, PartialEq)]
+struct LibtestArgs {
+    filters: Vec<String>,
+    exact: bool,
+    nocapture: bool,
+    run_ignored: Option<RunIgnored>,
+    test_threads: Option<usize>,
+    skip: Vec<String>,
+}
+
+/// Reads libtest's flags among the filters: the ones cargo test users pass are honoured, any
+/// other argument that starts with `-` is refused — taken as a filter it would match no test.
+fn libtest_args(args: &[String]) -> Result<LibtestArgs> {
+    let mut out = LibtestArgs::default();
+    let mut it = args.iter();
+    let value = |flag: &str, v: Option<&String>| {
+        v.cloned().ok_or_else(|| {
+            Error::usage(
+                format!("`{flag}` needs a value"),
+                Some(format!("e.g. `cargo gate run -- {flag} 4`")),
+            )
+        })
+    };
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        match flag {
+            "--exact" => out.exact = true,
+            "--nocapture" | "--no-capture" | "--show-output" => out.nocapture = true,
+            "--ignored" => out.run_ignored = Some(RunIgnored::Only),
+            "--include-ignored" => out.run_ignored = Some(RunIgnored::All),
+            "--skip" => out.skip.push(match inline {
+                Some(v) => v,
+                None => value(flag, it.next())?,
+            }),
+            "--test-threads" => {
+                let v = match inline {
+                    Some(v) => v,
+                    None => value(flag, it.next())?,
+                };
+                let n = v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    Error::usage(
+                        format!("`--test-threads {v}` is not a number of threads"),
+                        Some("e.g. `--test-threads 4` (or cargo-gate's own `--jobs 4`)".into()),
+                    )
+                })?;
+                out.test_threads = Some(n);
+            }
+            other if other.starts_with('-') => {
+                return Err(Error::usage(
+                    format!("`{a}` is not a test filter, and not a libtest flag cargo-gate passes on"),
+                    Some("after `--`, cargo-gate takes libtest's --exact, --nocapture, --ignored, --include-ignored, --skip NAME and --test-threads N; its own options go before `--` (see `cargo gate run --help`)".to_string()),
+                ));
+            }
+            _ => out.filters.push(a.clone()),
+        }
+    }
+    Ok(out)
 }
 
 /// `--affected-since REV`: the packages a change since REV can affect, narrowed by
@@ -172,5 +245,65 @@ fn test_times_for_partition(
             )));
             (None, "none".to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn libtest_flags_after_the_filters_are_honoured() {
+        let got = libtest_args(&args(&[
+            "parse",
+            "--exact",
+            "--nocapture",
+            "--skip",
+            "slow",
+            "--test-threads=2",
+            "--include-ignored",
+        ]))
+        .unwrap();
+        assert_eq!(
+            got,
+            LibtestArgs {
+                filters: args(&["parse"]),
+                exact: true,
+                nocapture: true,
+                run_ignored: Some(RunIgnored::All),
+                test_threads: Some(2),
+                skip: args(&["slow"]),
+            }
+        );
+        assert_eq!(
+            libtest_args(&args(&["--ignored"])).unwrap().run_ignored,
+            Some(RunIgnored::Only)
+        );
+    }
+
+    #[test]
+    fn an_unknown_flag_is_refused_not_taken_as_a_filter() {
+        for bad in [
+            &["--nocaptur"][..],
+            &["--test-threads", "many"],
+            &["--skip"],
+            &["-q"],
+        ] {
+            let e = libtest_args(&args(bad)).err();
+            assert!(
+                e.as_ref()
+                    .is_some_and(|e| e.exit_code() == crate::error::EXIT_USAGE),
+                "{bad:?}: {e:?}"
+            );
+        }
+        let hint = libtest_args(&args(&["--nocaptur"]))
+            .err()
+            .and_then(|e| e.hint().map(str::to_string))
+            .unwrap_or_default();
+        assert!(hint.contains("--nocapture"), "{hint}");
     }
 }

@@ -481,3 +481,62 @@ fn run_mixed_with(
         .envs(env.iter().map(|(k, v)| (k, v)));
     (output(&mut cmd), out_dir)
 }
+
+/// A filter that matches nothing fails the run, as nextest's `no tests to run` does; libtest's
+/// flags after `--` are honoured and an unknown one is refused, never taken as a filter.
+#[test]
+fn a_run_in_which_no_test_ran_fails_and_says_why() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run("demo", out_dir.path(), &["typo_in_filter_name"]);
+    assert_eq!(code(&out), 1, "an empty run fails the gate");
+    let report = json(&out_dir.path().join("report.json"));
+    assert_eq!(report["verdict"]["status"], "failed");
+    let reasons = report["verdict"]["reasons"].to_string();
+    assert!(
+        reasons.contains("no test matched the filter `typo_in_filter_name`"),
+        "{reasons}"
+    );
+    assert!(stdout(&out).contains("allow_empty"), "{}", stdout(&out));
+
+    // Expected to be empty: it passes.
+    let out = run(
+        "demo",
+        out_dir.path(),
+        &["typo_in_filter_name", "--allow-empty"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    // `-- --nocapture` (a cargo test habit) runs every test instead of none.
+    let out = run("demo", out_dir.path(), &["--", "--nocapture"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out_dir.path().join("report.json"));
+    assert!(statuses(&report).len() > 3, "{report}");
+    assert!(
+        stderr(&out).contains("--nocapture: cargo-gate keeps"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `-- --exact NAME` is libtest's --exact.
+    let out = run(
+        "demo",
+        out_dir.path(),
+        &["--", "--exact", "tests::binary_unit_test_runs"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ran: Vec<String> = statuses(&json(&out_dir.path().join("report.json")))
+        .into_iter()
+        .filter(|(_, s)| s != "skipped")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ran, ["demo-cli::bin/demo-cli tests::binary_unit_test_runs"]);
+
+    // A flag libtest does not have is a usage error naming the ones it has.
+    let out = run("demo", out_dir.path(), &["--", "--nocaptur"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("`--nocaptur` is not a test filter"),
+        "{}",
+        stderr(&out)
+    );
+}

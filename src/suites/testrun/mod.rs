@@ -500,7 +500,104 @@ impl crate::suites::Suite for TestsSuite {
             // The user's own [tests.env] wins.
             cfg.env.entry(k.clone()).or_insert_with(|| v.clone());
         }
-        backend(&cfg, cx.select).run(cx.ws, &cfg, cx.select, cx.events)
+        let mut suite = backend(&cfg, cx.select).run(cx.ws, &cfg, cx.select, cx.events)?;
+        if suite.error.is_none()
+            && !cfg.allow_empty
+            && let Some(why) = nothing_ran(&suite, cx.select)
+        {
+            suite.error = Some(why);
+            suite.status = crate::model::SuiteStatus::Error;
+        }
+        Ok(suite)
+    }
+}
+
+/// Why a run in which no test ran fails, as nextest's `no tests to run` does: a filter that
+/// matches nothing (a typo in the action's `args`) must not give a green gate. `None` when a
+/// test ran, or when nothing was meant to run (`--affected-since` found no affected package).
+fn nothing_ran(suite: &Suite, opts: &RunOptions) -> Option<String> {
+    if suite.cases.iter().any(|c| c.status != CaseStatus::Skipped) {
+        return None;
+    }
+    if opts.affected.is_some() && opts.packages.is_empty() {
+        return None;
+    }
+    let quoted = |v: &[String]| {
+        v.iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut why = vec![];
+    if !opts.filters.is_empty() {
+        why.push(format!(
+            "no test matched the filter{} {}{}",
+            if opts.filters.len() == 1 { "" } else { "s" },
+            quoted(&opts.filters),
+            if opts.exact { " (--exact)" } else { "" }
+        ));
+    }
+    if !opts.skip.is_empty() {
+        why.push(format!("--skip {}", quoted(&opts.skip)));
+    }
+    if !opts.packages.is_empty() {
+        why.push(format!("in the package(s) {}", quoted(&opts.packages)));
+    }
+    if let Some(p) = opts.partition {
+        why.push(format!("shard {p} holds none of them"));
+    }
+    let skipped = suite.cases.len();
+    let reason = if why.is_empty() {
+        "the workspace has no test to run".to_string()
+    } else {
+        why.join("; ")
+    };
+    Some(format!(
+        "no test ran: {reason}{}. Check the spelling (`cargo gate list` shows every test), or set `[tests] allow_empty = true` (or pass --allow-empty) when a run without tests is expected",
+        if skipped > 0 {
+            format!(" ({skipped} skipped)")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+#[cfg(test)]
+mod empty_tests {
+    use super::*;
+
+    fn suite_of(statuses: &[CaseStatus]) -> Suite {
+        let cases = statuses
+            .iter()
+            .map(|s| Case::single("b t", "t", *s, 0.0, String::new(), String::new()))
+            .collect();
+        crate::suites::suite(SuiteKind::Tests, 0.0, cases)
+    }
+
+    #[test]
+    fn a_run_in_which_no_test_ran_says_why() {
+        let opts = RunOptions {
+            filters: vec!["typo".to_string()],
+            ..RunOptions::default()
+        };
+        let why = nothing_ran(&suite_of(&[]), &opts).unwrap_or_default();
+        assert!(
+            why.starts_with("no test ran: no test matched the filter `typo`"),
+            "{why}"
+        );
+        assert!(why.contains("allow_empty"), "{why}");
+        let why = nothing_ran(&suite_of(&[CaseStatus::Skipped]), &RunOptions::default());
+        assert!(why.is_some_and(|w| w.contains("the workspace has no test to run (1 skipped)")));
+        assert_eq!(nothing_ran(&suite_of(&[CaseStatus::Failed]), &opts), None);
+        let nothing_affected = RunOptions {
+            affected: Some(Affected {
+                since: "main".into(),
+                base: "abc".into(),
+                packages: Default::default(),
+            }),
+            ..RunOptions::default()
+        };
+        assert_eq!(nothing_ran(&suite_of(&[]), &nothing_affected), None);
     }
 }
 
