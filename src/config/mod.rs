@@ -72,7 +72,8 @@ struct RawConfig {
 
 mod tests_section;
 pub use tests_section::{
-    DEFAULT_AFFECTED_IGNORE, FlakyConfig, FlakyQuarantine, Isolation, TestRunner, TestsConfig,
+    DEFAULT_AFFECTED_IGNORE, FlakyConfig, FlakyQuarantine, Isolation, Quarantine, TestRunner,
+    TestsConfig,
 };
 use tests_section::{RawTests, resolve_tests};
 
@@ -769,5 +770,30 @@ gate = { warn = ["tests.flaky == 0"] }
         assert!(t.is_quarantined("pkg net::dns", "net::dns"));
         assert!(t.is_quarantined("pkg slow::a", "slow::a"));
         assert!(!t.is_quarantined("pkg net::dns2", "net::dns2"));
+    }
+
+    /// Quarantine hides flakiness, never breakage: the history's quarantine does not hide a test
+    /// that failed every one of several attempts; the user's list hides anything.
+    #[test]
+    fn history_quarantine_never_hides_a_test_that_failed_every_attempt() {
+        let mut t = TestsConfig {
+            quarantine: vec!["net::dns".into()],
+            ..TestsConfig::default()
+        };
+        t.auto_quarantine
+            .insert("pkg zfails".into(), "flaky in 3 of 30 runs".into());
+        let q = |id: &str, name: &str, n| t.quarantine_failure(id, name, n);
+        assert_eq!(q("pkg zfails", "zfails", 3), Quarantine::FailedEveryAttempt);
+        assert_eq!(q("pkg zfails", "zfails", 1), Quarantine::Hidden);
+        assert_eq!(q("pkg net::dns", "net::dns", 3), Quarantine::Hidden);
+        assert_eq!(q("pkg other", "other", 3), Quarantine::No);
+        use crate::model::CaseStatus;
+        let (status, note) = Quarantine::FailedEveryAttempt.apply(CaseStatus::Failed);
+        assert_eq!(status, CaseStatus::Failed);
+        assert!(note.is_some_and(|n| n.contains("failed every attempt")));
+        assert_eq!(
+            Quarantine::Hidden.apply(CaseStatus::TimedOut).0,
+            CaseStatus::Quarantined
+        );
     }
 }

@@ -199,11 +199,62 @@ impl Default for TestsConfig {
 impl TestsConfig {
     /// True when a failure of this test is quarantined.
     pub fn is_quarantined(&self, id: &str, name: &str) -> bool {
-        self.auto_quarantine.contains_key(id)
-            || self.quarantine.iter().any(|q| match q.strip_suffix('*') {
-                Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
-                None => q == name || q == id,
-            })
+        self.auto_quarantine.contains_key(id) || self.listed(id, name)
+    }
+
+    /// Whether the user's `quarantine` list names the test.
+    fn listed(&self, id: &str, name: &str) -> bool {
+        self.quarantine.iter().any(|q| match q.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
+            None => q == name || q == id,
+        })
+    }
+
+    /// What a failure of the test after `attempts` attempts becomes. Quarantine hides
+    /// flakiness, never breakage: a name in the `quarantine` list hides any failure; a test the
+    /// history quarantined as flaky hides one only when there was a single attempt (flaky and
+    /// broken cannot be told apart then) — with retries, failing every attempt is breakage.
+    pub fn quarantine_failure(&self, id: &str, name: &str, attempts: usize) -> Quarantine {
+        if self.listed(id, name) {
+            Quarantine::Hidden
+        } else if self.auto_quarantine.contains_key(id) {
+            if attempts > 1 {
+                Quarantine::FailedEveryAttempt
+            } else {
+                Quarantine::Hidden
+            }
+        } else {
+            Quarantine::No
+        }
+    }
+}
+
+/// What [`TestsConfig::quarantine_failure`] decides for a failing test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quarantine {
+    /// Not quarantined: a failure.
+    No,
+    /// Reported as `quarantined`, never failing the gate.
+    Hidden,
+    /// Quarantined by history as flaky, but it failed every attempt of this run: a failure,
+    /// marked so.
+    FailedEveryAttempt,
+}
+
+impl Quarantine {
+    /// The status a failure with `status` gets, and the note its message starts with.
+    pub fn apply(
+        self,
+        status: crate::model::CaseStatus,
+    ) -> (crate::model::CaseStatus, Option<&'static str>) {
+        match self {
+            Quarantine::No => (status, None),
+            Quarantine::Hidden => (crate::model::CaseStatus::Quarantined, None),
+            Quarantine::FailedEveryAttempt => (
+                status,
+                Some("quarantined as flaky by its history, but failed every attempt"),
+            ),
+        }
     }
 }
 

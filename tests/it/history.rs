@@ -157,6 +157,22 @@ fn history_quarantine_and_changes_over_twenty_runs() {
     assert_eq!(b["history"]["recent"].as_str().unwrap().len(), 20);
     save(dir);
 
+    // Quarantine hides flakiness, never breakage: the same quarantined test failing both of
+    // its attempts is a failure, marked so (this run is not saved).
+    let (code_broken, report) =
+        run_in(dir, 21, &["--retries", "1"], &[("HISTORY_BROKEN_NOW", "1")]);
+    assert_eq!(code_broken, 1);
+    let f = case(&report, "history tests::flaky_sometimes");
+    assert_eq!(f["status"], "failed", "{f}");
+    assert_eq!(f["attempts"].as_array().unwrap().len(), 2);
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("quarantined as flaky by its history, but failed every attempt: "),
+        "{f}"
+    );
+
     // Released after `release_after = 5` clean runs.
     for n in 21..26 {
         git(

@@ -204,8 +204,9 @@ pub fn run_batch(
                 CaseStatus::Skipped => (Some("ignored".to_string()), None),
                 _ => (None, None),
             };
-            let status = if status == CaseStatus::Failed && cfg.is_quarantined(&id, &l.name) {
-                CaseStatus::Quarantined
+            // A doctest runs once: one attempt.
+            let status = if status == CaseStatus::Failed {
+                cfg.quarantine_failure(&id, &l.name, 1).apply(status).0
             } else {
                 status
             };

@@ -513,8 +513,11 @@ pub fn cases_from_junit(
                 (Some((m, _)), None) => (Some(m), None),
                 (None, _) => (note, None),
             };
-            if status.is_failure() && cfg.is_quarantined(&id, &name) {
-                status = CaseStatus::Quarantined;
+            let mut note = None;
+            if status.is_failure() {
+                (status, note) = cfg
+                    .quarantine_failure(&id, &name, attempts.len())
+                    .apply(status);
             }
             let message = match status {
                 CaseStatus::Passed => None,
@@ -524,6 +527,10 @@ pub fn cases_from_junit(
                     reason.unwrap_or_else(|| "a failure".to_string())
                 )),
                 _ => reason,
+            };
+            let message = match note {
+                Some(note) => Some(message.map_or(note.to_string(), |m| format!("{note}: {m}"))),
+                None => message,
             };
             cases.push(Case {
                 id,

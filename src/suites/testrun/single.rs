@@ -150,8 +150,11 @@ pub(super) fn run_test(
         CaseStatus::Passed if attempts.len() > 1 => CaseStatus::Flaky,
         other => other,
     };
-    if status.is_failure() && cfg.is_quarantined(id, name) {
-        status = CaseStatus::Quarantined;
+    let mut note = None;
+    if status.is_failure() {
+        (status, note) = cfg
+            .quarantine_failure(id, name, attempts.len())
+            .apply(status);
     }
     let (message, location) = match (status, last_failure) {
         (CaseStatus::Passed, _) => (None, None),
@@ -161,6 +164,10 @@ pub(super) fn run_test(
         ),
         (_, Some((m, loc))) => (Some(m), loc),
         (_, None) => (None, None),
+    };
+    let message = match note {
+        Some(note) => Some(message.map_or(note.to_string(), |m| format!("{note}: {m}"))),
+        None => message,
     };
     vec![Case {
         id: id.to_string(),
