@@ -644,3 +644,34 @@ fn regex_lite_replace(s: &str) -> String {
     out.pop();
     out
 }
+
+/// An LCOV file that measured no line is no evidence: its case fails (a rule on the lines
+/// would otherwise be skipped and pass), and the badge of an earlier run does not stay behind
+/// saying 100 %.
+#[test]
+fn coverage_of_nothing_fails_and_leaves_no_badge() {
+    let dir =
+        repo("[coverage]\nlcov = \"lcov.info\"\n[gate]\nfail = [\"coverage.lines >= 80%\"]\n");
+    let d = dir.path();
+    write_file(d, "lcov.info", &lcov(d));
+    let (out, _) = run_coverage(d);
+    assert_eq!(code(&out), 0, "a real report passes: {}", stderr(&out));
+    assert!(d.join("out/coverage.svg").is_file());
+
+    write_file(d, "lcov.info", "SF:src/lib.rs\nend_of_record\n");
+    let (out, report) = run_coverage(d);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let case = &report["suites"][0]["cases"][0];
+    assert_eq!(case["status"], "failed", "{case}");
+    assert!(
+        case["message"]
+            .as_str()
+            .unwrap()
+            .contains("measured no line"),
+        "{case}"
+    );
+    assert!(
+        !d.join("out/coverage.svg").exists(),
+        "the earlier run's badge was left behind"
+    );
+}

@@ -369,3 +369,36 @@ async fn https_uses_http2_when_the_server_offers_it() {
         .unwrap();
     assert_eq!(stat(&r, "load.tls.error_rate"), 100.0);
 }
+
+/// A scenario in which no request succeeded measured nothing of the service: nothing listens
+/// on the port, so every request fails to connect, and the case fails with how many and why
+/// (no thresholds to catch it).
+#[test]
+fn a_scenario_where_every_request_fails_fails_its_case() {
+    let _l = serial();
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = temp_workspace(&scenario(
+        "down",
+        &format!("127.0.0.1:{port}"),
+        "rate = 20\nduration = \"1s\"\n",
+    ));
+    let (code, report) = run_load(dir.path());
+    assert_eq!(code, 1, "{report}");
+    let c = case(&report, "load down");
+    assert_eq!(c["status"], "failed", "{c}");
+    let message = c["message"].as_str().unwrap();
+    assert!(message.starts_with("no request succeeded: "), "{message}");
+    assert!(message.contains("could not connect"), "{message}");
+    let gate = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["rule"] == "load.failed == 0")
+        .unwrap();
+    assert_eq!(gate["status"], "failed", "{gate}");
+}

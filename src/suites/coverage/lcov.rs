@@ -190,10 +190,16 @@ impl Lcov {
             match tag {
                 "DA" => {
                     let mut parts = value.split(',');
-                    let number = parts.next().and_then(|n| n.parse::<u32>().ok());
+                    // Lines are numbered from 1.
+                    let number = parts
+                        .next()
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .filter(|n| *n > 0);
                     let hits = parts.next().and_then(parse_count);
                     let (Some(number), Some(hits)) = (number, hits) else {
-                        return Err(bad("DA needs a line number and a hit count"));
+                        return Err(bad(
+                            "DA needs a line number from 1 and a hit count (a whole number)",
+                        ));
                     };
                     let slot = file.lines.entry(number).or_insert(0);
                     *slot = (*slot).max(hits);
@@ -299,12 +305,13 @@ fn count<'a>(ratio: &mut Ratio, hits: impl Iterator<Item = &'a u64>) {
     }
 }
 
-/// Hit counts are integers, but some tools write them as floats (`1.0`) or overflow into
-/// scientific notation; anything non-negative counts.
+/// Hit counts are whole numbers; some tools write them as floats (`1.0`, `3e2`), which count
+/// when they are whole and within u64. A fraction, a negative number or one beyond u64 (which
+/// would be silently clamped) is not a count.
 fn parse_count(text: &str) -> Option<u64> {
     text.trim().parse::<u64>().ok().or_else(|| {
         let v: f64 = text.trim().parse().ok()?;
-        (v.is_finite() && v >= 0.0).then_some(v as u64)
+        (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < u64::MAX as f64).then_some(v as u64)
     })
 }
 
@@ -425,6 +432,22 @@ pub fn ranges(lines: &[u32]) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn counts_are_whole_numbers_within_u64_and_lines_start_at_1() {
+        assert_eq!(parse_count("7"), Some(7));
+        assert_eq!(parse_count("1.0"), Some(1));
+        assert_eq!(parse_count("3e2"), Some(300));
+        for bad in ["1e23", "-1", "0.5", "NaN", "inf", "x"] {
+            assert_eq!(parse_count(bad), None, "{bad}");
+        }
+        let lcov = |da: &str| Lcov::parse(&format!("SF:src/lib.rs\nDA:{da}\nend_of_record\n"));
+        assert!(lcov("3,1").is_ok());
+        for bad in ["0,1", "3,1e23", "3,-2"] {
+            let e = lcov(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains("DA needs a line number from 1"), "{bad}: {e}");
+        }
+    }
+
     /// Shaped like `cargo llvm-cov --lcov` output: two records for the same file (two test
     /// binaries), functions with hit counts, a branch never evaluated.
     const LCOV: &str = "TN:\nSF:/ws/src/lib.rs\nFN:3,parse\nFN:10,unused\nFNDA:4,parse\nFNDA:0,unused\nFNF:2\nFNH:1\nBRDA:5,0,0,3\nBRDA:5,0,1,-\nDA:3,4\nDA:4,4\nDA:5,4\nDA:6,0\nDA:10,0\nLF:5\nLH:3\nend_of_record\nSF:/ws/src/lib.rs\nDA:6,2\nend_of_record\nSF:/ws/src/main.rs\nDA:1,1\nDA:2,0\nend_of_record\n";
@@ -519,7 +542,7 @@ mod tests {
         let err = Lcov::parse("SF:a.rs\nDA:x,1\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "line 2: DA needs a line number and a hit count: `DA:x,1`"
+            "line 2: DA needs a line number from 1 and a hit count (a whole number): `DA:x,1`"
         );
         assert_eq!(Lcov::parse("TN:\n").unwrap_err(), LcovError::Empty);
         assert_eq!(Lcov::parse("<coverage/>").unwrap_err(), LcovError::Empty);

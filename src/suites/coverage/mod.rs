@@ -101,6 +101,16 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
     }
     let mode = cfg.partials;
     let (lines, functions, branches) = lcov.totals();
+    if lines.total == 0 {
+        // Nothing instrumented: a figure of it would read 100 % (or be skipped) and pass.
+        return fail(
+            format!(
+                "{shown} measured no line: its records for {} file(s) hold no `DA:` line",
+                lcov.files.len()
+            ),
+            "the coverage run produced no line data: check the tool's output (`cargo llvm-cov --lcov` runs the tests; a run that failed or ran nothing leaves records without lines)".to_string(),
+        );
+    }
     let mut metrics = Vec::new();
     let mut summary = Vec::new();
     for (name, ratio) in [

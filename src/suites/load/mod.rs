@@ -157,18 +157,52 @@ pub fn run(
                 if let Some(a) = &outcome.aborted {
                     detail.insert(0, a.clone());
                 }
-                // A scenario that ran is passed; its thresholds are gate rules and fail there.
-                cases.push(case_of(
-                    CaseStatus::Passed,
-                    message,
-                    Some(detail.join("\n")),
-                ));
+                // A scenario that ran is passed (its thresholds are gate rules and fail there)
+                // — unless not one request succeeded: then it measured nothing of the service.
+                let (status, message) = match nothing_succeeded(&outcome) {
+                    Some(why) => (CaseStatus::Failed, format!("{why} · {message}")),
+                    None => (CaseStatus::Passed, message),
+                };
+                cases.push(case_of(status, message, Some(detail.join("\n"))));
             }
         }
     }
     let mut suite = crate::suites::suite(SuiteKind::Load, clock.elapsed().as_secs_f64(), cases);
     suite.metrics = metrics;
     suite
+}
+
+/// Why a scenario measured nothing of the service: no request was measured, or every one
+/// failed (`no request succeeded: 300 of 300 failed (connection 300)`).
+fn nothing_succeeded(outcome: &engine::Outcome) -> Option<String> {
+    if outcome.requests == 0 {
+        return Some("no request was measured".to_string());
+    }
+    let failed = outcome.error_count();
+    if failed < outcome.requests {
+        return None;
+    }
+    let kinds: Vec<String> = outcome
+        .errors
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| {
+            let what = match k.as_str() {
+                "connection" => "could not connect (refused or reset)",
+                "timeout" => "timed out",
+                "http_4xx" => "answered 4xx",
+                "http_5xx" => "answered 5xx",
+                "dropped" => "never sent (no free connection in time)",
+                other => other,
+            };
+            format!("{n} {what}")
+        })
+        .collect();
+    Some(format!(
+        "no request succeeded: {failed} of {} failed ({})",
+        outcome.requests,
+        kinds.join(", ")
+    ))
 }
 
 /// The load suite behind the common interface.
