@@ -25,7 +25,7 @@ pub(super) struct RawTests {
     output_tail: Option<Spanned<u64>>,
     env: Option<Spanned<BTreeMap<String, String>>>,
     cargo_args: Option<Vec<String>>,
-    quarantine: Option<Vec<String>>,
+    quarantine: Option<Vec<Spanned<String>>>,
     affected_ignore: Option<Vec<String>>,
     runner: Option<TestRunner>,
     nextest_profile: Option<String>,
@@ -333,7 +333,7 @@ pub(super) fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> R
         output_tail,
         env,
         cargo_args: raw.cargo_args.clone().unwrap_or_default(),
-        quarantine: raw.quarantine.clone().unwrap_or_default(),
+        quarantine: quarantine_list(raw.quarantine.as_deref(), at)?,
         affected_ignore: raw.affected_ignore.clone().unwrap_or(d.affected_ignore),
         runner: raw.runner.unwrap_or(d.runner),
         nextest_profile: raw.nextest_profile.clone().unwrap_or(d.nextest_profile),
@@ -341,6 +341,31 @@ pub(super) fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> R
         flaky: resolve_flaky(raw.flaky.as_ref(), at)?,
         auto_quarantine: BTreeMap::new(),
     })
+}
+
+/// The `quarantine` list: an empty entry (or a lone `*`) would quarantine nothing, or
+/// everything, by accident.
+fn quarantine_list(
+    raw: Option<&[Spanned<String>]>,
+    at: &dyn Fn(usize) -> Location,
+) -> Result<Vec<String>> {
+    raw.unwrap_or_default()
+        .iter()
+        .map(|q| {
+            let name = q.get_ref().trim();
+            if name.is_empty() || name == "*" {
+                return Err(Error::Config {
+                    location: at(q.span().start),
+                    message: format!("quarantine entry `{name}` names no test"),
+                    hint: Some(
+                        "write a test's name or id (`net::dns_lookup`), or a prefix ending in `*` (`net::*`)"
+                            .to_string(),
+                    ),
+                });
+            }
+            Ok(name.to_string())
+        })
+        .collect()
 }
 
 fn resolve_flaky(raw: Option<&RawFlaky>, at: &dyn Fn(usize) -> Location) -> Result<FlakyConfig> {

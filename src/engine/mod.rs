@@ -68,6 +68,19 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
         opts,
     } = prepare(&options.select, events)?;
     apply_overrides(&mut config, options);
+    if let Some(rev) = &options.baseline_rev
+        && !options.no_baseline
+    {
+        // A base that cannot be found would silently compare with nothing.
+        crate::baseline::notes::Store::open(&ws.root)
+            .and_then(|store| store.resolve(rev))
+            .map_err(|e| {
+                Error::usage(
+                    format!("--baseline-rev `{rev}`: {e}"),
+                    Some("name a commit, branch or tag of this repository (fetch it first in a shallow CI checkout: actions/checkout with `fetch-depth: 0`)".to_string()),
+                )
+            })?;
+    }
     let out_dir = options.out_dir.clone().unwrap_or_else(|| ws.out_dir());
     crate::exec::process::install_signal_handler();
 

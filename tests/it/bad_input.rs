@@ -51,6 +51,8 @@ const CONFIGS: &[(&str, &str)] = &[
     ("[tests]\nfail_fast = \"yes\"\n", "2:13"),
     ("[tests]\ncargo_args = \"--release\"\n", "2:14"),
     ("[tests]\nquarantine = [1]\n", "2:15"),
+    ("[tests]\nquarantine = [\"\"]\n", "2:15"),
+    ("[tests]\nquarantine = [\"a\", \" * \"]\n", "2:20"),
     ("tests = 5\n", "1:9"),
     ("[[tests]]\nretries = 1\n", "1:1"),
     ("[tests]\nretries = 1\n[tests]\nretries = 2\n", "3:"),
@@ -724,4 +726,25 @@ fn bad_arguments_are_usage_errors() {
             .unwrap();
         sane(&format!("{a:?}"), &out, 2);
     }
+}
+
+/// A base that cannot be found is a usage error, not a run compared with nothing.
+#[test]
+fn an_unresolvable_baseline_rev_is_a_usage_error() {
+    let dir = git_workspace("");
+    git_init_commit(dir.path());
+    let out = output(gate("none").current_dir(dir.path()).args([
+        "run",
+        "--baseline-rev",
+        "no-such-rev",
+        "--out-dir",
+        "target/gate",
+    ]));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--baseline-rev `no-such-rev`: revision `no-such-rev` not found"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("target/gate/report.json").exists());
 }

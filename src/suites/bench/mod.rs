@@ -129,15 +129,27 @@ fn criterion_metric(new_dir: &Path) -> Result<Metric, String> {
     let times = sample["times"]
         .as_array()
         .ok_or("sample.json has no times")?;
+    if iters.len() != times.len() {
+        return Err(format!(
+            "sample.json: `iters` has {} entries and `times` {}: each sample needs both",
+            iters.len(),
+            times.len()
+        ));
+    }
     // Each sample is the total time of `iters` iterations: time per iteration, in ns.
-    let samples: Vec<f64> = iters
-        .iter()
-        .zip(times)
-        .filter_map(|(i, t)| {
-            let (i, t) = (i.as_f64()?, t.as_f64()?);
-            (i > 0.0).then_some(t / i)
-        })
-        .collect();
+    let mut samples = Vec::with_capacity(iters.len());
+    for (i, t) in iters.iter().zip(times) {
+        let (Some(i), Some(t)) = (i.as_f64(), t.as_f64()) else {
+            return Err("sample.json: `iters` and `times` must hold numbers".to_string());
+        };
+        if !(i.is_finite() && i > 0.0) {
+            return Err(format!(
+                "sample.json: `iters` holds {i}, not a positive count"
+            ));
+        }
+        samples.push(t / i);
+    }
+    let samples = durations("sample.json `times`", samples)?;
     if samples.is_empty() {
         return Err("sample.json has no samples".to_string());
     }
@@ -154,10 +166,20 @@ pub fn read_hyperfine(path: &Path) -> Result<Vec<Metric>, String> {
         .iter()
         .map(|r| {
             let name = r["command"].as_str().ok_or("a result has no `command`")?;
-            let times: Vec<f64> = r["times"]
-                .as_array()
-                .map(|t| t.iter().filter_map(Value::as_f64).collect())
-                .unwrap_or_else(|| r["mean"].as_f64().into_iter().collect());
+            if name.trim().is_empty() {
+                return Err("a result has an empty `command`".to_string());
+            }
+            let times: Vec<f64> = match r["times"].as_array() {
+                Some(t) => t
+                    .iter()
+                    .map(|v| {
+                        v.as_f64()
+                            .ok_or(format!("`{name}`: `times` holds {v}, not a number"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                None => r["mean"].as_f64().into_iter().collect(),
+            };
+            let times = durations(&format!("`{name}`: `times`"), times)?;
             if times.is_empty() {
                 return Err(format!("`{name}` has no times"));
             }
@@ -193,16 +215,35 @@ pub fn parse_custom(text: &str) -> Result<Vec<Metric>, String> {
     }
     let c: Custom =
         serde_json::from_str(text).map_err(|e| format!("not the custom bench format: {e}"))?;
-    Ok(c.metrics
+    c.metrics
         .into_iter()
-        .map(|m| {
-            let name = m.name.strip_prefix("bench.").unwrap_or(&m.name).to_string();
-            Metric {
-                direction: m.direction,
-                ..metric(&name, &m.unit, m.samples)
+        .enumerate()
+        .map(|(i, m)| {
+            let name = m.name.strip_prefix("bench.").unwrap_or(&m.name).trim();
+            if name.is_empty() {
+                return Err(format!(
+                    "metrics[{i}]: `name` is empty: give every metric a name"
+                ));
             }
+            if let Some(bad) = m.samples.iter().find(|v| !v.is_finite()) {
+                return Err(format!("metrics[{i}] `{name}`: `samples` holds {bad}"));
+            }
+            Ok(Metric {
+                direction: m.direction,
+                ..metric(name, &m.unit, m.samples)
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// Times as a harness wrote them: each finite and not negative, or an error naming `what`.
+fn durations(what: &str, times: Vec<f64>) -> Result<Vec<f64>, String> {
+    match times.iter().find(|t| !t.is_finite() || **t < 0.0) {
+        Some(bad) => Err(format!(
+            "{what} holds {bad}: a time is a finite number, not negative"
+        )),
+        None => Ok(times),
+    }
 }
 
 /// Instructions `c` executes, counted by callgrind (`valgrind` must be installed).
@@ -625,6 +666,38 @@ impl crate::suites::Suite for BenchSuite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_bench_inputs_are_errors_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let hyperfine = write(
+            "h.json",
+            r#"{"results":[{"command":"sleep","mean":0.1,"times":[0.1,-0.2]}]}"#,
+        );
+        let e = read_hyperfine(&hyperfine).err().unwrap_or_default();
+        assert!(e.contains("`sleep`: `times` holds -0.2"), "{e}");
+        let e = parse_custom(r#"{"metrics":[{"name":"","unit":"ns","samples":[1.0]}]}"#)
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("metrics[0]: `name` is empty"), "{e}");
+        let new = dir.path().join("c/new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(new.join("benchmark.json"), r#"{"full_id":"x"}"#).unwrap();
+        std::fs::write(
+            new.join("sample.json"),
+            r#"{"iters":[1.0,2.0],"times":[10.0]}"#,
+        )
+        .unwrap();
+        let e = criterion_metric(&new).err().unwrap_or_default();
+        assert!(e.contains("`iters` has 2 entries and `times` 1"), "{e}");
+        std::fs::write(new.join("sample.json"), r#"{"iters":[1.0],"times":[-5.0]}"#).unwrap();
+        assert!(criterion_metric(&new).is_err());
+    }
 
     #[test]
     fn the_current_benchmark_is_named_from_the_harness_output() {
