@@ -105,11 +105,16 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         let hint = e.hint().map(|h| format!(" ({h})")).unwrap_or_default();
         outcome.warnings.insert(0, format!("{e}{hint}"));
     }
+    // Whatever GitHub answered is masked once more before it reaches the log.
+    let shown = |t: &str| {
+        let t = crate::util::sanitize::mask(t, token.as_deref());
+        crate::util::sanitize::strip_controls(&t, false).into_owned()
+    };
     for line in &outcome.done {
-        eprintln!("cargo-gate: {line}");
+        eprintln!("cargo-gate: {}", shown(line));
     }
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", shown(w));
     }
     Ok(match report.verdict.status {
         // The gate's verdict is never hidden by a publishing problem.

@@ -74,9 +74,31 @@ fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `s` with every occurrence of `secret` replaced by `***`: text from outside (an API's error
+/// body that echoes the request's headers, a command's output) may carry the token it was
+/// sent. A secret shorter than 8 characters is not a token, and masking it would mangle text.
+pub fn mask<'a>(s: &'a str, secret: Option<&str>) -> std::borrow::Cow<'a, str> {
+    match secret.map(str::trim) {
+        Some(secret) if secret.len() >= 8 && s.contains(secret) => {
+            std::borrow::Cow::Owned(s.replace(secret, "***"))
+        }
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_is_masked_wherever_it_appears() {
+        let token = "ghs_abcdefghij0123456789";
+        let echoed = format!("echo: Bearer {token}, again {token}");
+        assert_eq!(mask(&echoed, Some(token)), "echo: Bearer ***, again ***");
+        assert_eq!(mask("nothing here", Some(token)), "nothing here");
+        assert_eq!(mask("a b c", Some("b")), "a b c", "too short to be a token");
+        assert_eq!(mask("x", None), "x");
+    }
 
     #[test]
     fn controls_and_escape_sequences_are_removed() {

@@ -1521,3 +1521,86 @@ async fn an_artifact_stripped_of_its_tests_fails() {
         );
     }
 }
+
+/// Answers with `status` and a body that echoes the request's Authorization header, as a
+/// misconfigured proxy or debugging endpoint would.
+struct EchoAuth {
+    status: u16,
+    html: bool,
+}
+
+impl wiremock::Respond for EchoAuth {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let r = ResponseTemplate::new(self.status);
+        if self.html {
+            r.set_body_string(format!("<html>bad gateway for {auth}</html>"))
+        } else {
+            r.set_body_json(json!({"message": format!("echo: {auth}")}))
+        }
+    }
+}
+
+/// The token never reaches a log or an output, whatever GitHub (or something in between)
+/// echoes back: error bodies with the Authorization header in JSON and in a 5xx page, and a
+/// redirect whose Location holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_masked_in_everything_an_api_echoes() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(EchoAuth {
+            status: 400,
+            html: false,
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/issues/7/comments"))
+        .respond_with(EchoAuth {
+            status: 502,
+            html: true,
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/check-runs"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", format!("https://elsewhere.example/?t={TOKEN}")),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::new(&report(0, 0), &pr_event("acme/app"));
+    let out = comment(&env, &server.uri(), "pull_request", &[]).await;
+    assert_eq!(code(&out), 0, "publishing problems never change a pass");
+    let err = stderr(&out);
+    assert!(err.contains("HTTP 400: echo: Bearer ***"), "{err}");
+    assert!(
+        err.contains("redirect to https://elsewhere.example/?t=***"),
+        "{err}"
+    );
+    for (what, text) in [
+        ("stderr", err.clone()),
+        ("stdout", stdout(&out)),
+        (
+            "summary",
+            std::fs::read_to_string(env.path("summary.md")).unwrap_or_default(),
+        ),
+        (
+            "outputs",
+            std::fs::read_to_string(env.path("output.txt")).unwrap_or_default(),
+        ),
+    ] {
+        assert!(!text.contains(TOKEN), "the token is in the {what}:\n{text}");
+        assert!(
+            !text.contains("TopSecret"),
+            "part of the token is in the {what}"
+        );
+    }
+}

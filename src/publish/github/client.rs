@@ -150,6 +150,8 @@ pub struct Api {
     backoff: Duration,
     /// `scheme://host[:port]` of the API: the only place a redirect may lead.
     origin: String,
+    /// The token, to mask wherever an answer echoes it (never shown, never stored elsewhere).
+    secret: Option<String>,
 }
 
 /// Redirects followed for one GET at most.
@@ -187,6 +189,7 @@ impl Api {
             octo,
             backoff,
             origin,
+            secret: token.map(str::to_string),
         })
     }
 
@@ -221,7 +224,7 @@ impl Api {
                     return Err(ApiError::Transport {
                         method: method.to_string(),
                         path: shown,
-                        message: e.to_string(),
+                        message: self.masked(&e.to_string()),
                     });
                 }
             };
@@ -247,7 +250,11 @@ impl Api {
                             method: method.to_string(),
                             path: shown,
                             status,
-                            to: if to.is_empty() { "nowhere".into() } else { to },
+                            to: if to.is_empty() {
+                                "nowhere".into()
+                            } else {
+                                self.masked(&to)
+                            },
                         });
                     }
                 }
@@ -261,9 +268,11 @@ impl Api {
                     body: json,
                 });
             }
+            // Masked before it is cut: a cut could leave part of the token unrecognised.
+            let text = self.masked(&text);
             let message = json["message"]
                 .as_str()
-                .map_or_else(|| text.chars().take(200).collect(), str::to_string);
+                .map_or_else(|| text.chars().take(200).collect(), |m| self.masked(m));
             let wait = retry_wait(
                 status,
                 &headers,
@@ -287,6 +296,11 @@ impl Api {
                 }
             }
         }
+    }
+
+    /// `text` with the token masked.
+    fn masked(&self, text: &str) -> String {
+        crate::util::sanitize::mask(text, self.secret.as_deref()).into_owned()
     }
 
     /// `location` as an absolute URL if it stays on the API's own scheme, host and port.
