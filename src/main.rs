@@ -12,9 +12,12 @@ fn main() {
     let code = match cargo_gate::commands::main(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Messages name values from the command line, gate.toml and reports: printed as
+            // text, never as terminal controls or workflow commands.
+            let log = cargo_gate::util::sanitize::for_log;
+            eprintln!("error: {}", log(&e.to_string()));
             if let Some(hint) = e.hint() {
-                eprintln!("  help: {hint}");
+                eprintln!("  help: {}", log(hint));
             }
             if let Some(snippet) =
                 cargo_gate::render::diagnostic::snippet(&e, cargo_gate::util::color::stderr())

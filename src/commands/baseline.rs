@@ -103,7 +103,11 @@ pub fn main(
             let from = store.resolve(&rev).map_err(store_error)?;
             let hist = history(&store, from, count).map_err(store_error)?;
             for s in &hist.skipped {
-                eprintln!("warning: note on {} skipped: {}", s.commit, s.error);
+                eprintln!(
+                    "warning: note on {} skipped: {}",
+                    s.commit,
+                    crate::util::sanitize::for_log(&s.error.to_string())
+                );
             }
             match metric {
                 Some(name) => {
@@ -231,7 +235,7 @@ pub fn main(
             let (comparisons, warnings) =
                 compare_report(&store, &report, base, &config.baseline).map_err(store_error)?;
             for w in warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", crate::util::sanitize::for_log(&w));
             }
             if json {
                 let text = serde_json::to_string_pretty(&comparisons)

@@ -108,7 +108,7 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
     // Whatever GitHub answered is masked once more before it reaches the log.
     let shown = |t: &str| {
         let t = crate::util::sanitize::mask(t, token.as_deref());
-        crate::util::sanitize::strip_controls(&t, false).into_owned()
+        crate::util::sanitize::for_log(&t)
     };
     for line in &outcome.done {
         eprintln!("cargo-gate: {}", shown(line));

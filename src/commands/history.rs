@@ -114,7 +114,7 @@ pub fn history(manifest: Option<&Path>, args: HistoryArgs) -> Result<i32> {
         .map_err(|e| Error::usage(e.to_string(), hint()))?;
     let h = history.tests;
     for w in &warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::util::sanitize::for_log(w));
     }
     let commits = h.commits.len().min(args.runs);
     let rows = rows(&h, &args);

@@ -127,11 +127,15 @@ fn exit_for(report: &Report) -> i32 {
 fn print_scorecard(renderer: &Renderer, report: &Report) {
     match renderer.render(report, Format::Terminal) {
         Ok(text) => {
+            let text = crate::util::sanitize::no_workflow_commands(&text);
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         }
-        Err(e) => eprintln!("warning: cannot render the scorecard: {e}"),
+        Err(e) => eprintln!(
+            "warning: cannot render the scorecard: {}",
+            crate::util::sanitize::for_log(&e.to_string())
+        ),
     }
 }
 

@@ -23,6 +23,13 @@ pub fn report(
     match output {
         Some(o) => crate::util::fs::write_atomic(o, text.as_bytes())?,
         None => {
+            // Printed into a log: no line of a report's text may start a workflow command.
+            let text = match format {
+                Format::Terminal | Format::Markdown => {
+                    crate::util::sanitize::no_workflow_commands(&text).into_owned()
+                }
+                _ => text,
+            };
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
                 .and_then(|()| out.flush())

@@ -58,9 +58,9 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         // A failed gate stays a failed gate (exit 1) even when an output cannot be written;
         // a passing gate whose outputs are missing is an internal error (exit 3).
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::util::sanitize::for_log(&e.to_string()));
             if let Some(hint) = e.hint() {
-                eprintln!("  help: {hint}");
+                eprintln!("  help: {}", crate::util::sanitize::for_log(hint));
             }
             Ok(match report.verdict.status {
                 VerdictStatus::Failed => EXIT_GATE_FAILED,

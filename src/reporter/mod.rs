@@ -71,7 +71,7 @@ impl Reporter {
 /// For commands without a live display (`merge`, `comment`, `list`): warnings and notices on
 /// standard error, without controls; everything else is not shown.
 pub fn plain(event: &Event<'_>) {
-    let clean = |t: &str| crate::util::sanitize::strip_controls(t, false).into_owned();
+    let clean = crate::util::sanitize::for_log;
     match event {
         Event::Warning { message, .. } => eprintln!("warning: {}", clean(message)),
         Event::Notice(message) => eprintln!("{}", clean(message)),

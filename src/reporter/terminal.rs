@@ -113,6 +113,7 @@ impl State {
             Event::TestsPlanned(plan) => self.planned(plan),
             Event::CompilerMessage { rendered } => {
                 let text = strip_controls(rendered, self.color);
+                let text = crate::util::sanitize::no_workflow_commands(&text);
                 let text = text.strip_suffix('\n').unwrap_or(&text);
                 self.println(text);
             }
@@ -207,7 +208,8 @@ impl State {
             Event::Output { suite, line } => {
                 // The suite's commands print what they like: controls out, colour only on a
                 // terminal.
-                let line = strip_controls(line, self.color).into_owned();
+                let line = strip_controls(line, self.color);
+                let line = crate::util::sanitize::no_workflow_commands(&line).into_owned();
                 if !self.tty {
                     self.println(&format!("{:>LABEL_WIDTH$} │ {line}", suite.as_str()));
                 } else if !line.trim().is_empty() && !self.spinner_named_benchmark() {
@@ -240,9 +242,10 @@ impl State {
         }
     }
 
-    /// Text from outside (ids, names, messages) without controls.
+    /// Text from outside (ids, names, messages) as text: controls visible, no workflow
+    /// command.
     fn clean(&self, text: &str) -> String {
-        strip_controls(text, false).into_owned()
+        crate::util::sanitize::for_log(text)
     }
 
     fn spinner(&mut self) -> &ProgressBar {

@@ -748,3 +748,57 @@ fn an_unresolvable_baseline_rev_is_a_usage_error() {
     );
     assert!(!dir.path().join("target/gate/report.json").exists());
 }
+
+/// Text from a report reaches a CI log as text: a case id, suite name or message holding a
+/// newline and `::error::` starts no workflow command in what `merge`, `report --format
+/// terminal` and an error naming a hostile profile print, and escape sequences show as text.
+#[test]
+fn report_text_never_starts_a_workflow_command_in_a_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hostile = "t\n::error::inj\n  ::add-mask::x";
+    let report = serde_json::json!({
+        "schema": 2, "tool_version": "0.1.0",
+        "run": {"id": "r", "started": "2026-01-01T00:00:00Z", "duration": 1.0,
+                "git": {"sha": null, "branch": null, "base": null}, "host": "h", "profile": "default"},
+        "suites": [{"kind": "tests", "name": hostile, "status": "failed", "duration": 1.0,
+            "cases": [{"id": hostile, "name": hostile, "status": "failed",
+                "message": hostile,
+                "attempts": [{"status": "failed", "duration": 0.1, "output_tail": hostile}]}],
+            "metrics": []}],
+        "gates": [], "verdict": {"status": "failed", "reasons": [hostile]}
+    });
+    std::fs::write(d.join("shard.json"), report.to_string()).unwrap();
+    let starts_command = |text: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with("::"))
+            .map(str::to_string)
+    };
+    for args in [
+        &["merge", "shard.json", "-o", "merged.json"][..],
+        &["report", "--format", "terminal", "shard.json"],
+        &["report", "--format", "markdown", "shard.json"],
+        &["merge", "--profile", "\u{1b}[2J\n::error::x", "shard.json"],
+    ] {
+        let out = output(gate("none").current_dir(d).args(args));
+        for (what, text) in [("stdout", stdout(&out)), ("stderr", stderr(&out))] {
+            assert_eq!(starts_command(&text), None, "{args:?} {what}:\n{text}");
+            assert!(
+                !text.contains('\u{1b}'),
+                "{args:?} {what}: an escape sequence"
+            );
+        }
+    }
+    let out = output(gate("none").current_dir(d).args([
+        "merge",
+        "--profile",
+        "\u{1b}[2J\n::error::x",
+        "shard.json",
+    ]));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("^[[2J"),
+        "the escape shows: {}",
+        stderr(&out)
+    );
+}
