@@ -33,8 +33,8 @@ pub fn merge(
         profile.as_deref(),
     )?;
     merged.run.profile = config.profile.clone();
-    // The merged metrics are compared and judged afresh: a shard's comparisons were made
-    // from that shard's figures alone.
+    // The merged metrics are compared and judged afresh (a shard's comparisons were made from
+    // that shard's figures alone), and the shards' claims are checked as an artifact's are.
     // The notes are read from the workspace's repository, else the one the command runs in.
     let repo = root.or_else(|| std::env::current_dir().ok());
     crate::engine::Judge {
@@ -44,7 +44,7 @@ pub fn merge(
         no_baseline: false,
         events: &crate::reporter::plain,
     }
-    .judge(&mut merged);
+    .rejudge_untrusted(&mut merged);
     merged.write(output)?;
     let renderer = Renderer::new(None, color_stdout())?;
     print_scorecard(&renderer, &merged);

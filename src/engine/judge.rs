@@ -52,10 +52,13 @@ impl Judge<'_> {
         self.judge(report);
         // Rules whose suite is missing are skipped, so an artifact stripped of a suite (or of
         // its tests) would pass on what is left: the trusted rules say what must be there.
-        let missing = missing_evidence(report, self.config);
-        if !missing.is_empty() {
+        // And a status its attempts contradict, or a quarantine this checkout never declared,
+        // is a forged outcome.
+        let mut wrong = missing_evidence(report, self.config);
+        wrong.extend(contradicted_statuses(report, self.config));
+        if !wrong.is_empty() {
             report.verdict.status = VerdictStatus::Failed;
-            report.verdict.reasons.extend(missing);
+            report.verdict.reasons.extend(wrong);
         }
         // An artifact that says its job could not run has nothing to pass on: failing is the
         // safe reading of an untrusted claim either way.
@@ -165,16 +168,64 @@ fn missing_evidence(report: &Report, config: &Config) -> Vec<String> {
     for kind in needed {
         match report.suite(kind) {
             None => reasons.push(format!(
-                "the artifact has no `{}` suite, which the trusted gate.toml's rules measure",
+                "the report has no `{}` suite, which the trusted gate.toml's rules measure",
                 kind.as_str()
             )),
             Some(s) if kind == SuiteKind::Tests && s.cases.is_empty() => reasons.push(
-                "the artifact's tests suite holds no test: there is nothing to pass".to_string(),
+                "the report's tests suite holds no test: there is nothing to pass".to_string(),
             ),
             Some(_) => {}
         }
     }
     reasons
+}
+
+/// Test cases whose status their own attempts contradict (`passed` or `flaky` with no passing
+/// attempt, `flaky` or `failed` with no failing one, `skipped` after a failed attempt), or that
+/// are `quarantined` although this checkout's gate.toml quarantines nothing of that name.
+/// At most a few are named; the count says how many.
+fn contradicted_statuses(report: &Report, config: &Config) -> Vec<String> {
+    use crate::model::CaseStatus;
+    let Some(tests) = report.suite(SuiteKind::Tests) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for c in &tests.cases {
+        let passed = c.attempts.iter().any(|a| a.status == CaseStatus::Passed);
+        let failed = c.attempts.iter().any(|a| a.status.is_failure());
+        let last_passed = c
+            .attempts
+            .last()
+            .is_some_and(|a| a.status == CaseStatus::Passed);
+        let why = match c.status {
+            CaseStatus::Passed if !last_passed => Some("passed, but its last attempt did not"),
+            CaseStatus::Flaky if !(last_passed && failed) => {
+                Some("flaky, but it has no failed attempt before a passing one")
+            }
+            CaseStatus::Failed | CaseStatus::TimedOut if !failed => {
+                Some("failed, but no attempt failed")
+            }
+            CaseStatus::Skipped if failed || passed => Some("skipped, but it ran"),
+            CaseStatus::Quarantined if !config.tests.is_quarantined(&c.id, &c.name) => {
+                Some("quarantined, but this checkout's gate.toml quarantines no such test")
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            found.push(format!(
+                "case `{}` says {why}",
+                crate::util::sanitize::for_log(&c.id)
+            ));
+        }
+    }
+    if found.len() > 5 {
+        let more = found.len() - 5;
+        found.truncate(5);
+        found.push(format!(
+            "and {more} more cases whose status contradicts them"
+        ));
+    }
+    found
 }
 
 /// Why there is nothing to compare with, in the user's terms: the first commit of a repository

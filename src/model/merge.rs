@@ -47,6 +47,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
             Some("fetch the baseline notes once before the shards start (the notes on the base commit changed in between), or use --partition hash:K/N".to_string()),
         ));
     }
+    check_whole(&reports)?;
     let mut iter = reports.into_iter();
     let Some((first_name, first)) = iter.next() else {
         return Err(Error::usage(
@@ -131,9 +132,164 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
     Ok(merged)
 }
 
+/// A shard's strategy, K and N.
+type Shard<'a> = (&'a str, u32, u32);
+
+/// `strategy:K/N` as the report records it.
+fn parse_partition(text: &str) -> Option<Shard<'_>> {
+    let (strategy, kn) = text.split_once(':')?;
+    let (k, n) = kn.split_once('/')?;
+    let (k, n) = (k.parse().ok()?, n.parse().ok()?);
+    (k >= 1 && k <= n).then_some((strategy, k, n))
+}
+
+/// The reports are one run, whole: from one commit, and — when they are shards — every shard
+/// of one partition scheme exactly once. A missing shard would otherwise merge to a verdict
+/// on the tests it did not run.
+fn check_whole(reports: &[(String, Report)]) -> Result<()> {
+    let bad = |message: String, hint: &str| Err(Error::usage(message, Some(hint.to_string())));
+    let commits: BTreeSet<&str> = reports
+        .iter()
+        .filter_map(|(_, r)| r.run.git.sha.as_deref())
+        .collect();
+    if commits.len() > 1 {
+        let each: Vec<String> = reports
+            .iter()
+            .map(|(n, r)| format!("{n}: {}", r.run.git.sha.as_deref().unwrap_or("unknown")))
+            .collect();
+        return bad(
+            format!(
+                "the reports ran different commits:\n  {}",
+                each.join("\n  ")
+            ),
+            "merge the shards of one run (one commit); re-run the shards that are from another",
+        );
+    }
+    let shards: Vec<(&str, Option<Shard<'_>>)> = reports
+        .iter()
+        .map(|(n, r)| {
+            (
+                n.as_str(),
+                r.run.partition.as_deref().and_then(parse_partition),
+            )
+        })
+        .collect();
+    let (partitioned, whole): (Vec<_>, Vec<_>) = shards.iter().partition(|(_, p)| p.is_some());
+    if partitioned.is_empty() {
+        return Ok(());
+    }
+    if let Some((name, _)) = whole.first() {
+        return bad(
+            format!("{name} is not a shard, but the other reports are shards of a partition"),
+            "merge only the shards of one partitioned run (`--partition hash:K/N` with the same N)",
+        );
+    }
+    let schemes: BTreeSet<(&str, u32)> = partitioned
+        .iter()
+        .filter_map(|(_, p)| p.map(|(s, _, n)| (s, n)))
+        .collect();
+    let Some(&(strategy, n)) = schemes.iter().next() else {
+        return Ok(());
+    };
+    if schemes.len() > 1 {
+        let each: Vec<String> = reports
+            .iter()
+            .map(|(n, r)| format!("{n}: {}", r.run.partition.as_deref().unwrap_or("none")))
+            .collect();
+        return bad(
+            format!(
+                "the shards come from different partition schemes:\n  {}",
+                each.join("\n  ")
+            ),
+            "every shard of one run uses the same strategy and N (`--partition hash:K/N`)",
+        );
+    }
+    let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
+    for (name, p) in &partitioned {
+        let Some((_, k, _)) = p else { continue };
+        if let Some(other) = seen.insert(*k, name) {
+            return bad(
+                format!("shard {strategy}:{k}/{n} is given twice: {other} and {name}"),
+                "pass each shard's report once",
+            );
+        }
+    }
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| !seen.contains_key(k))
+        .map(|k| format!("{strategy}:{k}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return bad(
+            format!(
+                "shard(s) {} missing: a merge of part of the shards would judge only the tests they ran",
+                missing.join(", ")
+            ),
+            "pass every shard's report (a shard job that failed before it wrote one must be re-run)",
+        );
+    }
+    Ok(())
+}
+
 fn describe_shard(name: &str, report: &Report) -> String {
     match &report.run.partition {
         Some(p) => format!("{name} ({p})"),
         None => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RunInfo;
+
+    fn shard(partition: Option<&str>, sha: &str) -> (String, Report) {
+        let run = RunInfo {
+            partition: partition.map(str::to_string),
+            git: crate::model::GitInfo {
+                sha: Some(sha.to_string()),
+                ..Default::default()
+            },
+            ..RunInfo::default()
+        };
+        (
+            format!("{}.json", partition.unwrap_or("whole")),
+            Report::new(run, Vec::new()),
+        )
+    }
+
+    fn error(reports: Vec<(String, Report)>) -> String {
+        merge(reports)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn only_a_whole_set_of_shards_of_one_commit_merges() {
+        let all = || {
+            vec![
+                shard(Some("hash:1/3"), "a"),
+                shard(Some("hash:2/3"), "a"),
+                shard(Some("hash:3/3"), "a"),
+            ]
+        };
+        assert!(merge(all()).is_ok());
+        let mut missing = all();
+        missing.remove(1);
+        assert!(error(missing).contains("shard(s) hash:2/3 missing"));
+        let mut twice = all();
+        twice.push(shard(Some("hash:3/3"), "a"));
+        assert!(error(twice).contains("hash:3/3 is given twice"));
+        let mut other_commit = all();
+        other_commit[2] = shard(Some("hash:3/3"), "b");
+        assert!(error(other_commit).contains("different commits"));
+        let mut other_scheme = all();
+        other_scheme[2] = shard(Some("count:3/3"), "a");
+        assert!(error(other_scheme).contains("different partition schemes"));
+        let mut mixed = all();
+        mixed.push(shard(None, "a"));
+        assert!(error(mixed).contains("is not a shard"));
+        // Reports of one commit without partitions (separate runs of parts) still merge.
+        assert!(merge(vec![shard(None, "a"), shard(None, "a")]).is_ok());
     }
 }

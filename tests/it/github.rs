@@ -1509,7 +1509,7 @@ async fn an_artifact_stripped_of_its_tests_fails() {
         let check = created_check_run(&reqs).expect("a check run");
         let said = check["output"].to_string();
         let want = if strip == 0 {
-            "the artifact has no"
+            "the report has no"
         } else {
             "tests suite holds no test"
         };
@@ -1601,6 +1601,39 @@ async fn the_token_is_masked_in_everything_an_api_echoes() {
         assert!(
             !text.contains("TopSecret"),
             "part of the token is in the {what}"
+        );
+    }
+}
+
+/// Publish mode, narrowed: a failing case the artifact relabels `quarantined` (this checkout
+/// quarantines nothing), `flaky` with only failed attempts, or `skipped` after a failed attempt
+/// fails the gate and says which case's status its attempts contradict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artifact_whose_statuses_contradict_their_attempts_fails() {
+    let event = json!({"workflow_run": {"head_sha": "forkhead", "pull_requests": []}});
+    for (relabel, said) in [
+        ("quarantined", "quarantines no such test"),
+        ("flaky", "no failed attempt before a passing one"),
+        ("skipped", "skipped, but it ran"),
+        ("passed", "its last attempt did not"),
+    ] {
+        let server = publish_server(60).await;
+        let env = Env::new(&report(0, 0), &event);
+        let mut r = report(1, 0);
+        r["run"]["github"] =
+            json!({"repository": "acme/app", "event": "pull_request", "pull_request": 5});
+        r["suites"][0]["cases"][1]["status"] = json!(relabel);
+        r["suites"][0]["status"] = json!("passed");
+        r["verdict"] = json!({"status": "passed", "reasons": []});
+        let out = publish_artifact(&env, &server.uri(), &r, &[]).await;
+        assert_eq!(code(&out), 1, "{relabel}: {}", stderr(&out));
+        let reqs = server.received_requests().await.unwrap();
+        let check = created_check_run(&reqs).expect("a check run");
+        assert_eq!(check["conclusion"], "failure", "{relabel}");
+        let text = check["output"].to_string();
+        assert!(
+            text.contains("app tests::fail_00000") && text.contains(said),
+            "{relabel}: {text}"
         );
     }
 }

@@ -83,6 +83,24 @@ fn shards_cover_every_test_once_and_merge_back() {
             "the demo's gate.toml applies to the merge"
         );
         assert_eq!(m["verdict"]["status"], "passed");
+
+        // Shard 2 missing: a merge of shard 1 alone is refused, not judged on half the tests.
+        let out = output(
+            gate("demo")
+                .arg("merge")
+                .arg(a.path().join("report.json"))
+                .arg("-o")
+                .arg(a.path().join("half.json"))
+                .arg("--manifest-path")
+                .arg(manifest("demo")),
+        );
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("shard(s) {strategy}:2/2 missing")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!a.path().join("half.json").exists());
     }
 }
 
