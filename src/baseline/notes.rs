@@ -156,6 +156,19 @@ impl Store {
 
     /// Reads a note blob found by [`Store::noted_commits`].
     pub fn read_blob(&self, blob: Oid) -> Result<Note, NoteError> {
+        // The size first, from the object's header: a huge note (anyone who can push writes
+        // notes) is refused before it is read into memory.
+        let (size, _) = self
+            .repo
+            .odb()
+            .and_then(|odb| odb.read_header(blob))
+            .map_err(|e| NoteError::Corrupt(e.to_string()))?;
+        if size > crate::baseline::note::MAX_NOTE_BYTES {
+            return Err(NoteError::Corrupt(format!(
+                "the note is {size} bytes, more than the {} a note can be",
+                crate::baseline::note::MAX_NOTE_BYTES
+            )));
+        }
         let b = self
             .repo
             .find_blob(blob)
@@ -234,4 +247,27 @@ pub fn history(store: &Store, from: Oid, depth: usize) -> Result<History, StoreE
         commits.push((oid, note));
     }
     Ok(History { commits, skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_over_the_limit_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let huge = vec![b' '; crate::baseline::note::MAX_NOTE_BYTES + 1];
+        let blob = repo.blob(&huge).unwrap();
+        let small = repo.blob(b"{\"schema\": 1, \"entries\": []}").unwrap();
+        drop(repo);
+        let store = Store::open(dir.path()).unwrap();
+        let e = store
+            .read_blob(blob)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("more than the"), "{e}");
+        assert!(store.read_blob(small).is_ok());
+    }
 }

@@ -171,6 +171,29 @@ pub fn in_subdirectory(text: &str, rel: &str) -> String {
     out
 }
 
+/// A name `init` writes into a workflow must stay one inert YAML string: a control character
+/// breaks the file (or hides text), and `${{` is evaluated by GitHub as an expression wherever
+/// it stands, quoted or not.
+fn workflow_safe(what: &str, value: &str) -> Result<()> {
+    let bad = if value.chars().any(char::is_control) {
+        Some("a control character")
+    } else if value.contains("${{") {
+        Some("`${{`, which GitHub evaluates as an expression")
+    } else {
+        None
+    };
+    match bad {
+        Some(why) => Err(Error::usage(
+            format!(
+                "the {what} `{}` holds {why}: it cannot be written into a workflow safely",
+                crate::util::sanitize::for_log(value).replace('\n', "^J")
+            ),
+            Some("rename it, or pass --no-workflow and write the workflow yourself".to_string()),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) -> Result<i32> {
     let ws = Workspace::load(manifest)?;
     let benches = criterion_benches(&ws);
@@ -188,6 +211,10 @@ pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) ->
         (!rel.is_empty()).then_some(rel)
     });
     if let Some(kind) = workflow {
+        workflow_safe("default branch", &branch)?;
+        if let Some(rel) = &subdir {
+            workflow_safe("workspace directory", rel)?;
+        }
         let dir = match (&repo_root, &subdir) {
             (Some(r), Some(_)) => r.join(".github/workflows"),
             _ => ws.root.join(".github/workflows"),

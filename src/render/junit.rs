@@ -26,17 +26,20 @@ pub fn to_junit(report: &Report) -> Result<String> {
             }
         }
         if let Some(err) = &suite.error {
-            let mut ts = TestSuite::new(format!("{} (setup)", suite.name));
+            let mut ts = TestSuite::new(xml_text(&format!("{} (setup)", suite.name)));
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status
                 .set_message(xml_text(&first_line(err)))
                 .set_description(xml_text(err))
                 .set_type("build");
-            ts.add_test_case(TestCase::new(format!("{} setup", suite.name), status));
+            ts.add_test_case(TestCase::new(
+                xml_text(&format!("{} setup", suite.name)),
+                status,
+            ));
             out.add_test_suite(ts);
         }
         for (name, cases) in groups {
-            let mut ts = TestSuite::new(name.clone());
+            let mut ts = TestSuite::new(xml_text(&name));
             ts.set_time(secs(cases.iter().map(|c| c.duration()).sum()));
             for case in cases {
                 ts.add_test_case(test_case(&name, case));
@@ -162,8 +165,9 @@ mod tests {
     #[test]
     fn junit_from_hostile_output_holds_only_xml_characters() {
         let json = r#"{"schema": 2, "tool_version": "t", "run": {"id": "r", "started": "s", "duration": 1.0, "profile": "default"},
-            "suites": [{"kind": "tests", "name": "tests", "status": "failed", "duration": 1.0, "cases": [
-              {"id": "p t\u001b", "name": "t\u001b", "status": "failed", "message": "boom\u0000\uffff",
+            "suites": [{"kind": "tests", "name": "tests\ufffe", "status": "failed", "duration": 1.0, "error": "setup\ufffe",
+              "cases": [
+              {"id": "p t\u001b", "name": "t\u001b", "binary": "bin\ufffe", "status": "failed", "message": "boom\u0000\uffff",
                "attempts": [{"status": "failed", "duration": 0.1, "output_tail": "\u001b[31mred\ufffe\u0007"}]}]}],
             "verdict": {"status": "failed"}}"#;
         let report = Report::parse(std::path::Path::new("r.json"), json).unwrap();

@@ -35,7 +35,7 @@ fn project(dir: &Path) {
     std::fs::write(dir.join(".gitignore"), "target/\n").unwrap();
     std::fs::write(
         dir.join("gate.toml"),
-        "[tests]\ndoctests = false\n[bench]\ncustom = [\"bench.json\"]\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
+        "[tests]\ndoctests = false\nallow_empty = true\n[bench]\ncustom = [\"bench.json\"]\n[gate]\nfail = [\"bench.*.regression < 5%\"]\n",
     )
     .unwrap();
 }

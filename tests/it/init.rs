@@ -292,3 +292,34 @@ fn a_workspace_in_a_subdirectory_gets_its_workflow_at_the_repository_root() {
         stdout(&out)
     );
 }
+
+/// A workspace directory whose name holds a control character or `${{` cannot be written into
+/// a workflow as inert text: `init` refuses and says what to do, and writes nothing.
+#[test]
+fn names_that_cannot_be_written_safely_are_refused() {
+    for name in ["app\u{1b}[2J", "app\nrun: evil", "${{ github.token }}"] {
+        let repo = tempfile::tempdir().unwrap();
+        git(repo.path(), &["init", "-q"]);
+        let ws = repo.path().join(name);
+        std::fs::create_dir_all(ws.join("src")).unwrap();
+        std::fs::write(
+            ws.join("Cargo.toml"),
+            "[package]\nname = \"t\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+        )
+        .unwrap();
+        std::fs::write(ws.join("src/lib.rs"), "").unwrap();
+        let out = output(
+            gate("none")
+                .args(["init", "--manifest-path"])
+                .arg(ws.join("Cargo.toml")),
+        );
+        assert_eq!(code(&out), 2, "{name:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot be written into a workflow safely"),
+            "{name:?}: {}",
+            stderr(&out)
+        );
+        assert!(!repo.path().join(".github").exists(), "{name:?}");
+        assert!(!ws.join("gate.toml").exists(), "{name:?}: nothing written");
+    }
+}
