@@ -16,16 +16,16 @@ pub type Sink<'a> = &'a (dyn Fn(&Event<'_>) + Sync);
 /// A sink that shows nothing (`cargo gate list`, tests).
 pub fn ignore(_: &Event<'_>) {}
 
-/// What the tests suite is about to run, known before the first test starts: the total never
-/// changes after this, except for doctest batches whose doctests could not be counted
-/// beforehand (`doc_packages`).
+/// What the tests suite is about to run, known before the first test starts: `tests` units,
+/// and one more for the doctests when `doc_packages` is not 0.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TestsPlanned {
     /// Tests that will run, doctests aside.
     pub tests: usize,
     /// Distinct test binaries among them.
     pub binaries: usize,
-    /// Packages whose doctests run, each one unit of work.
+    /// Packages whose doctests run; all of them run as one unit of work (one `cargo test
+    /// --doc`), whose doctests are known when it ends.
     pub doc_packages: usize,
     /// Tests the plan skipped (filters, `#[ignore]`, other shards).
     pub skipped: usize,

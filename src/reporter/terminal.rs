@@ -167,7 +167,8 @@ impl State {
     fn planned(&mut self, plan: &TestsPlanned) {
         let now = Instant::now();
         self.counts = Counts {
-            total: plan.tests + plan.doc_packages,
+            // The doctests of every package run as one unit.
+            total: plan.tests + usize::from(plan.doc_packages > 0),
             expected_left: plan.expected_seconds,
             jobs: plan.jobs.max(1),
             ..Counts::default()

@@ -540,3 +540,36 @@ fn a_run_in_which_no_test_ran_fails_and_says_why() {
         stderr(&out)
     );
 }
+
+/// Doctests compile nothing `cargo test --workspace` did not: fixtures/features unifies a
+/// feature of `shared` across members (a library and a binary turn it on, another library
+/// does not). Doctests run per package with each package's own feature resolution built
+/// `shared` again without it; one `cargo test --doc --workspace` reuses the build.
+#[test]
+fn doctests_compile_nothing_cargo_test_did_not() {
+    let target = root().join("target/fixture-builds/features");
+    let built = std::process::Command::new("cargo")
+        .args(["test", "--workspace", "--no-run", "--manifest-path"])
+        .arg(manifest("features"))
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run("features", out_dir.path(), &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    let compiled: Vec<&str> = err
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Compiling"))
+        .collect();
+    assert!(compiled.is_empty(), "compiled again: {compiled:?}");
+    let report = json(&out_dir.path().join("report.json"));
+    let doctests: Vec<String> = statuses(&report)
+        .into_iter()
+        .filter(|(id, s)| id.contains("::doc ") && s == "passed")
+        .map(|(id, _)| id.split(' ').next().unwrap().to_string())
+        .collect();
+    // `a`'s doctest passes only with `shared`'s feature on, as the workspace build has it.
+    assert_eq!(doctests, ["a::doc", "b::doc", "shared::doc"], "{report}");
+}

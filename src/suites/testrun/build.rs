@@ -33,21 +33,12 @@ pub struct TestBinary {
     pub env: Vec<(String, OsString)>,
 }
 
-/// What the build resolved for one member, which the doctests must use too.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Resolved {
-    /// The member's features in this build (what `--workspace` unified).
-    pub features: BTreeSet<String>,
-}
-
 /// The result of the build step.
 pub enum BuildResult {
     /// Everything compiled.
     Built {
         /// The test binaries, sorted by id.
         binaries: Vec<TestBinary>,
-        /// Per member package id.
-        resolved: BTreeMap<PackageId, Resolved>,
     },
     /// The compiler reported errors (already shown to the user).
     Failed {
@@ -97,7 +88,6 @@ pub fn build(
         .take()
         .ok_or_else(|| Error::Internal("cargo's stdout was not captured".to_string()))?;
     let mut found: Vec<Found> = Vec::new();
-    let mut resolved: BTreeMap<PackageId, Resolved> = BTreeMap::new();
     let mut out_dirs: BTreeMap<PackageId, PathBuf> = BTreeMap::new();
     let mut link_paths: BTreeSet<PathBuf> = BTreeSet::new();
     let mut bin_exes: BTreeMap<PackageId, Vec<(String, PathBuf)>> = BTreeMap::new();
@@ -109,21 +99,6 @@ pub fn build(
         };
         match message {
             Message::CompilerArtifact(artifact) => {
-                let is_member = ws.members.iter().any(|p| p.id == artifact.package_id);
-                if is_member
-                    && artifact.target.kind.iter().any(|k| {
-                        matches!(
-                            k,
-                            TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
-                        )
-                    })
-                {
-                    resolved
-                        .entry(artifact.package_id.clone())
-                        .or_default()
-                        .features
-                        .extend(artifact.features.iter().cloned());
-                }
                 let Some(exe) = artifact.executable else {
                     continue;
                 };
@@ -191,7 +166,7 @@ pub fn build(
             .map(|f| f.binary(ws, &shared, &out_dirs, &bin_exes))
             .collect();
         binaries.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(BuildResult::Built { binaries, resolved })
+        Ok(BuildResult::Built { binaries })
     } else if crate::exec::process::is_cancelled() {
         // Ctrl-C killed cargo: the build did not fail, it was stopped (and the run says so).
         Ok(BuildResult::Failed {

@@ -106,7 +106,7 @@ fn header(plan: &Plan) -> TestsPlanned {
                 h.tests += 1;
                 binaries.insert(*binary);
             }
-            Unit::Doc { .. } => h.doc_packages += 1,
+            Unit::Doc { packages, .. } => h.doc_packages += packages.len(),
         }
     }
     h.binaries = binaries.len();
@@ -184,6 +184,10 @@ impl Work {
     /// Seconds it took last time, by the recorded durations.
     fn weight(&self, times: &crate::baseline::note::TestTimes) -> f64 {
         match self {
+            // The doctests weigh what each package's doctests took.
+            Work::One(Unit::Doc { packages, .. }) => {
+                packages.iter().map(|p| times.weight(&p.binary())).sum()
+            }
             Work::One(u) => times.weight(u.id()),
             Work::Batch { tests, .. } => tests.iter().map(|t| times.weight(&t.id)).sum(),
         }
@@ -192,6 +196,14 @@ impl Work {
     /// The name progress shows while it runs, and the tests it stands for.
     fn label(&self, plan: &Plan) -> (String, usize) {
         match self {
+            Work::One(Unit::Doc { packages, .. }) => (
+                format!(
+                    "doctests ({} package{})",
+                    packages.len(),
+                    if packages.len() == 1 { "" } else { "s" }
+                ),
+                1,
+            ),
             Work::One(u) => (u.id().to_string(), 1),
             Work::Batch { binary, tests, .. } => (
                 format!("{} ({} tests)", plan.binaries[*binary].id, tests.len()),
@@ -270,21 +282,9 @@ fn execute(
                             &ws.root,
                             &tx,
                         ),
-                        Work::One(Unit::Doc {
-                            package,
-                            spec,
-                            features,
-                            ..
-                        }) => doctest::run_batch(
-                            ws,
-                            &doctest::Batch {
-                                package,
-                                spec,
-                                features: features.as_deref(),
-                            },
-                            cfg,
-                            opts,
-                        ),
+                        Work::One(Unit::Doc { packages, .. }) => {
+                            doctest::run(ws, packages, cfg, opts)
+                        }
                     };
                     let _ = tx.send(Event::Finished(label, result));
                 }
@@ -337,11 +337,11 @@ fn execute(
             }) => {
                 cases.push(not_run(&plan.binaries[binary], &name, id, reason));
             }
-            Work::One(Unit::Doc { package, id, .. }) => cases.push(Case {
-                id: format!("{id} (doctests)"),
+            Work::One(Unit::Doc { packages, .. }) => cases.extend(packages.iter().map(|p| Case {
+                id: format!("{} (doctests)", p.binary()),
                 name: "(doctests)".to_string(),
-                package: Some(package),
-                binary: Some(id),
+                package: Some(p.name.clone()),
+                binary: Some(p.binary()),
                 status: CaseStatus::Skipped,
                 attempts: Vec::new(),
                 location: None,
@@ -349,7 +349,7 @@ fn execute(
                 detail: None,
                 regions: Vec::new(),
                 history: None,
-            }),
+            })),
         }
     }
     (cases, modes)

@@ -1,5 +1,11 @@
-//! Doctests: `cargo test --doc` per library package, one case per doctest line of output.
+//! Doctests: one `cargo test --doc` for every selected package, selected as the build selected
+//! them (`--workspace`, or the same `--package` specs), so cargo resolves features exactly as
+//! `cargo test --workspace` did and compiles nothing it did not — a call per package resolved
+//! each package's features alone and built its dependencies again with other feature sets.
+//! The output is split at cargo's `Doc-tests <crate>` headers and each doctest becomes a case
+//! of its package.
 
+use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,59 +19,94 @@ use crate::workspace::{Workspace, cargo_bin};
 /// Doctest batches can include compiling every doctest, so they get a generous floor.
 const BATCH_TIMEOUT_FLOOR: Duration = Duration::from_secs(600);
 
-/// One package's doctests, as cargo must be asked for them.
-pub struct Batch<'a> {
-    /// The package's name, for case ids.
-    pub package: &'a str,
-    /// Its package id spec: a bare name is ambiguous when the lock file has a crate of the same
-    /// name (a member called `similar` next to the `similar` insta depends on).
-    pub spec: &'a str,
-    /// The features the workspace build resolved for it; without them `cargo test --doc -p`
-    /// builds the package with its own defaults and feature-gated doctests silently vanish.
-    pub features: Option<&'a [String]>,
+/// A package whose doctests run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocPackage {
+    /// The package's name, for case ids (`<name>::doc <doctest>`).
+    pub name: String,
+    /// Its library's crate name, as cargo's `Doc-tests <crate>` header names it.
+    pub crate_name: String,
 }
 
-/// `cargo test --doc` for the batch's package, up to and including the `--` before libtest's
-/// own arguments.
-fn command(ws: &Workspace, batch: &Batch<'_>, cfg: &TestsConfig) -> Command {
+impl DocPackage {
+    /// The binary id its cases carry.
+    pub fn binary(&self) -> String {
+        format!("{}::doc", self.name)
+    }
+}
+
+/// `cargo test --doc --no-fail-fast` with the build's selection, up to and including the `--`
+/// before libtest's own arguments.
+fn command(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Command, String> {
     let mut cmd = Command::new(cargo_bin());
     cmd.arg("test")
         .arg("--doc")
+        .arg("--no-fail-fast")
         .arg("--manifest-path")
-        .arg(&ws.manifest_path)
-        .arg("--package")
-        .arg(batch.spec);
-    if let Some(features) = batch.features {
-        cmd.arg("--no-default-features");
-        if !features.is_empty() {
-            cmd.arg("--features").arg(features.join(","));
+        .arg(&ws.manifest_path);
+    if opts.packages.is_empty() {
+        cmd.arg("--workspace");
+    } else {
+        for spec in super::build::package_specs(ws, &opts.packages).map_err(|e| e.to_string())? {
+            cmd.arg("--package").arg(spec);
         }
     }
     cmd.args(&cfg.cargo_args)
         .env("CARGO_TERM_COLOR", "never")
         .envs(&cfg.env)
         .arg("--");
-    cmd
+    Ok(cmd)
 }
 
-/// The doctests of a batch, as `(name, marked ignore)`, for `list`: rustdoc collects them
-/// without compiling any. `Err` says why they could not be listed.
+/// libtest's selection arguments: filters, `--exact`, `--skip`.
+fn selection_args(cmd: &mut Command, opts: &RunOptions) {
+    cmd.args(&opts.filters);
+    if opts.exact {
+        cmd.arg("--exact");
+    }
+    for s in &opts.skip {
+        cmd.arg("--skip").arg(s);
+    }
+}
+
+/// The output of one invocation split at cargo's `Doc-tests <crate>` headers: each package's
+/// part, by package name. Text before the first header (cargo's own lines) is not a package's.
+fn sections<'a>(output: &'a str, packages: &[DocPackage]) -> BTreeMap<String, &'a str> {
+    let norm = |s: &str| s.replace('-', "_");
+    let mut found = BTreeMap::new();
+    let mut current: Option<(String, usize)> = None;
+    let mut offset = 0;
+    for line in output.split_inclusive('\n') {
+        if let Some(name) = line.trim().strip_prefix("Doc-tests ") {
+            if let Some((pkg, start)) = current.take() {
+                found.insert(pkg, &output[start..offset]);
+            }
+            current = packages
+                .iter()
+                .find(|p| norm(&p.crate_name) == norm(name.trim()))
+                .map(|p| (p.name.clone(), offset + line.len()));
+        }
+        offset += line.len();
+    }
+    if let Some((pkg, start)) = current {
+        found.insert(pkg, &output[start..]);
+    }
+    found
+}
+
+/// The doctests of the packages, as `(package, name, marked ignore)`, for `list`: rustdoc
+/// collects them (with merged doctests, edition 2024, it compiles them to list them). `Err`
+/// says why they could not be listed.
 pub fn list(
     ws: &Workspace,
-    batch: &Batch<'_>,
+    packages: &[DocPackage],
     cfg: &TestsConfig,
     opts: &RunOptions,
-) -> Result<Vec<(String, bool)>, String> {
-    let names = |ignored: bool| -> Result<Vec<String>, String> {
-        let mut cmd = command(ws, batch, cfg);
+) -> Result<Vec<(String, String, bool)>, String> {
+    let names = |ignored: bool| -> Result<BTreeMap<String, Vec<String>>, String> {
+        let mut cmd = command(ws, cfg, opts)?;
         cmd.args(["--list", "--format", "terse"]);
-        cmd.args(&opts.filters);
-        if opts.exact {
-            cmd.arg("--exact");
-        }
-        for s in &opts.skip {
-            cmd.arg("--skip").arg(s);
-        }
+        selection_args(&mut cmd, opts);
         if ignored {
             cmd.arg("--ignored");
         }
@@ -84,41 +125,50 @@ pub fn list(
                 .trim()
                 .to_string());
         }
-        Ok(text
-            .lines()
-            .filter_map(|l| l.strip_suffix(": test"))
-            .map(str::to_string)
+        Ok(sections(&text, packages)
+            .into_iter()
+            .map(|(pkg, part)| {
+                let names = part
+                    .lines()
+                    .filter_map(|l| l.strip_suffix(": test"))
+                    .map(str::to_string)
+                    .collect();
+                (pkg, names)
+            })
             .collect())
     };
     let all = names(false)?;
     let ignored = names(true)?;
-    Ok(all
-        .into_iter()
-        .map(|n| {
-            let is_ignored = ignored.contains(&n);
-            (n, is_ignored)
-        })
-        .collect())
+    let mut out = Vec::new();
+    for (pkg, tests) in all {
+        let marked = ignored.get(&pkg);
+        for n in tests {
+            let is_ignored = marked.is_some_and(|m| m.contains(&n));
+            out.push((pkg.clone(), n, is_ignored));
+        }
+    }
+    Ok(out)
 }
 
-/// Runs the doctests of a package and returns one case per doctest.
-pub fn run_batch(
+/// Runs the doctests of the packages in one invocation and returns one case per doctest.
+pub fn run(
     ws: &Workspace,
-    batch: &Batch<'_>,
+    packages: &[DocPackage],
     cfg: &TestsConfig,
     opts: &RunOptions,
 ) -> Vec<Case> {
-    let package = batch.package;
-    let mut cmd = command(ws, batch, cfg);
-    cmd.args(&opts.filters);
-    if opts.exact {
-        cmd.arg("--exact");
-    }
-    for s in &opts.skip {
-        cmd.arg("--skip").arg(s);
-    }
+    let failed_all = |status: CaseStatus, secs: f64, message: String, output: String| {
+        packages
+            .iter()
+            .map(|p| batch_case(p, status, secs, message.clone(), output.clone()))
+            .collect::<Vec<_>>()
+    };
+    let mut cmd = match command(ws, cfg, opts) {
+        Ok(c) => c,
+        Err(e) => return failed_all(CaseStatus::Failed, 0.0, e, String::new()),
+    };
+    selection_args(&mut cmd, opts);
     cmd.args(super::ignored_arg(cfg.run_ignored));
-    let binary = format!("{package}::doc");
     let limits = Limits {
         tail_bytes: 8 * 1024 * 1024,
         slow: None,
@@ -127,64 +177,92 @@ pub fn run_batch(
     let outcome = match process::run(cmd, &limits) {
         Ok(o) => o,
         Err(e) => {
-            return vec![batch_case(
-                package,
-                &binary,
+            return failed_all(
                 CaseStatus::Failed,
                 0.0,
                 format!("cannot start `cargo test --doc`: {e}"),
                 String::new(),
-            )];
+            );
         }
     };
+    let secs = outcome.duration.as_secs_f64();
     if outcome.exit == Exit::Interrupted {
-        return vec![batch_case(
-            package,
-            &binary,
+        return failed_all(
             CaseStatus::Skipped,
-            outcome.duration.as_secs_f64(),
+            secs,
             super::INTERRUPTED_WHILE_RUNNING.to_string(),
             String::new(),
-        )];
+        );
     }
     let output = outcome.output_text();
-    let lines = parse_result_lines(&output);
-    let secs = outcome.duration.as_secs_f64();
-    if lines.is_empty() {
-        // Nothing ran: either there are no doctests, or rustdoc failed before running any.
-        return match outcome.exit {
-            Exit::Code(0) => Vec::new(),
-            Exit::TimedOut => vec![batch_case(
-                package,
-                &binary,
+    let parts = sections(&output, packages);
+    let mut cases = Vec::new();
+    for p in packages {
+        let part = parts.get(&p.name).copied().unwrap_or("");
+        let lines = parse_result_lines(part);
+        if !lines.is_empty() {
+            cases.extend(doctest_cases(p, part, lines, cfg, secs));
+            continue;
+        }
+        // Nothing of this package ran: it has no doctests, or rustdoc (or cargo, before any
+        // package) failed first.
+        let failed = match outcome.exit {
+            Exit::Code(0) => None,
+            Exit::TimedOut => Some((
                 CaseStatus::TimedOut,
-                secs,
                 "the doctest batch timed out".to_string(),
-                tail(&output, cfg.output_tail),
-            )],
-            // cargo's own first error says why (an ambiguous package, a build error).
-            _ => vec![batch_case(
-                package,
-                &binary,
+            )),
+            _ if parts.contains_key(&p.name) || parts.is_empty() => Some((
                 CaseStatus::Failed,
-                secs,
-                match output.lines().find(|l| l.trim_start().starts_with("error")) {
+                // cargo's own first error says why (an ambiguous package, a build error).
+                match part
+                    .lines()
+                    .chain(output.lines())
+                    .find(|l| l.trim_start().starts_with("error"))
+                {
                     Some(e) => format!(
                         "`cargo test --doc` failed before running any doctest: {}",
                         e.trim()
                     ),
                     None => "`cargo test --doc` failed before running any doctest".to_string(),
                 },
-                tail(&output, cfg.output_tail),
-            )],
+            )),
+            _ => None,
         };
+        if let Some((status, message)) = failed {
+            let text = if part.is_empty() {
+                output.as_str()
+            } else {
+                part
+            };
+            cases.push(batch_case(
+                p,
+                status,
+                secs,
+                message,
+                tail(text, cfg.output_tail),
+            ));
+        }
     }
-    // rustdoc times the batch (compiling the doctests included), not each doctest: each gets an
-    // equal share, marked as such.
+    cases
+}
+
+/// The cases of one package's doctests from its part of the output. rustdoc times a package's
+/// doctests as a whole (compiling them included), not each one: each gets an equal share of
+/// the part's own `finished in` time (else of the whole invocation's), marked as such.
+fn doctest_cases(
+    p: &DocPackage,
+    part: &str,
+    lines: Vec<super::libtest::ResultLine>,
+    cfg: &TestsConfig,
+    whole: f64,
+) -> Vec<Case> {
+    let binary = p.binary();
     let ran = lines
         .iter()
         .filter(|l| !matches!(l.outcome, LineOutcome::Ignored))
         .count();
+    let secs = finished_in(part).unwrap_or(whole);
     let share = secs / ran.max(1) as f64;
     lines
         .into_iter()
@@ -195,7 +273,7 @@ pub fn run_batch(
                 LineOutcome::Ignored => CaseStatus::Skipped,
             };
             let id = format!("{binary} {}", l.name);
-            let section = failure_section(&output, &l.name).unwrap_or("");
+            let section = failure_section(part, &l.name).unwrap_or("");
             let (message, location) = match status {
                 CaseStatus::Failed => match parse_panic(section) {
                     Some((m, loc)) => (Some(m), loc),
@@ -213,7 +291,7 @@ pub fn run_batch(
             Case {
                 id,
                 name: l.name,
-                package: Some(package.to_string()),
+                package: Some(p.name.clone()),
                 binary: Some(binary.clone()),
                 status,
                 attempts: if status == CaseStatus::Skipped {
@@ -244,6 +322,15 @@ pub fn run_batch(
         .collect()
 }
 
+/// `test result: … finished in 1.23s` of a part of the output, in seconds.
+fn finished_in(part: &str) -> Option<f64> {
+    part.lines().rev().find_map(|l| {
+        let rest = l.trim().strip_prefix("test result:")?;
+        let (_, t) = rest.rsplit_once("finished in ")?;
+        t.trim().strip_suffix('s')?.parse().ok()
+    })
+}
+
 fn first_error_line(section: &str) -> String {
     section
         .lines()
@@ -269,16 +356,16 @@ pub(super) fn tail(text: &str, limit: usize) -> String {
 }
 
 fn batch_case(
-    package: &str,
-    binary: &str,
+    p: &DocPackage,
     status: CaseStatus,
     secs: f64,
     message: String,
     output: String,
 ) -> Case {
+    let binary = p.binary();
     Case {
-        package: Some(package.to_string()),
-        binary: Some(binary.to_string()),
+        package: Some(p.name.clone()),
+        binary: Some(binary.clone()),
         ..Case::single(
             format!("{binary} (doctests)"),
             "(doctests)",

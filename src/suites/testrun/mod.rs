@@ -78,18 +78,17 @@ pub enum Unit {
         /// speak libtest's protocol. Its exit status is the one outcome.
         whole: bool,
     },
-    /// All doctests of a package.
+    /// The doctests of every selected package, run by one `cargo test --doc`.
     Doc {
-        /// Package name.
-        package: String,
-        /// Package id spec, unambiguous for cargo.
-        spec: String,
-        /// The package's features in the workspace build, when the doctests must be told them.
-        features: Option<Vec<String>>,
-        /// `<package>::doc`.
+        /// The packages, in the workspace's order.
+        packages: Vec<doctest::DocPackage>,
+        /// [`DOCTESTS_ID`].
         id: String,
     },
 }
+
+/// The id of the doctests' unit of work (its cases keep their packages' ids).
+pub const DOCTESTS_ID: &str = "doctests";
 
 impl Unit {
     /// The id used for sorting and partitioning.
@@ -119,6 +118,37 @@ pub struct Plan {
     pub list_failures: Vec<Case>,
 }
 
+/// The selected members with a library whose doctests run, in the workspace's order.
+pub(crate) fn plan_doc_packages(ws: &Workspace, opts: &RunOptions) -> Vec<doctest::DocPackage> {
+    ws.members
+        .iter()
+        .filter(|pkg| {
+            opts.packages.is_empty()
+                || opts
+                    .packages
+                    .iter()
+                    .any(|p| ws.member(p).is_some_and(|m| m.id == pkg.id))
+        })
+        .filter_map(|pkg| {
+            let lib = pkg.targets.iter().find(|t| {
+                t.doctest
+                    && t.kind.iter().any(|k| {
+                        matches!(
+                            k,
+                            cargo_metadata::TargetKind::Lib
+                                | cargo_metadata::TargetKind::RLib
+                                | cargo_metadata::TargetKind::ProcMacro
+                        )
+                    })
+            })?;
+            Some(doctest::DocPackage {
+                name: pkg.name.to_string(),
+                crate_name: lib.name.replace('-', "_"),
+            })
+        })
+        .collect()
+}
+
 /// Builds and lists; `Ok(Err(errors))` when the build failed.
 pub fn plan(
     ws: &Workspace,
@@ -136,8 +166,8 @@ pub fn plan(
             list_failures: Vec::new(),
         }));
     }
-    let (binaries, resolved) = match build::build(ws, &opts.packages, &cfg.cargo_args, events)? {
-        BuildResult::Built { binaries, resolved } => (binaries, resolved),
+    let binaries = match build::build(ws, &opts.packages, &cfg.cargo_args, events)? {
+        BuildResult::Built { binaries } => binaries,
         BuildResult::Failed { errors } => return Ok(Err(errors)),
     };
     let listed = list_all(&binaries, cfg);
@@ -197,48 +227,12 @@ pub fn plan(
         }
     }
     if cfg.doctests {
-        for pkg in &ws.members {
-            let picked = opts.packages.is_empty()
-                || opts
-                    .packages
-                    .iter()
-                    .any(|p| ws.member(p).is_some_and(|m| m.id == pkg.id));
-            if !picked {
-                continue;
-            }
-            let has_doctests = pkg.targets.iter().any(|t| {
-                t.doctest
-                    && t.kind.iter().any(|k| {
-                        matches!(
-                            k,
-                            cargo_metadata::TargetKind::Lib
-                                | cargo_metadata::TargetKind::RLib
-                                | cargo_metadata::TargetKind::ProcMacro
-                        )
-                    })
+        let packages = plan_doc_packages(ws, opts);
+        if !packages.is_empty() {
+            units.push(Unit::Doc {
+                packages,
+                id: DOCTESTS_ID.to_string(),
             });
-            if has_doctests {
-                // The features `--workspace` unified for the package, unless the user's own
-                // cargo arguments already choose them.
-                let user_features = cfg.cargo_args.iter().any(|a| {
-                    a.starts_with("--features")
-                        || a == "-F"
-                        || a.starts_with("--all-features")
-                        || a.starts_with("--no-default-features")
-                });
-                // A package the build said nothing about keeps cargo's own choice rather than
-                // losing its default features.
-                let features = resolved
-                    .get(&pkg.id)
-                    .filter(|_| !user_features)
-                    .map(|r| r.features.iter().cloned().collect());
-                units.push(Unit::Doc {
-                    package: pkg.name.to_string(),
-                    spec: pkg.id.repr.clone(),
-                    features,
-                    id: format!("{}::doc", pkg.name),
-                });
-            }
         }
     }
     units.sort_by(|a, b| a.id().cmp(b.id()));
@@ -450,37 +444,29 @@ impl crate::suites::Suite for TestsSuite {
                     runs: true,
                 }),
                 // Each doctest by the id the run gives it, so `list` counts what `run` reports;
-                // a package whose doctests cannot be listed stays one entry.
-                Unit::Doc {
-                    package,
-                    spec,
-                    features,
-                    id,
-                } => {
-                    let batch = doctest::Batch {
-                        package,
-                        spec,
-                        features: features.as_deref(),
-                    };
-                    match doctest::list(cx.ws, &batch, cfg, cx.select) {
+                // when they cannot be listed, each package stays one entry.
+                Unit::Doc { packages, .. } => {
+                    match doctest::list(cx.ws, packages, cfg, cx.select) {
                         Ok(names) => {
-                            listed.extend(names.into_iter().map(|(name, ignored)| ListEntry {
-                                id: format!("{id} {name}"),
-                                kind: "doctest",
-                                ignored,
-                                runs: match cfg.run_ignored {
-                                    RunIgnored::Default => !ignored,
-                                    RunIgnored::Only => ignored,
-                                    RunIgnored::All => true,
-                                },
+                            listed.extend(names.into_iter().map(|(package, name, ignored)| {
+                                ListEntry {
+                                    id: format!("{package}::doc {name}"),
+                                    kind: "doctest",
+                                    ignored,
+                                    runs: match cfg.run_ignored {
+                                        RunIgnored::Default => !ignored,
+                                        RunIgnored::Only => ignored,
+                                        RunIgnored::All => true,
+                                    },
+                                }
                             }))
                         }
-                        Err(why) => listed.push(ListEntry {
-                            id: format!("{id} (doctests: {why})"),
+                        Err(why) => listed.extend(packages.iter().map(|p| ListEntry {
+                            id: format!("{} (doctests: {why})", p.binary()),
                             kind: "doctests",
                             ignored: false,
                             runs: true,
-                        }),
+                        })),
                     }
                 }
             }

@@ -246,24 +246,12 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         .map(|run| (start.elapsed().as_secs_f64() - run).max(0.0));
     suite.build_duration = build_secs;
     if cfg.doctests && suite.error.is_none() && !process::is_cancelled() {
-        for pkg in &ws.members {
-            let name = pkg.name.to_string();
-            let selected = opts.packages.is_empty()
-                || opts
-                    .packages
-                    .iter()
-                    .any(|p| ws.member(p).is_some_and(|m| m.id == pkg.id));
-            if selected && pkg.targets.iter().any(|t| t.doctest) {
-                // nextest does not say which features it resolved; the package's own apply.
-                let batch = super::doctest::Batch {
-                    package: &name,
-                    spec: &pkg.id.repr,
-                    features: None,
-                };
-                suite
-                    .cases
-                    .extend(super::doctest::run_batch(ws, &batch, cfg, opts));
-            }
+        // nextest does not run doctests: one `cargo test --doc` for the selected packages.
+        let packages: Vec<super::doctest::DocPackage> = super::plan_doc_packages(ws, opts);
+        if !packages.is_empty() {
+            suite
+                .cases
+                .extend(super::doctest::run(ws, &packages, cfg, opts));
         }
     }
     suite.cases.sort_by(|a, b| a.id.cmp(&b.id));
