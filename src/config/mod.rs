@@ -770,6 +770,12 @@ gate = { warn = ["tests.flaky == 0"] }
         assert!(t.is_quarantined("pkg net::dns", "net::dns"));
         assert!(t.is_quarantined("pkg slow::a", "slow::a"));
         assert!(!t.is_quarantined("pkg net::dns2", "net::dns2"));
+        let ran = [("pkg net::dns", "net::dns"), ("pkg x", "x")];
+        assert_eq!(
+            t.unmatched_quarantine(&ran).collect::<Vec<_>>(),
+            ["slow::*"],
+            "an entry that names no test is found"
+        );
     }
 
     /// Quarantine hides flakiness, never breakage: the history's quarantine does not hide a test

@@ -204,10 +204,20 @@ impl TestsConfig {
 
     /// Whether the user's `quarantine` list names the test.
     fn listed(&self, id: &str, name: &str) -> bool {
-        self.quarantine.iter().any(|q| match q.strip_suffix('*') {
-            Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
-            None => q == name || q == id,
-        })
+        self.quarantine.iter().any(|q| names(q, id, name))
+    }
+
+    /// The entries of the `quarantine` list that name none of these `(id, name)` tests: a
+    /// typo, or a test since renamed or removed, that quarantines nothing.
+    pub fn unmatched_quarantine<'a>(
+        &'a self,
+        tests: &[(&str, &str)],
+    ) -> impl Iterator<Item = &'a str> {
+        let tests = tests.to_vec();
+        self.quarantine
+            .iter()
+            .filter(move |q| !tests.iter().any(|(id, name)| names(q, id, name)))
+            .map(String::as_str)
     }
 
     /// What a failure of the test after `attempts` attempts becomes. Quarantine hides
@@ -226,6 +236,15 @@ impl TestsConfig {
         } else {
             Quarantine::No
         }
+    }
+}
+
+/// Whether the quarantine entry `q` names the test: its name or id, or a prefix of either when
+/// `q` ends with `*`.
+fn names(q: &str, id: &str, name: &str) -> bool {
+    match q.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix) || id.starts_with(prefix),
+        None => q == name || q == id,
     }
 }
 

@@ -124,19 +124,37 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
     };
     suites::run_all(&selected, &mut cx)?;
     let suites = std::mem::take(&mut cx.finished);
+    // Only a run of every test can say a test is gone (or that a quarantine entry names none).
+    let complete = opts.filters.is_empty()
+        && !options.no_doctests
+        && opts.skip.is_empty()
+        && opts.packages.is_empty()
+        && opts.partition.is_none()
+        && opts.affected.is_none();
+    if complete && let Some(tests) = suites.iter().find(|s| s.kind == SuiteKind::Tests) {
+        let ran: Vec<(&str, &str)> = tests
+            .cases
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str()))
+            .collect();
+        if !ran.is_empty() {
+            for q in config.tests.unmatched_quarantine(&ran) {
+                crate::event::warn(
+                    events,
+                    Some(SuiteKind::Tests),
+                    &format!(
+                        "gate.toml [tests] quarantine: `{q}` names no test of this workspace (a typo, or a test renamed or removed): it quarantines nothing"
+                    ),
+                );
+            }
+        }
+    }
     // The verdict is decided by the judge below, before anything reads it.
     let mut report = Report::new(
         crate::context::run_info(&ws, &config, &opts, started, clock.elapsed().as_secs_f64()),
         suites,
     );
     if let Some(h) = &history {
-        // Only a run of every test can say a test is gone.
-        let complete = opts.filters.is_empty()
-            && !options.no_doctests
-            && opts.skip.is_empty()
-            && opts.packages.is_empty()
-            && opts.partition.is_none()
-            && opts.affected.is_none();
         judge::annotate_history(&mut report, h, &config, complete);
     }
     Judge {

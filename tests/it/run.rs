@@ -573,3 +573,23 @@ fn doctests_compile_nothing_cargo_test_did_not() {
     // `a`'s doctest passes only with `shared`'s feature on, as the workspace build has it.
     assert_eq!(doctests, ["a::doc", "b::doc", "shared::doc"], "{report}");
 }
+
+/// A quarantine entry that names no test (a typo, a renamed test) quarantines nothing: a run of
+/// every test says so.
+#[test]
+fn a_quarantine_entry_that_names_no_test_is_warned_about() {
+    let ws = temp_workspace("[tests]\nquarantine = [\"t\", \"gone_test\", \"net::*\"]\n");
+    write_file(ws.path(), "src/lib.rs", "#[test]\nfn t() {}\n");
+    let out = output(gate("quarantine").current_dir(ws.path()).args([
+        "run",
+        "--progress",
+        "lines",
+        "--out-dir",
+        "target/gate",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`gone_test` names no test"), "{err}");
+    assert!(err.contains("`net::*` names no test"), "{err}");
+    assert!(!err.contains("`t` names no test"), "{err}");
+}
