@@ -13,9 +13,6 @@ use crate::model::{self, Attempt, Case, SuiteKind};
 /// Where a run's events go. `Sync`: suites send from worker threads and async tasks.
 pub type Sink<'a> = &'a (dyn Fn(&Event<'_>) + Sync);
 
-/// A sink that shows nothing (`cargo gate list`, tests).
-pub fn ignore(_: &Event<'_>) {}
-
 /// What the tests suite is about to run, known before the first test starts: `tests` units,
 /// and one more for the doctests when `doc_packages` is not 0.
 #[derive(Debug, Clone, Default, PartialEq)]

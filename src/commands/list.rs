@@ -14,7 +14,7 @@ use crate::suites::{self, Listed, RunContext};
 pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) -> Result<i32> {
     let Prepared { ws, config, opts } = prepare(
         &selection(manifest, explicit, &args.select),
-        &crate::event::ignore,
+        &crate::reporter::plain,
     )?;
     process::install_signal_handler();
     let out_dir = ws.out_dir();
@@ -28,7 +28,7 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
-        events: &crate::event::ignore,
+        events: &crate::reporter::plain,
     };
     let mut entries: Vec<Listed> = Vec::new();
     // The tests are always listed; the other suites when they are configured.

@@ -20,6 +20,17 @@ use crate::workspace::Workspace;
 pub use judge::{Base, Judge};
 pub use plan::{Prepared, Selection, prepare};
 
+/// The files a run writes in its output directory (`commands::run` writes them; the engine
+/// removes an earlier run's before it starts).
+pub const OUTPUT_FILES: &[&str] = &[
+    "report.json",
+    "junit.xml",
+    "summary.md",
+    "report.html",
+    "gate.svg",
+    "coverage.svg",
+];
+
 /// What a run is asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -82,6 +93,11 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
             })?;
     }
     let out_dir = options.out_dir.clone().unwrap_or_else(|| ws.out_dir());
+    // An earlier run's outputs go first: a run that dies before writing its own must not leave
+    // an old report (or a badge saying 100 %) for `comment` or a badge job to pick up.
+    for name in OUTPUT_FILES {
+        let _ = std::fs::remove_file(out_dir.join(name));
+    }
     crate::exec::process::install_signal_handler();
 
     let started = chrono::Utc::now();

@@ -68,13 +68,18 @@ impl Reporter {
     }
 }
 
-/// For commands without a live display (`merge`, `comment`, `list`): warnings and notices on
-/// standard error, without controls; everything else is not shown.
+/// For commands without a live display (`merge`, `comment`, `list`): warnings, notices and the
+/// compiler's messages on standard error, as text; everything else is not shown.
 pub fn plain(event: &Event<'_>) {
     let clean = crate::util::sanitize::for_log;
     match event {
         Event::Warning { message, .. } => eprintln!("warning: {}", clean(message)),
         Event::Notice(message) => eprintln!("{}", clean(message)),
+        Event::CompilerMessage { rendered } => {
+            let color = crate::util::color::stderr();
+            let text = crate::util::sanitize::strip_controls(rendered, color);
+            eprint!("{}", crate::util::sanitize::no_workflow_commands(&text));
+        }
         _ => {}
     }
 }

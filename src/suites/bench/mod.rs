@@ -585,6 +585,14 @@ pub fn run(
         }
     }
     metrics.sort_by(|a, b| a.name.cmp(&b.name));
+    if metrics.is_empty() && pairs.is_empty() && cases.is_empty() {
+        // A suite that measured nothing is no evidence that nothing got slower.
+        cases.push(error_case(
+            "bench",
+            "the bench suite measured nothing: no benchmark results were found and no command is configured".to_string(),
+            "run the benchmarks first (`cargo bench`, or set `[bench] run`), point `custom`/`hyperfine` at their JSON, or add a `[[bench.command]]`".to_string(),
+        ));
+    }
     // Measurements are metrics, shown in the performance table; cases are only the errors.
     let mut s = suite(SuiteKind::Bench, clock.elapsed().as_secs_f64(), cases);
     s.metrics = metrics;

@@ -322,12 +322,29 @@ fn doctest_cases(
         .collect()
 }
 
-/// `test result: … finished in 1.23s` of a part of the output, in seconds.
+/// How long a package's doctests took, from its part of the output, in seconds: rustdoc's
+/// `all doctests ran in 1.23s; merged doctests compilation took …` for merged doctests
+/// (edition 2024: libtest's own `finished in` leaves the compilation out), else the
+/// `test result: … finished in 1.23s` line (each doctest compiled as it runs).
 fn finished_in(part: &str) -> Option<f64> {
-    part.lines().rev().find_map(|l| {
-        let rest = l.trim().strip_prefix("test result:")?;
-        let (_, t) = rest.rsplit_once("finished in ")?;
-        t.trim().strip_suffix('s')?.parse().ok()
+    let seconds = |t: &str| {
+        t.trim()
+            .split(|c: char| c == ';' || c.is_whitespace())
+            .next()?
+            .strip_suffix('s')?
+            .parse::<f64>()
+            .ok()
+    };
+    let merged = part.lines().find_map(|l| {
+        let (_, t) = l.trim().split_once("all doctests ran in ")?;
+        seconds(t)
+    });
+    merged.or_else(|| {
+        part.lines().rev().find_map(|l| {
+            let rest = l.trim().strip_prefix("test result:")?;
+            let (_, t) = rest.rsplit_once("finished in ")?;
+            seconds(t)
+        })
     })
 }
 
@@ -374,5 +391,37 @@ fn batch_case(
             message,
             output,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_package_part_is_timed_by_rustdoc_with_its_compilation() {
+        let merged = "running 1 test\ntest src/lib.rs - f (line 1) ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\nall doctests ran in 0.68s; merged doctests compilation took 0.67s\n";
+        assert_eq!(finished_in(merged), Some(0.68));
+        let classic = "running 1 test\ntest src/lib.rs - f (line 1) ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.27s\n";
+        assert_eq!(finished_in(classic), Some(0.27));
+        assert_eq!(finished_in("nothing"), None);
+    }
+
+    #[test]
+    fn the_output_is_split_at_each_packages_header() {
+        let packages = [
+            DocPackage {
+                name: "my-lib".into(),
+                crate_name: "my_lib".into(),
+            },
+            DocPackage {
+                name: "b".into(),
+                crate_name: "b".into(),
+            },
+        ];
+        let out = "   Compiling x\n   Doc-tests my_lib\nrunning 1 test\ntest a ... ok\n   Doc-tests b\nrunning 0 tests\n";
+        let parts = sections(out, &packages);
+        assert_eq!(parts["my-lib"], "running 1 test\ntest a ... ok\n");
+        assert_eq!(parts["b"], "running 0 tests\n");
     }
 }
