@@ -17,8 +17,15 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Writes each event as one line of JSON to a writer (standard output in a run).
 pub struct Json<W: Write + Send> {
-    out: Mutex<W>,
+    state: Mutex<State<W>>,
     pretty: bool,
+}
+
+struct State<W> {
+    out: W,
+    /// What came before `run-started` (notices about the selection, warnings): written right
+    /// after it, so the stream's first object always names its schema.
+    early: Option<Vec<serde_json::Value>>,
 }
 
 impl<W: Write + Send> Json<W> {
@@ -26,7 +33,10 @@ impl<W: Write + Send> Json<W> {
     /// line by line).
     pub fn new(out: W, pretty: bool) -> Json<W> {
         Json {
-            out: Mutex::new(out),
+            state: Mutex::new(State {
+                out,
+                early: Some(Vec::new()),
+            }),
             pretty,
         }
     }
@@ -34,20 +44,41 @@ impl<W: Write + Send> Json<W> {
     /// Writes one event. A closed pipe is not the run's problem: the event is dropped.
     pub fn event(&self, event: &Event<'_>) {
         let value = to_json(event);
-        let text = if self.pretty {
-            serde_json::to_string_pretty(&value)
-        } else {
-            serde_json::to_string(&value)
-        };
-        let Ok(text) = text else { return };
-        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(out, "{text}");
-        let _ = out.flush();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match (&mut state.early, event) {
+            (Some(_), Event::RunStarted { .. }) => {
+                let early = state.early.take().unwrap_or_default();
+                self.write(&mut state.out, &value);
+                for v in &early {
+                    self.write(&mut state.out, v);
+                }
+            }
+            (Some(early), _) => early.push(value),
+            (None, _) => self.write(&mut state.out, &value),
+        }
     }
 
-    /// The writer back (tests read what was written).
-    pub fn into_inner(self) -> W {
-        self.out.into_inner().unwrap_or_else(|p| p.into_inner())
+    fn write(&self, out: &mut W, value: &serde_json::Value) {
+        let text = if self.pretty {
+            serde_json::to_string_pretty(value)
+        } else {
+            serde_json::to_string(value)
+        };
+        if let Ok(text) = text {
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+impl<W: Write + Send> Drop for Json<W> {
+    /// A run that stopped before it started (a bad option) still writes what it said.
+    fn drop(&mut self) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let early = state.early.take().unwrap_or_default();
+        for v in &early {
+            self.write(&mut state.out, v);
+        }
     }
 }
 
@@ -150,4 +181,55 @@ pub fn to_json(event: &Event<'_>) -> Value {
         object.extend(fields);
     }
     Value::Object(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer whose bytes the test reads after the reporter is gone.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn types(buf: &Shared) -> Vec<String> {
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn run_started_is_always_the_first_object() {
+        let buf = Shared::default();
+        let json = Json::new(buf.clone(), false);
+        json.event(&Event::Notice("affected since main: 1 of 2 package(s)"));
+        assert!(types(&buf).is_empty(), "held until run-started");
+        json.event(&Event::RunStarted {
+            suites: &[crate::model::SuiteKind::Tests],
+            profile: "default",
+            partition: None,
+        });
+        json.event(&Event::Notice("later"));
+        drop(json);
+        assert_eq!(types(&buf), ["\"run-started\"", "\"notice\"", "\"notice\""]);
+        // A run that stops before it starts still writes what it said.
+        let buf = Shared::default();
+        let json = Json::new(buf.clone(), false);
+        json.event(&Event::Warning {
+            suite: None,
+            message: "w",
+        });
+        drop(json);
+        assert_eq!(types(&buf), ["\"warning\""]);
+    }
 }
