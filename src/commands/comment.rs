@@ -99,6 +99,9 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         Ok(t) => (t, None),
         Err(e) => (None, Some(e)),
     };
+    // A test that printed the token put it in the report: it is masked before anything is
+    // rendered from it.
+    let report = report.masked(token.as_deref());
     let mut outcome =
         crate::publish::github::publish(&report, &renderer, &opts, &ctx, &env, token.as_deref())?;
     if let Some(e) = token_warning {

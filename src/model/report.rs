@@ -584,6 +584,32 @@ impl Report {
         }
     }
 
+    /// The report with every occurrence of `secret` in its text replaced by `***`: a test
+    /// that prints the job's token puts it in its output, and from there in every rendering.
+    pub fn masked(self, secret: Option<&str>) -> Report {
+        let Some(secret) = secret.map(str::trim).filter(|s| s.len() >= 8) else {
+            return self;
+        };
+        fn mask(v: &mut serde_json::Value, secret: &str) {
+            match v {
+                serde_json::Value::String(s) if s.contains(secret) => {
+                    *s = s.replace(secret, "***");
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(|x| mask(x, secret)),
+                serde_json::Value::Object(o) => o.values_mut().for_each(|x| mask(x, secret)),
+                _ => {}
+            }
+        }
+        let Ok(mut value) = serde_json::to_value(&self) else {
+            return self;
+        };
+        if !value.to_string().contains(secret) {
+            return self;
+        }
+        mask(&mut value, secret);
+        serde_json::from_value(value).unwrap_or(self)
+    }
+
     /// The suite of a kind, if it ran.
     pub fn suite(&self, kind: SuiteKind) -> Option<&Suite> {
         self.suites.iter().find(|s| s.kind == kind)
@@ -688,4 +714,43 @@ pub struct ConfigProblem {
     /// How to fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_masked_for_a_secret_wherever_it_appears() {
+        let token = "ghs_0123456789abcdef";
+        let mut case = Case::single(
+            "b t",
+            "t",
+            CaseStatus::Failed,
+            0.1,
+            format!("token {token}"),
+            format!("printed {token}\n"),
+        );
+        case.detail = Some(format!("detail {token}"));
+        let suite = Suite {
+            kind: SuiteKind::Tests,
+            name: "tests".into(),
+            status: SuiteStatus::Failed,
+            duration: 0.1,
+            error: None,
+            cases: vec![case],
+            metrics: Vec::new(),
+            isolation: Default::default(),
+            coverage: None,
+            paired: Vec::new(),
+            build_duration: None,
+            base: None,
+        };
+        let report = Report::new(RunInfo::default(), vec![suite]).masked(Some(token));
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(!text.contains(token), "{text}");
+        assert_eq!(text.matches("***").count(), 3, "{text}");
+        let same = Report::new(RunInfo::default(), Vec::new());
+        assert_eq!(same.clone().masked(Some("short")), same);
+    }
 }

@@ -1576,11 +1576,22 @@ async fn the_token_is_masked_in_everything_an_api_echoes() {
         )
         .mount(&server)
         .await;
-    let env = Env::new(&report(0, 0), &pr_event("acme/app"));
+    // And a test that printed the token: it is in the report's failure output and message.
+    let mut r = report(1, 0);
+    r["suites"][0]["cases"][1]["message"] = json!(format!("leaked {TOKEN}"));
+    r["suites"][0]["cases"][1]["attempts"][0]["output_tail"] =
+        json!(format!("GITHUB_TOKEN={TOKEN}\n"));
+    let env = Env::new(&r, &pr_event("acme/app"));
     let out = comment(&env, &server.uri(), "pull_request", &[]).await;
-    assert_eq!(code(&out), 0, "publishing problems never change a pass");
+    assert_eq!(
+        code(&out),
+        1,
+        "publishing problems never change the verdict"
+    );
     let err = stderr(&out);
     assert!(err.contains("HTTP 400: echo: Bearer ***"), "{err}");
+    let summary = std::fs::read_to_string(env.path("summary.md")).unwrap_or_default();
+    assert!(summary.contains("GITHUB_TOKEN=***"), "{summary}");
     assert!(
         err.contains("redirect to https://elsewhere.example/?t=***"),
         "{err}"
