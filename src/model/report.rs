@@ -584,30 +584,39 @@ impl Report {
         }
     }
 
-    /// The report with every occurrence of `secret` in its text replaced by `***`: a test
-    /// that prints the job's token puts it in its output, and from there in every rendering.
-    pub fn masked(self, secret: Option<&str>) -> Report {
+    /// The report with every occurrence of `secret` in the text it holds from outside (tests'
+    /// output and messages, suites' errors, the verdict's reasons, gate messages, a config
+    /// error) replaced by `***`: a test that prints the job's token puts it in its output, and
+    /// from there in every rendering. Ids, names and numbers are the project's own.
+    pub fn masked(mut self, secret: Option<&str>) -> Report {
         let Some(secret) = secret.map(str::trim).filter(|s| s.len() >= 8) else {
             return self;
         };
-        fn mask(v: &mut serde_json::Value, secret: &str) {
-            match v {
-                serde_json::Value::String(s) if s.contains(secret) => {
-                    *s = s.replace(secret, "***");
+        let mask = |s: &mut String| {
+            if s.contains(secret) {
+                *s = s.replace(secret, "***");
+            }
+        };
+        for suite in &mut self.suites {
+            suite.error.iter_mut().for_each(mask);
+            for case in &mut suite.cases {
+                case.message.iter_mut().for_each(mask);
+                case.detail.iter_mut().for_each(mask);
+                for a in &mut case.attempts {
+                    mask(&mut a.output_tail);
                 }
-                serde_json::Value::Array(a) => a.iter_mut().for_each(|x| mask(x, secret)),
-                serde_json::Value::Object(o) => o.values_mut().for_each(|x| mask(x, secret)),
-                _ => {}
             }
         }
-        let Ok(mut value) = serde_json::to_value(&self) else {
-            return self;
-        };
-        if !value.to_string().contains(secret) {
-            return self;
+        self.verdict.reasons.iter_mut().for_each(mask);
+        for g in &mut self.gates {
+            mask(&mut g.message);
         }
-        mask(&mut value, secret);
-        serde_json::from_value(value).unwrap_or(self)
+        self.baseline_note.iter_mut().for_each(mask);
+        if let Some(c) = &mut self.config_error {
+            mask(&mut c.message);
+            c.hint.iter_mut().for_each(mask);
+        }
+        self
     }
 
     /// The suite of a kind, if it ran.
@@ -720,6 +729,23 @@ pub struct ConfigProblem {
 mod tests {
     use super::*;
 
+    fn empty_suite(kind: SuiteKind) -> Suite {
+        Suite {
+            kind,
+            name: kind.as_str().into(),
+            status: SuiteStatus::Failed,
+            duration: 0.1,
+            error: None,
+            cases: Vec::new(),
+            metrics: Vec::new(),
+            isolation: Default::default(),
+            coverage: None,
+            paired: Vec::new(),
+            build_duration: None,
+            base: None,
+        }
+    }
+
     #[test]
     fn a_report_is_masked_for_a_secret_wherever_it_appears() {
         let token = "ghs_0123456789abcdef";
@@ -733,18 +759,8 @@ mod tests {
         );
         case.detail = Some(format!("detail {token}"));
         let suite = Suite {
-            kind: SuiteKind::Tests,
-            name: "tests".into(),
-            status: SuiteStatus::Failed,
-            duration: 0.1,
-            error: None,
             cases: vec![case],
-            metrics: Vec::new(),
-            isolation: Default::default(),
-            coverage: None,
-            paired: Vec::new(),
-            build_duration: None,
-            base: None,
+            ..empty_suite(SuiteKind::Tests)
         };
         let report = Report::new(RunInfo::default(), vec![suite]).masked(Some(token));
         let text = serde_json::to_string(&report).unwrap();
@@ -752,5 +768,19 @@ mod tests {
         assert_eq!(text.matches("***").count(), 3, "{text}");
         let same = Report::new(RunInfo::default(), Vec::new());
         assert_eq!(same.clone().masked(Some("short")), same);
+    }
+
+    #[test]
+    fn a_report_with_a_value_json_cannot_hold_is_masked_too() {
+        let token = "ghs_0123456789abcdef";
+        let mut suite = empty_suite(SuiteKind::Bench);
+        suite
+            .metrics
+            .push(crate::model::Metric::wall_time("bench.x", f64::NAN));
+        suite.error = Some(format!("ran with {token}"));
+        let report = Report::new(RunInfo::default(), vec![suite]).masked(Some(token));
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(!text.contains(token), "{text}");
+        assert_eq!(report.suites[0].metrics.len(), 1, "nothing is lost: {text}");
     }
 }
