@@ -50,6 +50,13 @@ pub struct RunOptions {
     pub affected: Option<Affected>,
 }
 
+impl RunOptions {
+    /// `--affected-since` found no affected package: nothing is built or run, and that passes.
+    pub fn nothing_affected(&self) -> bool {
+        self.affected.is_some() && self.packages.is_empty()
+    }
+}
+
 /// The outcome of `--affected-since`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Affected {
@@ -158,7 +165,7 @@ pub fn plan(
 ) -> Result<std::result::Result<Plan, Vec<String>>> {
     // Unknown names are refused before anything is built.
     build::package_specs(ws, &opts.packages)?;
-    if opts.affected.is_some() && opts.packages.is_empty() {
+    if opts.nothing_affected() {
         return Ok(Ok(Plan {
             binaries: Vec::new(),
             units: Vec::new(),
@@ -505,7 +512,7 @@ fn nothing_ran(suite: &Suite, opts: &RunOptions) -> Option<String> {
     if suite.cases.iter().any(|c| c.status != CaseStatus::Skipped) {
         return None;
     }
-    if opts.affected.is_some() && opts.packages.is_empty() {
+    if opts.nothing_affected() {
         return None;
     }
     // A shard may hold nothing (fewer tests than shards, or a hash that dealt none to it):
@@ -605,8 +612,7 @@ pub trait Backend {
 /// The backend a run uses. `--affected-since` with nothing affected builds nothing, which only
 /// the built-in runner knows how to report.
 pub fn backend(cfg: &TestsConfig, opts: &RunOptions) -> &'static dyn Backend {
-    let nothing_affected = opts.affected.is_some() && opts.packages.is_empty();
-    if cfg.runner == crate::config::TestRunner::Nextest && !nothing_affected {
+    if cfg.runner == crate::config::TestRunner::Nextest && !opts.nothing_affected() {
         &nextest::Nextest
     } else {
         &builtin::Builtin
