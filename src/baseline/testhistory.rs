@@ -373,7 +373,7 @@ pub fn annotate(
         .filter(|(t, _)| h.seen[*t][0] != Seen::Absent)
         .map(|(_, id)| id)
         .collect();
-    suite.base = Some(BaseTests {
+    suite.tests_mut().base = Some(BaseTests {
         commit: newest.clone(),
         tests: on_base.len(),
         duration: base_duration,
@@ -564,7 +564,7 @@ mod tests {
             (count(Change::NewFailure), count(Change::StillFailing)),
             (1, 1)
         );
-        let base = suite.base.clone().unwrap();
+        let base = suite.base().cloned().unwrap();
         assert_eq!((base.commit.as_str(), base.tests), ("c0", 5));
         assert_eq!(base.removed, ["b gone"]);
         let old = suite.cases.iter().find(|c| c.id == "b old").unwrap();
@@ -572,7 +572,7 @@ mod tests {
         // A filtered run cannot tell a removed test from one it did not select.
         let mut partial = crate::suites::suite(crate::model::SuiteKind::Tests, 1.0, vec![]);
         annotate(&mut partial, &h, 30, false, &Default::default(), None);
-        assert!(partial.base.unwrap().removed.is_empty());
+        assert!(partial.base().unwrap().removed.is_empty());
         // Without history nothing is added.
         let mut none = crate::suites::suite(crate::model::SuiteKind::Tests, 1.0, vec![]);
         assert!(!annotate(
@@ -583,7 +583,7 @@ mod tests {
             &Default::default(),
             None
         ));
-        assert!(none.base.is_none());
+        assert!(none.base().is_none());
     }
 
     #[test]

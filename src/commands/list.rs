@@ -18,13 +18,13 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
     )?;
     process::install_signal_handler();
     let out_dir = ws.out_dir();
+    let options = suites::SuiteOptions { tests: opts };
     let cx = RunContext {
         ws: &ws,
         config: &config,
-        select: &opts,
+        every_test: options.tests.selects_every_test(),
         out_dir: &out_dir,
         baseline_rev: None,
-        paired: None,
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
@@ -36,7 +36,7 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
         .iter()
         .filter(|e| e.kind == SuiteKind::Tests || (e.enabled)(&config, Some(&ws)))
     {
-        let mut listed = (e.build)(&config)?.list(&cx)?;
+        let mut listed = (e.build)(&config, &options)?.list(&cx)?;
         if e.kind == SuiteKind::Tests {
             listed.sort_by(|a, b| a.id.cmp(&b.id));
         }

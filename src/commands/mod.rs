@@ -104,7 +104,7 @@ fn write_outputs(report: &Report, renderer: &Renderer, dir: &Path) -> Result<()>
     let coverage = dir.join("coverage.svg");
     match report
         .suite(crate::model::SuiteKind::Coverage)
-        .and_then(|s| s.coverage.as_ref())
+        .and_then(|s| s.coverage())
     {
         Some(c) => crate::util::fs::write_atomic(
             &coverage,

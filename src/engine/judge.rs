@@ -244,7 +244,7 @@ pub fn attach_paired(report: &mut Report, config: &Config) {
     let paired: Vec<Comparison> = report
         .suites
         .iter()
-        .flat_map(|s| &s.paired)
+        .flat_map(|s| s.paired())
         .map(|p| {
             crate::baseline::compare::compare_paired(
                 &p.metric,

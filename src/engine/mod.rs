@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::event::{Event, Sink};
 use crate::model::{Report, SuiteKind};
-use crate::suites::{self, RunContext};
+use crate::suites::{self, RunContext, SuiteOptions};
 use crate::workspace::Workspace;
 
 pub use judge::{Base, Judge};
@@ -126,27 +126,24 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
         profile: &config.profile,
         partition: partition.as_deref(),
     });
+    let every_test = opts.selects_every_test();
     let mut cx = RunContext {
         ws: &ws,
         config: &config,
-        select: &opts,
+        every_test,
         out_dir: &out_dir,
         baseline_rev: options.baseline_rev.as_deref(),
-        paired: options.paired.as_deref(),
         test_env: Vec::new(),
         finished: Vec::new(),
         environment: None,
         events,
     };
-    suites::run_all(&selected, &mut cx)?;
+    let suite_options = SuiteOptions { tests: opts };
+    suites::run_all(&selected, &suite_options, &mut cx)?;
     let suites = std::mem::take(&mut cx.finished);
+    let opts = suite_options.tests;
     // Only a run of every test can say a test is gone (or that a quarantine entry names none).
-    let complete = opts.filters.is_empty()
-        && !options.no_doctests
-        && opts.skip.is_empty()
-        && opts.packages.is_empty()
-        && opts.partition.is_none()
-        && opts.affected.is_none();
+    let complete = every_test && !options.no_doctests;
     if complete && let Some(tests) = suites.iter().find(|s| s.kind == SuiteKind::Tests) {
         let ran: Vec<(&str, &str)> = tests
             .cases
@@ -210,5 +207,8 @@ fn apply_overrides(config: &mut Config, options: &Options) {
     }
     if options.allow_empty {
         tests.allow_empty = true;
+    }
+    if let Some(rev) = &options.paired {
+        config.bench.paired = Some(rev.clone());
     }
 }

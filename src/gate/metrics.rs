@@ -2,7 +2,7 @@
 //! quantity. Names a suite makes up itself (`bench.*`, `load.NAME.*`) are rule targets of their
 //! own (see `Target`).
 
-use crate::model::SuiteKind;
+use crate::model::{Role, SuiteKind};
 
 /// What kind of quantity a metric is; decides which units a limit may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,9 @@ pub struct MetricDef {
     pub suite: SuiteKind,
     /// Its quantity.
     pub quantity: Quantity,
+    /// What a run does with it besides gating: only a `Compared` metric has a baseline, so only
+    /// it can be named in a `.regression` rule.
+    pub role: Role,
     /// One line for `cargo gate check --list-metrics` and error hints.
     pub help: &'static str,
 }
@@ -44,174 +47,203 @@ pub const METRICS: &[MetricDef] = &[
         name: "tests.total",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "all test cases, including skipped",
     },
     MetricDef {
         name: "tests.executed",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "cases that ran (total minus skipped)",
     },
     MetricDef {
         name: "tests.passed",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "cases that passed on the first attempt",
     },
     MetricDef {
         name: "tests.failed",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "cases that failed on every attempt",
     },
     MetricDef {
         name: "tests.flaky",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "cases that failed, then passed on a retry",
     },
     MetricDef {
         name: "tests.timed_out",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "cases killed after their timeout",
     },
     MetricDef {
         name: "tests.skipped",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "cases not run (ignored, fail-fast, interrupted)",
     },
     MetricDef {
         name: "tests.quarantined",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "quarantined cases that failed",
     },
     MetricDef {
         name: "tests.new_failures",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "failing tests that passed on the base (needs test history in the notes)",
     },
     MetricDef {
         name: "tests.still_failing",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "failing tests that failed on the base too (needs test history)",
     },
     MetricDef {
         name: "tests.new_flaky",
         suite: SuiteKind::Tests,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "flaky tests never flaky in the base's history (needs test history)",
     },
     MetricDef {
         name: "tests.pass_rate",
         suite: SuiteKind::Tests,
         quantity: Quantity::Percent,
+        role: Role::Gated,
         help: "passed + flaky over executed, in %",
     },
     MetricDef {
         name: "tests.duration",
         suite: SuiteKind::Tests,
         quantity: Quantity::Seconds,
+        role: Role::Compared,
         help: "wall time of the tests suite",
     },
     MetricDef {
         name: "snapshots.pending",
         suite: SuiteKind::Snapshots,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "snapshots that changed or are new (pending review)",
     },
     MetricDef {
         name: "snapshots.unreferenced",
         suite: SuiteKind::Snapshots,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "snapshot files no test asserted (needs unreferenced = \"report\")",
     },
     MetricDef {
         name: "property.failed",
         suite: SuiteKind::Property,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "property tests that found a failing input",
     },
     MetricDef {
         name: "infra.failed",
         suite: SuiteKind::Infra,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "checks (and services) that did not pass",
     },
     MetricDef {
         name: "infra.passed",
         suite: SuiteKind::Infra,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "checks (and services) that passed",
     },
     MetricDef {
         name: "chaos.failed",
         suite: SuiteKind::Chaos,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "experiments whose hypothesis did not hold",
     },
     MetricDef {
         name: "chaos.passed",
         suite: SuiteKind::Chaos,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "experiments whose hypothesis held",
     },
     MetricDef {
         name: "bench.failed",
         suite: SuiteKind::Bench,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "benchmark results that could not be read and commands that failed",
     },
     MetricDef {
         name: "load.failed",
         suite: SuiteKind::Load,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "load scenarios that could not run (no connection, a bad certificate, ...)",
     },
     MetricDef {
         name: "coverage.failed",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "1 when the coverage report could not be produced or read",
     },
     MetricDef {
         name: "coverage.lines",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Percent,
+        role: Role::Trend,
         help: "instrumented lines the tests ran, in %",
     },
     MetricDef {
         name: "coverage.functions",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Percent,
+        role: Role::Trend,
         help: "functions the tests called, in %",
     },
     MetricDef {
         name: "coverage.branches",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Percent,
+        role: Role::Trend,
         help: "branches taken, in % (when the tool records branches)",
     },
     MetricDef {
         name: "coverage.lines_delta",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Percent,
+        role: Role::Gated,
         help: "change of coverage.lines since the base's saved note, in percentage points",
     },
     MetricDef {
         name: "coverage.patch",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Percent,
+        role: Role::Gated,
         help: "changed lines (since the base) the tests ran, in %; 100 with no changed code",
     },
     MetricDef {
         name: "coverage.patch_missed",
         suite: SuiteKind::Coverage,
         quantity: Quantity::Count,
+        role: Role::Gated,
         help: "changed lines (since the base) the tests never ran",
     },
 ];

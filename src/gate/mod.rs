@@ -7,7 +7,7 @@ pub mod threshold;
 
 use crate::baseline::compare::regression_pct;
 use crate::model::{
-    Counts, GateResult, GateStatus, PerfVerdict, Report, RuleLevel, SuiteKind, SuiteStatus,
+    Counts, GateResult, GateStatus, PerfVerdict, Report, Role, RuleLevel, SuiteKind, SuiteStatus,
     Verdict, VerdictStatus,
 };
 use crate::util::glob;
@@ -128,14 +128,8 @@ pub fn load_metric(scenario: &str, stat: Stat) -> String {
 }
 
 fn dynamic_target(name: &str) -> Option<Result<Target, (String, String)>> {
-    if let Some(pattern) = name.strip_suffix(".regression")
-        && (pattern.starts_with("bench.")
-            || pattern.starts_with("load.")
-            || pattern == "tests.duration")
-    {
-        return Some(Ok(Target::Regression {
-            pattern: pattern.to_string(),
-        }));
+    if let Some(pattern) = name.strip_suffix(".regression") {
+        return Some(regression_target(pattern));
     }
     if let Some(rest) = name.strip_prefix("load.") {
         // `p(99.9)` holds a dot: the statistic starts at the last `.p(` when there is one.
@@ -174,6 +168,34 @@ fn dynamic_target(name: &str) -> Option<Result<Target, (String, String)>> {
             "e.g. `bench.parse.mean < 2ms` or `bench.*.regression < 5%`".to_string(),
         )),
     })
+}
+
+/// `PATTERN.regression`: what a metric's role says, not its name. A fixed metric qualifies when
+/// runs compare it with its baseline; a pattern names the metrics of one suite, and at
+/// evaluation only those that have a baseline comparison count.
+fn regression_target(pattern: &str) -> Result<Target, (String, String)> {
+    let example = "e.g. `bench.*.regression < 5%` or `tests.duration.regression < 20%`".to_string();
+    if let Some(def) = metric_def(pattern) {
+        return match def.role {
+            Role::Compared => Ok(Target::Regression {
+                pattern: pattern.to_string(),
+            }),
+            _ => Err((
+                format!("`{pattern}` is not compared with a baseline, so it has no regression"),
+                format!(
+                    "gate its value instead (`{pattern} ...`), or name a compared metric: {example}"
+                ),
+            )),
+        };
+    }
+    let suite = pattern.split('.').next().unwrap_or_default();
+    if pattern.contains('.') && SuiteKind::ALL.iter().any(|k| k.as_str() == suite) {
+        Ok(Target::Regression {
+            pattern: pattern.to_string(),
+        })
+    } else {
+        Err((format!("`{pattern}` names no suite's metrics"), example))
+    }
 }
 
 /// A parsed rule.
@@ -310,7 +332,7 @@ pub fn observe(report: &Report, metric: &MetricDef) -> Option<f64> {
         // Counted from the cases' history, so merged shards count every shard's; without
         // history for the base there is nothing to count (the rule is skipped).
         "tests.new_failures" | "tests.still_failing" | "tests.new_flaky" => {
-            suite.base.as_ref()?;
+            suite.base()?;
             let want = |c: &crate::model::Case| {
                 let h = c.history.as_ref();
                 match metric.name {
@@ -630,7 +652,7 @@ mod tests {
             quarantined: None,
         };
         let s = &mut r.suites[0];
-        s.base = Some(BaseTests {
+        s.tests_mut().base = Some(BaseTests {
             commit: "abc".into(),
             tests: 3,
             duration: None,
@@ -698,11 +720,7 @@ mod tests {
             error: None,
             cases,
             metrics: vec![],
-            isolation: std::collections::BTreeMap::new(),
-            coverage: None,
-            paired: Vec::new(),
-            build_duration: None,
-            base: None,
+            details: crate::model::Details::None,
         };
         suite.refresh_status();
         Report {
@@ -897,11 +915,7 @@ mod tests {
                     vec![120.0, 140.0],
                 ),
             ],
-            isolation: std::collections::BTreeMap::new(),
-            coverage: None,
-            paired: Vec::new(),
-            build_duration: None,
-            base: None,
+            details: crate::model::Details::None,
         });
         let cmp = |metric: &str, verdict, delta| Comparison {
             metric: metric.into(),
@@ -1072,6 +1086,38 @@ mod tests {
         fn parsed_counts_round_trip(n in 0u32..100_000) {
             let r = parse_rule(&format!("tests.failed <= {n}"), RuleLevel::Fail).unwrap();
             prop_assert_eq!(r.limit, f64::from(n));
+        }
+    }
+
+    #[test]
+    fn a_regression_rule_takes_compared_metrics_by_their_role() {
+        let ok = |r: &str| parse_rule(r, RuleLevel::Fail).map(|rule| rule.target);
+        assert!(matches!(
+            ok("tests.duration.regression < 20%"),
+            Ok(Target::Regression { .. })
+        ));
+        assert!(matches!(
+            ok("bench.*.regression < 5%"),
+            Ok(Target::Regression { .. })
+        ));
+        assert!(matches!(
+            ok("load.api.p95.regression < 5%"),
+            Ok(Target::Regression { .. })
+        ));
+        for (rule, said) in [
+            (
+                "tests.failed.regression < 5%",
+                "not compared with a baseline",
+            ),
+            (
+                "coverage.lines.regression < 5%",
+                "not compared with a baseline",
+            ),
+            ("nosuch.thing.regression < 5%", "names no suite's metrics"),
+            ("bench.regression < 5%", "names no suite's metrics"),
+        ] {
+            let err = ok(rule).expect_err(rule);
+            assert!(err.to_string().contains(said), "{rule}: {err}");
         }
     }
 }

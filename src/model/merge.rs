@@ -2,12 +2,34 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::{Metric, Report, ShardMerge, SuiteKind, SuiteStatus};
+use super::{Details, Metric, Report, ShardMerge, SuiteKind, SuiteStatus};
 use crate::error::{Error, Result};
 
 /// Adds a shard's metric to the merged suite's, as the metric says: a wall time is the slowest
 /// shard's (shards run side by side), not one entry per shard of which rules would only see the
 /// first; other metrics pool their samples.
+/// A shard's suite data merged into the merged suite's.
+fn merge_details(target: &mut Details, shard: Details) {
+    match (target, shard) {
+        (Details::Tests(t), Details::Tests(s)) => {
+            t.isolation.extend(s.isolation);
+            // Shards build side by side: the merged build took the longest one's time.
+            t.build_duration = match (t.build_duration, s.build_duration) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            // The shards of one run share the base: any shard's record of it.
+            if t.base.is_none() {
+                t.base = s.base;
+            }
+        }
+        (target @ Details::None, shard) => *target = shard,
+        // Coverage and paired benchmarks are measured whole in every shard that runs them, not
+        // split: the first shard's stay.
+        _ => {}
+    }
+}
+
 fn merge_metric(metrics: &mut Vec<Metric>, metric: Metric) {
     match metrics.iter_mut().find(|m| m.name == metric.name) {
         Some(m) if m.shards == ShardMerge::Longest => {
@@ -106,16 +128,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report> {
                         target.error = suite.error.clone();
                     }
                     target.cases.extend(suite.cases);
-                    target.isolation.extend(suite.isolation);
-                    // Shards build side by side: the merged build took the longest one's time.
-                    target.build_duration = match (target.build_duration, suite.build_duration) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        (a, b) => a.or(b),
-                    };
-                    // The shards of one run share the base: any shard's record of it.
-                    if target.base.is_none() {
-                        target.base = suite.base;
-                    }
+                    merge_details(&mut target.details, suite.details);
                     for metric in suite.metrics {
                         merge_metric(&mut target.metrics, metric);
                     }

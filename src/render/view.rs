@@ -80,7 +80,7 @@ struct CoverageFileRow<'a> {
 fn coverage_view(report: &Report) -> Option<CoverageView<'_>> {
     let suite = report.suite(crate::model::SuiteKind::Coverage)?;
     let case = suite.cases.first()?;
-    let summary = suite.coverage.as_ref();
+    let summary = suite.coverage();
     let pct = |v: f64| format!("{v:.2} %");
     let signed = |v: f64| {
         if v.abs() < 0.005 {
@@ -370,7 +370,7 @@ fn perf_why(c: &crate::model::Comparison) -> String {
 /// history for the base.
 fn delta_line(s: &Suite) -> String {
     use crate::model::Change;
-    let Some(base) = &s.base else {
+    let Some(base) = s.base() else {
         return String::new();
     };
     let total = s.cases.len();
@@ -471,7 +471,7 @@ fn bench_summary(s: &Suite, comparisons: &[crate::model::Comparison]) -> String 
 /// A suite's time with its build apart: the tests' own time is what the tests cost, the build
 /// depends on caches.
 fn suite_time(s: &Suite) -> String {
-    match s.build_duration {
+    match s.build_duration() {
         Some(build) if build > 0.0 => format!(
             "{} + {} build",
             format_seconds((s.duration - build).max(0.0)),
@@ -612,15 +612,19 @@ impl<'a> View<'a> {
             },
             base_commit: report
                 .suite(crate::model::SuiteKind::Tests)
-                .and_then(|s| s.base.as_ref())
+                .and_then(|s| s.base())
                 .map_or("", |b| b.commit.as_str()),
             removed: report
                 .suite(crate::model::SuiteKind::Tests)
-                .and_then(|s| s.base.as_ref())
+                .and_then(|s| s.base())
                 .map(|b| b.removed.iter().map(String::as_str).collect())
                 .unwrap_or_default(),
             build: {
-                let build: f64 = report.suites.iter().filter_map(|s| s.build_duration).sum();
+                let build: f64 = report
+                    .suites
+                    .iter()
+                    .filter_map(|s| s.build_duration())
+                    .sum();
                 if build > 0.0 {
                     format_seconds(build)
                 } else {

@@ -164,7 +164,7 @@ pub fn to_json(event: &Event<'_>) -> Value {
             "name": s.name,
             "status": s.status,
             "duration": s.duration,
-            "build_duration": s.build_duration,
+            "build_duration": s.build_duration(),
             "error": s.error,
             "counts": counts(&Counts::of(&s.cases)),
         }),

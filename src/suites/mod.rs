@@ -29,14 +29,13 @@ pub struct RunContext<'a> {
     pub ws: &'a Workspace,
     /// The resolved configuration.
     pub config: &'a Config,
-    /// Which tests, which shard, how to show progress.
-    pub select: &'a RunOptions,
+    /// The run selects every test (no filter, package, shard or `--affected-since`): only
+    /// then can a suite tell something that is gone from something that was not selected.
+    pub every_test: bool,
     /// Where the run's outputs go (`target/gate/`).
     pub out_dir: &'a Path,
     /// `--baseline-rev`: the base the change is compared with.
     pub baseline_rev: Option<&'a str>,
-    /// `--paired REV`: benchmarks measured A/B against REV in this job.
-    pub paired: Option<&'a str>,
     /// Variables the test processes get, added in [`Suite::prepare`] by the suites that watch
     /// the tests (the user's `[tests.env]` wins over them).
     pub test_env: Vec<(String, String)>,
@@ -93,6 +92,15 @@ impl Listed {
     }
 }
 
+/// What the command line says to the suites that take options of their own, one field per
+/// such suite, as [`Config`] has one section per suite (the rest of the command line adjusts
+/// the config).
+#[derive(Debug, Clone, Default)]
+pub struct SuiteOptions {
+    /// The tests suite's selection: packages, name filters, shard, affected packages.
+    pub tests: RunOptions,
+}
+
 /// A suite: built from the config, it can say what it would run and run against a
 /// [`RunContext`], returning its part of the report.
 pub trait Suite {
@@ -147,8 +155,8 @@ pub struct Entry {
     /// measured at all (a file it could not read, a command or scenario that could not run).
     /// A list that names the metric itself (e.g. `warn = ["bench.failed == 0"]`) replaces it.
     pub collection_rules: &'static [&'static str],
-    /// Makes the suite from the config.
-    pub build: fn(&Config) -> Result<Box<dyn Suite>>,
+    /// Makes the suite from the config and its own options.
+    pub build: fn(&Config, &SuiteOptions) -> Result<Box<dyn Suite>>,
 }
 
 fn uses(ws: Option<&Workspace>, name: &str) -> bool {
@@ -340,10 +348,10 @@ fn select_from<'r>(
 
 /// Runs the selected suites in registry order: every one is prepared first, then each runs
 /// (none after Ctrl-C), and the services are stopped whatever happens.
-pub fn run_all(entries: &[&Entry], cx: &mut RunContext<'_>) -> Result<()> {
+pub fn run_all(entries: &[&Entry], options: &SuiteOptions, cx: &mut RunContext<'_>) -> Result<()> {
     let mut suites = Vec::new();
     for e in entries {
-        suites.push((e.build)(cx.config)?);
+        suites.push((e.build)(cx.config, options)?);
     }
     let result = (|| {
         for s in &mut suites {
@@ -390,11 +398,7 @@ pub(crate) fn suite(kind: SuiteKind, duration: f64, cases: Vec<Case>) -> model::
         error: None,
         cases,
         metrics: Vec::new(),
-        isolation: std::collections::BTreeMap::new(),
-        coverage: None,
-        paired: Vec::new(),
-        build_duration: None,
-        base: None,
+        details: model::Details::None,
     };
     s.refresh_status();
     s
@@ -474,7 +478,7 @@ mod tests {
             needs_services: if needs_services { |_| true } else { |_| false },
             default_rules: &[],
             collection_rules: &[],
-            build: |_| Ok(Box::new(Tiny(SuiteKind::Bench))),
+            build: |_, _| Ok(Box::new(Tiny(SuiteKind::Bench))),
         }
     }
 
@@ -635,14 +639,12 @@ mod tests {
             members: Vec::new(),
         };
         let config = Config::defaults(None).unwrap();
-        let select = RunOptions::default();
         let mut cx = RunContext {
             ws: &ws,
             config: &config,
-            select: &select,
+            every_test: true,
             out_dir: dir.path(),
             baseline_rev: None,
-            paired: None,
             test_env: Vec::new(),
             finished: Vec::new(),
             environment: None,
@@ -653,14 +655,14 @@ mod tests {
             },
         };
         let first = Entry {
-            build: |_| Ok(Box::new(Tiny(SuiteKind::Tests))),
+            build: |_, _| Ok(Box::new(Tiny(SuiteKind::Tests))),
             ..tiny(SuiteKind::Tests, Shard::Split, false, false)
         };
         let second = Entry {
-            build: |_| Ok(Box::new(Tiny(SuiteKind::Bench))),
+            build: |_, _| Ok(Box::new(Tiny(SuiteKind::Bench))),
             ..tiny(SuiteKind::Bench, Shard::Split, false, false)
         };
-        run_all(&[&first, &second], &mut cx).unwrap();
+        run_all(&[&first, &second], &SuiteOptions::default(), &mut cx).unwrap();
         assert_eq!(
             CALLS.with(|c| c.borrow().clone()),
             [
@@ -683,5 +685,11 @@ mod tests {
             messages,
             ["after [] with 2 env", "after [tests] with 2 env"]
         );
+    }
+
+    #[test]
+    fn the_registry_holds_every_kind_once_in_order() {
+        let kinds: Vec<SuiteKind> = REGISTRY.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, SuiteKind::ALL);
     }
 }

@@ -70,7 +70,7 @@ fn patch_coverage_counts_the_changed_lines_the_tests_ran() {
     let case = &report["suites"][0]["cases"][0];
     assert_eq!(case["status"], "passed");
     // The missed lines are data in the report, not text in the case's detail.
-    let files = &report["suites"][0]["coverage"]["files"];
+    let files = &report["suites"][0]["details"]["coverage"]["files"];
     assert_eq!(files[0]["file"], "src/lib.rs", "{files}");
     assert_eq!(files[0]["missed"], "7", "{files}");
     assert!(
@@ -359,7 +359,7 @@ fn a_renamed_file_counts_only_its_changed_lines() {
         "1 changed line, not run"
     );
     assert_eq!(metric(&report, "coverage.patch_missed"), Some(1.0));
-    let files = &report["suites"][0]["coverage"]["files"];
+    let files = &report["suites"][0]["details"]["coverage"]["files"];
     assert_eq!(
         (&files[0]["file"], &files[0]["missed"]),
         (&serde_json::json!("src/new.rs"), &serde_json::json!("7")),
@@ -517,7 +517,9 @@ fn partial_lines_count_as_configured() {
     let (_, report) = run_coverage(d);
     // Patch: 5 and 9 hit, 6 partial, 7 missed.
     assert_eq!(metric(&report, "coverage.patch"), Some(50.0));
-    let files = report["suites"][0]["coverage"]["files"].as_array().unwrap();
+    let files = report["suites"][0]["details"]["coverage"]["files"]
+        .as_array()
+        .unwrap();
     assert_eq!(files[0]["file"], "src/lib.rs");
     assert_eq!(
         (

@@ -215,7 +215,7 @@ fn history_quarantine_and_changes_over_twenty_runs() {
         (&"failed".into(), &"1".into())
     );
 
-    assert_eq!(report["suites"][0]["base"]["tests"], 3);
+    assert_eq!(report["suites"][0]["details"]["tests"]["base"]["tests"], 3);
 }
 
 #[test]
@@ -251,13 +251,14 @@ fn shards_merged_record_the_same_history_as_one_run() {
     assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
     // The merged build time is the longest shard's, not lost with the second shard.
     let shard_build = |k: u32| {
-        json(&dir.join(format!("shard{k}/report.json")))["suites"][0]["build_duration"]
+        json(&dir.join(format!("shard{k}/report.json")))["suites"][0]["details"]["tests"]["build_duration"]
             .as_f64()
             .unwrap()
     };
-    let merged_build = json(&dir.join("out/report.json"))["suites"][0]["build_duration"]
-        .as_f64()
-        .unwrap();
+    let merged_build =
+        json(&dir.join("out/report.json"))["suites"][0]["details"]["tests"]["build_duration"]
+            .as_f64()
+            .unwrap();
     assert_eq!(merged_build, shard_build(1).max(shard_build(2)));
     save(dir);
     let merged = history(dir, &["-n", "1"]);

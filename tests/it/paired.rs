@@ -91,7 +91,7 @@ fn a_slower_revision_is_a_regression_and_the_checkout_is_untouched() {
     ];
     assert!(lo > 0.0 && lo <= delta && delta <= hi, "{c}");
     assert_eq!(c["baseline_rev"], "HEAD^");
-    let paired = &report["suites"][0]["paired"][0];
+    let paired = &report["suites"][0]["details"]["bench"]["paired"][0];
     assert_eq!(paired["base"].as_array().unwrap().len(), 5);
     assert_eq!(paired["current"].as_array().unwrap().len(), 5);
     assert_eq!(std::fs::read_to_string(d.join("delay")).unwrap(), "0.15");
@@ -296,7 +296,7 @@ fn a_criterion_benchmark_slower_on_head_is_found_beside_a_busy_neighbour() {
         (Some("paired"), Some("HEAD")),
         "A/A: {c}"
     );
-    let paired = &report["suites"][0]["paired"][0];
+    let paired = &report["suites"][0]["details"]["bench"]["paired"][0];
     let rounds = paired["base"].as_array().map_or(0, Vec::len);
     assert!(rounds > 0, "{paired}");
     assert_eq!(

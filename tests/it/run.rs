@@ -8,7 +8,7 @@ fn demo_passes_and_writes_every_output() {
     let out = run("demo", out_dir.path(), &[]);
     assert_eq!(code(&out), 0);
     let report = json(&out_dir.path().join("report.json"));
-    assert_eq!(report["schema"], 2);
+    assert_eq!(report["schema"], 3);
     assert_eq!(report["verdict"]["status"], "passed");
     let statuses = statuses(&report);
     let ids: Vec<&str> = statuses.iter().map(|(id, _)| id.as_str()).collect();
@@ -358,7 +358,9 @@ fn the_nextest_runner_reports_the_same_outcomes() {
     // nextest's build is told apart from its run: the run's time is what `tests.duration`
     // measures, the suite's time holds both.
     let tests = &report["suites"][0];
-    let build = tests["build_duration"].as_f64().expect("a build time");
+    let build = tests["details"]["tests"]["build_duration"]
+        .as_f64()
+        .expect("a build time");
     let run_secs = tests["metrics"][0]["samples"][0].as_f64().unwrap();
     let total = tests["duration"].as_f64().unwrap();
     assert!(build > 0.0 && run_secs > 3.0, "{tests}");
@@ -398,7 +400,10 @@ fn binary_isolation_reports_the_same_outcomes_as_process_isolation() {
     let got = statuses(&report);
     let got: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(got, MIXED_OUTCOMES);
-    assert_eq!(report["suites"][0]["isolation"]["mixed"], "binary");
+    assert_eq!(
+        report["suites"][0]["details"]["tests"]["isolation"]["mixed"],
+        "binary"
+    );
     let failing = case(&report, "mixed tests::fails_with_message");
     let attempts = failing["attempts"].as_array().unwrap();
     assert_eq!(

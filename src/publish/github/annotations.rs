@@ -467,11 +467,7 @@ mod tests {
             error: None,
             cases,
             metrics: Vec::new(),
-            isolation: std::collections::BTreeMap::new(),
-            coverage: None,
-            paired: Vec::new(),
-            build_duration: None,
-            base: None,
+            details: crate::model::Details::None,
         };
         let report = Report {
             schema: 1,

@@ -596,7 +596,7 @@ pub fn run(
     // Measurements are metrics, shown in the performance table; cases are only the errors.
     let mut s = suite(SuiteKind::Bench, clock.elapsed().as_secs_f64(), cases);
     s.metrics = metrics;
-    s.paired = pairs;
+    s.details = crate::model::Details::Bench(crate::model::BenchDetails { paired: pairs });
     s
 }
 
@@ -642,6 +642,7 @@ struct BenchSuite;
 /// Makes the bench suite.
 pub fn build(
     _config: &crate::config::Config,
+    _options: &crate::suites::SuiteOptions,
 ) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
     Ok(Box::new(BenchSuite))
 }
@@ -652,7 +653,7 @@ impl crate::suites::Suite for BenchSuite {
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
-        let paired = cx.paired.or(cx.config.bench.paired.as_deref());
+        let paired = cx.config.bench.paired.as_deref();
         let events = cx.events;
         let suite = SuiteKind::Bench;
         let mut say = |line: &str| {

@@ -253,7 +253,7 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
     );
     s.metrics = metrics;
     let (base_rev, base_totals) = noted_base.unzip();
-    s.coverage = Some(CoverageSummary {
+    s.details = crate::model::Details::Coverage(CoverageSummary {
         head: head_totals,
         base: base_totals.flatten(),
         base_rev,
@@ -484,6 +484,7 @@ struct CoverageSuite {
 /// Makes the coverage suite; `--suite coverage` without a `[coverage]` table is a usage error.
 pub fn build(
     config: &crate::config::Config,
+    _options: &crate::suites::SuiteOptions,
 ) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
     let Some(coverage) = &config.coverage else {
         return Err(crate::error::Error::usage(

@@ -203,12 +203,18 @@ struct ChecksSuite;
 struct ChaosSuite;
 
 /// Makes the infra suite.
-pub fn build_checks(_config: &Config) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+pub fn build_checks(
+    _config: &Config,
+    _options: &crate::suites::SuiteOptions,
+) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
     Ok(Box::new(ChecksSuite))
 }
 
 /// Makes the chaos suite.
-pub fn build_chaos(_config: &Config) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+pub fn build_chaos(
+    _config: &Config,
+    _options: &crate::suites::SuiteOptions,
+) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
     Ok(Box::new(ChaosSuite))
 }
 

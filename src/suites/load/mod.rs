@@ -211,6 +211,7 @@ struct LoadSuite;
 /// Makes the load suite.
 pub fn build(
     _config: &crate::config::Config,
+    _options: &crate::suites::SuiteOptions,
 ) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
     Ok(Box::new(LoadSuite))
 }

@@ -212,6 +212,7 @@ struct PropertySuite {
 /// Makes the property suite.
 pub fn build(
     _config: &crate::config::Config,
+    _options: &crate::suites::SuiteOptions,
 ) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
     Ok(Box::new(PropertySuite { run: None }))
 }

@@ -348,6 +348,7 @@ struct SnapshotSuite {
 /// Makes the snapshots suite.
 pub fn build(
     _config: &crate::config::Config,
+    _options: &crate::suites::SuiteOptions,
 ) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
     Ok(Box::new(SnapshotSuite { run: None }))
 }
@@ -358,12 +359,8 @@ impl crate::suites::Suite for SnapshotSuite {
     }
 
     fn prepare(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<()> {
-        let sel = cx.select;
         // Unreferenced snapshots can only be told apart when every test ran.
-        let full_run = sel.filters.is_empty()
-            && sel.skip.is_empty()
-            && sel.packages.is_empty()
-            && sel.partition.is_none();
+        let full_run = cx.every_test;
         let (run, env) = SnapshotRun::start(
             &cx.ws.root,
             &cx.ws.target_dir,

@@ -15,7 +15,7 @@ use crate::config::TestsConfig;
 use crate::error::Result;
 use crate::event::{self, Sink, TestsPlanned};
 use crate::exec::process::{self};
-use crate::model::{Case, CaseStatus, Suite, SuiteKind, SuiteStatus};
+use crate::model::{Case, CaseStatus, Details, Suite, SuiteKind, SuiteStatus, TestsDetails};
 use crate::workspace::Workspace;
 
 /// The built-in runner: one process per test, scheduled here.
@@ -46,8 +46,6 @@ fn run_builtin(
         Err(errors) => {
             let shown: Vec<&str> = errors.iter().take(20).map(String::as_str).collect();
             return Ok(Suite {
-                kind: SuiteKind::Tests,
-                name: "tests".to_string(),
                 status: SuiteStatus::Error,
                 duration: start.elapsed().as_secs_f64(),
                 error: Some(if crate::exec::process::is_cancelled() {
@@ -55,13 +53,11 @@ fn run_builtin(
                 } else {
                     format!("build failed:\n{}", shown.join("\n"))
                 }),
-                cases: Vec::new(),
-                metrics: Vec::new(),
-                isolation: std::collections::BTreeMap::new(),
-                coverage: None,
-                paired: Vec::new(),
-                build_duration: Some(start.elapsed().as_secs_f64()),
-                base: None,
+                details: Details::Tests(TestsDetails {
+                    build_duration: Some(start.elapsed().as_secs_f64()),
+                    ..TestsDetails::default()
+                }),
+                ..Suite::new(SuiteKind::Tests)
             });
         }
     };
@@ -74,20 +70,18 @@ fn run_builtin(
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let duration = start.elapsed().as_secs_f64();
     let mut suite = Suite {
-        kind: SuiteKind::Tests,
-        name: "tests".to_string(),
-        status: SuiteStatus::Passed,
         duration,
         error: None,
         cases,
         // Running time without the build (whose time depends on caches), stored in baselines so
         // a slower test suite shows up in the trend.
         metrics: vec![crate::model::Metric::wall_time("tests.duration", exec_secs)],
-        isolation: modes.into_iter().collect(),
-        coverage: None,
-        paired: Vec::new(),
-        build_duration: Some(build_secs),
-        base: None,
+        details: Details::Tests(TestsDetails {
+            isolation: modes.into_iter().collect(),
+            build_duration: Some(build_secs),
+            base: None,
+        }),
+        ..Suite::new(SuiteKind::Tests)
     };
     suite.refresh_status();
     Ok(suite)

@@ -55,6 +55,15 @@ impl RunOptions {
     pub fn nothing_affected(&self) -> bool {
         self.affected.is_some() && self.packages.is_empty()
     }
+
+    /// No filter, package, shard or `--affected-since` narrows the tests.
+    pub fn selects_every_test(&self) -> bool {
+        self.filters.is_empty()
+            && self.skip.is_empty()
+            && self.packages.is_empty()
+            && self.partition.is_none()
+            && self.affected.is_none()
+    }
 }
 
 /// The outcome of `--affected-since`.
@@ -418,11 +427,18 @@ pub(crate) fn test_command(bin: &TestBinary, cfg: &TestsConfig) -> Command {
 
 /// The tests suite behind the common interface; the backend (built-in or nextest) is chosen
 /// per run from the config.
-struct TestsSuite;
+struct TestsSuite {
+    select: RunOptions,
+}
 
 /// Makes the tests suite.
-pub fn build(_config: &crate::config::Config) -> Result<Box<dyn crate::suites::Suite>> {
-    Ok(Box::new(TestsSuite))
+pub fn build(
+    _config: &crate::config::Config,
+    options: &crate::suites::SuiteOptions,
+) -> Result<Box<dyn crate::suites::Suite>> {
+    Ok(Box::new(TestsSuite {
+        select: options.tests.clone(),
+    }))
 }
 
 impl crate::suites::Suite for TestsSuite {
@@ -431,7 +447,7 @@ impl crate::suites::Suite for TestsSuite {
     }
 
     fn list(&self, cx: &RunContext<'_>) -> Result<Vec<ListEntry>> {
-        let plan = match plan(cx.ws, &cx.config.tests, cx.select, cx.events)? {
+        let plan = match plan(cx.ws, &cx.config.tests, &self.select, cx.events)? {
             Ok(p) => p,
             Err(errors) => {
                 return Err(Error::usage(
@@ -453,7 +469,7 @@ impl crate::suites::Suite for TestsSuite {
                 // Each doctest by the id the run gives it, so `list` counts what `run` reports;
                 // when they cannot be listed, each package stays one entry.
                 Unit::Doc { packages, .. } => {
-                    match doctest::list(cx.ws, packages, cfg, cx.select) {
+                    match doctest::list(cx.ws, packages, cfg, &self.select) {
                         Ok(names) => {
                             listed.extend(names.into_iter().map(|(package, name, ignored)| {
                                 ListEntry {
@@ -493,10 +509,10 @@ impl crate::suites::Suite for TestsSuite {
             // The user's own [tests.env] wins.
             cfg.env.entry(k.clone()).or_insert_with(|| v.clone());
         }
-        let mut suite = backend(&cfg, cx.select).run(cx.ws, &cfg, cx.select, cx.events)?;
+        let mut suite = backend(&cfg, &self.select).run(cx.ws, &cfg, &self.select, cx.events)?;
         if suite.error.is_none()
             && !cfg.allow_empty
-            && let Some(why) = nothing_ran(&suite, cx.select)
+            && let Some(why) = nothing_ran(&suite, &self.select)
         {
             suite.error = Some(why);
             suite.status = crate::model::SuiteStatus::Error;

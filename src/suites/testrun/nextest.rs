@@ -188,18 +188,8 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
     })?;
     let code = status.code();
     let mut suite = Suite {
-        kind: SuiteKind::Tests,
-        name: "tests".to_string(),
-        status: SuiteStatus::Passed,
         duration: start.elapsed().as_secs_f64(),
-        error: None,
-        cases: Vec::new(),
-        metrics: Vec::new(),
-        isolation: std::collections::BTreeMap::new(),
-        coverage: None,
-        paired: Vec::new(),
-        build_duration: None,
-        base: None,
+        ..Suite::new(SuiteKind::Tests)
     };
     let xml = find_junit(&junit, ws, &cfg.nextest_profile, start)
         .and_then(|p| std::fs::read_to_string(p).ok());
@@ -244,7 +234,7 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         .as_deref()
         .and_then(junit_run_time)
         .map(|run| (start.elapsed().as_secs_f64() - run).max(0.0));
-    suite.build_duration = build_secs;
+    suite.tests_mut().build_duration = build_secs;
     if cfg.doctests && suite.error.is_none() && !process::is_cancelled() {
         // nextest does not run doctests: one `cargo test --doc` for the selected packages.
         let packages: Vec<super::doctest::DocPackage> = super::plan_doc_packages(ws, opts);
