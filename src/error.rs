@@ -13,7 +13,8 @@ pub const EXIT_USAGE: i32 = 2;
 /// Exit code: internal or publishing error.
 pub const EXIT_INTERNAL: i32 = 3;
 
-/// A position in a text file, 1-based, for `file:line:col` messages.
+/// A place in a text file, 1-based, for `file:line:col` messages, with the span of the value
+/// there as the parser saw it, so a diagnostic underlines exactly that value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// The file the position is in.
@@ -22,27 +23,49 @@ pub struct Location {
     pub line: usize,
     /// 1-based column, in characters.
     pub col: usize,
+    /// The text of that line, as it was parsed (the file may change before it is shown).
+    pub line_text: String,
+    /// The value's bytes within `line_text` (to the end of the line for a value that goes on).
+    pub span: std::ops::Range<usize>,
 }
 
 impl Location {
-    /// Computes line and column of a byte offset in `source`.
-    pub fn from_offset(path: impl Into<PathBuf>, source: &str, offset: usize) -> Self {
-        let offset = offset.min(source.len());
-        // Walk back to a char boundary so slicing never panics on odd spans.
-        let mut cut = offset;
-        while !source.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let before = &source[..cut];
+    /// Where `span` (byte offsets into `source`) starts, and what of it is on that line.
+    pub fn from_span(path: impl Into<PathBuf>, source: &str, span: std::ops::Range<usize>) -> Self {
+        let start = floor_boundary(source, span.start);
+        let end = floor_boundary(source, span.end.max(start));
+        let before = &source[..start];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
+        let line_text = source[line_start..line_end].trim_end_matches('\r');
         let col = before[line_start..].chars().count() + 1;
+        let from = (start - line_start).min(line_text.len());
         Location {
             path: path.into(),
             line,
             col,
+            span: from..(end.min(line_end) - line_start).clamp(from, line_text.len()),
+            line_text: line_text.to_string(),
         }
     }
+
+    /// Where `offset` is, with an empty span (the diagnostic marks one character).
+    pub fn from_offset(path: impl Into<PathBuf>, source: &str, offset: usize) -> Self {
+        Self::from_span(path, source, offset..offset)
+    }
+}
+
+/// `offset` clamped into `source` and walked back to a char boundary, so slicing never panics
+/// on odd spans.
+fn floor_boundary(source: &str, offset: usize) -> usize {
+    let mut cut = offset.min(source.len());
+    while !source.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
 }
 
 impl fmt::Display for Location {
@@ -164,5 +187,18 @@ mod tests {
         let src = "é";
         assert_eq!(Location::from_offset("f", src, 1).col, 1);
         assert_eq!(Location::from_offset("f", src, 99).col, 2);
+    }
+
+    #[test]
+    fn a_span_is_kept_on_its_first_line() {
+        let src = "[tests]\nretries = \"two\"\n";
+        let start = src.find('"').unwrap();
+        let loc = Location::from_span("gate.toml", src, start..start + 5);
+        assert_eq!((loc.line, loc.col), (2, 11));
+        assert_eq!(&loc.line_text[loc.span.clone()], "\"two\"");
+        let long = Location::from_span("gate.toml", src, 0..src.len());
+        assert_eq!(&long.line_text[long.span.clone()], "[tests]");
+        let past = Location::from_span("gate.toml", src, 99..200);
+        assert!(past.span.is_empty());
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::error::{Location, Result};
+use crate::error::Result;
 
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +34,7 @@ struct RawMetricSettings {
 const SIGNIFICANCE: (f64, f64) = (1e-9, 0.5);
 const Z_THRESHOLD: (f64, f64) = (0.1, 100.0);
 
-fn significance(at: &dyn Fn(usize) -> Location, v: &Spanned<f64>) -> Result<f64> {
+fn significance(at: crate::util::spans::At<'_>, v: &Spanned<f64>) -> Result<f64> {
     crate::util::spans::number_in(
         at,
         v,
@@ -44,7 +44,7 @@ fn significance(at: &dyn Fn(usize) -> Location, v: &Spanned<f64>) -> Result<f64>
     )
 }
 
-fn z_threshold(at: &dyn Fn(usize) -> Location, v: &Spanned<f64>) -> Result<f64> {
+fn z_threshold(at: crate::util::spans::At<'_>, v: &Spanned<f64>) -> Result<f64> {
     crate::util::spans::number_in(
         at,
         v,
@@ -94,11 +94,11 @@ impl BaselineConfig {
     }
 }
 
-fn parse_percent(v: &Spanned<String>, at: &dyn Fn(usize) -> Location) -> Result<f64> {
+fn parse_percent(v: &Spanned<String>, at: crate::util::spans::At<'_>) -> Result<f64> {
     crate::util::spans::percent(at, v, f64::INFINITY, "2%")
 }
 
-pub(crate) fn resolve(raw: &RawBaseline, at: &dyn Fn(usize) -> Location) -> Result<BaselineConfig> {
+pub(crate) fn resolve(raw: &RawBaseline, at: crate::util::spans::At<'_>) -> Result<BaselineConfig> {
     let d = BaselineConfig::default();
     let mut settings = d.settings;
     let count = |v: &Spanned<u64>, name: &str, range: (u64, u64)| {

@@ -264,7 +264,7 @@ impl Config {
 
     /// Parses and validates config text (the path is only used in messages).
     pub fn parse(path: &Path, source: &str, profile: Option<&str>) -> Result<Config> {
-        let at = |offset: usize| Location::from_offset(path, source, offset);
+        let at = |span: std::ops::Range<usize>| Location::from_span(path, source, span);
         let raw = parse_raw(path, source)?;
         Self::resolve(raw, path, source, profile, &at)
     }
@@ -274,7 +274,7 @@ impl Config {
         path: &Path,
         source: &str,
         profile: Option<&str>,
-        at: &dyn Fn(usize) -> Location,
+        at: crate::util::spans::At<'_>,
     ) -> Result<Config> {
         let profile_name = profile.unwrap_or(DEFAULT_PROFILE).to_string();
         let mut tests = raw.tests.clone();
@@ -374,7 +374,7 @@ impl Config {
 
 fn parse_raw(path: &Path, source: &str) -> Result<RawConfig> {
     toml::from_str(source).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
+        let span = e.span().unwrap_or(0..0);
         let message = e.message().trim().to_string();
         let hint = match did_you_mean(&message) {
             Some(near) => format!("did you mean `{near}`?"),
@@ -383,7 +383,7 @@ fn parse_raw(path: &Path, source: &str) -> Result<RawConfig> {
             None => "fix the TOML syntax or the value's type (see README.md, section Configuration)".to_string(),
         };
         Error::Config {
-            location: Location::from_offset(path, source, offset),
+            location: Location::from_span(path, source, span),
             message,
             hint: Some(hint),
         }
@@ -430,7 +430,7 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
         let parent_name = parent.get_ref().clone();
         if chain.contains(&parent_name) {
             return Err(Error::Config {
-                location: Location::from_offset(path, source, parent.span().start),
+                location: Location::from_span(path, source, parent.span()),
                 message: format!(
                     "profile `{current}` inherits from `{parent_name}`, which forms a cycle"
                 ),
@@ -439,7 +439,7 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
         }
         if parent_name != DEFAULT_PROFILE && !raw.profile.contains_key(&parent_name) {
             return Err(Error::Config {
-                location: Location::from_offset(path, source, parent.span().start),
+                location: Location::from_span(path, source, parent.span()),
                 message: format!(
                     "profile `{current}` inherits from unknown profile `{parent_name}`"
                 ),
@@ -455,7 +455,7 @@ fn profile_chain(raw: &RawConfig, name: &str, path: &Path, source: &str) -> Resu
 /// Parses a duration string from gate.toml, pointing errors inside the string.
 fn parse_spanned_duration(
     v: &Option<Spanned<String>>,
-    at: &dyn Fn(usize) -> Location,
+    at: crate::util::spans::At<'_>,
 ) -> Result<Option<Duration>> {
     crate::util::spans::opt_duration(at, v)
 }
@@ -463,12 +463,12 @@ fn parse_spanned_duration(
 fn parse_spanned_rule(
     rule: &Spanned<String>,
     level: RuleLevel,
-    at: &dyn Fn(usize) -> Location,
+    at: crate::util::spans::At<'_>,
 ) -> Result<Rule> {
     gate::parse_rule(rule.get_ref(), level).map_err(|e| Error::Config {
         // +1 skips the opening quote; rule strings with escapes are rare enough that the
         // offset inside the literal is accurate for every realistic rule.
-        location: at(rule.span().start + 1 + e.offset),
+        location: at(crate::util::spans::rule_point(rule.span(), e.offset)),
         message: e.message,
         hint: Some(e.hint),
     })

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::RunIgnored;
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
@@ -277,12 +277,12 @@ impl Quarantine {
     }
 }
 
-pub(super) fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> Result<TestsConfig> {
+pub(super) fn resolve_tests(raw: &RawTests, at: crate::util::spans::At<'_>) -> Result<TestsConfig> {
     let d = TestsConfig::default();
     let jobs = match &raw.jobs {
         Some(j) if *j.get_ref() == 0 => {
             return Err(Error::Config {
-                location: at(j.span().start),
+                location: at(j.span()),
                 message: "`jobs` must be at least 1".to_string(),
                 hint: Some("remove the key to use one job per core".to_string()),
             });
@@ -324,7 +324,7 @@ pub(super) fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> R
                 .find(|(k, v)| k.is_empty() || k.contains(['=', '\0']) || v.contains('\0'))
             {
                 return Err(Error::Config {
-                    location: at(env.span().start),
+                    location: at(env.span()),
                     message: format!(
                         "the environment variable `{}` cannot be set",
                         key.escape_debug()
@@ -366,7 +366,7 @@ pub(super) fn resolve_tests(raw: &RawTests, at: &dyn Fn(usize) -> Location) -> R
 /// everything, by accident.
 fn quarantine_list(
     raw: Option<&[Spanned<String>]>,
-    at: &dyn Fn(usize) -> Location,
+    at: crate::util::spans::At<'_>,
 ) -> Result<Vec<String>> {
     raw.unwrap_or_default()
         .iter()
@@ -374,7 +374,7 @@ fn quarantine_list(
             let name = q.get_ref().trim();
             if name.is_empty() || name == "*" {
                 return Err(Error::Config {
-                    location: at(q.span().start),
+                    location: at(q.span()),
                     message: format!("quarantine entry `{name}` names no test"),
                     hint: Some(
                         "write a test's name or id (`net::dns_lookup`), or a prefix ending in `*` (`net::*`)"
@@ -387,7 +387,7 @@ fn quarantine_list(
         .collect()
 }
 
-fn resolve_flaky(raw: Option<&RawFlaky>, at: &dyn Fn(usize) -> Location) -> Result<FlakyConfig> {
+fn resolve_flaky(raw: Option<&RawFlaky>, at: crate::util::spans::At<'_>) -> Result<FlakyConfig> {
     let mut c = FlakyConfig::default();
     let Some(raw) = raw else { return Ok(c) };
     c.quarantine = raw.quarantine.unwrap_or_default();

@@ -1,19 +1,33 @@
 //! Values read from gate.toml with their position, turned into typed values or into errors that
 //! name `file:line:col`. Shared by the core config and the suites' own sections.
 
+use std::ops::Range;
 use std::time::Duration;
 
 use toml::Spanned;
 
 use crate::error::{Error, Location, Result};
 
-/// Maps a byte offset of the config text to a location.
-pub type At<'a> = &'a dyn Fn(usize) -> Location;
+/// Maps a byte span of the config text (a value as the TOML parser saw it) to a location.
+pub type At<'a> = &'a dyn Fn(Range<usize>) -> Location;
 
-/// A config error at `offset` with a hint.
-pub fn config_error(at: At<'_>, offset: usize, message: String, hint: &str) -> Error {
+/// The inside of a quoted string's span: what a message about its text points at.
+pub fn inside(span: Range<usize>) -> Range<usize> {
+    let start = (span.start + 1).min(span.end);
+    start..span.end.saturating_sub(1).max(start)
+}
+
+/// Where a rule written in a string (`"tests.failed == 0"`) went wrong: `offset` bytes into
+/// its text. A point: the diagnostic underlines the token there.
+pub fn rule_point(span: Range<usize>, offset: usize) -> Range<usize> {
+    let at = inside(span).start + offset;
+    at..at
+}
+
+/// A config error at `span` with a hint.
+pub fn config_error(at: At<'_>, span: Range<usize>, message: String, hint: &str) -> Error {
     Error::Config {
-        location: at(offset),
+        location: at(span),
         message,
         hint: Some(hint.to_string()),
     }
@@ -25,7 +39,7 @@ pub fn duration(at: At<'_>, s: &Spanned<String>) -> Result<Duration> {
         // +1 skips the opening quote.
         config_error(
             at,
-            s.span().start + 1,
+            inside(s.span()),
             message,
             "write a duration with a unit, e.g. \"90s\", \"500ms\", \"5m\" or \"1h30m\"",
         )
@@ -39,7 +53,7 @@ pub fn nonzero_duration(at: At<'_>, s: &Spanned<String>, name: &str) -> Result<D
     if d.is_zero() {
         return Err(config_error(
             at,
-            s.span().start + 1,
+            inside(s.span()),
             format!("`{name}` must be longer than 0s"),
             "write a positive duration, e.g. \"10s\"",
         ));
@@ -57,7 +71,7 @@ pub fn percent(at: At<'_>, v: &Spanned<String>, max: f64, example: &str) -> Resu
         .ok_or_else(|| {
             config_error(
                 at,
-                v.span().start + 1,
+                inside(v.span()),
                 format!("`{text}` is not a percentage"),
                 &format!("write it like \"{example}\""),
             )
@@ -105,7 +119,7 @@ fn in_range<T: Copy + PartialOrd + std::fmt::Display>(
     if !(x >= min && x <= max) {
         return Err(config_error(
             at,
-            v.span().start,
+            v.span(),
             format!("`{name}` is {}; it must be from {min} to {max}", show(x)),
             hint,
         ));
@@ -120,12 +134,6 @@ pub fn opt_duration(at: At<'_>, v: &Option<Spanned<String>>) -> Result<Option<Du
 
 /// A size string (`"64KB"`, `"1MiB"`), located at its first character on error.
 pub fn size(at: At<'_>, s: &Spanned<String>) -> Result<u64> {
-    crate::util::units::parse_size(s.get_ref()).map_err(|m| {
-        config_error(
-            at,
-            s.span().start + 1,
-            m,
-            "write e.g. \"64KB\" or \"64KiB\"",
-        )
-    })
+    crate::util::units::parse_size(s.get_ref())
+        .map_err(|m| config_error(at, inside(s.span()), m, "write e.g. \"64KB\" or \"64KiB\""))
 }

@@ -117,7 +117,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         {
             return Err(config_error(
                 at,
-                c.name.span().start + 1,
+                crate::util::spans::inside(c.name.span()),
                 format!(
                     "bench command name `{}` is not a valid name",
                     name.escape_debug()
@@ -128,7 +128,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         if commands.iter().any(|o| &o.name == name) {
             return Err(config_error(
                 at,
-                c.name.span().start + 1,
+                crate::util::spans::inside(c.name.span()),
                 format!("two [[bench.command]] are called `{name}`"),
                 "give each timed command its own name",
             ));
@@ -136,7 +136,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         if c.cmd.get_ref().is_empty() || c.cmd.get_ref()[0].is_empty() {
             return Err(config_error(
                 at,
-                c.cmd.span().start,
+                c.cmd.span(),
                 format!("bench command `{name}` has an empty `cmd`"),
                 "write cmd = [\"program\", \"arg\"]",
             ));
@@ -157,7 +157,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         {
             return Err(config_error(
                 at,
-                j.span().start,
+                j.span(),
                 format!(
                     "bench command `{name}`: `json = true` takes the metrics the command prints, `counter = \"instructions\"` counts the command itself"
                 ),
@@ -203,7 +203,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
     {
         return Err(config_error(
             at,
-            p.span().start + 1,
+            crate::util::spans::inside(p.span()),
             "`paired` is empty".to_string(),
             "name a revision (e.g. \"main\") or \"merge-base\"",
         ));
@@ -211,7 +211,7 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
     if let Some(run) = raw.run.as_ref().filter(|r| r.get_ref().is_empty()) {
         return Err(config_error(
             at,
-            run.span().start,
+            run.span(),
             "`[bench] run` is an empty command".to_string(),
             "write run = [\"cargo\", \"bench\"] or remove the key",
         ));

@@ -66,7 +66,7 @@ pub(crate) fn resolve(raw: &RawCoverage, at: At<'_>) -> Result<CoverageConfig> {
     if raw.lcov.get_ref().trim().is_empty() {
         return Err(config_error(
             at,
-            raw.lcov.span().start,
+            raw.lcov.span(),
             "`lcov` is empty".to_string(),
             "name the LCOV file, e.g. lcov = \"target/lcov.info\"",
         ));
@@ -74,7 +74,7 @@ pub(crate) fn resolve(raw: &RawCoverage, at: At<'_>) -> Result<CoverageConfig> {
     if let Some(cmd) = raw.command.as_ref().filter(|c| c.get_ref().is_empty()) {
         return Err(config_error(
             at,
-            cmd.span().start,
+            cmd.span(),
             "`command` is empty".to_string(),
             "remove it, or give the program and its arguments",
         ));
@@ -88,7 +88,7 @@ pub(crate) fn resolve(raw: &RawCoverage, at: At<'_>) -> Result<CoverageConfig> {
             _ => {
                 return Err(config_error(
                     at,
-                    f.span().start + 1,
+                    crate::util::spans::inside(f.span()),
                     format!("path fix `{}` is not `before::after`", f.get_ref()),
                     "e.g. fixes = [\"semver/::\"] drops a leading `semver/`, [\"/build/::src/\"] replaces a prefix",
                 ));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -89,11 +89,11 @@ pub struct LoadScenario {
 
 pub(crate) fn resolve(
     raw: &[Spanned<RawLoad>],
-    at: &dyn Fn(usize) -> Location,
+    at: crate::util::spans::At<'_>,
 ) -> Result<Vec<LoadScenario>> {
     use crate::suites::load::engine::Mode;
-    let cfg_err = |offset: usize, message: String, hint: &str| Error::Config {
-        location: at(offset),
+    let cfg_err = |span: std::ops::Range<usize>, message: String, hint: &str| Error::Config {
+        location: at(span),
         message,
         hint: Some(hint.to_string()),
     };
@@ -108,35 +108,35 @@ pub(crate) fn resolve(
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             return Err(cfg_err(
-                l.name.span().start + 1,
+                crate::util::spans::inside(l.name.span()),
                 format!("load name `{name}` must be letters, digits, `_` or `-`"),
                 "it becomes part of metric names such as load.NAME.p(95)",
             ));
         }
         if out.iter().any(|o| o.name == name) {
             return Err(cfg_err(
-                l.name.span().start + 1,
+                crate::util::spans::inside(l.name.span()),
                 format!("two [[load]] scenarios are called `{name}`"),
                 "give each scenario its own name",
             ));
         }
         let url = crate::suites::load::http::parse_url(l.url.get_ref()).map_err(|m| {
             cfg_err(
-                l.url.span().start + 1,
+                crate::util::spans::inside(l.url.span()),
                 m,
                 "write e.g. \"http://127.0.0.1:8080/health\"",
             )
         })?;
         // Errors about the scenario as a whole point at its name (a `[[load]]` table itself
         // has no useful position).
-        let at_item = l.name.span().start + 1;
+        let at_item = crate::util::spans::inside(l.name.span());
         let timeout = match &l.timeout {
             Some(t) => crate::util::spans::nonzero_duration(at, t, "timeout")?,
             None => Duration::from_secs(10),
         };
         let no_duration = || {
             cfg_err(
-                at_item,
+                at_item.clone(),
                 format!("load `{name}` has no `duration`"),
                 "add e.g. duration = \"30s\"",
             )
@@ -145,7 +145,7 @@ pub(crate) fn resolve(
             let v = crate::util::spans::nonzero_duration(at, d, what)?;
             if v > MAX_LENGTH {
                 return Err(cfg_err(
-                    d.span().start + 1,
+                    crate::util::spans::inside(d.span()),
                     format!("`{what}` is longer than a day"),
                     "split a soak test into several scenarios or runs",
                 ));
@@ -164,7 +164,7 @@ pub(crate) fn resolve(
         let mode = match (&l.rate, &l.stages, &l.users) {
             (Some(_), _, Some(u)) | (_, Some(_), Some(u)) => {
                 return Err(cfg_err(
-                    u.span().start,
+                    u.span(),
                     format!("load `{name}` sets both a rate and users"),
                     "use `rate` (open loop) or `users` (closed loop), not both",
                 ));
@@ -203,7 +203,7 @@ pub(crate) fn resolve(
                     (None, false) => 0.0,
                     (None, true) => {
                         return Err(cfg_err(
-                            at_item,
+                            at_item.clone(),
                             format!("load `{name}` has no `rate`, `stages` or `users`"),
                             "add rate = 100 (requests per second) or users = 10",
                         ));
@@ -212,7 +212,7 @@ pub(crate) fn resolve(
                 let total: Duration = list.iter().map(|(d, _)| *d).sum();
                 if total > MAX_LENGTH {
                     return Err(cfg_err(
-                        at_item,
+                        at_item.clone(),
                         format!("the stages of load `{name}` last longer than a day"),
                         "split a soak test into several scenarios or runs",
                     ));
@@ -245,7 +245,7 @@ pub(crate) fn resolve(
         for t in &l.thresholds {
             thresholds.push(crate::gate::threshold::parse(t.get_ref()).map_err(|e| {
                 Error::Config {
-                    location: at(t.span().start + 1 + e.offset),
+                    location: at(crate::util::spans::rule_point(t.span(), e.offset)),
                     message: e.message,
                     hint: Some(e.hint),
                 }

@@ -291,7 +291,7 @@ pub(crate) fn proxies(at: At<'_>, raw: &[RawProxy]) -> Result<Vec<ProxySpec>> {
         if out.iter().any(|o| o.name == name) {
             return Err(config_error(
                 at,
-                p.name.span().start + 1,
+                crate::util::spans::inside(p.name.span()),
                 format!("two proxies are called `{name}`"),
                 "give each [[proxy]] its own name",
             ));
@@ -300,7 +300,7 @@ pub(crate) fn proxies(at: At<'_>, raw: &[RawProxy]) -> Result<Vec<ProxySpec>> {
             if let Err(why) = host_port(value.get_ref()) {
                 return Err(config_error(
                     at,
-                    value.span().start + 1,
+                    crate::util::spans::inside(value.span()),
                     format!("proxy `{name}`: `{field}` {why}"),
                     "write host:port, e.g. \"127.0.0.1:15432\"",
                 ));
@@ -354,7 +354,7 @@ pub(crate) fn chaos(
             if !checks.iter().any(|k| k.name == *s.get_ref()) {
                 return Err(config_error(
                     at,
-                    s.span().start + 1,
+                    crate::util::spans::inside(s.span()),
                     format!(
                         "experiment `{}`: no [[check]] called `{}`",
                         c.name,
@@ -370,7 +370,7 @@ pub(crate) fn chaos(
             let t = f.target.as_ref().ok_or_else(|| {
                 config_error(
                     at,
-                    c.fault.span().start,
+                    c.fault.span(),
                     format!("fault `{kind}` needs a `target` {what}"),
                     "e.g. target = \"api\"",
                 )
@@ -384,7 +384,7 @@ pub(crate) fn chaos(
             if !known {
                 return Err(config_error(
                     at,
-                    t.span().start + 1,
+                    crate::util::spans::inside(t.span()),
                     format!("fault `{kind}` targets unknown {what} `{name}`"),
                     &format!("define a [[{what}]] called `{name}`"),
                 ));
@@ -396,7 +396,7 @@ pub(crate) fn chaos(
             let s = v.as_ref().ok_or_else(|| {
                 config_error(
                     at,
-                    c.fault.span().start,
+                    c.fault.span(),
                     format!("fault `{kind}` needs `{what}`"),
                     "e.g. \"64KB\"",
                 )
@@ -422,7 +422,7 @@ pub(crate) fn chaos(
                 Some(s) if whole_connection => {
                     return Err(config_error(
                         at,
-                        s.span().start + 1,
+                        crate::util::spans::inside(s.span()),
                         format!("fault `{kind}` acts on the whole connection, not on one stream"),
                         "remove `stream`",
                     ));
@@ -434,7 +434,7 @@ pub(crate) fn chaos(
                     other => {
                         return Err(config_error(
                             at,
-                            s.span().start + 1,
+                            crate::util::spans::inside(s.span()),
                             format!("unknown stream `{other}`"),
                             "use \"upstream\" (requests), \"downstream\" (responses) or \"both\"",
                         ));
@@ -446,7 +446,7 @@ pub(crate) fn chaos(
                 Some(t) if matches!(toxic, Toxic::HttpError { .. }) => {
                     return Err(config_error(
                         at,
-                        t.span().start,
+                        t.span(),
                         "fault `http_error` chooses its connections with `fraction` or `first`"
                             .into(),
                         "replace `toxicity` with `fraction`",
@@ -455,7 +455,7 @@ pub(crate) fn chaos(
                 Some(t) if matches!(toxic, Toxic::Down) => {
                     return Err(config_error(
                         at,
-                        t.span().start,
+                        t.span(),
                         "fault `down` closes the proxy's listener, so it acts on every connection"
                             .into(),
                         "remove `toxicity`, or use `reset_peer` with a toxicity for a share of connections",
@@ -465,7 +465,7 @@ pub(crate) fn chaos(
                     return Err(config_error(
                         at,
                         // A number's span starts at its first digit; a string's at its quote.
-                        t.span().start,
+                        t.span(),
                         format!("toxicity {} is not between 0 and 1", t.get_ref()),
                         "e.g. toxicity = 0.5 (half of the connections)",
                     ));
@@ -510,7 +510,7 @@ pub(crate) fn chaos(
                 {
                     return Err(config_error(
                         at,
-                        c.fault.span().start,
+                        c.fault.span(),
                         format!("fraction {fr} is not between 0 and 1"),
                         "e.g. fraction = 0.5",
                     ));
@@ -525,7 +525,7 @@ pub(crate) fn chaos(
                 let env = f.env.clone().ok_or_else(|| {
                     config_error(
                         at,
-                        c.fault.span().start,
+                        c.fault.span(),
                         "fault `env` needs `env = { NAME = \"value\" }`".into(),
                         "e.g. env = { FAILPOINTS = \"db_write=return\" }",
                     )
@@ -537,14 +537,14 @@ pub(crate) fn chaos(
                 match (&f.path_env, &f.bytes) {
                     (Some(var), None) => restarted(svc, BTreeMap::from([(var.clone(), "/dev/full".to_string())]), Vec::new()),
                     (None, Some(_)) => restarted(svc, BTreeMap::new(), vec![(Rlimit::FileSize, size(&f.bytes, "bytes")?)]),
-                    _ => return Err(config_error(at, c.fault.span().start, "fault `disk_full` needs `path_env` (a variable the service reads a file path from; it is pointed at /dev/full) or `bytes` (a file-size limit)".into(), "e.g. path_env = \"DATA_FILE\"")),
+                    _ => return Err(config_error(at, c.fault.span(), "fault `disk_full` needs `path_env` (a variable the service reads a file path from; it is pointed at /dev/full) or `bytes` (a file-size limit)".into(), "e.g. path_env = \"DATA_FILE\"")),
                 }
             }
             "clock_skew" => {
                 let offset = f.offset.as_ref().ok_or_else(|| {
                     config_error(
                         at,
-                        c.fault.span().start,
+                        c.fault.span(),
                         "fault `clock_skew` needs `offset`".into(),
                         "e.g. offset = \"+1d\" or \"-90s\"",
                     )
@@ -552,7 +552,7 @@ pub(crate) fn chaos(
                 let ns = crate::suites::infra::clock::parse_offset(offset).map_err(|m| {
                     config_error(
                         at,
-                        c.fault.span().start,
+                        c.fault.span(),
                         format!("fault `clock_skew`: {m}"),
                         "write a signed duration, e.g. offset = \"+1d\" or \"-90s\"",
                     )
@@ -579,7 +579,7 @@ pub(crate) fn chaos(
             other => {
                 return Err(config_error(
                     at,
-                    f.kind.span().start + 1,
+                    crate::util::spans::inside(f.kind.span()),
                     format!("unknown fault kind `{other}`"),
                     &format!("use one of {FAULT_KINDS}"),
                 ));
@@ -589,8 +589,8 @@ pub(crate) fn chaos(
             let stray = f
                 .stream
                 .as_ref()
-                .map(|s| ("stream", s.span().start + 1))
-                .or_else(|| f.toxicity.as_ref().map(|t| ("toxicity", t.span().start)));
+                .map(|s| ("stream", crate::util::spans::inside(s.span())))
+                .or_else(|| f.toxicity.as_ref().map(|t| ("toxicity", t.span())));
             if let Some((key, offset)) = stray {
                 return Err(config_error(
                     at,
@@ -606,7 +606,7 @@ pub(crate) fn chaos(
                 if !(0.0..=1.0).contains(&r.max_failure_ratio) {
                     return Err(config_error(
                         at,
-                        c.fault.span().start,
+                        c.fault.span(),
                         format!(
                             "max_failure_ratio {} is not between 0 and 1",
                             r.max_failure_ratio

@@ -35,7 +35,7 @@ pub(super) fn pattern_list(at: At<'_>, list: &[Spanned<String>]) -> Result<Vec<P
             patterns::parse(p.get_ref()).map_err(|m| {
                 config_error(
                     at,
-                    p.span().start + 1,
+                    crate::util::spans::inside(p.span()),
                     m,
                     "patterns are `text`, `!absent`, `/regex/` or `json:/pointer == value`",
                 )
@@ -125,7 +125,7 @@ pub(crate) fn check_name(at: At<'_>, name: &Spanned<String>, what: &str) -> Resu
     {
         return Err(config_error(
             at,
-            name.span().start + 1,
+            crate::util::spans::inside(name.span()),
             format!("{what} name `{}` is not a valid name", n.escape_debug()),
             "use 1 to 100 letters, digits, `_`, `-` or `.`",
         ));
@@ -143,7 +143,7 @@ pub(crate) fn services(at: At<'_>, raw: &[RawService]) -> Result<Vec<ServiceSpec
             if bad_key || value.contains('\0') {
                 return Err(config_error(
                     at,
-                    s.name.span().start + 1,
+                    crate::util::spans::inside(s.name.span()),
                     format!(
                         "service `{name}`: the environment variable `{}` cannot be set",
                         key.escape_debug()
@@ -155,7 +155,7 @@ pub(crate) fn services(at: At<'_>, raw: &[RawService]) -> Result<Vec<ServiceSpec
         if out.iter().any(|o| o.name == name) {
             return Err(config_error(
                 at,
-                s.name.span().start,
+                s.name.span(),
                 format!("two services are called `{name}`"),
                 "give each [[service]] its own name",
             ));
@@ -163,7 +163,7 @@ pub(crate) fn services(at: At<'_>, raw: &[RawService]) -> Result<Vec<ServiceSpec
         if s.cmd.get_ref().is_empty() {
             return Err(config_error(
                 at,
-                s.cmd.span().start,
+                s.cmd.span(),
                 format!("service `{name}` has an empty `cmd`"),
                 "write cmd = [\"program\", \"arg\"]",
             ));
@@ -179,7 +179,7 @@ pub(crate) fn services(at: At<'_>, raw: &[RawService]) -> Result<Vec<ServiceSpec
                     _ => {
                         return Err(config_error(
                             at,
-                            r.span().start,
+                            r.span(),
                             format!(
                                 "service `{name}`: `ready` needs exactly one of http, tcp or command"
                             ),
@@ -210,7 +210,7 @@ pub(crate) fn services(at: At<'_>, raw: &[RawService]) -> Result<Vec<ServiceSpec
             if !out.iter().any(|o| &o.name == a) {
                 return Err(config_error(
                     at,
-                    span.span().start + 1,
+                    crate::util::spans::inside(span.span()),
                     format!("service `{}` starts after unknown service `{a}`", s.name),
                     "name a [[service]] defined in this file",
                 ));
@@ -220,7 +220,7 @@ pub(crate) fn services(at: At<'_>, raw: &[RawService]) -> Result<Vec<ServiceSpec
     if let Err(cycle) = start_order(&out) {
         return Err(config_error(
             at,
-            raw.first().map_or(0, |r| r.name.span().start),
+            raw.first().map_or(0..0, |r| r.name.span()),
             format!("services depend on each other in a cycle: {cycle}"),
             "remove one `after` entry",
         ));
@@ -415,7 +415,7 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
         if out.iter().any(|o| o.name == name) {
             return Err(config_error(
                 at,
-                c.name.span().start,
+                c.name.span(),
                 format!("two checks are called `{name}`"),
                 "give each [[check]] its own name",
             ));
@@ -427,7 +427,7 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
         if kinds != 1 {
             return Err(config_error(
                 at,
-                c.name.span().start,
+                c.name.span(),
                 format!("check `{name}` needs exactly one of http, tcp, command or file"),
                 "e.g. http = { url = \"http://127.0.0.1:8080/health\", status = 200 }",
             ));
@@ -436,7 +436,7 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
             if let Err(m) = crate::suites::load::http::parse_url(&h.url) {
                 return Err(config_error(
                     at,
-                    c.name.span().start,
+                    c.name.span(),
                     format!("check `{name}`: {m}"),
                     "write e.g. \"http://127.0.0.1:8080/health\"",
                 ));
@@ -465,7 +465,7 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
             if cmd.cmd.is_empty() {
                 return Err(config_error(
                     at,
-                    c.name.span().start,
+                    c.name.span(),
                     format!("check `{name}` has an empty command"),
                     "write cmd = [\"program\", \"arg\"]",
                 ));
@@ -484,7 +484,7 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
                     u32::from_str_radix(m.get_ref().trim_start_matches("0o"), 8).map_err(|_| {
                         config_error(
                             at,
-                            m.span().start + 1,
+                            crate::util::spans::inside(m.span()),
                             format!("`{}` is not an octal mode", m.get_ref()),
                             "write e.g. \"0644\"",
                         )
