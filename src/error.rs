@@ -24,7 +24,7 @@ pub struct Location {
     /// 1-based column, in characters.
     pub col: usize,
     /// The text of that line, as it was parsed (the file may change before it is shown).
-    pub line_text: String,
+    pub line_text: Box<str>,
     /// The value's bytes within `line_text` (to the end of the line for a value that goes on).
     pub span: std::ops::Range<usize>,
 }
@@ -48,7 +48,7 @@ impl Location {
             line,
             col,
             span: from..(end.min(line_end) - line_start).clamp(from, line_text.len()),
-            line_text: line_text.to_string(),
+            line_text: line_text.into(),
         }
     }
 

@@ -38,7 +38,7 @@ fn render(location: &Location, color: bool) -> String {
     // As the message above it shows the path, so the two lines agree.
     let shown = location.path.display().to_string();
     let report = [Group::with_level(Level::ERROR).element(
-        Snippet::source(location.line_text.as_str())
+        Snippet::source(&*location.line_text)
             .line_start(location.line)
             .path(shown)
             .annotation(AnnotationKind::Primary.span(underlined(location))),
