@@ -702,6 +702,7 @@ mod tests {
             message: None,
             detail: None,
             regions: Vec::new(),
+            diff: Vec::new(),
             history: None,
         }
     }

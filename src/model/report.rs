@@ -394,6 +394,48 @@ impl CaseStatus {
     }
 }
 
+/// One line of a diff.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DiffLine {
+    /// What the line is.
+    pub kind: DiffKind,
+    /// Its text, without the marker (`+`, `-`, ` `) a unified diff puts before it.
+    pub text: String,
+}
+
+/// What a diff line is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    /// The name of the old side (`--- a`).
+    Old,
+    /// The name of the new side (`+++ b`).
+    New,
+    /// The start of a hunk (`@@ -1,2 +1,3 @@`).
+    Hunk,
+    /// Only on the old side.
+    Removed,
+    /// Only on the new side.
+    Added,
+    /// On both sides.
+    Context,
+}
+
+impl DiffLine {
+    /// The line as a unified diff writes it.
+    pub fn unified(&self) -> String {
+        let marker = match self.kind {
+            DiffKind::Old => "--- ",
+            DiffKind::New => "+++ ",
+            DiffKind::Hunk => "",
+            DiffKind::Removed => "-",
+            DiffKind::Added => "+",
+            DiffKind::Context => " ",
+        };
+        format!("{marker}{}", self.text)
+    }
+}
+
 /// One test, check or scenario.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Case {
@@ -426,6 +468,10 @@ pub struct Case {
     /// lines a coverage run found never run. Annotations are made from these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<Region>,
+    /// A snapshot's diff, line by line with each line's kind (`detail` holds the same diff as
+    /// text for the outputs that show text; colours come from here, never from the text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<DiffLine>,
     /// What the notes say of this test on the base, when they hold its history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<CaseHistory>,
@@ -504,6 +550,7 @@ impl Case {
             message: Some(message.into()),
             detail: None,
             regions: Vec::new(),
+            diff: Vec::new(),
             history: None,
         }
     }

@@ -12,10 +12,10 @@ mod view;
 use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, Value, context};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::Report;
+use crate::model::{DiffKind, DiffLine, Report};
 use crate::util::units::{format_bytes, format_seconds};
 
 /// The built-in templates, by file name.
@@ -149,7 +149,16 @@ impl Renderer {
         });
         env.set_auto_escape_callback(move |name| escape::mode_of(name, color));
         env.set_formatter(escape::formatter);
-        env.add_filter("diff_color", move |s: String| diff_color(&s, color));
+        // Coloured only in a coloured terminal rendering: in HTML or markdown an escape
+        // sequence would be raw bytes in the page.
+        env.add_filter("diff_line", |state: &minijinja::State, v: Value| {
+            let terminal = state.auto_escape() == escape::mode_of("terminal", true);
+            diff_line(&v, terminal)
+        });
+        // Kept for templates written before diffs were typed: the text, stripped, uncoloured.
+        env.add_filter("diff_color", |s: String| {
+            Value::from(escape::strip_controls(&s, false).as_ref())
+        });
         // Our own words in the terminal scorecard (FAIL, PASSED, headings), coloured by role
         // when colour is on; text is stripped of controls first, whatever it is.
         env.add_filter("paint", move |s: String, role: String| {
@@ -257,25 +266,26 @@ fn template_error(origin: &Path, e: &minijinja::Error) -> Error {
     )
 }
 
-/// A diff line coloured for a terminal. The line itself is untrusted: its own escape
-/// sequences go before ours are added.
-fn diff_color(line: &str, color: bool) -> Value {
-    let line = escape::strip_controls(line, false);
-    if !color {
-        return Value::from(line.as_ref());
-    }
-    let code = if line.starts_with("+++") || line.starts_with("---") {
-        "1"
-    } else if line.starts_with('+') {
-        "32"
-    } else if line.starts_with('-') {
-        "31"
-    } else if line.starts_with("@@") {
-        "36"
-    } else {
-        return Value::from(line.as_ref());
+/// A diff line (a `DiffLine` of a case's `diff`) as a unified diff writes it, coloured by its
+/// kind for a terminal. The text is untrusted: its own escape sequences go before ours are
+/// added. Anything else is shown as plain text.
+fn diff_line(v: &Value, color: bool) -> Value {
+    let Ok(line) = DiffLine::deserialize(v.clone()) else {
+        return Value::from(escape::strip_controls(&v.to_string(), false).as_ref());
     };
-    Value::from_safe_string(format!("\x1b[{code}m{line}\x1b[0m"))
+    let text = escape::strip_controls(&line.unified(), false).into_owned();
+    let code = match line.kind {
+        DiffKind::Old | DiffKind::New => "1",
+        DiffKind::Added => "32",
+        DiffKind::Removed => "31",
+        DiffKind::Hunk => "36",
+        DiffKind::Context => return Value::from(text),
+    };
+    if color {
+        Value::from_safe_string(format!("\x1b[{code}m{text}\x1b[0m"))
+    } else {
+        Value::from(text)
+    }
 }
 
 fn icon(status: &str) -> &'static str {
@@ -287,5 +297,34 @@ fn icon(status: &str) -> &'static str {
         "skipped" => "⏭️",
         "quarantined" => "🔒",
         _ => "•",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(kind: DiffKind, text: &str, color: bool) -> String {
+        let line = DiffLine {
+            kind,
+            text: text.to_string(),
+        };
+        diff_line(&Value::from_serialize(&line), color).to_string()
+    }
+
+    #[test]
+    fn a_diff_line_is_coloured_by_its_kind_not_its_text() {
+        // A removed line whose text looks like a header or an addition stays a removal.
+        assert_eq!(shown(DiffKind::Removed, "--x", true), "\x1b[31m---x\x1b[0m");
+        assert_eq!(shown(DiffKind::Added, "-y", true), "\x1b[32m+-y\x1b[0m");
+        assert_eq!(shown(DiffKind::Context, "+z", true), " +z");
+        assert_eq!(shown(DiffKind::Old, "a.snap", false), "--- a.snap");
+        // The text's own escapes are gone before ours are added.
+        assert_eq!(shown(DiffKind::Added, "\x1b[2Jx", false), "+x");
+        // Anything that is not a diff line is plain text.
+        assert_eq!(
+            diff_line(&Value::from("+plain"), true).to_string(),
+            "+plain"
+        );
     }
 }

@@ -416,6 +416,7 @@ fn failed_case(id: String, name: String, message: String, detail: String) -> Cas
         message: Some(message),
         detail: Some(detail),
         regions: Vec::new(),
+        diff: Vec::new(),
         history: None,
     }
 }

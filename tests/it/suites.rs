@@ -141,6 +141,19 @@ fn pending_snapshots_become_cases_with_diffs_and_leave_the_tree_as_it_was() {
     );
     assert_eq!(changed["location"]["file"], "tests/snap.rs");
     assert_eq!(changed["location"]["line"], 10);
+    // The diff is typed line by line: kinds come from the diff, not from the text.
+    let kinds: Vec<&str> = changed["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["old", "new", "hunk", "context", "removed", "added"],
+        "{changed}"
+    );
+    assert_eq!(changed["diff"][4]["text"], "Welcome to the team.");
     let diff = changed["detail"].as_str().unwrap();
     assert!(
         diff.contains("\n Hello, Grace!\n-Welcome to the team.\n+Welcome aboard.\n"),

@@ -108,6 +108,7 @@ pub fn run(
             message: Some(message),
             detail,
             regions: Vec::new(),
+            diff: Vec::new(),
             history: None,
         };
         match result {

@@ -200,6 +200,7 @@ fn property_case(test: &Case, failure: &Failure, changes: &[Change], root: &Path
         }),
         detail: Some(detail.join("\n")),
         regions: Vec::new(),
+        diff: Vec::new(),
         history: None,
     }
 }

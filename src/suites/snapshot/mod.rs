@@ -4,10 +4,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use similar::TextDiff;
+use similar::{ChangeTag, TextDiff};
 
 use crate::config::{PendingMode, SnapshotsConfig, Unreferenced};
-use crate::model::{Metric, SourceLocation, Suite, SuiteKind};
+use crate::model::{DiffKind, DiffLine, Metric, SourceLocation, Suite, SuiteKind};
 use crate::suites::watch::{self, Change, Watch};
 use crate::suites::{failed_case, relative, suite};
 
@@ -255,11 +255,11 @@ fn file_case(
         Some(_) => format!("snapshot `{snapshot_name}` does not match {rel}"),
         None => format!("new snapshot `{snapshot_name}` ({rel} does not exist yet)"),
     };
-    let mut case = failed_case(
+    let mut case = diff_case(
         format!("snapshot {rel}"),
         snapshot_name,
         message,
-        unified_diff(old.as_deref().unwrap_or(""), &new_body, &rel),
+        diff_lines(old.as_deref().unwrap_or(""), &new_body, &rel),
     );
     if let Some(source) = get("source") {
         case.location = Some(SourceLocation {
@@ -305,11 +305,11 @@ fn inline_cases(root: &Path, pending: &Path, text: &str) -> Vec<crate::model::Ca
                 .unwrap_or("inline")
                 .to_string();
             let where_ = format!("{source_rel}:{line}");
-            let mut case = failed_case(
+            let mut case = diff_case(
                 format!("snapshot {where_}"),
                 name.clone(),
                 format!("inline snapshot `{name}` at {where_} does not match"),
-                unified_diff(old, new, &where_),
+                diff_lines(old, new, &where_),
             );
             case.location = Some(SourceLocation {
                 file: source_rel.clone(),
@@ -321,15 +321,44 @@ fn inline_cases(root: &Path, pending: &Path, text: &str) -> Vec<crate::model::Ca
         .collect()
 }
 
-/// A unified diff, old (the accepted snapshot) vs new (what the test produced).
-pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
+/// A unified diff, old (the accepted snapshot) vs new (what the test produced), line by line
+/// with each line's kind as `similar` found it.
+pub fn diff_lines(old: &str, new: &str, name: &str) -> Vec<DiffLine> {
     let old = ensure_newline(old);
     let new = ensure_newline(new);
-    TextDiff::from_lines(&old, &new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("{name} (accepted)"), &format!("{name} (new)"))
-        .to_string()
+    let line = |kind, text: &str| DiffLine {
+        kind,
+        text: text.trim_end_matches(['\n', '\r']).to_string(),
+    };
+    let diff = TextDiff::from_lines(&old, &new);
+    let mut lines = vec![
+        line(DiffKind::Old, &format!("{name} (accepted)")),
+        line(DiffKind::New, &format!("{name} (new)")),
+    ];
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        lines.push(line(DiffKind::Hunk, &hunk.header().to_string()));
+        for change in hunk.iter_changes() {
+            let kind = match change.tag() {
+                ChangeTag::Delete => DiffKind::Removed,
+                ChangeTag::Insert => DiffKind::Added,
+                ChangeTag::Equal => DiffKind::Context,
+            };
+            lines.push(line(kind, &change.to_string_lossy()));
+        }
+    }
+    lines
+}
+
+/// The diff as unified-diff text, for the outputs that show text.
+pub fn unified_text(lines: &[DiffLine]) -> String {
+    lines.iter().map(|l| l.unified() + "\n").collect()
+}
+
+/// A failed snapshot case with its diff, typed and as text.
+fn diff_case(id: String, name: String, message: String, diff: Vec<DiffLine>) -> crate::model::Case {
+    let mut case = failed_case(id, name, message, unified_text(&diff));
+    case.diff = diff;
+    case
 }
 
 fn ensure_newline(s: &str) -> String {
@@ -421,11 +450,20 @@ mod tests {
 
     #[test]
     fn diff_marks_removed_and_added_lines() {
-        let d = unified_diff(
+        let lines = diff_lines(
             "Hello\nWelcome to the team.",
             "Hello\nWelcome aboard.",
             "x.snap",
         );
+        let kinds: Vec<DiffKind> = lines.iter().map(|l| l.kind).collect();
+        use DiffKind::*;
+        assert_eq!(kinds, [Old, New, Hunk, Context, Removed, Added]);
+        // A line whose own text starts with a marker keeps its kind.
+        let tricky = diff_lines("--x\n", "++y\n", "t");
+        assert_eq!(tricky[3].kind, Removed);
+        assert_eq!(tricky[3].text, "--x");
+        assert_eq!(tricky[4].kind, Added);
+        let d = unified_text(&lines);
         assert!(
             d.starts_with("--- x.snap (accepted)\n+++ x.snap (new)\n"),
             "{d}"

@@ -205,6 +205,7 @@ fn passed(bin: &TestBinary, t: &BatchTest) -> Case {
         message: None,
         detail: None,
         regions: Vec::new(),
+        diff: Vec::new(),
         history: None,
     }
 }

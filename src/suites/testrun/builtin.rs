@@ -342,6 +342,7 @@ fn execute(
                 message: Some(reason.to_string()),
                 detail: None,
                 regions: Vec::new(),
+                diff: Vec::new(),
                 history: None,
             })),
         }

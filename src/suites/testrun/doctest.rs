@@ -316,6 +316,7 @@ fn doctest_cases(
                 message,
                 detail: None,
                 regions: Vec::new(),
+                diff: Vec::new(),
                 history: None,
             }
         })

@@ -294,6 +294,7 @@ pub(crate) fn not_run(bin: &TestBinary, name: &str, id: String, message: &str) -
         message: Some(message.to_string()),
         detail: None,
         regions: Vec::new(),
+        diff: Vec::new(),
         history: None,
     }
 }

@@ -521,6 +521,7 @@ pub fn cases_from_junit(
                 message,
                 detail: None,
                 regions: Vec::new(),
+                diff: Vec::new(),
                 history: None,
             });
         }

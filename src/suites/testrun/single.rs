@@ -180,6 +180,7 @@ pub(super) fn run_test(
         message,
         detail: None,
         regions: Vec::new(),
+        diff: Vec::new(),
         history: None,
     }]
 }
