@@ -4,6 +4,7 @@ pub mod color;
 pub mod excerpt;
 pub mod fs;
 pub mod glob;
+pub mod http1;
 pub mod sanitize;
 pub mod spans;
 pub mod suggest;

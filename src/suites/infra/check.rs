@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::patterns::Pattern;
 use super::spec::{CheckKind, CheckSpec};
 use crate::exec::process::{self, Exit, Limits};
+use crate::util::http1::{self, Body};
 
 /// How long one attempt of a network check may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -82,71 +83,50 @@ pub fn http(
     // closes: a server that ignores `Connection: close` must not make every check wait.
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
-    loop {
-        if let Some(done) = complete(&raw)
-            && done
-        {
-            break;
+    let mut closed = false;
+    let (head, body) = loop {
+        if let Some(done) = response(&raw, closed).map_err(|e| format!("{url}: {e}"))? {
+            break done;
+        }
+        if closed {
+            return Err(format!("{url} closed the connection mid-response"));
         }
         match s.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => closed = true,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
             Err(e) if raw.is_empty() => return Err(format!("no answer from {url}: {e}")),
             Err(e) => return Err(format!("{url} stopped answering mid-response: {e}")),
         }
-    }
-    let elapsed = started.elapsed();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("{url} sent no HTTP response"))?;
-    let status: u16 = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("{url} sent a malformed status line"))?;
-    let body = if is_chunked(head) {
-        dechunk(rest)
-    } else {
-        rest.to_string()
     };
-    Ok((status, body, elapsed))
+    let elapsed = started.elapsed();
+    Ok((
+        head.status,
+        String::from_utf8_lossy(&body).into_owned(),
+        elapsed,
+    ))
 }
 
-fn is_chunked(head: &str) -> bool {
-    head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    })
-}
-
-/// `Some(true)` once a whole response is in `raw`; `None` while the head is incomplete.
-fn complete(raw: &[u8]) -> Option<bool> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-    if is_chunked(&head) {
-        return Some(raw[end..].windows(5).any(|w| w == b"0\r\n\r\n"));
-    }
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())?;
-    Some(raw.len() >= end + length)
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16) else {
-            break;
+/// The whole response in `raw` (its head and decoded body), or `None` while more is to come;
+/// `closed` says the server has closed, which ends a body without length.
+fn response(raw: &[u8], closed: bool) -> Result<Option<(http1::ResponseHead, Vec<u8>)>, String> {
+    let Some(head) = http1::response_head(raw)? else {
+        return if closed && raw.is_empty() {
+            Err("sent no HTTP response".to_string())
+        } else {
+            Ok(None)
         };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
+    };
+    let rest = &raw[head.len..];
+    let body = match head.body {
+        Body::Length(n) => match usize::try_from(n) {
+            Ok(n) if rest.len() >= n => Some(rest[..n].to_vec()),
+            _ => None,
+        },
+        Body::Chunked => http1::dechunk(rest)?.map(|(_, data)| data),
+        Body::UntilClose => closed.then(|| rest.to_vec()),
+        Body::Unknown => return Err("conflicting content-length headers".to_string()),
+    };
+    Ok(body.map(|b| (head, b)))
 }
 
 fn patterns(what: &str, list: &[Pattern], text: &str) -> Result<(), String> {
@@ -340,5 +320,30 @@ pub fn run_command(cmd: &[String], root: &Path, timeout: Duration) -> Result<(),
             cmd.join(" "),
             o.output_text()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_is_whole_by_its_framing() {
+        let body = |raw: &str, closed| {
+            response(raw.as_bytes(), closed)
+                .unwrap()
+                .map(|(h, b)| (h.status, String::from_utf8(b).unwrap()))
+        };
+        let sized = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        assert_eq!(body(sized, false), Some((200, "ok".into())));
+        assert_eq!(body(&sized[..sized.len() - 1], false), None);
+        let chunked = "HTTP/1.1 503 X\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n";
+        assert_eq!(body(chunked, false), Some((503, "no".into())));
+        // Without a length the body is whole only once the server has closed.
+        let open = "HTTP/1.1 200 OK\r\n\r\nup";
+        assert_eq!(body(open, false), None);
+        assert_eq!(body(open, true), Some((200, "up".into())));
+        assert!(response(b"", true).is_err());
+        assert!(response(b"garbage\r\n\r\n", false).is_err());
     }
 }

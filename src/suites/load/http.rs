@@ -13,6 +13,8 @@ use hyper::body::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::util::http1::{self, Body};
+
 /// TLS settings of a target.
 #[derive(Clone)]
 pub struct Tls {
@@ -304,9 +306,9 @@ async fn fill(stream: &mut dyn Io, buf: &mut Vec<u8>) -> io::Result<usize> {
 async fn send_h1(stream: &mut dyn Io, buf: &mut Vec<u8>, request: &[u8]) -> io::Result<Response> {
     stream.write_all(request).await?;
     buf.clear();
-    let head_end = loop {
-        if let Some(i) = find(buf, b"\r\n\r\n") {
-            break i + 4;
+    let head = loop {
+        if let Some(head) = http1::response_head(buf).map_err(|e| bad(&e))? {
+            break head;
         }
         if fill(stream, buf).await? == 0 {
             return Err(io::Error::new(
@@ -315,98 +317,77 @@ async fn send_h1(stream: &mut dyn Io, buf: &mut Vec<u8>, request: &[u8]) -> io::
             ));
         }
     };
-    let head =
-        std::str::from_utf8(&buf[..head_end]).map_err(|_| bad("response head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("malformed status line"))?;
-    let mut length = None;
-    let mut chunked = false;
-    let mut close = status_line.starts_with("HTTP/1.0");
-    for line in lines {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let v = v.trim();
-        if k.eq_ignore_ascii_case("content-length") {
-            length = Some(v.parse::<usize>().map_err(|_| bad("bad content-length"))?);
-        } else if k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked") {
-            chunked = true;
-        } else if k.eq_ignore_ascii_case("connection") {
-            close = v.eq_ignore_ascii_case("close");
-        }
-    }
-    let body_len = if chunked {
-        read_chunked(stream, buf, head_end).await?
-    } else if let Some(n) = length {
-        while buf.len() < head_end + n {
-            if fill(stream, buf).await? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "body cut short",
-                ));
+    let body_len = match head.body {
+        Body::Chunked => read_chunked(stream, buf, head.len).await?,
+        Body::Length(n) => {
+            let n = usize::try_from(n).map_err(|_| bad("content-length too large"))?;
+            while buf.len() < head.len + n {
+                if fill(stream, buf).await? == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "body cut short",
+                    ));
+                }
             }
+            n
         }
-        n
-    } else if status == 204 || status == 304 || (100..200).contains(&status) {
-        0
-    } else {
         // No length: the body ends when the server closes.
-        while fill(stream, buf).await? > 0 {}
-        close = true;
-        buf.len() - head_end
+        Body::UntilClose => {
+            while fill(stream, buf).await? > 0 {}
+            buf.len() - head.len
+        }
+        Body::Unknown => return Err(bad("conflicting content-length headers")),
     };
     Ok(Response {
-        status,
-        bytes: head_end + body_len,
-        close,
+        status: head.status,
+        bytes: head.len + body_len,
+        close: head.close,
     })
 }
 
-async fn read_chunked(stream: &mut dyn Io, buf: &mut Vec<u8>, mut pos: usize) -> io::Result<usize> {
-    let start = pos;
+/// Reads a chunked body starting at `start` in `buf`; returns its length on the wire. Each
+/// part is parsed once as it arrives (a large body is not scanned again on every read).
+async fn read_chunked(stream: &mut dyn Io, buf: &mut Vec<u8>, start: usize) -> io::Result<usize> {
+    let cut = || io::Error::new(io::ErrorKind::UnexpectedEof, "chunked body cut short");
+    let mut pos = start;
     loop {
-        let line_end = loop {
-            if let Some(i) = find(&buf[pos..], b"\r\n") {
-                break pos + i;
+        let (line, size) = loop {
+            if let Some(found) = http1::chunk_size(&buf[pos..]).map_err(|e| bad(&e))? {
+                break found;
             }
             if fill(stream, buf).await? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "chunked body cut short",
-                ));
+                return Err(cut());
             }
         };
-        let size_text =
-            std::str::from_utf8(&buf[pos..line_end]).map_err(|_| bad("bad chunk size"))?;
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| bad("bad chunk size"))?;
-        let need = line_end + 2 + size + 2;
+        pos += line;
+        if size == 0 {
+            // Trailer lines, then the blank line that ends the body.
+            loop {
+                let Some(end) = buf[pos..].windows(2).position(|w| w == b"\r\n") else {
+                    if fill(stream, buf).await? == 0 {
+                        return Err(cut());
+                    }
+                    continue;
+                };
+                pos += end + 2;
+                if end == 0 {
+                    return Ok(pos - start);
+                }
+            }
+        }
+        let size = usize::try_from(size).map_err(|_| bad("chunk too large"))?;
+        let need = pos.saturating_add(size).saturating_add(2);
         while buf.len() < need {
             if fill(stream, buf).await? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "chunk cut short",
-                ));
+                return Err(cut());
             }
         }
         pos = need;
-        if size == 0 {
-            return Ok(pos - start);
-        }
     }
 }
 
 fn bad(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

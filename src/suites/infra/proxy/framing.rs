@@ -5,6 +5,8 @@
 //! database protocol, an upgrade to WebSocket, a malformed head) turns the connection opaque
 //! for good, and an opaque connection is forwarded untouched.
 
+use crate::util::http1::{self, Body};
+
 /// Longest request head followed; a longer one makes the connection opaque.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -74,51 +76,12 @@ impl Default for Framer {
     }
 }
 
-/// How a completed head frames the body.
-enum Body {
-    Length(u64),
-    Chunked,
-    /// An upgrade, CONNECT or a head that does not parse: stop following.
-    Opaque,
-}
-
+/// How a completed head frames the body, and whether it expects `100 Continue`: a head that
+/// does not parse frames nothing (the connection turns opaque).
 fn body_of(head: &[u8]) -> (Body, bool) {
-    let mut headers = [httparse::EMPTY_HEADER; 128];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return (Body::Opaque, false),
-    }
-    if req.method == Some("CONNECT") {
-        return (Body::Opaque, false);
-    }
-    let value = |name: &str| -> Vec<String> {
-        req.headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase())
-            .collect()
-    };
-    let expect_continue = value("expect").iter().any(|v| v == "100-continue");
-    if !value("upgrade").is_empty() {
-        return (Body::Opaque, expect_continue);
-    }
-    // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3).
-    if value("transfer-encoding")
-        .iter()
-        .any(|v| v.rsplit(',').next().map(str::trim) == Some("chunked"))
-    {
-        return (Body::Chunked, expect_continue);
-    }
-    let lengths = value("content-length");
-    match lengths.as_slice() {
-        [] => (Body::Length(0), expect_continue),
-        [one] => match one.parse() {
-            Ok(n) => (Body::Length(n), expect_continue),
-            Err(_) => (Body::Opaque, expect_continue),
-        },
-        // Conflicting lengths: a request smuggling shape; do not guess.
-        _ => (Body::Opaque, expect_continue),
+    match http1::request_head(head) {
+        Ok(Some(h)) => (h.body, h.expect_continue),
+        Ok(None) | Err(_) => (Body::Unknown, false),
     }
 }
 
@@ -232,7 +195,7 @@ impl Framer {
             }
             Body::Length(n) => State::Body(n),
             Body::Chunked => State::Chunked(Chunk::Size),
-            Body::Opaque => State::Opaque,
+            Body::Unknown | Body::UntilClose => State::Opaque,
         };
         seg
     }
@@ -248,13 +211,12 @@ impl Framer {
                 if self.line.len() > 4096 {
                     self.state = State::Opaque;
                 } else if lf.is_some() {
-                    let text = String::from_utf8_lossy(&self.line).to_string();
+                    let size = http1::chunk_size(&self.line);
                     self.line.clear();
-                    let hex = text.split(';').next().unwrap_or("").trim();
-                    self.state = match u64::from_str_radix(hex, 16) {
-                        Ok(0) => State::Chunked(Chunk::Trailer(true)),
-                        Ok(n) => State::Chunked(Chunk::Data(n)),
-                        Err(_) => State::Opaque,
+                    self.state = match size {
+                        Ok(Some((_, 0))) => State::Chunked(Chunk::Trailer(true)),
+                        Ok(Some((_, n))) => State::Chunked(Chunk::Data(n)),
+                        Ok(None) | Err(_) => State::Opaque,
                     };
                 }
             }
