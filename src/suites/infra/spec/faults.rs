@@ -2,6 +2,7 @@
 //! with limits) and experiments, validated against the services and checks they name.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -9,7 +10,7 @@ use toml::Spanned;
 
 use super::{CheckSpec, ServiceSpec, opt_duration};
 use crate::error::Result;
-use crate::util::spans::{At, config_error};
+use crate::util::spans::{At, config_error, inside};
 
 /// A TCP fault proxy between clients and a service.
 #[derive(Debug, Clone, PartialEq)]
@@ -291,7 +292,7 @@ pub(crate) fn proxies(at: At<'_>, raw: &[RawProxy]) -> Result<Vec<ProxySpec>> {
         if out.iter().any(|o| o.name == name) {
             return Err(config_error(
                 at,
-                crate::util::spans::inside(p.name.span()),
+                inside(p.name.span()),
                 format!("two proxies are called `{name}`"),
                 "give each [[proxy]] its own name",
             ));
@@ -300,7 +301,7 @@ pub(crate) fn proxies(at: At<'_>, raw: &[RawProxy]) -> Result<Vec<ProxySpec>> {
             if let Err(why) = host_port(value.get_ref()) {
                 return Err(config_error(
                     at,
-                    crate::util::spans::inside(value.span()),
+                    inside(value.span()),
                     format!("proxy `{name}`: `{field}` {why}"),
                     "write host:port, e.g. \"127.0.0.1:15432\"",
                 ));
@@ -354,7 +355,7 @@ pub(crate) fn chaos(
             if !checks.iter().any(|k| k.name == *s.get_ref()) {
                 return Err(config_error(
                     at,
-                    crate::util::spans::inside(s.span()),
+                    inside(s.span()),
                     format!(
                         "experiment `{}`: no [[check]] called `{}`",
                         c.name,
@@ -364,158 +365,168 @@ pub(crate) fn chaos(
                 ));
             }
         }
-        let f = c.fault.get_ref();
-        let kind = f.kind.get_ref().as_str();
-        let target = |what: &str| -> Result<String> {
-            let t = f.target.as_ref().ok_or_else(|| {
-                config_error(
-                    at,
-                    c.fault.span(),
-                    format!("fault `{kind}` needs a `target` {what}"),
-                    "e.g. target = \"api\"",
-                )
-            })?;
-            let name = t.get_ref().clone();
-            let known = if what == "proxy" {
-                proxies.iter().any(|p| p.name == name)
-            } else {
-                services.iter().any(|s| s.name == name)
-            };
-            if !known {
-                return Err(config_error(
-                    at,
-                    crate::util::spans::inside(t.span()),
-                    format!("fault `{kind}` targets unknown {what} `{name}`"),
-                    &format!("define a [[{what}]] called `{name}`"),
-                ));
-            }
-            Ok(name)
+        let reader = FaultReader {
+            at,
+            f: c.fault.get_ref(),
+            span: c.fault.span(),
+            kind: c.fault.get_ref().kind.get_ref().as_str(),
+            services,
+            proxies,
         };
-        let d = |v: &Option<Spanned<String>>, default: Duration| opt_duration(at, v, default);
-        let size = |v: &Option<Spanned<String>>, what: &str| -> Result<u64> {
-            let s = v.as_ref().ok_or_else(|| {
-                config_error(
-                    at,
-                    c.fault.span(),
-                    format!("fault `{kind}` needs `{what}`"),
-                    "e.g. \"64KB\"",
-                )
-            })?;
-            crate::util::spans::size(at, s)
+        let fault = reader.fault()?;
+        if !matches!(fault, Fault::Proxy(..)) {
+            reader.no_proxy_keys()?;
+        }
+        out.push(ChaosSpec {
+            name: c.name.clone(),
+            steady_state: c.steady_state.iter().map(|s| s.get_ref().clone()).collect(),
+            fault,
+            duration: opt_duration(at, &c.duration, Duration::from_secs(5))?,
+            during: c
+                .during
+                .as_ref()
+                .map(|r| during(at, r, c.fault.span()))
+                .transpose()?,
+            recover_within: opt_duration(at, &c.recover_within, Duration::from_secs(30))?,
+            rollback: c.rollback.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn during(at: At<'_>, r: &RawDuring, fault: Range<usize>) -> Result<During> {
+    if !(0.0..=1.0).contains(&r.max_failure_ratio) {
+        return Err(config_error(
+            at,
+            fault,
+            format!(
+                "max_failure_ratio {} is not between 0 and 1",
+                r.max_failure_ratio
+            ),
+            "e.g. 0.2 allows one probe in five to fail",
+        ));
+    }
+    let positive = |v: &Option<Spanned<String>>, name: &str, default: Duration| {
+        v.as_ref().map_or(Ok(default), |s| {
+            crate::util::spans::nonzero_duration(at, s, name)
+        })
+    };
+    Ok(During {
+        every: positive(&r.every, "every", Duration::from_millis(500))?,
+        max_failure_ratio: r.max_failure_ratio,
+        timeout: positive(&r.timeout, "timeout", PROBE_TIMEOUT)?,
+    })
+}
+
+/// One `[chaos.fault]` table being read: its kind decides which keys it needs.
+struct FaultReader<'a> {
+    at: At<'a>,
+    f: &'a RawFault,
+    /// The whole table, for errors about a key it lacks.
+    span: Range<usize>,
+    kind: &'a str,
+    services: &'a [ServiceSpec],
+    proxies: &'a [ProxySpec],
+}
+
+impl FaultReader<'_> {
+    fn error(&self, span: Range<usize>, message: String, hint: &str) -> crate::error::Error {
+        config_error(self.at, span, message, hint)
+    }
+
+    /// A key the kind needs but the table lacks.
+    fn missing(&self, message: String, hint: &str) -> crate::error::Error {
+        self.error(self.span.clone(), message, hint)
+    }
+
+    /// The `target`, which must name a `[[service]]` or a `[[proxy]]` (`what`).
+    fn target(&self, what: &str) -> Result<String> {
+        let kind = self.kind;
+        let t = self.f.target.as_ref().ok_or_else(|| {
+            self.missing(
+                format!("fault `{kind}` needs a `target` {what}"),
+                "e.g. target = \"api\"",
+            )
+        })?;
+        let name = t.get_ref().clone();
+        let known = if what == "proxy" {
+            self.proxies.iter().any(|p| p.name == name)
+        } else {
+            self.services.iter().any(|s| s.name == name)
         };
-        let restarted = |service: String,
-                         env: BTreeMap<String, String>,
-                         rlimits: Vec<(Rlimit, u64)>| Fault::Restarted {
-            service,
+        if !known {
+            return Err(self.error(
+                inside(t.span()),
+                format!("fault `{kind}` targets unknown {what} `{name}`"),
+                &format!("define a [[{what}]] called `{name}`"),
+            ));
+        }
+        Ok(name)
+    }
+
+    fn duration(&self, v: &Option<Spanned<String>>, default: Duration) -> Result<Duration> {
+        opt_duration(self.at, v, default)
+    }
+
+    /// A size key (`"64KB"`) the kind needs.
+    fn size(&self, v: &Option<Spanned<String>>, what: &str) -> Result<u64> {
+        let s = v.as_ref().ok_or_else(|| {
+            self.missing(
+                format!("fault `{}` needs `{what}`", self.kind),
+                "e.g. \"64KB\"",
+            )
+        })?;
+        crate::util::spans::size(self.at, s)
+    }
+
+    /// The service restarted with extra environment and limits.
+    fn restarted(
+        &self,
+        env: BTreeMap<String, String>,
+        rlimits: Vec<(Rlimit, u64)>,
+    ) -> Result<Fault> {
+        Ok(Fault::Restarted {
+            service: self.target("service")?,
             env,
             rlimits,
-        };
-        // Proxy faults: where the toxic applies (`stream`) and on how many connections
-        // (`toxicity`); data toxics take both, connection-level ones only `toxicity`.
-        let proxy_fault = |toxic: Toxic| -> Result<Fault> {
-            let whole_connection = matches!(
-                toxic,
-                Toxic::ResetPeer | Toxic::Down | Toxic::HttpError { .. }
-            );
-            let stream = match &f.stream {
-                None => None,
-                Some(s) if whole_connection => {
-                    return Err(config_error(
-                        at,
-                        crate::util::spans::inside(s.span()),
-                        format!("fault `{kind}` acts on the whole connection, not on one stream"),
-                        "remove `stream`",
-                    ));
-                }
-                Some(s) => match s.get_ref().as_str() {
-                    "upstream" => Some(Stream::Upstream),
-                    "downstream" => Some(Stream::Downstream),
-                    "both" => None,
-                    other => {
-                        return Err(config_error(
-                            at,
-                            crate::util::spans::inside(s.span()),
-                            format!("unknown stream `{other}`"),
-                            "use \"upstream\" (requests), \"downstream\" (responses) or \"both\"",
-                        ));
-                    }
-                },
-            };
-            let toxicity = match &f.toxicity {
-                None => 1.0,
-                Some(t) if matches!(toxic, Toxic::HttpError { .. }) => {
-                    return Err(config_error(
-                        at,
-                        t.span(),
-                        "fault `http_error` chooses its connections with `fraction` or `first`"
-                            .into(),
-                        "replace `toxicity` with `fraction`",
-                    ));
-                }
-                Some(t) if matches!(toxic, Toxic::Down) => {
-                    return Err(config_error(
-                        at,
-                        t.span(),
-                        "fault `down` closes the proxy's listener, so it acts on every connection"
-                            .into(),
-                        "remove `toxicity`, or use `reset_peer` with a toxicity for a share of connections",
-                    ));
-                }
-                Some(t) if !(0.0..=1.0).contains(t.get_ref()) => {
-                    return Err(config_error(
-                        at,
-                        // A number's span starts at its first digit; a string's at its quote.
-                        t.span(),
-                        format!("toxicity {} is not between 0 and 1", t.get_ref()),
-                        "e.g. toxicity = 0.5 (half of the connections)",
-                    ));
-                }
-                Some(t) => *t.get_ref(),
-            };
-            Ok(Fault::Proxy(
-                target("proxy")?,
-                ToxicSpec {
-                    toxic,
-                    stream,
-                    toxicity,
-                },
-            ))
-        };
-        let fault = match kind {
-            "kill" => Fault::Kill(target("service")?),
-            "stop" => Fault::Stop(target("service")?),
-            "restart" => Fault::Restart(target("service")?),
-            "latency" => proxy_fault(Toxic::Latency {
+        })
+    }
+
+    fn fault(&self) -> Result<Fault> {
+        let (f, d) = (self.f, |v, default| self.duration(v, default));
+        Ok(match self.kind {
+            "kill" => Fault::Kill(self.target("service")?),
+            "stop" => Fault::Stop(self.target("service")?),
+            "restart" => Fault::Restart(self.target("service")?),
+            "latency" => self.proxy_fault(Toxic::Latency {
                 latency: d(&f.latency, Duration::from_millis(100))?,
                 jitter: d(&f.jitter, Duration::ZERO)?,
             })?,
-            "bandwidth" => proxy_fault(Toxic::Bandwidth {
-                rate: size(&f.rate, "rate")?.max(1),
+            "bandwidth" => self.proxy_fault(Toxic::Bandwidth {
+                rate: self.size(&f.rate, "rate")?.max(1),
             })?,
-            "reset_peer" => proxy_fault(Toxic::ResetPeer)?,
-            "timeout" => proxy_fault(Toxic::Timeout {
+            "reset_peer" => self.proxy_fault(Toxic::ResetPeer)?,
+            "timeout" => self.proxy_fault(Toxic::Timeout {
                 after: d(&f.after, Duration::from_secs(5))?,
             })?,
-            "slice" => proxy_fault(Toxic::Slice {
+            "slice" => self.proxy_fault(Toxic::Slice {
                 size: f.size.unwrap_or(16).max(1),
                 delay: d(&f.delay, Duration::ZERO)?,
             })?,
-            "limit_data" => proxy_fault(Toxic::LimitData {
-                bytes: size(&f.bytes, "bytes")?,
+            "limit_data" => self.proxy_fault(Toxic::LimitData {
+                bytes: self.size(&f.bytes, "bytes")?,
             })?,
-            "down" => proxy_fault(Toxic::Down)?,
+            "down" => self.proxy_fault(Toxic::Down)?,
             "http_error" => {
                 if let Some(fr) = f.fraction
                     && !(0.0..=1.0).contains(&fr)
                 {
-                    return Err(config_error(
-                        at,
-                        c.fault.span(),
+                    return Err(self.missing(
                         format!("fraction {fr} is not between 0 and 1"),
                         "e.g. fraction = 0.5",
                     ));
                 }
-                proxy_fault(Toxic::HttpError {
+                self.proxy_fault(Toxic::HttpError {
                     status: f.status.unwrap_or(503),
                     fraction: f.fraction,
                     first: f.first,
@@ -523,118 +534,149 @@ pub(crate) fn chaos(
             }
             "env" => {
                 let env = f.env.clone().ok_or_else(|| {
-                    config_error(
-                        at,
-                        c.fault.span(),
+                    self.missing(
                         "fault `env` needs `env = { NAME = \"value\" }`".into(),
                         "e.g. env = { FAILPOINTS = \"db_write=return\" }",
                     )
                 })?;
-                restarted(target("service")?, env, Vec::new())
+                self.restarted(env, Vec::new())?
             }
-            "disk_full" => {
-                let svc = target("service")?;
-                match (&f.path_env, &f.bytes) {
-                    (Some(var), None) => restarted(svc, BTreeMap::from([(var.clone(), "/dev/full".to_string())]), Vec::new()),
-                    (None, Some(_)) => restarted(svc, BTreeMap::new(), vec![(Rlimit::FileSize, size(&f.bytes, "bytes")?)]),
-                    _ => return Err(config_error(at, c.fault.span(), "fault `disk_full` needs `path_env` (a variable the service reads a file path from; it is pointed at /dev/full) or `bytes` (a file-size limit)".into(), "e.g. path_env = \"DATA_FILE\"")),
-                }
-            }
-            "clock_skew" => {
-                let offset = f.offset.as_ref().ok_or_else(|| {
-                    config_error(
-                        at,
-                        c.fault.span(),
-                        "fault `clock_skew` needs `offset`".into(),
-                        "e.g. offset = \"+1d\" or \"-90s\"",
-                    )
-                })?;
-                let ns = crate::suites::infra::clock::parse_offset(offset).map_err(|m| {
-                    config_error(
-                        at,
-                        c.fault.span(),
-                        format!("fault `clock_skew`: {m}"),
-                        "write a signed duration, e.g. offset = \"+1d\" or \"-90s\"",
-                    )
-                })?;
-                restarted(
-                    target("service")?,
-                    BTreeMap::from([(
-                        crate::suites::infra::clock::OFFSET_VAR.to_string(),
-                        ns.to_string(),
-                    )]),
+            "disk_full" => match (&f.path_env, &f.bytes) {
+                (Some(var), None) => self.restarted(
+                    BTreeMap::from([(var.clone(), "/dev/full".to_string())]),
                     Vec::new(),
-                )
+                )?,
+                (None, Some(_)) => self.restarted(
+                    BTreeMap::new(),
+                    vec![(Rlimit::FileSize, self.size(&f.bytes, "bytes")?)],
+                )?,
+                _ => {
+                    return Err(self.missing(
+                        "fault `disk_full` needs `path_env` (a variable the service reads a file path from; it is pointed at /dev/full) or `bytes` (a file-size limit)".into(),
+                        "e.g. path_env = \"DATA_FILE\"",
+                    ));
+                }
+            },
+            "clock_skew" => self.clock_skew()?,
+            "cpu" => {
+                self.restarted(BTreeMap::new(), vec![(Rlimit::Cpu, f.seconds.unwrap_or(1))])?
             }
-            "cpu" => restarted(
-                target("service")?,
+            "memory" => self.restarted(
                 BTreeMap::new(),
-                vec![(Rlimit::Cpu, f.seconds.unwrap_or(1))],
-            ),
-            "memory" => restarted(
-                target("service")?,
-                BTreeMap::new(),
-                vec![(Rlimit::Memory, size(&f.bytes, "bytes")?)],
-            ),
+                vec![(Rlimit::Memory, self.size(&f.bytes, "bytes")?)],
+            )?,
             other => {
-                return Err(config_error(
-                    at,
-                    crate::util::spans::inside(f.kind.span()),
+                return Err(self.error(
+                    inside(f.kind.span()),
                     format!("unknown fault kind `{other}`"),
                     &format!("use one of {FAULT_KINDS}"),
                 ));
             }
-        };
-        if !matches!(fault, Fault::Proxy(..)) {
-            let stray = f
-                .stream
-                .as_ref()
-                .map(|s| ("stream", crate::util::spans::inside(s.span())))
-                .or_else(|| f.toxicity.as_ref().map(|t| ("toxicity", t.span())));
-            if let Some((key, offset)) = stray {
-                return Err(config_error(
-                    at,
-                    offset,
-                    format!("`{key}` only applies to proxy faults, not to `{kind}`"),
-                    &format!("remove `{key}`"),
+        })
+    }
+
+    fn clock_skew(&self) -> Result<Fault> {
+        let hint = "write a signed duration, e.g. offset = \"+1d\" or \"-90s\"";
+        let offset = self
+            .f
+            .offset
+            .as_ref()
+            .ok_or_else(|| self.missing("fault `clock_skew` needs `offset`".into(), hint))?;
+        let ns = crate::suites::infra::clock::parse_offset(offset)
+            .map_err(|m| self.missing(format!("fault `clock_skew`: {m}"), hint))?;
+        self.restarted(
+            BTreeMap::from([(
+                crate::suites::infra::clock::OFFSET_VAR.to_string(),
+                ns.to_string(),
+            )]),
+            Vec::new(),
+        )
+    }
+
+    /// A proxy fault: where the toxic applies (`stream`) and on how many connections
+    /// (`toxicity`); data toxics take both, connection-level ones only `toxicity`.
+    fn proxy_fault(&self, toxic: Toxic) -> Result<Fault> {
+        let kind = self.kind;
+        let whole_connection = matches!(
+            toxic,
+            Toxic::ResetPeer | Toxic::Down | Toxic::HttpError { .. }
+        );
+        let stream = match &self.f.stream {
+            None => None,
+            Some(s) if whole_connection => {
+                return Err(self.error(
+                    inside(s.span()),
+                    format!("fault `{kind}` acts on the whole connection, not on one stream"),
+                    "remove `stream`",
                 ));
             }
-        }
-        let during = match &c.during {
-            None => None,
-            Some(r) => {
-                if !(0.0..=1.0).contains(&r.max_failure_ratio) {
-                    return Err(config_error(
-                        at,
-                        c.fault.span(),
-                        format!(
-                            "max_failure_ratio {} is not between 0 and 1",
-                            r.max_failure_ratio
-                        ),
-                        "e.g. 0.2 allows one probe in five to fail",
+            Some(s) => match s.get_ref().as_str() {
+                "upstream" => Some(Stream::Upstream),
+                "downstream" => Some(Stream::Downstream),
+                "both" => None,
+                other => {
+                    return Err(self.error(
+                        inside(s.span()),
+                        format!("unknown stream `{other}`"),
+                        "use \"upstream\" (requests), \"downstream\" (responses) or \"both\"",
                     ));
                 }
-                let positive = |v: &Option<Spanned<String>>, name: &str, default: Duration| {
-                    v.as_ref().map_or(Ok(default), |s| {
-                        crate::util::spans::nonzero_duration(at, s, name)
-                    })
-                };
-                Some(During {
-                    every: positive(&r.every, "every", Duration::from_millis(500))?,
-                    max_failure_ratio: r.max_failure_ratio,
-                    timeout: positive(&r.timeout, "timeout", PROBE_TIMEOUT)?,
-                })
-            }
+            },
         };
-        out.push(ChaosSpec {
-            name: c.name.clone(),
-            steady_state: c.steady_state.iter().map(|s| s.get_ref().clone()).collect(),
-            fault,
-            duration: d(&c.duration, Duration::from_secs(5))?,
-            during,
-            recover_within: d(&c.recover_within, Duration::from_secs(30))?,
-            rollback: c.rollback.clone(),
-        });
+        let toxicity = match &self.f.toxicity {
+            None => 1.0,
+            Some(t) if matches!(toxic, Toxic::HttpError { .. }) => {
+                return Err(self.error(
+                    t.span(),
+                    "fault `http_error` chooses its connections with `fraction` or `first`".into(),
+                    "replace `toxicity` with `fraction`",
+                ));
+            }
+            Some(t) if matches!(toxic, Toxic::Down) => {
+                return Err(self.error(
+                    t.span(),
+                    "fault `down` closes the proxy's listener, so it acts on every connection"
+                        .into(),
+                    "remove `toxicity`, or use `reset_peer` with a toxicity for a share of connections",
+                ));
+            }
+            Some(t) if !(0.0..=1.0).contains(t.get_ref()) => {
+                return Err(self.error(
+                    t.span(),
+                    format!("toxicity {} is not between 0 and 1", t.get_ref()),
+                    "e.g. toxicity = 0.5 (half of the connections)",
+                ));
+            }
+            Some(t) => *t.get_ref(),
+        };
+        Ok(Fault::Proxy(
+            self.target("proxy")?,
+            ToxicSpec {
+                toxic,
+                stream,
+                toxicity,
+            },
+        ))
     }
-    Ok(out)
+
+    /// `stream` and `toxicity` on a fault that is not a proxy's: an error, not ignored.
+    fn no_proxy_keys(&self) -> Result<()> {
+        let stray = self
+            .f
+            .stream
+            .as_ref()
+            .map(|s| ("stream", inside(s.span())))
+            .or_else(|| self.f.toxicity.as_ref().map(|t| ("toxicity", t.span())));
+        match stray {
+            Some((key, span)) => Err(self.error(
+                span,
+                format!(
+                    "`{key}` only applies to proxy faults, not to `{}`",
+                    self.kind
+                ),
+                &format!("remove `{key}`"),
+            )),
+            None => Ok(()),
+        }
+    }
 }
