@@ -22,53 +22,141 @@ use crate::suites::suite;
 
 const ID: &str = "coverage report";
 
+/// Why the suite could not measure: the case's message and what to do.
+type Failure = (String, String);
+
+/// What the run measured, gathered step by step into the suite's case, metrics and summary.
+#[derive(Default)]
+struct Measured {
+    metrics: Vec<Metric>,
+    /// Phrases of the case's message (`lines 80.00 %`, `patch …`).
+    summary: Vec<String>,
+    /// Lines of the case's detail (why no patch coverage, what was left out).
+    detail: Vec<String>,
+    regions: Vec<crate::model::Region>,
+    files: Vec<(String, lcov::FilePatch)>,
+    patch: Option<CoverageTotals>,
+    /// The base's noted coverage: its commit and totals.
+    noted_base: Option<(String, Option<CoverageTotals>)>,
+}
+
 /// Runs the suite. `default_base` is the baseline's base revision (`--baseline-rev`), used when
 /// `[coverage] base` is not set.
 pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> Suite {
     let clock = Instant::now();
-    let fail = |message: String, detail: String| {
-        suite(
-            SuiteKind::Coverage,
-            clock.elapsed().as_secs_f64(),
-            vec![crate::suites::failed_case(
-                ID.to_string(),
-                "lcov".to_string(),
-                message,
-                detail,
-            )],
-        )
+    let elapsed = || clock.elapsed().as_secs_f64();
+    let fail = |(message, detail): Failure| {
+        let case = crate::suites::failed_case(ID.to_string(), "lcov".to_string(), message, detail);
+        suite(SuiteKind::Coverage, elapsed(), vec![case])
     };
     if let Some(argv) = &cfg.command
-        && let Err((message, output)) = run_command(argv, ws_root)
+        && let Err(failure) = run_command(argv, ws_root)
     {
-        return fail(message, output);
+        return fail(failure);
     }
-    let path = ws_root.join(&cfg.lcov);
-    let shown = crate::suites::relative(ws_root, &path);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            return fail(
-                format!("cannot read {shown}: {e}"),
-                "write it first (e.g. `cargo llvm-cov --lcov --output-path target/lcov.info`), or set `[coverage] command` so cargo-gate runs it".to_string(),
-            );
-        }
-    };
-    let lcov = match Lcov::parse(&text) {
-        Ok(l) => l,
-        Err(e) => {
-            return fail(
-                format!("{shown} is not usable LCOV: {e}"),
-                "produce LCOV output (`cargo llvm-cov --lcov`, `grcov --output-type lcov`, `cargo tarpaulin --out Lcov`)".to_string(),
-            );
-        }
-    };
     // The repository is opened once: for the path mapping, the base and the change.
     let store = crate::baseline::notes::Store::open(ws_root).map_err(|e| e.to_string());
-    let repo_root = store
-        .as_ref()
-        .ok()
-        .and_then(|s| s.repository().workdir().map(Path::to_path_buf));
+    let (lcov, outside, gone) = match read(cfg, ws_root, store.as_ref().ok()) {
+        Ok(read) => read,
+        Err(failure) => return fail(failure),
+    };
+    let mode = cfg.partials;
+    let (lines, _, _) = lcov.totals();
+    let mut m = Measured::default();
+    measure_totals(&lcov, mode, &mut m);
+    let base = store.and_then(|store| resolve(store, cfg.base.as_deref().or(default_base)));
+    if let (Ok((store, base_commit, _)), Some(current)) = (&base, lines.percent_with(mode)) {
+        compare_with_base(store, *base_commit, current, &mut m);
+    }
+    let changed = base.and_then(|(store, commit, name)| {
+        changed_lines(ws_root, &store, commit).map(|c| (c, name))
+    });
+    match changed {
+        Ok((changed, base_name)) => measure_patch(&lcov, &changed, &base_name, mode, &mut m),
+        Err(why) => {
+            let why = format!("no patch coverage: {why}");
+            if cfg.patch_without_base == config::NoBase::Fail {
+                m.metrics.push(Metric::unmeasured(
+                    "coverage.patch",
+                    "%",
+                    Direction::HigherIsBetter,
+                    format!(
+                        "{why} — fetch the base (actions/checkout with `fetch-depth: 0`), or set [coverage] patch_without_base = \"skip\""
+                    ),
+                ));
+            }
+            m.detail.push(why);
+        }
+    }
+    if !outside.is_empty() || !gone.is_empty() {
+        m.detail.push(left_out(&outside, &gone));
+    }
+    if !lcov.unknown.is_empty() {
+        let tags: Vec<String> = lcov
+            .unknown
+            .iter()
+            .map(|(t, n)| format!("{t} ×{n}"))
+            .collect();
+        m.detail
+            .push(format!("record types not used: {}", tags.join(", ")));
+    }
+    let mut case = Case::single(
+        ID,
+        "lcov",
+        CaseStatus::Passed,
+        elapsed(),
+        m.summary.join(", "),
+        String::new(),
+    );
+    case.attempts.clear();
+    case.detail = (!m.detail.is_empty()).then(|| m.detail.join("\n"));
+    case.regions = m.regions;
+    let mut s = suite(SuiteKind::Coverage, elapsed(), vec![case]);
+    s.metrics = m.metrics;
+    let (base_rev, base_totals) = m.noted_base.unzip();
+    s.details = crate::model::Details::Coverage(CoverageSummary {
+        head: totals(lcov.files.len() as u64, lines, mode),
+        base: base_totals.flatten(),
+        base_rev,
+        patch: m.patch,
+        files: m
+            .files
+            .into_iter()
+            .map(|(file, fp)| CoverageFile {
+                file,
+                hits: fp.ratio.hit,
+                partials: fp.ratio.partial,
+                total: fp.ratio.total,
+                missed: lcov::ranges(&fp.missed),
+                partial_lines: lcov::ranges(&fp.partial),
+            })
+            .collect(),
+    });
+    s
+}
+
+/// The LCOV file read, parsed and mapped onto the workspace's files, with the paths it named
+/// outside the workspace and those that no longer exist.
+fn read(
+    cfg: &CoverageConfig,
+    ws_root: &Path,
+    store: Option<&crate::baseline::notes::Store>,
+) -> Result<(Lcov, Vec<String>, Vec<String>), Failure> {
+    let path = ws_root.join(&cfg.lcov);
+    let shown = crate::suites::relative(ws_root, &path);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        (
+            format!("cannot read {shown}: {e}"),
+            "write it first (e.g. `cargo llvm-cov --lcov --output-path target/lcov.info`), or set `[coverage] command` so cargo-gate runs it".to_string(),
+        )
+    })?;
+    let lcov = Lcov::parse(&text).map_err(|e| {
+        (
+            format!("{shown} is not usable LCOV: {e}"),
+            "produce LCOV output (`cargo llvm-cov --lcov`, `grcov --output-type lcov`, `cargo tarpaulin --out Lcov`)".to_string(),
+        )
+    })?;
+    let repo_root = store.and_then(|s| s.repository().workdir().map(Path::to_path_buf));
     let mapper = paths::Mapper::new(ws_root, repo_root.as_deref(), &cfg.fixes);
     let mut outside = Vec::new();
     let mut gone = Vec::new();
@@ -90,48 +178,50 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             .take(3)
             .cloned()
             .collect::<Vec<_>>();
-        return fail(
+        return Err((
             format!("{shown} names no file of this workspace"),
             format!(
                 "its records are for {} (and {} more); map its paths with [coverage] fixes = [\"before::after\"], e.g. fixes = [\"/build/::\"]",
                 named.join(", "),
                 (outside.len() + gone.len()).saturating_sub(named.len())
             ),
-        );
+        ));
     }
-    let mode = cfg.partials;
-    let (lines, functions, branches) = lcov.totals();
-    if lines.total == 0 {
+    if lcov.totals().0.total == 0 {
         // Nothing instrumented: a figure of it would read 100 % (or be skipped) and pass.
-        return fail(
+        return Err((
             format!(
                 "{shown} measured no line: its records for {} file(s) hold no `DA:` line",
                 lcov.files.len()
             ),
             "the coverage run produced no line data: check the tool's output (`cargo llvm-cov --lcov` runs the tests; a run that failed or ran nothing leaves records without lines)".to_string(),
-        );
+        ));
     }
-    let mut metrics = Vec::new();
-    let mut summary = Vec::new();
+    Ok((lcov, outside, gone))
+}
+
+/// The whole code's figures: percentages (saved to follow their trend) and the counts behind
+/// them (the comment's base → head table reads them).
+fn measure_totals(lcov: &Lcov, mode: config::Partials, m: &mut Measured) {
+    let (lines, functions, branches) = lcov.totals();
     for (name, ratio) in [
         ("lines", lines),
         ("functions", functions),
         ("branches", branches),
     ] {
         if let Some(p) = ratio.percent_with(mode) {
-            // Saved in the notes, so a later run can say how coverage moved.
-            metrics.push(percent_metric(&format!("coverage.{name}"), p, Role::Trend));
-            summary.push(format!("{name} {}", describe(ratio, mode)));
+            m.metrics
+                .push(percent_metric(&format!("coverage.{name}"), p, Role::Trend));
+            m.summary.push(format!("{name} {}", describe(ratio, mode)));
         }
     }
-    // The counts behind the totals, saved too: the comment's base → head table reads them.
     for (name, value) in [
         ("coverage.files", lcov.files.len() as u64),
         ("coverage.hits", lines.hit),
         ("coverage.partials", lines.partial),
         ("coverage.misses", lines.missed()),
     ] {
-        metrics.push(Metric::new(
+        m.metrics.push(Metric::new(
             name,
             "count",
             Direction::HigherIsBetter,
@@ -139,138 +229,81 @@ pub fn run(cfg: &CoverageConfig, ws_root: &Path, default_base: Option<&str>) -> 
             vec![value as f64],
         ));
     }
-    let mut detail = Vec::new();
-    let head_totals = totals(lcov.files.len() as u64, lines, mode);
-    let mut noted_base = None;
-    let base = store.and_then(|store| resolve(store, cfg.base.as_deref().or(default_base)));
-    if let (Ok((store, base_commit, _)), Some(current)) = (&base, lines.percent_with(mode))
-        && let Some((noted_on, before, base_totals)) = noted_lines(store, *base_commit)
-    {
-        noted_base = Some((store.short(noted_on), base_totals));
-        let delta = current - before;
-        metrics.push(Metric::new(
-            "coverage.lines_delta",
+}
+
+/// How line coverage moved since the newest noted run of the base, when the notes hold one.
+fn compare_with_base(
+    store: &crate::baseline::notes::Store,
+    base_commit: git2::Oid,
+    current: f64,
+    m: &mut Measured,
+) {
+    let Some((noted_on, before, base_totals)) = noted_lines(store, base_commit) else {
+        return;
+    };
+    m.noted_base = Some((store.short(noted_on), base_totals));
+    let delta = current - before;
+    m.metrics.push(Metric::new(
+        "coverage.lines_delta",
+        "%",
+        Direction::HigherIsBetter,
+        Role::Gated,
+        vec![delta],
+    ));
+    // `lines` is the first entry: the change reads right after it.
+    if let Some(first) = m.summary.first_mut() {
+        first.push_str(&format!(
+            " ({delta:+.2} points vs {before:.2} % on {})",
+            store.short(noted_on)
+        ));
+    }
+}
+
+/// Coverage of the lines the change touched.
+fn measure_patch(
+    lcov: &Lcov,
+    changed: &std::collections::BTreeMap<String, std::collections::BTreeSet<u32>>,
+    base_name: &str,
+    mode: config::Partials,
+    m: &mut Measured,
+) {
+    let p = patch(lcov, changed);
+    if p.no_matching_paths() {
+        let why = format!(
+            "no patch coverage: none of the changed Rust files has a coverage record ({}); the LCOV file's paths do not match this workspace's — map them with [coverage] fixes = [\"before::after\"]",
+            p.unrecorded
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        m.metrics.push(Metric::unmeasured(
+            "coverage.patch",
             "%",
             Direction::HigherIsBetter,
-            Role::Gated,
-            vec![delta],
+            why.clone(),
         ));
-        // `lines` is the first entry: the change reads right after it.
-        if let Some(first) = summary.first_mut() {
-            first.push_str(&format!(
-                " ({delta:+.2} points vs {before:.2} % on {})",
-                store.short(noted_on)
-            ));
-        }
+        m.detail.push(why);
+        return;
     }
-    let mut regions = Vec::new();
-    let mut files = Vec::new();
-    let mut patch_totals = None;
-    match base
-        .and_then(|(store, commit, name)| changed_lines(ws_root, &store, commit).map(|c| (c, name)))
-    {
-        Ok((changed, base_name)) => {
-            let p = patch(&lcov, &changed);
-            if p.no_matching_paths() {
-                let why = format!(
-                    "no patch coverage: none of the changed Rust files has a coverage record ({}); the LCOV file's paths do not match this workspace's — map them with [coverage] fixes = [\"before::after\"]",
-                    p.unrecorded
-                        .iter()
-                        .take(5)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                metrics.push(Metric::unmeasured(
-                    "coverage.patch",
-                    "%",
-                    Direction::HigherIsBetter,
-                    why.clone(),
-                ));
-                detail.push(why);
-            } else {
-                // No changed code to cover counts as fully covered, so a docs-only change
-                // passes.
-                metrics.push(percent_metric(
-                    "coverage.patch",
-                    p.ratio.percent_with(mode).unwrap_or(100.0),
-                    Role::Gated,
-                ));
-                metrics.push(Metric::count(
-                    "coverage.patch_missed",
-                    usize::try_from(p.ratio.missed()).unwrap_or(usize::MAX),
-                ));
-                summary.push(format!(
-                    "patch {} of the changed lines since {base_name}",
-                    describe(p.ratio, mode)
-                ));
-                regions = lcov::missed_regions(&p);
-                patch_totals = Some(totals(p.files.len() as u64, p.ratio, mode));
-                files = p.files.into_iter().collect();
-            }
-        }
-        Err(why) => {
-            let why = format!("no patch coverage: {why}");
-            if cfg.patch_without_base == config::NoBase::Fail {
-                metrics.push(Metric::unmeasured(
-                    "coverage.patch",
-                    "%",
-                    Direction::HigherIsBetter,
-                    format!(
-                        "{why} — fetch the base (actions/checkout with `fetch-depth: 0`), or set [coverage] patch_without_base = \"skip\""
-                    ),
-                ));
-            }
-            detail.push(why);
-        }
-    }
-    if !outside.is_empty() || !gone.is_empty() {
-        detail.push(left_out(&outside, &gone));
-    }
-    if !lcov.unknown.is_empty() {
-        let tags: Vec<String> = lcov
-            .unknown
-            .iter()
-            .map(|(t, n)| format!("{t} ×{n}"))
-            .collect();
-        detail.push(format!("record types not used: {}", tags.join(", ")));
-    }
-    let mut case = Case::single(
-        ID,
-        "lcov",
-        CaseStatus::Passed,
-        clock.elapsed().as_secs_f64(),
-        summary.join(", "),
-        String::new(),
-    );
-    case.attempts.clear();
-    case.detail = (!detail.is_empty()).then(|| detail.join("\n"));
-    case.regions = regions;
-    let mut s = suite(
-        SuiteKind::Coverage,
-        clock.elapsed().as_secs_f64(),
-        vec![case],
-    );
-    s.metrics = metrics;
-    let (base_rev, base_totals) = noted_base.unzip();
-    s.details = crate::model::Details::Coverage(CoverageSummary {
-        head: head_totals,
-        base: base_totals.flatten(),
-        base_rev,
-        patch: patch_totals,
-        files: files
-            .into_iter()
-            .map(|(file, fp): (String, lcov::FilePatch)| CoverageFile {
-                file,
-                hits: fp.ratio.hit,
-                partials: fp.ratio.partial,
-                total: fp.ratio.total,
-                missed: lcov::ranges(&fp.missed),
-                partial_lines: lcov::ranges(&fp.partial),
-            })
-            .collect(),
-    });
-    s
+    // No changed code to cover counts as fully covered, so a docs-only change passes.
+    m.metrics.push(percent_metric(
+        "coverage.patch",
+        p.ratio.percent_with(mode).unwrap_or(100.0),
+        Role::Gated,
+    ));
+    m.metrics.push(Metric::count(
+        "coverage.patch_missed",
+        usize::try_from(p.ratio.missed()).unwrap_or(usize::MAX),
+    ));
+    m.summary.push(format!(
+        "patch {} of the changed lines since {base_name}",
+        describe(p.ratio, mode)
+    ));
+    m.regions = lcov::missed_regions(&p);
+    m.patch = Some(totals(p.files.len() as u64, p.ratio, mode));
+    m.files = p.files.into_iter().collect();
 }
 
 fn totals(files: u64, r: Ratio, mode: config::Partials) -> CoverageTotals {
