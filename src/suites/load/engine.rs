@@ -364,19 +364,40 @@ pub fn run(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcome, Strin
     runtime.block_on(run_async(spec, events))
 }
 
-async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcome, String> {
-    let recorders: Arc<Mutex<Vec<Shared>>> = Arc::default();
-    let new_recorder = |all: &Arc<Mutex<Vec<Shared>>>| {
+/// What every worker and the monitor of one scenario run share.
+struct Run<'a> {
+    spec: &'a Spec,
+    /// One recorder per worker (and one for requests the pacer dropped).
+    recorders: Arc<Mutex<Vec<Shared>>>,
+    /// Set to stop early (a threshold lost, the time bound passed).
+    stop: Arc<AtomicBool>,
+    /// The protocol the first connection negotiated.
+    protocol: Arc<std::sync::OnceLock<&'static str>>,
+    /// When the first request is due (warm-up included).
+    begin: Instant,
+    /// When measuring starts (after the warm-up).
+    measure_from: Instant,
+    /// The measured length.
+    total: Duration,
+}
+
+impl Run<'_> {
+    fn end(&self) -> Instant {
+        self.measure_from + self.total
+    }
+
+    fn new_recorder(&self) -> Shared {
         let r: Shared = Arc::default();
-        all.lock()
+        self.recorders
+            .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(Arc::clone(&r));
         r
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let protocol: Arc<std::sync::OnceLock<&'static str>> = Arc::default();
+    }
+}
+
+async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcome, String> {
     let begin = Instant::now() + Duration::from_millis(20);
-    let measure_from = begin + spec.warmup;
     let (total, target_rps, planned) = match &spec.mode {
         Mode::Open {
             stages, start_rate, ..
@@ -388,181 +409,30 @@ async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcom
         }
         Mode::Closed { duration, .. } => (*duration, None, 0),
     };
-    let end = measure_from + total;
-
-    let mut tasks = Vec::new();
-    match &spec.mode {
+    let run = Run {
+        spec,
+        recorders: Arc::default(),
+        stop: Arc::new(AtomicBool::new(false)),
+        protocol: Arc::default(),
+        begin,
+        measure_from: begin + spec.warmup,
+        total,
+    };
+    let tasks = match &spec.mode {
         Mode::Open {
             stages,
             start_rate,
             connections,
-        } => {
-            let peak = stages.iter().map(|(_, r)| *r).fold(*start_rate, f64::max);
-            let (tx, rx) =
-                mpsc::channel::<Instant>(queue_capacity(peak, spec.timeout, *connections));
-            let rx = Arc::new(tokio::sync::Mutex::new(rx));
-            for _ in 0..(*connections).max(1) {
-                let rx = Arc::clone(&rx);
-                let rec = new_recorder(&recorders);
-                let target = spec.target.clone();
-                let timeout = spec.timeout;
-                let protocol = Arc::clone(&protocol);
-                tasks.push(tokio::spawn(async move {
-                    let mut conn: Option<Conn> = None;
-                    loop {
-                        let next = rx.lock().await.recv().await;
-                        let Some(intended) = next else { break };
-                        // A request that already waited past the timeout is a timeout: sending
-                        // it now would measure the queue, not the server, and overload it more.
-                        let result = if intended.elapsed() > timeout {
-                            Err(Failure::Dropped)
-                        } else {
-                            one_request(&mut conn, &target, timeout, &protocol).await
-                        };
-                        if intended >= measure_from {
-                            let (error, bytes) = classify(&result);
-                            let second = intended.duration_since(measure_from).as_secs() as usize;
-                            lock(&rec).record(second, intended.elapsed(), error, bytes);
-                        }
-                    }
-                }));
-            }
-            // Warm-up at the first stage's rate, then the measured schedule.
-            let warm_rate = stages
-                .first()
-                .map_or(*start_rate, |(_, r)| start_rate.max(*r))
-                .max(1.0);
-            let warmup = spec.warmup;
-            let measured = Schedule::new(*start_rate, stages);
-            let dropped = new_recorder(&recorders);
-            // Pacing runs on its own OS thread with fine timer slack: tokio's timer ticks in
-            // milliseconds, which would add up to 1 ms of our own lateness to every latency.
-            let stop_d = Arc::clone(&stop);
-            let pacer = std::thread::spawn(move || {
-                fine_timer_slack();
-                let times = Schedule::new(warm_rate, &[(warmup, warm_rate)])
-                    .map(|t| begin + t)
-                    .take_while(|t| *t < measure_from)
-                    .chain(measured.map(|t| measure_from + t));
-                for t in times {
-                    if stop_d.load(Ordering::Relaxed) || crate::exec::process::is_cancelled() {
-                        break;
-                    }
-                    let now = Instant::now();
-                    if t > now {
-                        std::thread::sleep(t - now);
-                    }
-                    match tx.try_send(t) {
-                        Ok(()) => {}
-                        // Every connection busy and the queue full: the request is due and
-                        // cannot be sent. It counts, as dropped, never as sent.
-                        Err(mpsc::error::TrySendError::Full(t)) => {
-                            if t >= measure_from {
-                                let second = t.duration_since(measure_from).as_secs() as usize;
-                                lock(&dropped).record(second, t.elapsed(), Some("dropped"), 0);
-                            }
-                        }
-                        Err(mpsc::error::TrySendError::Closed(_)) => break,
-                    }
-                }
-            });
-            tasks.push(tokio::task::spawn_blocking(move || {
-                let _ = pacer.join();
-            }));
-        }
-        Mode::Closed { users, think, .. } => {
-            for _ in 0..(*users).max(1) {
-                let rec = new_recorder(&recorders);
-                let target = spec.target.clone();
-                let timeout = spec.timeout;
-                let think = *think;
-                let stop_u = Arc::clone(&stop);
-                let protocol = Arc::clone(&protocol);
-                tasks.push(tokio::spawn(async move {
-                    tokio::time::sleep_until(begin.into()).await;
-                    let mut conn: Option<Conn> = None;
-                    while Instant::now() < end
-                        && !stop_u.load(Ordering::Relaxed)
-                        && !crate::exec::process::is_cancelled()
-                    {
-                        let sent = Instant::now();
-                        let result = one_request(&mut conn, &target, timeout, &protocol).await;
-                        if sent >= measure_from {
-                            let (error, bytes) = classify(&result);
-                            let second = sent.duration_since(measure_from).as_secs() as usize;
-                            lock(&rec).record(second, sent.elapsed(), error, bytes);
-                        }
-                        if !think.is_zero() {
-                            tokio::time::sleep(think).await;
-                        }
-                    }
-                }));
-            }
-        }
-    }
-
-    // Monitor: progress once a second, threshold certainty four times a second.
-    let mut aborted = None;
-    let mut last_print = Instant::now();
-    loop {
-        if tasks.iter().all(|t| t.is_finished()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let now = Instant::now();
-        if now > end + spec.timeout + Duration::from_secs(5) {
-            // Bounded in time whatever the server does.
-            stop.store(true, Ordering::Relaxed);
-            for t in &tasks {
-                t.abort();
-            }
-            break;
-        }
-        let check_abort = spec.abort_on_fail && aborted.is_none() && planned > 0;
-        let print = now.duration_since(last_print) >= Duration::from_secs(1) && now > measure_from;
-        if !(check_abort || print) {
-            continue;
-        }
-        let totals = merged(&recorders, false);
-        let hist = totals.hist.unwrap_or_else(histogram);
-        let (completed, errors) = (totals.completed, totals.errors.values().sum::<u64>());
-        if check_abort
-            && let Some(t) = spec
-                .thresholds
-                .iter()
-                .find(|t| certainly_lost(t, &hist, errors, planned))
-        {
-            aborted = Some(format!("stopped early: `{}` can no longer pass", t.source));
-            stop.store(true, Ordering::Relaxed);
-        }
-        if print {
-            last_print = now;
-            let secs = now
-                .duration_since(measure_from)
-                .as_secs_f64()
-                .min(total.as_secs_f64());
-            let p95 = if hist.is_empty() {
-                0.0
-            } else {
-                hist.value_at_quantile(0.95) as f64 / 1000.0
-            };
-            events(&crate::event::Event::LoadTick(&crate::event::LoadTick {
-                scenario: &spec.name,
-                elapsed: secs,
-                total: total.as_secs_f64(),
-                requests: completed,
-                rps: completed as f64 / secs.max(1e-3),
-                p95_ms: p95,
-                errors,
-            }));
-        }
-    }
+        } => open_workers(&run, stages, *start_rate, *connections),
+        Mode::Closed { users, think, .. } => closed_workers(&run, *users, *think),
+    };
+    let aborted = monitor(&run, &tasks, planned, events).await;
     for t in tasks {
         let _ = t.await;
     }
     let elapsed = if aborted.is_some() {
         Instant::now()
-            .duration_since(measure_from)
+            .duration_since(run.measure_from)
             .as_secs_f64()
             .min(total.as_secs_f64())
     } else {
@@ -575,7 +445,7 @@ async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcom
         bytes,
         requests,
         completed,
-    } = merged(&recorders, true);
+    } = merged(&run.recorders, true);
     let hist = hist.unwrap_or_else(histogram);
     let errors: BTreeMap<String, u64> = errors
         .into_iter()
@@ -603,8 +473,199 @@ async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcom
         timeline,
         aborted,
         target_rps,
-        protocol: protocol.get().copied(),
+        protocol: run.protocol.get().copied(),
     })
+}
+
+/// An open model: `connections` workers send the requests a pacer thread schedules, whether
+/// or not earlier ones have answered.
+fn open_workers(
+    run: &Run<'_>,
+    stages: &[(Duration, f64)],
+    start_rate: f64,
+    connections: usize,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let spec = run.spec;
+    let measure_from = run.measure_from;
+    let mut tasks = Vec::new();
+    let peak = stages.iter().map(|(_, r)| *r).fold(start_rate, f64::max);
+    let (tx, rx) = mpsc::channel::<Instant>(queue_capacity(peak, spec.timeout, connections));
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    for _ in 0..connections.max(1) {
+        let rx = Arc::clone(&rx);
+        let rec = run.new_recorder();
+        let target = spec.target.clone();
+        let timeout = spec.timeout;
+        let protocol = Arc::clone(&run.protocol);
+        tasks.push(tokio::spawn(async move {
+            let mut conn: Option<Conn> = None;
+            loop {
+                let next = rx.lock().await.recv().await;
+                let Some(intended) = next else { break };
+                // A request that already waited past the timeout is a timeout: sending it now
+                // would measure the queue, not the server, and overload it more.
+                let result = if intended.elapsed() > timeout {
+                    Err(Failure::Dropped)
+                } else {
+                    one_request(&mut conn, &target, timeout, &protocol).await
+                };
+                if intended >= measure_from {
+                    let (error, bytes) = classify(&result);
+                    let second = intended.duration_since(measure_from).as_secs() as usize;
+                    lock(&rec).record(second, intended.elapsed(), error, bytes);
+                }
+            }
+        }));
+    }
+    // Warm-up at the first stage's rate, then the measured schedule.
+    let warm_rate = stages
+        .first()
+        .map_or(start_rate, |(_, r)| start_rate.max(*r))
+        .max(1.0);
+    let warmup = spec.warmup;
+    let begin = run.begin;
+    let measured = Schedule::new(start_rate, stages);
+    let dropped = run.new_recorder();
+    // Pacing runs on its own OS thread with fine timer slack: tokio's timer ticks in
+    // milliseconds, which would add up to 1 ms of our own lateness to every latency.
+    let stop = Arc::clone(&run.stop);
+    let pacer = std::thread::spawn(move || {
+        fine_timer_slack();
+        let times = Schedule::new(warm_rate, &[(warmup, warm_rate)])
+            .map(|t| begin + t)
+            .take_while(|t| *t < measure_from)
+            .chain(measured.map(|t| measure_from + t));
+        for t in times {
+            if stop.load(Ordering::Relaxed) || crate::exec::process::is_cancelled() {
+                break;
+            }
+            let now = Instant::now();
+            if t > now {
+                std::thread::sleep(t - now);
+            }
+            match tx.try_send(t) {
+                Ok(()) => {}
+                // Every connection busy and the queue full: the request is due and cannot be
+                // sent. It counts, as dropped, never as sent.
+                Err(mpsc::error::TrySendError::Full(t)) => {
+                    if t >= measure_from {
+                        let second = t.duration_since(measure_from).as_secs() as usize;
+                        lock(&dropped).record(second, t.elapsed(), Some("dropped"), 0);
+                    }
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => break,
+            }
+        }
+    });
+    tasks.push(tokio::task::spawn_blocking(move || {
+        let _ = pacer.join();
+    }));
+    tasks
+}
+
+/// A closed model: `users` workers, each sending its next request once the last answered (and
+/// it thought for `think`).
+fn closed_workers(
+    run: &Run<'_>,
+    users: usize,
+    think: Duration,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let (begin, measure_from, end) = (run.begin, run.measure_from, run.end());
+    (0..users.max(1))
+        .map(|_| {
+            let rec = run.new_recorder();
+            let target = run.spec.target.clone();
+            let timeout = run.spec.timeout;
+            let stop = Arc::clone(&run.stop);
+            let protocol = Arc::clone(&run.protocol);
+            tokio::spawn(async move {
+                tokio::time::sleep_until(begin.into()).await;
+                let mut conn: Option<Conn> = None;
+                while Instant::now() < end
+                    && !stop.load(Ordering::Relaxed)
+                    && !crate::exec::process::is_cancelled()
+                {
+                    let sent = Instant::now();
+                    let result = one_request(&mut conn, &target, timeout, &protocol).await;
+                    if sent >= measure_from {
+                        let (error, bytes) = classify(&result);
+                        let second = sent.duration_since(measure_from).as_secs() as usize;
+                        lock(&rec).record(second, sent.elapsed(), error, bytes);
+                    }
+                    if !think.is_zero() {
+                        tokio::time::sleep(think).await;
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Watches the workers until they finish: progress once a second, threshold certainty four
+/// times a second (with `abort_on_fail`), and a hard bound in time whatever the server does.
+/// Returns why the run stopped early, if it did.
+async fn monitor(
+    run: &Run<'_>,
+    tasks: &[tokio::task::JoinHandle<()>],
+    planned: u64,
+    events: crate::event::Sink<'_>,
+) -> Option<String> {
+    let spec = run.spec;
+    let mut aborted = None;
+    let mut last_print = Instant::now();
+    loop {
+        if tasks.iter().all(|t| t.is_finished()) {
+            return aborted;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = Instant::now();
+        if now > run.end() + spec.timeout + Duration::from_secs(5) {
+            run.stop.store(true, Ordering::Relaxed);
+            for t in tasks {
+                t.abort();
+            }
+            return aborted;
+        }
+        let check_abort = spec.abort_on_fail && aborted.is_none() && planned > 0;
+        let print =
+            now.duration_since(last_print) >= Duration::from_secs(1) && now > run.measure_from;
+        if !(check_abort || print) {
+            continue;
+        }
+        let totals = merged(&run.recorders, false);
+        let hist = totals.hist.unwrap_or_else(histogram);
+        let (completed, errors) = (totals.completed, totals.errors.values().sum::<u64>());
+        if check_abort
+            && let Some(t) = spec
+                .thresholds
+                .iter()
+                .find(|t| certainly_lost(t, &hist, errors, planned))
+        {
+            aborted = Some(format!("stopped early: `{}` can no longer pass", t.source));
+            run.stop.store(true, Ordering::Relaxed);
+        }
+        if print {
+            last_print = now;
+            let secs = now
+                .duration_since(run.measure_from)
+                .as_secs_f64()
+                .min(run.total.as_secs_f64());
+            let p95 = if hist.is_empty() {
+                0.0
+            } else {
+                hist.value_at_quantile(0.95) as f64 / 1000.0
+            };
+            events(&crate::event::Event::LoadTick(&crate::event::LoadTick {
+                scenario: &spec.name,
+                elapsed: secs,
+                total: run.total.as_secs_f64(),
+                requests: completed,
+                rps: completed as f64 / secs.max(1e-3),
+                p95_ms: p95,
+                errors,
+            }));
+        }
+    }
 }
 
 /// Every worker's recorder added up; per-second histograms only with `seconds` (the monitor,
