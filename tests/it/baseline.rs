@@ -934,3 +934,34 @@ fn instruction_counts_are_compared_by_their_ratio() {
         "{c}"
     );
 }
+
+/// Saving the report of a run that stopped on its config says so, instead of blaming the
+/// report for having no metrics.
+#[test]
+fn saving_a_config_error_report_names_the_config_error() {
+    let ws = git_workspace("[tests]\nretries = \"two\"\n");
+    git_init_commit(ws.path());
+    let run = output(gate("none").current_dir(ws.path()).args([
+        "gate",
+        "run",
+        "--out-dir",
+        "target/gate",
+    ]));
+    assert_eq!(code(&run), 2, "{}", stderr(&run));
+    // Fixed since, but the report is still the broken run's.
+    write_file(ws.path(), "gate.toml", "[tests]\nretries = 2\n");
+    let save = output(gate("none").current_dir(ws.path()).args([
+        "gate",
+        "baseline",
+        "save",
+        "--report",
+        "target/gate/report.json",
+    ]));
+    assert_eq!(code(&save), 2, "{}", stderr(&save));
+    let err = stderr(&save);
+    assert!(
+        err.contains("stopped on its config (gate.toml:2:11"),
+        "{err}"
+    );
+    assert!(!err.contains("no performance metrics"), "{err}");
+}
