@@ -9,6 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
+use crate::suites::load::engine::Mode;
+use crate::util::spans::{config_error, inside};
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -91,12 +93,6 @@ pub(crate) fn resolve(
     raw: &[Spanned<RawLoad>],
     at: crate::util::spans::At<'_>,
 ) -> Result<Vec<LoadScenario>> {
-    use crate::suites::load::engine::Mode;
-    let cfg_err = |span: std::ops::Range<usize>, message: String, hint: &str| Error::Config {
-        location: at(span),
-        message,
-        hint: Some(hint.to_string()),
-    };
     let dur = |v: &Option<Spanned<String>>| crate::util::spans::opt_duration(at, v);
     let mut out: Vec<LoadScenario> = Vec::new();
     for item in raw {
@@ -107,139 +103,32 @@ pub(crate) fn resolve(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            return Err(cfg_err(
-                crate::util::spans::inside(l.name.span()),
+            return Err(config_error(
+                at,
+                inside(l.name.span()),
                 format!("load name `{name}` must be letters, digits, `_` or `-`"),
                 "it becomes part of metric names such as load.NAME.p(95)",
             ));
         }
         if out.iter().any(|o| o.name == name) {
-            return Err(cfg_err(
-                crate::util::spans::inside(l.name.span()),
+            return Err(config_error(
+                at,
+                inside(l.name.span()),
                 format!("two [[load]] scenarios are called `{name}`"),
                 "give each scenario its own name",
             ));
         }
         let url = crate::suites::load::http::parse_url(l.url.get_ref()).map_err(|m| {
-            cfg_err(
-                crate::util::spans::inside(l.url.span()),
+            config_error(
+                at,
+                inside(l.url.span()),
                 m,
                 "write e.g. \"http://127.0.0.1:8080/health\"",
             )
         })?;
-        // Errors about the scenario as a whole point at its name (a `[[load]]` table itself
-        // has no useful position).
-        let at_item = crate::util::spans::inside(l.name.span());
         let timeout = match &l.timeout {
             Some(t) => crate::util::spans::nonzero_duration(at, t, "timeout")?,
             None => Duration::from_secs(10),
-        };
-        let no_duration = || {
-            cfg_err(
-                at_item.clone(),
-                format!("load `{name}` has no `duration`"),
-                "add e.g. duration = \"30s\"",
-            )
-        };
-        let length = |d: &Spanned<String>, what: &str| -> Result<Duration> {
-            let v = crate::util::spans::nonzero_duration(at, d, what)?;
-            if v > MAX_LENGTH {
-                return Err(cfg_err(
-                    crate::util::spans::inside(d.span()),
-                    format!("`{what}` is longer than a day"),
-                    "split a soak test into several scenarios or runs",
-                ));
-            }
-            Ok(v)
-        };
-        let rate_of = |r: &Spanned<f64>, what: &str| {
-            crate::util::spans::number_in(
-                at,
-                r,
-                what,
-                (0.0, MAX_RATE),
-                "a rate is requests per second, from 0 to 1000000",
-            )
-        };
-        let mode = match (&l.rate, &l.stages, &l.users) {
-            (Some(_), _, Some(u)) | (_, Some(_), Some(u)) => {
-                return Err(cfg_err(
-                    u.span(),
-                    format!("load `{name}` sets both a rate and users"),
-                    "use `rate` (open loop) or `users` (closed loop), not both",
-                ));
-            }
-            (None, None, Some(users)) => {
-                let duration = length(l.duration.as_ref().ok_or_else(no_duration)?, "duration")?;
-                let users = crate::util::spans::count_in(
-                    at,
-                    users,
-                    "users",
-                    (1, MAX_CONNECTIONS),
-                    "set users from 1 to 10000",
-                )?;
-                Mode::Closed {
-                    users: users as usize,
-                    think: dur(&l.think)?.unwrap_or(Duration::ZERO),
-                    duration,
-                }
-            }
-            (rate, stages, None) => {
-                let mut list = Vec::new();
-                if let Some(stages) = stages {
-                    for s in stages {
-                        let d = length(&s.duration, "stages.duration")?;
-                        list.push((d, rate_of(&s.rate, "stages.rate")?));
-                    }
-                }
-                let rate = rate.as_ref().map(|r| rate_of(r, "rate")).transpose()?;
-                let start = match (rate, list.is_empty()) {
-                    (Some(r), true) => {
-                        let d = length(l.duration.as_ref().ok_or_else(no_duration)?, "duration")?;
-                        list.push((d, r));
-                        r
-                    }
-                    (Some(r), false) => r,
-                    (None, false) => 0.0,
-                    (None, true) => {
-                        return Err(cfg_err(
-                            at_item.clone(),
-                            format!("load `{name}` has no `rate`, `stages` or `users`"),
-                            "add rate = 100 (requests per second) or users = 10",
-                        ));
-                    }
-                };
-                let total: Duration = list.iter().map(|(d, _)| *d).sum();
-                if total > MAX_LENGTH {
-                    return Err(cfg_err(
-                        at_item.clone(),
-                        format!("the stages of load `{name}` last longer than a day"),
-                        "split a soak test into several scenarios or runs",
-                    ));
-                }
-                if crate::suites::load::engine::planned(start, &list) == 0 {
-                    return Err(cfg_err(
-                        at_item,
-                        format!("load `{name}` never sends a request"),
-                        "set a rate above 0 (and long enough for one request)",
-                    ));
-                }
-                let connections = match &l.connections {
-                    Some(c) => crate::util::spans::count_in(
-                        at,
-                        c,
-                        "connections",
-                        (1, MAX_CONNECTIONS),
-                        "set connections from 1 to 10000",
-                    )? as usize,
-                    None => 64,
-                };
-                Mode::Open {
-                    stages: list,
-                    start_rate: start,
-                    connections,
-                }
-            }
         };
         let mut thresholds = Vec::new();
         for t in &l.thresholds {
@@ -251,7 +140,9 @@ pub(crate) fn resolve(
                 }
             })?);
         }
+        let scenario = Scenario { at, l, name: &name };
         out.push(LoadScenario {
+            mode: scenario.mode()?,
             name,
             url,
             method: l.method.clone().unwrap_or_else(|| "GET".to_string()),
@@ -261,7 +152,6 @@ pub(crate) fn resolve(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             body: l.body.clone(),
-            mode,
             warmup: dur(&l.warmup)?.unwrap_or(Duration::ZERO),
             timeout,
             thresholds,
@@ -270,4 +160,130 @@ pub(crate) fn resolve(
         });
     }
     Ok(out)
+}
+
+/// One `[[load]]` table, for the keys that decide its load model.
+struct Scenario<'a> {
+    at: crate::util::spans::At<'a>,
+    l: &'a RawLoad,
+    name: &'a str,
+}
+
+impl Scenario<'_> {
+    /// Errors about the scenario as a whole point at its name (a `[[load]]` table itself has no
+    /// useful position).
+    fn error(&self, message: String, hint: &str) -> Error {
+        config_error(self.at, inside(self.l.name.span()), message, hint)
+    }
+
+    /// A stage's or the scenario's length: above zero, at most a day.
+    fn length(&self, d: &Spanned<String>, what: &str) -> Result<Duration> {
+        let v = crate::util::spans::nonzero_duration(self.at, d, what)?;
+        if v > MAX_LENGTH {
+            return Err(config_error(
+                self.at,
+                inside(d.span()),
+                format!("`{what}` is longer than a day"),
+                "split a soak test into several scenarios or runs",
+            ));
+        }
+        Ok(v)
+    }
+
+    fn duration(&self) -> Result<Duration> {
+        let d = self.l.duration.as_ref().ok_or_else(|| {
+            self.error(
+                format!("load `{}` has no `duration`", self.name),
+                "add e.g. duration = \"30s\"",
+            )
+        })?;
+        self.length(d, "duration")
+    }
+
+    fn rate(&self, r: &Spanned<f64>, what: &str) -> Result<f64> {
+        crate::util::spans::number_in(
+            self.at,
+            r,
+            what,
+            (0.0, MAX_RATE),
+            "a rate is requests per second, from 0 to 1000000",
+        )
+    }
+
+    fn count(&self, v: &Spanned<u64>, what: &str) -> Result<usize> {
+        crate::util::spans::count_in(
+            self.at,
+            v,
+            what,
+            (1, MAX_CONNECTIONS),
+            &format!("set {what} from 1 to 10000"),
+        )
+        .map(|n| n as usize)
+    }
+
+    /// Open (a rate or stages) or closed (users) — never both.
+    fn mode(&self) -> Result<Mode> {
+        let l = self.l;
+        match (&l.rate, &l.stages, &l.users) {
+            (Some(_), _, Some(u)) | (_, Some(_), Some(u)) => Err(config_error(
+                self.at,
+                u.span(),
+                format!("load `{}` sets both a rate and users", self.name),
+                "use `rate` (open loop) or `users` (closed loop), not both",
+            )),
+            (None, None, Some(users)) => Ok(Mode::Closed {
+                users: self.count(users, "users")?,
+                think: crate::util::spans::opt_duration(self.at, &l.think)?
+                    .unwrap_or(Duration::ZERO),
+                duration: self.duration()?,
+            }),
+            (rate, stages, None) => self.open(rate.as_ref(), stages.as_deref()),
+        }
+    }
+
+    fn open(&self, rate: Option<&Spanned<f64>>, stages: Option<&[RawStage]>) -> Result<Mode> {
+        let name = self.name;
+        let mut list = Vec::new();
+        for s in stages.unwrap_or_default() {
+            let d = self.length(&s.duration, "stages.duration")?;
+            list.push((d, self.rate(&s.rate, "stages.rate")?));
+        }
+        let rate = rate.map(|r| self.rate(r, "rate")).transpose()?;
+        let start = match (rate, list.is_empty()) {
+            (Some(r), true) => {
+                list.push((self.duration()?, r));
+                r
+            }
+            (Some(r), false) => r,
+            (None, false) => 0.0,
+            (None, true) => {
+                return Err(self.error(
+                    format!("load `{name}` has no `rate`, `stages` or `users`"),
+                    "add rate = 100 (requests per second) or users = 10",
+                ));
+            }
+        };
+        let total: Duration = list.iter().map(|(d, _)| *d).sum();
+        if total > MAX_LENGTH {
+            return Err(self.error(
+                format!("the stages of load `{name}` last longer than a day"),
+                "split a soak test into several scenarios or runs",
+            ));
+        }
+        if crate::suites::load::engine::planned(start, &list) == 0 {
+            return Err(self.error(
+                format!("load `{name}` never sends a request"),
+                "set a rate above 0 (and long enough for one request)",
+            ));
+        }
+        let connections = match &self.l.connections {
+            Some(c) => self.count(c, "connections")?,
+            None => 64,
+        };
+        Ok(Mode::Open {
+            stages: list,
+            start_rate: start,
+            connections,
+        })
+    }
 }
