@@ -155,7 +155,6 @@ pub fn publish(
     token: Option<&str>,
 ) -> Result<Outcome> {
     let mut out = Outcome::default();
-    let passed = report.verdict.status == VerdictStatus::Passed;
     let run_url = if opts.from_artifact {
         ctx.run_url.clone()
     } else {
@@ -196,37 +195,15 @@ pub fn publish(
         }
     }
 
-    if let Some(path) = env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-        let text = format!(
-            "verdict={}\nreport={}\n",
-            if passed { "passed" } else { "failed" },
-            opts.report_path.display()
-        );
-        match append(Path::new(path), &text) {
-            Ok(()) => out
-                .done
-                .push("step outputs `verdict` and `report` set".to_string()),
-            Err(e) => out
-                .warnings
-                .push(format!("cannot write $GITHUB_OUTPUT ({path}): {e}")),
-        }
-    }
-    if opts.summary
-        && let Some(path) = env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
-    {
-        let mut text = render_summary(renderer, report, run_url.as_deref())?;
-        if ctx.fork && !opts.from_artifact {
-            text.push_str(&format!("\n> [!NOTE]\n> {FORK_NOTE}\n"));
-        }
-        match append(Path::new(path), &text) {
-            Ok(()) => out
-                .done
-                .push(format!("job summary written ({} bytes)", text.len())),
-            Err(e) => out
-                .warnings
-                .push(format!("cannot write $GITHUB_STEP_SUMMARY ({path}): {e}")),
-        }
-    }
+    let job = Job {
+        report,
+        renderer,
+        opts,
+        ctx,
+        run_url: run_url.as_deref(),
+        repo: &repo,
+    };
+    job.write_step_files(env, &mut out)?;
     let annotations = annotations::collect(report);
     if opts.annotations {
         let mut stdout = std::io::stdout().lock();
@@ -256,51 +233,165 @@ pub fn publish(
         .map_err(|m| Error::usage(m, None))?;
 
     runtime.block_on(async {
-        let Target { pr, head_sha } = target;
-        let mut comment_body = None;
-        if opts.comment {
-            match pr {
-                None => out.done.push(format!("no pull request for event `{}`: no comment", ctx.event_name)),
-                Some(n) => match render_comment(renderer, report, run_url.as_deref()) {
-                    Err(e) => out.warnings.push(format!("cannot render the comment: {e}")),
-                    Ok(body) => {
-                        match sticky::publish(&api, graphql_api.as_ref(), &repo, n, &body, passed, &opts.sticky).await {
-                            Ok(StickyOutcome::Created(id)) => out.done.push(format!("comment {id} created on PR #{n}")),
-                            Ok(StickyOutcome::Updated(id)) => out.done.push(format!("comment {id} updated on PR #{n}")),
-                            Ok(StickyOutcome::Replaced { hidden, created }) => out.done.push(format!(
-                                "comment {created} created on PR #{n}; {} earlier one(s) minimized",
-                                hidden.len()
-                            )),
-                            Ok(StickyOutcome::Deleted(ids)) => out.done.push(format!("gate passed: {} comment(s) deleted on PR #{n}", ids.len())),
-                            Ok(StickyOutcome::NothingToDelete) => out.done.push("gate passed: no comment to delete".to_string()),
-                            Err(e) => out.warnings.push(explain(&e, "the PR comment")),
-                        }
-                        comment_body = Some(body);
-                    }
-                },
+        let comment_body = match (opts.comment, target.pr) {
+            (false, _) => None,
+            (true, None) => {
+                out.done.push(format!(
+                    "no pull request for event `{}`: no comment",
+                    ctx.event_name
+                ));
+                None
             }
-        }
+            (true, Some(n)) => job.comment(&api, graphql_api.as_ref(), n, &mut out).await,
+        };
         if opts.check_run {
-            match head_sha.as_deref() {
-                None => out.warnings.push("no commit to attach a check run to (GITHUB_SHA is not set)".to_string()),
-                Some(sha) => {
-                    let summary = match comment_body {
-                        Some(b) => b,
-                        None => render_comment(renderer, report, run_url.as_deref()).unwrap_or_default(),
-                    };
-                    let run = annotations::CheckRun {
-                        repo: &repo,
-                        head_sha: sha,
-                        name: &opts.check_name,
-                        details_url: run_url.as_deref(),
-                    };
-                    match annotations::check_run(&api, &run, report, &summary, &annotations).await {
-                        Ok(id) => out.done.push(format!("check run {id} created with {} annotation(s)", annotations.iter().filter(|a| a.path.is_some()).count())),
-                        Err(e) => out.warnings.push(explain(&e, "the check run")),
-                    }
-                }
-            }
+            job.check_run(
+                &api,
+                target.head_sha.as_deref(),
+                comment_body,
+                &annotations,
+                &mut out,
+            )
+            .await;
         }
     });
     Ok(out)
+}
+
+/// What one publication works from: the report, how to render it, where it goes.
+struct Job<'a> {
+    report: &'a Report,
+    renderer: &'a Renderer,
+    opts: &'a PublishOptions,
+    ctx: &'a Context,
+    /// The workflow run's page, for links.
+    run_url: Option<&'a str>,
+    /// `owner/name`.
+    repo: &'a str,
+}
+
+impl Job<'_> {
+    /// The step's outputs and the job summary, when the runner gives their files.
+    fn write_step_files(
+        &self,
+        env: &std::collections::BTreeMap<String, String>,
+        out: &mut Outcome,
+    ) -> Result<()> {
+        let (report, opts) = (self.report, self.opts);
+        let passed = report.verdict.status == VerdictStatus::Passed;
+        if let Some(path) = env.get("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+            let text = format!(
+                "verdict={}\nreport={}\n",
+                if passed { "passed" } else { "failed" },
+                opts.report_path.display()
+            );
+            match append(Path::new(path), &text) {
+                Ok(()) => out
+                    .done
+                    .push("step outputs `verdict` and `report` set".to_string()),
+                Err(e) => out
+                    .warnings
+                    .push(format!("cannot write $GITHUB_OUTPUT ({path}): {e}")),
+            }
+        }
+        if opts.summary
+            && let Some(path) = env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+        {
+            let mut text = render_summary(self.renderer, report, self.run_url)?;
+            if self.ctx.fork && !opts.from_artifact {
+                text.push_str(&format!("\n> [!NOTE]\n> {FORK_NOTE}\n"));
+            }
+            match append(Path::new(path), &text) {
+                Ok(()) => out
+                    .done
+                    .push(format!("job summary written ({} bytes)", text.len())),
+                Err(e) => out
+                    .warnings
+                    .push(format!("cannot write $GITHUB_STEP_SUMMARY ({path}): {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// The sticky comment on PR `n`; returns its body for the check run's summary.
+    async fn comment(
+        &self,
+        api: &Api,
+        graphql_api: Option<&Api>,
+        n: u64,
+        out: &mut Outcome,
+    ) -> Option<String> {
+        let passed = self.report.verdict.status == VerdictStatus::Passed;
+        let body = match render_comment(self.renderer, self.report, self.run_url) {
+            Ok(body) => body,
+            Err(e) => {
+                out.warnings.push(format!("cannot render the comment: {e}"));
+                return None;
+            }
+        };
+        let posted = sticky::publish(
+            api,
+            graphql_api,
+            self.repo,
+            n,
+            &body,
+            passed,
+            &self.opts.sticky,
+        )
+        .await;
+        match posted {
+            Ok(StickyOutcome::Created(id)) => {
+                out.done.push(format!("comment {id} created on PR #{n}"))
+            }
+            Ok(StickyOutcome::Updated(id)) => {
+                out.done.push(format!("comment {id} updated on PR #{n}"))
+            }
+            Ok(StickyOutcome::Replaced { hidden, created }) => out.done.push(format!(
+                "comment {created} created on PR #{n}; {} earlier one(s) minimized",
+                hidden.len()
+            )),
+            Ok(StickyOutcome::Deleted(ids)) => out.done.push(format!(
+                "gate passed: {} comment(s) deleted on PR #{n}",
+                ids.len()
+            )),
+            Ok(StickyOutcome::NothingToDelete) => out
+                .done
+                .push("gate passed: no comment to delete".to_string()),
+            Err(e) => out.warnings.push(explain(&e, "the PR comment")),
+        }
+        Some(body)
+    }
+
+    /// The check run on the head commit, with the annotations; its summary is the comment.
+    async fn check_run(
+        &self,
+        api: &Api,
+        head_sha: Option<&str>,
+        comment_body: Option<String>,
+        annotations: &[annotations::Annotation],
+        out: &mut Outcome,
+    ) {
+        let Some(sha) = head_sha else {
+            out.warnings
+                .push("no commit to attach a check run to (GITHUB_SHA is not set)".to_string());
+            return;
+        };
+        let summary = match comment_body {
+            Some(b) => b,
+            None => render_comment(self.renderer, self.report, self.run_url).unwrap_or_default(),
+        };
+        let run = annotations::CheckRun {
+            repo: self.repo,
+            head_sha: sha,
+            name: &self.opts.check_name,
+            details_url: self.run_url,
+        };
+        match annotations::check_run(api, &run, self.report, &summary, annotations).await {
+            Ok(id) => out.done.push(format!(
+                "check run {id} created with {} annotation(s)",
+                annotations.iter().filter(|a| a.path.is_some()).count()
+            )),
+            Err(e) => out.warnings.push(explain(&e, "the check run")),
+        }
+    }
 }
