@@ -232,29 +232,7 @@ pub fn publish(
         .transpose()
         .map_err(|m| Error::usage(m, None))?;
 
-    runtime.block_on(async {
-        let comment_body = match (opts.comment, target.pr) {
-            (false, _) => None,
-            (true, None) => {
-                out.done.push(format!(
-                    "no pull request for event `{}`: no comment",
-                    ctx.event_name
-                ));
-                None
-            }
-            (true, Some(n)) => job.comment(&api, graphql_api.as_ref(), n, &mut out).await,
-        };
-        if opts.check_run {
-            job.check_run(
-                &api,
-                target.head_sha.as_deref(),
-                comment_body,
-                &annotations,
-                &mut out,
-            )
-            .await;
-        }
-    });
+    runtime.block_on(job.post(&api, graphql_api.as_ref(), target, &annotations, &mut out));
     Ok(out)
 }
 
@@ -311,6 +289,38 @@ impl Job<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The comment and the check run, as the options ask.
+    async fn post(
+        &self,
+        api: &Api,
+        graphql_api: Option<&Api>,
+        target: Target,
+        annotations: &[annotations::Annotation],
+        out: &mut Outcome,
+    ) {
+        let comment_body = match (self.opts.comment, target.pr) {
+            (false, _) => None,
+            (true, None) => {
+                out.done.push(format!(
+                    "no pull request for event `{}`: no comment",
+                    self.ctx.event_name
+                ));
+                None
+            }
+            (true, Some(n)) => self.comment(api, graphql_api, n, out).await,
+        };
+        if self.opts.check_run {
+            self.check_run(
+                api,
+                target.head_sha.as_deref(),
+                comment_body,
+                annotations,
+                out,
+            )
+            .await;
+        }
     }
 
     /// The sticky comment on PR `n`; returns its body for the check run's summary.
