@@ -241,22 +241,7 @@ impl Api {
                         target = next;
                         continue;
                     }
-                    _ => {
-                        let to: String = crate::util::sanitize::strip_controls(location, false)
-                            .chars()
-                            .take(200)
-                            .collect();
-                        return Err(ApiError::Redirect {
-                            method: method.to_string(),
-                            path: shown,
-                            status,
-                            to: if to.is_empty() {
-                                "nowhere".into()
-                            } else {
-                                self.masked(&to)
-                            },
-                        });
-                    }
+                    _ => return Err(self.refused_redirect(&method, shown, status, location)),
                 }
             }
             let text = self.octo.body_to_string(response).await.unwrap_or_default();
@@ -295,6 +280,31 @@ impl Api {
                     });
                 }
             }
+        }
+    }
+
+    /// A redirect not followed: to another host, too many, or of a request that changes
+    /// something.
+    fn refused_redirect(
+        &self,
+        method: &Method,
+        path: String,
+        status: u16,
+        location: &str,
+    ) -> ApiError {
+        let to: String = crate::util::sanitize::strip_controls(location, false)
+            .chars()
+            .take(200)
+            .collect();
+        ApiError::Redirect {
+            method: method.to_string(),
+            path,
+            status,
+            to: if to.is_empty() {
+                "nowhere".into()
+            } else {
+                self.masked(&to)
+            },
         }
     }
 
