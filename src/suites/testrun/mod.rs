@@ -282,6 +282,45 @@ fn selected(name: &str, opts: &RunOptions) -> bool {
         && !opts.skip.iter().any(|s| name.contains(s.as_str()))
 }
 
+/// Why a test failed (or failed before it passed): the reason and where, when known.
+pub(crate) type Failure = (String, Option<crate::model::SourceLocation>);
+
+/// A test's final status, message and location from how its attempts ended, whichever runner
+/// ran it: a failure may be quarantined (the config's note then leads the message), and a
+/// flaky test says what its failing attempt died of.
+pub(crate) fn settle(
+    cfg: &TestsConfig,
+    id: &str,
+    name: &str,
+    status: CaseStatus,
+    attempts: usize,
+    failure: Option<Failure>,
+) -> (
+    CaseStatus,
+    Option<String>,
+    Option<crate::model::SourceLocation>,
+) {
+    let mut status = status;
+    let mut note = None;
+    if status.is_failure() {
+        (status, note) = cfg.quarantine_failure(id, name, attempts).apply(status);
+    }
+    let (reason, location) = failure.map_or((None, None), |(m, loc)| (Some(m), loc));
+    let message = match status {
+        CaseStatus::Passed => return (status, None, None),
+        CaseStatus::Flaky => Some(format!(
+            "passed on attempt {attempts} after: {}",
+            reason.unwrap_or_else(|| "a failure".to_string())
+        )),
+        _ => reason,
+    };
+    let message = match note {
+        Some(note) => Some(message.map_or(note.to_string(), |m| format!("{note}: {m}"))),
+        None => message,
+    };
+    (status, message, location)
+}
+
 pub(crate) fn not_run(bin: &TestBinary, name: &str, id: String, message: &str) -> Case {
     Case {
         id,

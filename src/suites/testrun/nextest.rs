@@ -399,7 +399,7 @@ pub fn cases_from_junit(
             let name = tc.name.as_str().to_string();
             let id = format!("{binary} {name}");
             let secs = tc.time.map_or(0.0, |t| t.as_secs_f64());
-            let (mut status, attempts, failure_output, note) = match &tc.status {
+            let (status, attempts, failure_output, note) = match &tc.status {
                 TestCaseStatus::Success { flaky_runs } => {
                     let mut attempts: Vec<Attempt> = flaky_runs
                         .iter()
@@ -472,33 +472,13 @@ pub fn cases_from_junit(
                 ),
             };
             let panic = failure_output.as_deref().and_then(libtest::parse_panic);
-            let (reason, location) = match (panic, package_dir.as_ref()) {
-                (Some((m, loc)), Some(dir)) => {
-                    let (m, loc) = place_panic(m, loc, dir, ws_root);
-                    (Some(m), loc)
-                }
-                (Some((m, _)), None) => (Some(m), None),
-                (None, _) => (note, None),
+            let failure = match (panic, package_dir.as_ref()) {
+                (Some((m, loc)), Some(dir)) => Some(place_panic(m, loc, dir, ws_root)),
+                (Some((m, _)), None) => Some((m, None)),
+                (None, _) => note.map(|n| (n, None)),
             };
-            let mut note = None;
-            if status.is_failure() {
-                (status, note) = cfg
-                    .quarantine_failure(&id, &name, attempts.len())
-                    .apply(status);
-            }
-            let message = match status {
-                CaseStatus::Passed => None,
-                CaseStatus::Flaky => Some(format!(
-                    "passed on attempt {} after: {}",
-                    attempts.len(),
-                    reason.unwrap_or_else(|| "a failure".to_string())
-                )),
-                _ => reason,
-            };
-            let message = match note {
-                Some(note) => Some(message.map_or(note.to_string(), |m| format!("{note}: {m}"))),
-                None => message,
-            };
+            let (status, message, location) =
+                super::settle(cfg, &id, &name, status, attempts.len(), failure);
             cases.push(Case {
                 id,
                 name,

@@ -84,50 +84,11 @@ pub(super) fn run_test(
         };
         let output = outcome.output_text();
         let secs = outcome.duration.as_secs_f64();
-        let (status, failure) = match outcome.exit {
-            Exit::Interrupted => {
-                let mut case = not_run(bin, name, id.to_string(), INTERRUPTED_WHILE_RUNNING);
-                case.attempts = attempts;
-                return vec![case];
-            }
-            Exit::Code(0) if !test.whole && output.contains("running 0 tests") => (
-                CaseStatus::Failed,
-                Some((
-                    format!("the test binary did not run `{name}`: it was not found by --exact"),
-                    None,
-                )),
-            ),
-            Exit::Code(0) => (CaseStatus::Passed, None),
-            Exit::Code(code) => (
-                CaseStatus::Failed,
-                Some(
-                    libtest::parse_panic(&output)
-                        .map(|(m, loc)| place_panic(m, loc, &bin.package_dir, ws_root))
-                        .unwrap_or_else(|| {
-                            (format!("the test process exited with code {code}"), None)
-                        }),
-                ),
-            ),
-            Exit::Signal(sig) => (
-                CaseStatus::Failed,
-                Some((
-                    format!(
-                        "the test process was killed by signal {} ({sig})",
-                        signal_name(sig)
-                    ),
-                    None,
-                )),
-            ),
-            Exit::TimedOut => (
-                CaseStatus::TimedOut,
-                Some((
-                    format!(
-                        "timed out after {}; its process group was killed",
-                        crate::util::units::format_seconds(secs)
-                    ),
-                    None,
-                )),
-            ),
+        let Some((status, failure)) = ended(&outcome.exit, &output, secs, bin, &test, ws_root)
+        else {
+            let mut case = not_run(bin, name, id.to_string(), INTERRUPTED_WHILE_RUNNING);
+            case.attempts = attempts;
+            return vec![case];
         };
         attempts.push(Attempt {
             shared: false,
@@ -146,29 +107,12 @@ pub(super) fn run_test(
         last_failure = failure;
     }
     let last = attempts.last().map_or(CaseStatus::Failed, |a| a.status);
-    let mut status = match last {
+    let status = match last {
         CaseStatus::Passed if attempts.len() > 1 => CaseStatus::Flaky,
         other => other,
     };
-    let mut note = None;
-    if status.is_failure() {
-        (status, note) = cfg
-            .quarantine_failure(id, name, attempts.len())
-            .apply(status);
-    }
-    let (message, location) = match (status, last_failure) {
-        (CaseStatus::Passed, _) => (None, None),
-        (CaseStatus::Flaky, Some((m, loc))) => (
-            Some(format!("passed on attempt {} after: {m}", attempts.len())),
-            loc,
-        ),
-        (_, Some((m, loc))) => (Some(m), loc),
-        (_, None) => (None, None),
-    };
-    let message = match note {
-        Some(note) => Some(message.map_or(note.to_string(), |m| format!("{note}: {m}"))),
-        None => message,
-    };
+    let (status, message, location) =
+        super::settle(cfg, id, name, status, attempts.len(), last_failure);
     vec![Case {
         id: id.to_string(),
         name: name.to_string(),
@@ -183,6 +127,57 @@ pub(super) fn run_test(
         diff: Vec::new(),
         history: None,
     }]
+}
+
+/// How one attempt ended: its status and, for a failure, why. `None` when Ctrl-C stopped it.
+fn ended(
+    exit: &Exit,
+    output: &str,
+    secs: f64,
+    bin: &TestBinary,
+    test: &Selected<'_>,
+    ws_root: &std::path::Path,
+) -> Option<(CaseStatus, Option<super::Failure>)> {
+    let name = test.name;
+    Some(match *exit {
+        Exit::Interrupted => return None,
+        Exit::Code(0) if !test.whole && output.contains("running 0 tests") => (
+            CaseStatus::Failed,
+            Some((
+                format!("the test binary did not run `{name}`: it was not found by --exact"),
+                None,
+            )),
+        ),
+        Exit::Code(0) => (CaseStatus::Passed, None),
+        Exit::Code(code) => (
+            CaseStatus::Failed,
+            Some(
+                libtest::parse_panic(output)
+                    .map(|(m, loc)| place_panic(m, loc, &bin.package_dir, ws_root))
+                    .unwrap_or_else(|| (format!("the test process exited with code {code}"), None)),
+            ),
+        ),
+        Exit::Signal(sig) => (
+            CaseStatus::Failed,
+            Some((
+                format!(
+                    "the test process was killed by signal {} ({sig})",
+                    signal_name(sig)
+                ),
+                None,
+            )),
+        ),
+        Exit::TimedOut => (
+            CaseStatus::TimedOut,
+            Some((
+                format!(
+                    "timed out after {}; its process group was killed",
+                    crate::util::units::format_seconds(secs)
+                ),
+                None,
+            )),
+        ),
+    })
 }
 
 fn signal_name(sig: i32) -> &'static str {
