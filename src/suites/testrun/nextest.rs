@@ -398,79 +398,7 @@ pub fn cases_from_junit(
         for tc in &suite.test_cases {
             let name = tc.name.as_str().to_string();
             let id = format!("{binary} {name}");
-            let secs = tc.time.map_or(0.0, |t| t.as_secs_f64());
-            let (status, attempts, failure_output, note) = match &tc.status {
-                TestCaseStatus::Success { flaky_runs } => {
-                    let mut attempts: Vec<Attempt> = flaky_runs
-                        .iter()
-                        .map(|r| rerun_attempt(r, cfg.output_tail))
-                        .collect();
-                    let failed = flaky_runs
-                        .last()
-                        .map(|r| output_of(&[r.system_out.as_deref(), r.system_err.as_deref()]));
-                    attempts.push(Attempt {
-                        shared: false,
-                        status: CaseStatus::Passed,
-                        duration: secs,
-                        output_tail: String::new(),
-                    });
-                    let status = if flaky_runs.is_empty() {
-                        CaseStatus::Passed
-                    } else {
-                        CaseStatus::Flaky
-                    };
-                    (status, attempts, failed, None)
-                }
-                TestCaseStatus::NonSuccess {
-                    kind,
-                    message,
-                    ty,
-                    description,
-                    reruns,
-                } => {
-                    let mut attempts: Vec<Attempt> = reruns
-                        .runs
-                        .iter()
-                        .map(|r| rerun_attempt(r, cfg.output_tail))
-                        .collect();
-                    let status = failed_status(ty.as_deref());
-                    let timed_out = status == CaseStatus::TimedOut;
-                    let output = output_of(&[
-                        tc.system_out.as_deref(),
-                        tc.system_err.as_deref(),
-                        description.as_deref(),
-                    ]);
-                    attempts.push(Attempt {
-                        shared: false,
-                        status,
-                        duration: secs,
-                        output_tail: tail(&output, cfg.output_tail),
-                    });
-                    // nextest's message is terse ("test failed with exit code 101"); the
-                    // panic in the output, when there is one, says more.
-                    let note = match (message.as_deref().or(ty.as_deref()), kind) {
-                        _ if timed_out => Some(format!(
-                            "timed out after {}; nextest killed it",
-                            crate::util::units::format_seconds(secs)
-                        )),
-                        (Some(m), NonSuccessKind::Error) => Some(format!("error: {m}")),
-                        (Some(m), NonSuccessKind::Failure) => Some(m.to_string()),
-                        (None, _) => None,
-                    };
-                    (status, attempts, Some(output), note)
-                }
-                TestCaseStatus::Skipped { message, .. } => (
-                    CaseStatus::Skipped,
-                    Vec::new(),
-                    None,
-                    Some(
-                        message
-                            .as_deref()
-                            .unwrap_or("skipped by nextest")
-                            .to_string(),
-                    ),
-                ),
-            };
+            let (status, attempts, failure_output, note) = attempts_of(tc, cfg);
             let panic = failure_output.as_deref().and_then(libtest::parse_panic);
             let failure = match (panic, package_dir.as_ref()) {
                 (Some((m, loc)), Some(dir)) => Some(place_panic(m, loc, dir, ws_root)),
@@ -496,6 +424,87 @@ pub fn cases_from_junit(
         }
     }
     cases
+}
+
+/// A JUnit test case's attempts as nextest recorded them: its status, every attempt, the
+/// output of the failure that decides its message, and nextest's own note on it.
+fn attempts_of(
+    tc: &quick_junit::TestCase,
+    cfg: &TestsConfig,
+) -> (CaseStatus, Vec<Attempt>, Option<String>, Option<String>) {
+    let secs = tc.time.map_or(0.0, |t| t.as_secs_f64());
+    match &tc.status {
+        TestCaseStatus::Success { flaky_runs } => {
+            let mut attempts: Vec<Attempt> = flaky_runs
+                .iter()
+                .map(|r| rerun_attempt(r, cfg.output_tail))
+                .collect();
+            let failed = flaky_runs
+                .last()
+                .map(|r| output_of(&[r.system_out.as_deref(), r.system_err.as_deref()]));
+            attempts.push(Attempt {
+                shared: false,
+                status: CaseStatus::Passed,
+                duration: secs,
+                output_tail: String::new(),
+            });
+            let status = if flaky_runs.is_empty() {
+                CaseStatus::Passed
+            } else {
+                CaseStatus::Flaky
+            };
+            (status, attempts, failed, None)
+        }
+        TestCaseStatus::NonSuccess {
+            kind,
+            message,
+            ty,
+            description,
+            reruns,
+        } => {
+            let mut attempts: Vec<Attempt> = reruns
+                .runs
+                .iter()
+                .map(|r| rerun_attempt(r, cfg.output_tail))
+                .collect();
+            let status = failed_status(ty.as_deref());
+            let timed_out = status == CaseStatus::TimedOut;
+            let output = output_of(&[
+                tc.system_out.as_deref(),
+                tc.system_err.as_deref(),
+                description.as_deref(),
+            ]);
+            attempts.push(Attempt {
+                shared: false,
+                status,
+                duration: secs,
+                output_tail: tail(&output, cfg.output_tail),
+            });
+            // nextest's message is terse ("test failed with exit code 101"); the
+            // panic in the output, when there is one, says more.
+            let note = match (message.as_deref().or(ty.as_deref()), kind) {
+                _ if timed_out => Some(format!(
+                    "timed out after {}; nextest killed it",
+                    crate::util::units::format_seconds(secs)
+                )),
+                (Some(m), NonSuccessKind::Error) => Some(format!("error: {m}")),
+                (Some(m), NonSuccessKind::Failure) => Some(m.to_string()),
+                (None, _) => None,
+            };
+            (status, attempts, Some(output), note)
+        }
+        TestCaseStatus::Skipped { message, .. } => (
+            CaseStatus::Skipped,
+            Vec::new(),
+            None,
+            Some(
+                message
+                    .as_deref()
+                    .unwrap_or("skipped by nextest")
+                    .to_string(),
+            ),
+        ),
+    }
 }
 
 #[cfg(test)]
