@@ -153,19 +153,7 @@ impl super::Backend for Nextest {
 
 fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
     let start = Instant::now();
-    let mut probe = Command::new(cargo_bin());
-    probe.args(["nextest", "--version"]);
-    let installed =
-        process::output(probe, Some(std::time::Duration::from_secs(60))).is_ok_and(|o| o.success());
-    if !installed {
-        return Err(Error::usage(
-            "gate.toml sets `runner = \"nextest\"` but cargo-nextest is not installed",
-            Some(
-                "install it (`cargo install cargo-nextest --locked`) or remove `runner`"
-                    .to_string(),
-            ),
-        ));
-    }
+    ensure_installed()?;
     let dir = ws.target_dir.join("gate").join("nextest");
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
@@ -195,9 +183,64 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
         .and_then(|p| std::fs::read_to_string(p).ok());
     // The report carries what matters; the XML (which can be large) is not kept.
     let _ = std::fs::remove_file(&junit);
-    // The run's own time, from the root of nextest's JUnit report.
+    let run_time = read_outcome(&mut suite, xml.as_deref(), code, ws, cfg, opts, &config);
+    let _ = std::fs::remove_file(&config);
+    // nextest builds before it runs and its report's root time is the run alone: the rest is
+    // the build, which is kept out of `tests.duration` as the built-in runner keeps it out.
+    let build_secs = run_time.map(|run| (start.elapsed().as_secs_f64() - run).max(0.0));
+    suite.tests_mut().build_duration = build_secs;
+    if cfg.doctests && suite.error.is_none() && !process::is_cancelled() {
+        // nextest does not run doctests: one `cargo test --doc` for the selected packages.
+        let packages: Vec<super::doctest::DocPackage> = super::plan_doc_packages(ws, opts);
+        if !packages.is_empty() {
+            suite
+                .cases
+                .extend(super::doctest::run(ws, &packages, cfg, opts));
+        }
+    }
+    suite.cases.sort_by(|a, b| a.id.cmp(&b.id));
+    if suite.error.is_some() {
+        suite.status = SuiteStatus::Error;
+    }
+    suite.duration = start.elapsed().as_secs_f64();
+    let exec_secs = suite.duration - build_secs.unwrap_or(0.0);
+    suite
+        .metrics
+        .push(crate::model::Metric::wall_time("tests.duration", exec_secs));
+    if suite.error.is_none() {
+        suite.refresh_status();
+    }
+    Ok(suite)
+}
+
+/// `cargo nextest` itself, or a usage error saying how to get it.
+fn ensure_installed() -> Result<()> {
+    let mut probe = Command::new(cargo_bin());
+    probe.args(["nextest", "--version"]);
+    let installed =
+        process::output(probe, Some(std::time::Duration::from_secs(60))).is_ok_and(|o| o.success());
+    if installed {
+        return Ok(());
+    }
+    Err(Error::usage(
+        "gate.toml sets `runner = \"nextest\"` but cargo-nextest is not installed",
+        Some("install it (`cargo install cargo-nextest --locked`) or remove `runner`".to_string()),
+    ))
+}
+
+/// What nextest's exit code and JUnit report say: the cases, or why the suite could not run.
+/// Returns the run's own time, from the root of the report.
+fn read_outcome(
+    suite: &mut Suite,
+    xml: Option<&str>,
+    code: Option<i32>,
+    ws: &Workspace,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+    config: &Path,
+) -> Option<f64> {
     let mut run_time = None;
-    match (&xml, code) {
+    match (xml, code) {
         (_, Some(BUILD_FAILED)) => {
             suite.error = Some("build failed: see cargo's errors above".to_string());
         }
@@ -232,33 +275,7 @@ fn run(ws: &Workspace, cfg: &TestsConfig, opts: &RunOptions) -> Result<Suite> {
             }
         }
     }
-    let _ = std::fs::remove_file(&config);
-    // nextest builds before it runs and its report's root time is the run alone: the rest is
-    // the build, which is kept out of `tests.duration` as the built-in runner keeps it out.
-    let build_secs = run_time.map(|run| (start.elapsed().as_secs_f64() - run).max(0.0));
-    suite.tests_mut().build_duration = build_secs;
-    if cfg.doctests && suite.error.is_none() && !process::is_cancelled() {
-        // nextest does not run doctests: one `cargo test --doc` for the selected packages.
-        let packages: Vec<super::doctest::DocPackage> = super::plan_doc_packages(ws, opts);
-        if !packages.is_empty() {
-            suite
-                .cases
-                .extend(super::doctest::run(ws, &packages, cfg, opts));
-        }
-    }
-    suite.cases.sort_by(|a, b| a.id.cmp(&b.id));
-    if suite.error.is_some() {
-        suite.status = SuiteStatus::Error;
-    }
-    suite.duration = start.elapsed().as_secs_f64();
-    let exec_secs = suite.duration - build_secs.unwrap_or(0.0);
-    suite
-        .metrics
-        .push(crate::model::Metric::wall_time("tests.duration", exec_secs));
-    if suite.error.is_none() {
-        suite.refresh_status();
-    }
-    Ok(suite)
+    run_time
 }
 
 /// How long listing the ignored tests may take (the build is done by then).
