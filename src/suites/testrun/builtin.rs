@@ -245,41 +245,7 @@ fn execute(
                     let (label, tests) = work.label(plan);
                     let weight = opts.test_times.as_ref().map_or(0.0, |t| work.weight(t));
                     let _ = tx.send(Event::Started(label.clone(), tests, weight));
-                    let result = match &work {
-                        Work::Batch {
-                            binary,
-                            tests,
-                            everything,
-                        } => batch::run(
-                            &plan.binaries[*binary],
-                            tests,
-                            *everything,
-                            cfg,
-                            &ws.root,
-                            &tx,
-                        ),
-                        Work::One(Unit::Test {
-                            binary,
-                            name,
-                            ignored,
-                            id,
-                            whole,
-                        }) => run_test(
-                            &plan.binaries[*binary],
-                            Selected {
-                                name,
-                                ignored: *ignored,
-                                whole: *whole,
-                            },
-                            id,
-                            cfg,
-                            &ws.root,
-                            &tx,
-                        ),
-                        Work::One(Unit::Doc { packages, .. }) => {
-                            doctest::run(ws, packages, cfg, opts)
-                        }
-                    };
+                    let result = perform(&work, plan, ws, cfg, opts, &tx);
                     let _ = tx.send(Event::Finished(label, result));
                 }
             });
@@ -319,19 +285,68 @@ fn execute(
         "not run: --fail-fast stopped the run after a failure"
     };
     let leftover: Vec<Work> = queue.into_inner().unwrap_or_else(|p| p.into_inner()).into();
-    for work in leftover {
-        match work {
-            Work::Batch { binary, tests, .. } => {
-                for t in tests {
-                    cases.push(not_run(&plan.binaries[binary], &t.name, t.id, reason));
-                }
-            }
-            Work::One(Unit::Test {
-                binary, name, id, ..
-            }) => {
-                cases.push(not_run(&plan.binaries[binary], &name, id, reason));
-            }
-            Work::One(Unit::Doc { packages, .. }) => cases.extend(packages.iter().map(|p| Case {
+    cases.extend(leftover.into_iter().flat_map(|w| not_done(w, plan, reason)));
+    (cases, modes)
+}
+
+/// Runs one piece of work on a worker thread.
+fn perform(
+    work: &Work,
+    plan: &Plan,
+    ws: &Workspace,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+    tx: &mpsc::Sender<Event>,
+) -> Vec<Case> {
+    match work {
+        Work::Batch {
+            binary,
+            tests,
+            everything,
+        } => batch::run(
+            &plan.binaries[*binary],
+            tests,
+            *everything,
+            cfg,
+            &ws.root,
+            tx,
+        ),
+        Work::One(Unit::Test {
+            binary,
+            name,
+            ignored,
+            id,
+            whole,
+        }) => run_test(
+            &plan.binaries[*binary],
+            Selected {
+                name,
+                ignored: *ignored,
+                whole: *whole,
+            },
+            id,
+            cfg,
+            &ws.root,
+            tx,
+        ),
+        Work::One(Unit::Doc { packages, .. }) => doctest::run(ws, packages, cfg, opts),
+    }
+}
+
+/// The cases of work that never ran (Ctrl-C, `--fail-fast`), so a partial report says what it
+/// is missing.
+fn not_done(work: Work, plan: &Plan, reason: &str) -> Vec<Case> {
+    match work {
+        Work::Batch { binary, tests, .. } => tests
+            .into_iter()
+            .map(|t| not_run(&plan.binaries[binary], &t.name, t.id, reason))
+            .collect(),
+        Work::One(Unit::Test {
+            binary, name, id, ..
+        }) => vec![not_run(&plan.binaries[binary], &name, id, reason)],
+        Work::One(Unit::Doc { packages, .. }) => packages
+            .iter()
+            .map(|p| Case {
                 id: format!("{} (doctests)", p.binary()),
                 name: "(doctests)".to_string(),
                 package: Some(p.name.clone()),
@@ -344,8 +359,7 @@ fn execute(
                 regions: Vec::new(),
                 diff: Vec::new(),
                 history: None,
-            })),
-        }
+            })
+            .collect(),
     }
-    (cases, modes)
 }

@@ -265,7 +265,7 @@ fn read_outcome(
                 Err(e) => suite.error = Some(format!("cannot read nextest's JUnit report: {e}")),
             }
             if cfg.run_ignored == RunIgnored::Default && !process::is_cancelled() {
-                suite.cases.extend(ignored_cases(ws, cfg, opts, &config));
+                suite.cases.extend(ignored_cases(ws, cfg, opts, config));
             }
             if !matches!(code, Some(0 | TEST_RUN_FAILED)) && !process::is_cancelled() {
                 suite.error = Some(format!(
