@@ -172,6 +172,36 @@ fn mixed_reports_every_kind_of_outcome() {
     );
 }
 
+/// A library that does not compile is compiled twice by `cargo test --no-run` (as the library
+/// and as its unit-test binary): its error is reported once.
+#[test]
+fn a_library_error_is_reported_once() {
+    let ws = temp_workspace("");
+    write_file(
+        ws.path(),
+        "src/lib.rs",
+        "pub fn f() -> u32 { \"no\" }\n#[test]\nfn t() { assert_eq!(f(), 1); }\n",
+    );
+    let out = output(gate("scratch-broken").current_dir(ws.path()).args([
+        "gate",
+        "run",
+        "--out-dir",
+        "target/gate",
+    ]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&ws.path().join("target/gate/report.json"));
+    let error = report["suites"][0]["error"].as_str().unwrap();
+    assert_eq!(error.matches("mismatched types").count(), 1, "{error}");
+    assert_eq!(
+        stderr(&out)
+            .matches("error[E0308]: mismatched types")
+            .count(),
+        1,
+        "the compiler's message is shown once too: {}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_workspace_that_does_not_compile_fails_with_a_build_verdict() {
     let out_dir = tempfile::tempdir().unwrap();

@@ -87,75 +87,23 @@ pub fn build(
         .stdout
         .take()
         .ok_or_else(|| Error::Internal("cargo's stdout was not captured".to_string()))?;
-    let mut found: Vec<Found> = Vec::new();
-    let mut out_dirs: BTreeMap<PackageId, PathBuf> = BTreeMap::new();
-    let mut link_paths: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut bin_exes: BTreeMap<PackageId, Vec<(String, PathBuf)>> = BTreeMap::new();
-    let mut errors = Vec::new();
+    let mut seen = Seen::default();
     for message in Message::parse_stream(BufReader::new(stdout)) {
-        let message = match message {
-            Ok(m) => m,
-            Err(e) => return Err(Error::io("cannot read cargo's output", e)),
-        };
-        match message {
-            Message::CompilerArtifact(artifact) => {
-                let Some(exe) = artifact.executable else {
-                    continue;
-                };
-                if !artifact.profile.test {
-                    // A binary target: integration tests find it by CARGO_BIN_EXE_<name>.
-                    if artifact.target.kind.contains(&TargetKind::Bin) {
-                        bin_exes
-                            .entry(artifact.package_id.clone())
-                            .or_default()
-                            .push((artifact.target.name.clone(), exe.into_std_path_buf()));
-                    }
-                    continue;
-                }
-                found.push(Found {
-                    package_id: artifact.package_id.clone(),
-                    target: artifact.target.name.clone(),
-                    kinds: artifact.target.kind.clone(),
-                    path: exe.into_std_path_buf(),
-                });
-            }
-            Message::BuildScriptExecuted(script) => {
-                out_dirs.insert(
-                    script.package_id.clone(),
-                    script.out_dir.into_std_path_buf(),
-                );
-                for p in &script.linked_paths {
-                    // `native=`, `dependency=`, `all=` ... prefixes name a kind, not a path.
-                    let text = p.as_str();
-                    let path = text.split_once('=').map_or(text, |(_, p)| p);
-                    link_paths.insert(PathBuf::from(path));
-                }
-            }
-            Message::CompilerMessage(msg) => {
-                if let Some(rendered) = &msg.message.rendered {
-                    events(&crate::event::Event::CompilerMessage { rendered });
-                }
-                if matches!(
-                    msg.message.level,
-                    DiagnosticLevel::Error | DiagnosticLevel::Ice
-                ) {
-                    let at = msg
-                        .message
-                        .spans
-                        .iter()
-                        .find(|s| s.is_primary)
-                        .map(|s| format!("{}:{}: ", s.file_name, s.line_start))
-                        .unwrap_or_default();
-                    errors.push(format!("{}: {at}{}", msg.target.name, msg.message.message));
-                }
-            }
-            _ => {}
-        }
+        let message = message.map_err(|e| Error::io("cannot read cargo's output", e))?;
+        seen.absorb(message, events);
     }
     let status = child
         .wait()
         .map_err(|e| Error::io("cannot wait for cargo", e))?;
     drop(guard);
+    let Seen {
+        found,
+        out_dirs,
+        link_paths,
+        bin_exes,
+        mut errors,
+        ..
+    } = seen;
     if status.success() {
         let shared = Shared {
             lib_paths: library_path(&link_paths),
@@ -179,6 +127,88 @@ pub fn build(
             ));
         }
         Ok(BuildResult::Failed { errors })
+    }
+}
+
+/// What cargo's messages said while it built.
+#[derive(Default)]
+struct Seen {
+    /// The test executables.
+    found: Vec<Found>,
+    /// Each package's build-script `OUT_DIR`.
+    out_dirs: BTreeMap<PackageId, PathBuf>,
+    /// Native library directories build scripts asked to link from.
+    link_paths: BTreeSet<PathBuf>,
+    /// Binary targets, for `CARGO_BIN_EXE_<name>`.
+    bin_exes: BTreeMap<PackageId, Vec<(String, PathBuf)>>,
+    /// Compiler errors, each once (a library's error is reported for its lib and its lib-test
+    /// target alike).
+    errors: Vec<String>,
+    /// The compiler's messages already shown, for the same reason.
+    shown: BTreeSet<String>,
+}
+
+impl Seen {
+    fn absorb(&mut self, message: Message, events: crate::event::Sink<'_>) {
+        match message {
+            Message::CompilerArtifact(artifact) => {
+                let Some(exe) = artifact.executable else {
+                    return;
+                };
+                if !artifact.profile.test {
+                    // A binary target: integration tests find it by CARGO_BIN_EXE_<name>.
+                    if artifact.target.kind.contains(&TargetKind::Bin) {
+                        self.bin_exes
+                            .entry(artifact.package_id.clone())
+                            .or_default()
+                            .push((artifact.target.name.clone(), exe.into_std_path_buf()));
+                    }
+                    return;
+                }
+                self.found.push(Found {
+                    package_id: artifact.package_id.clone(),
+                    target: artifact.target.name.clone(),
+                    kinds: artifact.target.kind.clone(),
+                    path: exe.into_std_path_buf(),
+                });
+            }
+            Message::BuildScriptExecuted(script) => {
+                self.out_dirs.insert(
+                    script.package_id.clone(),
+                    script.out_dir.into_std_path_buf(),
+                );
+                for p in &script.linked_paths {
+                    // `native=`, `dependency=`, `all=` ... prefixes name a kind, not a path.
+                    let text = p.as_str();
+                    let path = text.split_once('=').map_or(text, |(_, p)| p);
+                    self.link_paths.insert(PathBuf::from(path));
+                }
+            }
+            Message::CompilerMessage(msg) => {
+                if let Some(rendered) = &msg.message.rendered
+                    && self.shown.insert(rendered.clone())
+                {
+                    events(&crate::event::Event::CompilerMessage { rendered });
+                }
+                if matches!(
+                    msg.message.level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice
+                ) {
+                    let at = msg
+                        .message
+                        .spans
+                        .iter()
+                        .find(|s| s.is_primary)
+                        .map(|s| format!("{}:{}: ", s.file_name, s.line_start))
+                        .unwrap_or_default();
+                    let line = format!("{}: {at}{}", msg.target.name, msg.message.message);
+                    if !self.errors.contains(&line) {
+                        self.errors.push(line);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
