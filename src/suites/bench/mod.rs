@@ -444,6 +444,21 @@ fn error_case(id: &str, message: String, output: String) -> Case {
     Case::single(id, id, CaseStatus::Failed, 0.0, message, output)
 }
 
+/// What the suite measured so far: metrics, and a failed case for each thing it could not
+/// measure.
+#[derive(Default)]
+struct Gathered {
+    metrics: Vec<Metric>,
+    cases: Vec<Case>,
+    pairs: Vec<crate::model::PairedSamples>,
+}
+
+impl Gathered {
+    fn error(&mut self, id: &str, message: String, output: String) {
+        self.cases.push(error_case(id, message, output));
+    }
+}
+
 /// Runs the bench suite in the workspace root; with `paired`, the timed commands are measured
 /// A/B against that revision (see [`paired`]).
 /// What the suite is doing goes to `say`, a line at a time (the harness's own output streamed).
@@ -456,121 +471,35 @@ pub fn run(
 ) -> Suite {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let mut metrics: Vec<Metric> = Vec::new();
-    let mut cases = Vec::new();
-    let mut pairs = Vec::new();
-    let mut paired_done = false;
-    if let Some(rev) = paired {
-        if !pairable(config) {
-            cases.push(error_case(
-                "paired",
-                "a paired run measures [[bench.command]] timed commands and the criterion or libtest results of `[bench] run`, and none is configured".to_string(),
-                "add a [[bench.command]] or `[bench] run = [\"cargo\", \"bench\"]`".to_string(),
-            ));
-        } else {
-            match paired_run(config, root, target_dir, rev, say) {
-                Ok(m) => {
-                    for p in &m.pairs {
-                        metrics.push(Metric::new(
-                            p.metric.clone(),
-                            &p.unit,
-                            p.direction,
-                            Role::Compared,
-                            p.current.clone(),
-                        ));
-                    }
-                    metrics.extend(m.unpaired);
-                    pairs = m.pairs;
-                    paired_done = true;
-                }
-                // Measured unpaired below instead, so the run still has its numbers.
-                Err(e) => cases.push(error_case(
-                    "paired",
-                    format!("paired run against `{rev}` failed: {e}"),
-                    String::new(),
-                )),
-            }
-        }
+    let mut g = Gathered::default();
+    let paired_done = match paired {
+        Some(rev) => measure_paired(config, root, target_dir, rev, say, &mut g),
+        None => false,
+    };
+    // A paired run measured the harness's benchmarks on both sides already.
+    let harness_done = paired_done && harness_pairable(config);
+    if !harness_done {
+        run_harness(config, root, say, &mut g);
     }
-    if let Some((program, args)) = config.run.split_first()
-        && !(paired_done && harness_pairable(config))
-    {
-        let mut cmd = Command::new(program);
-        cmd.args(args).current_dir(root);
-        say(&format!("running `{}`", config.run.join(" ")));
-        match process::run_lines(cmd, 16 * 1024 * 1024, None, say) {
-            Ok(o) if o.exit == Exit::Code(0) => {
-                if config.libtest {
-                    metrics.extend(parse_libtest(&o.output_text()));
-                }
-            }
-            Ok(o) => cases.push(error_case(
-                "bench run",
-                format!("`{}` failed ({:?})", config.run.join(" "), o.exit),
-                o.output_text(),
-            )),
-            Err(e) => cases.push(error_case(
-                "bench run",
-                format!("cannot run `{program}`: {e}"),
-                String::new(),
-            )),
-        }
-    }
-    if config.criterion && !(paired_done && harness_pairable(config)) {
-        let since = (!config.run.is_empty()).then_some(started);
+    // Results since this run started, when this run ran the benchmarks.
+    let since = (!config.run.is_empty()).then_some(started);
+    if config.criterion && !harness_done {
         let (found, errors) = read_criterion(&target_dir.join("criterion"), since);
-        metrics.extend(found);
+        g.metrics.extend(found);
         for e in errors {
-            cases.push(error_case("criterion", e, String::new()));
+            g.error("criterion", e, String::new());
         }
     }
     if config.iai {
-        let since = (!config.run.is_empty()).then_some(started);
         for tool in ["iai", "gungraun"] {
             let (found, errors) = read_iai(&target_dir.join(tool), since);
-            metrics.extend(found);
+            g.metrics.extend(found);
             for e in errors {
-                cases.push(error_case(tool, e, String::new()));
+                g.error(tool, e, String::new());
             }
         }
     }
-    for (pattern, reader, kind) in config
-        .hyperfine
-        .iter()
-        .map(|p| {
-            (
-                p,
-                read_hyperfine as fn(&Path) -> Result<Vec<Metric>, String>,
-                "hyperfine",
-            )
-        })
-        .chain(config.custom.iter().map(|p| {
-            (
-                p,
-                read_custom as fn(&Path) -> Result<Vec<Metric>, String>,
-                "custom",
-            )
-        }))
-    {
-        let files = expand(root, pattern);
-        if files.is_empty() {
-            cases.push(error_case(
-                kind,
-                format!("no file matches `{pattern}`"),
-                String::new(),
-            ));
-        }
-        for f in files {
-            match reader(&f) {
-                Ok(ms) => metrics.extend(ms),
-                Err(e) => cases.push(error_case(
-                    kind,
-                    format!("{}: {e}", f.display()),
-                    String::new(),
-                )),
-            }
-        }
-    }
+    read_result_files(config, root, &mut g);
     // Every command a paired run did not measure (all of them without one; instruction counts
     // always, as they need no pairing).
     for c in config
@@ -580,10 +509,15 @@ pub fn run(
     {
         say(&format!("measuring `{}` ({})", c.name, c.cmd.join(" ")));
         match measure_command(c, root) {
-            Ok(found) => metrics.extend(found),
-            Err(e) => cases.push(error_case(&metric_name(&c.name), e, String::new())),
+            Ok(found) => g.metrics.extend(found),
+            Err(e) => g.error(&metric_name(&c.name), e, String::new()),
         }
     }
+    let Gathered {
+        mut metrics,
+        mut cases,
+        pairs,
+    } = g;
     metrics.sort_by(|a, b| a.name.cmp(&b.name));
     if metrics.is_empty() && pairs.is_empty() && cases.is_empty() {
         // A suite that measured nothing is no evidence that nothing got slower.
@@ -598,6 +532,105 @@ pub fn run(
     s.metrics = metrics;
     s.details = crate::model::Details::Bench(crate::model::BenchDetails { paired: pairs });
     s
+}
+
+/// The A/B measurement against `rev`; whether it was made (if not, everything is measured
+/// unpaired, so the run still has its numbers).
+fn measure_paired(
+    config: &BenchConfig,
+    root: &Path,
+    target_dir: &Path,
+    rev: &str,
+    say: &mut dyn FnMut(&str),
+    g: &mut Gathered,
+) -> bool {
+    if !pairable(config) {
+        g.error(
+            "paired",
+            "a paired run measures [[bench.command]] timed commands and the criterion or libtest results of `[bench] run`, and none is configured".to_string(),
+            "add a [[bench.command]] or `[bench] run = [\"cargo\", \"bench\"]`".to_string(),
+        );
+        return false;
+    }
+    match paired_run(config, root, target_dir, rev, say) {
+        Ok(m) => {
+            for p in &m.pairs {
+                g.metrics.push(Metric::new(
+                    p.metric.clone(),
+                    &p.unit,
+                    p.direction,
+                    Role::Compared,
+                    p.current.clone(),
+                ));
+            }
+            g.metrics.extend(m.unpaired);
+            g.pairs = m.pairs;
+            true
+        }
+        Err(e) => {
+            g.error(
+                "paired",
+                format!("paired run against `{rev}` failed: {e}"),
+                String::new(),
+            );
+            false
+        }
+    }
+}
+
+/// `[bench] run` (e.g. `cargo bench`), its output streamed; libtest's bench lines are read from
+/// it.
+fn run_harness(config: &BenchConfig, root: &Path, say: &mut dyn FnMut(&str), g: &mut Gathered) {
+    let Some((program, args)) = config.run.split_first() else {
+        return;
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(root);
+    say(&format!("running `{}`", config.run.join(" ")));
+    match process::run_lines(cmd, 16 * 1024 * 1024, None, say) {
+        Ok(o) if o.exit == Exit::Code(0) => {
+            if config.libtest {
+                g.metrics.extend(parse_libtest(&o.output_text()));
+            }
+        }
+        Ok(o) => g.error(
+            "bench run",
+            format!("`{}` failed ({:?})", config.run.join(" "), o.exit),
+            o.output_text(),
+        ),
+        Err(e) => g.error(
+            "bench run",
+            format!("cannot run `{program}`: {e}"),
+            String::new(),
+        ),
+    }
+}
+
+/// The hyperfine and custom JSON files the config points at.
+fn read_result_files(config: &BenchConfig, root: &Path, g: &mut Gathered) {
+    type Reader = fn(&Path) -> Result<Vec<Metric>, String>;
+    let sources = config
+        .hyperfine
+        .iter()
+        .map(|p| (p, read_hyperfine as Reader, "hyperfine"))
+        .chain(
+            config
+                .custom
+                .iter()
+                .map(|p| (p, read_custom as Reader, "custom")),
+        );
+    for (pattern, reader, kind) in sources {
+        let files = expand(root, pattern);
+        if files.is_empty() {
+            g.error(kind, format!("no file matches `{pattern}`"), String::new());
+        }
+        for f in files {
+            match reader(&f) {
+                Ok(ms) => g.metrics.extend(ms),
+                Err(e) => g.error(kind, format!("{}: {e}", f.display()), String::new()),
+            }
+        }
+    }
 }
 
 fn paired_run(
