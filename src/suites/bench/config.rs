@@ -109,78 +109,16 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
     };
     let mut commands: Vec<BenchCommand> = Vec::new();
     for c in raw.command.iter().flatten() {
-        let name = c.name.get_ref();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.' | '/'))
-        {
+        let command = command(at, c)?;
+        if commands.iter().any(|o| o.name == command.name) {
             return Err(config_error(
                 at,
                 crate::util::spans::inside(c.name.span()),
-                format!(
-                    "bench command name `{}` is not a valid name",
-                    name.escape_debug()
-                ),
-                "it becomes the metric bench.NAME: use letters, digits, `_`, `-`, `.` or `/`",
-            ));
-        }
-        if commands.iter().any(|o| &o.name == name) {
-            return Err(config_error(
-                at,
-                crate::util::spans::inside(c.name.span()),
-                format!("two [[bench.command]] are called `{name}`"),
+                format!("two [[bench.command]] are called `{}`", command.name),
                 "give each timed command its own name",
             ));
         }
-        if c.cmd.get_ref().is_empty() || c.cmd.get_ref()[0].is_empty() {
-            return Err(config_error(
-                at,
-                c.cmd.span(),
-                format!("bench command `{name}` has an empty `cmd`"),
-                "write cmd = [\"program\", \"arg\"]",
-            ));
-        }
-        let runs = match &c.runs {
-            Some(r) => count_in(at, r, "runs", (1, 100_000), "measure at least 1 run")? as u32,
-            None => 10,
-        };
-        let warmup = match &c.warmup {
-            Some(w) => count_in(at, w, "warmup", (0, 10_000), "warm up 0 to 10000 times")? as u32,
-            None => 1,
-        };
-        let json = c.json.as_ref().is_some_and(|j| *j.get_ref());
-        if let Some(j) = c
-            .json
-            .as_ref()
-            .filter(|_| json && c.counter == Counter::Instructions)
-        {
-            return Err(config_error(
-                at,
-                j.span(),
-                format!(
-                    "bench command `{name}`: `json = true` takes the metrics the command prints, `counter = \"instructions\"` counts the command itself"
-                ),
-                "choose one: remove `json` or `counter`",
-            ));
-        }
-        commands.push(BenchCommand {
-            name: name.clone(),
-            cmd: c.cmd.get_ref().clone(),
-            // A count is the same every run: one is enough.
-            runs: if c.counter == Counter::Instructions {
-                1
-            } else {
-                runs
-            },
-            warmup: if c.counter == Counter::Instructions {
-                0
-            } else {
-                warmup
-            },
-            counter: c.counter,
-            json,
-        });
+        commands.push(command);
     }
     let rounds = match &raw.rounds {
         Some(r) => count_in(
@@ -232,5 +170,73 @@ pub(crate) fn resolve(raw: Option<&RawBench>, at: At<'_>) -> Result<BenchConfig>
         paired: raw.paired.as_ref().map(|p| p.get_ref().trim().to_string()),
         rounds,
         paired_min_effect_pct,
+    })
+}
+
+/// One `[[bench.command]]`.
+fn command(at: At<'_>, c: &RawCommand) -> Result<BenchCommand> {
+    let name = c.name.get_ref();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.' | '/'))
+    {
+        return Err(config_error(
+            at,
+            crate::util::spans::inside(c.name.span()),
+            format!(
+                "bench command name `{}` is not a valid name",
+                name.escape_debug()
+            ),
+            "it becomes the metric bench.NAME: use letters, digits, `_`, `-`, `.` or `/`",
+        ));
+    }
+    if c.cmd.get_ref().is_empty() || c.cmd.get_ref()[0].is_empty() {
+        return Err(config_error(
+            at,
+            c.cmd.span(),
+            format!("bench command `{name}` has an empty `cmd`"),
+            "write cmd = [\"program\", \"arg\"]",
+        ));
+    }
+    let runs = match &c.runs {
+        Some(r) => count_in(at, r, "runs", (1, 100_000), "measure at least 1 run")? as u32,
+        None => 10,
+    };
+    let warmup = match &c.warmup {
+        Some(w) => count_in(at, w, "warmup", (0, 10_000), "warm up 0 to 10000 times")? as u32,
+        None => 1,
+    };
+    let json = c.json.as_ref().is_some_and(|j| *j.get_ref());
+    if let Some(j) = c
+        .json
+        .as_ref()
+        .filter(|_| json && c.counter == Counter::Instructions)
+    {
+        return Err(config_error(
+            at,
+            j.span(),
+            format!(
+                "bench command `{name}`: `json = true` takes the metrics the command prints, `counter = \"instructions\"` counts the command itself"
+            ),
+            "choose one: remove `json` or `counter`",
+        ));
+    }
+    Ok(BenchCommand {
+        name: name.clone(),
+        cmd: c.cmd.get_ref().clone(),
+        // A count is the same every run: one is enough.
+        runs: if c.counter == Counter::Instructions {
+            1
+        } else {
+            runs
+        },
+        warmup: if c.counter == Counter::Instructions {
+            0
+        } else {
+            warmup
+        },
+        counter: c.counter,
+        json,
     })
 }
