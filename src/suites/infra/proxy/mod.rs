@@ -346,14 +346,9 @@ where
 {
     let mut killed = p.kill.subscribe();
     let mut shaper = Shaper::new(p.flow.toxic(&p.rx.borrow_and_update()), p.opened);
-    let mut queue: VecDeque<Held> = VecDeque::new();
-    let mut held = 0usize;
+    let mut out = Outbox::default();
     let mut eof = false;
-    let mut framer = framing::Framer::new();
-    // Set while a request picked to fail is being read: the status to answer with.
-    let mut failing: Option<u16> = None;
-    // The front piece's next write: how much, not before when.
-    let mut planned: Option<(usize, Option<Instant>)> = None;
+    let mut requests = Requests::default();
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         match shaper.toxic() {
@@ -361,51 +356,11 @@ where
             Some(Toxic::ResetPeer) => return End::Reset,
             _ => {}
         }
-        // Write what is due.
-        let mut next_due = None;
-        while let Some(front) = queue.front_mut() {
-            let now = Instant::now();
-            // A write is planned once and kept until done (or the toxic changes): planned
-            // again on every wake-up, a wait measured from "now" would never end.
-            let (len, not_before) = match planned {
-                Some(p) => p,
-                None => {
-                    let rest = front.bytes.len() - front.offset;
-                    match shaper.plan(front.at, rest, front.offset, front.jitter, now) {
-                        Plan::Close => return End::Closed,
-                        Plan::Drop => {
-                            held -= front.bytes.len();
-                            queue.pop_front();
-                            continue;
-                        }
-                        Plan::Write { len, not_before } => {
-                            planned = Some((len, not_before));
-                            (len, not_before)
-                        }
-                    }
-                }
-            };
-            if let Some(t) = not_before.filter(|t| *t > now) {
-                next_due = Some(t);
-                break;
-            }
-            let part = &front.bytes[front.offset..front.offset + len];
-            if dst.write_all(part).await.is_err() {
-                return End::Closed;
-            }
-            planned = None;
-            front.offset += len;
-            // The schedule's time, not the (later) wake-up: lateness does not add up.
-            shaper.wrote(len, not_before.unwrap_or(now));
-            if front.offset == front.bytes.len() {
-                held -= front.bytes.len();
-                queue.pop_front();
-            }
-            if shaper.exhausted() {
-                return End::Closed;
-            }
-        }
-        if eof && queue.is_empty() {
+        let next_due = match out.write_due(&mut shaper, dst).await {
+            Ok(next) => next,
+            Err(end) => return end,
+        };
+        if eof && out.queue.is_empty() {
             return End::Eof;
         }
         let close_at = shaper.close_at();
@@ -422,11 +377,11 @@ where
                     return End::Closed;
                 }
                 shaper.change(p.flow.toxic(&p.rx.borrow_and_update()), Instant::now());
-                planned = None;
+                out.planned = None;
             }
             _ = sleep_until(close_at), if close_at.is_some() => return End::Closed,
             _ = sleep_until(next_due), if next_due.is_some() => {}
-            read = src.read(&mut buf), if !eof && held < HOLD_LIMIT => {
+            read = src.read(&mut buf), if !eof && out.held < HOLD_LIMIT => {
                 let n = match read {
                     Ok(0) | Err(_) => 0,
                     Ok(n) => n,
@@ -439,27 +394,7 @@ where
                 let bytes = match &p.http {
                     None => buf[..n].to_vec(),
                     Some((counters, answers)) => {
-                        let mut forward = Vec::with_capacity(n);
-                        let mut answer = None;
-                        let mut offset = 0;
-                        for seg in framer.split(&buf[..n]) {
-                            let part = &buf[offset..offset + seg.len];
-                            offset += seg.len;
-                            if seg.starts {
-                                failing = fails(&p.rx.borrow(), counters);
-                            }
-                            match failing {
-                                None => forward.extend_from_slice(part),
-                                // A client waiting for `100 Continue` sends no body: answer
-                                // after the head.
-                                Some(status) => {
-                                    if seg.done || (seg.head_done && framer.expect_continue()) {
-                                        answer = Some(status);
-                                        break;
-                                    }
-                                }
-                            }
-                        }
+                        let (forward, answer) = requests.filter(&buf[..n], &p.rx, counters);
                         if let Some(status) = answer {
                             // Requests before it in the same read still reach the service.
                             if !forward.is_empty() {
@@ -471,17 +406,137 @@ where
                         forward
                     }
                 };
-                if !bytes.is_empty() {
-                    held += bytes.len();
-                    queue.push_back(Held {
-                        at,
-                        bytes,
-                        offset: 0,
-                        jitter: jitter_draw(),
-                    });
+                out.push(at, bytes);
+            }
+        }
+    }
+}
+
+/// What a direction has read and not yet written, in order.
+#[derive(Default)]
+struct Outbox {
+    queue: VecDeque<Held>,
+    /// Bytes in `queue`.
+    held: usize,
+    /// The front piece's next write: how much, not before when.
+    planned: Option<(usize, Option<Instant>)>,
+}
+
+impl Outbox {
+    fn push(&mut self, at: Instant, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.held += bytes.len();
+        self.queue.push_back(Held {
+            at,
+            bytes,
+            offset: 0,
+            jitter: jitter_draw(),
+        });
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(front) = self.queue.pop_front() {
+            self.held -= front.bytes.len();
+        }
+    }
+
+    /// Writes what the toxic lets go now; returns when the next piece is due (`None`: nothing
+    /// waits), or how the connection ends.
+    async fn write_due<W>(
+        &mut self,
+        shaper: &mut Shaper,
+        dst: &mut W,
+    ) -> Result<Option<Instant>, End>
+    where
+        W: AsyncWriteExt + Unpin,
+    {
+        while let Some(front) = self.queue.front() {
+            let now = Instant::now();
+            // A write is planned once and kept until done (or the toxic changes): planned
+            // again on every wake-up, a wait measured from "now" would never end.
+            let (len, not_before) = match self.planned {
+                Some(p) => p,
+                None => {
+                    let rest = front.bytes.len() - front.offset;
+                    match shaper.plan(front.at, rest, front.offset, front.jitter, now) {
+                        Plan::Close => return Err(End::Closed),
+                        Plan::Drop => {
+                            self.pop_front();
+                            continue;
+                        }
+                        Plan::Write { len, not_before } => {
+                            self.planned = Some((len, not_before));
+                            (len, not_before)
+                        }
+                    }
+                }
+            };
+            if let Some(t) = not_before.filter(|t| *t > now) {
+                return Ok(Some(t));
+            }
+            let part = &front.bytes[front.offset..front.offset + len];
+            if dst.write_all(part).await.is_err() {
+                return Err(End::Closed);
+            }
+            self.planned = None;
+            let done = match self.queue.front_mut() {
+                Some(front) => {
+                    front.offset += len;
+                    front.offset == front.bytes.len()
+                }
+                None => false,
+            };
+            // The schedule's time, not the (later) wake-up: lateness does not add up.
+            shaper.wrote(len, not_before.unwrap_or(now));
+            if done {
+                self.pop_front();
+            }
+            if shaper.exhausted() {
+                return Err(End::Closed);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The requests of a client's stream, for `http_error`: which are picked to fail.
+#[derive(Default)]
+struct Requests {
+    framer: framing::Framer,
+    /// Set while a request picked to fail is being read: the status to answer with.
+    failing: Option<u16>,
+}
+
+impl Requests {
+    /// The bytes of `data` to forward, and the status to answer with once a request picked to
+    /// fail has been read (what follows it is not forwarded).
+    fn filter(
+        &mut self,
+        data: &[u8],
+        rx: &watch::Receiver<Option<ToxicSpec>>,
+        counters: &Counters,
+    ) -> (Vec<u8>, Option<u16>) {
+        let mut forward = Vec::with_capacity(data.len());
+        let mut offset = 0;
+        for seg in self.framer.split(data) {
+            let part = &data[offset..offset + seg.len];
+            offset += seg.len;
+            if seg.starts {
+                self.failing = fails(&rx.borrow(), counters);
+            }
+            match self.failing {
+                None => forward.extend_from_slice(part),
+                // A client waiting for `100 Continue` sends no body: answer after the head.
+                Some(status) => {
+                    if seg.done || (seg.head_done && self.framer.expect_continue()) {
+                        return (forward, Some(status));
+                    }
                 }
             }
         }
+        (forward, None)
     }
 }
 
