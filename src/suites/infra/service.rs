@@ -163,64 +163,11 @@ impl Services {
             .find(|s| s.name == name)
             .cloned()
             .ok_or_else(|| format!("no service `{name}`"))?;
-        // The clock-skew fault: our own shim, preloaded (after any the service has already).
-        let mut extra_env = extra_env.clone();
-        if extra_env.contains_key(crate::suites::infra::clock::OFFSET_VAR) {
-            let lib =
-                crate::suites::infra::clock::shim(&self.root.join("target").join("cargo-gate"))
-                    .map_err(StartError::from)?;
-            let preload = match spec.env.get("LD_PRELOAD").or(extra_env.get("LD_PRELOAD")) {
-                Some(other) if !other.is_empty() => format!("{}:{other}", lib.display()),
-                _ => lib.display().to_string(),
-            };
-            extra_env.insert("LD_PRELOAD".to_string(), preload);
-        }
-        let extra_env = &extra_env;
-        let (program, args) = spec
-            .cmd
-            .split_first()
-            .ok_or_else(|| StartError::from("empty cmd".to_string()))?;
         let workdir = spec
             .cwd
             .as_ref()
             .map_or_else(|| self.root.clone(), |c| self.root.join(c));
-        let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(&workdir)
-            .envs(&spec.env)
-            .envs(extra_env)
-            .stdin(Stdio::null())
-            .stdout(writer.try_clone().map_err(|e| e.to_string())?)
-            .stderr(writer)
-            .process_group(0);
-        let limits: Vec<(Rlimit, u64)> = rlimits.to_vec();
-        if !limits.is_empty() {
-            // SAFETY: only async-signal-safe calls (setrlimit, signal) run between fork and exec.
-            unsafe {
-                cmd.pre_exec(move || {
-                    for (what, value) in &limits {
-                        let resource = match what {
-                            Rlimit::Cpu => libc::RLIMIT_CPU,
-                            Rlimit::Memory => libc::RLIMIT_AS,
-                            Rlimit::FileSize => {
-                                // Writes past the limit fail with EFBIG instead of killing.
-                                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                                libc::RLIMIT_FSIZE
-                            }
-                        };
-                        let lim = libc::rlimit {
-                            rlim_cur: *value as libc::rlim_t,
-                            rlim_max: *value as libc::rlim_t,
-                        };
-                        if libc::setrlimit(resource, &lim) != 0 {
-                            return Err(std::io::Error::last_os_error());
-                        }
-                    }
-                    Ok(())
-                });
-            }
-        }
+        let (mut cmd, reader) = self.command(&spec, &workdir, extra_env, rlimits)?;
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start `{}`: {e}", spec.cmd.join(" ")))?;
@@ -241,10 +188,64 @@ impl Services {
                 log,
             },
         );
+        match &spec.ready {
+            None => Ok(Duration::ZERO),
+            Some(probe) => self.wait_ready(&spec, probe, &workdir, degraded),
+        }
+    }
+
+    /// The service's command: its environment with the fault's on top (the clock-skew shim
+    /// preloaded), its limits set in the child, its output into a pipe whose reading end is
+    /// returned.
+    fn command(
+        &self,
+        spec: &ServiceSpec,
+        workdir: &std::path::Path,
+        extra_env: &BTreeMap<String, String>,
+        rlimits: &[(Rlimit, u64)],
+    ) -> Result<(Command, std::io::PipeReader), StartError> {
+        // The clock-skew fault: our own shim, preloaded (after any the service has already).
+        let mut extra_env = extra_env.clone();
+        if extra_env.contains_key(crate::suites::infra::clock::OFFSET_VAR) {
+            let lib =
+                crate::suites::infra::clock::shim(&self.root.join("target").join("cargo-gate"))
+                    .map_err(StartError::from)?;
+            let preload = match spec.env.get("LD_PRELOAD").or(extra_env.get("LD_PRELOAD")) {
+                Some(other) if !other.is_empty() => format!("{}:{other}", lib.display()),
+                _ => lib.display().to_string(),
+            };
+            extra_env.insert("LD_PRELOAD".to_string(), preload);
+        }
+        let (program, args) = spec
+            .cmd
+            .split_first()
+            .ok_or_else(|| StartError::from("empty cmd".to_string()))?;
+        let (reader, writer) = std::io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(workdir)
+            .envs(&spec.env)
+            .envs(&extra_env)
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone().map_err(|e| e.to_string())?)
+            .stderr(writer)
+            .process_group(0);
+        if !rlimits.is_empty() {
+            set_limits(&mut cmd, rlimits.to_vec());
+        }
+        Ok((cmd, reader))
+    }
+
+    /// Probes a started service until it is ready, exits, or runs out of time.
+    fn wait_ready(
+        &mut self,
+        spec: &ServiceSpec,
+        probe: &Probe,
+        workdir: &std::path::Path,
+        degraded: bool,
+    ) -> Result<Duration, StartError> {
+        let name = spec.name.as_str();
         let started = Instant::now();
-        let Some(probe) = spec.ready.clone() else {
-            return Ok(Duration::ZERO);
-        };
         loop {
             if let Some(r) = self.running.get_mut(name)
                 && let Ok(Some(status)) = r.child.try_wait()
@@ -256,26 +257,7 @@ impl Services {
                     output: Some(tail),
                 });
             }
-            let ok = match &probe {
-                Probe::Http(url) => {
-                    super::check::http(url, "GET", &[], None, Duration::from_secs(2), None)
-                        .is_ok_and(|(s, _, _)| degraded || (200..300).contains(&s))
-                }
-                Probe::Tcp(addr) => {
-                    use std::net::ToSocketAddrs;
-                    addr.to_socket_addrs()
-                        .ok()
-                        .and_then(|mut a| a.next())
-                        .is_some_and(|a| {
-                            std::net::TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok()
-                        })
-                }
-                // In the service's own directory, like the service itself.
-                Probe::Command(c) => {
-                    super::check::run_command(c, &workdir, Duration::from_secs(10)).is_ok()
-                }
-            };
-            if ok {
+            if ready(probe, workdir, degraded) {
                 return Ok(started.elapsed());
             }
             if started.elapsed() >= spec.ready_within || crate::exec::process::is_cancelled() {
@@ -371,6 +353,53 @@ impl Services {
 impl Drop for Services {
     fn drop(&mut self) {
         self.stop_all();
+    }
+}
+
+/// One readiness probe. With `degraded`, an HTTP probe accepts any status.
+fn ready(probe: &Probe, workdir: &std::path::Path, degraded: bool) -> bool {
+    match probe {
+        Probe::Http(url) => super::check::http(url, "GET", &[], None, Duration::from_secs(2), None)
+            .is_ok_and(|(s, _, _)| degraded || (200..300).contains(&s)),
+        Probe::Tcp(addr) => {
+            use std::net::ToSocketAddrs;
+            addr.to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .is_some_and(|a| {
+                    std::net::TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok()
+                })
+        }
+        // In the service's own directory, like the service itself.
+        Probe::Command(c) => super::check::run_command(c, workdir, Duration::from_secs(10)).is_ok(),
+    }
+}
+
+/// Resource limits set in the child before it runs the service.
+fn set_limits(cmd: &mut Command, limits: Vec<(Rlimit, u64)>) {
+    // SAFETY: only async-signal-safe calls (setrlimit, signal) run between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            for (what, value) in &limits {
+                let resource = match what {
+                    Rlimit::Cpu => libc::RLIMIT_CPU,
+                    Rlimit::Memory => libc::RLIMIT_AS,
+                    Rlimit::FileSize => {
+                        // Writes past the limit fail with EFBIG instead of killing.
+                        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                        libc::RLIMIT_FSIZE
+                    }
+                };
+                let lim = libc::rlimit {
+                    rlim_cur: *value as libc::rlim_t,
+                    rlim_max: *value as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
     }
 }
 
