@@ -151,133 +151,175 @@ pub fn attempt(kind: &CheckKind, root: &Path) -> Result<String, String> {
             expect,
             max_time,
             ca,
-        } => {
-            let ca = ca.as_ref().map(|p| root.join(p));
-            let timeout = max_time
-                .unwrap_or(ATTEMPT_TIMEOUT)
-                .max(Duration::from_millis(1));
-            let (code, text, took) = http(
+        } => http_check(
+            &HttpCheck {
                 url,
                 method,
                 headers,
-                body.as_deref(),
-                timeout,
-                ca.as_deref(),
-            )?;
-            match status {
-                Some(want) if code != *want => {
-                    return Err(format!("{url} answered {code}, expected {want}"));
-                }
-                None if !(200..300).contains(&code) => {
-                    return Err(format!("{url} answered {code}, expected 2xx"));
-                }
-                _ => {}
-            }
-            if let Some(limit) = max_time
-                && took > *limit
-            {
-                return Err(format!(
-                    "{url} took {}, limit {}",
-                    crate::util::units::format_seconds(took.as_secs_f64()),
-                    crate::util::units::format_seconds(limit.as_secs_f64())
-                ));
-            }
-            patterns("the body", expect, &text)?;
-            Ok(format!(
-                "{code} in {}",
-                crate::util::units::format_seconds(took.as_secs_f64())
-            ))
-        }
+                body: body.as_deref(),
+                status: *status,
+                expect,
+                max_time: *max_time,
+            },
+            ca.as_ref().map(|p| root.join(p)).as_deref(),
+        ),
         CheckKind::Tcp {
             address,
             send,
             expect,
-        } => {
-            let mut s = connect(address, ATTEMPT_TIMEOUT)?;
-            if let Some(data) = send {
-                s.write_all(data.as_bytes())
-                    .map_err(|e| format!("cannot send to {address}: {e}"))?;
-            }
-            if !expect.is_empty() {
-                let _ = s.set_read_timeout(Some(ATTEMPT_TIMEOUT));
-                let mut buf = vec![0u8; 64 * 1024];
-                let n = s
-                    .read(&mut buf)
-                    .map_err(|e| format!("no answer from {address}: {e}"))?;
-                patterns("the answer", expect, &String::from_utf8_lossy(&buf[..n]))?;
-            }
-            Ok(format!("connected to {address}"))
-        }
+        } => tcp_check(address, send.as_deref(), expect),
         CheckKind::Command {
             cmd,
             exit,
             stdout,
             stderr,
             timeout,
-        } => {
-            let (program, args) = cmd.split_first().ok_or("empty command")?;
-            let mut c = Command::new(program);
-            c.args(args).current_dir(root);
-            let out = process::output(c, Some(*timeout))
-                .map_err(|e| format!("cannot run `{program}`: {e}"))?;
-            let code = match out.exit {
-                Exit::Code(code) => code,
-                Exit::TimedOut => {
-                    return Err(format!(
-                        "`{}` did not finish within {}; its process group was killed",
-                        cmd.join(" "),
-                        crate::util::units::format_seconds(timeout.as_secs_f64())
-                    ));
-                }
-                other => {
-                    return Err(format!("`{}` was {other}", cmd.join(" ")));
-                }
-            };
-            if code != *exit {
-                return Err(format!(
-                    "`{}` exited with {code}, expected {exit}:\n{}",
-                    cmd.join(" "),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            patterns("stdout", stdout, &String::from_utf8_lossy(&out.stdout))?;
-            patterns("stderr", stderr, &String::from_utf8_lossy(&out.stderr))?;
-            Ok(format!("exited with {code}"))
-        }
+        } => command_check(cmd, *exit, (stdout, stderr), *timeout, root),
         CheckKind::File {
             path,
             exists,
             mode,
             contains,
-        } => {
-            let full = root.join(path);
-            let meta = std::fs::metadata(&full);
-            match (meta, exists) {
-                (Err(_), false) => return Ok(format!("{} does not exist", path.display())),
-                (Ok(_), false) => {
-                    return Err(format!("{} exists, expected it not to", path.display()));
-                }
-                (Err(e), true) => return Err(format!("{}: {e}", path.display())),
-                (Ok(m), true) => {
-                    if let Some(want) = mode {
-                        let have = m.permissions().mode() & 0o7777;
-                        if have != *want {
-                            return Err(format!(
-                                "{} has mode {have:04o}, expected {want:04o}",
-                                path.display()
-                            ));
-                        }
-                    }
+        } => file_check(&root.join(path), path, *exists, *mode, contains),
+    }
+}
+
+/// An HTTP check's request and what it expects.
+struct HttpCheck<'a> {
+    url: &'a str,
+    method: &'a str,
+    headers: &'a [(String, String)],
+    body: Option<&'a str>,
+    status: Option<u16>,
+    expect: &'a [Pattern],
+    max_time: Option<Duration>,
+}
+
+fn http_check(c: &HttpCheck<'_>, ca: Option<&Path>) -> Result<String, String> {
+    let HttpCheck {
+        url,
+        method,
+        headers,
+        body,
+        status,
+        expect,
+        max_time,
+    } = *c;
+    let timeout = max_time
+        .unwrap_or(ATTEMPT_TIMEOUT)
+        .max(Duration::from_millis(1));
+    let (code, text, took) = http(url, method, headers, body, timeout, ca)?;
+    match status {
+        Some(want) if code != want => {
+            return Err(format!("{url} answered {code}, expected {want}"));
+        }
+        None if !(200..300).contains(&code) => {
+            return Err(format!("{url} answered {code}, expected 2xx"));
+        }
+        _ => {}
+    }
+    if let Some(limit) = max_time
+        && took > limit
+    {
+        return Err(format!(
+            "{url} took {}, limit {}",
+            crate::util::units::format_seconds(took.as_secs_f64()),
+            crate::util::units::format_seconds(limit.as_secs_f64())
+        ));
+    }
+    patterns("the body", expect, &text)?;
+    Ok(format!(
+        "{code} in {}",
+        crate::util::units::format_seconds(took.as_secs_f64())
+    ))
+}
+
+fn tcp_check(address: &str, send: Option<&str>, expect: &[Pattern]) -> Result<String, String> {
+    let mut s = connect(address, ATTEMPT_TIMEOUT)?;
+    if let Some(data) = send {
+        s.write_all(data.as_bytes())
+            .map_err(|e| format!("cannot send to {address}: {e}"))?;
+    }
+    if !expect.is_empty() {
+        let _ = s.set_read_timeout(Some(ATTEMPT_TIMEOUT));
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = s
+            .read(&mut buf)
+            .map_err(|e| format!("no answer from {address}: {e}"))?;
+        patterns("the answer", expect, &String::from_utf8_lossy(&buf[..n]))?;
+    }
+    Ok(format!("connected to {address}"))
+}
+
+fn command_check(
+    cmd: &[String],
+    exit: i32,
+    (stdout, stderr): (&[Pattern], &[Pattern]),
+    timeout: Duration,
+    root: &Path,
+) -> Result<String, String> {
+    let (program, args) = cmd.split_first().ok_or("empty command")?;
+    let mut c = Command::new(program);
+    c.args(args).current_dir(root);
+    let out =
+        process::output(c, Some(timeout)).map_err(|e| format!("cannot run `{program}`: {e}"))?;
+    let code = match out.exit {
+        Exit::Code(code) => code,
+        Exit::TimedOut => {
+            return Err(format!(
+                "`{}` did not finish within {}; its process group was killed",
+                cmd.join(" "),
+                crate::util::units::format_seconds(timeout.as_secs_f64())
+            ));
+        }
+        other => {
+            return Err(format!("`{}` was {other}", cmd.join(" ")));
+        }
+    };
+    if code != exit {
+        return Err(format!(
+            "`{}` exited with {code}, expected {exit}:\n{}",
+            cmd.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    patterns("stdout", stdout, &String::from_utf8_lossy(&out.stdout))?;
+    patterns("stderr", stderr, &String::from_utf8_lossy(&out.stderr))?;
+    Ok(format!("exited with {code}"))
+}
+
+fn file_check(
+    full: &Path,
+    path: &Path,
+    exists: bool,
+    mode: Option<u32>,
+    contains: &[Pattern],
+) -> Result<String, String> {
+    let meta = std::fs::metadata(full);
+    match (meta, exists) {
+        (Err(_), false) => return Ok(format!("{} does not exist", path.display())),
+        (Ok(_), false) => {
+            return Err(format!("{} exists, expected it not to", path.display()));
+        }
+        (Err(e), true) => return Err(format!("{}: {e}", path.display())),
+        (Ok(m), true) => {
+            if let Some(want) = mode {
+                let have = m.permissions().mode() & 0o7777;
+                if have != want {
+                    return Err(format!(
+                        "{} has mode {have:04o}, expected {want:04o}",
+                        path.display()
+                    ));
                 }
             }
-            if !contains.is_empty() {
-                let text = std::fs::read_to_string(&full)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                patterns("the file", contains, &text)?;
-            }
-            Ok(format!("{} is as expected", path.display()))
         }
     }
+    if !contains.is_empty() {
+        let text = std::fs::read_to_string(full)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        patterns("the file", contains, &text)?;
+    }
+    Ok(format!("{} is as expected", path.display()))
 }
 
 /// Runs a check, retrying as configured. Returns the outcome and how many attempts it took.
