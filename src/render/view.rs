@@ -515,23 +515,7 @@ impl<'a> View<'a> {
                 .filter(|s| s.kind != crate::model::SuiteKind::Coverage)
                 .flat_map(|s| s.cases.iter()),
         );
-        let mut failures: Vec<&Case> = all
-            .iter()
-            .copied()
-            .filter(|c| c.status.is_failure())
-            .collect();
-        // New failures first (what this change broke), then the rest, then those failing on
-        // the base too; within each, timeouts first (they often hide a hang), stable by id.
-        failures.sort_by_key(|c| {
-            let rank = match c.history.as_ref().and_then(|h| h.change) {
-                Some(crate::model::Change::NewFailure) => 0,
-                Some(crate::model::Change::StillFailing) => 2,
-                _ => 1,
-            };
-            (rank, c.status != CaseStatus::TimedOut, c.id.as_str())
-        });
-        let failures_total = failures.len();
-        failures.truncate(max_listed);
+        let (failures, failures_total) = failures_of(&all, max_listed);
         let mut flaky: Vec<&Case> = all
             .iter()
             .copied()
@@ -545,29 +529,7 @@ impl<'a> View<'a> {
             .filter(|c| c.status == CaseStatus::Quarantined)
             .collect();
         quarantined.truncate(max_listed);
-        let mut slowest: Vec<&Case> = all
-            .iter()
-            .copied()
-            .filter(|c| c.status != CaseStatus::Skipped)
-            .collect();
-        let cmp = |a: &&Case, b: &&Case| {
-            b.duration()
-                .total_cmp(&a.duration())
-                .then_with(|| a.id.cmp(&b.id))
-        };
-        if slowest.len() > 10 {
-            slowest.select_nth_unstable_by(9, cmp);
-            slowest.truncate(10);
-        }
-        slowest.sort_by(cmp);
-        let slowest = slowest
-            .into_iter()
-            .map(|c| Timed {
-                id: &c.id,
-                status: c.status,
-                duration: c.duration(),
-            })
-            .collect();
+        let slowest = slowest_of(&all);
         View {
             passed: report.verdict.status == VerdictStatus::Passed,
             counts,
@@ -597,19 +559,7 @@ impl<'a> View<'a> {
                 .suite(crate::model::SuiteKind::Tests)
                 .map(delta_line)
                 .unwrap_or_default(),
-            known_flaky: {
-                let mut k: Vec<&Case> = all
-                    .iter()
-                    .copied()
-                    .filter(|c| c.history.as_ref().is_some_and(|h| h.flaky > 0))
-                    .collect();
-                k.sort_by_key(|c| {
-                    let h = c.history.as_ref().map_or(0, |h| h.flaky);
-                    (std::cmp::Reverse(h), c.id.as_str())
-                });
-                k.truncate(max_listed);
-                k
-            },
+            known_flaky: known_flaky(&all, max_listed),
             base_commit: report
                 .suite(crate::model::SuiteKind::Tests)
                 .and_then(|s| s.base())
@@ -619,18 +569,7 @@ impl<'a> View<'a> {
                 .and_then(|s| s.base())
                 .map(|b| b.removed.iter().map(String::as_str).collect())
                 .unwrap_or_default(),
-            build: {
-                let build: f64 = report
-                    .suites
-                    .iter()
-                    .filter_map(|s| s.build_duration())
-                    .sum();
-                if build > 0.0 {
-                    format_seconds(build)
-                } else {
-                    String::new()
-                }
-            },
+            build: build_time(report),
             snapshots_pending: report
                 .suite(crate::model::SuiteKind::Snapshots)
                 .and_then(|s| s.metric_value("snapshots.pending"))
@@ -651,6 +590,84 @@ impl<'a> View<'a> {
                 .filter(|c| c.verdict == crate::model::PerfVerdict::Regressed)
                 .count(),
         }
+    }
+}
+
+/// The failing cases to list, and how many fail in all: new failures first (what this change
+/// broke), then the rest, then those failing on the base too; within each, timeouts first
+/// (they often hide a hang), stable by id.
+fn failures_of<'a>(all: &[&'a Case], max_listed: usize) -> (Vec<&'a Case>, usize) {
+    let mut failures: Vec<&Case> = all
+        .iter()
+        .copied()
+        .filter(|c| c.status.is_failure())
+        .collect();
+    failures.sort_by_key(|c| {
+        let rank = match c.history.as_ref().and_then(|h| h.change) {
+            Some(crate::model::Change::NewFailure) => 0,
+            Some(crate::model::Change::StillFailing) => 2,
+            _ => 1,
+        };
+        (rank, c.status != CaseStatus::TimedOut, c.id.as_str())
+    });
+    let total = failures.len();
+    failures.truncate(max_listed);
+    (failures, total)
+}
+
+/// The ten cases that took longest.
+fn slowest_of<'a>(all: &[&'a Case]) -> Vec<Timed<'a>> {
+    let mut slowest: Vec<&Case> = all
+        .iter()
+        .copied()
+        .filter(|c| c.status != CaseStatus::Skipped)
+        .collect();
+    let cmp = |a: &&Case, b: &&Case| {
+        b.duration()
+            .total_cmp(&a.duration())
+            .then_with(|| a.id.cmp(&b.id))
+    };
+    if slowest.len() > 10 {
+        slowest.select_nth_unstable_by(9, cmp);
+        slowest.truncate(10);
+    }
+    slowest.sort_by(cmp);
+    slowest
+        .into_iter()
+        .map(|c| Timed {
+            id: &c.id,
+            status: c.status,
+            duration: c.duration(),
+        })
+        .collect()
+}
+
+/// Cases the history knows as flaky, the flakiest first.
+fn known_flaky<'a>(all: &[&'a Case], max_listed: usize) -> Vec<&'a Case> {
+    let mut k: Vec<&Case> = all
+        .iter()
+        .copied()
+        .filter(|c| c.history.as_ref().is_some_and(|h| h.flaky > 0))
+        .collect();
+    k.sort_by_key(|c| {
+        let h = c.history.as_ref().map_or(0, |h| h.flaky);
+        (std::cmp::Reverse(h), c.id.as_str())
+    });
+    k.truncate(max_listed);
+    k
+}
+
+/// The time spent building, when a suite built anything.
+fn build_time(report: &Report) -> String {
+    let build: f64 = report
+        .suites
+        .iter()
+        .filter_map(|s| s.build_duration())
+        .sum();
+    if build > 0.0 {
+        format_seconds(build)
+    } else {
+        String::new()
     }
 }
 
