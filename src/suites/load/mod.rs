@@ -73,25 +73,7 @@ pub fn run(
             })
             .collect();
         extra.retain(|st| !STANDARD.contains(st));
-        let result = engine::resolve(&s.url.host, s.url.port).and_then(|addr| {
-            let tls = if s.url.tls {
-                Some(crate::suites::load::http::client_config(
-                    s.ca.as_ref().map(|p| root.join(p)).as_deref(),
-                )?)
-            } else {
-                None
-            };
-            let spec = Spec {
-                name: s.name.clone(),
-                target: target(addr, &s.method, &s.url, &s.headers, s.body.as_deref(), tls)?,
-                mode: s.mode.clone(),
-                warmup: s.warmup,
-                timeout: s.timeout,
-                thresholds: s.thresholds.clone(),
-                abort_on_fail: s.abort_on_fail,
-            };
-            engine::run(&spec, events)
-        });
+        let result = run_scenario(s, root, events);
         let case_of = |status: CaseStatus, message: String, detail: Option<String>| Case {
             id: format!("load {}", s.name),
             name: s.name.clone(),
@@ -117,60 +99,98 @@ pub fn run(
                 for st in STANDARD.iter().chain(extra.iter()) {
                     metrics.push(stat_metric(&s.name, *st, &outcome));
                 }
-                let t = &outcome.timeline;
-                metrics.push(series(
-                    format!("load.{}.timeline.rps", s.name),
-                    "rps",
-                    t.iter().map(|x| x.requests as f64).collect(),
-                ));
-                metrics.push(series(
-                    format!("load.{}.timeline.p95", s.name),
-                    "ms",
-                    t.iter().map(|x| x.p95_ms).collect(),
-                ));
-                metrics.push(series(
-                    format!("load.{}.timeline.errors", s.name),
-                    "count",
-                    t.iter().map(|x| x.errors as f64).collect(),
-                ));
-                let target = match (&s.mode, outcome.target_rps) {
-                    (Mode::Open { .. }, Some(r)) => format!(" (target {r:.0})"),
-                    _ => String::new(),
-                };
-                let message = format!(
-                    "{:.0} rps{target} · p50 {} · p95 {} · p99 {} · {} errors of {}",
-                    outcome.stat(Stat::Rps),
-                    format_seconds(outcome.stat(Stat::Med)),
-                    format_seconds(outcome.stat(Stat::Percentile(95.0))),
-                    format_seconds(outcome.stat(Stat::Percentile(99.0))),
-                    outcome.error_count(),
-                    outcome.requests
-                );
-                let mut detail: Vec<String> = outcome
-                    .errors
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}"))
-                    .collect();
-                if let Some(p) = outcome.protocol {
-                    detail.push(format!("protocol: {p}"));
-                }
-                detail.push(format!("bytes received: {}", outcome.bytes));
-                if let Some(a) = &outcome.aborted {
-                    detail.insert(0, a.clone());
-                }
-                // A scenario that ran is passed (its thresholds are gate rules and fail there)
-                // — unless not one request succeeded: then it measured nothing of the service.
-                let (status, message) = match nothing_succeeded(&outcome) {
-                    Some(why) => (CaseStatus::Failed, format!("{why} · {message}")),
-                    None => (CaseStatus::Passed, message),
-                };
-                cases.push(case_of(status, message, Some(detail.join("\n"))));
+                metrics.extend(timeline(&s.name, &outcome.timeline));
+                let (status, message, detail) = summary(s, &outcome);
+                cases.push(case_of(status, message, Some(detail)));
             }
         }
     }
     let mut suite = crate::suites::suite(SuiteKind::Load, clock.elapsed().as_secs_f64(), cases);
     suite.metrics = metrics;
     suite
+}
+
+/// One scenario against its target, on the shared runtime.
+fn run_scenario(
+    s: &LoadScenario,
+    root: &std::path::Path,
+    events: crate::event::Sink<'_>,
+) -> Result<engine::Outcome, String> {
+    let addr = engine::resolve(&s.url.host, s.url.port)?;
+    let tls = if s.url.tls {
+        Some(crate::suites::load::http::client_config(
+            s.ca.as_ref().map(|p| root.join(p)).as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let spec = Spec {
+        name: s.name.clone(),
+        target: target(addr, &s.method, &s.url, &s.headers, s.body.as_deref(), tls)?,
+        mode: s.mode.clone(),
+        warmup: s.warmup,
+        timeout: s.timeout,
+        thresholds: s.thresholds.clone(),
+        abort_on_fail: s.abort_on_fail,
+    };
+    engine::run(&spec, events)
+}
+
+/// The per-second series charts draw.
+fn timeline(name: &str, t: &[engine::Tick]) -> [Metric; 3] {
+    [
+        series(
+            format!("load.{name}.timeline.rps"),
+            "rps",
+            t.iter().map(|x| x.requests as f64).collect(),
+        ),
+        series(
+            format!("load.{name}.timeline.p95"),
+            "ms",
+            t.iter().map(|x| x.p95_ms).collect(),
+        ),
+        series(
+            format!("load.{name}.timeline.errors"),
+            "count",
+            t.iter().map(|x| x.errors as f64).collect(),
+        ),
+    ]
+}
+
+/// A scenario's case: its status, one line of figures, and the detail (errors by kind, the
+/// protocol, bytes). A scenario that ran is passed (its thresholds are gate rules and fail
+/// there) — unless not one request succeeded: then it measured nothing of the service.
+fn summary(s: &LoadScenario, outcome: &engine::Outcome) -> (CaseStatus, String, String) {
+    let target = match (&s.mode, outcome.target_rps) {
+        (Mode::Open { .. }, Some(r)) => format!(" (target {r:.0})"),
+        _ => String::new(),
+    };
+    let message = format!(
+        "{:.0} rps{target} · p50 {} · p95 {} · p99 {} · {} errors of {}",
+        outcome.stat(Stat::Rps),
+        format_seconds(outcome.stat(Stat::Med)),
+        format_seconds(outcome.stat(Stat::Percentile(95.0))),
+        format_seconds(outcome.stat(Stat::Percentile(99.0))),
+        outcome.error_count(),
+        outcome.requests
+    );
+    let mut detail: Vec<String> = outcome
+        .errors
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    if let Some(p) = outcome.protocol {
+        detail.push(format!("protocol: {p}"));
+    }
+    detail.push(format!("bytes received: {}", outcome.bytes));
+    if let Some(a) = &outcome.aborted {
+        detail.insert(0, a.clone());
+    }
+    let (status, message) = match nothing_succeeded(outcome) {
+        Some(why) => (CaseStatus::Failed, format!("{why} · {message}")),
+        None => (CaseStatus::Passed, message),
+    };
+    (status, message, detail.join("\n"))
 }
 
 /// Why a scenario measured nothing of the service: no request was measured, or every one
