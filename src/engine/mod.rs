@@ -79,18 +79,8 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
         opts,
     } = prepare(&options.select, events)?;
     apply_overrides(&mut config, options);
-    if let Some(rev) = &options.baseline_rev
-        && !options.no_baseline
-    {
-        // A base that cannot be found would silently compare with nothing.
-        crate::baseline::notes::Store::open(&ws.root)
-            .and_then(|store| store.resolve(rev))
-            .map_err(|e| {
-                Error::usage(
-                    format!("--baseline-rev `{rev}`: {e}"),
-                    Some("name a commit, branch or tag of this repository (fetch it first in a shallow CI checkout: actions/checkout with `fetch-depth: 0`)".to_string()),
-                )
-            })?;
+    if !options.no_baseline {
+        check_baseline_rev(&ws, options.baseline_rev.as_deref())?;
     }
     let out_dir = options.out_dir.clone().unwrap_or_else(|| ws.out_dir());
     // An earlier run's outputs go first: a run that dies before writing its own must not leave
@@ -145,22 +135,7 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
     // Only a run of every test can say a test is gone (or that a quarantine entry names none).
     let complete = every_test && !options.no_doctests;
     if complete && let Some(tests) = suites.iter().find(|s| s.kind == SuiteKind::Tests) {
-        let ran: Vec<(&str, &str)> = tests
-            .cases
-            .iter()
-            .map(|c| (c.id.as_str(), c.name.as_str()))
-            .collect();
-        if !ran.is_empty() {
-            for q in config.tests.unmatched_quarantine(&ran) {
-                crate::event::warn(
-                    events,
-                    Some(SuiteKind::Tests),
-                    &format!(
-                        "gate.toml [tests] quarantine: `{q}` names no test of this workspace (a typo, or a test renamed or removed): it quarantines nothing"
-                    ),
-                );
-            }
-        }
+        warn_unmatched_quarantine(&config, tests, events);
     }
     // The verdict is decided by the judge below, before anything reads it.
     let mut report = Report::new(
@@ -188,6 +163,44 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
         config,
         out_dir,
     })
+}
+
+/// `--baseline-rev` names a commit of this repository: a base that cannot be found would
+/// silently compare with nothing.
+fn check_baseline_rev(ws: &Workspace, rev: Option<&str>) -> Result<()> {
+    let Some(rev) = rev else {
+        return Ok(());
+    };
+    crate::baseline::notes::Store::open(&ws.root)
+        .and_then(|store| store.resolve(rev))
+        .map(|_| ())
+        .map_err(|e| {
+            Error::usage(
+                format!("--baseline-rev `{rev}`: {e}"),
+                Some("name a commit, branch or tag of this repository (fetch it first in a shallow CI checkout: actions/checkout with `fetch-depth: 0`)".to_string()),
+            )
+        })
+}
+
+/// A quarantine entry that names no test of a whole run quarantines nothing: said, not silent.
+fn warn_unmatched_quarantine(config: &Config, tests: &crate::model::Suite, events: Sink<'_>) {
+    let ran: Vec<(&str, &str)> = tests
+        .cases
+        .iter()
+        .map(|c| (c.id.as_str(), c.name.as_str()))
+        .collect();
+    if ran.is_empty() {
+        return;
+    }
+    for q in config.tests.unmatched_quarantine(&ran) {
+        crate::event::warn(
+            events,
+            Some(SuiteKind::Tests),
+            &format!(
+                "gate.toml [tests] quarantine: `{q}` names no test of this workspace (a typo, or a test renamed or removed): it quarantines nothing"
+            ),
+        );
+    }
 }
 
 /// The command line wins over gate.toml.
