@@ -14,19 +14,8 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         (None, Some(p)) => p.clone(),
         (None, None) => PathBuf::from("target/gate/report.json"),
     };
-    if args.from_artifact.is_some()
-        && let Ok(meta) = std::fs::metadata(&report_path)
-        && meta.len() > args.max_artifact_bytes
-    {
-        return Err(Error::input(
-            &report_path,
-            format!(
-                "the artifact's report is {} bytes, more than --max-artifact-bytes {}",
-                meta.len(),
-                args.max_artifact_bytes
-            ),
-            Some("raise --max-artifact-bytes if the report is genuinely this large".to_string()),
-        ));
+    if args.from_artifact.is_some() {
+        check_artifact_size(&report_path, args.max_artifact_bytes)?;
     }
     let mut report = Report::read(&report_path)?;
     if args.from_artifact.is_some() {
@@ -47,7 +36,7 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
     let ctx = crate::publish::github::context::from_env(&env, &event).map_err(|m| {
         Error::usage(
             m,
-            Some("`cargo gate comment` publishes from GitHub Actions; locally, use `cargo gate report --format markdown`".to_string()),
+            Some("`cargo gate comment` publishes from GitHub Actions; locally, preview the comment with `cargo gate report --format comment`".to_string()),
         )
     })?;
     if args.from_artifact.is_some()
@@ -69,29 +58,7 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         (None, None) => {}
     }
     let renderer = Renderer::new(args.template.as_deref(), false)?;
-    let backoff = std::env::var("CARGO_GATE_GITHUB_BACKOFF_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(
-            std::time::Duration::from_secs(1),
-            std::time::Duration::from_millis,
-        );
-    let opts = crate::publish::github::PublishOptions {
-        sticky: crate::publish::github::sticky::StickyOptions {
-            id: args.id.clone().unwrap_or_else(|| ctx.default_id.clone()),
-            previous: args.previous,
-            delete_on_pass: args.delete_on_pass,
-            author: args.author.clone(),
-        },
-        comment: !args.no_comment,
-        check_run: !args.no_check_run,
-        check_name: args.check_name.clone(),
-        summary: !args.no_summary,
-        annotations: !args.no_annotations,
-        from_artifact: args.from_artifact.is_some(),
-        report_path: std::fs::canonicalize(&report_path).unwrap_or(report_path.clone()),
-        backoff,
-    };
+    let opts = publish_options(&args, &ctx, &report_path);
     // The token is read here and handed to the client only; it is never printed or stored.
     // A token the HTTP client cannot send is a publishing problem: the rest (summary,
     // annotations) is still published and the verdict is still the exit code.
@@ -127,6 +94,52 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         }
         VerdictStatus::Passed => EXIT_PASS,
     })
+}
+
+/// An artifact's report larger than the limit is refused before it is read.
+fn check_artifact_size(path: &Path, limit: u64) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > limit => Err(Error::input(
+            path,
+            format!(
+                "the artifact's report is {} bytes, more than --max-artifact-bytes {limit}",
+                meta.len(),
+            ),
+            Some("raise --max-artifact-bytes if the report is genuinely this large".to_string()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What to publish and how, from the command line.
+fn publish_options(
+    args: &CommentArgs,
+    ctx: &crate::publish::github::context::Context,
+    report_path: &Path,
+) -> crate::publish::github::PublishOptions {
+    let backoff = std::env::var("CARGO_GATE_GITHUB_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_millis,
+        );
+    crate::publish::github::PublishOptions {
+        sticky: crate::publish::github::sticky::StickyOptions {
+            id: args.id.clone().unwrap_or_else(|| ctx.default_id.clone()),
+            previous: args.previous,
+            delete_on_pass: args.delete_on_pass,
+            author: args.author.clone(),
+        },
+        comment: !args.no_comment,
+        check_run: !args.no_check_run,
+        check_name: args.check_name.clone(),
+        summary: !args.no_summary,
+        annotations: !args.no_annotations,
+        from_artifact: args.from_artifact.is_some(),
+        report_path: std::fs::canonicalize(report_path).unwrap_or(report_path.to_path_buf()),
+        backoff,
+    }
 }
 
 /// Judges an artifact again with the trusted checkout's gate.toml (`--config`, else the
