@@ -185,17 +185,12 @@ pub fn run(
         recovery: None,
     };
     // 1. The steady state holds before anything is done (with each check's own retry).
-    for name in &spec.steady_state {
-        if let Some(c) = checks.iter().find(|c| &c.name == name)
-            && let (Err(e), _) = check::run(c, root)
-        {
-            finding.message =
-                format!("the steady state does not hold before the fault: {name}: {e}");
-            log.push(finding.message.clone());
-            run_rollbacks(spec, root, &mut log);
-            finding.log = log.lines;
-            return finding;
-        }
+    if let Err(why) = steady_state(spec, checks, root) {
+        finding.message = format!("the steady state does not hold before the fault: {why}");
+        log.push(finding.message.clone());
+        run_rollbacks(spec, root, &mut log);
+        finding.log = log.lines;
+        return finding;
     }
     log.push("steady state holds".to_string());
     // 2. Inject.
@@ -224,10 +219,11 @@ pub fn run(
                 "during the fault: {failed} of {runs} probes failed"
             ));
             if ratio > during.max_failure_ratio {
-                failure = Some(format!(
-                    "{failed} of {runs} probes failed during the fault ({:.0} %, at most {:.0} % allowed)",
-                    ratio * 100.0,
-                    during.max_failure_ratio * 100.0
+                failure = Some(too_many_failed(
+                    failed,
+                    runs,
+                    ratio,
+                    during.max_failure_ratio,
                 ));
             }
         }
@@ -259,17 +255,40 @@ pub fn run(
     }
     run_rollbacks(spec, root, &mut log);
     finding.held = failure.is_none();
-    finding.message = failure.unwrap_or_else(|| {
-        let ratio = finding.failure_ratio.map_or(String::new(), |r| {
-            format!("{:.0} % of probes failed during the fault, ", r * 100.0)
-        });
-        format!(
-            "held: {ratio}recovered in {}",
-            format_seconds(finding.recovery.unwrap_or(0.0))
-        )
-    });
+    finding.message = failure.unwrap_or_else(|| held(&finding));
     finding.log = log.lines;
     finding
+}
+
+/// Every steady-state check holds (with its own retry), or the first that does not and why.
+fn steady_state(spec: &ChaosSpec, checks: &[CheckSpec], root: &Path) -> Result<(), String> {
+    for name in &spec.steady_state {
+        if let Some(c) = checks.iter().find(|c| &c.name == name)
+            && let (Err(e), _) = check::run(c, root)
+        {
+            return Err(format!("{name}: {e}"));
+        }
+    }
+    Ok(())
+}
+
+/// What an experiment that held says: the share of probes that failed and the recovery time.
+fn held(finding: &Finding) -> String {
+    let ratio = finding.failure_ratio.map_or(String::new(), |r| {
+        format!("{:.0} % of probes failed during the fault, ", r * 100.0)
+    });
+    format!(
+        "held: {ratio}recovered in {}",
+        format_seconds(finding.recovery.unwrap_or(0.0))
+    )
+}
+
+fn too_many_failed(failed: u32, runs: u32, ratio: f64, allowed: f64) -> String {
+    format!(
+        "{failed} of {runs} probes failed during the fault ({:.0} %, at most {:.0} % allowed)",
+        ratio * 100.0,
+        allowed * 100.0
+    )
 }
 
 /// Sleeps until `until` or Ctrl-C, whichever comes first.
