@@ -420,23 +420,26 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
                 "give each [[check]] its own name",
             ));
         }
-        let kinds = usize::from(c.http.is_some())
-            + usize::from(c.tcp.is_some())
-            + usize::from(c.command.is_some())
-            + usize::from(c.file.is_some());
-        if kinds != 1 {
-            return Err(config_error(
-                at,
-                c.name.span(),
-                format!("check `{name}` needs exactly one of http, tcp, command or file"),
-                "e.g. http = { url = \"http://127.0.0.1:8080/health\", status = 200 }",
-            ));
-        }
-        let kind = if let Some(h) = &c.http {
+        let kind = check_kind(at, c, &name)?;
+        let retry = match &c.retry {
+            None => None,
+            Some(r) => Some(Retry {
+                within: duration(at, &r.within)?,
+                every: opt_duration(at, &r.every, Duration::from_millis(500))?,
+            }),
+        };
+        out.push(CheckSpec { name, kind, retry });
+    }
+    Ok(out)
+}
+
+/// What a `[[check]]` checks: exactly one of `http`, `tcp`, `command` and `file`.
+fn check_kind(at: At<'_>, c: &RawCheck, name: &str) -> Result<CheckKind> {
+    let error = |message: String, hint: &str| config_error(at, c.name.span(), message, hint);
+    Ok(match (&c.http, &c.tcp, &c.command, &c.file) {
+        (Some(h), None, None, None) => {
             if let Err(m) = crate::suites::load::http::parse_url(&h.url) {
-                return Err(config_error(
-                    at,
-                    c.name.span(),
+                return Err(error(
                     format!("check `{name}`: {m}"),
                     "write e.g. \"http://127.0.0.1:8080/health\"",
                 ));
@@ -455,17 +458,15 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
                 max_time: h.max_time.as_ref().map(|d| duration(at, d)).transpose()?,
                 ca: h.ca.clone(),
             }
-        } else if let Some(t) = &c.tcp {
-            CheckKind::Tcp {
-                address: t.address.clone(),
-                send: t.send.clone(),
-                expect: pattern_list(at, &t.expect)?,
-            }
-        } else if let Some(cmd) = &c.command {
+        }
+        (None, Some(t), None, None) => CheckKind::Tcp {
+            address: t.address.clone(),
+            send: t.send.clone(),
+            expect: pattern_list(at, &t.expect)?,
+        },
+        (None, None, Some(cmd), None) => {
             if cmd.cmd.is_empty() {
-                return Err(config_error(
-                    at,
-                    c.name.span(),
+                return Err(error(
                     format!("check `{name}` has an empty command"),
                     "write cmd = [\"program\", \"arg\"]",
                 ));
@@ -477,7 +478,8 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
                 stderr: pattern_list(at, &cmd.stderr)?,
                 timeout: opt_duration(at, &cmd.timeout, COMMAND_CHECK_TIMEOUT)?,
             }
-        } else if let Some(f) = &c.file {
+        }
+        (None, None, None, Some(f)) => {
             let mode = match &f.mode {
                 None => None,
                 Some(m) => Some(
@@ -497,19 +499,14 @@ pub(crate) fn checks(at: At<'_>, raw: &[RawCheck]) -> Result<Vec<CheckSpec>> {
                 mode,
                 contains: pattern_list(at, &f.contains)?,
             }
-        } else {
-            unreachable!("exactly one kind was checked above")
-        };
-        let retry = match &c.retry {
-            None => None,
-            Some(r) => Some(Retry {
-                within: duration(at, &r.within)?,
-                every: opt_duration(at, &r.every, Duration::from_millis(500))?,
-            }),
-        };
-        out.push(CheckSpec { name, kind, retry });
-    }
-    Ok(out)
+        }
+        _ => {
+            return Err(error(
+                format!("check `{name}` needs exactly one of http, tcp, command or file"),
+                "e.g. http = { url = \"http://127.0.0.1:8080/health\", status = 200 }",
+            ));
+        }
+    })
 }
 
 #[cfg(test)]
