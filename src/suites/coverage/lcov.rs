@@ -158,6 +158,86 @@ pub enum LcovError {
     NoPath(usize),
 }
 
+impl FileCoverage {
+    /// One record of the file's section; `Ok(false)` for a record type not used here. Counts
+    /// of a line, function or branch recorded twice are merged by keeping the highest.
+    fn record(&mut self, tag: &str, value: &str) -> Result<bool, String> {
+        match tag {
+            "DA" => {
+                let mut parts = value.split(',');
+                // Lines are numbered from 1.
+                let number = parts
+                    .next()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|n| *n > 0);
+                let hits = parts.next().and_then(parse_count);
+                let (Some(number), Some(hits)) = (number, hits) else {
+                    return Err(
+                        "DA needs a line number from 1 and a hit count (a whole number)"
+                            .to_string(),
+                    );
+                };
+                let slot = self.lines.entry(number).or_insert(0);
+                *slot = (*slot).max(hits);
+            }
+            "FNDA" => {
+                let Some((hits, name)) = value.split_once(',') else {
+                    return Err("FNDA needs a hit count and a name".to_string());
+                };
+                let hits = parse_count(hits).ok_or_else(|| "FNDA hit count".to_string())?;
+                let slot = self.functions.entry(name.to_string()).or_insert(0);
+                *slot = (*slot).max(hits);
+            }
+            "FN" => {
+                // `FN:<line>,<name>`, or LCOV 2's `FN:<start>,<end>,<name>`; the name may
+                // itself hold commas (`<impl Combine for Pair<A,B>>::combine`), so only
+                // leading numbers are taken off.
+                let Some((start, rest)) = value.split_once(',') else {
+                    return Err("FN needs a line and a name".to_string());
+                };
+                if start.trim().parse::<u32>().is_err() {
+                    return Err("FN line".to_string());
+                }
+                let name = match rest.split_once(',') {
+                    Some((end, name)) if end.trim().parse::<u32>().is_ok() => name,
+                    _ => rest,
+                };
+                if name.is_empty() {
+                    return Err("FN needs a name".to_string());
+                }
+                self.functions.entry(name.to_string()).or_insert(0);
+            }
+            "BRDA" => {
+                let parts: Vec<&str> = value.split(',').collect();
+                let [line_no, block, branch, taken] = parts[..] else {
+                    return Err("BRDA needs line, block, branch and taken".to_string());
+                };
+                let number = line_no
+                    .parse::<u32>()
+                    .map_err(|_| "BRDA line".to_string())?;
+                let taken = if taken == "-" {
+                    0
+                } else {
+                    parse_count(taken).ok_or_else(|| "BRDA taken count".to_string())?
+                };
+                let slot = self
+                    .branches
+                    .entry((number, block.to_string(), branch.to_string()))
+                    .or_insert(0);
+                *slot = (*slot).max(taken);
+            }
+            // Summaries are recomputed from the records, but one that is not a count
+            // means the file is not what it claims to be.
+            "LF" | "LH" | "FNF" | "FNH" | "BRF" | "BRH" => {
+                parse_count(value).ok_or_else(|| format!("{tag} must be a count"))?;
+            }
+            "TN" | "VER" => {}
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 impl Lcov {
     /// Parses LCOV text. Unknown record types are skipped (the format has many optional ones);
     /// records for the same file are merged, keeping the highest count per line.
@@ -187,74 +267,10 @@ impl Lcov {
             let Some(file) = current.as_ref().and_then(|f| lcov.files.get_mut(f)) else {
                 continue;
             };
-            match tag {
-                "DA" => {
-                    let mut parts = value.split(',');
-                    // Lines are numbered from 1.
-                    let number = parts
-                        .next()
-                        .and_then(|n| n.parse::<u32>().ok())
-                        .filter(|n| *n > 0);
-                    let hits = parts.next().and_then(parse_count);
-                    let (Some(number), Some(hits)) = (number, hits) else {
-                        return Err(bad(
-                            "DA needs a line number from 1 and a hit count (a whole number)",
-                        ));
-                    };
-                    let slot = file.lines.entry(number).or_insert(0);
-                    *slot = (*slot).max(hits);
-                }
-                "FNDA" => {
-                    let Some((hits, name)) = value.split_once(',') else {
-                        return Err(bad("FNDA needs a hit count and a name"));
-                    };
-                    let hits = parse_count(hits).ok_or_else(|| bad("FNDA hit count"))?;
-                    let slot = file.functions.entry(name.to_string()).or_insert(0);
-                    *slot = (*slot).max(hits);
-                }
-                "FN" => {
-                    // `FN:<line>,<name>`, or LCOV 2's `FN:<start>,<end>,<name>`; the name may
-                    // itself hold commas (`<impl Combine for Pair<A,B>>::combine`), so only
-                    // leading numbers are taken off.
-                    let Some((start, rest)) = value.split_once(',') else {
-                        return Err(bad("FN needs a line and a name"));
-                    };
-                    if start.trim().parse::<u32>().is_err() {
-                        return Err(bad("FN line"));
-                    }
-                    let name = match rest.split_once(',') {
-                        Some((end, name)) if end.trim().parse::<u32>().is_ok() => name,
-                        _ => rest,
-                    };
-                    if name.is_empty() {
-                        return Err(bad("FN needs a name"));
-                    }
-                    file.functions.entry(name.to_string()).or_insert(0);
-                }
-                "BRDA" => {
-                    let parts: Vec<&str> = value.split(',').collect();
-                    let [line_no, block, branch, taken] = parts[..] else {
-                        return Err(bad("BRDA needs line, block, branch and taken"));
-                    };
-                    let number = line_no.parse::<u32>().map_err(|_| bad("BRDA line"))?;
-                    let taken = if taken == "-" {
-                        0
-                    } else {
-                        parse_count(taken).ok_or_else(|| bad("BRDA taken count"))?
-                    };
-                    let slot = file
-                        .branches
-                        .entry((number, block.to_string(), branch.to_string()))
-                        .or_insert(0);
-                    *slot = (*slot).max(taken);
-                }
-                // Summaries are recomputed from the records, but one that is not a count
-                // means the file is not what it claims to be.
-                "LF" | "LH" | "FNF" | "FNH" | "BRF" | "BRH" => {
-                    parse_count(value).ok_or_else(|| bad(&format!("{tag} must be a count")))?;
-                }
-                "TN" | "VER" => {}
-                other => *lcov.unknown.entry(other.to_string()).or_default() += 1,
+            match file.record(tag, value) {
+                Ok(true) => {}
+                Ok(false) => *lcov.unknown.entry(tag.to_string()).or_default() += 1,
+                Err(message) => return Err(bad(&message)),
             }
         }
         if let Some(open) = current {
