@@ -199,48 +199,9 @@ pub fn plan(
                 continue;
             }
         };
-        if bin.custom_harness && tests.is_empty() {
-            // Not libtest's protocol: the target is one case, decided by its exit status.
-            // A filter cannot reach inside it, so it runs only when nothing is filtered.
-            if opts.filters.is_empty() {
-                units.push(Unit::Test {
-                    binary: index,
-                    name: WHOLE_BINARY.to_string(),
-                    ignored: false,
-                    id: format!("{} {WHOLE_BINARY}", bin.id),
-                    whole: true,
-                });
-            }
-            continue;
-        }
-        for name in tests {
-            if !selected(&name, opts) {
-                continue;
-            }
-            let is_ignored = ignored.contains(&name);
-            let id = format!("{} {name}", bin.id);
-            let runs = match cfg.run_ignored {
-                RunIgnored::Default => !is_ignored,
-                RunIgnored::Only => is_ignored,
-                RunIgnored::All => true,
-            };
-            if runs {
-                units.push(Unit::Test {
-                    binary: index,
-                    name,
-                    ignored: is_ignored,
-                    id,
-                    whole: false,
-                });
-            } else {
-                let message = if is_ignored {
-                    "ignored"
-                } else {
-                    "not ignored (--run-ignored only)"
-                };
-                skipped.push(not_run(bin, &name, id, message));
-            }
-        }
+        let (planned, not_run) = plan_binary(index, bin, tests, &ignored, cfg, opts);
+        units.extend(planned);
+        skipped.extend(not_run);
     }
     if cfg.doctests {
         let packages = plan_doc_packages(ws, opts);
@@ -268,6 +229,62 @@ pub fn plan(
         skipped,
         list_failures,
     }))
+}
+
+/// The units of one test binary, and the cases it lists that do not run here.
+fn plan_binary(
+    index: usize,
+    bin: &TestBinary,
+    tests: Vec<String>,
+    ignored: &BTreeSet<String>,
+    cfg: &TestsConfig,
+    opts: &RunOptions,
+) -> (Vec<Unit>, Vec<Case>) {
+    let mut units = Vec::new();
+    let mut skipped = Vec::new();
+    if bin.custom_harness && tests.is_empty() {
+        // Not libtest's protocol: the target is one case, decided by its exit status.
+        // A filter cannot reach inside it, so it runs only when nothing is filtered.
+        if opts.filters.is_empty() {
+            units.push(Unit::Test {
+                binary: index,
+                name: WHOLE_BINARY.to_string(),
+                ignored: false,
+                id: format!("{} {WHOLE_BINARY}", bin.id),
+                whole: true,
+            });
+        }
+        return (units, Vec::new());
+    }
+    for name in tests {
+        if !selected(&name, opts) {
+            continue;
+        }
+        let is_ignored = ignored.contains(&name);
+        let id = format!("{} {name}", bin.id);
+        let runs = match cfg.run_ignored {
+            RunIgnored::Default => !is_ignored,
+            RunIgnored::Only => is_ignored,
+            RunIgnored::All => true,
+        };
+        if runs {
+            units.push(Unit::Test {
+                binary: index,
+                name,
+                ignored: is_ignored,
+                id,
+                whole: false,
+            });
+        } else {
+            let message = if is_ignored {
+                "ignored"
+            } else {
+                "not ignored (--run-ignored only)"
+            };
+            skipped.push(not_run(bin, &name, id, message));
+        }
+    }
+    (units, skipped)
 }
 
 fn selected(name: &str, opts: &RunOptions) -> bool {
