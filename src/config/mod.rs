@@ -277,44 +277,12 @@ impl Config {
         at: crate::util::spans::At<'_>,
     ) -> Result<Config> {
         let profile_name = profile.unwrap_or(DEFAULT_PROFILE).to_string();
-        let mut tests = raw.tests.clone();
-        let mut snapshots = raw.snapshots.clone();
-        let mut property = raw.property.clone();
-        let mut gate_raw = raw.gate.clone();
-        if profile_name != DEFAULT_PROFILE || raw.profile.contains_key(DEFAULT_PROFILE) {
-            let chain = profile_chain(&raw, &profile_name, path, source)?;
-            for name in chain.iter().rev() {
-                let Some(p) = raw.profile.get(name) else {
-                    continue;
-                };
-                if let Some(t) = &p.tests {
-                    tests.overlay(t);
-                }
-                if let Some(o) = &p.snapshots {
-                    overlay!(snapshots, o, enabled, pending, unreferenced);
-                }
-                if let Some(o) = &p.property {
-                    overlay!(
-                        property,
-                        o,
-                        enabled,
-                        cases,
-                        max_shrink_iters,
-                        max_shrink_time,
-                        keep_regressions
-                    );
-                }
-                if let Some(g) = &p.gate {
-                    if g.fail.is_some() {
-                        gate_raw.fail = g.fail.clone();
-                    }
-                    if g.warn.is_some() {
-                        gate_raw.warn = g.warn.clone();
-                    }
-                }
-            }
-        }
-
+        let Layered {
+            tests,
+            snapshots,
+            property,
+            gate: gate_raw,
+        } = layered(&raw, &profile_name, path, source)?;
         let resolved = resolve_tests(&tests, at)?;
         let services = crate::suites::infra::spec::services(at, &raw.service)?;
         let checks = crate::suites::infra::spec::checks(at, &raw.check)?;
@@ -370,6 +338,63 @@ impl Config {
             rules,
         })
     }
+}
+
+/// The sections profiles may change, with the profile's chain laid over the file's own.
+struct Layered {
+    tests: RawTests,
+    snapshots: RawSnapshots,
+    property: RawProperty,
+    gate: RawGate,
+}
+
+/// The file's sections with `profile_name` and the profiles it inherits laid over them, the
+/// nearest last so it wins.
+fn layered(raw: &RawConfig, profile_name: &str, path: &Path, source: &str) -> Result<Layered> {
+    let mut tests = raw.tests.clone();
+    let mut snapshots = raw.snapshots.clone();
+    let mut property = raw.property.clone();
+    let mut gate = raw.gate.clone();
+    if profile_name != DEFAULT_PROFILE || raw.profile.contains_key(DEFAULT_PROFILE) {
+        let chain = profile_chain(raw, profile_name, path, source)?;
+        for name in chain.iter().rev() {
+            let Some(p) = raw.profile.get(name) else {
+                continue;
+            };
+            if let Some(t) = &p.tests {
+                tests.overlay(t);
+            }
+            if let Some(o) = &p.snapshots {
+                overlay!(snapshots, o, enabled, pending, unreferenced);
+            }
+            if let Some(o) = &p.property {
+                overlay!(
+                    property,
+                    o,
+                    enabled,
+                    cases,
+                    max_shrink_iters,
+                    max_shrink_time,
+                    keep_regressions
+                );
+            }
+            if let Some(g) = &p.gate {
+                if g.fail.is_some() {
+                    gate.fail = g.fail.clone();
+                }
+                if g.warn.is_some() {
+                    gate.warn = g.warn.clone();
+                }
+            }
+        }
+    }
+
+    Ok(Layered {
+        tests,
+        snapshots,
+        property,
+        gate,
+    })
 }
 
 fn parse_raw(path: &Path, source: &str) -> Result<RawConfig> {
