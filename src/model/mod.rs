@@ -1,13 +1,17 @@
 //! The data every stage after the suites works on: the [`Report`], its suites, cases and
 //! metrics. Pure data and pure functions: no I/O but reading and writing `report.json`.
 
+mod case;
 mod coverage;
 mod merge;
 mod metric;
 mod perf;
 mod report;
+mod suite;
 
 pub use merge::merge;
 pub use metric::{INSTRUCTIONS, legacy_role};
 
+pub use case::*;
 pub use report::*;
+pub use suite::*;
