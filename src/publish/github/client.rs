@@ -1,5 +1,11 @@
 //! A thin layer over octocrab's raw requests: JSON in and out, `Link` pagination, and bounded
 //! retries that honour `Retry-After`, `x-ratelimit-reset`, secondary rate limits and 5xx.
+//!
+//! Why octocrab's raw calls and not its typed ones (`issues().create_comment(…)`): every call
+//! must go through the same retry, redirect (same host, GET only) and token-masking rules,
+//! which the typed calls do not let us apply; and the answers are read into the few fields we
+//! use (`models`), so a GitHub Enterprise server that leaves out a field octocrab's models
+//! require is still understood.
 
 use std::time::Duration;
 
