@@ -7,7 +7,7 @@ pub mod http;
 
 use crate::gate::threshold::Stat;
 use crate::gate::{Rule, Target, load_metric};
-use crate::model::{Attempt, Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
+use crate::model::{Case, CaseStatus, Direction, Metric, Role, Suite, SuiteKind};
 use crate::suites::load::engine::{Mode, Outcome, Spec};
 use crate::suites::load::http::target;
 use crate::util::units::format_seconds;
@@ -75,23 +75,15 @@ pub fn run(
         extra.retain(|st| !STANDARD.contains(st));
         let result = run_scenario(s, root, events);
         let case_of = |status: CaseStatus, message: String, detail: Option<String>| Case {
-            id: format!("load {}", s.name),
-            name: s.name.clone(),
-            package: None,
-            binary: None,
-            status,
-            attempts: vec![Attempt {
-                shared: false,
-                status,
-                duration: started.elapsed().as_secs_f64(),
-                output_tail: String::new(),
-            }],
-            location: None,
-            message: Some(message),
             detail,
-            regions: Vec::new(),
-            diff: Vec::new(),
-            history: None,
+            ..Case::single(
+                format!("load {}", s.name),
+                s.name.clone(),
+                status,
+                started.elapsed().as_secs_f64(),
+                message,
+                String::new(),
+            )
         };
         match result {
             Err(e) => cases.push(case_of(CaseStatus::Failed, e, None)),
