@@ -29,6 +29,8 @@ fn cargo_test(fixture: &str) -> (BTreeMap<String, String>, Vec<String>) {
         if let Some(rest) = line.strip_prefix("test ")
             && let Some((name, outcome)) = rest.rsplit_once(" ... ")
         {
+            // libtest-mimic pads names to line the results up.
+            let name = name.trim_end();
             let status = match outcome {
                 "ok" => "passed",
                 "FAILED" => "failed",
@@ -153,4 +155,98 @@ fn a_member_named_like_a_registry_crate_can_be_selected_by_name_and_version() {
     let out = run("parity", out_dir.path(), &["--package", "similar@9.9.9"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("package `similar@9.9.9` is not a member"));
+}
+
+/// Custom harnesses that speak libtest's protocol are run test by test, as `cargo test` runs
+/// them: libtest-mimic (the whole protocol) and libtest2-mimic (a plain `--list`, no working
+/// capture flag, tests that decide at run time whether they are ignored).
+#[test]
+fn libtest_mimic_harnesses_are_run_test_by_test() {
+    let (expected, _) = cargo_test("harnesses");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = output(
+        gate("harnesses")
+            .args(["gate", "run", "--manifest-path"])
+            .arg(manifest("harnesses"))
+            .arg("--out-dir")
+            .arg(out_dir.path()),
+    );
+    assert_eq!(
+        code(&out),
+        1,
+        "cargo test fails on this fixture, so must the gate"
+    );
+    let report = json(&out_dir.path().join("report.json"));
+    assert_eq!(
+        by_name(&report),
+        expected,
+        "every test of both harnesses, with its outcome"
+    );
+    let failing: Vec<&str> = expected
+        .iter()
+        .filter(|(_, s)| *s == "failed")
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        (expected.len(), failing),
+        (9, vec!["mimic2_fails", "mimic_fails", "mimic_panics"]),
+        "the fixture is what it claims: {expected:?}"
+    );
+    // A harness's own failure message, not just an exit code.
+    let fails = case(&report, "harnesses::mimic2 mimic2_fails");
+    assert_eq!(fails["message"], "mimic2 says no", "{fails}");
+    let ignored = case(&report, "harnesses::mimic2 ignored_when_run");
+    assert_eq!(
+        ignored["attempts"].as_array().unwrap().len(),
+        1,
+        "not retried: {ignored}"
+    );
+    // Asked for, the test its harness ignores at run time runs.
+    // The same outcomes when each binary runs once with the harness's own threads.
+    let out_dir = tempfile::tempdir().unwrap();
+    write_file(
+        out_dir.path(),
+        "gate.toml",
+        "[tests]\nisolation = \"binary\"\n",
+    );
+    let out = output(
+        gate("harnesses")
+            .args(["gate", "run", "--manifest-path"])
+            .arg(manifest("harnesses"))
+            .arg("--config")
+            .arg(out_dir.path().join("gate.toml"))
+            .arg("--out-dir")
+            .arg(out_dir.path()),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let batched = json(&out_dir.path().join("report.json"));
+    assert_eq!(by_name(&batched), expected, "in binary isolation");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = output(
+        gate("harnesses")
+            .args(["gate", "run", "--run-ignored", "only", "--manifest-path"])
+            .arg(manifest("harnesses"))
+            .arg("--out-dir")
+            .arg(out_dir.path()),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out_dir.path().join("report.json"));
+    assert_eq!(
+        case(&report, "harnesses::mimic mimic_ignored")["status"],
+        "passed"
+    );
+}
+
+/// Each case's status by test name (names are unique in the harnesses fixture).
+fn by_name(report: &serde_json::Value) -> BTreeMap<String, String> {
+    statuses(report)
+        .into_iter()
+        .map(|(id, status)| {
+            let name = id
+                .split_once(' ')
+                .map_or(id.as_str(), |(_, n)| n)
+                .to_string();
+            (name, status)
+        })
+        .collect()
 }

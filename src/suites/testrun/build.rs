@@ -28,6 +28,8 @@ pub struct TestBinary {
     pub path: PathBuf,
     /// A `harness = false` target: its own `main`, which may not understand libtest's arguments.
     pub custom_harness: bool,
+    /// How its harness takes libtest's arguments (libtest's own until listing learns otherwise).
+    pub dialect: super::libtest::Dialect,
     /// The variables cargo sets when it runs this binary (`CARGO_PKG_*`, `OUT_DIR`,
     /// `CARGO_BIN_EXE_*`, the dynamic library path, ...).
     pub env: Vec<(String, OsString)>,
@@ -299,6 +301,7 @@ impl Found {
             crate_name: self.target.replace('-', "_"),
             path: self.path,
             custom_harness,
+            dialect: super::libtest::Dialect::default(),
             env,
         }
     }

@@ -3,7 +3,30 @@
 
 use crate::model::SourceLocation;
 
-/// Parses `--list --format terse` output: one `name: test` line per test.
+/// How a test binary's harness takes libtest's arguments, learned when it is listed. libtest
+/// and libtest-mimic speak libtest's whole protocol; libtest2-mimic lists only with a plain
+/// `--list`, spells the capture flag `--no-capture` (or has none that works), and its tests
+/// decide at run time whether they are ignored, so `--list --ignored` lists every test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// The flag that lets a test's output through as it runs; `None` when the harness has
+    /// none that works (its output then comes with its result).
+    pub no_capture: Option<&'static str>,
+    /// `--list --ignored` lists the ignored tests only.
+    pub lists_ignored: bool,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect {
+            no_capture: Some("--nocapture"),
+            lists_ignored: true,
+        }
+    }
+}
+
+/// Parses `--list` output (`--format terse` or plain): one `name: test` line per test; the
+/// plain form's blank line and `N tests` summary are not tests.
 pub fn parse_list(output: &str) -> Vec<String> {
     output
         .lines()
@@ -12,18 +35,28 @@ pub fn parse_list(output: &str) -> Vec<String> {
         .collect()
 }
 
-/// True when `output` is a libtest `--list --format terse` listing with at least one test:
-/// every line is `NAME: test` or `NAME: benchmark`.
+/// True when `output` is a libtest listing with at least one test: every line is `NAME:
+/// test` or `NAME: benchmark`, but for the summary a plain `--list` ends with (`5 tests`, `3
+/// tests, 1 benchmark`).
 pub fn is_list_output(output: &str) -> bool {
     let mut tests = 0;
     for line in output.lines().filter(|l| !l.trim().is_empty()) {
         if line.ends_with(": test") {
             tests += 1;
-        } else if !line.ends_with(": benchmark") {
+        } else if !line.ends_with(": benchmark") && !is_list_summary(line) {
             return false;
         }
     }
     tests > 0
+}
+
+/// `5 tests`, `1 test, 2 benchmarks`.
+fn is_list_summary(line: &str) -> bool {
+    line.split(", ").all(|part| {
+        matches!(part.split_once(' '), Some((n, what))
+            if n.parse::<u64>().is_ok()
+                && matches!(what, "test" | "tests" | "benchmark" | "benchmarks"))
+    })
 }
 
 /// The first panic in a test's output: its message and source location.
@@ -108,7 +141,9 @@ pub fn parse_result_lines(output: &str) -> Vec<ResultLine> {
         .lines()
         .filter_map(|l| {
             let rest = l.strip_prefix("test ")?;
+            // libtest-mimic pads names to line the results up: `test short  ... ok`.
             let (name, outcome) = rest.rsplit_once(" ... ")?;
+            let name = name.trim_end();
             let outcome = match outcome.trim() {
                 "ok" => LineOutcome::Ok,
                 "FAILED" => LineOutcome::Failed,
@@ -125,8 +160,13 @@ pub fn parse_result_lines(output: &str) -> Vec<ResultLine> {
 
 /// The captured output libtest prints for a failed test under `---- NAME stdout ----`.
 pub fn failure_section<'a>(output: &'a str, name: &str) -> Option<&'a str> {
-    let header = format!("---- {name} stdout ----\n");
-    let start = output.find(&header)? + header.len();
+    // libtest heads it `---- NAME stdout ----`; libtest-mimic and libtest2-mimic `---- NAME ----`.
+    let start = [
+        format!("---- {name} stdout ----\n"),
+        format!("---- {name} ----\n"),
+    ]
+    .iter()
+    .find_map(|h| output.find(h.as_str()).map(|at| at + h.len()))?;
     let rest = &output[start..];
     let end = [rest.find("\n---- "), rest.find("\nfailures:\n")]
         .into_iter()
@@ -136,9 +176,41 @@ pub fn failure_section<'a>(output: &'a str, name: &str) -> Option<&'a str> {
     Some(rest[..end].trim_end())
 }
 
+/// What a failed test's section of the output says first, when no panic says it (a custom
+/// harness's own failure message): its first lines.
+pub fn failure_message(output: &str, name: &str) -> Option<String> {
+    let section = failure_section(output, name)?;
+    let lines: Vec<&str> = section
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(5)
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_listings_and_mimic_failure_sections_are_read() {
+        let plain = "first: test\nsecond: test\n\n2 tests\n";
+        assert!(is_list_output(plain));
+        assert_eq!(parse_list(plain), ["first", "second"]);
+        assert!(is_list_output(
+            "a: test\nb: benchmark\n\n1 test, 1 benchmark\n"
+        ));
+        assert!(!is_list_output(
+            "`--format` requires `-Zunstable-options`\n"
+        ));
+        assert!(!is_list_output("a: test\n2 tests passed\n"));
+        let out = "running 1 test\ntest fails ... FAILED\n\nfailures:\n\n---- fails ----\nmimic2 says no\n\n\nfailures:\n    fails\n";
+        assert_eq!(
+            failure_message(out, "fails").as_deref(),
+            Some("mimic2 says no")
+        );
+        assert_eq!(failure_message(out, "other"), None);
+    }
 
     #[test]
     fn lists_only_tests() {

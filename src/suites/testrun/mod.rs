@@ -182,7 +182,7 @@ pub fn plan(
             list_failures: Vec::new(),
         }));
     }
-    let binaries = match build::build(ws, &opts.packages, &cfg.cargo_args, events)? {
+    let mut binaries = match build::build(ws, &opts.packages, &cfg.cargo_args, events)? {
         BuildResult::Built { binaries } => binaries,
         BuildResult::Failed { errors } => return Ok(Err(errors)),
     };
@@ -191,14 +191,19 @@ pub fn plan(
     let mut skipped = Vec::new();
     let mut list_failures = Vec::new();
     for (index, result) in listed.into_iter().enumerate() {
-        let bin = &binaries[index];
-        let (tests, ignored) = match result {
-            Ok(pair) => pair,
+        let Listing {
+            tests,
+            ignored,
+            dialect,
+        } = match result {
+            Ok(listing) => listing,
             Err(case) => {
                 list_failures.push(*case);
                 continue;
             }
         };
+        binaries[index].dialect = dialect;
+        let bin = &binaries[index];
         let (planned, not_run) = plan_binary(index, bin, tests, &ignored, cfg, opts);
         units.extend(planned);
         skipped.extend(not_run);
@@ -355,7 +360,15 @@ pub(crate) fn not_run(bin: &TestBinary, name: &str, id: String, message: &str) -
     }
 }
 
-type Listed = std::result::Result<(Vec<String>, BTreeSet<String>), Box<Case>>;
+/// What listing a binary found: its tests, the ignored ones among them, and how its harness
+/// takes arguments.
+struct Listing {
+    tests: Vec<String>,
+    ignored: BTreeSet<String>,
+    dialect: libtest::Dialect,
+}
+
+type Listed = std::result::Result<Listing, Box<Case>>;
 
 /// Lists every binary's tests (and which are ignored), a few binaries at a time.
 fn list_all(binaries: &[TestBinary], cfg: &TestsConfig) -> Vec<Listed> {
@@ -397,12 +410,9 @@ fn list_all(binaries: &[TestBinary], cfg: &TestsConfig) -> Vec<Listed> {
 }
 
 fn list_one(bin: &TestBinary, cfg: &TestsConfig) -> Listed {
-    let run_list = |ignored: bool| -> std::result::Result<String, Box<Case>> {
+    let run_list = |args: &[&str]| -> std::result::Result<String, Box<Case>> {
         let mut cmd = test_command(bin, cfg);
-        cmd.args(["--list", "--format", "terse"]);
-        if ignored {
-            cmd.arg("--ignored");
-        }
+        cmd.args(args);
         let limits = Limits {
             tail_bytes: 64 * 1024 * 1024,
             slow: None,
@@ -422,23 +432,54 @@ fn list_one(bin: &TestBinary, cfg: &TestsConfig) -> Listed {
             ))),
         }
     };
-    if bin.custom_harness {
-        // A custom harness may speak libtest's protocol (libtest-mimic does) or not; only a
-        // clean listing in libtest's form counts, anything else makes it one whole case.
-        let speaks_libtest = run_list(false)
-            .ok()
-            .filter(|out| libtest::is_list_output(out));
-        let Some(out) = speaks_libtest else {
-            return Ok((Vec::new(), BTreeSet::new()));
-        };
-        let ignored = run_list(true)
-            .map(|o| libtest::parse_list(&o).into_iter().collect())
-            .unwrap_or_default();
-        return Ok((libtest::parse_list(&out), ignored));
+    let listing = |out: &str, ignored: &str, dialect| Listing {
+        tests: libtest::parse_list(out),
+        ignored: libtest::parse_list(ignored).into_iter().collect(),
+        dialect,
+    };
+    const TERSE: [&str; 3] = ["--list", "--format", "terse"];
+    if !bin.custom_harness {
+        let all = run_list(&TERSE)?;
+        let ignored = run_list(&[&TERSE[..], &["--ignored"]].concat())?;
+        return Ok(listing(&all, &ignored, libtest::Dialect::default()));
     }
-    let all = libtest::parse_list(&run_list(false)?);
-    let ignored: BTreeSet<String> = libtest::parse_list(&run_list(true)?).into_iter().collect();
-    Ok((all, ignored))
+    // A custom harness may speak libtest's protocol (libtest-mimic does), part of it (libtest2-
+    // mimic refuses `--format` but lists with a plain `--list`), or not at all: only a clean
+    // listing counts, anything else makes it one whole case.
+    let is_list = |out: &String| libtest::is_list_output(out);
+    if let Some(all) = run_list(&TERSE).ok().filter(is_list) {
+        let ignored = run_list(&[&TERSE[..], &["--ignored"]].concat()).unwrap_or_default();
+        return Ok(listing(&all, &ignored, libtest::Dialect::default()));
+    }
+    let Some(all) = run_list(&["--list"]).ok().filter(is_list) else {
+        return Ok(listing("", "", libtest::Dialect::default()));
+    };
+    let ignored = run_list(&["--list", "--ignored"]).unwrap_or_default();
+    let mut found = listing(
+        &all,
+        &ignored,
+        libtest::Dialect {
+            no_capture: no_capture_flag(bin, cfg),
+            lists_ignored: true,
+        },
+    );
+    // A harness whose tests decide at run time whether they are ignored lists every test as
+    // ignored: then nothing is known to be ignored until it runs.
+    if found.ignored.len() == found.tests.len() {
+        found.ignored.clear();
+        found.dialect.lists_ignored = false;
+    }
+    Ok(found)
+}
+
+/// The flag this harness takes to let output through, tried on a name no test has: a harness
+/// that refuses it exits non-zero before it runs anything.
+fn no_capture_flag(bin: &TestBinary, cfg: &TestsConfig) -> Option<&'static str> {
+    ["--nocapture", "--no-capture"].into_iter().find(|flag| {
+        let mut cmd = test_command(bin, cfg);
+        cmd.args(["--exact", "cargo-gate: no test has this name", flag]);
+        process::output(cmd, Some(Duration::from_secs(30))).is_ok_and(|o| o.success())
+    })
 }
 
 fn list_failure_case(bin: Option<&TestBinary>, message: &str, output: String) -> Case {

@@ -57,7 +57,8 @@ pub(super) fn run_test(
         }
         let mut cmd = test_command(bin, cfg);
         if !test.whole {
-            cmd.arg("--exact").arg(test.name).arg("--nocapture");
+            cmd.arg("--exact").arg(test.name);
+            cmd.args(bin.dialect.no_capture);
             if test.ignored {
                 cmd.arg("--ignored");
             }
@@ -95,16 +96,20 @@ pub(super) fn run_test(
             status,
             duration: secs,
             // Passing output is noise in a report; failures keep theirs.
-            output_tail: if status == CaseStatus::Passed {
-                String::new()
-            } else {
+            output_tail: if status.is_failure() {
                 output
+            } else {
+                String::new()
             },
         });
         if status == CaseStatus::Passed {
             break;
         }
         last_failure = failure;
+        // Ignored at run time: it would be ignored again.
+        if status == CaseStatus::Skipped {
+            break;
+        }
     }
     let last = attempts.last().map_or(CaseStatus::Failed, |a| a.status);
     let status = match last {
@@ -148,12 +153,19 @@ fn ended(
                 None,
             )),
         ),
+        // A harness whose tests decide at run time that they are ignored (libtest2-mimic's
+        // `ignore_for`) says so in the result line, and exits 0.
+        Exit::Code(0) if !test.whole && ignored_at_run_time(output, name) => (
+            CaseStatus::Skipped,
+            Some(("ignored by its harness when it ran".to_string(), None)),
+        ),
         Exit::Code(0) => (CaseStatus::Passed, None),
         Exit::Code(code) => (
             CaseStatus::Failed,
             Some(
                 libtest::parse_panic(output)
                     .map(|(m, loc)| place_panic(m, loc, &bin.package_dir, ws_root))
+                    .or_else(|| libtest::failure_message(output, name).map(|m| (m, None)))
                     .unwrap_or_else(|| (format!("the test process exited with code {code}"), None)),
             ),
         ),
@@ -178,6 +190,13 @@ fn ended(
             )),
         ),
     })
+}
+
+/// Whether the output's result line for `name` says `ignored`.
+fn ignored_at_run_time(output: &str, name: &str) -> bool {
+    libtest::parse_result_lines(output)
+        .iter()
+        .any(|r| r.name == name && r.outcome == libtest::LineOutcome::Ignored)
 }
 
 fn signal_name(sig: i32) -> &'static str {
