@@ -32,7 +32,7 @@ for case in tiny many; do
         -n "cargo gate run (auto)" "$gate run --manifest-path $manifest --no-doctests --no-baseline --progress lines --out-dir $out/gate-$case" \
         -n "cargo nextest run" "cargo nextest run --manifest-path $manifest --no-fail-fast" \
         -n "cargo test" "cargo test --manifest-path $manifest --tests"
-    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('isolation:', r['suites'][0].get('isolation'))" "$out/gate-$case/report.json"
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('isolation:', r['suites'][0].get('details', {}).get('tests', {}).get('isolation'))" "$out/gate-$case/report.json"
 done
 
 # Process isolation on the tiny crate, once: one process per test is what the batch avoids.
