@@ -12,6 +12,14 @@ fn pids_with(needles: &[&str]) -> Vec<i32> {
         .collect()
 }
 
+/// [`pids_with`] among the children of `parent` (other tests run the same fixture's tests).
+fn children_with(parent: u32, needles: &[&str]) -> Vec<i32> {
+    pids_with(needles)
+        .into_iter()
+        .filter(|pid| parent_and_group(*pid).is_some_and(|(ppid, _)| ppid == parent as i32))
+        .collect()
+}
+
 #[test]
 fn sigint_kills_running_tests_and_writes_a_partial_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -43,7 +51,7 @@ fn sigint_kills_running_tests_and_writes_a_partial_report() {
     let needle = ["--exact", "tests::hangs"];
     let deadline = Instant::now() + Duration::from_secs(120);
     let test_pids = loop {
-        let pids = pids_with(&needle);
+        let pids = children_with(child.id(), &needle);
         if !pids.is_empty() {
             break pids;
         }
@@ -60,14 +68,19 @@ fn sigint_kills_running_tests_and_writes_a_partial_report() {
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
 
-    for pid in test_pids {
+    for &pid in &test_pids {
         let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
             && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
                 .unwrap_or_default()
                 .contains(") Z ");
         assert!(!alive, "test process {pid} survived the interruption");
     }
-    assert!(pids_with(&needle).is_empty(), "no test process is left");
+    // Nothing is left in the test's process group either (its own children).
+    let left: Vec<i32> = pids_with(&needle)
+        .into_iter()
+        .filter(|pid| parent_and_group(*pid).is_some_and(|(_, pgrp)| test_pids.contains(&pgrp)))
+        .collect();
+    assert!(left.is_empty(), "no test process is left: {left:?}");
 
     let report = json(&out_dir.join("report.json"));
     assert_eq!(report["run"]["interrupted"], true);

@@ -424,7 +424,8 @@ fn the_nextest_runner_reports_the_same_outcomes() {
 #[test]
 fn binary_isolation_reports_the_same_outcomes_as_process_isolation() {
     let binary = "[tests]\nisolation = \"binary\"\nretries = 1\ntimeout = \"3s\"\n";
-    let (out, out_dir) = run_mixed(binary, &[]);
+    // One job: the binary's tests are one chunk, which the hanging test stalls.
+    let (out, out_dir) = run_mixed(binary, &["--jobs", "1"]);
     assert_eq!(code(&out), 1);
     let report = json(&out_dir.path().join("report.json"));
     let got = statuses(&report);
@@ -459,6 +460,18 @@ fn binary_isolation_reports_the_same_outcomes_as_process_isolation() {
     let hang_attempts = hang["attempts"].as_array().unwrap();
     assert_eq!(hang_attempts.len(), 2, "{hang}");
     assert!(hang_attempts.iter().all(|a| a["status"] == "timed_out"));
+
+    // Two jobs: the binary is dealt out in chunks, and the hang stalls only its own; the
+    // failure's chunk finishes, with its output.
+    let (out, out_dir) = run_mixed(binary, &["--jobs", "2"]);
+    assert_eq!(code(&out), 1);
+    let report = json(&out_dir.path().join("report.json"));
+    let got = statuses(&report);
+    let got: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(got, MIXED_OUTCOMES, "the same outcomes, chunked");
+    let failing = case(&report, "mixed tests::fails_with_message");
+    let first = failing["attempts"][0]["output_tail"].as_str().unwrap();
+    assert!(first.contains("double(2) should be five"), "{first}");
 
     // Without the hang the batch finishes, and a failure's batch attempt has its own output.
     // `--skip` also makes the batch name its tests (`--exact`) instead of running them all.
@@ -627,4 +640,82 @@ fn a_quarantine_entry_that_names_no_test_is_warned_about() {
     assert!(err.contains("`gone_test` names no test"), "{err}");
     assert!(err.contains("`net::*` names no test"), "{err}");
     assert!(!err.contains("`t` names no test"), "{err}");
+}
+
+/// A binary in binary isolation is dealt to the jobs in chunks that shrink as it goes, so no
+/// batch is the critical path: never more chunks at once than jobs (each runs one libtest
+/// thread), the last chunks single tests, every test reported once.
+#[test]
+fn a_batched_binary_is_dealt_to_the_jobs_in_shrinking_chunks() {
+    let ws = temp_workspace("[tests]\nisolation = \"binary\"\n");
+    let tests: String = (0..40)
+        .map(|i| {
+            format!(
+                "#[test]\nfn t{i:02}() {{ std::thread::sleep(std::time::Duration::from_millis(60)); }}\n"
+            )
+        })
+        .collect();
+    write_file(
+        ws.path(),
+        "src/lib.rs",
+        &format!("#[cfg(test)]\nmod tests {{\n{tests}}}\n"),
+    );
+    let out = output(gate("chunks").current_dir(ws.path()).args([
+        "gate",
+        "run",
+        "--jobs",
+        "2",
+        "--no-doctests",
+        "--no-baseline",
+        "--message-format",
+        "json",
+        "--out-dir",
+        "target/gate",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let events: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut running = 0usize;
+    let mut most = 0usize;
+    let mut chunks = Vec::new();
+    let mut reported = std::collections::BTreeMap::<String, usize>::new();
+    for e in &events {
+        match e["type"].as_str() {
+            Some("test-started") => {
+                running += 1;
+                most = most.max(running);
+            }
+            Some("test-finished") => {
+                running -= 1;
+                let cases = e["cases"].as_array().unwrap();
+                chunks.push(cases.len());
+                for c in cases {
+                    assert_eq!(c["status"], "passed", "{c}");
+                    *reported
+                        .entry(c["name"].as_str().unwrap().to_string())
+                        .or_default() += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(reported.len(), 40, "{reported:?}");
+    assert!(
+        reported.values().all(|n| *n == 1),
+        "each test once: {reported:?}"
+    );
+    assert!(most <= 2, "at most one chunk per job at a time: {most}");
+    assert!(chunks.len() > 2, "dealt out in chunks: {chunks:?}");
+    assert_eq!(
+        chunks.iter().min(),
+        Some(&1),
+        "the last chunks are single tests: {chunks:?}"
+    );
+    let report = json(&ws.path().join("target/gate/report.json"));
+    assert_eq!(
+        report["suites"][0]["details"]["tests"]["isolation"]["scratch"],
+        "binary"
+    );
 }

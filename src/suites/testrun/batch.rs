@@ -1,5 +1,6 @@
-//! Binary isolation: a test binary runs once with libtest's own threads, as `cargo test` runs
-//! it, which costs one process start for thousands of tiny tests instead of one each. Every
+//! Binary isolation: a test binary's tests run in a few processes, each a chunk of them, as
+//! `cargo test` runs a binary, which costs a few process starts for thousands of tiny tests
+//! instead of one each (`schedule` deals the chunks to the jobs). Every
 //! test that fails in the batch runs again alone in its own process, so its outcome, retries,
 //! timeout and output are per test as in process isolation; tests the batch never finished (it
 //! hung past the timeout, or crashed) run alone too.
@@ -10,7 +11,7 @@ use std::sync::mpsc;
 use super::build::TestBinary;
 use super::libtest::{LineOutcome, failure_section, parse_result_lines};
 use super::single::{Event, Selected, run_test};
-use super::{INTERRUPTED_WHILE_RUNNING, default_jobs, not_run, test_command};
+use super::{INTERRUPTED_WHILE_RUNNING, not_run, test_command};
 use crate::baseline::note::TestTimes;
 use crate::config::{Isolation, TestsConfig};
 use crate::exec::process::{self, Exit};
@@ -94,9 +95,10 @@ fn run_chunk(
     ws_root: &std::path::Path,
     tx: &mpsc::Sender<Event>,
 ) -> Vec<Case> {
-    let threads = cfg.jobs.unwrap_or_else(default_jobs).max(1);
     let mut cmd = test_command(bin, cfg);
-    cmd.arg("--test-threads").arg(threads.to_string());
+    // One thread: the scheduler runs as many chunks side by side as there are jobs, so the
+    // tests never outnumber the jobs (see `schedule`).
+    cmd.arg("--test-threads").arg("1");
     cmd.args(super::ignored_arg(cfg.run_ignored));
     if !everything {
         cmd.arg("--exact");

@@ -9,6 +9,7 @@ use std::thread;
 use std::time::Instant;
 
 use super::batch::{self, BatchTest, Mode};
+use super::schedule::{self, Chunk, Pool};
 use super::single::{Event, Selected, run_test};
 use super::{Backend, Plan, RunOptions, Unit, default_jobs, doctest, not_run, plan};
 use crate::config::TestsConfig;
@@ -107,19 +108,19 @@ fn header(plan: &Plan) -> TestsPlanned {
     h
 }
 
-/// What one worker picks up: a unit of the plan, or a binary's tests as one batch.
+/// What one worker picks up: a unit of the plan, a binary's tests still to deal out, or a
+/// chunk of them taken from its pool.
 enum Work {
     One(Unit),
-    Batch {
-        binary: usize,
-        tests: Vec<BatchTest>,
-        everything: bool,
-    },
+    Pool(Pool),
+    Batch(Chunk),
 }
 
-/// The plan's units as work: the tests of binaries that run in binary isolation become one
-/// batch per binary; the rest stay one unit each. The modes chosen are returned by binary id.
+/// The plan's units as work: the tests of a binary in binary isolation wait in a pool (but for
+/// those the history knows to be slow, which run alone); the rest stay one unit each. With
+/// recorded durations the heaviest work comes first. The modes chosen are returned by binary id.
 fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec<(String, Mode)>) {
+    let times = opts.test_times.as_ref().filter(|t| !t.is_empty());
     let mut by_binary: BTreeMap<usize, Vec<&Unit>> = BTreeMap::new();
     for u in &plan.units {
         if let Unit::Test {
@@ -132,44 +133,55 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
         }
     }
     let mut modes = Vec::new();
-    let mut batched: BTreeSet<usize> = BTreeSet::new();
+    let mut pooled: BTreeSet<String> = BTreeSet::new();
     let mut work = Vec::new();
+    // Without filters or shards every listed test of a binary is selected, so a chunk that
+    // takes them all can run the binary with no names at all.
+    let everything = opts.filters.is_empty() && opts.skip.is_empty() && opts.partition.is_none();
     for (binary, units) in &by_binary {
         let ids: Vec<&str> = units.iter().map(|u| u.id()).collect();
-        let mode = batch::mode(cfg.isolation, &ids, opts.test_times.as_ref());
+        let mode = batch::mode(cfg.isolation, &ids, times);
         modes.push((plan.binaries[*binary].id.clone(), mode));
-        if mode == Mode::Binary {
-            batched.insert(*binary);
-            let tests = units
-                .iter()
-                .filter_map(|u| match u {
-                    Unit::Test {
-                        name, id, ignored, ..
-                    } => Some(BatchTest {
-                        name: name.clone(),
-                        id: id.clone(),
-                        ignored: *ignored,
-                    }),
-                    Unit::Doc { .. } => None,
-                })
-                .collect();
-            // Without filters or shards every listed test of the binary is here, so libtest can
-            // be run with no names at all.
-            let everything =
-                opts.filters.is_empty() && opts.skip.is_empty() && opts.partition.is_none();
-            work.push(Work::Batch {
-                binary: *binary,
-                tests,
-                everything,
-            });
+        if mode != Mode::Binary {
+            continue;
         }
+        let slow = |id: &str| times.is_some_and(|t| t.weight(id) >= schedule::SLOW_ALONE_SECS);
+        let tests: VecDeque<BatchTest> = units
+            .iter()
+            .filter_map(|u| match u {
+                Unit::Test {
+                    name, id, ignored, ..
+                } if !slow(id) => Some(BatchTest {
+                    name: name.clone(),
+                    id: id.clone(),
+                    ignored: *ignored,
+                }),
+                _ => None,
+            })
+            .collect();
+        if tests.is_empty() {
+            continue;
+        }
+        pooled.extend(tests.iter().map(|t| t.id.clone()));
+        let expected_per_test =
+            times.map(|t| tests.iter().map(|x| t.weight(&x.id)).sum::<f64>() / tests.len() as f64);
+        work.push(Work::Pool(Pool {
+            binary: *binary,
+            total: tests.len(),
+            everything: everything && tests.len() == units.len(),
+            tests,
+            pace: Default::default(),
+            expected_per_test,
+        }));
     }
     for u in &plan.units {
-        let in_batch =
-            matches!(u, Unit::Test { binary, whole: false, .. } if batched.contains(binary));
-        if !in_batch {
+        if !pooled.contains(u.id()) {
             work.push(Work::One(u.clone()));
         }
+    }
+    if let Some(t) = times {
+        // Longest first, so no long piece of work starts last.
+        work.sort_by(|a, b| b.weight(t).total_cmp(&a.weight(t)));
     }
     (work, modes)
 }
@@ -183,7 +195,8 @@ impl Work {
                 packages.iter().map(|p| times.weight(&p.binary())).sum()
             }
             Work::One(u) => times.weight(u.id()),
-            Work::Batch { tests, .. } => tests.iter().map(|t| times.weight(&t.id)).sum(),
+            Work::Pool(p) => p.tests.iter().map(|t| times.weight(&t.id)).sum(),
+            Work::Batch(c) => c.tests.iter().map(|t| times.weight(&t.id)).sum(),
         }
     }
 
@@ -199,9 +212,13 @@ impl Work {
                 1,
             ),
             Work::One(u) => (u.id().to_string(), 1),
-            Work::Batch { binary, tests, .. } => (
+            Work::Pool(Pool { binary, tests, .. }) => (
                 format!("{} ({} tests)", plan.binaries[*binary].id, tests.len()),
                 tests.len(),
+            ),
+            Work::Batch(c) => (
+                format!("{} ({} tests)", plan.binaries[c.binary].id, c.tests.len()),
+                c.tests.len(),
             ),
         }
     }
@@ -215,7 +232,14 @@ fn execute(
     events: Sink<'_>,
 ) -> (Vec<Case>, Vec<(String, Mode)>) {
     let (work, modes) = work_of(cfg, opts, plan);
-    let total = work.len();
+    // As many workers as pieces of work could run at once: a pool is dealt out test by test.
+    let total: usize = work
+        .iter()
+        .map(|w| match w {
+            Work::Pool(p) => p.tests.len(),
+            _ => 1,
+        })
+        .sum();
     let jobs = cfg.jobs.unwrap_or_else(default_jobs).max(1);
     let mut header = header(plan);
     // What the tests took last time, when the notes recorded it: the ETA is then theirs.
@@ -240,12 +264,19 @@ fn execute(
                     if stop.load(Ordering::SeqCst) || process::is_cancelled() {
                         break;
                     }
-                    let work = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                    let Some(work) = work else { break };
+                    let Some(work) = next_work(queue, jobs) else {
+                        break;
+                    };
                     let (label, tests) = work.label(plan);
                     let weight = opts.test_times.as_ref().map_or(0.0, |t| work.weight(t));
                     let _ = tx.send(Event::Started(label.clone(), tests, weight));
+                    let started = Instant::now();
                     let result = perform(&work, plan, ws, cfg, opts, &tx);
+                    if let Work::Batch(chunk) = &work {
+                        let mut pace = chunk.pace.lock().unwrap_or_else(|p| p.into_inner());
+                        pace.tests += chunk.tests.len();
+                        pace.secs += started.elapsed().as_secs_f64();
+                    }
                     let _ = tx.send(Event::Finished(label, result));
                 }
             });
@@ -289,6 +320,22 @@ fn execute(
     (cases, modes)
 }
 
+/// The next work for a free worker: a pool gives a chunk and stays at the front of the queue
+/// for the next free worker while it holds tests.
+fn next_work(queue: &Mutex<VecDeque<Work>>, jobs: usize) -> Option<Work> {
+    let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+    match queue.pop_front()? {
+        Work::Pool(mut pool) => {
+            let chunk = pool.take(jobs);
+            if !pool.tests.is_empty() {
+                queue.push_front(Work::Pool(pool));
+            }
+            Some(Work::Batch(chunk))
+        }
+        other => Some(other),
+    }
+}
+
 /// Runs one piece of work on a worker thread.
 fn perform(
     work: &Work,
@@ -299,14 +346,20 @@ fn perform(
     tx: &mpsc::Sender<Event>,
 ) -> Vec<Case> {
     match work {
-        Work::Batch {
-            binary,
-            tests,
-            everything,
-        } => batch::run(
-            &plan.binaries[*binary],
-            tests,
-            *everything,
+        // One libtest thread: the jobs are the test threads, however many batches run.
+        Work::Batch(chunk) => batch::run(
+            &plan.binaries[chunk.binary],
+            &chunk.tests,
+            chunk.everything,
+            cfg,
+            &ws.root,
+            tx,
+        ),
+        // Taken apart by `next_work`, never run whole.
+        Work::Pool(pool) => batch::run(
+            &plan.binaries[pool.binary],
+            &pool.tests.iter().cloned().collect::<Vec<_>>(),
+            pool.everything,
             cfg,
             &ws.root,
             tx,
@@ -337,7 +390,11 @@ fn perform(
 /// is missing.
 fn not_done(work: Work, plan: &Plan, reason: &str) -> Vec<Case> {
     match work {
-        Work::Batch { binary, tests, .. } => tests
+        Work::Batch(Chunk { binary, tests, .. }) => tests
+            .into_iter()
+            .map(|t| not_run(&plan.binaries[binary], &t.name, t.id, reason))
+            .collect(),
+        Work::Pool(Pool { binary, tests, .. }) => tests
             .into_iter()
             .map(|t| not_run(&plan.binaries[binary], &t.name, t.id, reason))
             .collect(),

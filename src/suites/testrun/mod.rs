@@ -9,6 +9,7 @@ pub mod doctest;
 pub mod libtest;
 pub mod nextest;
 pub mod partition;
+mod schedule;
 mod single;
 
 use std::collections::BTreeSet;

@@ -318,6 +318,14 @@ pub fn processes(matches: impl Fn(&str) -> bool) -> Vec<(i32, char)> {
         .collect()
 }
 
+/// The parent and the process group of `pid`, from /proc.
+pub fn parent_and_group(pid: i32) -> Option<(i32, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name: state, ppid, pgrp, ...
+    let mut fields = stat.rsplit_once(") ")?.1.split(' ').skip(1);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+}
+
 /// Sends SIGINT to our child cargo-gate and waits (at most 30 s) for it to exit.
 pub fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
     // SAFETY: sending a signal to our own child process.
