@@ -58,6 +58,7 @@ pub fn build(
     events: crate::event::Sink<'_>,
 ) -> Result<BuildResult> {
     let specs = package_specs(ws, packages)?;
+    let toolchain = std::thread::spawn(toolchain_lib_dirs);
     let format = if std::io::stderr().is_terminal() {
         "json-diagnostic-rendered-ansi"
     } else {
@@ -108,7 +109,7 @@ pub fn build(
     } = seen;
     if status.success() {
         let shared = Shared {
-            lib_paths: library_path(&link_paths),
+            lib_paths: library_path(&link_paths, toolchain.join().unwrap_or_default()),
             target_tmpdir: ws.target_dir.join("tmp"),
         };
         let mut binaries: Vec<TestBinary> = found
@@ -360,24 +361,29 @@ fn custom_harness_targets(p: &Package) -> BTreeSet<String> {
 }
 
 /// The search path test binaries need beyond their deps directory: the build scripts' native
-/// paths and the toolchain's own libraries (proc-macro tests link libstd dynamically).
-fn library_path(link_paths: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = link_paths.iter().cloned().collect();
+/// paths and the toolchain's own libraries.
+fn library_path(link_paths: &BTreeSet<PathBuf>, toolchain: Vec<PathBuf>) -> Vec<PathBuf> {
+    link_paths.iter().cloned().chain(toolchain).collect()
+}
+
+/// The toolchain's library directories (proc-macro tests link libstd dynamically): the target
+/// libdir and the sysroot's `lib`, from one `rustc --print` (started beside the build, so it
+/// adds nothing to a run's time).
+fn toolchain_lib_dirs() -> Vec<PathBuf> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    for (arg, suffix) in [("target-libdir", None), ("sysroot", Some("lib"))] {
-        let mut cmd = Command::new(&rustc);
-        cmd.args(["--print", arg]);
-        let Ok(o) = crate::exec::process::output(cmd, Some(std::time::Duration::from_secs(60)))
-        else {
-            continue;
-        };
-        let printed = o.stdout_text();
-        if o.success() && !printed.is_empty() {
-            let dir = Path::new(&printed);
-            out.push(suffix.map_or_else(|| dir.to_path_buf(), |s| dir.join(s)));
-        }
+    let mut cmd = Command::new(&rustc);
+    cmd.args(["--print", "target-libdir", "--print", "sysroot"]);
+    let Ok(o) = crate::exec::process::output(cmd, Some(std::time::Duration::from_secs(60))) else {
+        return Vec::new();
+    };
+    if !o.success() {
+        return Vec::new();
     }
-    out
+    let printed = o.stdout_text();
+    let mut lines = printed.lines().map(str::trim).filter(|l| !l.is_empty());
+    let libdir = lines.next().map(PathBuf::from);
+    let sysroot_lib = lines.next().map(|s| Path::new(s).join("lib"));
+    libdir.into_iter().chain(sysroot_lib).collect()
 }
 
 /// Every selected member as a package id spec, which cargo reads without ambiguity even when
