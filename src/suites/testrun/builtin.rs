@@ -138,14 +138,20 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
     // Without filters or shards every listed test of a binary is selected, so a chunk that
     // takes them all can run the binary with no names at all.
     let everything = opts.filters.is_empty() && opts.skip.is_empty() && opts.partition.is_none();
+    let slow = |id: &str| times.is_some_and(|t| t.weight(id) >= schedule::SLOW_ALONE_SECS);
     for (binary, units) in &by_binary {
-        let ids: Vec<&str> = units.iter().map(|u| u.id()).collect();
+        // Tests known to be slow run alone whatever the mode: the binary's mode is decided
+        // by the others.
+        let ids: Vec<&str> = units
+            .iter()
+            .map(|u| u.id())
+            .filter(|id| !slow(id))
+            .collect();
         let mode = batch::mode(cfg.isolation, &ids, times);
         modes.push((plan.binaries[*binary].id.clone(), mode));
         if mode != Mode::Binary {
             continue;
         }
-        let slow = |id: &str| times.is_some_and(|t| t.weight(id) >= schedule::SLOW_ALONE_SECS);
         let tests: VecDeque<BatchTest> = units
             .iter()
             .filter_map(|u| match u {
@@ -418,5 +424,71 @@ fn not_done(work: Work, plan: &Plan, reason: &str) -> Vec<Case> {
                 history: None,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::note::TestTimes;
+    use crate::suites::testrun::build::TestBinary;
+
+    fn plan(n: usize) -> Plan {
+        Plan {
+            binaries: vec![TestBinary {
+                id: "b".into(),
+                package: "b".into(),
+                package_dir: "/ws".into(),
+                crate_name: "b".into(),
+                path: "/ws/target/b".into(),
+                custom_harness: false,
+                dialect: Default::default(),
+                env: Vec::new(),
+            }],
+            units: (0..n)
+                .map(|i| Unit::Test {
+                    binary: 0,
+                    name: format!("t{i:02}"),
+                    ignored: false,
+                    id: format!("b t{i:02}"),
+                    whole: false,
+                })
+                .collect(),
+            skipped: Vec::new(),
+            list_failures: Vec::new(),
+        }
+    }
+
+    fn ids(work: &[Work]) -> Vec<String> {
+        work.iter()
+            .map(|w| match w {
+                Work::One(u) => u.id().to_string(),
+                Work::Pool(p) => format!("pool of {}", p.tests.len()),
+                Work::Batch(c) => format!("chunk of {}", c.tests.len()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tests_known_to_be_slow_run_alone_and_first() {
+        let times = TestTimes {
+            slow: [("b t07".to_string(), 1.5), ("b t03".to_string(), 3.0)]
+                .into_iter()
+                .collect(),
+            typical: 0.001,
+        };
+        let opts = RunOptions {
+            test_times: Some(times),
+            ..RunOptions::default()
+        };
+        let (work, modes) = work_of(&TestsConfig::default(), &opts, &plan(40));
+        assert_eq!(ids(&work), ["b t03", "b t07", "pool of 38"]);
+        assert_eq!(modes, [("b".to_string(), Mode::Binary)]);
+        // No history: one pool of every test, in binary isolation from 32 tests on.
+        let (work, _) = work_of(&TestsConfig::default(), &RunOptions::default(), &plan(40));
+        assert_eq!(ids(&work), ["pool of 40"]);
+        let (work, modes) = work_of(&TestsConfig::default(), &RunOptions::default(), &plan(4));
+        assert_eq!(work.len(), 4);
+        assert_eq!(modes, [("b".to_string(), Mode::Process)]);
     }
 }
