@@ -108,12 +108,16 @@ fn header(plan: &Plan) -> TestsPlanned {
     h
 }
 
-/// What one worker picks up: a unit of the plan, a binary's tests still to deal out, or a
-/// chunk of them taken from its pool.
+/// What waits in the queue: a unit of the plan, or a binary's tests still to deal out.
 enum Work {
     One(Unit),
     Pool(Pool),
-    Batch(Chunk),
+}
+
+/// What a worker runs: a unit, or a chunk of a pool.
+enum Task {
+    One(Unit),
+    Chunk(Chunk),
 }
 
 /// The plan's units as work: the tests of a binary in binary isolation wait in a pool (but for
@@ -192,24 +196,45 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
     (work, modes)
 }
 
+/// Seconds a unit took last time, by the recorded durations.
+fn unit_weight(u: &Unit, times: &crate::baseline::note::TestTimes) -> f64 {
+    match u {
+        // The doctests weigh what each package's doctests took.
+        Unit::Doc { packages, .. } => packages.iter().map(|p| times.weight(&p.binary())).sum(),
+        Unit::Test { id, .. } => times.weight(id),
+    }
+}
+
+fn tests_weight(
+    tests: impl IntoIterator<Item = impl AsRef<str>>,
+    t: &crate::baseline::note::TestTimes,
+) -> f64 {
+    tests.into_iter().map(|id| t.weight(id.as_ref())).sum()
+}
+
 impl Work {
     /// Seconds it took last time, by the recorded durations.
     fn weight(&self, times: &crate::baseline::note::TestTimes) -> f64 {
         match self {
-            // The doctests weigh what each package's doctests took.
-            Work::One(Unit::Doc { packages, .. }) => {
-                packages.iter().map(|p| times.weight(&p.binary())).sum()
-            }
-            Work::One(u) => times.weight(u.id()),
-            Work::Pool(p) => p.tests.iter().map(|t| times.weight(&t.id)).sum(),
-            Work::Batch(c) => c.tests.iter().map(|t| times.weight(&t.id)).sum(),
+            Work::One(u) => unit_weight(u, times),
+            Work::Pool(p) => tests_weight(p.tests.iter().map(|t| &t.id), times),
+        }
+    }
+}
+
+impl Task {
+    /// Seconds it took last time, by the recorded durations.
+    fn weight(&self, times: &crate::baseline::note::TestTimes) -> f64 {
+        match self {
+            Task::One(u) => unit_weight(u, times),
+            Task::Chunk(c) => tests_weight(c.tests.iter().map(|t| &t.id), times),
         }
     }
 
     /// The name progress shows while it runs, and the tests it stands for.
     fn label(&self, plan: &Plan) -> (String, usize) {
         match self {
-            Work::One(Unit::Doc { packages, .. }) => (
+            Task::One(Unit::Doc { packages, .. }) => (
                 format!(
                     "doctests ({} package{})",
                     packages.len(),
@@ -217,12 +242,8 @@ impl Work {
                 ),
                 1,
             ),
-            Work::One(u) => (u.id().to_string(), 1),
-            Work::Pool(Pool { binary, tests, .. }) => (
-                format!("{} ({} tests)", plan.binaries[*binary].id, tests.len()),
-                tests.len(),
-            ),
-            Work::Batch(c) => (
+            Task::One(u) => (u.id().to_string(), 1),
+            Task::Chunk(c) => (
                 format!("{} ({} tests)", plan.binaries[c.binary].id, c.tests.len()),
                 c.tests.len(),
             ),
@@ -270,15 +291,15 @@ fn execute(
                     if stop.load(Ordering::SeqCst) || process::is_cancelled() {
                         break;
                     }
-                    let Some(work) = next_work(queue, jobs) else {
+                    let Some(task) = next_task(queue, jobs) else {
                         break;
                     };
-                    let (label, tests) = work.label(plan);
-                    let weight = opts.test_times.as_ref().map_or(0.0, |t| work.weight(t));
+                    let (label, tests) = task.label(plan);
+                    let weight = opts.test_times.as_ref().map_or(0.0, |t| task.weight(t));
                     let _ = tx.send(Event::Started(label.clone(), tests, weight));
                     let started = Instant::now();
-                    let result = perform(&work, plan, ws, cfg, opts, &tx);
-                    if let Work::Batch(chunk) = &work {
+                    let result = perform(&task, plan, ws, cfg, opts, &tx);
+                    if let Task::Chunk(chunk) = &task {
                         let mut pace = chunk.pace.lock().unwrap_or_else(|p| p.into_inner());
                         pace.tests += chunk.tests.len();
                         pace.secs += started.elapsed().as_secs_f64();
@@ -326,9 +347,9 @@ fn execute(
     (cases, modes)
 }
 
-/// The next work for a free worker: a pool gives a chunk and stays at the front of the queue
+/// The next task for a free worker: a pool gives a chunk and stays at the front of the queue
 /// for the next free worker while it holds tests.
-fn next_work(queue: &Mutex<VecDeque<Work>>, jobs: usize) -> Option<Work> {
+fn next_task(queue: &Mutex<VecDeque<Work>>, jobs: usize) -> Option<Task> {
     let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
     match queue.pop_front()? {
         Work::Pool(mut pool) => {
@@ -336,24 +357,24 @@ fn next_work(queue: &Mutex<VecDeque<Work>>, jobs: usize) -> Option<Work> {
             if !pool.tests.is_empty() {
                 queue.push_front(Work::Pool(pool));
             }
-            Some(Work::Batch(chunk))
+            Some(Task::Chunk(chunk))
         }
-        other => Some(other),
+        Work::One(unit) => Some(Task::One(unit)),
     }
 }
 
-/// Runs one piece of work on a worker thread.
+/// Runs one task on a worker thread.
 fn perform(
-    work: &Work,
+    task: &Task,
     plan: &Plan,
     ws: &Workspace,
     cfg: &TestsConfig,
     opts: &RunOptions,
     tx: &mpsc::Sender<Event>,
 ) -> Vec<Case> {
-    match work {
+    match task {
         // One libtest thread: the jobs are the test threads, however many batches run.
-        Work::Batch(chunk) => batch::run(
+        Task::Chunk(chunk) => batch::run(
             &plan.binaries[chunk.binary],
             &chunk.tests,
             chunk.everything,
@@ -361,16 +382,7 @@ fn perform(
             &ws.root,
             tx,
         ),
-        // Taken apart by `next_work`, never run whole.
-        Work::Pool(pool) => batch::run(
-            &plan.binaries[pool.binary],
-            &pool.tests.iter().cloned().collect::<Vec<_>>(),
-            pool.everything,
-            cfg,
-            &ws.root,
-            tx,
-        ),
-        Work::One(Unit::Test {
+        Task::One(Unit::Test {
             binary,
             name,
             ignored,
@@ -388,7 +400,7 @@ fn perform(
             &ws.root,
             tx,
         ),
-        Work::One(Unit::Doc { packages, .. }) => doctest::run(ws, packages, cfg, opts),
+        Task::One(Unit::Doc { packages, .. }) => doctest::run(ws, packages, cfg, opts),
     }
 }
 
@@ -396,10 +408,6 @@ fn perform(
 /// is missing.
 fn not_done(work: Work, plan: &Plan, reason: &str) -> Vec<Case> {
     match work {
-        Work::Batch(Chunk { binary, tests, .. }) => tests
-            .into_iter()
-            .map(|t| not_run(&plan.binaries[binary], &t.name, t.id, reason))
-            .collect(),
         Work::Pool(Pool { binary, tests, .. }) => tests
             .into_iter()
             .map(|t| not_run(&plan.binaries[binary], &t.name, t.id, reason))
@@ -464,7 +472,6 @@ mod tests {
             .map(|w| match w {
                 Work::One(u) => u.id().to_string(),
                 Work::Pool(p) => format!("pool of {}", p.tests.len()),
-                Work::Batch(c) => format!("chunk of {}", c.tests.len()),
             })
             .collect()
     }
