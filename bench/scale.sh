@@ -5,12 +5,8 @@
 # RUNS=N runs each (default 3); MEMBERS, PER_MEMBER and ONE size the workspaces.
 # Needs hyperfine (Debian package) and cargo-nextest.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
-out="$PWD/bench/out"
-mkdir -p "$out"
-cargo build --release --quiet
-gate="$PWD/target/release/cargo-gate"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 runs="${RUNS:-3}"
 rm -rf "$out/scale-members" "$out/scale-one"
 python3 bench/gen_scale.py "$out/scale-members" members "${MEMBERS:-50}" "${PER_MEMBER:-200}"

@@ -5,12 +5,8 @@
 # The floor is the total CPU time divided by the cores. RUNS=N runs each (default 5); SLOW,
 # QUICK and ITERS shape the crate. Needs hyperfine (Debian package) and cargo-nextest.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
-out="$PWD/bench/out"
-mkdir -p "$out"
-cargo build --release --quiet
-gate="$PWD/target/release/cargo-gate"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 crate="$out/slowbin"
 rm -rf "$crate"
 python3 bench/gen_slowbin.py "$crate" "${SLOW:-40}" "${QUICK:-200}" "${ITERS:-30000000}"

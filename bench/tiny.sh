@@ -6,12 +6,8 @@
 # TINY=N sets the number of tests. Process isolation on the tiny crate is timed once, apart.
 # Needs hyperfine (Debian package) and cargo-nextest; installs hyperfine if apt is available.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
-out="$PWD/bench/out"
-mkdir -p "$out"
-cargo build --release --quiet
-gate="$PWD/target/release/cargo-gate"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 runs="${RUNS:-5}"
 
 tiny="$out/tiny"
