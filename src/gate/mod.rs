@@ -629,7 +629,7 @@ mod tests {
         assert_eq!(distinct(Quantity::Percent, 79.99999, 80.0), "79.99999%");
         assert_eq!(distinct(Quantity::Seconds, 5.0004, 5.0), "5.0004s");
     }
-    use crate::model::{Attempt, Case, CaseStatus, Role, RunInfo, Suite};
+    use crate::model::{Case, CaseStatus, Role, RunInfo, Suite};
     use proptest::prelude::*;
 
     #[test]
@@ -687,23 +687,8 @@ mod tests {
 
     fn case(id: &str, status: CaseStatus) -> Case {
         Case {
-            id: id.into(),
-            name: id.into(),
-            package: None,
-            binary: None,
-            status,
-            attempts: vec![Attempt {
-                shared: false,
-                status,
-                duration: 0.5,
-                output_tail: String::new(),
-            }],
-            location: None,
             message: None,
-            detail: None,
-            regions: Vec::new(),
-            diff: Vec::new(),
-            history: None,
+            ..Case::single(id, id, status, 0.5, "", String::new())
         }
     }
 
