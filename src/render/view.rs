@@ -373,6 +373,10 @@ fn delta_line(s: &Suite) -> String {
     let Some(base) = s.base() else {
         return String::new();
     };
+    // A suite that could not run (the build failed) ran nothing: nothing was removed either.
+    if s.status == crate::model::SuiteStatus::Error && s.cases.is_empty() {
+        return String::new();
+    }
     let total = s.cases.len();
     if total == 0 && base.tests == 0 {
         return String::new();
@@ -692,6 +696,20 @@ impl<'a> SuiteView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_suite_that_could_not_run_has_no_delta_against_the_base() {
+        let mut s = Suite::new(crate::model::SuiteKind::Tests);
+        s.tests_mut().base = Some(crate::model::BaseTests {
+            commit: "abc".into(),
+            tests: 8,
+            duration: None,
+            removed: Vec::new(),
+        });
+        assert_eq!(delta_line(&s), "0 tests (-8)");
+        s.status = crate::model::SuiteStatus::Error;
+        assert_eq!(delta_line(&s), "", "nothing ran, so nothing was removed");
+    }
     use crate::model::{Comparison, Direction, Method, PerfVerdict};
 
     fn comparison(metric: &str, verdict: PerfVerdict, method: Method) -> Comparison {

@@ -200,6 +200,23 @@ fn a_library_error_is_reported_once() {
         "the compiler's message is shown once too: {}",
         stderr(&out)
     );
+    // The pull-request comment says what broke, not just "build failed:".
+    let comment = output(gate("scratch-broken").current_dir(ws.path()).args([
+        "gate",
+        "report",
+        "--format",
+        "comment",
+        "target/gate/report.json",
+    ]));
+    let comment = stdout(&comment);
+    assert!(
+        comment.contains("**tests could not run:** build failed:"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("```text\nbuild failed:\nscratch: src/lib.rs:1: mismatched types\n```"),
+        "{comment}"
+    );
 }
 
 #[test]
