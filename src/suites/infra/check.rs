@@ -196,20 +196,13 @@ struct HttpCheck<'a> {
 }
 
 fn http_check(c: &HttpCheck<'_>, ca: Option<&Path>) -> Result<String, String> {
-    let HttpCheck {
-        url,
-        method,
-        headers,
-        body,
-        status,
-        expect,
-        max_time,
-    } = *c;
-    let timeout = max_time
+    let url = c.url;
+    let timeout = c
+        .max_time
         .unwrap_or(ATTEMPT_TIMEOUT)
         .max(Duration::from_millis(1));
-    let (code, text, took) = http(url, method, headers, body, timeout, ca)?;
-    match status {
+    let (code, text, took) = http(url, c.method, c.headers, c.body, timeout, ca)?;
+    match c.status {
         Some(want) if code != want => {
             return Err(format!("{url} answered {code}, expected {want}"));
         }
@@ -218,7 +211,7 @@ fn http_check(c: &HttpCheck<'_>, ca: Option<&Path>) -> Result<String, String> {
         }
         _ => {}
     }
-    if let Some(limit) = max_time
+    if let Some(limit) = c.max_time
         && took > limit
     {
         return Err(format!(
@@ -227,7 +220,7 @@ fn http_check(c: &HttpCheck<'_>, ca: Option<&Path>) -> Result<String, String> {
             crate::util::units::format_seconds(limit.as_secs_f64())
         ));
     }
-    patterns("the body", expect, &text)?;
+    patterns("the body", c.expect, &text)?;
     Ok(format!(
         "{code} in {}",
         crate::util::units::format_seconds(took.as_secs_f64())

@@ -137,7 +137,8 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
         }
     }
     let mut modes = Vec::new();
-    let mut pooled: BTreeSet<String> = BTreeSet::new();
+    // Binaries whose tests (but for the known-slow ones) wait in a pool.
+    let mut pooled: BTreeSet<usize> = BTreeSet::new();
     let mut work = Vec::new();
     // Without filters or shards every listed test of a binary is selected, so a chunk that
     // takes them all can run the binary with no names at all.
@@ -172,7 +173,7 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
         if tests.is_empty() {
             continue;
         }
-        pooled.extend(tests.iter().map(|t| t.id.clone()));
+        pooled.insert(*binary);
         let expected_per_test =
             times.map(|t| tests.iter().map(|x| t.weight(&x.id)).sum::<f64>() / tests.len() as f64);
         work.push(Work::Pool(Pool {
@@ -185,7 +186,9 @@ fn work_of(cfg: &TestsConfig, opts: &RunOptions, plan: &Plan) -> (Vec<Work>, Vec
         }));
     }
     for u in &plan.units {
-        if !pooled.contains(u.id()) {
+        let in_pool = matches!(u, Unit::Test { binary, whole: false, id, .. }
+            if pooled.contains(binary) && !slow(id));
+        if !in_pool {
             work.push(Work::One(u.clone()));
         }
     }
