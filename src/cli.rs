@@ -83,6 +83,14 @@ pub enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Print the reference entry of a gate.toml key, a metric or a rule, from the book's
+    /// reference; with no argument, list every key and metric.
+    Explain {
+        /// A key (`tests.retries`, `retries`, `[tests]`), a metric (`tests.failed`,
+        /// `load.api.p(95)`) or a rule in quotes (`'coverage.patch >= 80%'`).
+        #[arg(value_name = "KEY|METRIC|RULE")]
+        query: Option<String>,
+    },
     /// Run the built-in TCP fault proxy with no toxic (to measure its overhead, or to debug).
     Proxy {
         /// Address to listen on, e.g. 127.0.0.1:18081.

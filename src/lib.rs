@@ -16,6 +16,7 @@ pub mod exec;
 pub mod gate;
 pub mod model;
 pub mod publish;
+pub mod reference;
 pub mod render;
 pub mod reporter;
 pub mod suites;

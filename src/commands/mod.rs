@@ -4,6 +4,7 @@
 pub mod baseline;
 mod check;
 mod comment;
+mod explain;
 mod history;
 mod init;
 mod list;
@@ -55,6 +56,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             report,
         } => report::report(&report, format, template.as_deref(), output.as_deref()),
         Command::Comment(args) => comment::comment(config, args),
+        Command::Explain { query } => explain::explain(query.as_deref()),
         Command::Proxy { listen, upstream } => proxy::proxy(&listen, &upstream),
         Command::Baseline { action } => baseline::main(manifest, config, action),
         Command::History(args) => history::history(manifest, args),

@@ -403,9 +403,9 @@ fn parse_raw(path: &Path, source: &str) -> Result<RawConfig> {
         let message = e.message().trim().to_string();
         let hint = match did_you_mean(&message) {
             Some(near) => format!("did you mean `{near}`?"),
-            None if message.starts_with("unknown field") => "remove the key or fix its spelling; the keys are listed in README.md, section Configuration".to_string(),
+            None if message.starts_with("unknown field") => "remove the key or fix its spelling; `cargo gate explain` lists every key".to_string(),
             None if message.contains("unknown variant") => "use one of the values listed in the message".to_string(),
-            None => "fix the TOML syntax or the value's type (see README.md, section Configuration)".to_string(),
+            None => "fix the TOML syntax or the value's type (`cargo gate explain KEY` shows a key's type)".to_string(),
         };
         Error::Config {
             location: Location::from_span(path, source, span),
@@ -648,15 +648,11 @@ mod tests {
         }
     }
 
-    /// The reference block in README.md's Configuration section is a valid gate.toml, so the
+    /// The example in the book's Configuration chapter is a valid gate.toml, so the
     /// documentation cannot drift from the parser.
     #[test]
-    fn the_readme_configuration_reference_parses() {
-        let readme = include_str!("../../README.md");
-        let section = readme
-            .split_once("\n## Configuration\n")
-            .map(|(_, rest)| rest)
-            .unwrap();
+    fn the_book_configuration_example_parses() {
+        let section = include_str!("../../docs/src/configuration.md");
         let block = section
             .split_once("```toml\n")
             .and_then(|(_, rest)| rest.split_once("\n```"))

@@ -127,6 +127,15 @@ pub fn load_metric(scenario: &str, stat: Stat) -> String {
     format!("load.{scenario}.{}", stat.key())
 }
 
+/// What a metric name measures, when it names one (a fixed metric, or a pattern of
+/// `bench.NAME.AGG`, `load.NAME.STAT` or `PATTERN.regression`).
+pub fn metric_target(name: &str) -> Option<Target> {
+    match metric_def(name) {
+        Some(def) => Some(Target::Static(def)),
+        None => dynamic_target(name)?.ok(),
+    }
+}
+
 fn dynamic_target(name: &str) -> Option<Result<Target, (String, String)>> {
     if let Some(pattern) = name.strip_suffix(".regression") {
         return Some(regression_target(pattern));

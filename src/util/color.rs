@@ -111,9 +111,44 @@ pub fn paint(text: &str, role: Role, on: bool) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// Markdown code spans (`` `x` ``) for a terminal: the backticks dropped and the code in bold
+/// when `on`. A lone backtick stays as it is.
+pub fn code_spans(text: &str, on: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('`') {
+        let Some(len) = rest[open + 1..].find('`') else {
+            break;
+        };
+        let code = &rest[open + 1..open + 1 + len];
+        out.push_str(&rest[..open]);
+        if code.is_empty() {
+            out.push_str("``");
+        } else {
+            out.push_str(&paint(code, Role::Heading, on));
+        }
+        rest = &rest[open + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_spans_lose_their_backticks() {
+        assert_eq!(
+            code_spans("FAILED: `tests.failed == 0`: 3", false),
+            "FAILED: tests.failed == 0: 3"
+        );
+        assert_eq!(
+            code_spans("`a` and `b`", true),
+            "\u{1b}[1ma\u{1b}[0m and \u{1b}[1mb\u{1b}[0m"
+        );
+        assert_eq!(code_spans("a lone ` stays", false), "a lone ` stays");
+    }
 
     #[test]
     fn the_flag_wins_then_cargo_term_color_then_auto() {

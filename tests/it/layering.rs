@@ -40,7 +40,7 @@ const RULES: &[Rule] = &[
         why: "render depends on model (and util) only",
     },
     Rule {
-        under: &["model", "gate", "util", "event.rs"],
+        under: &["model", "gate", "util", "event.rs", "reference.rs"],
         forbidden: &[
             "crate::suites",
             "crate::engine",
@@ -106,6 +106,7 @@ const RULES: &[Rule] = &[
             "util",
             "context.rs",
             "workspace.rs",
+            "reference.rs",
         ],
         forbidden: &["crate::commands"],
         except: &[],

@@ -10,6 +10,7 @@ mod baseline;
 mod coverage;
 mod errors;
 mod events;
+mod explain;
 mod github;
 mod history;
 mod infra;

@@ -27,6 +27,11 @@ fn the_package_holds_the_templates_and_no_build_outputs() {
         "shim/clock_skew.rs",
         "build.rs",
         "README.md",
+        "LICENSE-MIT",
+        "LICENSE-APACHE",
+        // `cargo gate explain` answers from the book's reference, built into the binary.
+        "docs/src/reference/config.md",
+        "docs/src/reference/metrics.md",
     ] {
         assert!(files.contains(&needed), "{needed} is not packaged:\n{list}");
     }

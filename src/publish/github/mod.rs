@@ -54,7 +54,7 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
-const FORK_NOTE: &str = "This pull request comes from a fork, so this job's token is read-only and cargo-gate could not comment or create a check run. To publish from fork PRs safely, upload `target/gate/` as an artifact and run `cargo gate comment --from-artifact DIR` in a separate workflow triggered by `workflow_run` (see cargo-gate's README, section \"Fork pull requests\").";
+const FORK_NOTE: &str = "This pull request comes from a fork, so this job's token is read-only and cargo-gate could not comment or create a check run. To publish from fork PRs safely, upload `target/gate/` as an artifact and run `cargo gate comment --from-artifact DIR` in a separate workflow triggered by `workflow_run` (see the cargo-gate book, chapter \"GitHub\", section \"Fork pull requests\").";
 
 fn explain(e: &ApiError, what: &str) -> String {
     let hint = match e.status() {

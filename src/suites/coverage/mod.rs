@@ -523,7 +523,7 @@ pub fn build(
         return Err(crate::error::Error::usage(
             "--suite coverage needs a [coverage] table in gate.toml",
             Some(
-                "add `[coverage]` with `lcov = \"target/lcov.info\"` (see README, Coverage)"
+                "add `[coverage]` with `lcov = \"target/lcov.info\"` (`cargo gate explain coverage`)"
                     .to_string(),
             ),
         ));
