@@ -78,6 +78,7 @@ pub fn compare(input: &Input<'_>, settings: &Settings) -> Comparison {
         detectable_pct: None,
         interval_pct: None,
         inconclusive: false,
+        unasked: false,
     };
     let current = input.current.filter(|s| !s.is_empty());
     let baseline = input.baseline.map(|(s, _)| s).filter(|s| !s.is_empty());
@@ -207,6 +208,7 @@ pub fn compare_paired(
         detectable_pct: None,
         interval_pct: None,
         inconclusive: false,
+        unasked: false,
     };
     if logs.len() < 3 {
         c.method = Method::InsufficientHistory;

@@ -57,7 +57,7 @@ fn render(answer: &Answer, on: bool) -> String {
         } => format!(
             "{}\n{}\n\n{}",
             color::paint(&format!("rule {rule}"), Role::Heading, on),
-            wrap(&color::code_spans(meaning, on), 0),
+            wrap(&color::code_spans(meaning, on)),
             entry_text(entry, on)
         ),
         Answer::Several(entries) => {
@@ -89,7 +89,7 @@ fn entry_text(e: &Entry, on: bool) -> String {
         }
         if !block.starts_with("```") && !in_code {
             let text = color::code_spans(&plain_links(&block.replace('*', "")), on);
-            out.push_str(&wrap(&text, 0));
+            out.push_str(&wrap(&text));
             out.push('\n');
         }
         out.push('\n');
@@ -123,37 +123,9 @@ fn plain_links(s: &str) -> String {
     out
 }
 
-/// A paragraph re-flowed to 80 columns (styles do not count: they are zero-width).
-fn wrap(text: &str, indent: usize) -> String {
-    const WIDTH: usize = 80;
-    let pad = " ".repeat(indent);
-    let mut out = String::new();
-    let mut line = String::new();
-    let mut width = 0;
-    for word in text.split_whitespace() {
-        let w = anstream::adapter::strip_str(word)
-            .to_string()
-            .chars()
-            .count();
-        if width > 0 && width + 1 + w > WIDTH - indent {
-            out.push_str(&pad);
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-            width = 0;
-        }
-        if width > 0 {
-            line.push(' ');
-            width += 1;
-        }
-        line.push_str(word);
-        width += w;
-    }
-    if !line.is_empty() {
-        out.push_str(&pad);
-        out.push_str(&line);
-    }
-    out
+/// A paragraph re-flowed to 80 columns.
+fn wrap(text: &str) -> String {
+    crate::util::wrap::wrap(text, 80).join("\n")
 }
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes.

@@ -1,6 +1,6 @@
 //! `cargo gate report`: render a saved report.json in another format.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use super::color_stdout;
@@ -20,6 +20,14 @@ pub fn report(
         format == Format::Terminal && output.is_none() && color_stdout(),
     )?;
     let text = renderer.render(&report, format)?;
+    // A page of HTML is no use in a terminal: write it beside the report and say where, as a
+    // browser needs a file anyway. A pipe or a file still gets it on standard output.
+    if output.is_none() && format == Format::Html && std::io::stdout().is_terminal() {
+        let beside = path.with_file_name("report.html");
+        crate::util::fs::write_atomic(&beside, text.as_bytes())?;
+        println!("wrote {} (open it in a browser)", beside.display());
+        return Ok(EXIT_PASS);
+    }
     match output {
         Some(o) => crate::util::fs::write_atomic(o, text.as_bytes())?,
         None => {

@@ -74,6 +74,13 @@ impl Judge<'_> {
     /// Compares the report's performance metrics with the baselines in the notes; says why not
     /// when it cannot (the rules on regressions are then skipped, never silently passed).
     pub fn compare(&self, report: &mut Report) {
+        self.compare_all(report);
+        for c in &mut report.comparisons {
+            c.unasked = !asked_for(self.config, &c.metric);
+        }
+    }
+
+    fn compare_all(&self, report: &mut Report) {
         report.comparisons.clear();
         report.baseline_note = None;
         if crate::baseline::perf_metrics(report).is_empty() {
@@ -141,6 +148,23 @@ impl Judge<'_> {
             }
         }
     }
+}
+
+/// Whether the user asked to see a compared metric: the suites that exist to measure (bench,
+/// load) are asked for by being configured; any other metric (`tests.duration`) only by a rule
+/// that reads it or a `[baseline.metric."NAME"]` table. The rest is saved for the trend and
+/// not shown, so a team with no benchmarks gets no performance table from run-to-run noise.
+fn asked_for(config: &Config, metric: &str) -> bool {
+    use crate::gate::Target;
+    if metric.starts_with("bench.") || metric.starts_with("load.") {
+        return true;
+    }
+    config.baseline.per_metric.contains_key(metric)
+        || config.rules.iter().any(|r| match &r.target {
+            Target::Static(def) => def.name == metric,
+            Target::Regression { pattern } => crate::util::glob::matches(pattern, metric),
+            Target::Aggregate { .. } | Target::Load { .. } => false,
+        })
 }
 
 /// What the trusted gate.toml's fail rules need and the report lacks: a suite they measure

@@ -931,6 +931,7 @@ mod tests {
             detectable_pct: None,
             interval_pct: None,
             inconclusive: false,
+            unasked: false,
         };
         r.comparisons = vec![
             cmp("bench.parse/large", PerfVerdict::Regressed, 7.5),

@@ -117,6 +117,11 @@ pub struct Comparison {
     /// ("too noisy to tell"); the verdict is then `unchanged`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inconclusive: bool,
+    /// Recorded for the notes' trend, but nothing asked to see it: no rule reads the metric,
+    /// its suite is not one the user configured for measuring (bench, load), and gate.toml has
+    /// no `[baseline.metric]` table for it. Summaries and comments leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unasked: bool,
 }
 
 fn lower_is_better() -> Direction {

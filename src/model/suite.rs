@@ -132,6 +132,43 @@ pub struct TestsDetails {
     /// had that this run does not (only for a run of every test).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseTests>,
+    /// The compiler's errors when the build failed, each once, in the order cargo gave them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build_errors: Vec<CompilerError>,
+}
+
+/// One error the compiler reported: where, what, and the source lines it showed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CompilerError {
+    /// The target being compiled (`my_crate`, `integration`).
+    pub target: String,
+    /// The message (`mismatched types`).
+    pub message: String,
+    /// The primary span's file, as cargo gave it (relative to the workspace root for members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Its 1-based line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Its 1-based column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub col: Option<u32>,
+    /// The error as rustc renders it (source lines, carets, notes), without colour; capped.
+    #[serde(default)]
+    pub rendered: String,
+}
+
+impl CompilerError {
+    /// `target: file:line:col: message`, for lists and logs.
+    pub fn one_line(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(f), Some(l)) => match self.col {
+                Some(c) => format!("{}: {f}:{l}:{c}: {}", self.target, self.message),
+                None => format!("{}: {f}:{l}: {}", self.target, self.message),
+            },
+            _ => format!("{}: {}", self.target, self.message),
+        }
+    }
 }
 
 /// What the bench suite records beyond its metrics.
@@ -184,6 +221,7 @@ impl From<SuiteWire> for Suite {
                 isolation: w.isolation,
                 build_duration: w.build_duration,
                 base: w.base,
+                build_errors: Vec::new(),
             })
         } else {
             Details::None

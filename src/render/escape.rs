@@ -69,6 +69,26 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// `s` as markdown text with its `` `code` `` spans as `<code>` — which renders as code inside
+/// HTML blocks such as `<summary>` too, where backtick spans do not. Both parts are escaped as
+/// [`markdown`] escapes, so a span shows its characters and nothing else.
+pub fn markdown_code_spans(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut rest = s;
+    while let Some(open) = rest.find('`') {
+        let Some(len) = rest[open + 1..].find('`').filter(|&l| l > 0) else {
+            break;
+        };
+        out.push_str(&markdown(&rest[..open]));
+        out.push_str("<code>");
+        out.push_str(&markdown(&rest[open + 1..open + 1 + len]));
+        out.push_str("</code>");
+        rest = &rest[open + 2 + len..];
+    }
+    out.push_str(&markdown(rest));
+    out
+}
+
 /// `s` for the inside of a fenced code block (which renders its content literally): controls
 /// stripped and anything that would close the fence broken up.
 pub fn code_block(s: &str) -> String {
@@ -143,6 +163,24 @@ mod tests {
             assert!(!out.contains(active), "{active:?} survived in {out}");
         }
         assert!(out.contains("octocat") && out.contains("evil"));
+    }
+
+    #[test]
+    fn code_spans_become_code_and_stay_text() {
+        assert_eq!(
+            markdown_code_spans("assertion `left == right` failed"),
+            "assertion <code>left == right</code> failed"
+        );
+        let hostile = markdown_code_spans("`</code><img src=x>` and `**@octocat**`");
+        assert!(
+            !hostile.contains("<img") && !hostile.contains("**"),
+            "{hostile}"
+        );
+        assert!(
+            hostile.starts_with("<code>&lt;/code&gt;&lt;img"),
+            "{hostile}"
+        );
+        assert_eq!(markdown_code_spans("a lone ` tick"), "a lone &#96; tick");
     }
 
     #[test]

@@ -119,11 +119,14 @@ struct Row<'a> {
     s: CaseStatus,
     /// Attempts.
     a: usize,
-    /// Seconds (all attempts).
+    /// Seconds (its longest attempt).
     t: f64,
     /// The anchor of its block, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     l: Option<String>,
+    /// The time is a share of a batch (doctests), shown with `~`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    h: bool,
 }
 
 /// Every test case (the coverage file reading is not one) as JSON for the page's table, safe
@@ -138,9 +141,12 @@ pub fn cases_json(report: &Report) -> String {
             i: crate::util::sanitize::strip_controls(&c.id, false),
             s: c.status,
             a: c.attempts.len(),
-            // `+ 0.0`: an empty sum is -0.0, which JSON would show as such.
-            t: (c.duration() * 1e6).round() / 1e6 + 0.0,
+            // The longest attempt, as the progress lines and the Slowest table show it (a
+            // test that timed out at 3 s twice took 3 s). `+ 0.0`: never -0.0 in JSON.
+            t: (c.attempts.iter().map(|a| a.duration).fold(0.0, f64::max) * 1e6).round() / 1e6
+                + 0.0,
             l: has_block(c).then(|| anchor(&c.id)),
+            h: c.attempts.iter().any(|a| a.shared),
         })
         .collect();
     // `\u003c` is the same character to JSON.parse and can never end the script element.

@@ -113,6 +113,18 @@ impl Renderer {
         env.add_filter("first_line", |s: String| {
             s.lines().next().unwrap_or("").to_string()
         });
+        env.add_filter("first_lines", |s: String, n: usize| {
+            let lines: Vec<&str> = s.lines().collect();
+            if lines.len() > n {
+                format!(
+                    "{}\n[... {} more lines ...]",
+                    lines[..n].join("\n"),
+                    lines.len() - n
+                )
+            } else {
+                s
+            }
+        });
         env.add_filter("last_lines", |s: String, n: usize| {
             let lines: Vec<&str> = s.lines().collect();
             lines[lines.len().saturating_sub(n)..].join("\n")
@@ -121,6 +133,10 @@ impl Renderer {
             crate::util::excerpt::excerpt(&s, n)
         });
         // Values are escaped on output (see `escape`); these only shape text for a place.
+        // Re-flowed for the terminal's 80 columns, continued lines indented by `indent`.
+        env.add_filter("wrap", |s: String, width: usize, indent: usize| {
+            crate::util::wrap::wrap(&s, width).join(&format!("\n{}", " ".repeat(indent)))
+        });
         env.add_filter("md_cell", |s: String| s.replace(['\n', '\r'], " "));
         env.add_filter("split_lines", |s: String| {
             s.lines().map(str::to_string).collect::<Vec<String>>()
@@ -135,8 +151,14 @@ impl Renderer {
         env.add_filter("svg_icon", |s: String| {
             Value::from_safe_string(html::icon(&s).to_string())
         });
-        env.add_filter("code_spans", |s: String| {
-            Value::from_safe_string(html::code_spans(&s))
+        // `code` in a reason or message shown as code in each format: <code> in HTML and
+        // markdown (inside <summary> too), bold without backticks in the terminal.
+        env.add_filter("code_spans", move |state: &minijinja::State, s: String| {
+            Value::from_safe_string(match state.auto_escape() {
+                minijinja::AutoEscape::Custom(escape::MARKDOWN) => escape::markdown_code_spans(&s),
+                minijinja::AutoEscape::Html => html::code_spans(&s),
+                _ => crate::util::color::code_spans(&escape::strip_controls(&s, false), color),
+            })
         });
         env.add_filter("anchor", |s: String| html::anchor(&s));
         env.add_filter("strip", |s: String| {

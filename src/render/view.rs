@@ -38,6 +38,10 @@ pub(super) struct View<'a> {
     delta: String,
     /// Tests removed since the base (a run of every test only).
     removed: Vec<&'a str>,
+    /// Tests that failed on the base and pass here, at most `max_listed`.
+    fixed: Vec<&'a str>,
+    /// The compiler's errors when the tests did not build: the first is shown whole.
+    build_errors: &'a [crate::model::CompilerError],
     /// The commit the history's newest run is on.
     base_commit: &'a str,
     /// Tests the history shows flaky (this run's outcome aside), most flaky runs first.
@@ -395,13 +399,17 @@ fn delta_line(s: &Suite) -> String {
     };
     let new = count(Change::NewFailure);
     let still = count(Change::StillFailing);
+    let fixed = count(Change::Fixed);
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     if new > 0 {
         parts.push(plural(new, "new failure", "new failures"));
     }
+    if fixed > 0 {
+        parts.push(format!("{fixed} fixed"));
+    }
     if still > 0 {
-        parts.push(format!("{still} failing on the base too"));
+        parts.push(format!("{still} still failing"));
     }
     let known = s
         .cases
@@ -413,6 +421,14 @@ fn delta_line(s: &Suite) -> String {
     }
     if !base.removed.is_empty() {
         parts.push(format!("{} removed", base.removed.len()));
+    }
+    let skipped = s
+        .cases
+        .iter()
+        .filter(|c| c.status == CaseStatus::Skipped)
+        .count();
+    if skipped > 0 {
+        parts.push(format!("{skipped} skipped"));
     }
     let now = s.metric_value("tests.duration");
     match (now, base.duration) {
@@ -489,7 +505,11 @@ fn suite_time(s: &Suite) -> String {
 struct Timed<'a> {
     id: &'a str,
     status: CaseStatus,
+    /// The longest attempt: a test retried twice after a 3 s timeout took 3 s, not 9.
     duration: f64,
+    attempts: usize,
+    /// The time is a share of a batch (doctests), shown with `~`.
+    shared: bool,
 }
 
 #[derive(Serialize)]
@@ -568,6 +588,18 @@ impl<'a> View<'a> {
                 .suite(crate::model::SuiteKind::Tests)
                 .and_then(|s| s.base())
                 .map_or("", |b| b.commit.as_str()),
+            build_errors: report
+                .suite(crate::model::SuiteKind::Tests)
+                .and_then(|s| s.tests())
+                .map_or(&[][..], |t| t.build_errors.as_slice()),
+            fixed: all
+                .iter()
+                .filter(|c| {
+                    c.history.as_ref().and_then(|h| h.change) == Some(crate::model::Change::Fixed)
+                })
+                .map(|c| c.id.as_str())
+                .take(max_listed)
+                .collect(),
             removed: report
                 .suite(crate::model::SuiteKind::Tests)
                 .and_then(|s| s.base())
@@ -582,16 +614,17 @@ impl<'a> View<'a> {
             perf: report
                 .comparisons
                 .iter()
+                .filter(|c| !c.unasked)
                 .take(max_listed)
                 .map(perf_row)
                 .collect(),
-            perf_total: report.comparisons.len(),
+            perf_total: report.comparisons.iter().filter(|c| !c.unasked).count(),
             loads: load_rows(report),
             coverage: coverage_view(report),
             perf_regressed: report
                 .comparisons
                 .iter()
-                .filter(|c| c.verdict == crate::model::PerfVerdict::Regressed)
+                .filter(|c| !c.unasked && c.verdict == crate::model::PerfVerdict::Regressed)
                 .count(),
         }
     }
@@ -626,9 +659,10 @@ fn slowest_of<'a>(all: &[&'a Case]) -> Vec<Timed<'a>> {
         .copied()
         .filter(|c| c.status != CaseStatus::Skipped)
         .collect();
+    let longest = |c: &Case| c.attempts.iter().map(|a| a.duration).fold(0.0, f64::max);
     let cmp = |a: &&Case, b: &&Case| {
-        b.duration()
-            .total_cmp(&a.duration())
+        longest(b)
+            .total_cmp(&longest(a))
             .then_with(|| a.id.cmp(&b.id))
     };
     if slowest.len() > 10 {
@@ -641,7 +675,9 @@ fn slowest_of<'a>(all: &[&'a Case]) -> Vec<Timed<'a>> {
         .map(|c| Timed {
             id: &c.id,
             status: c.status,
-            duration: c.duration(),
+            duration: longest(c),
+            attempts: c.attempts.len(),
+            shared: c.attempts.iter().any(|a| a.shared),
         })
         .collect()
 }
@@ -732,6 +768,7 @@ mod tests {
             detectable_pct: None,
             interval_pct: None,
             inconclusive: false,
+            unasked: false,
         }
     }
 

@@ -37,9 +37,19 @@ pub fn excerpt(output: &str, max_lines: usize) -> String {
         out.extend(shown_before.iter().map(|l| (*l).to_string()));
     }
     out.extend(message.iter().map(|l| (*l).to_string()));
-    let frames = trim_blank(frames);
+    let (own, hidden) = own_frames(trim_blank(frames));
+    let frames: Vec<String> = match own.len() {
+        0 => Vec::new(),
+        _ if hidden == 0 => own,
+        _ => own
+            .into_iter()
+            .chain([format!(
+                "[{hidden} frames of std, core, the test harness and dependencies not shown]"
+            )])
+            .collect(),
+    };
     if !frames.is_empty() && room > 1 {
-        out.extend(frames.iter().take(room - 1).map(|l| (*l).to_string()));
+        out.extend(frames.iter().take(room - 1).cloned());
         if frames.len() > room - 1 {
             out.push(format!(
                 "[... {} more lines of backtrace ...]",
@@ -48,6 +58,65 @@ pub fn excerpt(output: &str, max_lines: usize) -> String {
         }
     }
     out.join("\n")
+}
+
+/// A backtrace cut to the frames of the workspace's own code, which is where a failure is
+/// read: `stack backtrace:`, then each frame whose source is not the toolchain's
+/// (`/rustc/...`) or a dependency's (cargo's registry and git checkouts), with its `at` line.
+/// Frames without a location are kept unless their symbol is std's, core's, alloc's or the
+/// test harness's. Returns the lines and how many frames were left out; no lines when no
+/// frame is the workspace's (the message says enough).
+fn own_frames(lines: &[&str]) -> (Vec<String>, usize) {
+    const LIBRARY: &[&str] = &[
+        "std::",
+        "core::",
+        "alloc::",
+        "test::",
+        "__rust",
+        "rust_begin_unwind",
+        "<std::",
+        "<core::",
+        "<alloc::",
+        "<fn(",
+        "<F as ",
+    ];
+    let foreign_path = |at: &str| {
+        at.starts_with("/rustc/") || at.contains("/.cargo/registry/") || at.contains("/.cargo/git/")
+    };
+    let mut kept = Vec::new();
+    let mut hidden = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_start();
+        let Some((index, symbol)) = line
+            .split_once(": ")
+            .filter(|(n, _)| n.parse::<u32>().is_ok())
+        else {
+            i += 1;
+            continue;
+        };
+        let at = lines
+            .get(i + 1)
+            .and_then(|l| l.trim_start().strip_prefix("at "));
+        let own = match at {
+            Some(path) => !foreign_path(path),
+            None => !LIBRARY.iter().any(|p| symbol.starts_with(p)),
+        };
+        if own {
+            kept.push(format!("  {index}: {symbol}"));
+            if let Some(path) = at {
+                kept.push(format!("        at {path}"));
+            }
+        } else {
+            hidden += 1;
+        }
+        i += if at.is_some() { 2 } else { 1 };
+    }
+    if kept.is_empty() {
+        return (Vec::new(), hidden);
+    }
+    kept.insert(0, "stack backtrace:".to_string());
+    (kept, hidden)
 }
 
 fn is_panic_header(line: &str) -> bool {
@@ -110,6 +179,7 @@ mod tests {
         );
         assert_eq!(lines[5], "stack backtrace:");
         assert!(lines[6].starts_with("[... "), "{e}");
+        assert!(!e.contains("rust_begin_unwind"), "{e}");
         assert!(!e.contains("test result"), "{e}");
         assert!(!e.contains("running 1 test"), "{e}");
     }
@@ -125,10 +195,24 @@ mod tests {
     }
 
     #[test]
-    fn with_room_the_whole_backtrace_follows() {
+    fn with_room_the_workspace_frames_follow_and_the_rest_is_counted() {
         let e = excerpt(WITH_BACKTRACE, 100);
-        assert!(e.ends_with("for a verbose backtrace."), "{e}");
+        assert!(
+            e.ends_with(
+                " right: 4\nstack backtrace:\n  2: parity_user::tests::fails_here\n        at ./src/lib.rs:17:9\n[2 frames of std, core, the test harness and dependencies not shown]"
+            ),
+            "{e}"
+        );
         assert!(!e.contains("more lines of backtrace"), "{e}");
+    }
+
+    #[test]
+    fn a_backtrace_of_library_frames_only_is_left_out() {
+        let out = "thread 'main' panicked at src/lib.rs:1:1:\nboom\nstack backtrace:\n   0: std::panicking::begin_panic\n   1: serde::de::x\n             at /root/.cargo/registry/src/index/serde-1.0.0/src/de.rs:3:4\n";
+        assert_eq!(
+            excerpt(out, 20),
+            "thread 'main' panicked at src/lib.rs:1:1:\nboom"
+        );
     }
 
     #[test]

@@ -9,3 +9,4 @@ pub mod sanitize;
 pub mod spans;
 pub mod suggest;
 pub mod units;
+pub mod wrap;

@@ -24,6 +24,7 @@ mod package;
 mod paired;
 mod parity;
 mod partition;
+mod presentation;
 mod properties;
 mod proxy;
 mod run;

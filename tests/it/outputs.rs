@@ -204,6 +204,55 @@ fn report_re_renders_in_every_format() {
     );
     assert_eq!(code(&out), 0);
     assert!(std::fs::read_to_string(file).unwrap().starts_with("## ✅"));
+
+    // On a terminal, HTML is written beside the report instead of dumped on the screen.
+    std::fs::remove_file(dir.path().join("report.html")).unwrap();
+    let (mut master, mut slave) = (0, 0);
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty");
+    use std::os::fd::FromRawFd;
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::process::Stdio::from_raw_fd(slave),
+        )
+    };
+    let status = gate("demo")
+        .args(["report", "--format", "html"])
+        .arg(&report)
+        .stdout(slave)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Once the child is gone the terminal reports an error instead of an end: keep what came.
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut master = master;
+    while let Ok(n) = std::io::Read::read(&mut master, &mut buf) {
+        if n == 0 || bytes.len() > 65_536 {
+            break;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    let shown = String::from_utf8_lossy(&bytes);
+    let html = dir.path().join("report.html");
+    assert!(
+        shown.contains(&format!("wrote {}", html.display())),
+        "{shown:?}"
+    );
+    assert!(
+        std::fs::read_to_string(html)
+            .unwrap()
+            .starts_with("<!doctype html>")
+    );
 }
 
 #[test]

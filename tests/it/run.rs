@@ -39,10 +39,7 @@ fn demo_passes_and_writes_every_output() {
     let summary = std::fs::read_to_string(out_dir.path().join("summary.md")).unwrap();
     assert!(summary.starts_with("## ✅ cargo-gate: passed"), "{summary}");
     let scorecard = stdout(&out);
-    assert!(
-        scorecard.contains("tests: 10 passed, 0 failed"),
-        "{scorecard}"
-    );
+    assert!(scorecard.contains("tests: 10 passed ("), "{scorecard}");
     assert!(scorecard.contains(" PASSED"));
     // Non-TTY progress: one line per finished test.
     assert!(stderr(&out).contains("PASS [") && stderr(&out).contains("demo-core tests::adds"));
@@ -210,13 +207,25 @@ fn a_library_error_is_reported_once() {
     ]));
     let comment = stdout(&comment);
     assert!(
-        comment.contains("**tests could not run:** build failed:"),
+        comment.contains("**tests could not run: 1 compiler error**"),
         "{comment}"
     );
-    assert!(
-        comment.contains("```text\nbuild failed:\nscratch: src/lib.rs:1: mismatched types\n```"),
+    // The error where it is, and the source lines rustc showed, once.
+    assert!(comment.contains("<code>src/lib.rs:1:"), "{comment}");
+    assert_eq!(
+        comment.matches("error[E0308]: mismatched types\n").count(),
+        1,
         "{comment}"
     );
+    assert!(comment.contains(" --> src/lib.rs:1:"), "{comment}");
+    assert!(!comment.contains("removed"), "{comment}");
+    // The report keeps it typed, for the check run's annotation at the line.
+    let errors = report["suites"][0]["details"]["tests"]["build_errors"]
+        .as_array()
+        .unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["file"], "src/lib.rs");
+    assert_eq!(errors[0]["line"], 1);
 }
 
 #[test]
@@ -241,7 +250,17 @@ fn a_workspace_that_does_not_compile_fails_with_a_build_verdict() {
             .unwrap()
             .contains("build failed")
     );
-    assert!(stdout(&out).contains("FAILED: tests: build failed"));
+    assert!(
+        stdout(&out).contains(" FAILED\n   tests: build failed"),
+        "{}",
+        stdout(&out)
+    );
+    // The scorecard shows the first error as rustc rendered it.
+    assert!(
+        stdout(&out).contains("error[E0308]: mismatched types"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -77,6 +77,7 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
             },
         });
     }
+    out.extend(build_errors(report, prefix.as_deref()));
     for level in [Level::Failure, Level::Warning] {
         for suite in &report.suites {
             for case in &suite.cases {
@@ -93,6 +94,36 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
     }
     out.extend(uncovered(report, prefix.as_deref()));
     out
+}
+
+/// An error at each line the compiler refused, with rustc's own rendering as the message: the
+/// most common failure of a pull request, shown where it is.
+fn build_errors(report: &Report, prefix: Option<&str>) -> Vec<Annotation> {
+    let errors = report
+        .suite(crate::model::SuiteKind::Tests)
+        .and_then(|s| s.tests())
+        .map_or(&[][..], |t| t.build_errors.as_slice());
+    errors
+        .iter()
+        .map(|e| {
+            let located = e
+                .line
+                .filter(|l| plausible_line(*l))
+                .zip(e.file.as_deref().and_then(|f| repo_path(prefix, f)));
+            Annotation {
+                level: Level::Failure,
+                line: located.as_ref().map_or(1, |(l, _)| (*l).max(1)),
+                end_line: located.as_ref().map_or(1, |(l, _)| (*l).max(1)),
+                path: located.map(|(_, p)| p),
+                title: format!("{} does not compile: {}", e.target, e.message),
+                message: if e.rendered.is_empty() {
+                    e.message.clone()
+                } else {
+                    e.rendered.clone()
+                },
+            }
+        })
+        .collect()
 }
 
 /// Warnings on the regions cases point at: the changed lines the tests never ran.
@@ -169,6 +200,10 @@ fn plausible_line(line: u32) -> bool {
 /// `file` as a path from the repository root, or `None` when it cannot be one: absolute, with
 /// `..`, empty, or holding control characters. `./` and duplicate separators are dropped.
 pub fn repo_path(prefix: Option<&str>, file: &str) -> Option<String> {
+    // An absolute file is outside the checkout whatever the prefix.
+    if file.starts_with('/') {
+        return None;
+    }
     let joined = format!("{}{file}", prefix.unwrap_or(""));
     if joined.starts_with('/') || joined.contains('\\') || joined.chars().any(char::is_control) {
         return None;
@@ -418,6 +453,34 @@ mod tests {
             "{line}"
         );
         assert!(line.ends_with("x%0A::error::forged"), "{line}");
+    }
+
+    #[test]
+    fn compiler_errors_are_annotated_at_their_line() {
+        let mut report = Report::new(crate::model::RunInfo::default(), Vec::new());
+        let mut suite = crate::model::Suite::new(SuiteKind::Tests);
+        let error = |file: &str, line| crate::model::CompilerError {
+            target: "app".into(),
+            message: "mismatched types".into(),
+            file: Some(file.into()),
+            line: Some(line),
+            col: Some(18),
+            rendered: "error[E0308]: mismatched types\n --> src/lib.rs:3:18".into(),
+        };
+        suite.details = crate::model::Details::Tests(crate::model::TestsDetails {
+            build_errors: vec![error("src/lib.rs", 3), error("/usr/lib/x.rs", 9)],
+            ..Default::default()
+        });
+        report.suites.push(suite);
+        report.run.root_in_repo = Some("rust/app".into());
+        let anns = collect(&report);
+        assert_eq!(anns.len(), 2);
+        assert_eq!(anns[0].path.as_deref(), Some("rust/app/src/lib.rs"));
+        assert_eq!((anns[0].line, anns[0].level), (3, Level::Failure));
+        assert_eq!(anns[0].title, "app does not compile: mismatched types");
+        assert!(anns[0].message.starts_with("error[E0308]"));
+        // A file outside the checkout keeps the error, without a position.
+        assert_eq!((anns[1].path.as_deref(), anns[1].line), (None, 1));
     }
 
     #[test]

@@ -36,6 +36,29 @@ pub struct TestBinary {
 }
 
 /// The result of the build step.
+/// Why the tests could not be built.
+#[derive(Debug, Default)]
+pub struct BuildFailure {
+    /// The compiler's errors, each once.
+    pub errors: Vec<crate::model::CompilerError>,
+    /// Why, when the compiler reported no error (an interrupt, cargo's own failure).
+    pub reason: Option<String>,
+}
+
+impl BuildFailure {
+    /// Short lines for messages: the reason, else one line per error.
+    pub fn lines(&self) -> Vec<String> {
+        match &self.reason {
+            Some(r) if self.errors.is_empty() => vec![r.clone()],
+            _ => self
+                .errors
+                .iter()
+                .map(crate::model::CompilerError::one_line)
+                .collect(),
+        }
+    }
+}
+
 pub enum BuildResult {
     /// Everything compiled.
     Built {
@@ -43,10 +66,7 @@ pub enum BuildResult {
         binaries: Vec<TestBinary>,
     },
     /// The compiler reported errors (already shown to the user).
-    Failed {
-        /// Short error lines for the report (`file:line: message`).
-        errors: Vec<String>,
-    },
+    Failed(BuildFailure),
 }
 
 /// Builds every test binary of the selected packages. Compiler diagnostics are printed to stderr
@@ -104,7 +124,7 @@ pub fn build(
         out_dirs,
         link_paths,
         bin_exes,
-        mut errors,
+        errors,
         ..
     } = seen;
     if status.success() {
@@ -120,16 +140,15 @@ pub fn build(
         Ok(BuildResult::Built { binaries })
     } else if crate::exec::process::is_cancelled() {
         // Ctrl-C killed cargo: the build did not fail, it was stopped (and the run says so).
-        Ok(BuildResult::Failed {
-            errors: vec!["interrupted before the build finished".to_string()],
-        })
+        Ok(BuildResult::Failed(BuildFailure {
+            errors,
+            reason: Some("interrupted before the build finished".to_string()),
+        }))
     } else {
-        if errors.is_empty() {
-            errors.push(format!(
-                "`cargo test --no-run` exited with {status} (see its output above)"
-            ));
-        }
-        Ok(BuildResult::Failed { errors })
+        let reason = errors
+            .is_empty()
+            .then(|| format!("`cargo test --no-run` exited with {status} (see its output above)"));
+        Ok(BuildResult::Failed(BuildFailure { errors, reason }))
     }
 }
 
@@ -146,7 +165,7 @@ struct Seen {
     bin_exes: BTreeMap<PackageId, Vec<(String, PathBuf)>>,
     /// Compiler errors, each once (a library's error is reported for its lib and its lib-test
     /// target alike).
-    errors: Vec<String>,
+    errors: Vec<crate::model::CompilerError>,
     /// The compiler's messages already shown, for the same reason.
     shown: BTreeSet<String>,
 }
@@ -197,21 +216,51 @@ impl Seen {
                     msg.message.level,
                     DiagnosticLevel::Error | DiagnosticLevel::Ice
                 ) {
-                    let at = msg
-                        .message
-                        .spans
-                        .iter()
-                        .find(|s| s.is_primary)
-                        .map(|s| format!("{}:{}: ", s.file_name, s.line_start))
-                        .unwrap_or_default();
-                    let line = format!("{}: {at}{}", msg.target.name, msg.message.message);
-                    if !self.errors.contains(&line) {
-                        self.errors.push(line);
+                    let error = compiler_error(&msg);
+                    // The same error of a library comes for its lib and lib-test targets.
+                    let same = |e: &crate::model::CompilerError| {
+                        (&e.file, e.line, e.col, &e.message)
+                            == (&error.file, error.line, error.col, &error.message)
+                    };
+                    if !self.errors.iter().any(same) {
+                        self.errors.push(error);
                     }
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Lines of rustc's rendering kept in the report: the error, its source lines and notes; an
+/// error that explains at length (a trait bound's candidates) is cut with a note.
+const RENDERED_LINES: usize = 40;
+
+fn compiler_error(msg: &cargo_metadata::CompilerMessage) -> crate::model::CompilerError {
+    let primary = msg.message.spans.iter().find(|s| s.is_primary);
+    let rendered = msg
+        .message
+        .rendered
+        .as_deref()
+        .map(|r| anstream::adapter::strip_str(r).to_string())
+        .unwrap_or_default();
+    let lines: Vec<&str> = rendered.trim_end().lines().collect();
+    let rendered = if lines.len() > RENDERED_LINES {
+        format!(
+            "{}\n[... {} more lines in cargo's output ...]",
+            lines[..RENDERED_LINES].join("\n"),
+            lines.len() - RENDERED_LINES
+        )
+    } else {
+        lines.join("\n")
+    };
+    crate::model::CompilerError {
+        target: msg.target.name.clone(),
+        message: msg.message.message.clone(),
+        file: primary.map(|s| s.file_name.clone()),
+        line: primary.and_then(|s| u32::try_from(s.line_start).ok()),
+        col: primary.and_then(|s| u32::try_from(s.column_start).ok()),
+        rendered,
     }
 }
 

@@ -44,18 +44,20 @@ fn run_builtin(
     let start = Instant::now();
     let plan = match plan(ws, cfg, opts, events)? {
         Ok(p) => p,
-        Err(errors) => {
-            let shown: Vec<&str> = errors.iter().take(20).map(String::as_str).collect();
+        Err(failure) => {
+            let lines = failure.lines();
+            let shown = lines[..lines.len().min(20)].join("\n");
             return Ok(Suite {
                 status: SuiteStatus::Error,
                 duration: start.elapsed().as_secs_f64(),
                 error: Some(if crate::exec::process::is_cancelled() {
-                    shown.join("\n")
+                    shown
                 } else {
-                    format!("build failed:\n{}", shown.join("\n"))
+                    format!("build failed:\n{shown}")
                 }),
                 details: Details::Tests(TestsDetails {
                     build_duration: Some(start.elapsed().as_secs_f64()),
+                    build_errors: failure.errors,
                     ..TestsDetails::default()
                 }),
                 ..Suite::new(SuiteKind::Tests)
@@ -80,7 +82,7 @@ fn run_builtin(
         details: Details::Tests(TestsDetails {
             isolation: modes.into_iter().collect(),
             build_duration: Some(build_secs),
-            base: None,
+            ..TestsDetails::default()
         }),
         ..Suite::new(SuiteKind::Tests)
     };

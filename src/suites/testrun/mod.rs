@@ -166,13 +166,13 @@ pub(crate) fn plan_doc_packages(ws: &Workspace, opts: &RunOptions) -> Vec<doctes
         .collect()
 }
 
-/// Builds and lists; `Ok(Err(errors))` when the build failed.
+/// Builds and lists; `Ok(Err(failure))` when the build failed.
 pub fn plan(
     ws: &Workspace,
     cfg: &TestsConfig,
     opts: &RunOptions,
     events: crate::event::Sink<'_>,
-) -> Result<std::result::Result<Plan, Vec<String>>> {
+) -> Result<std::result::Result<Plan, build::BuildFailure>> {
     // Unknown names are refused before anything is built.
     build::package_specs(ws, &opts.packages)?;
     if opts.nothing_affected() {
@@ -185,7 +185,7 @@ pub fn plan(
     }
     let mut binaries = match build::build(ws, &opts.packages, &cfg.cargo_args, events)? {
         BuildResult::Built { binaries } => binaries,
-        BuildResult::Failed { errors } => return Ok(Err(errors)),
+        BuildResult::Failed(failure) => return Ok(Err(failure)),
     };
     let listed = list_all(&binaries, cfg);
     let mut units = Vec::new();
@@ -548,9 +548,9 @@ impl crate::suites::Suite for TestsSuite {
     fn list(&self, cx: &RunContext<'_>) -> Result<Vec<ListEntry>> {
         let plan = match plan(cx.ws, &cx.config.tests, &self.select, cx.events)? {
             Ok(p) => p,
-            Err(errors) => {
+            Err(failure) => {
                 return Err(Error::usage(
-                    format!("the tests do not compile:\n{}", errors.join("\n")),
+                    format!("the tests do not compile:\n{}", failure.lines().join("\n")),
                     Some("fix the build errors shown above".to_string()),
                 ));
             }
