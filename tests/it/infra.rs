@@ -631,3 +631,115 @@ fn a_fault_that_cannot_be_injected_still_runs_the_rollback() {
     );
     drop(taken);
 }
+
+/// A fault lasts its `duration` even when its one probe ends at once, seen from outside: a
+/// pinger with its own clock sends requests through the proxy the whole time and notes when
+/// they were slow. (The fault used to be lifted as soon as the last probe was done.)
+#[test]
+fn a_fault_with_probes_lasts_its_whole_duration_seen_from_outside() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let bin = service_bin();
+    let (port, proxy) = (18526, 18527);
+    let toml = format!(
+        "{}[[proxy]]\nname = \"api\"\nlisten = \"127.0.0.1:{proxy}\"\nupstream = \"127.0.0.1:{port}\"\n[[check]]\nname = \"health\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\" }}\n[[chaos]]\nname = \"slow\"\nsteady_state = [\"health\"]\nfault = {{ kind = \"latency\", target = \"api\", latency = \"300ms\" }}\nduration = \"2s\"\nduring = {{ every = \"10s\", max_failure_ratio = 0.0 }}\n",
+        service_toml(&bin, port, "", true)
+    );
+    let dir = temp_workspace(&toml);
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let pinger = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            // (start, end) of each request that took longer than the latency added.
+            let mut slow: Vec<(Instant, Instant)> = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let began = Instant::now();
+                let answered = (|| {
+                    let mut s = std::net::TcpStream::connect(("127.0.0.1", proxy)).ok()?;
+                    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+                    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .ok()?;
+                    let mut buf = Vec::new();
+                    s.read_to_end(&mut buf).ok()?;
+                    (!buf.is_empty()).then_some(())
+                })();
+                let ended = Instant::now();
+                match answered {
+                    Some(()) if ended - began >= Duration::from_millis(280) => {
+                        slow.push((began, ended));
+                    }
+                    Some(()) => {}
+                    // The proxy is not up yet, or already gone.
+                    None => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+            slow
+        })
+    };
+    let (code, r) = run(dir.path(), &["chaos"]);
+    done.store(true, Ordering::Relaxed);
+    let slow = pinger.join().unwrap();
+    assert_eq!(code, 0, "{r}");
+    let log = case(&r, "chaos", "chaos slow")["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (first, last) = (slow.first().map(|s| s.0), slow.last().map(|s| s.1));
+    let span = match (first, last) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => 0.0,
+    };
+    // Requests slow from the first to the last took the fault's 2 s (a request that began just
+    // before the fault ended counts up to its end; a loaded machine only lengthens it).
+    assert!(
+        span >= 1.8,
+        "slow requests spanned {span:.2}s of a 2 s fault\n{log}"
+    );
+    // The report says how long the fault was in, measured.
+    let lasted: f64 = log
+        .split("fault in for ")
+        .nth(1)
+        .and_then(|r| r.split('s').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
+    assert!(lasted >= 2.0, "{log}");
+    assert!(log.contains("(duration 2.00s)"), "{log}");
+    assert_nothing_left(port);
+}
+
+/// A probe that hangs is killed with its process group at its timeout, a recovery check at
+/// `recover_within`: nothing the experiment started is left once the run ends.
+#[test]
+fn hung_probes_and_recovery_checks_are_cut_and_leave_nothing() {
+    // Passes twice (the infra suite's run of the check, then the steady state before the
+    // fault), hangs every time after.
+    let marker = "31.41592";
+    let toml = format!(
+        "[[proxy]]\nname = \"front\"\nlisten = \"127.0.0.1:18528\"\nupstream = \"127.0.0.1:9\"\n[[check]]\nname = \"once\"\ncommand = {{ cmd = [\"sh\", \"-c\", \"n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) > count; [ $n -lt 2 ] || exec sleep {marker}\"] }}\n[[chaos]]\nname = \"hangs\"\nsteady_state = [\"once\"]\nfault = {{ kind = \"latency\", target = \"front\" }}\nduration = \"1s\"\nduring = {{ every = \"200ms\", timeout = \"300ms\", max_failure_ratio = 1.0 }}\nrecover_within = \"1s\"\n"
+    );
+    let dir = temp_workspace(&toml);
+    let started = Instant::now();
+    let (code, r) = run(dir.path(), &["chaos"]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{r}");
+    let x = case(&r, "chaos", "chaos hangs");
+    let msg = x["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("the steady state did not come back within 1.00s"),
+        "{msg}"
+    );
+    let log = x["detail"].as_str().unwrap_or_default();
+    assert!(
+        log.contains("probe still running after 300ms (cut, counted as failed)"),
+        "{log}"
+    );
+    // The check's own limit is 60 s: the run did not wait for it anywhere.
+    assert!(took < Duration::from_secs(30), "{took:?}\n{log}");
+    let needle = format!("sleep\0{marker}");
+    let left: Vec<i32> = processes(|c| c.contains(&needle))
+        .into_iter()
+        .filter(|(_, state)| *state != 'Z')
+        .map(|(pid, _)| pid)
+        .collect();
+    assert!(left.is_empty(), "probes outlived the run: {left:?}\n{log}");
+}

@@ -28,12 +28,20 @@ pub struct Finding {
     pub failure_ratio: Option<f64>,
     /// Seconds from removing the fault to the steady state holding again.
     pub recovery: Option<f64>,
+    /// Seconds the fault was in, measured.
+    pub fault_secs: Option<f64>,
 }
 
-fn probe_all(names: &[String], checks: &[CheckSpec], root: &Path) -> Result<(), String> {
+/// One attempt of each steady-state check, all of them done by `deadline`.
+fn probe_all(
+    names: &[String],
+    checks: &[CheckSpec],
+    root: &Path,
+    deadline: Instant,
+) -> Result<(), String> {
     for n in names {
         if let Some(c) = checks.iter().find(|c| &c.name == n) {
-            check::attempt(&c.kind, root).map_err(|e| format!("{n}: {e}"))?;
+            check::attempt(&c.kind, root, Some(deadline)).map_err(|e| format!("{n}: {e}"))?;
         }
     }
     Ok(())
@@ -183,6 +191,7 @@ pub fn run(
         log: Vec::new(),
         failure_ratio: None,
         recovery: None,
+        fault_secs: None,
     };
     // 1. The steady state holds before anything is done (with each check's own retry).
     if let Err(why) = steady_state(spec, checks, root) {
@@ -195,6 +204,7 @@ pub fn run(
     log.push("steady state holds".to_string());
     // 2. Inject.
     let mut failure: Option<String> = None;
+    let injected_at = Instant::now();
     let injected = match inject(&spec.fault, services, proxies) {
         Ok(what) => {
             log.push(format!("fault: {what}"));
@@ -232,6 +242,15 @@ pub fn run(
     // service that cannot be started again is reported).
     let removed_at = Instant::now();
     if injected {
+        // The fault's length as it happened, from the start of its injection to the start of
+        // its removal: `duration` unless Ctrl-C cut it short.
+        let lasted = removed_at - injected_at;
+        finding.fault_secs = Some(lasted.as_secs_f64());
+        log.push(format!(
+            "fault in for {} (duration {})",
+            format_seconds(lasted.as_secs_f64()),
+            format_seconds(spec.duration.as_secs_f64())
+        ));
         match remove(&spec.fault, services, proxies) {
             Ok(what) => log.push(format!("rollback: {what}")),
             Err(e) => log.push(format!("rollback: {e}")),
@@ -264,7 +283,7 @@ pub fn run(
 fn steady_state(spec: &ChaosSpec, checks: &[CheckSpec], root: &Path) -> Result<(), String> {
     for name in &spec.steady_state {
         if let Some(c) = checks.iter().find(|c| &c.name == name)
-            && let (Err(e), _) = check::run(c, root)
+            && let (Err(e), _) = check::run(c, root, None)
         {
             return Err(format!("{name}: {e}"));
         }
@@ -336,17 +355,25 @@ fn during_fault(
         runs += 1;
         let began = Instant::now();
         let deadline = (began + during.timeout).min(until);
-        let outcome = probe_in_thread(&spec.steady_state, checks, root)
-            .recv_timeout(deadline.saturating_duration_since(began));
+        // The probe ends by its deadline on its own (its commands are killed then); the wait
+        // has a margin for that, so a result that comes at the deadline is not lost.
+        let outcome = probe_in_thread(&spec.steady_state, checks, root, deadline)
+            .recv_timeout(deadline.saturating_duration_since(began) + PROBE_GRACE);
+        // A probe that ends at its deadline was cut there, whatever error that gave it.
+        let cut = match outcome {
+            Ok(Ok(())) => false,
+            Ok(Err(_)) => Instant::now() + Duration::from_millis(5) >= deadline,
+            Err(_) => true,
+        };
         let error = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e),
-            Err(_) if began + during.timeout > until => Some(format!(
-                "probe still running when the fault's {} were up (counted as failed)",
+            Ok(Err(e)) if !cut => Some(e),
+            _ if began + during.timeout > until => Some(format!(
+                "probe still running when the fault's {} were up (cut, counted as failed)",
                 format_seconds(spec.duration.as_secs_f64())
             )),
-            Err(_) => Some(format!(
-                "probe still running after {} (counted as failed)",
+            _ => Some(format!(
+                "probe still running after {} (cut, counted as failed)",
                 format_seconds(during.timeout.as_secs_f64())
             )),
         };
@@ -359,6 +386,8 @@ fn during_fault(
         let elapsed = start.elapsed().as_secs_f64() / during.every.as_secs_f64();
         slot = (slot + 1).max(elapsed.floor().min(f64::from(u32::MAX)) as u32);
     }
+    // The last probe may end long before the fault is due to: the fault stays its duration.
+    sleep_until(until);
     Some((failed, runs))
 }
 
@@ -367,15 +396,20 @@ fn probe_in_thread(
     names: &[String],
     checks: &[CheckSpec],
     root: &Path,
+    deadline: Instant,
 ) -> std::sync::mpsc::Receiver<Result<(), String>> {
     let (tx, rx) = std::sync::mpsc::channel();
     let (names, checks, root) = (names.to_vec(), checks.to_vec(), root.to_path_buf());
     std::thread::spawn(move || {
         // Nobody may be listening any more (the probe timed out): that is fine.
-        let _ = tx.send(probe_all(&names, &checks, &root));
+        let _ = tx.send(probe_all(&names, &checks, &root, deadline));
     });
     rx
 }
+
+/// How long past a probe's deadline its answer is still waited for: the time the process
+/// layer needs to kill a command's group and the thread to say so.
+const PROBE_GRACE: Duration = Duration::from_millis(200);
 
 /// Probes until the steady state holds again: seconds from `removed_at`, or why not.
 fn recover(
@@ -385,8 +419,10 @@ fn recover(
     removed_at: Instant,
 ) -> Result<f64, String> {
     let limit = format_seconds(spec.recover_within.as_secs_f64());
+    // A recovery check is cut at `recover_within`, whatever its own timeout.
+    let deadline = removed_at + spec.recover_within;
     loop {
-        let probe = probe_all(&spec.steady_state, checks, root);
+        let probe = probe_all(&spec.steady_state, checks, root, deadline);
         let elapsed = removed_at.elapsed();
         if crate::exec::process::is_cancelled() {
             return Err("interrupted while waiting for the steady state".to_string());

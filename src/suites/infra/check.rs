@@ -139,8 +139,21 @@ fn patterns(what: &str, list: &[Pattern], text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// One attempt.
-pub fn attempt(kind: &CheckKind, root: &Path) -> Result<String, String> {
+/// One attempt. With a `deadline` (a probe during a fault, a recovery check), every wait of
+/// it — connecting, reading, a command, whose process group is killed then — ends by the
+/// deadline, so nothing it started outlives the experiment's schedule.
+pub fn attempt(kind: &CheckKind, root: &Path, deadline: Option<Instant>) -> Result<String, String> {
+    let left = match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err("no time left before the deadline".to_string());
+            }
+            Some(left)
+        }
+        None => None,
+    };
+    let cap = |t: Duration| left.map_or(t, |l| t.min(l));
     match kind {
         CheckKind::Http {
             url,
@@ -161,20 +174,21 @@ pub fn attempt(kind: &CheckKind, root: &Path) -> Result<String, String> {
                 expect,
                 max_time: *max_time,
             },
+            cap,
             ca.as_ref().map(|p| root.join(p)).as_deref(),
         ),
         CheckKind::Tcp {
             address,
             send,
             expect,
-        } => tcp_check(address, send.as_deref(), expect),
+        } => tcp_check(address, send.as_deref(), expect, cap(ATTEMPT_TIMEOUT)),
         CheckKind::Command {
             cmd,
             exit,
             stdout,
             stderr,
             timeout,
-        } => command_check(cmd, *exit, (stdout, stderr), *timeout, root),
+        } => command_check(cmd, *exit, (stdout, stderr), cap(*timeout), root),
         CheckKind::File {
             path,
             exists,
@@ -195,12 +209,13 @@ struct HttpCheck<'a> {
     max_time: Option<Duration>,
 }
 
-fn http_check(c: &HttpCheck<'_>, ca: Option<&Path>) -> Result<String, String> {
+fn http_check(
+    c: &HttpCheck<'_>,
+    cap: impl Fn(Duration) -> Duration,
+    ca: Option<&Path>,
+) -> Result<String, String> {
     let url = c.url;
-    let timeout = c
-        .max_time
-        .unwrap_or(ATTEMPT_TIMEOUT)
-        .max(Duration::from_millis(1));
+    let timeout = cap(c.max_time.unwrap_or(ATTEMPT_TIMEOUT)).max(Duration::from_millis(1));
     let (code, text, took) = http(url, c.method, c.headers, c.body, timeout, ca)?;
     match c.status {
         Some(want) if code != want => {
@@ -227,14 +242,19 @@ fn http_check(c: &HttpCheck<'_>, ca: Option<&Path>) -> Result<String, String> {
     ))
 }
 
-fn tcp_check(address: &str, send: Option<&str>, expect: &[Pattern]) -> Result<String, String> {
-    let mut s = connect(address, ATTEMPT_TIMEOUT)?;
+fn tcp_check(
+    address: &str,
+    send: Option<&str>,
+    expect: &[Pattern],
+    timeout: Duration,
+) -> Result<String, String> {
+    let mut s = connect(address, timeout)?;
     if let Some(data) = send {
         s.write_all(data.as_bytes())
             .map_err(|e| format!("cannot send to {address}: {e}"))?;
     }
     if !expect.is_empty() {
-        let _ = s.set_read_timeout(Some(ATTEMPT_TIMEOUT));
+        let _ = s.set_read_timeout(Some(timeout));
         let mut buf = vec![0u8; 64 * 1024];
         let n = s
             .read(&mut buf)
@@ -315,17 +335,26 @@ fn file_check(
     Ok(format!("{} is as expected", path.display()))
 }
 
-/// Runs a check, retrying as configured. Returns the outcome and how many attempts it took.
-pub fn run(check: &CheckSpec, root: &Path) -> (Result<String, String>, u32) {
+/// Runs a check, retrying as configured, all of it by `deadline` when there is one. Returns
+/// the outcome and how many attempts it took.
+pub fn run(
+    check: &CheckSpec,
+    root: &Path,
+    deadline: Option<Instant>,
+) -> (Result<String, String>, u32) {
     let started = Instant::now();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let r = attempt(&check.kind, root);
+        let r = attempt(&check.kind, root, deadline);
         match (&r, check.retry) {
             (Ok(_), _) | (Err(_), None) => return (r, attempts),
             (Err(_), Some(retry)) => {
-                if started.elapsed() + retry.every > retry.within || process::is_cancelled() {
+                let next = Instant::now() + retry.every;
+                if started.elapsed() + retry.every > retry.within
+                    || deadline.is_some_and(|d| next >= d)
+                    || process::is_cancelled()
+                {
                     return (r, attempts);
                 }
                 std::thread::sleep(retry.every);

@@ -104,7 +104,7 @@ impl Environment {
                 break;
             }
             let started = Instant::now();
-            let (result, attempts) = check::run(c, root);
+            let (result, attempts) = check::run(c, root, None);
             let tries = if attempts > 1 {
                 format!(" (attempt {attempts})")
             } else {
