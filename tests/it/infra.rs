@@ -743,3 +743,32 @@ fn hung_probes_and_recovery_checks_are_cut_and_leave_nothing() {
         .collect();
     assert!(left.is_empty(), "probes outlived the run: {left:?}\n{log}");
 }
+
+/// A service that dies during an experiment fails it with how and when, and its last output,
+/// whatever the probes said.
+#[test]
+fn a_service_that_dies_during_an_experiment_fails_it_with_its_exit() {
+    let toml = "[[service]]\nname = \"brittle\"\ncmd = [\"sh\", \"-c\", \"echo starting; sleep 1; echo giving up; exit 3\"]\n[[proxy]]\nname = \"front\"\nlisten = \"127.0.0.1:18530\"\nupstream = \"127.0.0.1:9\"\n[[chaos]]\nname = \"outlive\"\nfault = { kind = \"latency\", target = \"front\" }\nduration = \"2s\"\n";
+    let dir = temp_workspace(toml);
+    let (code, r) = run(dir.path(), &["chaos"]);
+    assert_eq!(code, 1, "{r}");
+    let x = case(&r, "chaos", "chaos outlive");
+    let msg = x["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("service `brittle` exited with code 3 "),
+        "{msg}"
+    );
+    let log = x["detail"].as_str().unwrap_or_default();
+    assert!(
+        log.contains("into it; its last output:\nstarting\ngiving up"),
+        "{log}"
+    );
+    // When: about a second after it started, which was before the experiment.
+    let secs: f64 = msg
+        .trim_start_matches("service `brittle` exited with code 3 ")
+        .split('s')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(-1.0);
+    assert!((0.0..2.0).contains(&secs), "{msg}");
+}

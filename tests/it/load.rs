@@ -173,12 +173,22 @@ fn rps_counts_answered_requests_not_the_ones_never_sent() {
         "every due request is counted"
     );
     let detail = r["suites"][0]["cases"][0]["detail"].as_str().unwrap();
-    let dropped: u64 = detail
-        .lines()
-        .find_map(|l| l.strip_prefix("dropped: "))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    assert!(dropped >= 800, "{detail}");
+    let count = |kind: &str| -> u64 {
+        detail
+            .lines()
+            .find_map(|l| l.strip_prefix(kind))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    // Never sent (waited out the timeout in the queue), or sent with what was left of it and
+    // not answered in time: a success is never slower than `timeout`, queueing included.
+    assert!(count("dropped: ") + count("timeout: ") >= 900, "{detail}");
+    // Latencies in ms; a timed-out request counts at its timeout.
+    let max = stat(&r, "load.flood.max");
+    assert!(
+        max <= 330.0,
+        "a request took {max} ms with a 300 ms timeout"
+    );
 }
 
 #[test]
@@ -401,4 +411,38 @@ fn a_scenario_where_every_request_fails_fails_its_case() {
         .find(|g| g["rule"] == "load.failed == 0")
         .unwrap();
     assert_eq!(gate["status"], "failed", "{gate}");
+}
+
+/// A service that dies while a scenario runs fails the scenario with how and when, even when
+/// the figures pass (here the load aims at another server that stays up).
+#[test]
+fn a_service_that_dies_under_load_fails_the_scenario() {
+    let _l = serial();
+    let s = server(&[]);
+    let toml = format!(
+        "[[service]]\nname = \"worker\"\ncmd = [\"sh\", \"-c\", \"sleep 0.5; echo out of memory; kill -9 $$\"]\n{}",
+        scenario("steady", &s.addr, "rate = 50\nduration = \"1500ms\"")
+    );
+    let dir = temp_workspace(&toml);
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 1, "{r}");
+    let load = r["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "load")
+        .unwrap();
+    let case = &load["cases"][0];
+    let msg = case["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("service `worker` was killed by signal 9 (SIGKILL) "),
+        "{msg}"
+    );
+    let detail = case["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("its last output:\nout of memory"),
+        "{detail}"
+    );
+    // The scenario's own figures are still there.
+    assert!(detail.contains("protocol: HTTP/1.1"), "{detail}");
 }

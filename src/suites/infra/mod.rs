@@ -151,7 +151,16 @@ impl Environment {
                 root,
                 events,
             );
-            let status = if f.held {
+            // A service that died on its own during the experiment fails it, whatever the
+            // probes said (the fault's own restarts are not deaths: they replaced it).
+            let (message, log, held) = with_deaths(
+                &mut self.services,
+                started,
+                f.message.clone(),
+                f.log.join("\n"),
+                f.held,
+            );
+            let status = if held {
                 CaseStatus::Passed
             } else {
                 CaseStatus::Failed
@@ -161,8 +170,8 @@ impl Environment {
                 &x.name,
                 status,
                 started.elapsed().as_secs_f64(),
-                f.message.clone(),
-                Some(f.log.join("\n")),
+                message,
+                Some(log),
             ));
             let key = x.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
             if let Some(r) = f.recovery {
@@ -189,10 +198,62 @@ impl Environment {
         s
     }
 
+    /// The services that died since they were started, for the case that was running: each
+    /// with how and when it ended and its last lines.
+    pub fn deaths(&mut self, since: Instant) -> Vec<String> {
+        self.services
+            .exited()
+            .into_iter()
+            .map(|e| death(&e, since))
+            .collect()
+    }
+
     /// Stops every service and proxy.
     pub fn stop(mut self) {
         self.services.stop_all();
         self.proxies.clear();
+    }
+}
+
+/// Lines of a dead service's output kept in the report.
+const DEATH_LINES: usize = 20;
+
+/// "service `api` was killed by signal 9 (SIGKILL) 2.31s into it; its last output: …"
+fn death(e: &service::Exited, since: Instant) -> String {
+    let lines: Vec<&str> = e.output.lines().collect();
+    let tail = lines[lines.len().saturating_sub(DEATH_LINES)..].join("\n");
+    let when =
+        crate::util::units::format_seconds(e.at.saturating_duration_since(since).as_secs_f64());
+    if tail.trim().is_empty() {
+        format!(
+            "service `{}` {} {when} into it (it printed nothing)",
+            e.name, e.how
+        )
+    } else {
+        format!(
+            "service `{}` {} {when} into it; its last output:\n{tail}",
+            e.name, e.how
+        )
+    }
+}
+
+/// A case's message, log and outcome with the deaths of services during it: the first death
+/// leads the message and fails the case; every death is in the log with its output.
+fn with_deaths(
+    services: &mut Services,
+    since: Instant,
+    message: String,
+    log: String,
+    held: bool,
+) -> (String, String, bool) {
+    let deaths: Vec<String> = services.exited().iter().map(|e| death(e, since)).collect();
+    match deaths.first() {
+        None => (message, log, held),
+        Some(first) => (
+            first.lines().next().unwrap_or_default().to_string(),
+            format!("{log}\n{}", deaths.join("\n")),
+            false,
+        ),
     }
 }
 

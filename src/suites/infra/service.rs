@@ -46,6 +46,58 @@ struct Running {
     pgid: i32,
     _guard: ChildGuard,
     log: Arc<Mutex<Tail>>,
+    /// When it exited, as a watcher thread saw it (`waitid` without reaping, so the child is
+    /// still ours to wait for).
+    exited_at: Arc<std::sync::OnceLock<Instant>>,
+}
+
+/// A service that exited while it should have been running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exited {
+    /// The service.
+    pub name: String,
+    /// How: `exited with code 3`, `was killed by signal 9 (SIGKILL)`.
+    pub how: String,
+    /// When, as the watcher saw it.
+    pub at: Instant,
+    /// The end of its output.
+    pub output: String,
+}
+
+/// Blocks until `pid` exits, without reaping it; false when it cannot be waited for.
+fn await_exit(pid: i32) -> bool {
+    loop {
+        // SAFETY: waitid(2) writes into the zeroed siginfo we own; WNOWAIT leaves the child
+        // waitable for `Child::wait`.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 {
+            return true;
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return false;
+        }
+    }
+}
+
+/// An exit status as a sentence.
+fn describe(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(sig)) => format!(
+            "was killed by signal {sig} ({})",
+            crate::exec::process::signal_name(sig)
+        ),
+        _ => format!("ended ({status})"),
+    }
 }
 
 /// The services of a run.
@@ -179,6 +231,15 @@ impl Services {
             let log = Arc::clone(&log);
             std::thread::spawn(move || read_tail(reader, &log, LOG_TAIL));
         }
+        let exited_at = Arc::new(std::sync::OnceLock::new());
+        {
+            let exited_at = Arc::clone(&exited_at);
+            std::thread::spawn(move || {
+                if await_exit(pgid) {
+                    let _ = exited_at.set(Instant::now());
+                }
+            });
+        }
         self.running.insert(
             name.to_string(),
             Running {
@@ -186,6 +247,7 @@ impl Services {
                 pgid,
                 _guard: guard,
                 log,
+                exited_at,
             },
         );
         match &spec.ready {
@@ -260,14 +322,22 @@ impl Services {
             if ready(probe, workdir, degraded) {
                 return Ok(started.elapsed());
             }
-            if started.elapsed() >= spec.ready_within || crate::exec::process::is_cancelled() {
+            let cancelled = crate::exec::process::is_cancelled();
+            if started.elapsed() >= spec.ready_within || cancelled {
                 let tail = self.log(name);
                 self.stop(name);
                 return Err(StartError {
-                    message: format!(
-                        "not ready within {} ({probe})",
-                        crate::util::units::format_seconds(spec.ready_within.as_secs_f64())
-                    ),
+                    message: if cancelled {
+                        format!(
+                            "interrupted after {} of waiting for it to be ready",
+                            crate::util::units::format_seconds(started.elapsed().as_secs_f64())
+                        )
+                    } else {
+                        format!(
+                            "not ready within {} ({probe})",
+                            crate::util::units::format_seconds(spec.ready_within.as_secs_f64())
+                        )
+                    },
                     output: Some(tail),
                 });
             }
@@ -304,6 +374,31 @@ impl Services {
         signal_group(r.pgid, libc::SIGKILL);
         let _ = r.child.wait();
         Ok(())
+    }
+
+    /// The services that have exited since they were started (and were not stopped or killed
+    /// by us), each taken off the running list with how and when it ended and its last output.
+    pub fn exited(&mut self) -> Vec<Exited> {
+        let gone: Vec<String> = self
+            .running
+            .iter_mut()
+            .filter_map(|(name, r)| matches!(r.child.try_wait(), Ok(Some(_))).then(|| name.clone()))
+            .collect();
+        gone.into_iter()
+            .filter_map(|name| {
+                let output = self.log(&name);
+                let mut r = self.running.remove(&name)?;
+                let status = r.child.wait().ok()?;
+                // Whatever it left in its group goes with it.
+                signal_group(r.pgid, libc::SIGKILL);
+                Some(Exited {
+                    how: describe(status),
+                    at: r.exited_at.get().copied().unwrap_or_else(Instant::now),
+                    output,
+                    name,
+                })
+            })
+            .collect()
     }
 
     /// True while the service runs.

@@ -12,6 +12,8 @@ use hdrhistogram::Histogram;
 use tokio::sync::mpsc;
 
 use super::http::{Conn, Target};
+pub use super::timeline::Tick;
+use super::timeline::Timeline;
 use crate::gate::Op;
 use crate::gate::threshold::{Stat, Threshold};
 
@@ -56,17 +58,6 @@ pub struct Spec {
     pub thresholds: Vec<Threshold>,
     /// Stop once a threshold cannot pass any more.
     pub abort_on_fail: bool,
-}
-
-/// One second of the measured phase.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Tick {
-    /// Requests completed whose intended time fell in this second.
-    pub requests: u64,
-    /// Of which errors.
-    pub errors: u64,
-    /// 95th percentile latency in ms.
-    pub p95_ms: f64,
 }
 
 /// What a run measured.
@@ -138,10 +129,10 @@ fn histogram() -> Histogram<u64> {
         .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
 }
 
+/// One worker's totals (the per-second series is shared: `Timeline`).
 #[derive(Default)]
 struct Recorder {
     hist: Option<Histogram<u64>>,
-    seconds: Vec<(Histogram<u64>, u64)>,
     errors: BTreeMap<&'static str, u64>,
     bytes: u64,
     requests: u64,
@@ -149,8 +140,10 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// Records a request in the worker's totals and in its second of the shared timeline.
     fn record(
         &mut self,
+        timeline: &Mutex<Timeline>,
         second: usize,
         latency: Duration,
         error: Option<&'static str>,
@@ -162,19 +155,19 @@ impl Recorder {
         self.hist
             .get_or_insert_with(histogram)
             .saturating_record(us);
-        while self.seconds.len() <= second {
-            self.seconds.push((histogram(), 0));
-        }
-        self.seconds[second].0.saturating_record(us);
         if let Some(kind) = error {
             *self.errors.entry(kind).or_default() += 1;
-            self.seconds[second].1 += 1;
         }
         self.bytes += bytes as u64;
         self.requests += 1;
-        if !matches!(error, Some("timeout" | "connection" | "dropped")) {
-            self.completed += 1;
-        }
+        let completed = !matches!(error, Some("timeout" | "connection" | "dropped"));
+        self.completed += u64::from(completed);
+        timeline.lock().unwrap_or_else(|p| p.into_inner()).record(
+            second,
+            us,
+            error.is_some(),
+            completed,
+        );
     }
 }
 
@@ -369,6 +362,8 @@ struct Run<'a> {
     spec: &'a Spec,
     /// One recorder per worker (and one for requests the pacer dropped).
     recorders: Arc<Mutex<Vec<Shared>>>,
+    /// The per-second series, shared by every worker.
+    timeline: Arc<Mutex<Timeline>>,
     /// Set to stop early (a threshold lost, the time bound passed).
     stop: Arc<AtomicBool>,
     /// The protocol the first connection negotiated.
@@ -412,6 +407,7 @@ async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcom
     let run = Run {
         spec,
         recorders: Arc::default(),
+        timeline: Arc::default(),
         stop: Arc::new(AtomicBool::new(false)),
         protocol: Arc::default(),
         begin,
@@ -440,29 +436,18 @@ async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcom
     };
     let Recorder {
         hist,
-        seconds,
         errors,
         bytes,
         requests,
         completed,
-    } = merged(&run.recorders, true);
+    } = merged(&run.recorders);
     let hist = hist.unwrap_or_else(histogram);
     let errors: BTreeMap<String, u64> = errors
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    let timeline = seconds
-        .iter()
-        .map(|(h, e)| Tick {
-            requests: h.len(),
-            errors: *e,
-            p95_ms: if h.is_empty() {
-                0.0
-            } else {
-                h.value_at_quantile(0.95) as f64 / 1000.0
-            },
-        })
-        .collect();
+    let timeline =
+        std::mem::take(&mut *run.timeline.lock().unwrap_or_else(|p| p.into_inner())).finish();
     Ok(Outcome {
         hist,
         requests,
@@ -494,6 +479,7 @@ fn open_workers(
     for _ in 0..connections.max(1) {
         let rx = Arc::clone(&rx);
         let rec = run.new_recorder();
+        let timeline = Arc::clone(&run.timeline);
         let target = spec.target.clone();
         let timeout = spec.timeout;
         let protocol = Arc::clone(&run.protocol);
@@ -503,16 +489,20 @@ fn open_workers(
                 let next = rx.lock().await.recv().await;
                 let Some(intended) = next else { break };
                 // A request that already waited past the timeout is a timeout: sending it now
-                // would measure the queue, not the server, and overload it more.
-                let result = if intended.elapsed() > timeout {
+                // would measure the queue, not the server, and overload it more. One sent gets
+                // what is left of its timeout, counted from when it was due: latency is
+                // measured from then, so no success is ever slower than `timeout`.
+                let waited = intended.elapsed();
+                let result = if waited >= timeout {
                     Err(Failure::Dropped)
                 } else {
-                    one_request(&mut conn, &target, timeout, &protocol).await
+                    one_request(&mut conn, &target, timeout - waited, &protocol).await
                 };
                 if intended >= measure_from {
                     let (error, bytes) = classify(&result);
                     let second = intended.duration_since(measure_from).as_secs() as usize;
-                    lock(&rec).record(second, intended.elapsed(), error, bytes);
+                    let latency = intended.elapsed();
+                    lock(&rec).record(&timeline, second, latency, error, bytes);
                 }
             }
         }));
@@ -526,6 +516,7 @@ fn open_workers(
     let begin = run.begin;
     let measured = Schedule::new(start_rate, stages);
     let dropped = run.new_recorder();
+    let dropped_timeline = Arc::clone(&run.timeline);
     // Pacing runs on its own OS thread with fine timer slack: tokio's timer ticks in
     // milliseconds, which would add up to 1 ms of our own lateness to every latency.
     let stop = Arc::clone(&run.stop);
@@ -550,7 +541,13 @@ fn open_workers(
                 Err(mpsc::error::TrySendError::Full(t)) => {
                     if t >= measure_from {
                         let second = t.duration_since(measure_from).as_secs() as usize;
-                        lock(&dropped).record(second, t.elapsed(), Some("dropped"), 0);
+                        lock(&dropped).record(
+                            &dropped_timeline,
+                            second,
+                            t.elapsed(),
+                            Some("dropped"),
+                            0,
+                        );
                     }
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => break,
@@ -574,6 +571,7 @@ fn closed_workers(
     (0..users.max(1))
         .map(|_| {
             let rec = run.new_recorder();
+            let timeline = Arc::clone(&run.timeline);
             let target = run.spec.target.clone();
             let timeout = run.spec.timeout;
             let stop = Arc::clone(&run.stop);
@@ -590,7 +588,7 @@ fn closed_workers(
                     if sent >= measure_from {
                         let (error, bytes) = classify(&result);
                         let second = sent.duration_since(measure_from).as_secs() as usize;
-                        lock(&rec).record(second, sent.elapsed(), error, bytes);
+                        lock(&rec).record(&timeline, second, sent.elapsed(), error, bytes);
                     }
                     if !think.is_zero() {
                         tokio::time::sleep(think).await;
@@ -619,6 +617,16 @@ async fn monitor(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
         let now = Instant::now();
+        // A request is recorded at most two timeouts after its second (a wait for a free
+        // connection, then its own time): seconds further back are final.
+        let settled = now
+            .saturating_duration_since(run.measure_from)
+            .saturating_sub(spec.timeout * 2 + Duration::from_secs(2))
+            .as_secs() as usize;
+        run.timeline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .close_before(settled);
         if now > run.end() + spec.timeout + Duration::from_secs(5) {
             run.stop.store(true, Ordering::Relaxed);
             for t in tasks {
@@ -632,7 +640,7 @@ async fn monitor(
         if !(check_abort || print) {
             continue;
         }
-        let totals = merged(&run.recorders, false);
+        let totals = merged(&run.recorders);
         let hist = totals.hist.unwrap_or_else(histogram);
         let (completed, errors) = (totals.completed, totals.errors.values().sum::<u64>());
         if check_abort
@@ -668,9 +676,8 @@ async fn monitor(
     }
 }
 
-/// Every worker's recorder added up; per-second histograms only with `seconds` (the monitor,
-/// four times a second, needs the totals only).
-fn merged(recorders: &Arc<Mutex<Vec<Shared>>>, seconds: bool) -> Recorder {
+/// Every worker's recorder added up.
+fn merged(recorders: &Arc<Mutex<Vec<Shared>>>) -> Recorder {
     let all = recorders.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let mut out = Recorder {
         hist: Some(histogram()),
@@ -683,15 +690,6 @@ fn merged(recorders: &Arc<Mutex<Vec<Shared>>>, seconds: bool) -> Recorder {
         }
         for (k, v) in &r.errors {
             *out.errors.entry(k).or_default() += v;
-        }
-        if seconds {
-            for (i, (h, e)) in r.seconds.iter().enumerate() {
-                while out.seconds.len() <= i {
-                    out.seconds.push((histogram(), 0));
-                }
-                let _ = out.seconds[i].0.add(h);
-                out.seconds[i].1 += e;
-            }
         }
         out.bytes += r.bytes;
         out.requests += r.requests;
@@ -788,11 +786,18 @@ mod tests {
     #[test]
     fn rps_counts_answered_requests_only() {
         let mut r = Recorder::default();
+        let timeline = Mutex::new(Timeline::default());
         for _ in 0..98 {
-            r.record(0, Duration::from_millis(1), Some("dropped"), 0);
+            r.record(&timeline, 0, Duration::from_millis(1), Some("dropped"), 0);
         }
-        r.record(0, Duration::from_millis(1), None, 10);
-        r.record(0, Duration::from_millis(1), Some("http_5xx"), 10);
+        r.record(&timeline, 0, Duration::from_millis(1), None, 10);
+        r.record(&timeline, 0, Duration::from_millis(1), Some("http_5xx"), 10);
+        let ticks = timeline.into_inner().unwrap().finish();
+        // The second's throughput counts answers (the 5xx too); its schedule, every request.
+        assert_eq!(
+            (ticks[0].requests, ticks[0].completed, ticks[0].errors),
+            (100, 2, 99)
+        );
         let outcome = Outcome {
             hist: r.hist.take().unwrap_or_else(histogram),
             requests: r.requests,

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod engine;
 pub mod http;
+mod timeline;
 
 use crate::gate::threshold::Stat;
 use crate::gate::{Rule, Target, load_metric};
@@ -51,11 +52,13 @@ fn series(name: String, unit: &str, values: Vec<f64>) -> Metric {
 }
 
 /// Runs every scenario, one after the other (they would skew each other if run at once).
+/// `deaths(since)` says which services died since a scenario started.
 pub fn run(
     scenarios: &[LoadScenario],
     rules: &[Rule],
     root: &std::path::Path,
     events: crate::event::Sink<'_>,
+    deaths: &mut dyn FnMut(std::time::Instant) -> Vec<String>,
 ) -> Suite {
     let clock = std::time::Instant::now();
     let mut cases = Vec::new();
@@ -85,15 +88,35 @@ pub fn run(
                 String::new(),
             )
         };
+        // A service that died under the load fails the scenario, with how, when and its
+        // last lines, whatever the figures say.
+        let deaths = deaths(started);
+        let died = |message: String, detail: Option<String>| match deaths.first() {
+            None => None,
+            Some(first) => Some(case_of(
+                CaseStatus::Failed,
+                first.lines().next().unwrap_or_default().to_string(),
+                Some(format!(
+                    "{}\n{}",
+                    detail.unwrap_or(message),
+                    deaths.join("\n")
+                )),
+            )),
+        };
         match result {
-            Err(e) => cases.push(case_of(CaseStatus::Failed, e, None)),
+            Err(e) => cases.push(
+                died(e.clone(), None).unwrap_or_else(|| case_of(CaseStatus::Failed, e, None)),
+            ),
             Ok(outcome) => {
                 for st in STANDARD.iter().chain(extra.iter()) {
                     metrics.push(stat_metric(&s.name, *st, &outcome));
                 }
                 metrics.extend(timeline(&s.name, &outcome.timeline));
                 let (status, message, detail) = summary(s, &outcome);
-                cases.push(case_of(status, message, Some(detail)));
+                cases.push(
+                    died(message.clone(), Some(detail.clone()))
+                        .unwrap_or_else(|| case_of(status, message, Some(detail))),
+                );
             }
         }
     }
@@ -129,10 +152,17 @@ fn run_scenario(
 }
 
 /// The per-second series charts draw.
-fn timeline(name: &str, t: &[engine::Tick]) -> [Metric; 3] {
+fn timeline(name: &str, t: &[engine::Tick]) -> [Metric; 4] {
     [
+        // Answered requests per second, what `.rps` counts for the whole run.
         series(
             format!("load.{name}.timeline.rps"),
+            "rps",
+            t.iter().map(|x| x.completed as f64).collect(),
+        ),
+        // The schedule: requests due per second, sent or not.
+        series(
+            format!("load.{name}.timeline.scheduled"),
             "rps",
             t.iter().map(|x| x.requests as f64).collect(),
         ),
@@ -245,15 +275,19 @@ impl crate::suites::Suite for LoadSuite {
     }
 
     fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
-        // Scenarios aim at the services: they must be up first.
+        // Scenarios aim at the services: they must be up first, and are watched.
         if !cx.config.services.is_empty() {
             cx.environment()?;
         }
-        Ok(run(
+        let mut env = cx.environment.take();
+        let suite = run(
             &cx.config.load,
             &cx.config.rules,
             &cx.ws.root,
             cx.events,
-        ))
+            &mut |since| env.as_mut().map_or_else(Vec::new, |e| e.deaths(since)),
+        );
+        cx.environment = env;
+        Ok(suite)
     }
 }

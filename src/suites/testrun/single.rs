@@ -174,7 +174,7 @@ fn ended(
             Some((
                 format!(
                     "the test process was killed by signal {} ({sig})",
-                    signal_name(sig)
+                    crate::exec::process::signal_name(sig)
                 ),
                 None,
             )),
@@ -197,17 +197,4 @@ fn ignored_at_run_time(output: &str, name: &str) -> bool {
     libtest::parse_result_lines(output)
         .iter()
         .any(|r| r.name == name && r.outcome == libtest::LineOutcome::Ignored)
-}
-
-fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        _ => "signal",
-    }
 }

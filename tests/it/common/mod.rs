@@ -160,6 +160,8 @@ pub fn snapshot_settings() -> insta::Settings {
     // Which frames a backtrace has depends on the toolchain.
     s.add_filter(r"\[\d+ frames of std", "[N frames of std");
     s.add_filter(r"(?m)^  \d+: ", "  N: ");
+    // How long a test ran before its timeout killed it: the limit plus the machine's delay.
+    s.add_filter(r"timed out after \d+(\.\d+)?m?s", "timed out after [TIME]");
     // Paths that depend on where the project and cargo's registry live.
     let escaped: String = root()
         .display()
