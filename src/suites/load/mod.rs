@@ -91,17 +91,18 @@ pub fn run(
         // A service that died under the load fails the scenario, with how, when and its
         // last lines, whatever the figures say.
         let deaths = deaths(started);
-        let died = |message: String, detail: Option<String>| match deaths.first() {
-            None => None,
-            Some(first) => Some(case_of(
-                CaseStatus::Failed,
-                first.lines().next().unwrap_or_default().to_string(),
-                Some(format!(
-                    "{}\n{}",
-                    detail.unwrap_or(message),
-                    deaths.join("\n")
-                )),
-            )),
+        let died = |message: String, detail: Option<String>| {
+            deaths.first().map(|first| {
+                case_of(
+                    CaseStatus::Failed,
+                    first.lines().next().unwrap_or_default().to_string(),
+                    Some(format!(
+                        "{}\n{}",
+                        detail.unwrap_or(message),
+                        deaths.join("\n")
+                    )),
+                )
+            })
         };
         match result {
             Err(e) => cases.push(
