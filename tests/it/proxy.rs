@@ -435,3 +435,58 @@ async fn dropping_the_proxy_closes_its_open_connections() {
         Err(_) => panic!("the connection stayed open after the proxy was dropped"),
     }
 }
+
+/// Client → service bulk data is paced like the other way: 300 000 B at 100 000 B/s upstream
+/// reach the echo service (and come back unpaced) in 3 s, not faster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bandwidth_paces_a_bulk_upload() {
+    let p = proxy(0, None).await;
+    p.apply(Some(ToxicSpec {
+        toxic: Toxic::Bandwidth { rate: 100_000 },
+        stream: Some(Stream::Upstream),
+        toxicity: 1.0,
+    }));
+    let s = TcpStream::connect(p.addr).await.unwrap();
+    let (mut r, mut w) = s.into_split();
+    let t = Instant::now();
+    let writer = tokio::spawn(async move {
+        w.write_all(&vec![b'x'; 300_000]).await.unwrap();
+        w
+    });
+    let got = servers::read_up_to(&mut r, 300_000, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let took = t.elapsed().as_secs_f64();
+    drop(writer.await);
+    assert_eq!(got, 300_000);
+    assert!(
+        (2.85..=4.5).contains(&took),
+        "300 000 B upstream at 100 000 B/s took {took:.2}s, expected 3 s"
+    );
+}
+
+/// Upstream `limit_data` ends the connection when the limit is reached: a client that sent
+/// more and waits to read learns at once, as from Toxiproxy (a close or a reset).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limit_data_upstream_closes_the_connection() {
+    let p = proxy(1, None).await;
+    p.apply(Some(ToxicSpec {
+        toxic: Toxic::LimitData { bytes: 50_000 },
+        stream: Some(Stream::Upstream),
+        toxicity: 1.0,
+    }));
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    let _ = s.write_all(&vec![b'x'; 100_000]).await;
+    let t = Instant::now();
+    let mut buf = vec![0u8; 65536];
+    // Whatever the service answered before the limit, then the end.
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(_)) => continue,
+            Err(_) => break false,
+        }
+    };
+    assert!(ended, "no close or reset within 5 s of the limit");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+}

@@ -153,7 +153,11 @@ pub async fn get(s: &mut TcpStream) -> Option<u16> {
 }
 
 /// Reads until `want` bytes, EOF or `limit`: the bytes read, or the error that ended it.
-pub async fn read_up_to(s: &mut TcpStream, want: usize, limit: Duration) -> std::io::Result<usize> {
+pub async fn read_up_to<R: tokio::io::AsyncRead + Unpin>(
+    s: &mut R,
+    want: usize,
+    limit: Duration,
+) -> std::io::Result<usize> {
     let mut got = 0;
     let mut buf = vec![0u8; 65536];
     let deadline = Instant::now() + limit;
