@@ -75,6 +75,41 @@ async fn limited(bytes: u64) -> Result<f64> {
     Ok(servers::read_up_to(&mut s, 20_000, Duration::from_secs(5)).await? as f64)
 }
 
+/// Seconds for `size` bytes sent up to an echo service under `toxic` to come back.
+async fn upload(size: usize, toxic: Option<ToxicSpec>) -> Result<f64> {
+    let p = proxy_to(servers::blob(0).await, toxic).await?;
+    let (mut r, mut w) = TcpStream::connect(p.addr).await?.into_split();
+    let t = Instant::now();
+    let writer = tokio::spawn(async move { w.write_all(&vec![b'x'; size]).await.map(|()| w) });
+    let got = servers::read_up_to(&mut r, size, Duration::from_secs(60)).await?;
+    drop(writer.await);
+    if got != size {
+        return Err(format!("{got} of {size} bytes came back").into());
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Seconds from sending past an upstream `limit_data` until the client sees the end.
+async fn upstream_limit_end(bytes: u64) -> Result<f64> {
+    let toxic = Some(ToxicSpec {
+        toxic: Toxic::LimitData { bytes },
+        stream: Some(Stream::Upstream),
+        toxicity: 1.0,
+    });
+    let p = proxy_to(servers::blob(1).await, toxic).await?;
+    let mut s = TcpStream::connect(p.addr).await?;
+    let t = Instant::now();
+    let _ = s.write_all(&vec![b'x'; 2 * bytes as usize]).await;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Ok(t.elapsed().as_secs_f64()),
+            Ok(Ok(_)) => {}
+            Err(_) => return Ok(10.0),
+        }
+    }
+}
+
 /// Share of connection attempts refused while `down` is in (out of 20).
 async fn refused() -> Result<f64> {
     let p = proxy_to(servers::blob(0).await, None).await?;
@@ -244,6 +279,31 @@ async fn main() -> Result<()> {
         let want = (size + 2) as f64 / rate as f64;
         row(label, measure, Unit::Ms.show(want), Unit::Ms, v);
     }
+
+    let (mut up, mut end) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let upstream = Some(ToxicSpec {
+            toxic: Toxic::Bandwidth { rate: 100_000 },
+            stream: Some(Stream::Upstream),
+            toxicity: 1.0,
+        });
+        up.push(upload(300_000, upstream).await?);
+        end.push(upstream_limit_end(50_000).await?);
+    }
+    row(
+        "bandwidth 100KB/s (upstream)",
+        "300 000 B uploaded to an echo service",
+        Unit::Ms.show(3.0),
+        Unit::Ms,
+        up,
+    );
+    row(
+        "limit_data 50KB (upstream)",
+        "client sends 100 kB, then sees the close after",
+        "at once".into(),
+        Unit::Ms,
+        end,
+    );
 
     let mut v = Vec::new();
     for _ in 0..reps {
