@@ -100,6 +100,73 @@ pub struct Renderer {
     sources: Vec<(String, PathBuf)>,
 }
 
+/// The filters that shape text for a place: times and sizes, line cuts, excerpts, wrapping,
+/// cells, fences, icons, `code` spans, anchors. Values are escaped on output (see `escape`);
+/// these only shape them, and the ones that make markup return safe values.
+fn add_text_filters(env: &mut Environment<'static>, color: bool) {
+    env.add_filter("duration", |v: f64| format_seconds(v));
+    env.add_filter("bytes", |v: f64| format_bytes(v));
+    env.add_filter("first_line", |s: String| {
+        s.lines().next().unwrap_or("").to_string()
+    });
+    env.add_filter("first_lines", |s: String, n: usize| {
+        let lines: Vec<&str> = s.lines().collect();
+        if lines.len() > n {
+            format!(
+                "{}\n[... {} more lines ...]",
+                lines[..n].join("\n"),
+                lines.len() - n
+            )
+        } else {
+            s
+        }
+    });
+    env.add_filter("last_lines", |s: String, n: usize| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    });
+    env.add_filter("excerpt", |s: String, n: usize| {
+        crate::util::excerpt::excerpt(&s, n)
+    });
+    // Values are escaped on output (see `escape`); these only shape text for a place.
+    // Re-flowed for the terminal's 80 columns, continued lines indented by `indent`.
+    env.add_filter("wrap", |s: String, width: usize, indent: usize| {
+        crate::util::wrap::wrap(&s, width).join(&format!("\n{}", " ".repeat(indent)))
+    });
+    env.add_filter("md_cell", |s: String| s.replace(['\n', '\r'], " "));
+    env.add_filter("split_lines", |s: String| {
+        s.lines().map(str::to_string).collect::<Vec<String>>()
+    });
+    // Output inside a fence is shown literally: no markdown escaping, only what could
+    // close the fence or reach a terminal is defused.
+    env.add_filter("fence_safe", |s: String| {
+        Value::from_safe_string(escape::code_block(&s))
+    });
+    env.add_filter("icon", |s: String| icon(&s).to_string());
+    // The HTML report's own markup: icons, `code` spans in reasons, anchors of cases.
+    env.add_filter("svg_icon", |s: String| {
+        Value::from_safe_string(html::icon(&s).to_string())
+    });
+    // `code` in a reason or message shown as code in each format: <code> in HTML and
+    // markdown (inside <summary> too), bold without backticks in the terminal.
+    env.add_filter("code_spans", move |state: &minijinja::State, s: String| {
+        Value::from_safe_string(match state.auto_escape() {
+            minijinja::AutoEscape::Custom(escape::MARKDOWN) => escape::markdown_code_spans(&s),
+            minijinja::AutoEscape::Html => html::code_spans(&s),
+            _ => crate::util::color::code_spans(&escape::strip_controls(&s, false), color),
+        })
+    });
+    env.add_filter("anchor", |s: String| html::anchor(&s));
+    env.add_filter("strip", |s: String| {
+        Value::from_safe_string(html::strip(&s))
+    });
+    // Kept for templates written before auto-escaping: escapes for the template's own
+    // format once (not twice) and marks the result safe.
+    env.add_filter("he", |state: &minijinja::State, v: Value| {
+        minijinja::filters::escape(state, &v)
+    });
+}
+
 impl Renderer {
     /// Built-in templates, each replaced by `DIR/<name>` when `override_dir` has that file.
     /// `color` turns on ANSI colours in the `diff_color` filter (for a terminal).
@@ -108,67 +175,7 @@ impl Renderer {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_keep_trailing_newline(true);
-        env.add_filter("duration", |v: f64| format_seconds(v));
-        env.add_filter("bytes", |v: f64| format_bytes(v));
-        env.add_filter("first_line", |s: String| {
-            s.lines().next().unwrap_or("").to_string()
-        });
-        env.add_filter("first_lines", |s: String, n: usize| {
-            let lines: Vec<&str> = s.lines().collect();
-            if lines.len() > n {
-                format!(
-                    "{}\n[... {} more lines ...]",
-                    lines[..n].join("\n"),
-                    lines.len() - n
-                )
-            } else {
-                s
-            }
-        });
-        env.add_filter("last_lines", |s: String, n: usize| {
-            let lines: Vec<&str> = s.lines().collect();
-            lines[lines.len().saturating_sub(n)..].join("\n")
-        });
-        env.add_filter("excerpt", |s: String, n: usize| {
-            crate::util::excerpt::excerpt(&s, n)
-        });
-        // Values are escaped on output (see `escape`); these only shape text for a place.
-        // Re-flowed for the terminal's 80 columns, continued lines indented by `indent`.
-        env.add_filter("wrap", |s: String, width: usize, indent: usize| {
-            crate::util::wrap::wrap(&s, width).join(&format!("\n{}", " ".repeat(indent)))
-        });
-        env.add_filter("md_cell", |s: String| s.replace(['\n', '\r'], " "));
-        env.add_filter("split_lines", |s: String| {
-            s.lines().map(str::to_string).collect::<Vec<String>>()
-        });
-        // Output inside a fence is shown literally: no markdown escaping, only what could
-        // close the fence or reach a terminal is defused.
-        env.add_filter("fence_safe", |s: String| {
-            Value::from_safe_string(escape::code_block(&s))
-        });
-        env.add_filter("icon", |s: String| icon(&s).to_string());
-        // The HTML report's own markup: icons, `code` spans in reasons, anchors of cases.
-        env.add_filter("svg_icon", |s: String| {
-            Value::from_safe_string(html::icon(&s).to_string())
-        });
-        // `code` in a reason or message shown as code in each format: <code> in HTML and
-        // markdown (inside <summary> too), bold without backticks in the terminal.
-        env.add_filter("code_spans", move |state: &minijinja::State, s: String| {
-            Value::from_safe_string(match state.auto_escape() {
-                minijinja::AutoEscape::Custom(escape::MARKDOWN) => escape::markdown_code_spans(&s),
-                minijinja::AutoEscape::Html => html::code_spans(&s),
-                _ => crate::util::color::code_spans(&escape::strip_controls(&s, false), color),
-            })
-        });
-        env.add_filter("anchor", |s: String| html::anchor(&s));
-        env.add_filter("strip", |s: String| {
-            Value::from_safe_string(html::strip(&s))
-        });
-        // Kept for templates written before auto-escaping: escapes for the template's own
-        // format once (not twice) and marks the result safe.
-        env.add_filter("he", |state: &minijinja::State, v: Value| {
-            minijinja::filters::escape(state, &v)
-        });
+        add_text_filters(&mut env, color);
         env.set_auto_escape_callback(move |name| escape::mode_of(name, color));
         env.set_formatter(escape::formatter);
         // Coloured only in a coloured terminal rendering: in HTML or markdown an escape

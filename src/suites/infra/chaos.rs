@@ -216,27 +216,9 @@ pub fn run(
             false
         }
     };
-    // 3. Probe during the fault.
-    if injected {
-        let probes = during_fault(spec, checks, root, &mut log);
-        if let Some((failed, runs)) = probes
-            && runs > 0
-            && let Some(during) = &spec.during
-        {
-            let ratio = f64::from(failed) / f64::from(runs);
-            finding.failure_ratio = Some(ratio);
-            log.push(format!(
-                "during the fault: {failed} of {runs} probes failed"
-            ));
-            if ratio > during.max_failure_ratio {
-                failure = Some(too_many_failed(
-                    failed,
-                    runs,
-                    ratio,
-                    during.max_failure_ratio,
-                ));
-            }
-        }
+    // 3. Keep the fault in for its duration, probing during it.
+    if injected && let Some(too_many) = hold_fault(spec, checks, root, &mut log, &mut finding) {
+        failure = Some(too_many);
     }
     // 4. Remove the fault, always (also after Ctrl-C: a proxy toxic is ours to lift; a
     // service that cannot be started again is reported).
@@ -277,6 +259,26 @@ pub fn run(
     finding.message = failure.unwrap_or_else(|| held(&finding));
     finding.log = log.lines;
     finding
+}
+
+/// The fault's duration, with its probes: records the share that failed, and says so when
+/// more failed than the experiment allows.
+fn hold_fault(
+    spec: &ChaosSpec,
+    checks: &[CheckSpec],
+    root: &Path,
+    log: &mut Log<'_>,
+    finding: &mut Finding,
+) -> Option<String> {
+    let (failed, runs) = during_fault(spec, checks, root, log)?;
+    let during = spec.during.as_ref().filter(|_| runs > 0)?;
+    let ratio = f64::from(failed) / f64::from(runs);
+    finding.failure_ratio = Some(ratio);
+    log.push(format!(
+        "during the fault: {failed} of {runs} probes failed"
+    ));
+    (ratio > during.max_failure_ratio)
+        .then(|| too_many_failed(failed, runs, ratio, during.max_failure_ratio))
 }
 
 /// Every steady-state check holds (with its own retry), or the first that does not and why.
