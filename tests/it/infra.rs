@@ -51,10 +51,14 @@ fn case<'a>(report: &'a Value, kind: &str, id: &str) -> &'a Value {
 
 /// No live process is left whose command line holds `--port {port}`.
 fn assert_nothing_left(port: u16) {
-    let needle = format!("--port\0{port}");
+    assert_no_process(&format!("--port\0{port}"));
+}
+
+/// No live process is left whose command line holds `needle` (given 5 s to finish dying).
+fn assert_no_process(needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let alive: Vec<i32> = processes(|c| c.contains(&needle))
+        let alive: Vec<i32> = processes(|c| c.contains(needle))
             .into_iter()
             .filter(|(_, state)| *state != 'Z')
             .map(|(pid, _)| pid)
@@ -735,13 +739,7 @@ fn hung_probes_and_recovery_checks_are_cut_and_leave_nothing() {
     );
     // The check's own limit is 60 s: the run did not wait for it anywhere.
     assert!(took < Duration::from_secs(30), "{took:?}\n{log}");
-    let needle = format!("sleep\0{marker}");
-    let left: Vec<i32> = processes(|c| c.contains(&needle))
-        .into_iter()
-        .filter(|(_, state)| *state != 'Z')
-        .map(|(pid, _)| pid)
-        .collect();
-    assert!(left.is_empty(), "probes outlived the run: {left:?}\n{log}");
+    assert_no_process(&format!("sleep\0{marker}"));
 }
 
 /// A service that dies during an experiment fails it with how and when, and its last output,
