@@ -116,6 +116,7 @@ fn a_backtrace_and_a_timeout_lead_with_the_cause() {
     let normalized = normalize(&report_path);
     snapshot_settings().bind(|| {
         insta::assert_snapshot!("backtrace_comment", rendered(&normalized, "comment"));
+        insta::assert_snapshot!("backtrace_summary", rendered(&normalized, "markdown"));
         insta::assert_snapshot!("backtrace_terminal", rendered(&normalized, "terminal"));
     });
 }
@@ -147,6 +148,7 @@ fn a_build_failure_shows_the_compiler_error_everywhere() {
     assert_fits_80(&scorecard, &["let x: u32", "^^^^", "expected `u32`"]);
     snapshot_settings().bind(|| {
         insta::assert_snapshot!("build_failure_comment", comment);
+        insta::assert_snapshot!("build_failure_summary", summary);
         insta::assert_snapshot!("build_failure_terminal", scorecard);
     });
 }
@@ -231,6 +233,12 @@ fn a_fixed_test_is_named_and_unasked_timings_stay_out() {
     }
     assert!(scorecard.contains("1 fixed"), "{scorecard}");
     assert_fits_80(&scorecard, &[]);
+    let normalized = normalize(&path);
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("fixed_comment", rendered(&normalized, "comment"));
+        insta::assert_snapshot!("fixed_summary", rendered(&normalized, "markdown"));
+        insta::assert_snapshot!("fixed_terminal", rendered(&normalized, "terminal"));
+    });
 
     // A rule that reads the duration asks for it: then it is shown.
     write_file(

@@ -94,7 +94,8 @@ impl Proxy {
             self.counters.connections.store(0, Ordering::SeqCst);
             self.counters.requests.store(0, Ordering::SeqCst);
         }
-        let _ = self.toxic.send(toxic);
+        // Stored even with no connection listening: the next one must see it.
+        self.toxic.send_replace(toxic);
     }
 
     /// Whether the proxy is accepting connections: false once `down` has closed its listener,
@@ -330,7 +331,8 @@ where
         }
         End::Answered => {}
         End::Closed | End::Reset => {
-            let _ = p.kill.send(true);
+            // `send` would drop the value when the other direction has not subscribed yet.
+            p.kill.send_replace(true);
         }
     }
     end
@@ -351,6 +353,11 @@ where
     let mut requests = Requests::default();
     let mut buf = vec![0u8; 32 * 1024];
     loop {
+        // The other direction may have ended the connection before this one subscribed (a
+        // subscription starts with the value seen, so `changed` would never fire).
+        if *killed.borrow_and_update() {
+            return End::Closed;
+        }
         match shaper.toxic() {
             Some(Toxic::Down) => return End::Closed,
             Some(Toxic::ResetPeer) => return End::Reset,
