@@ -708,6 +708,21 @@ fn a_fault_with_probes_lasts_its_whole_duration_seen_from_outside() {
         .unwrap_or(0.0);
     assert!(lasted >= 2.0, "{log}");
     assert!(log.contains("(duration 2.00s)"), "{log}");
+    // And in the report's metrics, for tools.
+    let chaos = r["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "chaos")
+        .unwrap();
+    let fault = chaos["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "chaos.slow.fault")
+        .and_then(|m| m["samples"][0].as_f64())
+        .unwrap_or(0.0);
+    assert!(fault >= 2.0, "chaos.slow.fault is {fault}");
     assert_nothing_left(port);
 }
 

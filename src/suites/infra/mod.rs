@@ -183,6 +183,16 @@ impl Environment {
                     vec![r],
                 ));
             }
+            // How long the fault was in, measured: `duration` unless Ctrl-C cut it short.
+            if let Some(s) = f.fault_secs {
+                metrics.push(Metric::new(
+                    format!("chaos.{key}.fault"),
+                    "s",
+                    Direction::LowerIsBetter,
+                    Role::Gated,
+                    vec![s],
+                ));
+            }
             if let Some(r) = f.failure_ratio {
                 metrics.push(Metric::new(
                     format!("chaos.{key}.failure_ratio"),
