@@ -785,3 +785,43 @@ fn a_service_that_dies_during_an_experiment_fails_it_with_its_exit() {
         .unwrap_or(-1.0);
     assert!((0.0..2.0).contains(&secs), "{msg}");
 }
+
+/// SIGTERM, then a second signal, while a probe hangs: the run ends, and the probe's process
+/// group goes with it (it was left to init before probes had deadlines of their own).
+#[test]
+fn a_hung_probe_dies_with_the_run_on_sigterm_and_a_second_signal() {
+    let marker = "27.18281";
+    let toml = format!(
+        "[[proxy]]\nname = \"front\"\nlisten = \"127.0.0.1:18531\"\nupstream = \"127.0.0.1:9\"\n[[check]]\nname = \"once\"\ncommand = {{ cmd = [\"sh\", \"-c\", \"n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) > count; [ $n -lt 2 ] || exec sleep {marker}\"] }}\n[[chaos]]\nname = \"hangs\"\nsteady_state = [\"once\"]\nfault = {{ kind = \"latency\", target = \"front\" }}\nduration = \"60s\"\nduring = {{ every = \"1s\", timeout = \"50s\", max_failure_ratio = 1.0 }}\n"
+    );
+    let dir = temp_workspace(&toml);
+    let mut child = gate("none")
+        .current_dir(dir.path())
+        .args(["run", "--progress", "lines", "--out-dir", "target/gate"])
+        .args(["--suite", "chaos"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the probe hangs.
+    let needle = format!("sleep\0{marker}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while processes(|c| c.contains(&needle)).is_empty() {
+        assert!(Instant::now() < deadline, "the probe never started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cargo-gate ended first"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signals to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let status = interrupt(&mut child);
+    assert_eq!(status.code(), Some(1), "an interrupted run fails the gate");
+    assert_no_process(&needle);
+    let report = json(&dir.path().join("target/gate/report.json"));
+    assert_eq!(report["run"]["interrupted"], true, "{report}");
+}
