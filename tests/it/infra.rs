@@ -49,6 +49,18 @@ fn case<'a>(report: &'a Value, kind: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no case {id}: {report}"))
 }
 
+/// A metric of the chaos suite, by name.
+fn chaos_metric(report: &Value, name: &str) -> Option<f64> {
+    report["suites"]
+        .as_array()?
+        .iter()
+        .find(|s| s["kind"] == "chaos")?["metrics"]
+        .as_array()?
+        .iter()
+        .find(|m| m["name"] == name)?["samples"][0]
+        .as_f64()
+}
+
 /// No live process is left whose command line holds `--port {port}`.
 fn assert_nothing_left(port: u16) {
     assert_no_process(&format!("--port\0{port}"));
@@ -169,20 +181,9 @@ fn an_experiment_passes_when_the_service_recovers_from_a_crash() {
     let log = x["detail"].as_str().unwrap();
     assert!(log.contains("fault: killed `api`"), "{log}");
     assert!(log.contains("during the fault: "), "{log}");
-    let chaos = r["suites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["kind"] == "chaos")
-        .unwrap();
-    let ratio = chaos["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "chaos.crash.failure_ratio")
-        .unwrap();
     assert_eq!(
-        ratio["samples"][0], 100.0,
+        chaos_metric(&r, "chaos.crash.failure_ratio"),
+        Some(100.0),
         "a killed service fails every probe"
     );
     assert_nothing_left(port);
@@ -709,19 +710,7 @@ fn a_fault_with_probes_lasts_its_whole_duration_seen_from_outside() {
     assert!(lasted >= 2.0, "{log}");
     assert!(log.contains("(duration 2.00s)"), "{log}");
     // And in the report's metrics, for tools.
-    let chaos = r["suites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["kind"] == "chaos")
-        .unwrap();
-    let fault = chaos["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "chaos.slow.fault")
-        .and_then(|m| m["samples"][0].as_f64())
-        .unwrap_or(0.0);
+    let fault = chaos_metric(&r, "chaos.slow.fault").unwrap_or(0.0);
     assert!(fault >= 2.0, "chaos.slow.fault is {fault}");
     assert_nothing_left(port);
 }
