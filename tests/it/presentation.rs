@@ -118,6 +118,10 @@ fn a_backtrace_and_a_timeout_lead_with_the_cause() {
         insta::assert_snapshot!("backtrace_comment", rendered(&normalized, "comment"));
         insta::assert_snapshot!("backtrace_summary", rendered(&normalized, "markdown"));
         insta::assert_snapshot!("backtrace_terminal", rendered(&normalized, "terminal"));
+        insta::assert_snapshot!(
+            "backtrace_html",
+            html_outline(&rendered(&normalized, "html"))
+        );
     });
 }
 
@@ -146,10 +150,21 @@ fn a_build_failure_shows_the_compiler_error_everywhere() {
         assert!(!text.contains("removed"), "{what}:\n{text}");
     }
     assert_fits_80(&scorecard, &["let x: u32", "^^^^", "expected `u32`"]);
+    // The HTML report shows it too, as rustc rendered it (escaped).
+    let html = rendered(&normalized, "html");
+    assert!(
+        html.contains("<pre>error[E0308]: mismatched types\n --> tests/does_not_compile.rs:3:18"),
+        "{html}"
+    );
+    assert!(html.contains("expected `u32`, found `&amp;str`"));
     snapshot_settings().bind(|| {
         insta::assert_snapshot!("build_failure_comment", comment);
         insta::assert_snapshot!("build_failure_summary", summary);
         insta::assert_snapshot!("build_failure_terminal", scorecard);
+        insta::assert_snapshot!(
+            "build_failure_html",
+            html_outline(&rendered(&normalized, "html"))
+        );
     });
 }
 

@@ -401,3 +401,38 @@ pub fn path_with_nextest() -> std::ffi::OsString {
     })
     .clone()
 }
+
+/// The HTML report's structure without its style and script: headings, navigation, blocks with
+/// their anchors, table heads and rows, toggles, and the case table's data (one row a line);
+/// each inline SVG icon as `[icon]`.
+pub fn html_outline(html: &str) -> String {
+    let mut out = String::new();
+    let keep = [
+        "<h1",
+        "<h2",
+        "<nav",
+        "<details",
+        "<thead",
+        "<div class=\"toggles\"",
+        "<tr><td",
+        "<ul",
+    ];
+    for line in html.lines() {
+        if line.starts_with("<script type=\"application/json\"") {
+            let start = line.find('>').unwrap() + 1;
+            let end = line.rfind("</script>").unwrap();
+            let rows: Vec<serde_json::Value> = serde_json::from_str(&line[start..end]).unwrap();
+            for r in rows {
+                out.push_str(&format!("data: {r}\n"));
+            }
+        } else if keep.iter().any(|k| line.starts_with(k)) {
+            let mut l = line.to_string();
+            while let (Some(a), Some(b)) = (l.find("<svg"), l.find("</svg>")) {
+                l.replace_range(a..b + "</svg>".len(), "[icon]");
+            }
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    out
+}
