@@ -153,7 +153,9 @@ fn a_build_failure_shows_the_compiler_error_everywhere() {
     // The HTML report shows it too, as rustc rendered it (escaped).
     let html = rendered(&normalized, "html");
     assert!(
-        html.contains("<pre>error[E0308]: mismatched types\n --> tests/does_not_compile.rs:3:18"),
+        html.contains(
+            "<pre>error[E0308]: mismatched types\n --&gt; tests&#x2f;does_not_compile.rs:3:18"
+        ),
         "{html}"
     );
     assert!(html.contains("expected `u32`, found `&amp;str`"));
