@@ -205,12 +205,20 @@ fn normalise(query: &str) -> String {
 
 /// The pattern entry of a metric the gate reads by its shape (`bench.parse.median`).
 fn metric_pattern(name: &str) -> Option<&'static str> {
-    Some(match gate::metric_target(name)? {
-        Target::Static(_) => return None,
+    match gate::metric_target(name)? {
+        Target::Static(_) => None,
+        other => Some(entry_key(&other)),
+    }
+}
+
+/// The metrics page's entry for what a rule or metric name measures.
+fn entry_key(target: &Target) -> &'static str {
+    match target {
+        Target::Static(def) => def.name,
         Target::Aggregate { .. } => "bench.NAME.AGG",
         Target::Regression { .. } => "PATTERN.regression",
         Target::Load { .. } => "load.NAME.STAT",
-    })
+    }
 }
 
 fn explain_rule(text: &str) -> Result<Answer, NotFound> {
@@ -218,15 +226,11 @@ fn explain_rule(text: &str) -> Result<Answer, NotFound> {
         message: format!("`{text}` is not a valid rule: {}", e.message),
         hint: e.hint,
     })?;
-    let metric = text[..text.find(['=', '<', '>', '!']).unwrap_or(text.len())].trim();
-    let key = match &rule.target {
-        Target::Static(def) => def.name,
-        other => match other {
-            Target::Aggregate { .. } => "bench.NAME.AGG",
-            Target::Regression { .. } => "PATTERN.regression",
-            _ => "load.NAME.STAT",
-        },
-    };
+    // The rule parsed, so its parts split the same way.
+    let (metric, limit) = gate::grammar::split(text, text)
+        .map(|p| (p.subject, p.value))
+        .unwrap_or((text, ""));
+    let key = entry_key(&rule.target);
     let entry = entries(Page::Metrics)
         .into_iter()
         .find(|e| e.key == key)
@@ -234,7 +238,6 @@ fn explain_rule(text: &str) -> Result<Answer, NotFound> {
             message: format!("the reference has no entry for `{key}`"),
             hint: "report this as a bug of cargo-gate".to_string(),
         })?;
-    let limit = text[text.rfind(['=', '<', '>']).map_or(0, |i| i + 1)..].trim();
     let meaning = format!(
         "holds when {metric} {} {limit}. In `[gate] fail` the gate fails when it does not hold; \
          in `warn` it is reported and the gate still passes; when the suite that measures \

@@ -153,13 +153,11 @@ impl Environment {
             );
             // A service that died on its own during the experiment fails it, whatever the
             // probes said (the fault's own restarts are not deaths: they replaced it).
-            let (message, log, held) = with_deaths(
-                &mut self.services,
-                started,
-                f.message.clone(),
-                f.log.join("\n"),
-                f.held,
-            );
+            let log = f.log.join("\n");
+            let (message, log, held) = match died_during(&self.deaths(started), &log) {
+                Some((message, log)) => (message, log, false),
+                None => (f.message.clone(), log, f.held),
+            };
             let status = if held {
                 CaseStatus::Passed
             } else {
@@ -247,24 +245,17 @@ fn death(e: &service::Exited, since: Instant) -> String {
     }
 }
 
-/// A case's message, log and outcome with the deaths of services during it: the first death
-/// leads the message and fails the case; every death is in the log with its output.
-fn with_deaths(
-    services: &mut Services,
-    since: Instant,
-    message: String,
-    log: String,
-    held: bool,
-) -> (String, String, bool) {
-    let deaths: Vec<String> = services.exited().iter().map(|e| death(e, since)).collect();
-    match deaths.first() {
-        None => (message, log, held),
-        Some(first) => (
-            first.lines().next().unwrap_or_default().to_string(),
-            format!("{log}\n{}", deaths.join("\n")),
-            false,
-        ),
-    }
+/// What a case that saw services die says instead: the first death's line as its message, and
+/// its detail followed by every death with its output. `None` when none died.
+pub fn died_during(deaths: &[String], detail: &str) -> Option<(String, String)> {
+    let first = deaths.first()?;
+    let message = first.lines().next().unwrap_or_default().to_string();
+    let all = deaths.join("\n");
+    Some(if detail.is_empty() {
+        (message, all)
+    } else {
+        (message, format!("{detail}\n{all}"))
+    })
 }
 
 /// The infra suite: the services' startup and the checks.

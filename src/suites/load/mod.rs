@@ -88,38 +88,26 @@ pub fn run(
                 String::new(),
             )
         };
-        // A service that died under the load fails the scenario, with how, when and its
-        // last lines, whatever the figures say.
-        let deaths = deaths(started);
-        let died = |message: String, detail: Option<String>| {
-            deaths.first().map(|first| {
-                case_of(
-                    CaseStatus::Failed,
-                    first.lines().next().unwrap_or_default().to_string(),
-                    Some(format!(
-                        "{}\n{}",
-                        detail.unwrap_or(message),
-                        deaths.join("\n")
-                    )),
-                )
-            })
-        };
-        match result {
-            Err(e) => cases.push(
-                died(e.clone(), None).unwrap_or_else(|| case_of(CaseStatus::Failed, e, None)),
-            ),
+        let (status, message, detail) = match result {
+            Err(e) => (CaseStatus::Failed, e, None),
             Ok(outcome) => {
                 for st in STANDARD.iter().chain(extra.iter()) {
                     metrics.push(stat_metric(&s.name, *st, &outcome));
                 }
                 metrics.extend(timeline(&s.name, &outcome.timeline));
                 let (status, message, detail) = summary(s, &outcome);
-                cases.push(
-                    died(message.clone(), Some(detail.clone()))
-                        .unwrap_or_else(|| case_of(status, message, Some(detail))),
-                );
+                (status, message, Some(detail))
             }
-        }
+        };
+        // A service that died under the load fails the scenario, with how, when and its
+        // last lines, whatever the figures say.
+        let shown = detail.as_deref().unwrap_or(&message);
+        cases.push(
+            match crate::suites::infra::died_during(&deaths(started), shown) {
+                Some((message, detail)) => case_of(CaseStatus::Failed, message, Some(detail)),
+                None => case_of(status, message, detail),
+            },
+        );
     }
     let mut suite = crate::suites::suite(SuiteKind::Load, clock.elapsed().as_secs_f64(), cases);
     suite.metrics = metrics;
