@@ -150,13 +150,14 @@ impl Judge<'_> {
     }
 }
 
-/// Whether the user asked to see a compared metric: the suites that exist to measure (bench,
-/// load) are asked for by being configured; any other metric (`tests.duration`) only by a rule
-/// that reads it or a `[baseline.metric."NAME"]` table. The rest is saved for the trend and
-/// not shown, so a team with no benchmarks gets no performance table from run-to-run noise.
+/// Whether the user asked to see a compared metric: the ones a suite names after what the user
+/// configured (a benchmark, a load scenario) are asked for by being configured; a fixed metric
+/// every run records (`tests.duration`) only by a rule that reads it or a
+/// `[baseline.metric."NAME"]` table. The rest is saved for the trend and not shown, so a team
+/// with no benchmarks gets no performance table from run-to-run noise.
 fn asked_for(config: &Config, metric: &str) -> bool {
     use crate::gate::Target;
-    if metric.starts_with("bench.") || metric.starts_with("load.") {
+    if crate::gate::metric_def(metric).is_none() {
         return true;
     }
     config.baseline.per_metric.contains_key(metric)

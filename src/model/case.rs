@@ -204,6 +204,12 @@ impl Case {
     pub fn duration(&self) -> f64 {
         self.attempts.iter().map(|a| a.duration).sum()
     }
+
+    /// Its longest attempt, in seconds: how long the test takes, where `duration` sums its
+    /// retries (a test that timed out at 3 s twice took 3 s, not 6).
+    pub fn longest_attempt(&self) -> f64 {
+        self.attempts.iter().map(|a| a.duration).fold(0.0, f64::max)
+    }
 }
 
 /// One execution of a case.

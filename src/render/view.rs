@@ -659,10 +659,9 @@ fn slowest_of<'a>(all: &[&'a Case]) -> Vec<Timed<'a>> {
         .copied()
         .filter(|c| c.status != CaseStatus::Skipped)
         .collect();
-    let longest = |c: &Case| c.attempts.iter().map(|a| a.duration).fold(0.0, f64::max);
     let cmp = |a: &&Case, b: &&Case| {
-        longest(b)
-            .total_cmp(&longest(a))
+        b.longest_attempt()
+            .total_cmp(&a.longest_attempt())
             .then_with(|| a.id.cmp(&b.id))
     };
     if slowest.len() > 10 {
@@ -675,7 +674,7 @@ fn slowest_of<'a>(all: &[&'a Case]) -> Vec<Timed<'a>> {
         .map(|c| Timed {
             id: &c.id,
             status: c.status,
-            duration: longest(c),
+            duration: c.longest_attempt(),
             attempts: c.attempts.len(),
             shared: c.attempts.iter().any(|a| a.shared),
         })
