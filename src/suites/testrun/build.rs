@@ -35,7 +35,6 @@ pub struct TestBinary {
     pub env: Vec<(String, OsString)>,
 }
 
-/// The result of the build step.
 /// Why the tests could not be built.
 #[derive(Debug, Default)]
 pub struct BuildFailure {
@@ -59,6 +58,7 @@ impl BuildFailure {
     }
 }
 
+/// The result of the build step.
 pub enum BuildResult {
     /// Everything compiled.
     Built {
