@@ -172,33 +172,22 @@ impl Environment {
                 Some(log),
             ));
             let key = x.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
-            if let Some(r) = f.recovery {
-                metrics.push(Metric::new(
-                    format!("chaos.{key}.recovery"),
-                    "s",
-                    Direction::LowerIsBetter,
-                    Role::Gated,
-                    vec![r],
-                ));
-            }
-            // How long the fault was in, measured: `duration` unless Ctrl-C cut it short.
-            if let Some(s) = f.fault_secs {
-                metrics.push(Metric::new(
-                    format!("chaos.{key}.fault"),
-                    "s",
-                    Direction::LowerIsBetter,
-                    Role::Gated,
-                    vec![s],
-                ));
-            }
-            if let Some(r) = f.failure_ratio {
-                metrics.push(Metric::new(
-                    format!("chaos.{key}.failure_ratio"),
-                    "%",
-                    Direction::LowerIsBetter,
-                    Role::Gated,
-                    vec![r * 100.0],
-                ));
+            // Recovery time; how long the fault was in, measured (`duration` unless Ctrl-C cut
+            // it short); the share of probes that failed.
+            for (what, unit, value) in [
+                ("recovery", "s", f.recovery),
+                ("fault", "s", f.fault_secs),
+                ("failure_ratio", "%", f.failure_ratio.map(|r| r * 100.0)),
+            ] {
+                if let Some(v) = value {
+                    metrics.push(Metric::new(
+                        format!("chaos.{key}.{what}"),
+                        unit,
+                        Direction::LowerIsBetter,
+                        Role::Gated,
+                        vec![v],
+                    ));
+                }
             }
         }
         let mut s = crate::suites::suite(SuiteKind::Chaos, clock.elapsed().as_secs_f64(), cases);
