@@ -6,6 +6,8 @@
 //! It prints `listening on 127.0.0.1:PORT` once ready. `--delay-ms` adds a fixed service time;
 //! `--fail-every N` answers 500 to every Nth request; with `--stall-*` the server answers nothing
 //! during the first `stall-ms` of every `stall-period-ms` (a GC pause, a lock convoy).
+//! `GET /__count` answers the number of requests served so far (itself not counted), so a
+//! benchmark can measure a client's throughput from the server's side.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -73,6 +75,7 @@ fn serve(stream: TcpStream, config: &Config, counter: &AtomicU64, start: Instant
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
+        let count_asked = line.starts_with("GET /__count ");
         loop {
             line.clear();
             match reader.read_line(&mut line) {
@@ -93,6 +96,14 @@ fn serve(stream: TcpStream, config: &Config, counter: &AtomicU64, start: Instant
             if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
                 return;
             }
+        }
+        if count_asked {
+            let n = counter.load(Ordering::Relaxed).to_string();
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", n.len());
+            if writer.write_all(format!("{head}{n}").as_bytes()).is_err() {
+                return;
+            }
+            continue;
         }
         if !config.stall.is_zero() {
             let period = config.stall_period.as_nanos().max(1);

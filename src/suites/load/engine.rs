@@ -351,47 +351,11 @@ fn certainly_lost(t: &Threshold, hist: &Histogram<u64>, errors: u64, planned: u6
     }
 }
 
-/// Runs a scenario to completion (or abort) on the shared runtime.
+/// Runs one scenario: the work is split over lanes, one thread each with its own
+/// single-threaded runtime (as wrk runs one event loop per thread), and this thread watches
+/// them. Lanes share nothing on the request path but the recorders' uncontended locks: no
+/// work stealing, no cross-thread wakeup per request.
 pub fn run(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcome, String> {
-    let runtime = crate::exec::runtime::get().map_err(|e| e.to_string())?;
-    runtime.block_on(run_async(spec, events))
-}
-
-/// What every worker and the monitor of one scenario run share.
-struct Run<'a> {
-    spec: &'a Spec,
-    /// One recorder per worker (and one for requests the pacer dropped).
-    recorders: Arc<Mutex<Vec<Shared>>>,
-    /// The per-second series, shared by every worker.
-    timeline: Arc<Mutex<Timeline>>,
-    /// Set to stop early (a threshold lost, the time bound passed).
-    stop: Arc<AtomicBool>,
-    /// The protocol the first connection negotiated.
-    protocol: Arc<std::sync::OnceLock<&'static str>>,
-    /// When the first request is due (warm-up included).
-    begin: Instant,
-    /// When measuring starts (after the warm-up).
-    measure_from: Instant,
-    /// The measured length.
-    total: Duration,
-}
-
-impl Run<'_> {
-    fn end(&self) -> Instant {
-        self.measure_from + self.total
-    }
-
-    fn new_recorder(&self) -> Shared {
-        let r: Shared = Arc::default();
-        self.recorders
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Arc::clone(&r));
-        r
-    }
-}
-
-async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcome, String> {
     let begin = Instant::now() + Duration::from_millis(20);
     let (total, target_rps, planned) = match &spec.mode {
         Mode::Open {
@@ -414,17 +378,34 @@ async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcom
         measure_from: begin + spec.warmup,
         total,
     };
-    let tasks = match &spec.mode {
-        Mode::Open {
-            stages,
-            start_rate,
-            connections,
-        } => open_workers(&run, stages, *start_rate, *connections),
-        Mode::Closed { users, think, .. } => closed_workers(&run, *users, *think),
+    let workers = match &spec.mode {
+        Mode::Open { connections, .. } => *connections,
+        Mode::Closed { users, .. } => *users,
     };
-    let aborted = monitor(&run, &tasks, planned, events).await;
-    for t in tasks {
-        let _ = t.await;
+    let lanes = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(workers)
+        .max(1);
+    let (kill, killed) = tokio::sync::watch::channel(false);
+    let (done_tx, done) = std::sync::mpsc::channel::<Result<(), String>>();
+    let (aborted, lane_error) = std::thread::scope(|scope| {
+        for lane in 0..lanes {
+            let (run, killed, done_tx) = (&run, killed.clone(), done_tx.clone());
+            scope.spawn(move || {
+                let _ = done_tx.send(run_lane(
+                    run,
+                    Lane {
+                        index: lane,
+                        count: lanes,
+                    },
+                    killed,
+                ));
+            });
+        }
+        monitor(&run, &done, lanes, &kill, planned, events)
+    });
+    if let Some(e) = lane_error {
+        return Err(e);
     }
     let elapsed = if aborted.is_some() {
         Instant::now()
@@ -462,10 +443,93 @@ async fn run_async(spec: &Spec, events: crate::event::Sink<'_>) -> Result<Outcom
     })
 }
 
-/// An open model: `connections` workers send the requests a pacer thread schedules, whether
-/// or not earlier ones have answered.
+/// What every worker and the monitor of one scenario run share.
+struct Run<'a> {
+    spec: &'a Spec,
+    /// One recorder per worker (and one per lane for requests its pacer dropped).
+    recorders: Arc<Mutex<Vec<Shared>>>,
+    /// The per-second series, shared by every worker.
+    timeline: Arc<Mutex<Timeline>>,
+    /// Set to stop early (a threshold lost, the time bound passed).
+    stop: Arc<AtomicBool>,
+    /// The protocol the first connection negotiated.
+    protocol: Arc<std::sync::OnceLock<&'static str>>,
+    /// When the first request is due (warm-up included).
+    begin: Instant,
+    /// When measuring starts (after the warm-up).
+    measure_from: Instant,
+    /// The measured length.
+    total: Duration,
+}
+
+impl Run<'_> {
+    fn end(&self) -> Instant {
+        self.measure_from + self.total
+    }
+
+    fn new_recorder(&self) -> Shared {
+        let r: Shared = Arc::default();
+        self.recorders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::clone(&r));
+        r
+    }
+}
+
+/// One of the threads a run is split over: it takes every `count`-th worker and every
+/// `count`-th scheduled request, starting with number `index`.
+#[derive(Clone, Copy)]
+struct Lane {
+    index: usize,
+    count: usize,
+}
+
+impl Lane {
+    /// This lane's share of `n` workers (the first lanes take the remainder).
+    fn share(self, n: usize) -> usize {
+        n / self.count + usize::from(self.index < n % self.count)
+    }
+}
+
+/// A lane's thread: its workers on its own runtime until they finish or the run is killed
+/// (dropping the runtime then drops every request in flight and closes its connections).
+fn run_lane(
+    run: &Run<'_>,
+    lane: Lane,
+    mut killed: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a load generator thread: {e}"))?;
+    runtime.block_on(async {
+        let tasks = match &run.spec.mode {
+            Mode::Open {
+                stages,
+                start_rate,
+                connections,
+            } => open_workers(run, lane, stages, *start_rate, lane.share(*connections)),
+            Mode::Closed { users, think, .. } => closed_workers(run, lane.share(*users), *think),
+        };
+        let all = async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        };
+        tokio::select! {
+            () = all => {}
+            _ = killed.wait_for(|k| *k) => {}
+        }
+    });
+    Ok(())
+}
+
+/// An open model: a lane's `connections` workers send the requests its pacer schedules,
+/// whether or not earlier ones have answered.
 fn open_workers(
     run: &Run<'_>,
+    lane: Lane,
     stages: &[(Duration, f64)],
     start_rate: f64,
     connections: usize,
@@ -473,7 +537,7 @@ fn open_workers(
     let spec = run.spec;
     let measure_from = run.measure_from;
     let mut tasks = Vec::new();
-    let peak = stages.iter().map(|(_, r)| *r).fold(start_rate, f64::max);
+    let peak = stages.iter().map(|(_, r)| *r).fold(start_rate, f64::max) / lane.count as f64;
     let (tx, rx) = mpsc::channel::<Instant>(queue_capacity(peak, spec.timeout, connections));
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     for _ in 0..connections.max(1) {
@@ -507,33 +571,29 @@ fn open_workers(
             }
         }));
     }
-    // Warm-up at the first stage's rate, then the measured schedule.
+    // Warm-up at the first stage's rate, then the measured schedule; this lane takes every
+    // `lane.count`-th request of the whole, so the lanes together keep its spacing.
     let warm_rate = stages
         .first()
         .map_or(start_rate, |(_, r)| start_rate.max(*r))
         .max(1.0);
-    let warmup = spec.warmup;
     let begin = run.begin;
-    let measured = Schedule::new(start_rate, stages);
+    let times = Schedule::new(warm_rate, &[(spec.warmup, warm_rate)])
+        .map(move |t| begin + t)
+        .take_while(move |t| *t < measure_from)
+        .chain(Schedule::new(start_rate, stages).map(move |t| measure_from + t))
+        .skip(lane.index)
+        .step_by(lane.count);
     let dropped = run.new_recorder();
-    let dropped_timeline = Arc::clone(&run.timeline);
-    // Pacing runs on its own OS thread with fine timer slack: tokio's timer ticks in
-    // milliseconds, which would add up to 1 ms of our own lateness to every latency.
+    let timeline = Arc::clone(&run.timeline);
     let stop = Arc::clone(&run.stop);
-    let pacer = std::thread::spawn(move || {
-        fine_timer_slack();
-        let times = Schedule::new(warm_rate, &[(warmup, warm_rate)])
-            .map(|t| begin + t)
-            .take_while(|t| *t < measure_from)
-            .chain(measured.map(|t| measure_from + t));
+    tasks.push(tokio::spawn(async move {
+        let mut clock = super::clock::Clock::new();
         for t in times {
             if stop.load(Ordering::Relaxed) || crate::exec::process::is_cancelled() {
                 break;
             }
-            let now = Instant::now();
-            if t > now {
-                std::thread::sleep(t - now);
-            }
+            clock.sleep_until(t).await;
             match tx.try_send(t) {
                 Ok(()) => {}
                 // Every connection busy and the queue full: the request is due and cannot be
@@ -541,27 +601,18 @@ fn open_workers(
                 Err(mpsc::error::TrySendError::Full(t)) => {
                     if t >= measure_from {
                         let second = t.duration_since(measure_from).as_secs() as usize;
-                        lock(&dropped).record(
-                            &dropped_timeline,
-                            second,
-                            t.elapsed(),
-                            Some("dropped"),
-                            0,
-                        );
+                        lock(&dropped).record(&timeline, second, t.elapsed(), Some("dropped"), 0);
                     }
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => break,
             }
         }
-    });
-    tasks.push(tokio::task::spawn_blocking(move || {
-        let _ = pacer.join();
     }));
     tasks
 }
 
-/// A closed model: `users` workers, each sending its next request once the last answered (and
-/// it thought for `think`).
+/// A closed model: a lane's `users` workers, each sending its next request once the last
+/// answered (and it thought for `think`).
 fn closed_workers(
     run: &Run<'_>,
     users: usize,
@@ -599,23 +650,41 @@ fn closed_workers(
         .collect()
 }
 
-/// Watches the workers until they finish: progress once a second, threshold certainty four
+/// Watches the lanes until they finish: progress once a second, threshold certainty four
 /// times a second (with `abort_on_fail`), and a hard bound in time whatever the server does.
-/// Returns why the run stopped early, if it did.
-async fn monitor(
+/// Returns why the run stopped early, if it did, and a lane's error.
+fn monitor(
     run: &Run<'_>,
-    tasks: &[tokio::task::JoinHandle<()>],
+    done: &std::sync::mpsc::Receiver<Result<(), String>>,
+    lanes: usize,
+    kill: &tokio::sync::watch::Sender<bool>,
     planned: u64,
     events: crate::event::Sink<'_>,
-) -> Option<String> {
+) -> (Option<String>, Option<String>) {
     let spec = run.spec;
     let mut aborted = None;
+    let mut lane_error = None;
+    let mut finished = 0;
     let mut last_print = Instant::now();
+    let mut tick = Instant::now();
     loop {
-        if tasks.iter().all(|t| t.is_finished()) {
-            return aborted;
+        tick += Duration::from_millis(250);
+        // A lane's end wakes this at once; otherwise the next quarter second.
+        while finished < lanes {
+            match done.recv_timeout(tick.saturating_duration_since(Instant::now())) {
+                Ok(result) => {
+                    finished += 1;
+                    if let Err(e) = result {
+                        lane_error.get_or_insert(e);
+                        run.stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                Err(_) => break,
+            }
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        if finished == lanes {
+            return (aborted, lane_error);
+        }
         let now = Instant::now();
         // A request is recorded at most two timeouts after its second (a wait for a free
         // connection, then its own time): seconds further back are final.
@@ -629,10 +698,8 @@ async fn monitor(
             .close_before(settled);
         if now > run.end() + spec.timeout + Duration::from_secs(5) {
             run.stop.store(true, Ordering::Relaxed);
-            for t in tasks {
-                t.abort();
-            }
-            return aborted;
+            kill.send_replace(true);
+            return (aborted, lane_error);
         }
         let check_abort = spec.abort_on_fail && aborted.is_none() && planned > 0;
         let print =
@@ -696,16 +763,6 @@ fn merged(recorders: &Arc<Mutex<Vec<Shared>>>) -> Recorder {
         out.completed += r.completed;
     }
     out
-}
-
-/// Asks Linux for a 1 ns timer slack on this thread (the default 50 µs would be added to every
-/// pacing sleep). Best effort: other systems keep their default.
-fn fine_timer_slack() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
-    }
 }
 
 /// Resolves a host once, before the run: the generator only ever connects to this address.

@@ -1,6 +1,7 @@
 //! The load suite: runs each `[[load]]` scenario and turns what it measured into metrics
 //! (`load.<name>.p(95)`, `.rps`, `.error_rate`, ...) that thresholds, gate rules and baselines use.
 
+mod clock;
 pub mod config;
 pub mod engine;
 pub mod http;

@@ -36,7 +36,9 @@ pub struct Proxy {
     counters: Arc<Counters>,
     /// Whether the listener is open (closed while `down` is in).
     listening: Arc<watch::Sender<bool>>,
-    task: tokio::task::JoinHandle<()>,
+    /// Ends the proxy's thread, and with it every open connection.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Counted from the moment a fault is applied: `toxicity` spreads over connections,
@@ -52,32 +54,69 @@ fn is_down(spec: &Option<ToxicSpec>) -> bool {
 }
 
 impl Proxy {
-    /// Starts listening on `listen` and forwarding to `upstream`.
+    /// Starts listening on `listen` and forwarding to `upstream`. The proxy runs on a thread
+    /// of its own with a single-threaded runtime, as haproxy runs one event loop per thread:
+    /// on the shared work-stealing runtime every read woke the other worker thread, which cost
+    /// 8 % of throughput at 256 connections (`bench/proxy.sh`).
     pub async fn start(listen: &str, upstream: &str) -> std::io::Result<Proxy> {
-        let listener = TcpListener::bind(listen).await?;
-        let addr = listener.local_addr()?;
         let upstream: SocketAddr = tokio::net::lookup_host(upstream)
             .await?
             .next()
             .ok_or_else(|| std::io::Error::other(format!("{upstream} has no address")))?;
         let (tx, rx) = watch::channel(None);
         let counters = Arc::new(Counters::default());
-        let shared = Arc::clone(&counters);
         let listening = Arc::new(watch::channel(true).0);
-        let task = tokio::spawn(accept_loop(
-            listener,
-            addr,
-            upstream,
-            rx,
-            shared,
+        let (ready_tx, ready) = tokio::sync::oneshot::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (listen, shared, flag) = (
+            listen.to_string(),
+            Arc::clone(&counters),
             Arc::clone(&listening),
-        ));
+        );
+        let thread = std::thread::Builder::new()
+            .name("cargo-gate-proxy".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    // Bound here: a listener belongs to the runtime that polls it.
+                    let bound = TcpListener::bind(&listen).await.and_then(|l| {
+                        let addr = l.local_addr()?;
+                        Ok((l, addr))
+                    });
+                    let (listener, addr) = match bound {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(addr));
+                    tokio::select! {
+                        () = accept_loop(listener, addr, upstream, rx, shared, flag) => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Dropping the runtime here closes every open connection.
+            })?;
+        let addr = ready
+            .await
+            .map_err(|_| std::io::Error::other("the proxy thread ended before listening"))??;
         Ok(Proxy {
             toxic: tx,
             addr,
             counters,
             listening,
-            task,
+            stop: Some(stop),
+            thread: Some(thread),
         })
     }
 
@@ -119,8 +158,14 @@ impl Proxy {
 }
 
 impl Drop for Proxy {
+    /// Returns once every connection is closed: a fault's end (or the run's) is then final.
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -132,8 +177,8 @@ async fn accept_loop(
     counters: Arc<Counters>,
     listening: Arc<watch::Sender<bool>>,
 ) {
-    // Connections live in this set: when the proxy is dropped the accept loop is aborted, the
-    // set with it, and every open connection is closed at once.
+    // Connections live in this set: when the proxy is dropped the accept loop ends, the set
+    // with it, and every open connection is closed at once.
     let mut open = tokio::task::JoinSet::new();
     let mut listener = Some(listener);
     loop {
