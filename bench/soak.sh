@@ -8,6 +8,7 @@
 #
 #   SECS=600 CONNS=64 RATE=5000 WRK2=/path/to/wrk2 bench/soak.sh   (the defaults but WRK2)
 #   CHECK=1 SECS=30 PROFILE=debug bench/soak.sh                     (what .ci/run runs)
+# WRK=0 leaves wrk out.
 # With CHECK=1 only cargo-gate runs, and the script fails unless its RSS at the end is at most
 # 1.2 times its RSS after 10 s and at most 64 MB. PROFILE=debug uses the debug build the test
 # command has already made instead of building a release.
@@ -67,8 +68,10 @@ if [ -z "$check" ]; then
     if [ -n "$wrk2" ]; then
         measure wrk2 "$wrk2" -t2 -c"$conns" -d"${secs}s" -R"$rate" http://127.0.0.1:18091/
     fi
-    command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
-    measure wrk wrk -t2 -c"$conns" -d"${secs}s" http://127.0.0.1:18091/
+    if [ "${WRK:-1}" != 0 ]; then
+        command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+        measure wrk wrk -t2 -c"$conns" -d"${secs}s" http://127.0.0.1:18091/
+    fi
 fi
 
 python3 - "$out" "$secs" "$conns" "$rate" "$check" <<'PY'

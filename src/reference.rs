@@ -362,6 +362,8 @@ mod tests {
         "chaos",
         "load.stages",
         "bench.command",
+        "security.ignore",
+        "security.licenses.exceptions",
     ];
 
     /// The keys the parser accepts in a table, read from its own error for an unknown key:

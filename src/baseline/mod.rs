@@ -2,6 +2,7 @@
 //! store, sharing through a remote, statistics, and comparison.
 
 pub mod bisect;
+pub mod change;
 pub mod compare;
 pub mod config;
 pub mod note;

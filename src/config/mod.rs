@@ -65,6 +65,8 @@ struct RawConfig {
     #[serde(default)]
     coverage: Option<RawCoverage>,
     #[serde(default)]
+    security: Option<crate::suites::security::config::RawSecurity>,
+    #[serde(default)]
     gate: RawGate,
     #[serde(default)]
     profile: BTreeMap<String, RawProfile>,
@@ -194,6 +196,8 @@ pub struct Config {
     pub chaos: Vec<crate::suites::infra::spec::ChaosSpec>,
     /// The coverage suite, when configured.
     pub coverage: Option<CoverageConfig>,
+    /// The security suite, when `[security]` is written.
+    pub security: Option<crate::suites::security::config::SecurityConfig>,
     /// Gate rules, `fail` ones first.
     pub rules: Vec<Rule>,
     /// gate.toml lists its own `fail` rules; when false the suites' defaults are still to be
@@ -226,6 +230,7 @@ impl Config {
             proxies: Vec::new(),
             chaos: Vec::new(),
             coverage: None,
+            security: None,
             rules: Vec::new(),
             fail_rules_written: false,
         })
@@ -334,6 +339,11 @@ impl Config {
                 .coverage
                 .as_ref()
                 .map(|c| crate::suites::coverage::config::resolve(c, at))
+                .transpose()?,
+            security: raw
+                .security
+                .as_ref()
+                .map(|c| crate::suites::security::config::resolve(c, at))
                 .transpose()?,
             rules,
         })

@@ -7,6 +7,7 @@ mod merge;
 mod metric;
 mod perf;
 mod report;
+mod security;
 mod suite;
 
 pub use merge::merge;
@@ -14,4 +15,5 @@ pub use metric::{INSTRUCTIONS, legacy_role};
 
 pub use case::*;
 pub use report::*;
+pub use security::{Finding, FindingKind, SecuritySummary};
 pub use suite::*;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Case, CaseStatus, CoverageSummary, Metric, PairedSamples};
+use super::{Case, CaseStatus, CoverageSummary, Metric, PairedSamples, SecuritySummary};
 
 /// Kinds of suites.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,6 +27,8 @@ pub enum SuiteKind {
     Chaos,
     /// Code coverage read from an LCOV file.
     Coverage,
+    /// Advisories, licenses and sources of the dependencies; secrets in the change.
+    Security,
 }
 
 impl SuiteKind {
@@ -37,6 +39,7 @@ impl SuiteKind {
         SuiteKind::Property,
         SuiteKind::Bench,
         SuiteKind::Coverage,
+        SuiteKind::Security,
         SuiteKind::Infra,
         SuiteKind::Chaos,
         SuiteKind::Load,
@@ -53,6 +56,7 @@ impl SuiteKind {
             SuiteKind::Infra => "infra",
             SuiteKind::Chaos => "chaos",
             SuiteKind::Coverage => "coverage",
+            SuiteKind::Security => "security",
         }
     }
 }
@@ -109,6 +113,8 @@ pub enum Details {
     Coverage(CoverageSummary),
     /// The bench suite's.
     Bench(BenchDetails),
+    /// The security suite's findings.
+    Security(SecuritySummary),
 }
 
 impl Details {
@@ -345,6 +351,14 @@ impl Suite {
     pub fn coverage(&self) -> Option<&CoverageSummary> {
         match &self.details {
             Details::Coverage(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// What the security suite found.
+    pub fn security(&self) -> Option<&SecuritySummary> {
+        match &self.details {
+            Details::Security(s) => Some(s),
             _ => None,
         }
     }

@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod infra;
 pub mod load;
 pub mod property;
+pub mod security;
 pub mod snapshot;
 pub mod testrun;
 pub mod watch;
@@ -219,6 +220,22 @@ pub const REGISTRY: &[Entry] = &[
         default_rules: &["coverage.failed == 0"],
         collection_rules: &["coverage.failed == 0"],
         build: coverage::build,
+    },
+    Entry {
+        kind: SuiteKind::Security,
+        help: "advisories, licenses and sources of the dependencies; secrets in the change",
+        shard: Shard::FirstOnly,
+        from_tests: false,
+        enabled: |c, _| c.security.is_some(),
+        needs_services: |_| false,
+        default_rules: &[
+            "security.new_advisories == 0",
+            "security.new_licenses == 0",
+            "security.new_sources == 0",
+            "security.secrets == 0",
+        ],
+        collection_rules: &["security.failed == 0"],
+        build: security::build,
     },
     Entry {
         kind: SuiteKind::Infra,
@@ -498,6 +515,7 @@ mod tests {
             SuiteKind::Infra,
             SuiteKind::Chaos,
             SuiteKind::Coverage,
+            SuiteKind::Security,
         ];
         for kind in all {
             let n = REGISTRY.iter().filter(|e| e.kind == kind).count();

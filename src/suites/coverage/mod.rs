@@ -460,52 +460,10 @@ fn changed_lines(
     store: &crate::baseline::notes::Store,
     base_commit: git2::Oid,
 ) -> Result<BTreeMap<String, BTreeSet<u32>>, String> {
-    let repo = store.repository();
-    let workdir = repo
-        .workdir()
-        .map(crate::suites::testrun::affected::canonical)
-        .ok_or("a bare repository has no working tree")?;
-    let root = crate::suites::testrun::affected::canonical(ws_root);
-    let prefix = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
-    let tree = repo
-        .find_commit(base_commit)
-        .and_then(|c| c.tree())
-        .map_err(|e| e.message().to_string())?;
-    let mut opts = git2::DiffOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .show_untracked_content(true)
-        .context_lines(0);
-    let mut diff = repo
-        .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))
-        .map_err(|e| e.message().to_string())?;
-    // A moved file counts only the lines that changed in it (as `git diff -M` shows), not
-    // every line as new; untracked files are paired with deleted ones too.
-    let mut find = git2::DiffFindOptions::new();
-    find.renames(true)
-        .renames_from_rewrites(true)
-        .for_untracked(true);
-    diff.find_similar(Some(&mut find))
-        .map_err(|e| e.message().to_string())?;
     let mut changed: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
-    diff.foreach(
-        &mut |_, _| true,
-        None,
-        None,
-        Some(&mut |delta, _hunk, line| {
-            if line.origin() == '+'
-                && let (Some(path), Some(number)) = (delta.new_file().path(), line.new_lineno())
-                && let Ok(rel) = path.strip_prefix(prefix)
-            {
-                changed
-                    .entry(rel.to_string_lossy().replace('\\', "/"))
-                    .or_default()
-                    .insert(number);
-            }
-            true
-        }),
-    )
-    .map_err(|e| e.message().to_string())?;
+    crate::baseline::change::added_lines(ws_root, store, base_commit, &mut |file, number, _| {
+        changed.entry(file.to_string()).or_default().insert(number);
+    })?;
     Ok(changed)
 }
 

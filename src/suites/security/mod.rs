@@ -1,0 +1,562 @@
+//! The security suite: advisories (RustSec), licenses (SPDX), sources of the dependencies, and
+//! secrets in the lines the change adds. Each finding is compared with the same checks on the
+//! base — its `Cargo.lock` read from git, against today's database — so a pull request fails
+//! only for what it introduces, while what the base already had stays visible as a warning.
+
+pub mod advisories;
+pub mod config;
+pub mod database;
+pub mod licenses;
+pub mod lockfile;
+pub mod sarif;
+pub mod secrets;
+pub mod sources;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Instant;
+
+use self::config::SecurityConfig;
+use self::lockfile::Lock;
+use crate::model::{
+    Case, CaseStatus, Details, Direction, Finding, FindingKind, Metric, Role, SecuritySummary,
+    Suite, SuiteKind,
+};
+use crate::workspace::Workspace;
+
+const ID: &str = "security audit";
+
+/// How long `cargo metadata` (with the dependencies) may take.
+const METADATA_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The base the change is compared with: its lock file's text (if it had one), the revision's
+/// name, and the commit.
+struct Base {
+    lock: Option<String>,
+    name: String,
+    commit: git2::Oid,
+    store: crate::baseline::notes::Store,
+}
+
+/// Runs the suite. `default_base` is the baseline's base revision (`--baseline-rev`), used when
+/// `[security] base` is not set. `today` decides whether an ignore has expired.
+pub fn run(
+    cfg: &SecurityConfig,
+    ws: &Workspace,
+    default_base: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Suite {
+    let clock = Instant::now();
+    let mut problems: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let lock_path = ws.root.join("Cargo.lock");
+    let head = match std::fs::read_to_string(&lock_path) {
+        Ok(text) => Lock::parse(&text),
+        Err(e) => Err(format!(
+            "cannot read {}: {e}; run `cargo generate-lockfile` (and commit Cargo.lock)",
+            lock_path.display()
+        )),
+    };
+    let base = base(ws, cfg.base.as_deref().or(default_base));
+    let base_lock = match &base {
+        Ok(b) => b
+            .lock
+            .as_deref()
+            .map(Lock::parse)
+            .transpose()
+            .unwrap_or_else(|e| {
+                notes.push(format!(
+                    "the base's Cargo.lock is unreadable ({e}): every finding counts as new"
+                ));
+                None
+            }),
+        Err(why) => {
+            notes.push(format!(
+                "no base to compare with ({why}): every finding counts as new"
+            ));
+            None
+        }
+    };
+    let mut findings = Vec::new();
+    let mut database = None;
+    match &head {
+        Err(e) => problems.push(e.clone()),
+        Ok(head) => {
+            match database::open(cfg, &ws.root) {
+                Ok(opened) => {
+                    let mut now = advisories::check(&opened.db, head, "Cargo.lock");
+                    if let Some(base_lock) = &base_lock {
+                        let before = advisories::check(&opened.db, base_lock, "Cargo.lock");
+                        mark_new(&mut now, &before);
+                    }
+                    findings.extend(now);
+                    database = Some(opened.describe);
+                }
+                Err(e) => problems.push(e),
+            }
+            if cfg.sources {
+                let mut now = sources::check(head, &cfg.registries, &cfg.git, "Cargo.lock");
+                if let Some(base_lock) = &base_lock {
+                    let before = sources::check(base_lock, &cfg.registries, &cfg.git, "Cargo.lock");
+                    mark_new(&mut now, &before);
+                }
+                findings.extend(now);
+            }
+            if let Some(policy) = &cfg.licenses {
+                match license_findings(policy, ws, head) {
+                    Ok(mut now) => {
+                        if let Some(base_lock) = &base_lock {
+                            mark_new_packages(&mut now, base_lock);
+                        }
+                        findings.extend(now);
+                    }
+                    Err(e) => problems.push(e),
+                }
+            }
+        }
+    }
+    if cfg.secrets {
+        match &base {
+            Ok(b) => match secret_findings(cfg, ws, b) {
+                Ok(found) => findings.extend(found),
+                Err(e) => problems.push(format!("cannot scan the change for secrets: {e}")),
+            },
+            Err(why) => notes.push(format!(
+                "secrets not scanned: no base to diff against ({why})"
+            )),
+        }
+    }
+    apply_ignores(&mut findings, &cfg.ignore, today);
+    let summary = SecuritySummary {
+        findings,
+        base: base
+            .as_ref()
+            .ok()
+            .map(|b| format!("{} ({})", b.name, b.store.short(b.commit))),
+        database,
+        packages: head.as_ref().map_or(0, |h| h.file.packages.len()),
+    };
+    assemble(summary, problems, notes, clock.elapsed().as_secs_f64())
+}
+
+/// The base commit (merge base of the base revision and HEAD) and its lock file.
+fn base(ws: &Workspace, rev: Option<&str>) -> Result<Base, String> {
+    let store = crate::baseline::notes::Store::open(&ws.root).map_err(|e| e.to_string())?;
+    let (commit, name) = crate::baseline::resolve_base(&store, rev).map_err(|e| e.to_string())?;
+    let commit = store
+        .resolve("HEAD")
+        .ok()
+        .and_then(|head| store.merge_base(head, commit))
+        .unwrap_or(commit);
+    let repo = store.repository();
+    let workdir = repo
+        .workdir()
+        .map(crate::suites::testrun::affected::canonical)
+        .ok_or("a bare repository has no working tree")?;
+    let root = crate::suites::testrun::affected::canonical(&ws.root);
+    let prefix = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
+    let lock = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .ok()
+        .and_then(|tree| tree.get_path(&prefix.join("Cargo.lock")).ok())
+        .and_then(|entry| repo.find_blob(entry.id()).ok())
+        .map(|blob| String::from_utf8_lossy(blob.content()).into_owned());
+    Ok(Base {
+        lock,
+        name,
+        commit,
+        store,
+    })
+}
+
+/// The key a finding is the same by on both sides: an advisory on the same crate (whatever
+/// its version: a bump that stays vulnerable is not new), a source of the same crate.
+fn key(f: &Finding) -> (FindingKind, String, String) {
+    let name = f
+        .package
+        .as_deref()
+        .and_then(|p| p.split(' ').next())
+        .unwrap_or("")
+        .to_string();
+    (f.kind, f.id.clone(), name)
+}
+
+fn mark_new(now: &mut [Finding], before: &[Finding]) {
+    let old: HashSet<_> = before.iter().map(key).collect();
+    for f in now {
+        f.new = !old.contains(&key(f));
+    }
+}
+
+/// A license finding is new when its crate was not in the base's lock file.
+fn mark_new_packages(now: &mut [Finding], base: &Lock) {
+    let names: HashSet<&str> = base.file.packages.iter().map(|p| p.name.as_str()).collect();
+    for f in now {
+        let name = f
+            .package
+            .as_deref()
+            .and_then(|p| p.split(' ').next())
+            .unwrap_or("");
+        f.new = !names.contains(name);
+    }
+}
+
+/// The license of every package `cargo metadata` lists (dependencies included, as locked).
+fn license_findings(
+    policy: &config::LicensePolicy,
+    ws: &Workspace,
+    lock: &Lock,
+) -> Result<Vec<Finding>, String> {
+    // Offline first: after a build every locked crate is on disk, and nothing is fetched.
+    let metadata = |extra: &[&str]| {
+        let mut options = vec!["--locked".to_string()];
+        options.extend(extra.iter().map(|s| s.to_string()));
+        let cmd = cargo_metadata::MetadataCommand::new()
+            .manifest_path(&ws.manifest_path)
+            .other_options(options)
+            .cargo_command();
+        crate::exec::process::output(cmd, Some(METADATA_TIMEOUT))
+            .map_err(|e| format!("cannot run cargo metadata: {e}"))
+    };
+    let mut out = metadata(&["--offline"])?;
+    if !out.success() {
+        out = metadata(&[])?;
+    }
+    if !out.success() {
+        return Err(format!(
+            "`cargo metadata --locked` failed ({}): {}",
+            out.exit,
+            out.stderr_text().trim()
+        ));
+    }
+    let meta =
+        cargo_metadata::MetadataCommand::parse(String::from_utf8_lossy(&out.stdout).as_ref())
+            .map_err(|e| format!("unreadable `cargo metadata` output: {e}"))?;
+    let members: HashSet<_> = meta.workspace_members.iter().collect();
+    let packages: Vec<licenses::Licensed<'_>> = meta
+        .packages
+        .iter()
+        .map(|p| {
+            let version = p.version.to_string();
+            let local = p.source.is_none();
+            let manifest = p.manifest_path.as_std_path();
+            let file = if members.contains(&p.id) {
+                manifest.strip_prefix(&ws.root).map_or_else(
+                    |_| "Cargo.toml".to_string(),
+                    |r| r.to_string_lossy().replace('\\', "/"),
+                )
+            } else {
+                "Cargo.lock".to_string()
+            };
+            let line = if file == "Cargo.lock" {
+                lock.line_of(&p.name, &version)
+            } else {
+                manifest_line(manifest, "license")
+            };
+            licenses::Licensed {
+                name: p.name.as_str(),
+                version,
+                license: p.license.as_deref(),
+                license_file: p.license_file.as_ref().map(|f| f.to_string()),
+                local,
+                private: p.publish.as_ref().is_some_and(Vec::is_empty),
+                file,
+                line,
+            }
+        })
+        .collect();
+    Ok(licenses::check(policy, &packages))
+}
+
+/// The line of `key = …` in a manifest (1-based), for annotations.
+fn manifest_line(manifest: &Path, key: &str) -> Option<u32> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i as u32 + 1)
+}
+
+/// Secrets in the lines the change adds, paths from the workspace root.
+fn secret_findings(
+    cfg: &SecurityConfig,
+    ws: &Workspace,
+    base: &Base,
+) -> Result<Vec<Finding>, String> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for p in &cfg.allow_paths {
+        builder.add(globset::Glob::new(p).map_err(|e| e.to_string())?);
+    }
+    let paths = builder.build().map_err(|e| e.to_string())?;
+    let allow = secrets::Allow {
+        paths: &paths,
+        fingerprints: &cfg.allow_fingerprints,
+    };
+    let mut found = Vec::new();
+    crate::baseline::change::added_lines(
+        &ws.root,
+        &base.store,
+        base.commit,
+        &mut |file, line, text| {
+            found.extend(secrets::scan_line(file, line, text, &allow));
+        },
+    )?;
+    Ok(found)
+}
+
+/// Sets aside what an `ignore` entry names until its day has passed; an expired one makes the
+/// finding count as introduced, saying so: the deadline the team set has come.
+fn apply_ignores(findings: &mut [Finding], ignores: &[config::Ignore], today: chrono::NaiveDate) {
+    for f in findings {
+        let name = f.package.as_deref().and_then(|p| p.split(' ').next());
+        let matches = |i: &&config::Ignore| {
+            i.id == f.id || Some(i.id.as_str()) == name || Some(&i.id) == f.fingerprint.as_ref()
+        };
+        let Some(ignore) = ignores.iter().find(matches) else {
+            continue;
+        };
+        match ignore.until {
+            Some(until) if until < today => {
+                f.expired = Some(until.to_string());
+                f.new = true;
+            }
+            _ => {
+                f.ignored = Some(
+                    ignore
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "ignored".to_string()),
+                );
+            }
+        }
+    }
+}
+
+/// The metrics: each family counted whole and, where the base tells, what the change adds.
+fn metrics(s: &SecuritySummary, could_not: bool) -> Vec<Metric> {
+    let count = |pred: &dyn Fn(&Finding) -> bool| {
+        s.findings.iter().filter(|f| f.counts() && pred(f)).count() as f64
+    };
+    let mut out = Vec::new();
+    // Totals go to the notes for their trend; what the change adds is gated only.
+    let mut push = |name: &str, v: f64| {
+        let role = if name.contains(".new_") || name == "security.failed" {
+            Role::Gated
+        } else {
+            Role::Trend
+        };
+        out.push(Metric::new(
+            name,
+            "count",
+            Direction::LowerIsBetter,
+            role,
+            vec![v],
+        ));
+    };
+    push("security.failed", if could_not { 1.0 } else { 0.0 });
+    for kind in [
+        FindingKind::Vulnerability,
+        FindingKind::Unmaintained,
+        FindingKind::Unsound,
+        FindingKind::Notice,
+        FindingKind::License,
+        FindingKind::Source,
+    ] {
+        let family = kind.family();
+        push(&format!("security.{family}"), count(&|f| f.kind == kind));
+        push(
+            &format!("security.new_{family}"),
+            count(&|f| f.kind == kind && f.new),
+        );
+    }
+    push(
+        "security.secrets",
+        count(&|f| f.kind == FindingKind::Secret),
+    );
+    push(
+        "security.ignored",
+        s.findings.iter().filter(|f| !f.counts()).count() as f64,
+    );
+    out
+}
+
+/// One line about a finding, for its case and lists.
+pub fn describe(f: &Finding) -> String {
+    let mut line = match &f.package {
+        Some(p) => format!("{} in {p}: {}", f.id, f.title),
+        None => format!("{}: {}", f.id, f.title),
+    };
+    if let Some(sev) = &f.severity {
+        line.push_str(&format!(" (severity {sev}"));
+        if let Some(score) = f.cvss {
+            line.push_str(&format!(", CVSS {score:.1}"));
+        }
+        line.push(')');
+    }
+    if let Some(until) = &f.expired {
+        line.push_str(&format!(" — its ignore expired on {until}"));
+    }
+    line
+}
+
+fn case_of(f: &Finding) -> Case {
+    let mut detail = Vec::new();
+    if !f.patched.is_empty() {
+        detail.push(format!("fixed in {}", f.patched.join(", ")));
+    } else if matches!(f.kind, FindingKind::Vulnerability | FindingKind::Unsound) {
+        detail.push("no fixed version".to_string());
+    }
+    if f.path.len() > 1 {
+        detail.push(format!("reached by {}", f.path.join(" → ")));
+    }
+    if let Some(url) = &f.url {
+        detail.push(url.clone());
+    }
+    if let Some(fp) = &f.fingerprint {
+        detail.push(format!("fingerprint {fp} (add it to [security.secrets] allow_fingerprints if this is no secret)"));
+    }
+    let id = match &f.package {
+        Some(p) => format!("{} {} {p}", f.kind.label(), f.id),
+        None => format!(
+            "{} {} {}:{}",
+            f.kind.label(),
+            f.id,
+            f.file.as_deref().unwrap_or("?"),
+            f.line.unwrap_or(0)
+        ),
+    };
+    let mut case = Case::single(
+        id,
+        f.kind.label(),
+        CaseStatus::Failed,
+        0.0,
+        describe(f),
+        String::new(),
+    );
+    case.attempts.clear();
+    case.detail = (!detail.is_empty()).then(|| detail.join("\n"));
+    case.location = f.file.as_ref().map(|file| crate::model::SourceLocation {
+        file: file.clone(),
+        line: f.line.unwrap_or(1),
+        col: None,
+    });
+    case
+}
+
+/// The suite's report: a failing case per finding the change introduces, one case saying what
+/// was checked (and what the base already had), the metrics and the findings in full.
+fn assemble(
+    summary: SecuritySummary,
+    problems: Vec<String>,
+    notes: Vec<String>,
+    secs: f64,
+) -> Suite {
+    let could_not = !problems.is_empty();
+    let mut cases: Vec<Case> = summary
+        .findings
+        .iter()
+        .filter(|f| f.counts() && f.new)
+        .map(case_of)
+        .collect();
+    let existing = summary
+        .findings
+        .iter()
+        .filter(|f| f.counts() && !f.new)
+        .count();
+    let mut message = vec![format!("{} crates checked", summary.packages)];
+    if existing > 0 {
+        let base = summary.base.as_deref().unwrap_or("the base");
+        message.push(format!(
+            "{existing} finding{} already on {base}, not from this change",
+            if existing == 1 { "" } else { "s" }
+        ));
+    }
+    let ignored = summary.findings.iter().filter(|f| !f.counts()).count();
+    if ignored > 0 {
+        message.push(format!("{ignored} ignored"));
+    }
+    let mut detail: Vec<String> = problems.clone();
+    detail.extend(notes);
+    if let Some(db) = &summary.database {
+        detail.push(format!("advisories from {db}"));
+    }
+    let status = if could_not {
+        CaseStatus::Failed
+    } else {
+        CaseStatus::Passed
+    };
+    let text = if could_not {
+        format!("could not check everything: {}", problems.join("; "))
+    } else {
+        message.join(" · ")
+    };
+    let mut audit = Case::single(ID, "audit", status, secs, text, String::new());
+    audit.attempts.clear();
+    audit.detail = (!detail.is_empty()).then(|| detail.join("\n"));
+    cases.insert(0, audit);
+    let mut s = crate::suites::suite(SuiteKind::Security, secs, cases);
+    s.metrics = metrics(&summary, could_not);
+    s.details = Details::Security(summary);
+    s
+}
+
+/// The security suite behind the common interface.
+struct SecuritySuite {
+    config: SecurityConfig,
+}
+
+/// Makes the security suite; `--suite security` without `[security]` uses the defaults
+/// (advisories, sources and secrets; licenses need a policy).
+pub fn build(
+    config: &crate::config::Config,
+    _options: &crate::suites::SuiteOptions,
+) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+    Ok(Box::new(SecuritySuite {
+        config: config
+            .security
+            .clone()
+            .unwrap_or_else(config::SecurityConfig::defaults),
+    }))
+}
+
+impl crate::suites::Suite for SecuritySuite {
+    fn kind(&self) -> SuiteKind {
+        SuiteKind::Security
+    }
+
+    fn list(
+        &self,
+        _cx: &crate::suites::RunContext<'_>,
+    ) -> crate::error::Result<Vec<crate::suites::Listed>> {
+        let mut names = vec!["advisories".to_string()];
+        if self.config.licenses.is_some() {
+            names.push("licenses".to_string());
+        }
+        if self.config.sources {
+            names.push("sources".to_string());
+        }
+        if self.config.secrets {
+            names.push("secrets".to_string());
+        }
+        Ok(crate::suites::Listed::all("security", &names))
+    }
+
+    fn run(&mut self, cx: &mut crate::suites::RunContext<'_>) -> crate::error::Result<Suite> {
+        let suite = run(
+            &self.config,
+            cx.ws,
+            cx.baseline_rev,
+            chrono::Local::now().date_naive(),
+        );
+        if let Some(summary) = suite.security() {
+            sarif::write(&cx.out_dir.join("security.sarif"), summary).map_err(|e| {
+                crate::error::Error::Internal(format!("cannot write security.sarif: {e}"))
+            })?;
+        }
+        Ok(suite)
+    }
+}
