@@ -203,6 +203,8 @@ pub struct Config {
     /// gate.toml lists its own `fail` rules; when false the suites' defaults are still to be
     /// added (`suites::with_default_rules`).
     pub fail_rules_written: bool,
+    /// gate.toml lists its own `warn` rules: the suites' default warnings are not added.
+    pub warn_rules_written: bool,
 }
 
 impl Config {
@@ -233,6 +235,7 @@ impl Config {
             security: None,
             rules: Vec::new(),
             fail_rules_written: false,
+            warn_rules_written: false,
         })
     }
 
@@ -335,6 +338,7 @@ impl Config {
             proxies: proxies.clone(),
             chaos: crate::suites::infra::spec::chaos(at, &raw.chaos, &services, &checks, &proxies)?,
             fail_rules_written: gate_raw.fail.is_some(),
+            warn_rules_written: gate_raw.warn.is_some(),
             coverage: raw
                 .coverage
                 .as_ref()

@@ -7,6 +7,7 @@ pub mod escape;
 pub mod fit;
 pub mod html;
 pub mod junit;
+mod security_view;
 mod view;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "coverage.md.j2",
         include_str!("../../templates/coverage.md.j2"),
+    ),
+    (
+        "security.md.j2",
+        include_str!("../../templates/security.md.j2"),
     ),
 ];
 

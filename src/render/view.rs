@@ -53,6 +53,7 @@ pub(super) struct View<'a> {
     perf_regressed: usize,
     loads: Vec<LoadRow<'a>>,
     coverage: Option<CoverageView<'a>>,
+    security: Option<super::security_view::SecurityView<'a>>,
 }
 
 /// The coverage summary: the report case's one-line result and its missed changed lines, and
@@ -621,6 +622,7 @@ impl<'a> View<'a> {
             perf_total: report.comparisons.iter().filter(|c| !c.unasked).count(),
             loads: load_rows(report),
             coverage: coverage_view(report),
+            security: super::security_view::view(report),
             perf_regressed: report
                 .comparisons
                 .iter()

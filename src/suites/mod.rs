@@ -152,6 +152,8 @@ pub struct Entry {
     pub needs_services: fn(&Config) -> bool,
     /// `fail` rules it adds when gate.toml lists none and the suite is enabled.
     pub default_rules: &'static [&'static str],
+    /// `warn` rules it adds when gate.toml lists no `warn` rules and the suite is enabled.
+    pub default_warn: &'static [&'static str],
     /// `fail` rules that hold whatever gate.toml lists, while the suite is enabled: that it
     /// measured at all (a file it could not read, a command or scenario that could not run).
     /// A list that names the metric itself (e.g. `warn = ["bench.failed == 0"]`) replaces it.
@@ -174,6 +176,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| c.tests.enabled,
         needs_services: |_| false,
         default_rules: &["tests.failed == 0", "tests.timed_out == 0"],
+        default_warn: &[],
         collection_rules: &[],
         build: testrun::build,
     },
@@ -185,6 +188,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, ws| c.snapshots.enabled.unwrap_or_else(|| uses(ws, "insta")),
         needs_services: |_| false,
         default_rules: &[],
+        default_warn: &[],
         collection_rules: &[],
         build: snapshot::build,
     },
@@ -196,6 +200,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, ws| c.property.enabled.unwrap_or_else(|| uses(ws, "proptest")),
         needs_services: |_| false,
         default_rules: &[],
+        default_warn: &[],
         collection_rules: &[],
         build: property::build,
     },
@@ -207,6 +212,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| c.bench.enabled,
         needs_services: |_| false,
         default_rules: &["bench.failed == 0"],
+        default_warn: &[],
         collection_rules: &["bench.failed == 0"],
         build: bench::build,
     },
@@ -218,6 +224,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| c.coverage.is_some(),
         needs_services: |_| false,
         default_rules: &["coverage.failed == 0"],
+        default_warn: &[],
         collection_rules: &["coverage.failed == 0"],
         build: coverage::build,
     },
@@ -234,6 +241,7 @@ pub const REGISTRY: &[Entry] = &[
             "security.new_sources == 0",
             "security.secrets == 0",
         ],
+        default_warn: &["security.advisories == 0"],
         collection_rules: &["security.failed == 0"],
         build: security::build,
     },
@@ -246,6 +254,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| !c.checks.is_empty() || !c.services.is_empty() || !c.proxies.is_empty(),
         needs_services: |_| true,
         default_rules: &["infra.failed == 0"],
+        default_warn: &[],
         collection_rules: &[],
         build: infra::build_checks,
     },
@@ -257,6 +266,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| !c.chaos.is_empty(),
         needs_services: |_| true,
         default_rules: &["chaos.failed == 0"],
+        default_warn: &[],
         collection_rules: &[],
         build: infra::build_chaos,
     },
@@ -268,6 +278,7 @@ pub const REGISTRY: &[Entry] = &[
         enabled: |c, _| !c.load.is_empty(),
         needs_services: |c| !c.services.is_empty(),
         default_rules: &["load.failed == 0"],
+        default_warn: &[],
         collection_rules: &["load.failed == 0"],
         build: load::build,
     },
@@ -308,6 +319,18 @@ pub fn with_default_rules(mut config: Config) -> Result<Config> {
         }
     }
     config.rules.splice(0..0, defaults);
+    if !config.warn_rules_written {
+        let enabled: Vec<&Entry> = REGISTRY
+            .iter()
+            .filter(|e| (e.enabled)(&config, None))
+            .collect();
+        for r in enabled.iter().flat_map(|e| e.default_warn) {
+            let rule = gate::parse_rule(r, RuleLevel::Warn)
+                .map_err(|err| Error::Internal(format!("built-in rule `{r}`: {err}")))?;
+            config.rules.push(rule);
+        }
+        config.warn_rules_written = true;
+    }
     // A suite that could not measure fails the gate whatever the list says, unless the list
     // decides about that metric itself. They come after the list, which stays as written.
     let mut kept = Vec::new();
@@ -495,6 +518,7 @@ mod tests {
             enabled: |_, _| true,
             needs_services: if needs_services { |_| true } else { |_| false },
             default_rules: &[],
+            default_warn: &[],
             collection_rules: &[],
             build: |_, _| Ok(Box::new(Tiny(SuiteKind::Bench))),
         }

@@ -28,4 +28,5 @@ mod presentation;
 mod properties;
 mod proxy;
 mod run;
+mod security;
 mod suites;
