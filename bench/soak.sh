@@ -55,6 +55,7 @@ with open(base + ".samples", "w") as samples:
         try:
             rss = next(l.split()[1] for l in open(f"/proc/{child.pid}/status") if l.startswith("VmRSS:"))
             samples.write(f"{time.monotonic() - start:.1f} {rss}\n")
+            samples.flush()
         except (OSError, StopIteration):
             pass
         time.sleep(1)

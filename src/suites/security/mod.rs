@@ -312,9 +312,15 @@ fn secret_findings(
 /// finding count as introduced, saying so: the deadline the team set has come.
 fn apply_ignores(findings: &mut [Finding], ignores: &[config::Ignore], today: chrono::NaiveDate) {
     for f in findings {
-        let name = f.package.as_deref().and_then(|p| p.split(' ').next());
+        // A crate's name sets aside its license or source finding, never an advisory on it.
+        let name = f
+            .package
+            .as_deref()
+            .and_then(|p| p.split(' ').next())
+            .filter(|_| matches!(f.kind, FindingKind::License | FindingKind::Source));
         let matches = |i: &&config::Ignore| {
-            i.id == f.id || Some(i.id.as_str()) == name || Some(&i.id) == f.fingerprint.as_ref()
+            let by_id = f.kind != FindingKind::Secret && i.id == f.id;
+            by_id || Some(i.id.as_str()) == name || Some(&i.id) == f.fingerprint.as_ref()
         };
         let Some(ignore) = ignores.iter().find(matches) else {
             continue;
@@ -558,5 +564,78 @@ impl crate::suites::Suite for SecuritySuite {
             })?;
         }
         Ok(suite)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(kind: FindingKind, id: &str, package: &str) -> Finding {
+        Finding {
+            kind,
+            id: id.to_string(),
+            package: Some(package.to_string()),
+            title: String::new(),
+            url: None,
+            severity: None,
+            cvss: None,
+            patched: Vec::new(),
+            path: Vec::new(),
+            file: None,
+            line: None,
+            new: true,
+            ignored: None,
+            expired: None,
+            fingerprint: None,
+        }
+    }
+
+    #[test]
+    fn a_bump_that_stays_vulnerable_is_not_new() {
+        let before = [finding(FindingKind::Vulnerability, "RUSTSEC-1", "a 1.0.0")];
+        let mut now = [
+            finding(FindingKind::Vulnerability, "RUSTSEC-1", "a 1.1.0"),
+            finding(FindingKind::Vulnerability, "RUSTSEC-1", "b 1.0.0"),
+            finding(FindingKind::Unsound, "RUSTSEC-2", "a 1.1.0"),
+        ];
+        mark_new(&mut now, &before);
+        let new: Vec<bool> = now.iter().map(|f| f.new).collect();
+        assert_eq!(new, [false, true, true]);
+    }
+
+    #[test]
+    fn ignores_match_by_kind_and_expire_after_their_day() {
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let ignore = |id: &str, until: Option<&str>| config::Ignore {
+            id: id.to_string(),
+            reason: Some("why".to_string()),
+            until: until.and_then(day),
+        };
+        let mut found = [
+            finding(FindingKind::Vulnerability, "RUSTSEC-1", "hyper 0.14.0"),
+            finding(FindingKind::License, "GPL-3.0", "hyper 0.14.0"),
+            finding(FindingKind::Vulnerability, "RUSTSEC-2", "h2 0.3.0"),
+        ];
+        found[2].new = false;
+        let today = day("2026-12-03").unwrap();
+        apply_ignores(
+            &mut found,
+            &[
+                ignore("hyper", None),
+                ignore("RUSTSEC-2", Some("2026-12-02")),
+            ],
+            today,
+        );
+        assert_eq!(
+            found[0].ignored, None,
+            "a crate name never hides an advisory"
+        );
+        assert_eq!(found[1].ignored.as_deref(), Some("why"));
+        assert_eq!(found[2].expired.as_deref(), Some("2026-12-02"));
+        assert!(found[2].new, "an expired ignore counts as introduced");
+        let mut held = [finding(FindingKind::Vulnerability, "RUSTSEC-2", "h2 0.3.0")];
+        apply_ignores(&mut held, &[ignore("RUSTSEC-2", Some("2026-12-03"))], today);
+        assert!(held[0].ignored.is_some(), "the last day still holds");
     }
 }
