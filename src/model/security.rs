@@ -103,6 +103,25 @@ impl Finding {
     pub fn counts(&self) -> bool {
         self.ignored.is_none()
     }
+
+    /// One line: what, in which crate, how severe, and an expired ignore.
+    pub fn describe(&self) -> String {
+        let mut line = match &self.package {
+            Some(p) => format!("{} in {p}: {}", self.id, self.title),
+            None => format!("{}: {}", self.id, self.title),
+        };
+        if let Some(sev) = &self.severity {
+            line.push_str(&format!(" (severity {sev}"));
+            if let Some(score) = self.cvss {
+                line.push_str(&format!(", CVSS {score:.1}"));
+            }
+            line.push(')');
+        }
+        if let Some(until) = &self.expired {
+            line.push_str(&format!(" — its ignore expired on {until}"));
+        }
+        line
+    }
 }
 
 /// The security suite's part of the report.

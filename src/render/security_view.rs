@@ -103,7 +103,7 @@ fn row(f: &Finding) -> Row<'_> {
         place,
         expired: f.expired.as_deref().unwrap_or(""),
         reason: f.ignored.as_deref().unwrap_or(""),
-        line: crate::suites::security::describe(f),
+        line: f.describe(),
     }
 }
 

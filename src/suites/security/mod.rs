@@ -390,25 +390,6 @@ fn metrics(s: &SecuritySummary, could_not: bool) -> Vec<Metric> {
     out
 }
 
-/// One line about a finding, for its case and lists.
-pub fn describe(f: &Finding) -> String {
-    let mut line = match &f.package {
-        Some(p) => format!("{} in {p}: {}", f.id, f.title),
-        None => format!("{}: {}", f.id, f.title),
-    };
-    if let Some(sev) = &f.severity {
-        line.push_str(&format!(" (severity {sev}"));
-        if let Some(score) = f.cvss {
-            line.push_str(&format!(", CVSS {score:.1}"));
-        }
-        line.push(')');
-    }
-    if let Some(until) = &f.expired {
-        line.push_str(&format!(" — its ignore expired on {until}"));
-    }
-    line
-}
-
 fn case_of(f: &Finding) -> Case {
     let mut detail = Vec::new();
     if !f.patched.is_empty() {
@@ -440,7 +421,7 @@ fn case_of(f: &Finding) -> Case {
         f.kind.label(),
         CaseStatus::Failed,
         0.0,
-        describe(f),
+        f.describe(),
         String::new(),
     );
     case.attempts.clear();

@@ -35,7 +35,7 @@ pub fn document(summary: &SecuritySummary) -> Value {
         let mut result = json!({
             "ruleId": rule_id,
             "level": level,
-            "message": { "text": super::describe(f) },
+            "message": { "text": f.describe() },
         });
         if let Some(file) = &f.file {
             result["locations"] = json!([{
