@@ -237,6 +237,11 @@ pub struct CommentArgs {
     /// Name of the check run.
     #[arg(long, default_value = "cargo-gate")]
     pub check_name: String,
+    /// Keep the branch's security issue ("Security advisories on BRANCH", the branch from
+    /// GITHUB_REF_NAME): opened or updated while the report's security suite has findings,
+    /// closed when it has none. For a scheduled run on the default branch.
+    #[arg(long)]
+    pub issue: bool,
     /// Exit 3 when publishing fails (by default a publishing problem is a warning).
     #[arg(long)]
     pub strict_publish: bool,

@@ -58,7 +58,14 @@ pub fn comment(explicit_config: Option<&Path>, args: CommentArgs) -> Result<i32>
         (None, None) => {}
     }
     let renderer = Renderer::new(args.template.as_deref(), false)?;
-    let opts = publish_options(&args, &ctx, &report_path);
+    let branch = env.get("GITHUB_REF_NAME").cloned().unwrap_or_default();
+    if args.issue && branch.is_empty() {
+        return Err(Error::usage(
+            "--issue keeps the security issue of the branch, and GITHUB_REF_NAME names none",
+            Some("run it from a workflow on a branch (push or schedule), where GitHub sets GITHUB_REF_NAME".to_string()),
+        ));
+    }
+    let opts = publish_options(&args, &ctx, &report_path, &branch);
     // The token is read here and handed to the client only; it is never printed or stored.
     // A token the HTTP client cannot send is a publishing problem: the rest (summary,
     // annotations) is still published and the verdict is still the exit code.
@@ -116,6 +123,7 @@ fn publish_options(
     args: &CommentArgs,
     ctx: &crate::publish::github::context::Context,
     report_path: &Path,
+    branch: &str,
 ) -> crate::publish::github::PublishOptions {
     let backoff = std::env::var("CARGO_GATE_GITHUB_BACKOFF_MS")
         .ok()
@@ -139,6 +147,7 @@ fn publish_options(
         from_artifact: args.from_artifact.is_some(),
         report_path: std::fs::canonicalize(report_path).unwrap_or(report_path.to_path_buf()),
         backoff,
+        issue: args.issue.then(|| branch.to_string()),
     }
 }
 

@@ -176,6 +176,26 @@ pub fn render_comment(
     )
 }
 
+/// The body of a branch's security issue (without the marker); an issue's body has the same
+/// limit as a comment's.
+pub fn render_security_issue(
+    renderer: &Renderer,
+    report: &Report,
+    run_url: Option<&str>,
+    branch: &str,
+) -> Result<String> {
+    fit(
+        renderer,
+        "security-issue.md.j2",
+        report,
+        minijinja::context! { run_url => safe_link(run_url), branch => branch },
+        COMMENT_LIMIT,
+        chars,
+        200,
+        COMMENT_START,
+    )
+}
+
 /// The job summary, at most [`SUMMARY_LIMIT`] bytes.
 pub fn render_summary(
     renderer: &Renderer,

@@ -45,6 +45,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "security.md.j2",
         include_str!("../../templates/security.md.j2"),
     ),
+    (
+        "security-rows.md.j2",
+        include_str!("../../templates/security-rows.md.j2"),
+    ),
+    (
+        "security-issue.md.j2",
+        include_str!("../../templates/security-issue.md.j2"),
+    ),
 ];
 
 /// How many failing cases a summary lists before saying "and N more".

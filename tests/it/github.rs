@@ -1650,3 +1650,187 @@ async fn an_artifact_whose_statuses_contradict_their_attempts_fails() {
         );
     }
 }
+
+/// A passed report whose security suite found `advisories` advisories already on the branch.
+fn security_report(advisories: usize) -> Value {
+    let findings: Vec<Value> = (0..advisories)
+        .map(|i| json!({
+            "kind": "vulnerability", "id": format!("RUSTSEC-2026-900{i}"), "package": format!("crate{i} 1.0.0"),
+            "title": "Heap overflow <script>alert(1)</script>", "severity": "high", "cvss": 7.5,
+            "patched": [">=1.0.1"], "path": ["app", format!("crate{i}")], "file": "Cargo.lock", "line": 10 + i,
+            "new": false
+        }))
+        .collect();
+    json!({
+        "schema": 3, "tool_version": "0.0.0",
+        "run": {"id": "r1", "started": "2026-01-01T00:00:00Z", "duration": 1.0, "profile": "ci",
+                "git": {"sha": "0123456789abcdef"}},
+        "suites": [{"kind": "security", "name": "security", "status": "passed", "duration": 0.1,
+            "cases": [{"id": "security audit", "name": "audit", "status": "passed", "attempts": [],
+                       "message": format!("120 crates checked · {advisories} findings already on main")}],
+            "metrics": [], "details": {"security": {"findings": findings, "packages": 120, "base": "main (0123456)"}}}],
+        "gates": [],
+        "verdict": {"status": "passed", "reasons": []}
+    })
+}
+
+/// The repository's open issues over two pages: a human's, a pull request carrying our marker,
+/// another branch's issue of ours, and (on page 2) this branch's issue of ours, #42.
+async fn mount_open_issues(server: &MockServer, ours_open: bool) {
+    let base = server.uri();
+    let issues = "/repos/acme/app/issues";
+    let mark = "<!-- cargo-gate:security:main -->";
+    let page1 = json!([
+        {"number": 1, "user": {"login": "octocat"}, "body": format!("copied\n{mark}\n")},
+        {"number": 2, "user": {"login": "github-actions[bot]"}, "body": format!("x\n{mark}\n"), "pull_request": {"url": "u"}},
+        {"number": 3, "user": {"login": "github-actions[bot]"}, "body": "y\n<!-- cargo-gate:security:release -->\n"},
+    ]);
+    let page2 = if ours_open {
+        json!([{"number": 42, "user": {"login": "github-actions[bot]"}, "body": format!("old\n{mark}\n")}])
+    } else {
+        json!([])
+    };
+    Mock::given(method("GET"))
+        .and(path(issues))
+        .and(query_param_is_missing("page"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(page1)
+                .insert_header(
+                    "link",
+                    format!("<{base}{issues}?state=open&per_page=100&page=2>; rel=\"next\""),
+                ),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(issues))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page2))
+        .mount(server)
+        .await;
+}
+
+async fn keep_issue(report: &Value, server: &MockServer) -> std::process::Output {
+    let env = Env::new(report, &json!({}));
+    comment_with(
+        &env,
+        &server.uri(),
+        "schedule",
+        &["--issue", "--no-comment", "--no-check-run"],
+        &[("GITHUB_REF_NAME", Some("main"))],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_security_issue_of_a_branch_is_updated_opened_and_closed_in_place() {
+    // Findings and our issue open: it is edited, nothing else is touched.
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_open_issues(&server, true).await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/app/issues/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"number": 42})))
+        .mount(&server)
+        .await;
+    let out = keep_issue(&security_report(2), &server).await;
+    assert_eq!(code(&out), 0, "a passed verdict");
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests_summary(&reqs),
+        vec![
+            "GET /user",
+            "GET /repos/acme/app/issues?state=open&per_page=100",
+            "GET /repos/acme/app/issues?state=open&per_page=100&page=2",
+            "PATCH /repos/acme/app/issues/42",
+        ]
+    );
+    let patch = body(&reqs[3]);
+    assert_eq!(patch["title"], "Security advisories on main");
+    let text = patch["body"].as_str().unwrap();
+    assert!(
+        text.ends_with("<!-- cargo-gate:security:main -->\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[RUSTSEC-2026-9000](https://rustsec.org/advisories/RUSTSEC-2026-9000.html)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("<script>"),
+        "advisory text is escaped: {text}"
+    );
+    assert!(stderr(&out).contains("security issue #42 updated for main"));
+
+    // Findings and no issue of ours: one is opened.
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_open_issues(&server, false).await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 77})))
+        .mount(&server)
+        .await;
+    let out = keep_issue(&security_report(1), &server).await;
+    assert_eq!(code(&out), 0);
+    assert!(
+        stderr(&out).contains("security issue #77 opened for main"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Nothing left: our issue is closed, with the body saying so.
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_open_issues(&server, true).await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/app/issues/42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"number": 42})))
+        .mount(&server)
+        .await;
+    let out = keep_issue(&security_report(0), &server).await;
+    assert_eq!(code(&out), 0);
+    let reqs = server.received_requests().await.unwrap();
+    let patch = body(reqs.last().unwrap());
+    assert_eq!(patch["state"], "closed");
+    assert!(patch["body"].as_str().unwrap().contains("Nothing left"));
+}
+
+#[tokio::test]
+async fn a_token_that_may_not_open_issues_is_a_warning_never_the_verdict() {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_open_issues(&server, false).await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/app/issues"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"message": "Resource not accessible by integration"})),
+        )
+        .mount(&server)
+        .await;
+    let out = keep_issue(&security_report(1), &server).await;
+    assert_eq!(code(&out), 0, "the passed verdict stays the exit code");
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning:") && err.contains("security issue"),
+        "{err}"
+    );
+
+    let env = Env::new(&security_report(1), &json!({}));
+    let out = comment_with(
+        &env,
+        &server.uri(),
+        "schedule",
+        &["--issue"],
+        &[("GITHUB_REF_NAME", None)],
+    )
+    .await;
+    assert!(
+        stderr(&out).contains("GITHUB_REF_NAME names none"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}

@@ -117,6 +117,29 @@ pub mod models {
         pub body: Option<String>,
     }
 
+    /// An issue, as the issue list gives it (pull requests are in that list too).
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+    pub struct Issue {
+        /// Its number.
+        pub number: u64,
+        /// Who opened it; `null` for a deleted account.
+        #[serde(default)]
+        pub user: Option<User>,
+        /// The text.
+        #[serde(default)]
+        pub body: Option<String>,
+        /// Set when the "issue" is a pull request.
+        #[serde(default)]
+        pub pull_request: Option<serde_json::Value>,
+    }
+
+    /// A created issue.
+    #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+    pub struct CreatedIssue {
+        /// Its number.
+        pub number: u64,
+    }
+
     /// A created resource: a comment or a check run.
     #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
     pub struct Created {

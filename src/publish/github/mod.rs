@@ -4,6 +4,7 @@
 pub mod annotations;
 pub mod client;
 pub mod context;
+pub mod issue;
 pub mod sticky;
 
 use std::io::Write;
@@ -43,6 +44,8 @@ pub struct PublishOptions {
     pub report_path: std::path::PathBuf,
     /// First wait after a 5xx (doubles on each retry).
     pub backoff: Duration,
+    /// Keep the security issue of this branch (`--issue`).
+    pub issue: Option<String>,
 }
 
 /// The result: what was done, and what could not be.
@@ -215,7 +218,7 @@ pub fn publish(
         out.warnings.push(FORK_NOTE.to_string());
         return Ok(out);
     }
-    if !opts.comment && !opts.check_run {
+    if !opts.comment && !opts.check_run && opts.issue.is_none() {
         return Ok(out);
     }
     let Some(api) = api else {
@@ -300,6 +303,9 @@ impl Job<'_> {
         annotations: &[annotations::Annotation],
         out: &mut Outcome,
     ) {
+        if let Some(branch) = &self.opts.issue {
+            self.security_issue(api, branch, out).await;
+        }
         let comment_body = match (self.opts.comment, target.pr) {
             (false, _) => None,
             (true, None) => {
@@ -370,6 +376,51 @@ impl Job<'_> {
             Err(e) => out.warnings.push(explain(&e, "the PR comment")),
         }
         Some(body)
+    }
+
+    /// The branch's security issue: opened or updated while the run has findings, closed when
+    /// it has none. A report without the security suite leaves it as it is.
+    async fn security_issue(&self, api: &Api, branch: &str, out: &mut Outcome) {
+        let Some(summary) = self
+            .report
+            .suite(crate::model::SuiteKind::Security)
+            .and_then(|s| s.security())
+        else {
+            out.warnings.push(
+                "the report has no security suite: the security issue is left as it is".to_string(),
+            );
+            return;
+        };
+        let open = summary.findings.iter().any(|f| f.counts());
+        let body = match crate::render::fit::render_security_issue(
+            self.renderer,
+            self.report,
+            self.run_url,
+            branch,
+        ) {
+            Ok(b) => b,
+            Err(e) => {
+                out.warnings
+                    .push(format!("cannot render the security issue: {e}"));
+                return;
+            }
+        };
+        let author = self.opts.sticky.author.as_deref();
+        match issue::publish(api, self.repo, branch, &body, open, author).await {
+            Ok(issue::IssueOutcome::Opened(n)) => out
+                .done
+                .push(format!("security issue #{n} opened for {branch}")),
+            Ok(issue::IssueOutcome::Updated(n)) => out
+                .done
+                .push(format!("security issue #{n} updated for {branch}")),
+            Ok(issue::IssueOutcome::Closed(n)) => out.done.push(format!(
+                "no findings left on {branch}: security issue #{n} closed"
+            )),
+            Ok(issue::IssueOutcome::NothingOpen) => out.done.push(format!(
+                "no findings on {branch}: no security issue to keep"
+            )),
+            Err(e) => out.warnings.push(explain(&e, "the security issue")),
+        }
     }
 
     /// The check run on the head commit, with the annotations; its summary is the comment.
