@@ -53,6 +53,10 @@ pub enum Command {
         /// Run the tests in N shards side by side, then merge their reports in one job.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=64))]
         shards: Option<u32>,
+        /// Also enable `[security]` and write security.yml: the security suite every day on the
+        /// default branch, keeping its issue and uploading SARIF to code scanning.
+        #[arg(long)]
+        security: bool,
     },
     /// Validate gate.toml (every profile); exit 2 with file:line:col on error.
     Check,

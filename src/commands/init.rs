@@ -14,6 +14,8 @@ const SHARDS_WORKFLOW: &str = include_str!("../../templates/workflow-shards.yml"
 /// `--fork-safe`: the untrusted half (runs) and the trusted half (publishes).
 const FORK_WORKFLOW: &str = include_str!("../../templates/workflow-fork.yml");
 const PUBLISH_WORKFLOW: &str = include_str!("../../templates/workflow-publish.yml");
+/// `--security`: the daily security run on the default branch.
+const SECURITY_WORKFLOW: &str = include_str!("../../templates/workflow-security.yml");
 
 /// Which workflow to write.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,6 +24,8 @@ pub struct Workflow {
     pub fork_safe: bool,
     /// Shards of the test run.
     pub shards: Option<u32>,
+    /// Also the daily security run on the default branch (and `[security]` in gate.toml).
+    pub security: bool,
 }
 
 /// The branch the workflow saves baselines on: the remote's default (`origin/HEAD`), else the
@@ -74,6 +78,27 @@ fn bench_suggestion(benches: &[String]) -> String {
     )
 }
 
+/// `[security]` for `init --security`, before `[gate]`.
+const SECURITY_SECTION: &str = "# The security suite (`init --security`): RustSec advisories, sources and secrets; a pull\n\
+# request fails only for what it introduces. Add a license policy to check licenses too:\n\
+# [security.licenses]\n\
+# allow = [\"MIT\", \"Apache-2.0\"]\n\
+[security]\n\n[gate]\n";
+
+/// The starter with `[security]` enabled, and its rules in every `fail` and `warn` list (the
+/// starter writes its lists, so the suite's defaults would not apply).
+fn with_security(starter: &str) -> String {
+    let fail = r#""tests.timed_out == 0""#;
+    let rules = r#""tests.timed_out == 0", "security.new_advisories == 0", "security.new_licenses == 0", "security.new_sources == 0", "security.secrets == 0""#;
+    starter
+        .replacen("[gate]\n", SECURITY_SECTION, 1)
+        .replace(fail, rules)
+        .replace(
+            r#"warn = ["tests.flaky == 0"]"#,
+            r#"warn = ["tests.flaky == 0", "security.advisories == 0"]"#,
+        )
+}
+
 /// The workflow files for a repository whose default branch is `branch`: `(file name, text)`.
 pub fn workflows_for(branch: &str, kind: Workflow) -> Vec<(&'static str, String)> {
     // YAML-quoted unless plain, so any branch name stays one flow-sequence item.
@@ -86,7 +111,7 @@ pub fn workflows_for(branch: &str, kind: Workflow) -> Vec<(&'static str, String)
         format!("\"{}\"", branch.replace('\\', "\\\\").replace('"', "\\\""))
     };
     let fill = |t: &str| t.replace("__DEFAULT_BRANCH__", &item);
-    match kind {
+    let mut files = match kind {
         Workflow {
             shards: Some(n), ..
         } => {
@@ -105,7 +130,11 @@ pub fn workflows_for(branch: &str, kind: Workflow) -> Vec<(&'static str, String)
             ("gate-publish.yml", PUBLISH_WORKFLOW.to_string()),
         ],
         _ => vec![("gate.yml", fill(STARTER_WORKFLOW))],
+    };
+    if kind.security {
+        files.push(("security.yml", fill(SECURITY_WORKFLOW)));
     }
+    files
 }
 
 /// Where the repository's work tree is, when it contains the workspace root (GitHub reads
@@ -201,6 +230,9 @@ pub fn init(manifest: Option<&Path>, force: bool, workflow: Option<Workflow>) ->
     if !benches.is_empty() {
         starter = starter.replacen("[gate]\n", &bench_suggestion(&benches), 1);
     }
+    if workflow.is_some_and(|w| w.security) {
+        starter = with_security(&starter);
+    }
     let mut files = vec![(ws.root.join(config::FILE_NAME), starter)];
     let (branch, from) = default_branch(&ws.root);
     // A workspace below the repository's root: the workflows go to the root, and run here.
@@ -263,6 +295,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_security_starter_gates_on_what_a_change_introduces() {
+        let text = with_security(config::STARTER);
+        assert!(text.contains("\n[security]\n"));
+        let config = config::Config::parse(std::path::Path::new("gate.toml"), &text, Some("ci"))
+            .expect("the starter parses");
+        let rules: Vec<&str> = config.rules.iter().map(|r| r.source.as_str()).collect();
+        for want in [
+            "security.new_advisories == 0",
+            "security.secrets == 0",
+            "security.advisories == 0",
+        ] {
+            assert!(rules.contains(&want), "{want} in {rules:?}");
+        }
+        let default = config::Config::parse(std::path::Path::new("gate.toml"), &text, None)
+            .expect("the default profile parses");
+        assert!(
+            default
+                .rules
+                .iter()
+                .any(|r| r.source == "security.new_sources == 0")
+        );
+    }
+
+    #[test]
     fn a_subdirectory_workspace_runs_there_and_caches_its_target() {
         let text = "    steps:\n      - uses: Swatinem/rust-cache@v2   # cache\n      - uses: cargo-gate/cargo-gate@v0\n        with:\n          profile: ci\n";
         let out = in_subdirectory(text, "rust/app");
@@ -275,14 +331,17 @@ mod tests {
             Workflow {
                 fork_safe: false,
                 shards: None,
+                security: true,
             },
             Workflow {
                 fork_safe: true,
                 shards: None,
+                security: false,
             },
             Workflow {
                 fork_safe: false,
                 shards: Some(3),
+                security: false,
             },
         ] {
             for (_, t) in workflows_for("main", kind) {

@@ -41,10 +41,15 @@ pub fn main(cli: Cli) -> Result<i32> {
             no_workflow,
             fork_safe,
             shards,
+            security,
         } => init::init(
             manifest,
             force,
-            (!no_workflow).then_some(init::Workflow { fork_safe, shards }),
+            (!no_workflow).then_some(init::Workflow {
+                fork_safe,
+                shards,
+                security,
+            }),
         ),
         Command::Check => check::check(manifest, config),
         Command::Run(args) => run::run(manifest, config, args),
