@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cargo-gate's security suite beside cargo-deny (crates.io) on the same lock files, the same
-# advisory database and the same license policy, fetching disabled on both sides: the advisory
+# advisory database and the same license policy, nothing fetched on either side (cargo-deny
+# --offline; cargo-gate reads the database as a local directory): the advisory
 # ids each reports, the crates whose license each refuses, and the time of each (hyperfine).
 #
 #   DB=/path/to/advisory-db PROJECTS="/path/to/repo-a /path/to/repo-b" bench/security.sh
@@ -23,22 +24,27 @@ if [ -z "$db_src" ]; then
     git -C "$db_src" init -q && git -C "$db_src" add -A
     git -C "$db_src" -c user.name=b -c user.email=b@b commit -q -m db
 fi
-# cargo-deny clones its databases itself: give it the local repository as a file:// URL.
 git clone -q "$db_src" "$out/db"
-gate_allow=${allow//'"Apache-2.0 WITH LLVM-exception", '/}
+# cargo-deny reads RustSec's database from db-path under a directory named after its URL; with
+# --offline it never fetches, so the same checkout is cloned there.
+mkdir -p "$out/deny-db"
+git clone -q "$db_src" "$out/deny-db/advisory-db-3157b0e258782691"
 read -r -a projects <<<"${PROJECTS:-$PWD}"
 # cargo-gate's `allow` takes license ids; a `WITH` exception is decided by its license alone.
 allow='"MIT", "Apache-2.0", "Apache-2.0 WITH LLVM-exception", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Unicode-3.0", "Unicode-DFS-2016", "Zlib", "MPL-2.0", "CC0-1.0", "Unlicense", "BSL-1.0", "CDLA-Permissive-2.0"'
+gate_allow=${allow//'"Apache-2.0 WITH LLVM-exception", '/}
 
 for src in "${projects[@]}"; do
-    name=$(basename "$(cd "$src" && git rev-parse --show-toplevel)")
-    [ "$name" = repo ] && name=$(basename "$(dirname "$src")")
+    name=$(basename "$src")
+    # A mirror's git directory is `OWNER+NAME/repo`: named after its parent.
+    if [ "$name" = repo ]; then name=$(basename "$(dirname "$src")"); fi
     dir="$out/$name"
     git clone -q "$src" "$dir"
     cat > "$dir/deny.toml" <<DENY
 [advisories]
 db-path = "$out/deny-db"
-db-urls = ["file://$out/db"]
+db-urls = ["https://github.com/rustsec/advisory-db"]
+maximum-db-staleness = "P3650D"
 yanked = "allow"
 [licenses]
 allow = [$allow]
@@ -56,9 +62,7 @@ allow = [$gate_allow]
 [security.secrets]
 enabled = false
 GATE
-    # cargo-deny's first run clones the database (locally); the timed runs do not fetch.
-    (cd "$dir" && cargo deny check advisories >/dev/null 2>&1) || true
-    (cd "$dir" && cargo deny --format json check --disable-fetch advisories licenses sources 2> "$out/$name.deny.json" >/dev/null) || true
+    (cd "$dir" && cargo deny --offline --format json check advisories licenses sources 2> "$out/$name.deny.json" >/dev/null) || true
     (cd "$dir" && "$gate" run --suite security --out-dir "$out/$name.gate" >/dev/null 2>&1) || true
     python3 - "$out/$name.deny.json" "$out/$name.gate/report.json" "$name" <<'PY'
 import json, sys
@@ -97,7 +101,7 @@ for c in sorted(gate_lic - deny_lic):
     print(f"  only cargo-gate: {c}")
 PY
     hyperfine --runs "${RUNS:-5}" --warmup 1 --ignore-failure --style basic \
-        -n cargo-deny "cd $dir && cargo deny check --disable-fetch advisories licenses sources" \
+        -n cargo-deny "cd $dir && cargo deny --offline check advisories licenses sources" \
         -n cargo-gate "cd $dir && $gate run --suite security --out-dir $out/$name.gate" 2>&1 |
         grep -E 'Time \(mean|^Benchmark|faster|±' || true
 done
