@@ -322,6 +322,10 @@ pub struct RunArgs {
     /// (`merge-base`: the merge base with the pull request's base branch).
     #[arg(long, value_name = "REV")]
     pub paired: Option<String>,
+    /// Use the cached advisory database as it is, without fetching (the security suite says
+    /// how old it is).
+    #[arg(long)]
+    pub offline: bool,
     /// Output directory (default: target/gate).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,

@@ -18,7 +18,10 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
     )?;
     process::install_signal_handler();
     let out_dir = ws.out_dir();
-    let options = suites::SuiteOptions { tests: opts };
+    let options = suites::SuiteOptions {
+        tests: opts,
+        offline: false,
+    };
     let cx = RunContext {
         ws: &ws,
         config: &config,

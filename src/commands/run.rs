@@ -28,6 +28,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         no_baseline: args.no_baseline,
         baseline_rev: args.baseline_rev.clone(),
         paired: args.paired.clone(),
+        offline: args.offline,
         out_dir: args.out_dir.clone(),
     };
     let reporter = Reporter::new(style(&args));

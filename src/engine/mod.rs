@@ -54,6 +54,8 @@ pub struct Options {
     pub baseline_rev: Option<String>,
     /// `--paired`.
     pub paired: Option<String>,
+    /// `--offline`: the security suite uses its cached advisory database as it is.
+    pub offline: bool,
     /// `--out-dir`.
     pub out_dir: Option<PathBuf>,
 }
@@ -128,7 +130,10 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
         environment: None,
         events,
     };
-    let suite_options = SuiteOptions { tests: opts };
+    let suite_options = SuiteOptions {
+        tests: opts,
+        offline: options.offline,
+    };
     suites::run_all(&selected, &suite_options, &mut cx)?;
     let suites = std::mem::take(&mut cx.finished);
     let opts = suite_options.tests;

@@ -338,6 +338,20 @@ pub const METRICS: &[MetricDef] = &[
         help: "crates from a source not allowed that the change introduces (not on the base)",
     },
     MetricDef {
+        name: "security.yanked",
+        suite: SuiteKind::Security,
+        quantity: Quantity::Count,
+        role: Role::Trend,
+        help: "locked versions yanked from crates.io (as the local index knows), ignored ones left out",
+    },
+    MetricDef {
+        name: "security.new_yanked",
+        suite: SuiteKind::Security,
+        quantity: Quantity::Count,
+        role: Role::Gated,
+        help: "yanked versions the change locks (not on the base)",
+    },
+    MetricDef {
         name: "security.secrets",
         suite: SuiteKind::Security,
         quantity: Quantity::Count,

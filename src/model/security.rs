@@ -18,6 +18,8 @@ pub enum FindingKind {
     License,
     /// A crate from a registry or git host not allowed.
     Source,
+    /// A locked version yanked from crates.io.
+    Yanked,
     /// A credential in the change's added lines.
     Secret,
 }
@@ -32,6 +34,7 @@ impl FindingKind {
             FindingKind::Notice => "notices",
             FindingKind::License => "licenses",
             FindingKind::Source => "sources",
+            FindingKind::Yanked => "yanked",
             FindingKind::Secret => "secrets",
         }
     }
@@ -45,6 +48,7 @@ impl FindingKind {
             FindingKind::Notice => "notice",
             FindingKind::License => "license",
             FindingKind::Source => "source",
+            FindingKind::Yanked => "yanked",
             FindingKind::Secret => "secret",
         }
     }

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod coverage;
 pub mod infra;
 pub mod load;
+pub mod mutants;
 pub mod property;
 pub mod security;
 pub mod snapshot;
@@ -100,6 +101,8 @@ impl Listed {
 pub struct SuiteOptions {
     /// The tests suite's selection: packages, name filters, shard, affected packages.
     pub tests: RunOptions,
+    /// The security suite's `--offline`: its cached advisory database, as it is.
+    pub offline: bool,
 }
 
 /// A suite: built from the config, it can say what it would run and run against a
@@ -241,7 +244,7 @@ pub const REGISTRY: &[Entry] = &[
             "security.new_sources == 0",
             "security.secrets == 0",
         ],
-        default_warn: &["security.advisories == 0"],
+        default_warn: &["security.advisories == 0", "security.new_yanked == 0"],
         collection_rules: &["security.failed == 0"],
         build: security::build,
     },

@@ -374,3 +374,145 @@ fn a_bad_ignore_date_is_a_config_error_at_its_place() {
     assert!(err.contains("`until = \"soon\"` is not a date"), "{err}");
     assert!(err.contains("YYYY-MM-DD"), "{err}");
 }
+
+#[test]
+fn a_remote_database_is_cloned_into_the_cache_updated_and_read_offline() {
+    // The "remote": a git repository of the fixture database, reached by a file:// URL through
+    // the same git process layer a https:// URL goes through.
+    let remote = tempfile::tempdir().unwrap();
+    let db = remote.path().join("advisory-db");
+    copy_fixture(
+        "advisory-db",
+        &["crates/gate-fixture-vuln/RUSTSEC-2026-9001.md"],
+        &db,
+    );
+    git_init_commit(&db);
+    let url = format!("file://{}", db.display());
+    let cache = tempfile::tempdir().unwrap();
+    let dir = repo(&lock(&[]), "");
+    let d = dir.path();
+    let config = std::fs::read_to_string(d.join("gate.toml")).unwrap();
+    let local = format!("advisory_db = \"{}\"", advisory_db().display());
+    write_file(
+        d,
+        "gate.toml",
+        &config.replace(&local, &format!("advisory_db = \"{url}\"")),
+    );
+    write_file(
+        d,
+        "Cargo.lock",
+        &lock(&[("gate-fixture-vuln", "1.0.0", CRATES_IO)]),
+    );
+    let run = |extra: &[&str]| {
+        let out = output(
+            gate("security")
+                .current_dir(d)
+                .env("XDG_CACHE_HOME", cache.path())
+                .args(["run", "--suite", "security", "--out-dir", "out"])
+                .args(extra),
+        );
+        (out, json(&d.join("out/report.json")))
+    };
+
+    // Offline with nothing cached: the suite could not check, and says how to get a copy.
+    let (out, report) = run(&["--offline"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert_eq!(metric(&report, "security.failed"), 1.0);
+    let message = report["suites"][0]["cases"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("run once online"), "{message}");
+
+    // Online: cloned into the cache, under a directory named after the URL.
+    let (out, report) = run(&[]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert_eq!(metric(&report, "security.new_advisories"), 1.0);
+    let cached: Vec<_> = std::fs::read_dir(cache.path().join("cargo-gate"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    assert!(cached[0].starts_with("advisory-db-file"), "{cached:?}");
+    let database = report["suites"][0]["details"]["security"]["database"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(database.contains("fetched now"), "{database}");
+
+    // A new advisory upstream: the next run fetches it.
+    copy_fixture(
+        "advisory-db",
+        &["crates/gate-fixture-old/RUSTSEC-2026-9002.md"],
+        &db,
+    );
+    git(&db, &["add", "-A"]);
+    git(&db, &["commit", "-q", "-m", "new advisory"]);
+    write_file(
+        d,
+        "Cargo.lock",
+        &lock(&[
+            ("gate-fixture-vuln", "1.0.0", CRATES_IO),
+            ("gate-fixture-old", "1.0.0", CRATES_IO),
+        ]),
+    );
+    let (_, report) = run(&[]);
+    assert_eq!(metric(&report, "security.unmaintained"), 1.0);
+
+    // Offline: the cached copy as it is, and how old it is.
+    let (_, report) = run(&["--offline"]);
+    assert_eq!(metric(&report, "security.unmaintained"), 1.0);
+    let database = report["suites"][0]["details"]["security"]["database"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(database.contains("offline: fetched"), "{database}");
+}
+
+#[test]
+fn a_yanked_version_the_local_index_knows_warns() {
+    // A CARGO_HOME whose crates.io index cache says 0.9.0 of the crate is yanked, in cargo's
+    // own cache format: a header, then `version NUL json NUL` pairs.
+    let home = tempfile::tempdir().unwrap();
+    let mut entry = vec![3u8, 2, 0, 0, 0];
+    entry.extend_from_slice(b"Unknown\0");
+    for (v, yanked) in [("0.9.0", true), ("0.9.1", false)] {
+        entry.extend_from_slice(v.as_bytes());
+        entry.push(0);
+        entry.extend_from_slice(
+            format!("{{\"name\":\"gate-fixture-vuln\",\"vers\":\"{v}\",\"deps\":[],\"yanked\":{yanked}}}").as_bytes(),
+        );
+        entry.push(0);
+    }
+    let cache = home
+        .path()
+        .join("registry/index/index.crates.io-1949cf8c6b5b557f/.cache/ga/te");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("gate-fixture-vuln"), entry).unwrap();
+    let dir = repo(&lock(&[]), "");
+    let d = dir.path();
+    let run = |version: &str| {
+        write_file(
+            d,
+            "Cargo.lock",
+            &lock(&[("gate-fixture-vuln", version, CRATES_IO)]),
+        );
+        let out = output(
+            gate("security")
+                .current_dir(d)
+                .env("CARGO_HOME", home.path())
+                .args(["run", "--suite", "security", "--out-dir", "out"]),
+        );
+        (out, json(&d.join("out/report.json")))
+    };
+    let (out, report) = run("0.9.0");
+    assert_eq!(code(&out), 0, "a warning by default: {}", stdout(&out));
+    assert_eq!(metric(&report, "security.new_yanked"), 1.0);
+    assert!(
+        stdout(&out).contains("security.new_yanked == 0"),
+        "{}",
+        stdout(&out)
+    );
+    let (_, report) = run("0.9.1");
+    assert_eq!(metric(&report, "security.yanked"), 0.0);
+}

@@ -5,6 +5,7 @@ mod clock;
 pub mod config;
 pub mod engine;
 pub mod http;
+mod schedule;
 mod timeline;
 
 use crate::gate::threshold::Stat;

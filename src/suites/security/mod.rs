@@ -11,6 +11,7 @@ pub mod lockfile;
 pub mod sarif;
 pub mod secrets;
 pub mod sources;
+pub mod yanked;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -77,44 +78,13 @@ pub fn run(
             None
         }
     };
-    let mut findings = Vec::new();
-    let mut database = None;
-    match &head {
-        Err(e) => problems.push(e.clone()),
-        Ok(head) => {
-            match database::open(cfg, &ws.root) {
-                Ok(opened) => {
-                    let mut now = advisories::check(&opened.db, head, "Cargo.lock");
-                    if let Some(base_lock) = &base_lock {
-                        let before = advisories::check(&opened.db, base_lock, "Cargo.lock");
-                        mark_new(&mut now, &before);
-                    }
-                    findings.extend(now);
-                    database = Some(opened.describe);
-                }
-                Err(e) => problems.push(e),
-            }
-            if cfg.sources {
-                let mut now = sources::check(head, &cfg.registries, &cfg.git, "Cargo.lock");
-                if let Some(base_lock) = &base_lock {
-                    let before = sources::check(base_lock, &cfg.registries, &cfg.git, "Cargo.lock");
-                    mark_new(&mut now, &before);
-                }
-                findings.extend(now);
-            }
-            if let Some(policy) = &cfg.licenses {
-                match license_findings(policy, ws, head) {
-                    Ok(mut now) => {
-                        if let Some(base_lock) = &base_lock {
-                            mark_new_packages(&mut now, base_lock);
-                        }
-                        findings.extend(now);
-                    }
-                    Err(e) => problems.push(e),
-                }
-            }
+    let (mut findings, database) = match &head {
+        Err(e) => {
+            problems.push(e.clone());
+            (Vec::new(), None)
         }
-    }
+        Ok(head) => lock_findings(cfg, ws, head, base_lock.as_ref(), &mut problems),
+    };
     if cfg.secrets {
         match &base {
             Ok(b) => match secret_findings(cfg, ws, b) {
@@ -137,6 +107,65 @@ pub fn run(
         packages: head.as_ref().map_or(0, |h| h.file.packages.len()),
     };
     assemble(summary, problems, notes, clock.elapsed().as_secs_f64())
+}
+
+/// `check` on the working tree's lock file, its findings marked new unless the same check on
+/// the base's finds them too.
+fn both_sides(
+    head: &Lock,
+    base: Option<&Lock>,
+    check: impl Fn(&Lock) -> Vec<Finding>,
+) -> Vec<Finding> {
+    let mut now = check(head);
+    if let Some(base) = base {
+        mark_new(&mut now, &check(base));
+    }
+    now
+}
+
+/// Everything read from the lock files: advisories, yanked versions, sources and licenses, and
+/// which database the advisories came from. What could not be checked goes to `problems`.
+fn lock_findings(
+    cfg: &SecurityConfig,
+    ws: &Workspace,
+    head: &Lock,
+    base: Option<&Lock>,
+    problems: &mut Vec<String>,
+) -> (Vec<Finding>, Option<String>) {
+    let mut findings = Vec::new();
+    let mut database = None;
+    match database::open(cfg, &ws.root) {
+        Ok(opened) => {
+            findings.extend(both_sides(head, base, |l| {
+                advisories::check(&opened.db, l, "Cargo.lock")
+            }));
+            database = Some(opened.describe);
+        }
+        Err(e) => problems.push(e),
+    }
+    let caches = yanked::cargo_home()
+        .map(|home| yanked::index_caches(&home))
+        .unwrap_or_default();
+    findings.extend(both_sides(head, base, |l| {
+        yanked::check(l, &caches, "Cargo.lock")
+    }));
+    if cfg.sources {
+        findings.extend(both_sides(head, base, |l| {
+            sources::check(l, &cfg.registries, &cfg.git, "Cargo.lock")
+        }));
+    }
+    if let Some(policy) = &cfg.licenses {
+        match license_findings(policy, ws, head) {
+            Ok(mut now) => {
+                if let Some(base) = base {
+                    mark_new_packages(&mut now, base);
+                }
+                findings.extend(now);
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    (findings, database)
 }
 
 /// The base commit (merge base of the base revision and HEAD) and its lock file.
@@ -312,12 +341,17 @@ fn secret_findings(
 /// finding count as introduced, saying so: the deadline the team set has come.
 fn apply_ignores(findings: &mut [Finding], ignores: &[config::Ignore], today: chrono::NaiveDate) {
     for f in findings {
-        // A crate's name sets aside its license or source finding, never an advisory on it.
+        // A crate's name sets aside its license, source or yanked finding, never an advisory on it.
         let name = f
             .package
             .as_deref()
             .and_then(|p| p.split(' ').next())
-            .filter(|_| matches!(f.kind, FindingKind::License | FindingKind::Source));
+            .filter(|_| {
+                matches!(
+                    f.kind,
+                    FindingKind::License | FindingKind::Source | FindingKind::Yanked
+                )
+            });
         let matches = |i: &&config::Ignore| {
             let by_id = f.kind != FindingKind::Secret && i.id == f.id;
             by_id || Some(i.id.as_str()) == name || Some(&i.id) == f.fingerprint.as_ref()
@@ -371,6 +405,7 @@ fn metrics(s: &SecuritySummary, could_not: bool) -> Vec<Metric> {
         FindingKind::Notice,
         FindingKind::License,
         FindingKind::Source,
+        FindingKind::Yanked,
     ] {
         let family = kind.family();
         push(&format!("security.{family}"), count(&|f| f.kind == kind));
@@ -491,6 +526,15 @@ fn assemble(
     s
 }
 
+/// The workspace's directory in its repository (`rust/app`), when it is not the root.
+fn repo_prefix(ws_root: &Path) -> Option<String> {
+    let repo = git2::Repository::discover(ws_root).ok()?;
+    let work = crate::suites::testrun::affected::canonical(repo.workdir()?);
+    let root = crate::suites::testrun::affected::canonical(ws_root);
+    let rel = root.strip_prefix(&work).ok()?;
+    (!rel.as_os_str().is_empty()).then(|| rel.to_string_lossy().replace('\\', "/"))
+}
+
 /// The security suite behind the common interface.
 struct SecuritySuite {
     config: SecurityConfig,
@@ -500,14 +544,14 @@ struct SecuritySuite {
 /// (advisories, sources and secrets; licenses need a policy).
 pub fn build(
     config: &crate::config::Config,
-    _options: &crate::suites::SuiteOptions,
+    options: &crate::suites::SuiteOptions,
 ) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
-    Ok(Box::new(SecuritySuite {
-        config: config
-            .security
-            .clone()
-            .unwrap_or_else(config::SecurityConfig::defaults),
-    }))
+    let mut config = config
+        .security
+        .clone()
+        .unwrap_or_else(config::SecurityConfig::defaults);
+    config.offline |= options.offline;
+    Ok(Box::new(SecuritySuite { config }))
 }
 
 impl crate::suites::Suite for SecuritySuite {
@@ -540,7 +584,13 @@ impl crate::suites::Suite for SecuritySuite {
             chrono::Local::now().date_naive(),
         );
         if let Some(summary) = suite.security() {
-            sarif::write(&cx.out_dir.join("security.sarif"), summary).map_err(|e| {
+            let prefix = repo_prefix(&cx.ws.root);
+            sarif::write(
+                &cx.out_dir.join("security.sarif"),
+                summary,
+                prefix.as_deref(),
+            )
+            .map_err(|e| {
                 crate::error::Error::Internal(format!("cannot write security.sarif: {e}"))
             })?;
         }

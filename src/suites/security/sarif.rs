@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use crate::model::{Finding, SecuritySummary};
 
-/// The SARIF document for `summary`.
-pub fn document(summary: &SecuritySummary) -> Value {
+/// The SARIF document for `summary`; `prefix` is the workspace's directory in its repository
+/// (code scanning places results by repository paths).
+pub fn document(summary: &SecuritySummary, prefix: Option<&str>) -> Value {
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     let mut results = Vec::new();
     for f in &summary.findings {
@@ -38,9 +39,13 @@ pub fn document(summary: &SecuritySummary) -> Value {
             "message": { "text": f.describe() },
         });
         if let Some(file) = &f.file {
+            let uri = match prefix {
+                Some(p) => format!("{}/{file}", p.trim_end_matches('/')),
+                None => file.clone(),
+            };
             result["locations"] = json!([{
                 "physicalLocation": {
-                    "artifactLocation": { "uri": file },
+                    "artifactLocation": { "uri": uri },
                     "region": { "startLine": f.line.unwrap_or(1) },
                 }
             }]);
@@ -76,10 +81,65 @@ fn rule_id(f: &Finding) -> String {
 }
 
 /// Writes the document to `path`.
-pub fn write(path: &Path, summary: &SecuritySummary) -> std::io::Result<()> {
+pub fn write(path: &Path, summary: &SecuritySummary, prefix: Option<&str>) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let text = serde_json::to_string_pretty(&document(summary)).map_err(std::io::Error::other)?;
+    let text =
+        serde_json::to_string_pretty(&document(summary, prefix)).map_err(std::io::Error::other)?;
     std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FindingKind;
+
+    #[test]
+    fn levels_follow_the_change_and_paths_the_repository() {
+        let finding = |new: bool, ignored: Option<&str>| Finding {
+            kind: FindingKind::Secret,
+            id: "github-token".to_string(),
+            package: None,
+            title: "GitHub token: ghp_…4QeW".to_string(),
+            url: None,
+            severity: None,
+            cvss: None,
+            patched: Vec::new(),
+            path: Vec::new(),
+            file: Some("src/config.rs".to_string()),
+            line: Some(2),
+            new,
+            ignored: ignored.map(str::to_string),
+            expired: None,
+            fingerprint: Some("src/config.rs:github-token:2".to_string()),
+        };
+        let summary = SecuritySummary {
+            findings: vec![
+                finding(true, None),
+                finding(false, None),
+                finding(true, Some("why")),
+            ],
+            ..SecuritySummary::default()
+        };
+        let doc = document(&summary, Some("rust/app/"));
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        let levels: Vec<&str> = results
+            .iter()
+            .map(|r| r["level"].as_str().unwrap())
+            .collect();
+        assert_eq!(levels, ["error", "warning", "note"]);
+        assert_eq!(
+            results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "rust/app/src/config.rs"
+        );
+        assert_eq!(results[0]["ruleId"], "secret/github-token");
+        assert_eq!(
+            doc["runs"][0]["tool"]["driver"]["rules"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
 }

@@ -1,0 +1,513 @@
+//! The mutants of one source file, as cargo-mutants defines them (so outcomes can be compared
+//! mutant by mutant): a function's body replaced by values of its return type, binary
+//! operators swapped, unary `!` and `-` deleted, match guards set to `true` or `false`. Test
+//! code, `const fn`, `unsafe` and `#[mutants::skip]` are left alone, as cargo-mutants leaves
+//! them. Pure: text in, mutants out.
+
+use std::ops::Range;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+/// What kind of change a mutant makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Genre {
+    /// A function's body replaced by a value.
+    FnValue,
+    /// A binary operator swapped.
+    BinaryOperator,
+    /// A unary operator deleted.
+    UnaryOperator,
+    /// A match guard replaced by a constant.
+    MatchGuard,
+}
+
+/// The change inside a mutant's span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// The whole span becomes this text (a body, a guard).
+    Whole(String),
+    /// This byte range (inside the span) becomes this text (an operator, a deleted `!`).
+    Part(Range<usize>, String),
+}
+
+/// One mutant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mutant {
+    /// The file, as given.
+    pub file: String,
+    /// The function it is in (`Type::method`, `name`), when it is in one.
+    pub function: Option<String>,
+    /// What kind of change.
+    pub genre: Genre,
+    /// The bytes of the source the mutant is about (a body block, an expression, a guard).
+    pub span: Range<usize>,
+    /// 1-based line and column of what changes.
+    pub line: u32,
+    /// 1-based column (in characters).
+    pub col: u32,
+    /// The change.
+    pub edit: Edit,
+    /// cargo-mutants' description: `replace add -> i32 with 0`, `replace == with != in f`.
+    pub description: String,
+}
+
+impl Mutant {
+    /// cargo-mutants' name of the mutant: `src/lib.rs:3:5: replace add -> i32 with 0`.
+    pub fn name(&self) -> String {
+        format!(
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.description
+        )
+    }
+}
+
+/// The mutants of `source`, named with `file`.
+pub fn mutants(file: &str, source: &str) -> Result<Vec<Mutant>, String> {
+    let ast = syn::parse_file(source).map_err(|e| format!("{file}: cannot parse: {e}"))?;
+    let mut v = Visitor {
+        file,
+        lines: LineIndex::new(source),
+        out: Vec::new(),
+        functions: Vec::new(),
+        impl_types: Vec::new(),
+    };
+    v.visit_file(&ast);
+    v.out
+        .sort_by_key(|m| (m.span.start, std::cmp::Reverse(m.span.end)));
+    Ok(v.out)
+}
+
+/// Byte offsets of line starts, to turn spans' line/column into byte ranges.
+struct LineIndex<'s> {
+    source: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    fn new(source: &'s str) -> LineIndex<'s> {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { source, starts }
+    }
+
+    /// The byte offset of a span position (line 1-based, column in characters).
+    fn offset(&self, at: proc_macro2::LineColumn) -> Option<usize> {
+        let start = *self.starts.get(at.line.checked_sub(1)?)?;
+        let line = &self.source[start..];
+        let within = line
+            .char_indices()
+            .nth(at.column)
+            .map_or(line.len(), |(i, _)| i);
+        Some(start + within)
+    }
+
+    fn range(&self, span: proc_macro2::Span) -> Option<Range<usize>> {
+        Some(self.offset(span.start())?..self.offset(span.end())?)
+    }
+}
+
+struct Visitor<'f, 's> {
+    file: &'f str,
+    lines: LineIndex<'s>,
+    out: Vec<Mutant>,
+    /// Enclosing functions' names, innermost last.
+    functions: Vec<String>,
+    /// Enclosing `impl` blocks' self types, innermost last.
+    impl_types: Vec<String>,
+}
+
+/// `#[test]`, `#[cfg(test)]` (and any `cfg` naming `test`), `#[mutants::skip]`.
+fn skipped(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let path = a.path();
+        let text = quote_path(path);
+        text == "test"
+            || text.ends_with("::test")
+            || text == "mutants::skip"
+            || (text == "cfg"
+                && token_text(&a.meta)
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|w| w == "test"))
+    })
+}
+
+fn quote_path(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+fn token_text(meta: &syn::Meta) -> String {
+    match meta {
+        syn::Meta::List(l) => l.tokens.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn type_text(ty: &syn::Type) -> String {
+    quote::ToTokens::to_token_stream(ty)
+        .to_string()
+        .replace(" < ", "<")
+        .replace(" > ", ">")
+        .replace(" >", ">")
+        .replace("< ", "<")
+        .replace(" ,", ",")
+        .replace("& ", "&")
+}
+
+/// The values a function returning `ty` is replaced with, as cargo-mutants generates them;
+/// empty when there is none it would try.
+pub fn values(ty: Option<&syn::Type>) -> Vec<String> {
+    let Some(ty) = ty else {
+        return vec!["()".to_string()];
+    };
+    match ty {
+        syn::Type::Tuple(t) if t.elems.is_empty() => vec!["()".to_string()],
+        syn::Type::Reference(r) => match &*r.elem {
+            syn::Type::Path(p) if p.path.is_ident("str") => {
+                vec!["\"\"".to_string(), "\"xyzzy\"".to_string()]
+            }
+            _ => Vec::new(),
+        },
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return Vec::new();
+            };
+            let name = last.ident.to_string();
+            let inner: Vec<&syn::Type> = match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => a
+                    .args
+                    .iter()
+                    .filter_map(|g| match g {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let wrap = |f: &str, of: Option<&syn::Type>| -> Vec<String> {
+                values(of)
+                    .into_iter()
+                    .map(|v| format!("{f}({v})"))
+                    .collect()
+            };
+            match name.as_str() {
+                "bool" => vec!["true".to_string(), "false".to_string()],
+                "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
+                    vec!["0".to_string(), "1".to_string()]
+                }
+                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => {
+                    vec!["0".to_string(), "1".to_string(), "-1".to_string()]
+                }
+                "f32" | "f64" => vec!["0.0".to_string(), "1.0".to_string(), "-1.0".to_string()],
+                "String" => vec!["String::new()".to_string(), "\"xyzzy\".into()".to_string()],
+                "Vec" => {
+                    let mut v = vec!["vec![]".to_string()];
+                    v.extend(
+                        values(inner.first().copied())
+                            .into_iter()
+                            .map(|x| format!("vec![{x}]")),
+                    );
+                    v
+                }
+                "Option" => {
+                    let mut v = vec!["None".to_string()];
+                    v.extend(wrap("Some", inner.first().copied()));
+                    v
+                }
+                "Result" => wrap("Ok", inner.first().copied()),
+                "Box" | "Rc" | "Arc" => values(inner.first().copied())
+                    .into_iter()
+                    .map(|x| format!("{name}::new({x})"))
+                    .collect(),
+                _ => vec!["Default::default()".to_string()],
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+impl Visitor<'_, '_> {
+    fn push(
+        &mut self,
+        genre: Genre,
+        span: Range<usize>,
+        at: proc_macro2::Span,
+        edit: Edit,
+        description: String,
+    ) {
+        let start = at.start();
+        self.out.push(Mutant {
+            file: self.file.to_string(),
+            function: self.functions.last().cloned(),
+            genre,
+            span,
+            line: u32::try_from(start.line).unwrap_or(u32::MAX),
+            col: u32::try_from(start.column + 1).unwrap_or(u32::MAX),
+            edit,
+            description,
+        });
+    }
+
+    fn in_function(&self) -> String {
+        self.functions
+            .last()
+            .map(|f| format!(" in {f}"))
+            .unwrap_or_default()
+    }
+
+    /// A function: its body replaced by each value of its return type, then what is inside.
+    fn function(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature, block: &syn::Block) {
+        if skipped(attrs) || sig.constness.is_some() || sig.unsafety.is_some() {
+            return;
+        }
+        let name = match self.impl_types.last() {
+            Some(t) => format!("{t}::{}", sig.ident),
+            None => sig.ident.to_string(),
+        };
+        let ret = match &sig.output {
+            syn::ReturnType::Default => None,
+            syn::ReturnType::Type(_, t) => Some(&**t),
+        };
+        let shown = ret
+            .map(|t| format!(" -> {}", type_text(t)))
+            .unwrap_or_default();
+        self.functions.push(name.clone());
+        let empty_unit = ret.is_none() && block.stmts.is_empty();
+        if !empty_unit && let Some(range) = self.lines.range(block.span()) {
+            for value in values(ret) {
+                let description = format!("replace {name}{shown} with {value}");
+                self.push(
+                    Genre::FnValue,
+                    range.clone(),
+                    block.span(),
+                    Edit::Whole(format!("{{ {value} }}")),
+                    description,
+                );
+            }
+        }
+        syn::visit::visit_block(self, block);
+        self.functions.pop();
+    }
+}
+
+/// cargo-mutants' replacements of a binary operator.
+fn swapped(op: &syn::BinOp) -> &'static [&'static str] {
+    use syn::BinOp::*;
+    match op {
+        Eq(_) => &["!="],
+        Ne(_) => &["=="],
+        Lt(_) => &["==", ">", "<="],
+        Le(_) => &[">"],
+        Gt(_) => &["==", "<", ">="],
+        Ge(_) => &["<"],
+        Add(_) => &["-", "*"],
+        Sub(_) => &["+", "/"],
+        Mul(_) => &["+", "/"],
+        Div(_) => &["%", "*"],
+        Rem(_) => &["/", "+"],
+        And(_) => &["||"],
+        Or(_) => &["&&"],
+        BitAnd(_) => &["|", "^"],
+        BitOr(_) => &["&", "^"],
+        BitXor(_) => &["|", "&"],
+        Shl(_) => &[">>"],
+        Shr(_) => &["<<"],
+        AddAssign(_) => &["-=", "*="],
+        SubAssign(_) => &["+=", "/="],
+        MulAssign(_) => &["+=", "/="],
+        DivAssign(_) => &["%=", "*="],
+        _ => &[],
+    }
+}
+
+impl<'ast> Visit<'ast> for Visitor<'_, '_> {
+    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        self.function(&i.attrs, &i.sig, &i.block);
+    }
+
+    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+        self.function(&i.attrs, &i.sig, &i.block);
+    }
+
+    fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
+        if let Some(block) = &i.default {
+            self.function(&i.attrs, &i.sig, block);
+        }
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        if skipped(&i.attrs) || i.unsafety.is_some() {
+            return;
+        }
+        self.impl_types.push(type_text(&i.self_ty));
+        syn::visit::visit_item_impl(self, i);
+        self.impl_types.pop();
+    }
+
+    fn visit_item_mod(&mut self, i: &'ast syn::ItemMod) {
+        if !skipped(&i.attrs) {
+            syn::visit::visit_item_mod(self, i);
+        }
+    }
+
+    // Constant contexts cannot read a runtime switch.
+    fn visit_item_const(&mut self, _: &'ast syn::ItemConst) {}
+    fn visit_item_static(&mut self, _: &'ast syn::ItemStatic) {}
+    fn visit_expr_const(&mut self, _: &'ast syn::ExprConst) {}
+    fn visit_expr_unsafe(&mut self, _: &'ast syn::ExprUnsafe) {}
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_macro(&mut self, _: &'ast syn::Macro) {}
+
+    fn visit_expr_binary(&mut self, i: &'ast syn::ExprBinary) {
+        if !self.functions.is_empty()
+            && let (Some(range), Some(op_range)) =
+                (self.lines.range(i.span()), self.lines.range(i.op.span()))
+        {
+            let op = quote::ToTokens::to_token_stream(&i.op).to_string();
+            for new in swapped(&i.op) {
+                let description = format!("replace {op} with {new}{}", self.in_function());
+                self.push(
+                    Genre::BinaryOperator,
+                    range.clone(),
+                    i.op.span(),
+                    Edit::Part(op_range.clone(), (*new).to_string()),
+                    description,
+                );
+            }
+        }
+        syn::visit::visit_expr_binary(self, i);
+    }
+
+    fn visit_expr_unary(&mut self, i: &'ast syn::ExprUnary) {
+        let deletable = matches!(i.op, syn::UnOp::Not(_) | syn::UnOp::Neg(_));
+        if deletable
+            && !self.functions.is_empty()
+            && let (Some(range), Some(op_range)) =
+                (self.lines.range(i.span()), self.lines.range(i.op.span()))
+        {
+            let op = quote::ToTokens::to_token_stream(&i.op).to_string();
+            let description = format!("delete {op}{}", self.in_function());
+            self.push(
+                Genre::UnaryOperator,
+                range,
+                i.op.span(),
+                Edit::Part(op_range, String::new()),
+                description,
+            );
+        }
+        syn::visit::visit_expr_unary(self, i);
+    }
+
+    fn visit_arm(&mut self, i: &'ast syn::Arm) {
+        if let Some((_, guard)) = &i.guard
+            && !self.functions.is_empty()
+            && let Some(range) = self.lines.range(guard.span())
+        {
+            for value in ["true", "false"] {
+                let description = format!("replace match guard with {value}{}", self.in_function());
+                self.push(
+                    Genre::MatchGuard,
+                    range.clone(),
+                    guard.span(),
+                    Edit::Whole(value.to_string()),
+                    description,
+                );
+            }
+        }
+        syn::visit::visit_arm(self, i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOURCE: &str = r#"pub fn add(a: i32, b: i32) -> i32 {
+    a + b
+}
+
+pub struct Counter { n: u32 }
+
+impl Counter {
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    pub const fn zero() -> u32 { 0 }
+    pub fn name(&self) -> String {
+        match self.n {
+            n if n > 9 => "many".into(),
+            _ => "few".into(),
+        }
+    }
+    pub fn flip(&self, on: bool) -> Option<bool> {
+        Some(!on)
+    }
+    pub fn nothing(&self) {}
+}
+
+#[mutants::skip]
+pub fn skipped() -> bool { true }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn t() { assert_eq!(super::add(1, 2), 3); }
+}
+"#;
+
+    #[test]
+    fn mutants_are_named_as_cargo_mutants_names_them() {
+        let found = mutants("src/lib.rs", SOURCE).unwrap();
+        let names: Vec<String> = found.iter().map(Mutant::name).collect();
+        let want = [
+            "src/lib.rs:1:35: replace add -> i32 with 0",
+            "src/lib.rs:1:35: replace add -> i32 with 1",
+            "src/lib.rs:1:35: replace add -> i32 with -1",
+            "src/lib.rs:2:7: replace + with - in add",
+            "src/lib.rs:2:7: replace + with * in add",
+            "src/lib.rs:8:36: replace Counter::is_empty -> bool with true",
+            "src/lib.rs:8:36: replace Counter::is_empty -> bool with false",
+            "src/lib.rs:9:16: replace == with != in Counter::is_empty",
+            "src/lib.rs:12:34: replace Counter::name -> String with String::new()",
+            "src/lib.rs:12:34: replace Counter::name -> String with \"xyzzy\".into()",
+            "src/lib.rs:14:18: replace match guard with true in Counter::name",
+            "src/lib.rs:14:18: replace match guard with false in Counter::name",
+            "src/lib.rs:14:20: replace > with == in Counter::name",
+            "src/lib.rs:14:20: replace > with < in Counter::name",
+            "src/lib.rs:14:20: replace > with >= in Counter::name",
+            "src/lib.rs:18:50: replace Counter::flip -> Option<bool> with None",
+            "src/lib.rs:18:50: replace Counter::flip -> Option<bool> with Some(true)",
+            "src/lib.rs:18:50: replace Counter::flip -> Option<bool> with Some(false)",
+            "src/lib.rs:19:14: delete ! in Counter::flip",
+        ];
+        let mut sorted = names.clone();
+        sorted.sort();
+        let mut expected: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(sorted, expected, "{names:#?}");
+    }
+
+    #[test]
+    fn spans_cover_what_changes() {
+        let found = mutants("x.rs", SOURCE).unwrap();
+        let plus = found
+            .iter()
+            .find(|m| m.description == "replace + with - in add")
+            .unwrap();
+        assert_eq!(&SOURCE[plus.span.clone()], "a + b");
+        let Edit::Part(op, new) = &plus.edit else {
+            panic!("{plus:?}")
+        };
+        assert_eq!((&SOURCE[op.clone()], new.as_str()), ("+", "-"));
+        let body = found.iter().find(|m| m.genre == Genre::FnValue).unwrap();
+        assert!(
+            SOURCE[body.span.clone()].starts_with('{') && SOURCE[body.span.clone()].ends_with('}')
+        );
+        assert!(mutants("x.rs", "fn (").is_err());
+    }
+}
