@@ -103,6 +103,27 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding the change introduces, with nothing but what it is: checks fill in the rest.
+    pub fn new(kind: FindingKind, id: impl Into<String>, title: impl Into<String>) -> Finding {
+        Finding {
+            kind,
+            id: id.into(),
+            package: None,
+            title: title.into(),
+            url: None,
+            severity: None,
+            cvss: None,
+            patched: Vec::new(),
+            path: Vec::new(),
+            file: None,
+            line: None,
+            new: true,
+            ignored: None,
+            expired: None,
+            fingerprint: None,
+        }
+    }
+
     /// Counts in the gate: not set aside.
     pub fn counts(&self) -> bool {
         self.ignored.is_none()

@@ -1711,6 +1711,25 @@ async fn mount_open_issues(server: &MockServer, ours_open: bool) {
         .await;
 }
 
+/// A fake GitHub for the security issue: the Actions bot's token, the open issues, and one
+/// write answered with `answer`.
+async fn issue_server(
+    ours_open: bool,
+    verb: &str,
+    route: &str,
+    answer: ResponseTemplate,
+) -> MockServer {
+    let server = MockServer::start().await;
+    mount_user_forbidden(&server).await;
+    mount_open_issues(&server, ours_open).await;
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    server
+}
+
 async fn keep_issue(report: &Value, server: &MockServer) -> std::process::Output {
     let env = Env::new(report, &json!({}));
     comment_with(
@@ -1726,14 +1745,13 @@ async fn keep_issue(report: &Value, server: &MockServer) -> std::process::Output
 #[tokio::test]
 async fn the_security_issue_of_a_branch_is_updated_opened_and_closed_in_place() {
     // Findings and our issue open: it is edited, nothing else is touched.
-    let server = MockServer::start().await;
-    mount_user_forbidden(&server).await;
-    mount_open_issues(&server, true).await;
-    Mock::given(method("PATCH"))
-        .and(path("/repos/acme/app/issues/42"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"number": 42})))
-        .mount(&server)
-        .await;
+    let server = issue_server(
+        true,
+        "PATCH",
+        "/repos/acme/app/issues/42",
+        ResponseTemplate::new(200).set_body_json(json!({"number": 42})),
+    )
+    .await;
     let out = keep_issue(&security_report(2), &server).await;
     assert_eq!(code(&out), 0, "a passed verdict");
     let reqs = server.received_requests().await.unwrap();
@@ -1764,14 +1782,13 @@ async fn the_security_issue_of_a_branch_is_updated_opened_and_closed_in_place() 
     assert!(stderr(&out).contains("security issue #42 updated for main"));
 
     // Findings and no issue of ours: one is opened.
-    let server = MockServer::start().await;
-    mount_user_forbidden(&server).await;
-    mount_open_issues(&server, false).await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/app/issues"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"number": 77})))
-        .mount(&server)
-        .await;
+    let server = issue_server(
+        false,
+        "POST",
+        "/repos/acme/app/issues",
+        ResponseTemplate::new(201).set_body_json(json!({"number": 77})),
+    )
+    .await;
     let out = keep_issue(&security_report(1), &server).await;
     assert_eq!(code(&out), 0);
     assert!(
@@ -1781,14 +1798,13 @@ async fn the_security_issue_of_a_branch_is_updated_opened_and_closed_in_place() 
     );
 
     // Nothing left: our issue is closed, with the body saying so.
-    let server = MockServer::start().await;
-    mount_user_forbidden(&server).await;
-    mount_open_issues(&server, true).await;
-    Mock::given(method("PATCH"))
-        .and(path("/repos/acme/app/issues/42"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"number": 42})))
-        .mount(&server)
-        .await;
+    let server = issue_server(
+        true,
+        "PATCH",
+        "/repos/acme/app/issues/42",
+        ResponseTemplate::new(200).set_body_json(json!({"number": 42})),
+    )
+    .await;
     let out = keep_issue(&security_report(0), &server).await;
     assert_eq!(code(&out), 0);
     let reqs = server.received_requests().await.unwrap();
@@ -1799,17 +1815,14 @@ async fn the_security_issue_of_a_branch_is_updated_opened_and_closed_in_place() 
 
 #[tokio::test]
 async fn a_token_that_may_not_open_issues_is_a_warning_never_the_verdict() {
-    let server = MockServer::start().await;
-    mount_user_forbidden(&server).await;
-    mount_open_issues(&server, false).await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/app/issues"))
-        .respond_with(
-            ResponseTemplate::new(403)
-                .set_body_json(json!({"message": "Resource not accessible by integration"})),
-        )
-        .mount(&server)
-        .await;
+    let server = issue_server(
+        false,
+        "POST",
+        "/repos/acme/app/issues",
+        ResponseTemplate::new(403)
+            .set_body_json(json!({"message": "Resource not accessible by integration"})),
+    )
+    .await;
     let out = keep_issue(&security_report(1), &server).await;
     assert_eq!(code(&out), 0, "the passed verdict stays the exit code");
     let err = stderr(&out);

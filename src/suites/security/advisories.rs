@@ -36,14 +36,11 @@ pub fn check(db: &Database, lock: &Lock, file: &str) -> Vec<Finding> {
             let version = package.version.to_string();
             let id = meta.id.as_str().to_string();
             out.push(Finding {
-                kind,
                 url: Some(meta.url.as_ref().map_or_else(
                     || format!("https://rustsec.org/advisories/{id}.html"),
                     |u| u.to_string(),
                 )),
-                id,
                 package: Some(format!("{} {version}", package.name)),
-                title: meta.title.clone(),
                 severity: advisory.severity().map(|s| s.to_string()),
                 cvss: meta.cvss.as_ref().map(|c| c.score()),
                 patched: advisory
@@ -58,10 +55,7 @@ pub fn check(db: &Database, lock: &Lock, file: &str) -> Vec<Finding> {
                     .unwrap_or_default(),
                 file: Some(file.to_string()),
                 line: lock.line_of(package.name.as_str(), &version),
-                new: true,
-                ignored: None,
-                expired: None,
-                fingerprint: None,
+                ..Finding::new(kind, id, meta.title.clone())
             });
         }
     }

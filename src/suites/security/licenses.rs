@@ -83,21 +83,10 @@ pub fn check(policy: &LicensePolicy, packages: &[Licensed<'_>]) -> Vec<Finding> 
             _ => why,
         };
         out.push(Finding {
-            kind: FindingKind::License,
-            id: p.license.unwrap_or("none").to_string(),
             package: Some(format!("{} {}", p.name, p.version)),
-            title: why,
-            url: None,
-            severity: None,
-            cvss: None,
-            patched: Vec::new(),
-            path: Vec::new(),
             file: Some(p.file.clone()),
             line: p.line,
-            new: true,
-            ignored: None,
-            expired: None,
-            fingerprint: None,
+            ..Finding::new(FindingKind::License, p.license.unwrap_or("none"), why)
         });
     }
     out

@@ -604,21 +604,8 @@ mod tests {
 
     fn finding(kind: FindingKind, id: &str, package: &str) -> Finding {
         Finding {
-            kind,
-            id: id.to_string(),
             package: Some(package.to_string()),
-            title: String::new(),
-            url: None,
-            severity: None,
-            cvss: None,
-            patched: Vec::new(),
-            path: Vec::new(),
-            file: None,
-            line: None,
-            new: true,
-            ignored: None,
-            expired: None,
-            fingerprint: None,
+            ..Finding::new(kind, id, "")
         }
     }
 

@@ -98,21 +98,16 @@ mod tests {
     #[test]
     fn levels_follow_the_change_and_paths_the_repository() {
         let finding = |new: bool, ignored: Option<&str>| Finding {
-            kind: FindingKind::Secret,
-            id: "github-token".to_string(),
-            package: None,
-            title: "GitHub token: ghp_…4QeW".to_string(),
-            url: None,
-            severity: None,
-            cvss: None,
-            patched: Vec::new(),
-            path: Vec::new(),
             file: Some("src/config.rs".to_string()),
             line: Some(2),
             new,
             ignored: ignored.map(str::to_string),
-            expired: None,
             fingerprint: Some("src/config.rs:github-token:2".to_string()),
+            ..Finding::new(
+                FindingKind::Secret,
+                "github-token",
+                "GitHub token: ghp_…4QeW",
+            )
         };
         let summary = SecuritySummary {
             findings: vec![

@@ -181,21 +181,14 @@ pub fn scan_line(path: &str, line: u32, text: &str, allow: &Allow<'_>) -> Vec<Fi
                 format!(": {}", redact(secret))
             };
             out.push(Finding {
-                kind: FindingKind::Secret,
-                id: rule.id.to_string(),
-                package: None,
-                title: format!("{}{shown}", rule.title),
-                url: None,
-                severity: None,
-                cvss: None,
-                patched: Vec::new(),
-                path: Vec::new(),
                 file: Some(path.to_string()),
                 line: Some(line),
-                new: true,
-                ignored: None,
-                expired: None,
                 fingerprint: Some(fingerprint),
+                ..Finding::new(
+                    FindingKind::Secret,
+                    rule.id,
+                    format!("{}{shown}", rule.title),
+                )
             });
         }
     }

@@ -33,21 +33,14 @@ pub fn check(lock: &Lock, registries: &[String], git: &[String], file: &str) -> 
         };
         let version = p.version.to_string();
         out.push(Finding {
-            kind: FindingKind::Source,
-            id: url.to_string(),
             package: Some(format!("{} {version}", p.name)),
-            title: format!("from a {what} not allowed: {url}"),
-            url: None,
-            severity: None,
-            cvss: None,
-            patched: Vec::new(),
-            path: Vec::new(),
             file: Some(file.to_string()),
             line: lock.line_of(p.name.as_str(), &version),
-            new: true,
-            ignored: None,
-            expired: None,
-            fingerprint: None,
+            ..Finding::new(
+                FindingKind::Source,
+                url,
+                format!("from a {what} not allowed: {url}"),
+            )
         });
     }
     out

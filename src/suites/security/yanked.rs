@@ -79,21 +79,14 @@ pub fn check(lock: &Lock, caches: &[PathBuf], file: &str) -> Vec<Finding> {
             continue;
         }
         out.push(Finding {
-            kind: FindingKind::Yanked,
-            id: "yanked".to_string(),
             package: Some(format!("{} {version}", p.name)),
-            title: format!("{} {version} is yanked from crates.io", p.name),
-            url: None,
-            severity: None,
-            cvss: None,
-            patched: Vec::new(),
-            path: Vec::new(),
             file: Some(file.to_string()),
             line: lock.line_of(p.name.as_str(), &version),
-            new: true,
-            ignored: None,
-            expired: None,
-            fingerprint: None,
+            ..Finding::new(
+                FindingKind::Yanked,
+                "yanked",
+                format!("{} {version} is yanked from crates.io", p.name),
+            )
         });
     }
     out
