@@ -18,9 +18,9 @@ pub fn added_lines(
     let repo = store.repository();
     let workdir = repo
         .workdir()
-        .map(crate::suites::testrun::affected::canonical)
+        .map(crate::util::fs::canonical)
         .ok_or("a bare repository has no working tree")?;
-    let root = crate::suites::testrun::affected::canonical(ws_root);
+    let root = crate::util::fs::canonical(ws_root);
     let prefix = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
     let tree = repo
         .find_commit(base_commit)

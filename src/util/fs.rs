@@ -29,3 +29,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Error::io(format!("cannot write {}", path.display()), e)
     })
 }
+
+/// `path` without symlinks, so paths from cargo and from git compare equal.
+pub fn canonical(path: &Path) -> std::path::PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}

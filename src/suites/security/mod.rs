@@ -180,9 +180,9 @@ fn base(ws: &Workspace, rev: Option<&str>) -> Result<Base, String> {
     let repo = store.repository();
     let workdir = repo
         .workdir()
-        .map(crate::suites::testrun::affected::canonical)
+        .map(crate::util::fs::canonical)
         .ok_or("a bare repository has no working tree")?;
-    let root = crate::suites::testrun::affected::canonical(&ws.root);
+    let root = crate::util::fs::canonical(&ws.root);
     let prefix = root.strip_prefix(&workdir).unwrap_or(Path::new(""));
     let lock = repo
         .find_commit(commit)
@@ -529,8 +529,8 @@ fn assemble(
 /// The workspace's directory in its repository (`rust/app`), when it is not the root.
 fn repo_prefix(ws_root: &Path) -> Option<String> {
     let repo = git2::Repository::discover(ws_root).ok()?;
-    let work = crate::suites::testrun::affected::canonical(repo.workdir()?);
-    let root = crate::suites::testrun::affected::canonical(ws_root);
+    let work = crate::util::fs::canonical(repo.workdir()?);
+    let root = crate::util::fs::canonical(ws_root);
     let rel = root.strip_prefix(&work).ok()?;
     (!rel.as_os_str().is_empty()).then(|| rel.to_string_lossy().replace('\\', "/"))
 }

@@ -127,10 +127,7 @@ pub fn decide(
     }
 }
 
-/// `path` without symlinks, so paths from cargo and from git compare equal.
-pub fn canonical(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
-}
+pub use crate::util::fs::canonical;
 
 /// The members of `ws` with their dependencies on each other (directories canonical).
 pub fn members(ws: &Workspace) -> Vec<Member> {
