@@ -15,5 +15,5 @@ pub use metric::{INSTRUCTIONS, legacy_role};
 
 pub use case::*;
 pub use report::*;
-pub use security::{Finding, FindingKind, SecuritySummary};
+pub use security::{Finding, FindingKind, SecuritySummary, TrendPoint};
 pub use suite::*;

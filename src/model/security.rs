@@ -162,4 +162,19 @@ pub struct SecuritySummary {
     pub database: Option<String>,
     /// Crates in the lock file that were checked.
     pub packages: usize,
+    /// The counts noted on the base's first-parent history, oldest first, then this run's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trend: Vec<TrendPoint>,
+}
+
+/// The security counts of one noted commit (or of this run).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TrendPoint {
+    /// A short commit id, or `this run`.
+    pub rev: String,
+    /// `security.advisories`.
+    pub advisories: f64,
+    /// Every counting finding of the other kinds but secrets: informational advisories,
+    /// licenses, sources, yanked versions.
+    pub other: f64,
 }

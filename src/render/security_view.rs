@@ -23,6 +23,8 @@ pub struct SecurityView<'a> {
     existing: Vec<Row<'a>>,
     /// Set aside by an ignore that holds.
     ignored: Vec<Row<'a>>,
+    /// The counts over the noted history and this run, as an SVG chart (HTML only), or empty.
+    trend_svg: minijinja::Value,
 }
 
 /// One finding, ready to show.
@@ -122,7 +124,16 @@ pub fn view(report: &Report) -> Option<SecurityView<'_>> {
         new: pick(|f| f.counts() && f.new),
         existing: pick(|f| f.counts() && !f.new),
         ignored: pick(|f| !f.counts()),
+        trend_svg: trend_chart(summary.map_or(&[], |s| &s.trend)),
     })
+}
+
+/// Vulnerabilities over the noted commits and this run; empty with fewer than two points.
+fn trend_chart(trend: &[crate::model::TrendPoint]) -> minijinja::Value {
+    let values: Vec<f64> = trend.iter().map(|p| p.advisories).collect();
+    let labels: Vec<String> = trend.iter().map(|p| p.rev.clone()).collect();
+    // The chart escapes its labels; the SVG is built here, never from the report's text.
+    minijinja::Value::from_safe_string(super::html::chart(&values, &labels, "", true))
 }
 
 #[cfg(test)]

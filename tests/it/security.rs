@@ -516,3 +516,33 @@ fn a_yanked_version_the_local_index_knows_warns() {
     let (_, report) = run("0.9.1");
     assert_eq!(metric(&report, "security.yanked"), 0.0);
 }
+
+#[test]
+fn the_counts_noted_on_the_branch_make_a_trend_in_the_html_report() {
+    let vulnerable = lock(&[("gate-fixture-vuln", "2.0.1", CRATES_IO)]);
+    let dir = repo(&vulnerable, "");
+    let d = dir.path();
+    // The default branch's run, saved in the notes as `baseline save` does after it.
+    let (_, _) = run_security(d);
+    let out = output(gate("security").current_dir(d).args([
+        "baseline",
+        "save",
+        "--report",
+        "out/report.json",
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    write_file(d, "src/lib.rs", "pub fn f() -> u8 {\n    2\n}\n");
+    let (_, report) = run_security(d);
+    let trend = report["suites"][0]["details"]["security"]["trend"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(trend.len(), 2, "{trend:?}");
+    assert_eq!(trend[0]["advisories"], 1.0);
+    assert_eq!(trend[1]["rev"], "this run");
+    let html = rendered(&d.join("out/report.json"), "html");
+    assert!(
+        html.contains("<figure class=\"trend\"><svg"),
+        "no trend chart"
+    );
+}

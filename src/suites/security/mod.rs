@@ -97,6 +97,13 @@ pub fn run(
         }
     }
     apply_ignores(&mut findings, &cfg.ignore, today);
+    let mut trend = base.as_ref().map(noted_trend).unwrap_or_default();
+    trend.push(trend_point("this run".to_string(), &|kind| {
+        findings
+            .iter()
+            .filter(|f| f.counts() && f.kind == kind)
+            .count() as f64
+    }));
     let summary = SecuritySummary {
         findings,
         base: base
@@ -105,6 +112,7 @@ pub fn run(
             .map(|b| format!("{} ({})", b.name, b.store.short(b.commit))),
         database,
         packages: head.as_ref().map_or(0, |h| h.file.packages.len()),
+        trend,
     };
     assemble(summary, problems, notes, clock.elapsed().as_secs_f64())
 }
@@ -166,6 +174,51 @@ fn lock_findings(
         }
     }
     (findings, database)
+}
+
+/// How far back the counts are looked for in the notes.
+const TREND_DEPTH: usize = 100;
+
+/// A trend point from a count of each kind.
+fn trend_point(rev: String, count: &dyn Fn(FindingKind) -> f64) -> crate::model::TrendPoint {
+    let other = [
+        FindingKind::Unmaintained,
+        FindingKind::Unsound,
+        FindingKind::Notice,
+        FindingKind::License,
+        FindingKind::Source,
+        FindingKind::Yanked,
+    ];
+    crate::model::TrendPoint {
+        rev,
+        advisories: count(FindingKind::Vulnerability),
+        other: other.iter().map(|k| count(*k)).sum(),
+    }
+}
+
+/// The counts noted on the base and its first-parent ancestors (the notes `baseline save`
+/// writes on the default branch), oldest first.
+fn noted_trend(base: &Base) -> Vec<crate::model::TrendPoint> {
+    let Ok(commits) = base.store.first_parent(base.commit, TREND_DEPTH) else {
+        return Vec::new();
+    };
+    let mut points: Vec<crate::model::TrendPoint> = commits
+        .into_iter()
+        .filter_map(|commit| {
+            let note = base.store.read(commit).ok()??;
+            let value = |name: &str| {
+                let (samples, _, _) = note.metric(name)?;
+                let v = crate::baseline::stats::median(&samples);
+                v.is_finite().then_some(v)
+            };
+            value("security.advisories")?;
+            Some(trend_point(base.store.short(commit), &|kind| {
+                value(&format!("security.{}", kind.family())).unwrap_or(0.0)
+            }))
+        })
+        .collect();
+    points.reverse();
+    points
 }
 
 /// The base commit (merge base of the base revision and HEAD) and its lock file.
