@@ -25,6 +25,18 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// The kinds read from the lock files, each counted whole and as the change's
+    /// (`security.advisories`, `security.new_advisories`, …); secrets are all the change's.
+    pub const FROM_LOCK: &[FindingKind] = &[
+        FindingKind::Vulnerability,
+        FindingKind::Unmaintained,
+        FindingKind::Unsound,
+        FindingKind::Notice,
+        FindingKind::License,
+        FindingKind::Source,
+        FindingKind::Yanked,
+    ];
+
     /// The metric family it counts in (`security.advisories`, …).
     pub fn family(self) -> &'static str {
         match self {

@@ -181,18 +181,14 @@ const TREND_DEPTH: usize = 100;
 
 /// A trend point from a count of each kind.
 fn trend_point(rev: String, count: &dyn Fn(FindingKind) -> f64) -> crate::model::TrendPoint {
-    let other = [
-        FindingKind::Unmaintained,
-        FindingKind::Unsound,
-        FindingKind::Notice,
-        FindingKind::License,
-        FindingKind::Source,
-        FindingKind::Yanked,
-    ];
     crate::model::TrendPoint {
         rev,
         advisories: count(FindingKind::Vulnerability),
-        other: other.iter().map(|k| count(*k)).sum(),
+        other: FindingKind::FROM_LOCK
+            .iter()
+            .filter(|k| **k != FindingKind::Vulnerability)
+            .map(|k| count(*k))
+            .sum(),
     }
 }
 
@@ -451,15 +447,7 @@ fn metrics(s: &SecuritySummary, could_not: bool) -> Vec<Metric> {
         ));
     };
     push("security.failed", if could_not { 1.0 } else { 0.0 });
-    for kind in [
-        FindingKind::Vulnerability,
-        FindingKind::Unmaintained,
-        FindingKind::Unsound,
-        FindingKind::Notice,
-        FindingKind::License,
-        FindingKind::Source,
-        FindingKind::Yanked,
-    ] {
+    for &kind in FindingKind::FROM_LOCK {
         let family = kind.family();
         push(&format!("security.{family}"), count(&|f| f.kind == kind));
         push(
