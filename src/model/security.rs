@@ -136,6 +136,11 @@ impl Finding {
         }
     }
 
+    /// The name of the crate concerned (`package` is `name version`), if any.
+    pub fn crate_name(&self) -> Option<&str> {
+        self.package.as_deref().and_then(|p| p.split(' ').next())
+    }
+
     /// Counts in the gate: not set aside.
     pub fn counts(&self) -> bool {
         self.ignored.is_none()

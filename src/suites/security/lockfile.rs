@@ -5,11 +5,13 @@ use std::collections::{HashMap, VecDeque};
 
 use rustsec::Lockfile;
 
-/// A lock file parsed, with its text for line numbers.
+/// A lock file parsed, with the line each package is declared on.
 pub struct Lock {
     /// The parsed file.
     pub file: Lockfile,
-    text: String,
+    /// The 1-based line of each `[[package]]`'s `name = "…"`, by `(name, version)`: indexed once,
+    /// since the license check asks for every package's.
+    lines: HashMap<(String, String), u32>,
 }
 
 impl Lock {
@@ -18,21 +20,28 @@ impl Lock {
         let file: Lockfile = text
             .parse()
             .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
-        Ok(Lock {
-            file,
-            text: text.to_string(),
-        })
+        let field = |line: &str, key: &str| {
+            line.strip_prefix(key)?
+                .strip_prefix(" = \"")?
+                .strip_suffix('"')
+                .map(str::to_string)
+        };
+        let all: Vec<&str> = text.lines().collect();
+        let mut lines = HashMap::new();
+        for (i, w) in all.windows(2).enumerate() {
+            if let (Some(name), Some(version)) = (field(w[0], "name"), field(w[1], "version")) {
+                // The first entry wins, should two sources lock the same name and version.
+                lines.entry((name, version)).or_insert(i as u32 + 1);
+            }
+        }
+        Ok(Lock { file, lines })
     }
 
     /// The 1-based line of `name = "…"` in the `[[package]]` entry for `name` at `version`.
     pub fn line_of(&self, name: &str, version: &str) -> Option<u32> {
-        let want_name = format!("name = \"{name}\"");
-        let want_version = format!("version = \"{version}\"");
-        let lines: Vec<&str> = self.text.lines().collect();
-        lines
-            .windows(2)
-            .position(|w| w[0] == want_name && w[1] == want_version)
-            .map(|i| i as u32 + 1)
+        self.lines
+            .get(&(name.to_string(), version.to_string()))
+            .copied()
     }
 
     /// How a workspace member (a package with no source) reaches each package: the shortest

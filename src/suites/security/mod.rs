@@ -251,12 +251,7 @@ fn base(ws: &Workspace, rev: Option<&str>) -> Result<Base, String> {
 /// The key a finding is the same by on both sides: an advisory on the same crate (whatever
 /// its version: a bump that stays vulnerable is not new), a source of the same crate.
 fn key(f: &Finding) -> (FindingKind, String, String) {
-    let name = f
-        .package
-        .as_deref()
-        .and_then(|p| p.split(' ').next())
-        .unwrap_or("")
-        .to_string();
+    let name = f.crate_name().unwrap_or("").to_string();
     (f.kind, f.id.clone(), name)
 }
 
@@ -271,12 +266,7 @@ fn mark_new(now: &mut [Finding], before: &[Finding]) {
 fn mark_new_packages(now: &mut [Finding], base: &Lock) {
     let names: HashSet<&str> = base.file.packages.iter().map(|p| p.name.as_str()).collect();
     for f in now {
-        let name = f
-            .package
-            .as_deref()
-            .and_then(|p| p.split(' ').next())
-            .unwrap_or("");
-        f.new = !names.contains(name);
+        f.new = !names.contains(f.crate_name().unwrap_or(""));
     }
 }
 
@@ -391,16 +381,12 @@ fn secret_findings(
 fn apply_ignores(findings: &mut [Finding], ignores: &[config::Ignore], today: chrono::NaiveDate) {
     for f in findings {
         // A crate's name sets aside its license, source or yanked finding, never an advisory on it.
-        let name = f
-            .package
-            .as_deref()
-            .and_then(|p| p.split(' ').next())
-            .filter(|_| {
-                matches!(
-                    f.kind,
-                    FindingKind::License | FindingKind::Source | FindingKind::Yanked
-                )
-            });
+        let name = f.crate_name().filter(|_| {
+            matches!(
+                f.kind,
+                FindingKind::License | FindingKind::Source | FindingKind::Yanked
+            )
+        });
         let matches = |i: &&config::Ignore| {
             let by_id = f.kind != FindingKind::Secret && i.id == f.id;
             by_id || Some(i.id.as_str()) == name || Some(&i.id) == f.fingerprint.as_ref()
