@@ -326,6 +326,10 @@ pub struct RunArgs {
     /// how old it is).
     #[arg(long)]
     pub offline: bool,
+    /// Mutate these files or functions instead of the change's lines (mutants suite):
+    /// `src/lib.rs`, `src/parse.rs:Parser::next`. Repeatable.
+    #[arg(long, value_name = "PATH[:FN]")]
+    pub mutate: Vec<String>,
     /// Output directory (default: target/gate).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,

@@ -21,6 +21,7 @@ pub fn list(manifest: Option<&Path>, explicit: Option<&Path>, args: ListArgs) ->
     let options = suites::SuiteOptions {
         tests: opts,
         offline: false,
+        mutate: Vec::new(),
     };
     let cx = RunContext {
         ws: &ws,

@@ -29,6 +29,7 @@ pub fn run(manifest: Option<&Path>, explicit: Option<&Path>, args: RunArgs) -> R
         baseline_rev: args.baseline_rev.clone(),
         paired: args.paired.clone(),
         offline: args.offline,
+        mutate: args.mutate.clone(),
         out_dir: args.out_dir.clone(),
     };
     let reporter = Reporter::new(style(&args));

@@ -66,6 +66,7 @@ struct RawConfig {
     coverage: Option<RawCoverage>,
     #[serde(default)]
     security: Option<crate::suites::security::config::RawSecurity>,
+    mutants: Option<crate::suites::mutants::config::RawMutants>,
     #[serde(default)]
     gate: RawGate,
     #[serde(default)]
@@ -198,6 +199,8 @@ pub struct Config {
     pub coverage: Option<CoverageConfig>,
     /// The security suite, when `[security]` is written.
     pub security: Option<crate::suites::security::config::SecurityConfig>,
+    /// The mutants suite, when `[mutants]` is written.
+    pub mutants: Option<crate::suites::mutants::config::MutantsConfig>,
     /// Gate rules, `fail` ones first.
     pub rules: Vec<Rule>,
     /// gate.toml lists its own `fail` rules; when false the suites' defaults are still to be
@@ -233,6 +236,7 @@ impl Config {
             chaos: Vec::new(),
             coverage: None,
             security: None,
+            mutants: None,
             rules: Vec::new(),
             fail_rules_written: false,
             warn_rules_written: false,
@@ -348,6 +352,11 @@ impl Config {
                 .security
                 .as_ref()
                 .map(|c| crate::suites::security::config::resolve(c, at))
+                .transpose()?,
+            mutants: raw
+                .mutants
+                .as_ref()
+                .map(|c| crate::suites::mutants::config::resolve(c, at))
                 .transpose()?,
             rules,
         })

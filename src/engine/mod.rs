@@ -56,6 +56,8 @@ pub struct Options {
     pub paired: Option<String>,
     /// `--offline`: the security suite uses its cached advisory database as it is.
     pub offline: bool,
+    /// `--mutate`: what the mutants suite mutates instead of the change's lines.
+    pub mutate: Vec<String>,
     /// `--out-dir`.
     pub out_dir: Option<PathBuf>,
 }
@@ -133,6 +135,7 @@ pub fn run(options: &Options, events: Sink<'_>) -> Result<Finished> {
     let suite_options = SuiteOptions {
         tests: opts,
         offline: options.offline,
+        mutate: options.mutate.clone(),
     };
     suites::run_all(&selected, &suite_options, &mut cx)?;
     let suites = std::mem::take(&mut cx.finished);

@@ -203,6 +203,43 @@ pub fn run_lines(
     outcome(&tail, tail_bytes, status, timed_out, duration)
 }
 
+/// Runs `cmd` like [`run`] (no slow notice) and kills its group as soon as a line of its output
+/// satisfies `stop` (a test binary's first failure, when one failure is all the caller needs):
+/// the outcome, and the first such line when that is why it ended.
+pub fn run_until(
+    cmd: Command,
+    tail_bytes: usize,
+    timeout: Option<Duration>,
+    stop: fn(&str) -> bool,
+) -> std::io::Result<(Outcome, Option<String>)> {
+    let Some((mut started, reader)) = start_piped(cmd)? else {
+        return Ok((Outcome::not_started(), None));
+    };
+    let tail = Arc::new(Mutex::new(Tail::default()));
+    let hit: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let done_rx = {
+        let hit = Arc::clone(&hit);
+        let pgid = started.pgid;
+        spawn_lines(reader, &tail, tail_bytes, move |line| {
+            let text = String::from_utf8_lossy(line);
+            if !stop(text.trim_end()) {
+                return true;
+            }
+            *hit.lock().unwrap_or_else(|p| p.into_inner()) = Some(text.trim_end().to_string());
+            kill_group(pgid);
+            false
+        })
+    };
+    let (status, timed_out) = started.supervise(None, timeout);
+    let duration = started.finish();
+    let _ = done_rx.recv_timeout(Duration::from_secs(2));
+    let stopped = hit.lock().unwrap_or_else(|p| p.into_inner()).take();
+    Ok((
+        outcome(&tail, tail_bytes, status, timed_out, duration)?,
+        stopped,
+    ))
+}
+
 /// Runs `cmd` like [`run`], but `idle_timeout` counts from the last line for which
 /// `is_progress` holds: a test binary running thousands of tests is killed when no test has
 /// finished for that long, not after a fixed time for the whole binary.

@@ -365,6 +365,48 @@ pub const METRICS: &[MetricDef] = &[
         role: Role::Trend,
         help: "findings set aside by an `ignore` entry that has not expired",
     },
+    MetricDef {
+        name: "mutants.failed",
+        suite: SuiteKind::Mutants,
+        quantity: Quantity::Count,
+        role: Role::Gated,
+        help: "1 when the mutants could not all be tried (the workspace does not build, its tests fail unmutated, the run was interrupted)",
+    },
+    MetricDef {
+        name: "mutants.missed",
+        suite: SuiteKind::Mutants,
+        quantity: Quantity::Count,
+        role: Role::Gated,
+        help: "mutants of the change no test noticed: every test passed with the change's code altered",
+    },
+    MetricDef {
+        name: "mutants.caught",
+        suite: SuiteKind::Mutants,
+        quantity: Quantity::Count,
+        role: Role::Gated,
+        help: "mutants of the change a test caught (failed with the mutant in)",
+    },
+    MetricDef {
+        name: "mutants.timeout",
+        suite: SuiteKind::Mutants,
+        quantity: Quantity::Count,
+        role: Role::Gated,
+        help: "mutants whose tests ran past their timeout (the mutant made the code loop or stall)",
+    },
+    MetricDef {
+        name: "mutants.unviable",
+        suite: SuiteKind::Mutants,
+        quantity: Quantity::Count,
+        role: Role::Gated,
+        help: "mutants that do not compile (nothing to learn from them)",
+    },
+    MetricDef {
+        name: "mutants.score",
+        suite: SuiteKind::Mutants,
+        quantity: Quantity::Percent,
+        role: Role::Trend,
+        help: "caught / (caught + missed), in %; not measured without either",
+    },
 ];
 
 /// Looks a metric up by name.

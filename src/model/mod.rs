@@ -5,6 +5,7 @@ mod case;
 mod coverage;
 mod merge;
 mod metric;
+mod mutants;
 mod perf;
 mod report;
 mod security;
@@ -14,6 +15,7 @@ pub use merge::merge;
 pub use metric::{INSTRUCTIONS, legacy_role};
 
 pub use case::*;
+pub use mutants::{MutantOutcome, MutantResult, MutantsSummary};
 pub use report::*;
 pub use security::{Finding, FindingKind, SecuritySummary, TrendPoint};
 pub use suite::*;

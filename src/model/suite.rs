@@ -29,6 +29,8 @@ pub enum SuiteKind {
     Coverage,
     /// Advisories, licenses and sources of the dependencies; secrets in the change.
     Security,
+    /// Mutation testing of the change.
+    Mutants,
 }
 
 impl SuiteKind {
@@ -40,6 +42,7 @@ impl SuiteKind {
         SuiteKind::Bench,
         SuiteKind::Coverage,
         SuiteKind::Security,
+        SuiteKind::Mutants,
         SuiteKind::Infra,
         SuiteKind::Chaos,
         SuiteKind::Load,
@@ -57,6 +60,7 @@ impl SuiteKind {
             SuiteKind::Chaos => "chaos",
             SuiteKind::Coverage => "coverage",
             SuiteKind::Security => "security",
+            SuiteKind::Mutants => "mutants",
         }
     }
 }
@@ -115,6 +119,8 @@ pub enum Details {
     Bench(BenchDetails),
     /// The security suite's findings.
     Security(SecuritySummary),
+    /// The mutants suite's mutants.
+    Mutants(super::MutantsSummary),
 }
 
 impl Details {
@@ -359,6 +365,14 @@ impl Suite {
     pub fn security(&self) -> Option<&SecuritySummary> {
         match &self.details {
             Details::Security(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// What the mutants suite tried.
+    pub fn mutants(&self) -> Option<&super::MutantsSummary> {
+        match &self.details {
+            Details::Mutants(m) => Some(m),
             _ => None,
         }
     }

@@ -103,6 +103,8 @@ pub struct SuiteOptions {
     pub tests: RunOptions,
     /// The security suite's `--offline`: its cached advisory database, as it is.
     pub offline: bool,
+    /// The mutants suite's `--mutate PATH[:fn]`: mutate these instead of the change's lines.
+    pub mutate: Vec<String>,
 }
 
 /// A suite: built from the config, it can say what it would run and run against a
@@ -247,6 +249,18 @@ pub const REGISTRY: &[Entry] = &[
         default_warn: &["security.advisories == 0", "security.new_yanked == 0"],
         collection_rules: &["security.failed == 0"],
         build: security::build,
+    },
+    Entry {
+        kind: SuiteKind::Mutants,
+        help: "mutation testing of the change: every mutant built once, behind a switch",
+        shard: Shard::FirstOnly,
+        from_tests: false,
+        enabled: |c, _| c.mutants.is_some(),
+        needs_services: |_| false,
+        default_rules: &[],
+        default_warn: &["mutants.missed == 0"],
+        collection_rules: &["mutants.failed == 0"],
+        build: mutants::build,
     },
     Entry {
         kind: SuiteKind::Infra,

@@ -80,20 +80,20 @@ pub fn mutants(file: &str, source: &str) -> Result<Vec<Mutant>, String> {
 }
 
 /// Byte offsets of line starts, to turn spans' line/column into byte ranges.
-struct LineIndex<'s> {
+pub(crate) struct LineIndex<'s> {
     source: &'s str,
     starts: Vec<usize>,
 }
 
 impl<'s> LineIndex<'s> {
-    fn new(source: &'s str) -> LineIndex<'s> {
+    pub(crate) fn new(source: &'s str) -> LineIndex<'s> {
         let mut starts = vec![0];
         starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { source, starts }
     }
 
     /// The byte offset of a span position (line 1-based, column in characters).
-    fn offset(&self, at: proc_macro2::LineColumn) -> Option<usize> {
+    pub(crate) fn offset(&self, at: proc_macro2::LineColumn) -> Option<usize> {
         let start = *self.starts.get(at.line.checked_sub(1)?)?;
         let line = &self.source[start..];
         let within = line
@@ -101,6 +101,12 @@ impl<'s> LineIndex<'s> {
             .nth(at.column)
             .map_or(line.len(), |(i, _)| i);
         Some(start + within)
+    }
+
+    /// The 1-based line holding byte `at`.
+    pub(crate) fn line_of(&self, at: usize) -> u32 {
+        let line = self.starts.partition_point(|&s| s <= at);
+        u32::try_from(line.max(1)).unwrap_or(u32::MAX)
     }
 
     fn range(&self, span: proc_macro2::Span) -> Option<Range<usize>> {
@@ -277,21 +283,39 @@ impl Visitor<'_, '_> {
             .map(|t| format!(" -> {}", type_text(t)))
             .unwrap_or_default();
         self.functions.push(name.clone());
-        let empty_unit = ret.is_none() && block.stmts.is_empty();
-        if !empty_unit && let Some(range) = self.lines.range(block.span()) {
+        // The body's statements, from the first to the last, as cargo-mutants spans them (an
+        // empty body has none to replace).
+        let stmts = block.stmts.first().zip(block.stmts.last());
+        if let Some((first, last)) = stmts
+            && let (Some(start), Some(end)) = (
+                self.lines.range(first.span()),
+                self.lines.range(last.span()),
+            )
+        {
             for value in values(ret) {
                 let description = format!("replace {name}{shown} with {value}");
                 self.push(
                     Genre::FnValue,
-                    range.clone(),
-                    block.span(),
-                    Edit::Whole(format!("{{ {value} }}")),
+                    start.start..end.end,
+                    first.span(),
+                    Edit::Whole(value),
                     description,
                 );
             }
         }
         syn::visit::visit_block(self, block);
         self.functions.pop();
+    }
+}
+
+/// A `let` condition, or a chain of them joined by `&&`.
+fn is_let(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Let(_) => true,
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            is_let(&b.left) || is_let(&b.right)
+        }
+        _ => false,
     }
 }
 
@@ -364,7 +388,10 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
     fn visit_macro(&mut self, _: &'ast syn::Macro) {}
 
     fn visit_expr_binary(&mut self, i: &'ast syn::ExprBinary) {
-        if !self.functions.is_empty()
+        // `&&` joining `let` conditions (a let chain) has no other operator to become.
+        let let_chain = is_let(&i.left) || is_let(&i.right);
+        if !let_chain
+            && !self.functions.is_empty()
             && let (Some(range), Some(op_range)) =
                 (self.lines.range(i.span()), self.lines.range(i.op.span()))
         {
@@ -465,24 +492,24 @@ mod tests {
         let found = mutants("src/lib.rs", SOURCE).unwrap();
         let names: Vec<String> = found.iter().map(Mutant::name).collect();
         let want = [
-            "src/lib.rs:1:35: replace add -> i32 with 0",
-            "src/lib.rs:1:35: replace add -> i32 with 1",
-            "src/lib.rs:1:35: replace add -> i32 with -1",
+            "src/lib.rs:2:5: replace add -> i32 with 0",
+            "src/lib.rs:2:5: replace add -> i32 with 1",
+            "src/lib.rs:2:5: replace add -> i32 with -1",
             "src/lib.rs:2:7: replace + with - in add",
             "src/lib.rs:2:7: replace + with * in add",
-            "src/lib.rs:8:36: replace Counter::is_empty -> bool with true",
-            "src/lib.rs:8:36: replace Counter::is_empty -> bool with false",
+            "src/lib.rs:9:9: replace Counter::is_empty -> bool with true",
+            "src/lib.rs:9:9: replace Counter::is_empty -> bool with false",
             "src/lib.rs:9:16: replace == with != in Counter::is_empty",
-            "src/lib.rs:12:34: replace Counter::name -> String with String::new()",
-            "src/lib.rs:12:34: replace Counter::name -> String with \"xyzzy\".into()",
+            "src/lib.rs:13:9: replace Counter::name -> String with String::new()",
+            "src/lib.rs:13:9: replace Counter::name -> String with \"xyzzy\".into()",
             "src/lib.rs:14:18: replace match guard with true in Counter::name",
             "src/lib.rs:14:18: replace match guard with false in Counter::name",
             "src/lib.rs:14:20: replace > with == in Counter::name",
             "src/lib.rs:14:20: replace > with < in Counter::name",
             "src/lib.rs:14:20: replace > with >= in Counter::name",
-            "src/lib.rs:18:50: replace Counter::flip -> Option<bool> with None",
-            "src/lib.rs:18:50: replace Counter::flip -> Option<bool> with Some(true)",
-            "src/lib.rs:18:50: replace Counter::flip -> Option<bool> with Some(false)",
+            "src/lib.rs:19:9: replace Counter::flip -> Option<bool> with None",
+            "src/lib.rs:19:9: replace Counter::flip -> Option<bool> with Some(true)",
+            "src/lib.rs:19:9: replace Counter::flip -> Option<bool> with Some(false)",
             "src/lib.rs:19:14: delete ! in Counter::flip",
         ];
         let mut sorted = names.clone();
@@ -505,9 +532,7 @@ mod tests {
         };
         assert_eq!((&SOURCE[op.clone()], new.as_str()), ("+", "-"));
         let body = found.iter().find(|m| m.genre == Genre::FnValue).unwrap();
-        assert!(
-            SOURCE[body.span.clone()].starts_with('{') && SOURCE[body.span.clone()].ends_with('}')
-        );
+        assert_eq!(&SOURCE[body.span.clone()], "a + b");
         assert!(mutants("x.rs", "fn (").is_err());
     }
 }

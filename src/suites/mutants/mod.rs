@@ -1,8 +1,508 @@
-//! The mutants suite (issue "Mutation testing of the change, built once"), in progress: so far
-//! the mutants of a file as cargo-mutants defines them (`generate.rs`) and the schemata that
-//! put them all into one build behind runtime switches (`schema.rs`), both pure. Not
-//! registered as a suite yet: the scratch copy, the build rounds, the runs and the outputs
-//! are still to come.
+//! The mutants suite: mutation testing of the change, built once. The mutants of the lines the
+//! change touches (cargo-mutants' operators and names, `generate.rs`, `select.rs`) are all
+//! written into a scratch copy of the workspace behind runtime switches (`schema.rs`) and built
+//! with one `cargo test --no-run`; the compiler's errors take the unviable ones out, round by
+//! round (`rounds.rs`). The unmutated tests run first and set the timeouts; then each mutant
+//! runs by switching it on, only the tests that can reach it, the likeliest first, stopping at
+//! the first failure, several mutants at once (`runner.rs`). Mutants the schema could not hold
+//! are built alone, as cargo-mutants builds every one. The user's tree is never written.
 
+pub mod config;
 pub mod generate;
+pub mod report;
+pub mod rounds;
+pub mod runner;
 pub mod schema;
+pub mod scratch;
+pub mod select;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use self::config::MutantsConfig;
+use self::rounds::Numbered;
+use self::runner::{Plan, Ran, Verdict};
+use crate::event::{Event, Sink};
+use crate::model::{MutantOutcome, SuiteKind};
+use crate::suites::testrun::build::{BuildResult, TestBinary};
+use crate::workspace::Workspace;
+
+struct MutantsSuite {
+    config: MutantsConfig,
+}
+
+/// Makes the suite from `[mutants]` (or its defaults) and `--mutate`.
+pub fn build(
+    config: &crate::config::Config,
+    options: &crate::suites::SuiteOptions,
+) -> crate::error::Result<Box<dyn crate::suites::Suite>> {
+    let mut config = config
+        .mutants
+        .clone()
+        .unwrap_or_else(MutantsConfig::defaults);
+    config.mutate.extend(options.mutate.iter().cloned());
+    Ok(Box::new(MutantsSuite { config }))
+}
+
+impl crate::suites::Suite for MutantsSuite {
+    fn kind(&self) -> SuiteKind {
+        SuiteKind::Mutants
+    }
+
+    fn list(
+        &self,
+        cx: &crate::suites::RunContext<'_>,
+    ) -> crate::error::Result<Vec<crate::suites::Listed>> {
+        let chosen = choose(&self.config, cx.ws, cx.baseline_rev)
+            .map_err(|e| crate::error::Error::usage(e, None))?;
+        let names: Vec<String> = chosen.mutants.iter().map(|m| m.mutant.name()).collect();
+        Ok(crate::suites::Listed::all("mutant", &names))
+    }
+
+    fn run(
+        &mut self,
+        cx: &mut crate::suites::RunContext<'_>,
+    ) -> crate::error::Result<crate::model::Suite> {
+        let suite = run(&self.config, cx.ws, cx.baseline_rev, cx.events);
+        if let Some(summary) = suite.mutants() {
+            report::write_json(summary, &cx.out_dir.join("mutants.json"))?;
+        }
+        Ok(suite)
+    }
+}
+
+/// The mutants to try, each file's source, and the base they were chosen against.
+struct Chosen {
+    mutants: Vec<Numbered>,
+    sources: BTreeMap<String, String>,
+    base: Option<String>,
+}
+
+fn choose(
+    cfg: &MutantsConfig,
+    ws: &Workspace,
+    default_base: Option<&str>,
+) -> Result<Chosen, String> {
+    let members = select::members(ws);
+    let (files, touched, base): (Vec<String>, Option<select::Touched>, Option<String>) =
+        if cfg.mutate.is_empty() {
+            let (touched, base) =
+                select::touched_lines(&ws.root, cfg.base.as_deref().or(default_base))
+                    .map_err(|e| format!("cannot tell what the change touches: {e}"))?;
+            (touched.keys().cloned().collect(), Some(touched), Some(base))
+        } else {
+            let files = select::target_files(&cfg.mutate)
+                .into_iter()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .collect();
+            (files, None, None)
+        };
+    let mut chosen = Vec::new();
+    let mut sources = BTreeMap::new();
+    for file in files {
+        let Some(member) = select::owner(&members, &file) else {
+            continue;
+        };
+        if cfg
+            .exclude
+            .iter()
+            .any(|g| crate::util::glob::matches(g, &file))
+        {
+            continue;
+        }
+        let path = ws.root.join(&file);
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let found = generate::mutants(&file, &source)?;
+        let kept = match &touched {
+            Some(t) => select::in_change(found, &source, &t[&file]),
+            None => select::in_targets(found, &file, &cfg.mutate),
+        };
+        for mutant in kept {
+            let id = u32::try_from(chosen.len() + 1).unwrap_or(u32::MAX);
+            chosen.push(Numbered {
+                id,
+                package: member.name.clone(),
+                mutant,
+            });
+        }
+        sources.insert(file, source);
+    }
+    Ok(Chosen {
+        mutants: chosen,
+        sources,
+        base,
+    })
+}
+
+/// Everything one run shares once the schema is built.
+struct Bench<'a> {
+    cfg: &'a MutantsConfig,
+    members: Vec<select::Member>,
+    manifest: std::path::PathBuf,
+    env: Vec<(String, OsString)>,
+    timeouts: BTreeMap<String, Duration>,
+    threads: usize,
+    events: Sink<'a>,
+}
+
+/// What became of one mutant.
+#[derive(Debug, Clone)]
+pub struct Tried {
+    verdict: MutantOutcome,
+    by: Option<String>,
+    tests_run: usize,
+    seconds: f64,
+    alone: bool,
+}
+
+/// Runs the suite: its report, with a `could not run` case when something stopped it.
+pub fn run(
+    cfg: &MutantsConfig,
+    ws: &Workspace,
+    default_base: Option<&str>,
+    events: Sink<'_>,
+) -> crate::model::Suite {
+    let clock = Instant::now();
+    let Chosen {
+        mutants: chosen,
+        sources,
+        base,
+    } = match choose(cfg, ws, default_base) {
+        Ok(c) => c,
+        Err(e) => return report::could_not(e, clock.elapsed().as_secs_f64()),
+    };
+    let mut summary = crate::model::MutantsSummary {
+        base,
+        ..Default::default()
+    };
+    if chosen.is_empty() {
+        return report::assemble(summary, &chosen, &sources, &BTreeMap::new(), None, clock);
+    }
+    let (tried, problem) = match tried(cfg, ws, &chosen, &sources, &mut summary, events) {
+        Ok(t) => (t, None),
+        Err(e) => (BTreeMap::new(), Some(e)),
+    };
+    report::assemble(summary, &chosen, &sources, &tried, problem, clock)
+}
+
+/// Copies, builds and runs: what became of each mutant.
+fn tried(
+    cfg: &MutantsConfig,
+    ws: &Workspace,
+    chosen: &[Numbered],
+    sources: &BTreeMap<String, String>,
+    summary: &mut crate::model::MutantsSummary,
+    events: Sink<'_>,
+) -> Result<BTreeMap<u32, Tried>, String> {
+    let say = |line: &str| {
+        events(&Event::Output {
+            suite: SuiteKind::Mutants,
+            line,
+        })
+    };
+    let files = scratch::files(&ws.root, &ws.target_dir)?;
+    let before = scratch::fingerprint(&ws.root, &files);
+    let dir = ws.target_dir.join("gate").join("mutants");
+    let copy = scratch::Scratch::create(&ws.root, &files, &dir.join("tree"))?;
+    let target = dir.join("target");
+    let relative = ws
+        .manifest_path
+        .strip_prefix(&ws.root)
+        .unwrap_or(std::path::Path::new("Cargo.toml"));
+    let manifest = copy.root.join(relative);
+    let mut sws = Workspace::load(Some(&manifest)).map_err(|e| e.to_string())?;
+    sws.target_dir = target.clone();
+    let env = vec![("CARGO_TARGET_DIR".to_string(), target.into_os_string())];
+    let built = Instant::now();
+    let rounds = rounds::run(&copy, &sws, &env, sources, chosen, cfg.build_rounds, &say)?;
+    summary.schema_builds = rounds.builds;
+    summary.build_seconds = built.elapsed().as_secs_f64();
+    if let Some(why) = &rounds.broken {
+        return Err(format!("the workspace does not build unmutated:\n{why}"));
+    }
+    let binaries = rounds.binaries.clone().unwrap_or_default();
+    let mut bench = Bench {
+        cfg,
+        members: select::members(ws),
+        manifest,
+        env,
+        timeouts: BTreeMap::new(),
+        threads: 1,
+        events,
+    };
+    let packages: BTreeSet<&str> = chosen.iter().map(|m| m.package.as_str()).collect();
+    unmutated(&mut bench, &binaries, &packages)?;
+    let mut tried = BTreeMap::new();
+    for id in &rounds.unviable {
+        tried.insert(*id, unviable(0.0, false));
+    }
+    let schema: Vec<&Numbered> = chosen
+        .iter()
+        .filter(|m| rounds.in_schema.contains(&m.id))
+        .collect();
+    say(&format!(
+        "{} mutants built in {} schema build(s), {} unviable, {} to build alone",
+        schema.len(),
+        rounds.builds,
+        rounds.unviable.len(),
+        rounds.alone.len()
+    ));
+    tried.extend(run_schema(&bench, &binaries, &schema));
+    let alone: Vec<&Numbered> = chosen
+        .iter()
+        .filter(|m| rounds.alone.contains(&m.id))
+        .collect();
+    tried.extend(run_alone(&bench, &copy, &sws, sources, &alone, summary)?);
+    if scratch::fingerprint(&ws.root, &files) != before {
+        return Err(
+            "the workspace's files changed while the mutants ran (cargo-gate writes only to its \
+             scratch copy: another process edited them); run again on a quiet tree"
+                .to_string(),
+        );
+    }
+    Ok(tried)
+}
+
+fn unviable(seconds: f64, alone: bool) -> Tried {
+    Tried {
+        verdict: MutantOutcome::Unviable,
+        by: None,
+        tests_run: 0,
+        seconds,
+        alone,
+    }
+}
+
+/// The binaries whose package can reach `package`'s code, its own first.
+fn reaching<'b>(
+    bench: &Bench<'_>,
+    binaries: &'b [TestBinary],
+    package: &str,
+) -> Vec<&'b TestBinary> {
+    let reach = select::reaching(&bench.members, package);
+    let mut out: Vec<&TestBinary> = binaries
+        .iter()
+        .filter(|b| reach.contains(&b.package))
+        .collect();
+    out.sort_by_key(|b| b.package != package);
+    out
+}
+
+/// Runs the tests that can reach the mutated packages with every mutant off: they must pass,
+/// and their times set the timeouts.
+fn unmutated(
+    bench: &mut Bench<'_>,
+    binaries: &[TestBinary],
+    packages: &BTreeSet<&str>,
+) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    bench.threads = (cores / bench.cfg.jobs.max(1)).max(1);
+    let timeout = |secs: f64| {
+        Duration::from_secs_f64(secs * bench.cfg.timeout_multiplier).max(bench.cfg.minimum_timeout)
+    };
+    for package in packages {
+        for bin in reaching(bench, binaries, package) {
+            if !seen.insert(bin.id.clone()) {
+                continue;
+            }
+            let started = Instant::now();
+            match runner::run_binary(bin, &[], 0, bench.threads, None) {
+                Ran::Passed(_) => {}
+                Ran::Failed(test) => {
+                    return Err(format!(
+                        "the tests fail without any mutant ({}{}): fix them first, mutants are \
+                         judged against passing tests",
+                        bin.id,
+                        test.map(|t| format!(", test {t}")).unwrap_or_default()
+                    ));
+                }
+                Ran::TimedOut | Ran::Broken(_) => {
+                    return Err(format!("cannot run {} without mutants", bin.id));
+                }
+            }
+            let secs = started.elapsed().as_secs_f64();
+            bench.timeouts.insert(bin.id.clone(), timeout(secs));
+        }
+        if bench.cfg.doctests {
+            let started = Instant::now();
+            match runner::run_doctests(&bench.manifest, package, &bench.env, 0, None) {
+                Ran::Passed(_) => {}
+                _ => return Err(format!("the doctests of {package} fail without any mutant")),
+            }
+            let secs = started.elapsed().as_secs_f64();
+            bench
+                .timeouts
+                .insert(format!("{package}::doc"), timeout(secs));
+        }
+    }
+    Ok(())
+}
+
+/// Tries one mutant against `binaries` (then the doctests, when nothing else caught it).
+fn try_one(
+    bench: &Bench<'_>,
+    binaries: &[TestBinary],
+    m: &Numbered,
+    id: u32,
+    caught_before: Vec<(String, String)>,
+) -> (Verdict, usize) {
+    let plan = Plan {
+        binaries: reaching(bench, binaries, &m.package),
+        timeouts: &bench.timeouts,
+        threads: bench.threads,
+        caught_before,
+        related: m
+            .mutant
+            .function
+            .as_deref()
+            .and_then(|f| f.rsplit("::").next())
+            .filter(|f| f.len() >= 3)
+            .map(str::to_string),
+    };
+    let (verdict, ran) = runner::try_mutant(&plan, id);
+    if verdict != Verdict::Missed || !bench.cfg.doctests {
+        return (verdict, ran);
+    }
+    let key = format!("{}::doc", m.package);
+    let timeout = bench.timeouts.get(&key).copied();
+    match runner::run_doctests(&bench.manifest, &m.package, &bench.env, id, timeout) {
+        Ran::Passed(n) => (Verdict::Missed, ran + n),
+        Ran::Failed(test) => (Verdict::Caught { binary: key, test }, ran + 1),
+        Ran::TimedOut => (Verdict::Timeout(key), ran),
+        Ran::Broken(why) => (Verdict::Broken(why), ran),
+    }
+}
+
+fn outcome_of(verdict: Verdict, ran: usize, seconds: f64, alone: bool) -> Result<Tried, String> {
+    let (verdict, by) = match verdict {
+        Verdict::Caught { binary, test } => (
+            MutantOutcome::Caught,
+            Some(test.map_or(binary.clone(), |t| format!("{binary} {t}"))),
+        ),
+        Verdict::Missed => (MutantOutcome::Missed, None),
+        Verdict::Timeout(bin) => (MutantOutcome::Timeout, Some(bin)),
+        Verdict::Broken(why) => return Err(why),
+    };
+    Ok(Tried {
+        verdict,
+        by,
+        tests_run: ran,
+        seconds,
+        alone,
+    })
+}
+
+/// Runs the schema's mutants, `jobs` at a time.
+fn run_schema(
+    bench: &Bench<'_>,
+    binaries: &[TestBinary],
+    mutants: &[&Numbered],
+) -> BTreeMap<u32, Tried> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<BTreeMap<u32, Tried>> = Mutex::new(BTreeMap::new());
+    // Tests that caught a function's mutants, tried first on its next ones.
+    let caught: Mutex<BTreeMap<String, Vec<(String, String)>>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..bench.cfg.jobs.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(m) = mutants.get(i) else { break };
+                    if crate::exec::process::is_cancelled() {
+                        break;
+                    }
+                    let function = m.mutant.function.clone().unwrap_or_default();
+                    let before = caught
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(&function)
+                        .cloned()
+                        .unwrap_or_default();
+                    let started = Instant::now();
+                    let (verdict, ran) = try_one(bench, binaries, m, m.id, before);
+                    if let Verdict::Caught {
+                        binary,
+                        test: Some(t),
+                    } = &verdict
+                    {
+                        caught
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .entry(function)
+                            .or_default()
+                            .push((binary.clone(), t.clone()));
+                    }
+                    let secs = started.elapsed().as_secs_f64();
+                    if let Ok(t) = outcome_of(verdict, ran, secs, false) {
+                        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                        let line = format!(
+                            "{n}/{} {} {}",
+                            mutants.len(),
+                            t.verdict.label(),
+                            m.mutant.name()
+                        );
+                        (bench.events)(&Event::Output {
+                            suite: SuiteKind::Mutants,
+                            line: &line,
+                        });
+                        results
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(m.id, t);
+                    }
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Builds and runs each mutant the schema could not hold on its own, one at a time, written
+/// straight into the copy (the rest of the copy unmutated).
+fn run_alone(
+    bench: &Bench<'_>,
+    copy: &scratch::Scratch,
+    sws: &Workspace,
+    sources: &BTreeMap<String, String>,
+    mutants: &[&Numbered],
+    summary: &mut crate::model::MutantsSummary,
+) -> Result<BTreeMap<u32, Tried>, String> {
+    let mut out = BTreeMap::new();
+    if mutants.is_empty() {
+        return Ok(out);
+    }
+    for (file, source) in sources {
+        copy.write(file, source)?;
+    }
+    let quiet = |_: &Event<'_>| {};
+    for m in mutants {
+        if crate::exec::process::is_cancelled() {
+            break;
+        }
+        let Some(source) = sources.get(&m.mutant.file) else {
+            continue;
+        };
+        let started = Instant::now();
+        copy.write(&m.mutant.file, &schema::direct(source, &m.mutant))?;
+        let (result, _) =
+            crate::suites::testrun::build::build_with(sws, &[], &[], &bench.env, &quiet)
+                .map_err(|e| e.to_string())?;
+        summary.build_seconds += started.elapsed().as_secs_f64();
+        let tried = match result {
+            BuildResult::Failed(_) => unviable(started.elapsed().as_secs_f64(), true),
+            BuildResult::Built { binaries } => {
+                let (verdict, ran) = try_one(bench, &binaries, m, 0, Vec::new());
+                outcome_of(verdict, ran, started.elapsed().as_secs_f64(), true)?
+            }
+        };
+        copy.write(&m.mutant.file, source)?;
+        out.insert(m.id, tried);
+    }
+    Ok(out)
+}

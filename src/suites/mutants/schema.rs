@@ -1,30 +1,129 @@
 //! Mutant schemata: every mutant of a file written into it at once, each behind a runtime
 //! switch, so one build holds them all and a mutant is run by naming it in the environment
-//! (Untch, Offutt and Harrold, 1993). A span several mutants share becomes one `if … else if …
-//! else ORIGINAL`; a mutant inside another's span is written into both the original and the
-//! replacement, since only one switch is ever on. Pure: text in, text out.
+//! (Untch, Offutt and Harrold, 1993). A span several mutants share becomes one chain of
+//! `MACRO!(N, MUTATED, …ORIGINAL)`; a mutant inside another's span is written into both the
+//! original and the replacement, since only one switch is ever on. Pure: text in, text out.
+//!
+//! The switch is a `macro_rules!` written at the top of the file, so it is in scope everywhere
+//! in it (nested modules too) without touching the crate root, and its call is one expression
+//! token tree: no parentheses the compiler could lint as unneeded.
 
 use std::ops::Range;
 
-use super::generate::{Edit, Genre, Mutant};
+use super::generate::{Edit, Genre, LineIndex, Mutant};
 
-/// `source` with `mutants` (each with its number) behind `switch(N)` calls, e.g.
-/// `crate::__cargo_gate_mutants::on`.
-pub fn apply(source: &str, mutants: &[(u32, &Mutant)], switch: &str) -> String {
-    let mut sorted: Vec<(u32, &Mutant)> = mutants.to_vec();
-    sorted.sort_by_key(|(_, m)| (m.span.start, std::cmp::Reverse(m.span.end)));
-    render(source, 0..source.len(), &sorted, None, switch)
+/// The macro that switches a mutant on.
+pub const MACRO: &str = "__cargo_gate_mutant";
+
+/// The variable naming the mutant a process runs (unset or `0`: none).
+pub const VARIABLE: &str = "CARGO_GATE_MUTANT";
+
+/// A file with its mutants written in, and where each mutant's own text landed.
+#[derive(Debug)]
+pub struct Schema {
+    /// The new text of the file.
+    pub text: String,
+    /// Byte ranges of `text` holding a mutant's replacement (a mutant nested in another's span
+    /// has several): a compiler error inside one is that mutant's.
+    pub placed: Vec<(u32, Range<usize>)>,
 }
 
-/// The text of `range` with the mutants inside it, and `edit` (an operator swapped) applied.
+impl Schema {
+    /// The mutant whose replacement holds byte `at` (the innermost when nested).
+    pub fn owner(&self, at: usize) -> Option<u32> {
+        self.placed
+            .iter()
+            .filter(|(_, r)| r.start <= at && at < r.end.max(r.start + 1))
+            .min_by_key(|(_, r)| r.len())
+            .map(|(id, _)| *id)
+    }
+}
+
+/// `source` with `mutants` (each with its number) behind switches, or why it cannot be.
+pub fn apply(source: &str, mutants: &[(u32, &Mutant)]) -> Result<Schema, String> {
+    let mut sorted: Vec<(u32, &Mutant)> = mutants.to_vec();
+    sorted.sort_by_key(|(_, m)| (m.span.start, std::cmp::Reverse(m.span.end)));
+    let at = prelude_offset(source)?;
+    if sorted.iter().any(|(_, m)| m.span.start < at) {
+        return Err("a mutant lies before the file's inner attributes".to_string());
+    }
+    let mut out = Out {
+        text: source[..at].to_string(),
+        placed: Vec::new(),
+    };
+    out.text.push_str(&prelude());
+    render(&mut out, source, at..source.len(), &sorted, None);
+    // What cannot be parsed cannot be built: the caller builds these mutants one by one.
+    syn::parse_file(&out.text).map_err(|e| format!("the schema does not parse: {e}"))?;
+    Ok(Schema {
+        text: out.text,
+        placed: out.placed,
+    })
+}
+
+/// The text of one mutant alone, written in directly: what cargo-mutants builds, for the
+/// mutants the schema could not hold.
+pub fn direct(source: &str, m: &Mutant) -> String {
+    let replaced = match &m.edit {
+        Edit::Whole(text) => text.clone(),
+        Edit::Part(r, text) => format!(
+            "{}{text}{}",
+            &source[m.span.start..r.start],
+            &source[r.end..m.span.end]
+        ),
+    };
+    format!(
+        "{}{replaced}{}",
+        &source[..m.span.start],
+        &source[m.span.end..]
+    )
+}
+
+/// The switch: a `static` per call site, so the variable is read once per process and each
+/// later test costs one atomic load.
+fn prelude() -> String {
+    format!(
+        "\n#[allow(unused_macros)]\nmacro_rules! {MACRO} {{ ($n:literal, $then:expr, $else:expr) => {{ \
+         if {{ static ON: ::std::sync::OnceLock<bool> = ::std::sync::OnceLock::new(); \
+         *ON.get_or_init(|| ::std::env::var(\"{VARIABLE}\").is_ok_and(|v| v == stringify!($n))) }} \
+         {{ $then }} else {{ $else }} }}; }}\n"
+    )
+}
+
+/// Where the macro goes: after the shebang and the inner attributes (`#![…]`, `//!`), which
+/// must come first.
+fn prelude_offset(source: &str) -> Result<usize, String> {
+    let file = syn::parse_file(source).map_err(|e| format!("cannot parse: {e}"))?;
+    let lines = LineIndex::new(source);
+    let mut at = 0;
+    if source.starts_with("#!") && !source.starts_with("#![") {
+        at = source.find('\n').map_or(source.len(), |n| n + 1);
+    }
+    for attr in file
+        .attrs
+        .iter()
+        .filter(|a| matches!(a.style, syn::AttrStyle::Inner(_)))
+    {
+        let end = syn::spanned::Spanned::span(attr).end();
+        at = at.max(lines.offset(end).ok_or("an attribute outside the file")?);
+    }
+    Ok(at)
+}
+
+struct Out {
+    text: String,
+    placed: Vec<(u32, Range<usize>)>,
+}
+
+/// Writes the text of `range` with the mutants inside it, and `edit` (an operator swapped)
+/// applied.
 fn render(
+    out: &mut Out,
     source: &str,
     range: Range<usize>,
     inside: &[(u32, &Mutant)],
     edit: Option<(&Range<usize>, &str)>,
-    switch: &str,
-) -> String {
-    let mut out = String::new();
+) {
     let mut at = range.start;
     let mut i = 0;
     while i < inside.len() {
@@ -44,63 +143,57 @@ fn render(
             .count();
         let group = &inside[i..i + same];
         let nested = &inside[i + same..i + same + nested_end];
-        out.push_str(&plain(source, at..span.start, edit));
-        out.push_str(&switched(source, &span, group, nested, edit, switch));
+        plain(out, source, at..span.start, edit);
+        switched(out, source, &span, group, nested, edit);
         at = span.end;
         i += same + nested_end;
     }
-    out.push_str(&plain(source, at..range.end, edit));
-    out
+    plain(out, source, at..range.end, edit);
 }
 
 /// Source text with `edit` applied where it falls inside.
-fn plain(source: &str, range: Range<usize>, edit: Option<(&Range<usize>, &str)>) -> String {
+fn plain(out: &mut Out, source: &str, range: Range<usize>, edit: Option<(&Range<usize>, &str)>) {
     match edit {
-        Some((r, text)) if r.start >= range.start && r.end <= range.end => format!(
-            "{}{text}{}",
-            &source[range.start..r.start],
-            &source[r.end..range.end]
-        ),
-        _ => source[range].to_string(),
+        Some((r, text)) if r.start >= range.start && r.end <= range.end => {
+            out.text.push_str(&source[range.start..r.start]);
+            out.text.push_str(text);
+            out.text.push_str(&source[r.end..range.end]);
+        }
+        _ => out.text.push_str(&source[range]),
     }
 }
 
+/// `MACRO!(id1, R1, MACRO!(id2, R2, ORIGINAL))` for the group on `span`; a body's statements
+/// become a block for the original branch.
 fn switched(
+    out: &mut Out,
     source: &str,
     span: &Range<usize>,
     group: &[(u32, &Mutant)],
     nested: &[(u32, &Mutant)],
     edit: Option<(&Range<usize>, &str)>,
-    switch: &str,
-) -> String {
-    let original = render(source, span.clone(), nested, edit, switch);
+) {
     let body = group
         .first()
         .is_some_and(|(_, m)| m.genre == Genre::FnValue);
-    let mut text = String::from(if body { "{ " } else { "(" });
-    for (n, (id, m)) in group.iter().enumerate() {
-        let replacement = match &m.edit {
-            // A body's value, without the braces it is shown with.
-            Edit::Whole(t) if body => t
-                .trim()
-                .trim_start_matches('{')
-                .trim_end_matches('}')
-                .trim()
-                .to_string(),
-            Edit::Whole(t) => t.clone(),
-            Edit::Part(r, t) => render(source, span.clone(), nested, Some((r, t)), switch),
-        };
-        if n > 0 {
-            text.push_str(" else ");
+    for (id, m) in group {
+        out.text.push_str(&format!("{MACRO}!({id}, "));
+        let start = out.text.len();
+        match &m.edit {
+            Edit::Whole(t) => out.text.push_str(t),
+            Edit::Part(r, t) => render(out, source, span.clone(), nested, Some((r, t))),
         }
-        text.push_str(&format!("if {switch}({id}) {{ {replacement} }}"));
+        out.placed.push((*id, start..out.text.len()));
+        out.text.push_str(", ");
     }
     if body {
-        text.push_str(&format!(" else {original} }}"));
-    } else {
-        text.push_str(&format!(" else {{ {original} }})"));
+        out.text.push_str("{ ");
     }
-    text
+    render(out, source, span.clone(), nested, edit);
+    if body {
+        out.text.push_str(" }");
+    }
+    out.text.push_str(&")".repeat(group.len()));
 }
 
 #[cfg(test)]
@@ -118,29 +211,81 @@ mod tests {
 
     #[test]
     fn every_mutant_sits_behind_its_switch() {
-        let source = "fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
+        let source =
+            "//! Docs.\n#![allow(dead_code)]\nfn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n";
         let found = mutants("x.rs", source).unwrap();
-        let text = apply(source, &numbered(&found), "on");
-        assert_eq!(
-            text,
-            "fn add(a: i32, b: i32) -> i32 { if on(1) { 0 } else if on(2) { 1 } else if on(3) { -1 } else {\n    (if on(4) { a - b } else if on(5) { a * b } else { a + b })\n} }\n"
+        let schema = apply(source, &numbered(&found)).unwrap();
+        let (head, rest) = schema.text.split_once("macro_rules!").unwrap();
+        assert!(
+            head.starts_with("//! Docs.\n#![allow(dead_code)]\n"),
+            "{head}"
         );
+        let body = rest.split_once("}; }\n").unwrap().1;
+        let m = MACRO;
+        assert_eq!(
+            body,
+            format!(
+                "\nfn add(a: i32, b: i32) -> i32 {{\n    {m}!(1, 0, {m}!(2, 1, {m}!(3, -1, {m}!(4, a - b, {m}!(5, a * b, {{ a + b }})))))\n}}\n"
+            )
+        );
+        // Each replacement is found at its place.
+        let minus = schema.text.find("a - b").unwrap();
+        assert_eq!(schema.owner(minus), Some(4));
+        let one = schema.text.find("(2, 1").unwrap() + 4;
+        assert_eq!(schema.owner(one), Some(2));
+        assert_eq!(schema.owner(schema.text.rfind("a + b").unwrap()), None);
     }
 
     #[test]
     fn nested_mutants_are_in_both_branches_and_the_result_parses() {
         let source = "pub fn f(x: u32, on: bool) -> bool {\n    match x {\n        n if n + 1 > 9 => !on,\n        _ => x * 2 == 4,\n    }\n}\n";
         let found = mutants("x.rs", source).unwrap();
-        let text = apply(source, &numbered(&found), "crate::m::on");
-        syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let schema = apply(source, &numbered(&found)).unwrap();
         for (id, _) in numbered(&found) {
             assert!(
-                text.contains(&format!("crate::m::on({id})")),
-                "{id}: {text}"
+                schema.text.contains(&format!("{MACRO}!({id}, ")),
+                "{id}: {}",
+                schema.text
             );
         }
-        // The `*` inside `x * 2 == 4` is swapped in the `==` mutants' branches too.
-        assert!(text.contains("(if crate::m::on("), "{text}");
-        assert_eq!(apply(source, &[], "on"), source);
+        // The `*` inside `x * 2 == 4` is swapped in the `==` mutant's branch too, and an error
+        // there belongs to the innermost mutant.
+        let star = found
+            .iter()
+            .position(|m| m.description.starts_with("replace * with +"))
+            .unwrap() as u32
+            + 1;
+        let at = schema.text.rfind("x + 2").unwrap();
+        assert_eq!(schema.owner(at), Some(star));
+        assert!(apply(source, &[]).unwrap().text.len() > source.len());
+    }
+
+    #[test]
+    fn a_mutant_alone_is_written_in_directly() {
+        let source = "fn f(a: u8) -> bool {\n    !(a > 1)\n}\n";
+        let found = mutants("x.rs", source).unwrap();
+        let texts: Vec<String> = found.iter().map(|m| direct(source, m)).collect();
+        assert!(
+            texts.contains(&"fn f(a: u8) -> bool {\n    true\n}\n".to_string()),
+            "{texts:#?}"
+        );
+        assert!(texts.contains(&"fn f(a: u8) -> bool {\n    (a > 1)\n}\n".to_string()));
+        assert!(
+            texts.contains(&"fn f(a: u8) -> bool {\n    !(a <= 1)\n}\n".to_string())
+                || texts.iter().any(|t| t.contains("!(a == 1)"))
+        );
+    }
+
+    #[test]
+    fn let_chains_and_shebangs_are_left_parseable() {
+        let source = "#!/usr/bin/env run-cargo-script\nfn f(x: Option<u8>) -> bool {\n    if let Some(v) = x && v > 2 { return true }\n    false\n}\n";
+        let found = mutants("x.rs", source).unwrap();
+        assert!(found.iter().all(|m| !m.description.contains("&&")));
+        let schema = apply(source, &numbered(&found)).unwrap();
+        assert!(
+            schema
+                .text
+                .starts_with("#!/usr/bin/env run-cargo-script\n\n#[allow")
+        );
     }
 }

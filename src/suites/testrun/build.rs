@@ -77,6 +77,18 @@ pub fn build(
     cargo_args: &[String],
     events: crate::event::Sink<'_>,
 ) -> Result<BuildResult> {
+    Ok(build_with(ws, packages, cargo_args, &[], events)?.0)
+}
+
+/// [`build`] with variables for cargo (a target directory of its own), also returning the
+/// compiler's error diagnostics whole, spans and all (the mutants suite maps them to mutants).
+pub fn build_with(
+    ws: &Workspace,
+    packages: &[String],
+    cargo_args: &[String],
+    env: &[(String, OsString)],
+    events: crate::event::Sink<'_>,
+) -> Result<(BuildResult, Vec<cargo_metadata::diagnostic::Diagnostic>)> {
     let specs = package_specs(ws, packages)?;
     let toolchain = std::thread::spawn(toolchain_lib_dirs);
     let format = if std::io::stderr().is_terminal() {
@@ -98,6 +110,7 @@ pub fn build(
         }
     }
     cmd.args(cargo_args);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .stdin(Stdio::null())
@@ -125,6 +138,7 @@ pub fn build(
         link_paths,
         bin_exes,
         errors,
+        diagnostics,
         ..
     } = seen;
     if status.success() {
@@ -137,18 +151,22 @@ pub fn build(
             .map(|f| f.binary(ws, &shared, &out_dirs, &bin_exes))
             .collect();
         binaries.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(BuildResult::Built { binaries })
+        Ok((BuildResult::Built { binaries }, diagnostics))
     } else if crate::exec::process::is_cancelled() {
         // Ctrl-C killed cargo: the build did not fail, it was stopped (and the run says so).
-        Ok(BuildResult::Failed(BuildFailure {
+        let failure = BuildFailure {
             errors,
             reason: Some("interrupted before the build finished".to_string()),
-        }))
+        };
+        Ok((BuildResult::Failed(failure), diagnostics))
     } else {
         let reason = errors
             .is_empty()
             .then(|| format!("`cargo test --no-run` exited with {status} (see its output above)"));
-        Ok(BuildResult::Failed(BuildFailure { errors, reason }))
+        Ok((
+            BuildResult::Failed(BuildFailure { errors, reason }),
+            diagnostics,
+        ))
     }
 }
 
@@ -168,6 +186,8 @@ struct Seen {
     errors: Vec<crate::model::CompilerError>,
     /// The compiler's messages already shown, for the same reason.
     shown: BTreeSet<String>,
+    /// Every error diagnostic, whole.
+    diagnostics: Vec<cargo_metadata::diagnostic::Diagnostic>,
 }
 
 impl Seen {
@@ -216,6 +236,7 @@ impl Seen {
                     msg.message.level,
                     DiagnosticLevel::Error | DiagnosticLevel::Ice
                 ) {
+                    self.diagnostics.push(msg.message.clone());
                     let error = compiler_error(&msg);
                     // The same error of a library comes for its lib and lib-test targets.
                     let same = |e: &crate::model::CompilerError| {

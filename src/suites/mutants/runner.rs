@@ -1,0 +1,188 @@
+//! Running the tests against one mutant: the test binaries of the packages that can reach it,
+//! the tests most likely to catch it first, stopping at the first failure. Every run goes
+//! through the process layer (own process group, killed at its timeout or at the first
+//! failing test).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::exec::process::{self, Exit};
+use crate::suites::testrun::build::TestBinary;
+
+use super::schema::VARIABLE;
+
+/// Bytes of a test binary's output kept: enough for its last lines.
+const TAIL: usize = 64 * 1024;
+
+/// How one run of a test binary ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ran {
+    /// Every selected test passed (how many).
+    Passed(usize),
+    /// A test failed (its name, when the harness said), or the binary failed as a whole.
+    Failed(Option<String>),
+    /// Killed at its timeout.
+    TimedOut,
+    /// It could not be started, or was interrupted.
+    Broken(String),
+}
+
+/// libtest's line for a failed test, `test name ... FAILED`.
+fn is_failure(line: &str) -> bool {
+    line.starts_with("test ") && line.ends_with(" ... FAILED")
+}
+
+/// The tests a libtest `test result:` line says passed.
+fn passed_count(output: &str) -> usize {
+    output
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let rest = l.trim().strip_prefix("test result: ")?;
+            let (_, after) = rest.split_once(". ")?;
+            after.split(' ').next()?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Runs `bin` with `args`, the mutant `mutant` switched on (0: none), under `timeout`.
+pub fn run_binary(
+    bin: &TestBinary,
+    args: &[&str],
+    mutant: u32,
+    threads: usize,
+    timeout: Option<Duration>,
+) -> Ran {
+    let mut cmd = Command::new(&bin.path);
+    if !bin.custom_harness {
+        cmd.args(args);
+    }
+    cmd.current_dir(&bin.package_dir)
+        .envs(bin.env.iter().map(|(k, v)| (k, v)))
+        .env("RUST_TEST_THREADS", threads.to_string())
+        .env(VARIABLE, mutant.to_string());
+    judge(process::run_until(cmd, TAIL, timeout, is_failure), &bin.id)
+}
+
+/// Runs the doctests of `package` in the copy at `manifest`, the mutant switched on.
+pub fn run_doctests(
+    manifest: &Path,
+    package: &str,
+    env: &[(String, std::ffi::OsString)],
+    mutant: u32,
+    timeout: Option<Duration>,
+) -> Ran {
+    let mut cmd = Command::new(crate::workspace::cargo_bin());
+    cmd.args(["test", "--doc", "--manifest-path"])
+        .arg(manifest)
+        .args(["--package", package])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env(VARIABLE, mutant.to_string());
+    judge(
+        process::run_until(cmd, TAIL, timeout, is_failure),
+        &format!("{package}::doc"),
+    )
+}
+
+fn judge(result: std::io::Result<(process::Outcome, Option<String>)>, what: &str) -> Ran {
+    match result {
+        Err(e) => Ran::Broken(format!("cannot run {what}: {e}")),
+        Ok((_, Some(line))) => Ran::Failed(Some(
+            line.trim_start_matches("test ")
+                .trim_end_matches(" ... FAILED")
+                .to_string(),
+        )),
+        Ok((outcome, None)) => match outcome.exit {
+            Exit::Code(0) => Ran::Passed(passed_count(&outcome.output_text())),
+            Exit::TimedOut => Ran::TimedOut,
+            Exit::Interrupted => Ran::Broken("interrupted".to_string()),
+            Exit::Code(_) | Exit::Signal(_) => Ran::Failed(None),
+        },
+    }
+}
+
+/// The verdict on one mutant from the tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// A test failed: the binary, and the test when the harness named it.
+    Caught {
+        /// The binary's id (`pkg::doc` for the doctests).
+        binary: String,
+        /// The failing test.
+        test: Option<String>,
+    },
+    /// Every test passed.
+    Missed,
+    /// A binary ran past its timeout.
+    Timeout(String),
+    /// The tests could not run.
+    Broken(String),
+}
+
+/// What [`try_mutant`] needs besides the mutant.
+pub struct Plan<'a> {
+    /// The binaries that can reach the mutant, its own package's first.
+    pub binaries: Vec<&'a TestBinary>,
+    /// Each binary's timeout, by id.
+    pub timeouts: &'a BTreeMap<String, Duration>,
+    /// Test threads per binary.
+    pub threads: usize,
+    /// Tests (binary id, name) that caught earlier mutants of the same function.
+    pub caught_before: Vec<(String, String)>,
+    /// A name to run first: tests whose names contain it are the likeliest to catch the
+    /// mutant (the function's last segment).
+    pub related: Option<String>,
+}
+
+/// Runs the plan's tests against mutant `id` until one fails: the verdict and the number of
+/// tests that ran.
+pub fn try_mutant(plan: &Plan<'_>, id: u32) -> (Verdict, usize) {
+    let mut ran = 0;
+    let by_id: BTreeMap<&str, &TestBinary> =
+        plan.binaries.iter().map(|b| (b.id.as_str(), *b)).collect();
+    let mut steps: Vec<(&TestBinary, Vec<&str>)> = Vec::new();
+    for (bin, test) in &plan.caught_before {
+        if let Some(b) = by_id.get(bin.as_str()).filter(|b| !b.custom_harness) {
+            steps.push((b, vec![test.as_str(), "--exact"]));
+        }
+    }
+    for b in &plan.binaries {
+        match plan.related.as_deref().filter(|_| !b.custom_harness) {
+            Some(name) => {
+                steps.push((b, vec![name]));
+                steps.push((b, vec!["--skip", name]));
+            }
+            None => steps.push((b, Vec::new())),
+        }
+    }
+    for (bin, args) in steps {
+        let timeout = plan.timeouts.get(&bin.id).copied();
+        match run_binary(bin, &args, id, plan.threads, timeout) {
+            Ran::Passed(n) => ran += n,
+            Ran::Failed(test) => {
+                let binary = bin.id.clone();
+                return (Verdict::Caught { binary, test }, ran + 1);
+            }
+            Ran::TimedOut => return (Verdict::Timeout(bin.id.clone()), ran),
+            Ran::Broken(why) => return (Verdict::Broken(why), ran),
+        }
+    }
+    (Verdict::Missed, ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_lines_are_read() {
+        assert!(is_failure("test tests::adds ... FAILED"));
+        assert!(!is_failure("test tests::adds ... ok"));
+        assert!(!is_failure("failures:"));
+        let out = "running 3 tests\ntest a ... ok\n\ntest result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out; finished in 0.00s\n";
+        assert_eq!(passed_count(out), 3);
+        assert_eq!(passed_count("no result here"), 0);
+    }
+}
