@@ -775,10 +775,10 @@ gate = { warn = ["tests.flaky == 0"] }
     #[test]
     fn bad_rule_points_inside_the_string() {
         let (msg, hint) = config_error(
-            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"mutants.caught >= 80%\"]\n",
+            "[gate]\nfail = [\"tests.failed == 0\", \"tests.flaky <= 2\", \"mutantz.caught >= 80%\"]\n",
             None,
         );
-        assert_eq!(msg, "gate.toml:2:51: unknown metric `mutants.caught`");
+        assert_eq!(msg, "gate.toml:2:51: unknown metric `mutantz.caught`");
         assert!(hint.contains("known metrics: tests.total"), "{hint}");
         let (msg, _) = config_error("[gate]\nwarn = [\"tests.failed == 0 ms\"]\n", None);
         assert!(msg.starts_with("gate.toml:2:28:"), "{msg}");

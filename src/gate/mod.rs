@@ -764,7 +764,7 @@ mod tests {
             "{}",
             e.hint
         );
-        let e = parse_rule("  mutants.caught >= 80%", RuleLevel::Fail).unwrap_err();
+        let e = parse_rule("  mutantz.caught >= 80%", RuleLevel::Fail).unwrap_err();
         assert_eq!(e.offset, 2);
     }
 

@@ -557,6 +557,7 @@ mod tests {
             SuiteKind::Chaos,
             SuiteKind::Coverage,
             SuiteKind::Security,
+            SuiteKind::Mutants,
         ];
         for kind in all {
             let n = REGISTRY.iter().filter(|e| e.kind == kind).count();

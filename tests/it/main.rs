@@ -19,6 +19,7 @@ mod install;
 mod interrupt;
 mod layering;
 mod load;
+mod mutants;
 mod outputs;
 mod package;
 mod paired;

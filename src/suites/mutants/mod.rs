@@ -207,6 +207,7 @@ fn tried(
     let files = scratch::files(&ws.root, &ws.target_dir)?;
     let before = scratch::fingerprint(&ws.root, &files);
     let dir = ws.target_dir.join("gate").join("mutants");
+    let _lock = scratch::lock(&dir)?;
     let copy = scratch::Scratch::create(&ws.root, &files, &dir.join("tree"))?;
     let target = dir.join("target");
     let relative = ws

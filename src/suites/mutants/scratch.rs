@@ -54,6 +54,33 @@ impl Scratch {
     }
 }
 
+/// Held while a run uses `dir` (its copy and its target directory): a second run on the same
+/// target directory would remove the first one's copy under it.
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// Takes the lock of `dir`, or says who holds it.
+pub fn lock(dir: &Path) -> Result<Lock, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another cargo-gate run is trying mutants in {}: wait for it to end, or give this \
+             run its own CARGO_TARGET_DIR",
+            dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
 /// The workspace's files, relative to its root: git's list when it is a repository, else a
 /// walk that leaves out `.git` and `target_dir`.
 pub fn files(ws_root: &Path, target_dir: &Path) -> Result<Vec<String>, String> {
@@ -138,6 +165,10 @@ mod tests {
         let before = fingerprint(&ws, &listed);
         let dest = base.join("copy");
         {
+            let held = lock(&base).unwrap();
+            assert!(lock(&base).unwrap_err().contains("another cargo-gate run"));
+            drop(held);
+            assert!(lock(&base).is_ok());
             let s = Scratch::create(&ws, &listed, &dest).unwrap();
             s.write("src/lib.rs", "fn g() {}\n").unwrap();
             assert_eq!(

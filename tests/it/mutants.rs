@@ -1,0 +1,322 @@
+//! The mutants suite on real git repositories made from `fixtures/mutants`: the base holds the
+//! members without their functions, the change adds them, and each function's mutants have a
+//! known fate (caught, missed, unviable, timeout, caught by another member's tests, caught by a
+//! doctest) — the fates cargo-mutants gives them (`bench/mutants.sh` checks that).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+const FILES: &[&str] = &[
+    "Cargo.toml",
+    "gate.toml",
+    "calc/Cargo.toml",
+    "calc/src/lib.rs",
+    "app/Cargo.toml",
+    "app/src/lib.rs",
+    "app/tests/it.rs",
+];
+
+/// A repository whose `main` holds the fixture with empty libraries, and a working tree that
+/// adds their functions (the change).
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_fixture("mutants", FILES, d);
+    write_file(d, ".gitignore", "target/\nout/\n");
+    let calc = std::fs::read_to_string(d.join("calc/src/lib.rs")).unwrap();
+    let app = std::fs::read_to_string(d.join("app/src/lib.rs")).unwrap();
+    write_file(d, "calc/src/lib.rs", "//! calc\n");
+    write_file(d, "app/src/lib.rs", "//! app\n");
+    git_init_commit(d);
+    write_file(d, "calc/src/lib.rs", &calc);
+    write_file(d, "app/src/lib.rs", &app);
+    dir
+}
+
+fn run_mutants(d: &Path, extra: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let out = output(
+        gate("mutants")
+            .env("CARGO_TARGET_DIR", d.join("target"))
+            .current_dir(d)
+            .args([
+                "run",
+                "--suite",
+                "mutants",
+                "--out-dir",
+                "out",
+                "--baseline-rev",
+                "main",
+            ])
+            .args(extra),
+    );
+    let report = json(&d.join("out/mutants.json"));
+    (out, report)
+}
+
+/// `(outcome, by)` of the mutant called `name`.
+fn fate(report: &serde_json::Value, name: &str) -> (String, String) {
+    let m = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no mutant {name}: {report:#}"));
+    (
+        m["outcome"].as_str().unwrap().to_string(),
+        m["by"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// The outcomes of every mutant whose name contains `part`.
+fn fates(report: &serde_json::Value, part: &str) -> Vec<String> {
+    report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["name"].as_str().unwrap().contains(part))
+        .map(|o| o["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn each_mutant_of_the_change_has_the_fate_its_tests_give_it() {
+    let dir = repo();
+    let d = dir.path();
+    let status_before = git(d, &["status", "--porcelain"]);
+    let (out, report) = run_mutants(d, &[]);
+    // Missed mutants only warn by default.
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("mutants.missed == 0"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(report["total_mutants"], 35, "{report:#}");
+    assert_eq!(
+        (
+            &report["caught"],
+            &report["missed"],
+            &report["timeout"],
+            &report["unviable"]
+        ),
+        (&29.into(), &3.into(), &2.into(), &1.into())
+    );
+    assert!(fates(&report, " in add").iter().all(|o| o == "caught"));
+    assert_eq!(
+        fate(&report, "calc/src/lib.rs:15:7: replace > with >= in is_big").0,
+        "missed"
+    );
+    assert_eq!(fates(&report, "replace greeting"), ["missed", "missed"]);
+    assert_eq!(
+        fate(
+            &report,
+            "calc/src/lib.rs:23:5: replace token -> Token with Default::default()"
+        )
+        .0,
+        "unviable"
+    );
+    assert_eq!(
+        fate(
+            &report,
+            "calc/src/lib.rs:29:11: replace -= with /= in count_down"
+        )
+        .0,
+        "timeout"
+    );
+    // Caught only by the other member's integration test, or only by the doctest.
+    let (outcome, by) = fate(&report, "calc/src/lib.rs:36:7: replace * with + in double");
+    assert_eq!(
+        (outcome.as_str(), by.as_str()),
+        ("caught", "app::it quadruples")
+    );
+    let (outcome, by) = fate(&report, "calc/src/lib.rs:45:7: replace * with / in triple");
+    assert_eq!(outcome, "caught");
+    assert!(by.starts_with("calc::doc "), "{by}");
+    // One build held them all (and one more without the unviable one).
+    assert_eq!(report["schema_builds"], 2);
+    assert!(
+        report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["built"] == "schema")
+    );
+    // The user's tree is as it was and the scratch copy is gone.
+    assert_eq!(git(d, &["status", "--porcelain"]), status_before);
+    assert!(!d.join("target/gate/mutants/tree").exists());
+    let full = json(&d.join("out/report.json"));
+    let suite = &full["suites"][0];
+    assert_eq!(suite["name"], "mutants");
+    let metric = |n: &str| {
+        suite["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == n)
+            .and_then(|m| m["samples"][0].as_f64())
+    };
+    assert_eq!(metric("mutants.missed"), Some(3.0));
+    assert_eq!(metric("mutants.score"), Some(100.0 * 29.0 / 32.0));
+    assert_eq!(metric("mutants.failed"), Some(0.0));
+}
+
+#[test]
+fn named_functions_are_mutated_whole_and_a_fail_rule_fails_on_a_missed_one() {
+    let dir = repo();
+    let d = dir.path();
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "functions"]);
+    // Nothing changed since HEAD: only --mutate chooses.
+    let (out, report) = run_mutants(d, &["--mutate", "calc/src/lib.rs:add"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(fates(&report, ""), ["caught"; 5]);
+    let gate_toml = std::fs::read_to_string(d.join("gate.toml")).unwrap();
+    write_file(
+        d,
+        "gate.toml",
+        &format!("{gate_toml}\n[gate]\nfail = [\"mutants.missed == 0\"]\n"),
+    );
+    let (out, report) = run_mutants(d, &["--mutate", "calc/src/lib.rs:greeting"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(fates(&report, ""), ["missed", "missed"]);
+    assert!(
+        stdout(&out).contains("+\"xyzzy\".into()"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_file_the_schema_cannot_hold_has_its_mutants_built_alone() {
+    let dir = temp_workspace("[mutants]\nminimum_timeout = \"5s\"\n");
+    let d = dir.path();
+    // `2 + 2` is an array length: a constant, where no runtime switch can be read.
+    write_file(
+        d,
+        "src/lib.rs",
+        "pub fn four() -> usize {\n    let a = [0u8; 2 + 2];\n    a.len()\n}\n\n#[test]\nfn four_is_four() {\n    assert_eq!(four(), 4);\n}\n",
+    );
+    let (out, report) = {
+        let out = output(
+            gate("mutants")
+                .env("CARGO_TARGET_DIR", d.join("target"))
+                .current_dir(d)
+                .args([
+                    "run",
+                    "--suite",
+                    "mutants",
+                    "--out-dir",
+                    "out",
+                    "--mutate",
+                    "src/lib.rs",
+                ]),
+        );
+        (out, json(&d.join("out/mutants.json")))
+    };
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert!(outcomes.iter().all(|o| o["built"] == "alone"), "{report:#}");
+    assert_eq!(
+        fate(&report, "src/lib.rs:2:21: replace + with - in four").0,
+        "caught"
+    );
+    // 2 * 2 is 4 too: no test can tell.
+    assert_eq!(
+        fate(&report, "src/lib.rs:2:21: replace + with * in four").0,
+        "missed"
+    );
+    assert!(!d.join("target/gate/mutants/tree").exists());
+}
+
+#[test]
+fn mutants_are_judged_only_against_passing_tests_of_a_building_workspace() {
+    let dir = temp_workspace("[mutants]\n");
+    let d = dir.path();
+    write_file(
+        d,
+        "src/lib.rs",
+        "pub fn one() -> u8 {\n    1\n}\n\n#[test]\nfn wrong() {\n    assert_eq!(one(), 2);\n}\n",
+    );
+    let run = |d: &Path| {
+        output(
+            gate("mutants")
+                .env("CARGO_TARGET_DIR", d.join("target"))
+                .current_dir(d)
+                .args([
+                    "run",
+                    "--suite",
+                    "mutants",
+                    "--out-dir",
+                    "out",
+                    "--mutate",
+                    "src/lib.rs",
+                ]),
+        )
+    };
+    let out = run(d);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("the tests fail without any mutant"),
+        "{}",
+        stdout(&out)
+    );
+    write_file(d, "src/lib.rs", "pub fn one() -> u8 {\n    \"one\"\n}\n");
+    let out = run(d);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("does not build unmutated"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!d.join("target/gate/mutants/tree").exists());
+}
+
+#[test]
+fn ctrl_c_kills_the_mutant_running_and_removes_the_copy() {
+    let dir = repo();
+    let d = dir.path();
+    // A timeout only the interruption can reach.
+    write_file(
+        d,
+        "gate.toml",
+        "[mutants]\nminimum_timeout = \"10m\"\njobs = 1\n",
+    );
+    let mut child = gate("mutants")
+        .env("CARGO_TARGET_DIR", d.join("target"))
+        .current_dir(d)
+        .args([
+            "run",
+            "--suite",
+            "mutants",
+            "--out-dir",
+            "out",
+            "--mutate",
+            "calc/src/lib.rs:count_down",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) for a test binary of the copy to run a mutant.
+    let scratch_bins = d.join("target/gate/mutants/target");
+    let needle = scratch_bins.to_string_lossy().to_string();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        if !processes(|cmd| cmd.contains(&needle) && cmd.contains("/deps/calc-")).is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no mutant ever ran");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cargo-gate ended early"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = interrupt(&mut child);
+    assert_eq!(status.code(), Some(1));
+    assert!(!d.join("target/gate/mutants/tree").exists());
+    let left = processes(|cmd| cmd.contains(&needle));
+    assert!(left.iter().all(|(_, state)| *state == 'Z'), "{left:?}");
+}
