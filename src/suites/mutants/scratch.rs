@@ -56,6 +56,7 @@ impl Scratch {
 
 /// Held while a run uses `dir` (its copy and its target directory): a second run on the same
 /// target directory would remove the first one's copy under it.
+#[derive(Debug)]
 pub struct Lock {
     _file: std::fs::File,
 }
