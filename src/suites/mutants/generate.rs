@@ -155,86 +155,58 @@ fn token_text(meta: &syn::Meta) -> String {
 }
 
 fn type_text(ty: &syn::Type) -> String {
-    quote::ToTokens::to_token_stream(ty)
-        .to_string()
-        .replace(" < ", "<")
-        .replace(" > ", ">")
-        .replace(" >", ">")
-        .replace("< ", "<")
-        .replace(" ,", ",")
-        .replace("& ", "&")
+    pretty(quote::ToTokens::to_token_stream(ty))
 }
 
-/// The values a function returning `ty` is replaced with, as cargo-mutants generates them;
-/// empty when there is none it would try.
-pub fn values(ty: Option<&syn::Type>) -> Vec<String> {
-    let Some(ty) = ty else {
-        return vec!["()".to_string()];
-    };
-    match ty {
-        syn::Type::Tuple(t) if t.elems.is_empty() => vec!["()".to_string()],
-        syn::Type::Reference(r) => match &*r.elem {
-            syn::Type::Path(p) if p.path.is_ident("str") => {
-                vec!["\"\"".to_string(), "\"xyzzy\"".to_string()]
+/// Tokens as Rust is usually written, the way cargo-mutants prints names (so names compare):
+/// no space around punctuation except after `,`, `;` and `->`, one between words.
+pub(crate) fn pretty(tokens: proc_macro2::TokenStream) -> String {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut out = String::new();
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(tt) = iter.next() {
+        let more = iter.peek().is_some();
+        match &tt {
+            TokenTree::Punct(p) => {
+                let c = p.as_char();
+                if c == '|' && !out.is_empty() && !out.ends_with([' ', '|']) {
+                    out.push(' ');
+                }
+                out.push(c);
+                if more && (c == ',' || c == ';' || out.ends_with("->")) {
+                    out.push(' ');
+                }
             }
-            _ => Vec::new(),
-        },
-        syn::Type::Path(p) if p.qself.is_none() => {
-            let Some(last) = p.path.segments.last() else {
-                return Vec::new();
-            };
-            let name = last.ident.to_string();
-            let inner: Vec<&syn::Type> = match &last.arguments {
-                syn::PathArguments::AngleBracketed(a) => a
-                    .args
-                    .iter()
-                    .filter_map(|g| match g {
-                        syn::GenericArgument::Type(t) => Some(t),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let wrap = |f: &str, of: Option<&syn::Type>| -> Vec<String> {
-                values(of)
-                    .into_iter()
-                    .map(|v| format!("{f}({v})"))
-                    .collect()
-            };
-            match name.as_str() {
-                "bool" => vec!["true".to_string(), "false".to_string()],
-                "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
-                    vec!["0".to_string(), "1".to_string()]
+            TokenTree::Ident(_) | TokenTree::Literal(_) => {
+                if out.ends_with('=') || out.ends_with("=>") || out.ends_with('|') {
+                    out.push(' ');
                 }
-                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => {
-                    vec!["0".to_string(), "1".to_string(), "-1".to_string()]
+                out.push_str(&tt.to_string());
+                let spaced = match iter.peek() {
+                    Some(TokenTree::Ident(_) | TokenTree::Literal(_)) => true,
+                    Some(TokenTree::Punct(p)) => {
+                        !matches!(p.as_char(), ',' | ';' | '<' | '>' | ':' | '.' | '!')
+                    }
+                    _ => false,
+                };
+                if spaced {
+                    out.push(' ');
                 }
-                "f32" | "f64" => vec!["0.0".to_string(), "1.0".to_string(), "-1.0".to_string()],
-                "String" => vec!["String::new()".to_string(), "\"xyzzy\".into()".to_string()],
-                "Vec" => {
-                    let mut v = vec!["vec![]".to_string()];
-                    v.extend(
-                        values(inner.first().copied())
-                            .into_iter()
-                            .map(|x| format!("vec![{x}]")),
-                    );
-                    v
-                }
-                "Option" => {
-                    let mut v = vec!["None".to_string()];
-                    v.extend(wrap("Some", inner.first().copied()));
-                    v
-                }
-                "Result" => wrap("Ok", inner.first().copied()),
-                "Box" | "Rc" | "Arc" => values(inner.first().copied())
-                    .into_iter()
-                    .map(|x| format!("{name}::new({x})"))
-                    .collect(),
-                _ => vec!["Default::default()".to_string()],
+            }
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::None => ("", ""),
+                };
+                out.push_str(open);
+                out.push_str(&pretty(g.stream()));
+                out.push_str(close);
             }
         }
-        _ => Vec::new(),
     }
+    out
 }
 
 impl Visitor<'_, '_> {
@@ -292,7 +264,7 @@ impl Visitor<'_, '_> {
                 self.lines.range(last.span()),
             )
         {
-            for value in values(ret) {
+            for value in super::values::values(ret) {
                 let description = format!("replace {name}{shown} with {value}");
                 self.push(
                     Genre::FnValue,
@@ -368,8 +340,29 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         if skipped(&i.attrs) || i.unsafety.is_some() {
             return;
         }
-        self.impl_types.push(type_text(&i.self_ty));
+        let ty = type_text(&i.self_ty);
+        let name = match &i.trait_ {
+            // `default()` replaced by `Default::default()` would call itself: nothing to try.
+            Some((_, path, _)) if path.segments.last().is_some_and(|s| s.ident == "Default") => {
+                return;
+            }
+            Some((_, path, _)) => {
+                let path = pretty(quote::ToTokens::to_token_stream(path));
+                format!("<impl {path} for {ty}>")
+            }
+            None => ty,
+        };
+        self.impl_types.push(name);
         syn::visit::visit_item_impl(self, i);
+        self.impl_types.pop();
+    }
+
+    fn visit_item_trait(&mut self, i: &'ast syn::ItemTrait) {
+        if skipped(&i.attrs) {
+            return;
+        }
+        self.impl_types.push(i.ident.to_string());
+        syn::visit::visit_item_trait(self, i);
         self.impl_types.pop();
     }
 
@@ -477,6 +470,16 @@ impl Counter {
     pub fn nothing(&self) {}
 }
 
+impl Default for Counter {
+    fn default() -> Self { Counter { n: 1 - 1 } }
+}
+
+impl std::fmt::Display for Counter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.n)
+    }
+}
+
 #[mutants::skip]
 pub fn skipped() -> bool { true }
 
@@ -511,6 +514,7 @@ mod tests {
             "src/lib.rs:19:9: replace Counter::flip -> Option<bool> with Some(true)",
             "src/lib.rs:19:9: replace Counter::flip -> Option<bool> with Some(false)",
             "src/lib.rs:19:14: delete ! in Counter::flip",
+            "src/lib.rs:30:9: replace <impl std::fmt::Display for Counter>::fmt -> std::fmt::Result with Ok(Default::default())",
         ];
         let mut sorted = names.clone();
         sorted.sort();

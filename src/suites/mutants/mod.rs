@@ -15,6 +15,7 @@ pub mod runner;
 pub mod schema;
 pub mod scratch;
 pub mod select;
+pub mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# cargo-gate's mutants suite against cargo-mutants on the same change, mutant by mutant.
+#
+# Subjects: the fixture `fixtures/mutants` (its change: every function added) and real crates
+# from the registry cache (default strsim 0.11.1 and heck 0.5.0), each copied into a git
+# repository with a synthetic change that touches one body line of N functions (a comment added
+# at its end). On each, `cargo mutants --in-diff` and `cargo gate run --suite mutants` run on
+# the same working tree, both with JOBS jobs and from a cold start (no build output of their own
+# yet; the dependencies of a registry crate are prebuilt once, outside the timing, for both).
+# Prints the per-mutant table (compare_mutants.py), both wall times and the ratio; exits 1 when a
+# mutant both generate has different outcomes.
+#
+#   bench/mutants.sh                      # fixture + strsim + heck, 3 rounds each
+#   ROUNDS=1 CRATES="strsim-0.11.1" FUNCTIONS=10 bench/mutants.sh
+#
+# cargo-mutants is installed from crates.io when missing (`cargo install --locked`).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+ROUNDS="${ROUNDS:-3}"
+JOBS="${JOBS:-2}"
+FUNCTIONS="${FUNCTIONS:-12}"
+CRATES="${CRATES:-strsim-0.11.1 heck-0.5.0}"
+work="${WORK:-$(mktemp -d /tmp/bench-mutants.XXXXXX)}"
+
+command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
+cargo build --release --quiet --manifest-path "$here/Cargo.toml"
+gate="${CARGO_TARGET_DIR:-$here/target}/release/cargo-gate"
+
+registry_crate() {
+  local name="$1"
+  for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$name"; do
+    [ -d "$d" ] && { echo "$d"; return; }
+  done
+  echo "no $name in the registry cache (cargo fetch a project that uses it)" >&2
+  return 1
+}
+
+# touch_functions DIR N: adds a comment at the end of the first body line of N functions of
+# src/ (outside #[cfg(test)] modules), so the change touches exactly those functions.
+touch_functions() {
+  python3 - "$1" "$2" <<'EOF'
+import os, re, sys
+root, want = sys.argv[1], int(sys.argv[2])
+touched = 0
+for dirpath, _, files in sorted(os.walk(os.path.join(root, "src"))):
+    for f in sorted(files):
+        if not f.endswith(".rs") or touched >= want:
+            continue
+        path = os.path.join(dirpath, f)
+        lines = open(path).read().split("\n")
+        in_tests = False
+        for i, line in enumerate(lines):
+            if re.match(r"\s*#\[cfg\(test\)\]", line):
+                in_tests = True
+            if in_tests or touched >= want:
+                continue
+            if re.match(r"\s*(pub(\([a-z]+\))?\s+)?(const\s+)?fn\s", line) and line.rstrip().endswith("{") \
+                    and "const fn" not in line and i + 1 < len(lines):
+                body = lines[i + 1]
+                code = body.strip()
+                if code and not code.startswith("//") and '"' not in body and "'" not in body \
+                        and not code.startswith("}") and not code.endswith(","):
+                    lines[i + 1] = body + " // touched by bench/mutants.sh"
+                    touched += 1
+        open(path, "w").write("\n".join(lines))
+print(touched)
+EOF
+}
+
+# subject NAME: prepares $work/NAME (a git repository with the change in its working tree).
+subject() {
+  local name="$1" dir="$work/$1"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if [ "$name" = fixture ]; then
+    cp -r "$here/fixtures/mutants/." "$dir/"
+    mv "$dir/calc/src/lib.rs" "$dir/calc.rs.new"
+    mv "$dir/app/src/lib.rs" "$dir/app.rs.new"
+    echo '//! calc' >"$dir/calc/src/lib.rs"
+    echo '//! app' >"$dir/app/src/lib.rs"
+  else
+    cp -r "$(registry_crate "$name")/." "$dir/"
+    rm -f "$dir/.cargo_vcs_info.json" "$dir/Cargo.toml.orig"
+    # Dependencies resolved and built once, outside the timing, for both tools alike.
+    (cd "$dir" && cargo generate-lockfile --quiet && cargo test --no-run --quiet >/dev/null 2>&1 || true)
+  fi
+  printf 'target/\nmutants.out*/\nout/\n*.new\n' >"$dir/.gitignore"
+  printf '[mutants]\njobs = %s\nminimum_timeout = "%ss"\n' "$JOBS" "$(min_timeout "$name")" >"$dir/gate.toml"
+  (cd "$dir" && git init -q && git add -A &&
+    git -c user.name=bench -c user.email=bench@example.com commit -qm base)
+  if [ "$name" = fixture ]; then
+    mv "$dir/calc.rs.new" "$dir/calc/src/lib.rs"
+    mv "$dir/app.rs.new" "$dir/app/src/lib.rs"
+  else
+    n="$(touch_functions "$dir" "$FUNCTIONS")"
+    echo "$name: the change touches $n functions"
+  fi
+  (cd "$dir" && git diff >"$work/$name.diff")
+}
+
+now() { date +%s.%N; }
+
+# The fixture's timeouts are cut at 3 s (its gate.toml); the crates keep both tools' default.
+min_timeout() { if [ "$1" = fixture ]; then echo 3; else echo 20; fi; }
+
+for name in fixture $CRATES; do
+  subject "$name"
+  dir="$work/$name"
+  for round in $(seq 1 "$ROUNDS"); do
+    rm -rf "$dir/mutants.out" "$dir/mutants.out.old" "$dir/target/gate"
+    t0="$(now)"
+    (cd "$dir" && cargo mutants --in-diff "$work/$name.diff" --test-workspace=true \
+      --jobs "$JOBS" --minimum-test-timeout "$(min_timeout "$name")" \
+      >"$work/$name.cargo-mutants.log" 2>&1) || true
+    t1="$(now)"
+    (cd "$dir" && "$gate" run --suite mutants --baseline-rev HEAD --out-dir out \
+      >"$work/$name.gate.log" 2>&1) || true
+    t2="$(now)"
+    theirs="$(echo "$t1 - $t0" | bc)"
+    ours="$(echo "$t2 - $t1" | bc)"
+    printf '%s round %s: cargo-mutants %.1f s, cargo-gate %.1f s, %.1fx faster\n' \
+      "$name" "$round" "$theirs" "$ours" "$(echo "$theirs / $ours" | bc -l)"
+  done
+  python3 "$here/bench/compare_mutants.py" "$dir/out/mutants.json" \
+    "$dir/mutants.out/outcomes.json" | tail -n "${TABLE_LINES:-1000}"
+done
