@@ -226,6 +226,19 @@ pub fn resolve_base(store: &Store, explicit: Option<&str>) -> Result<(Oid, Strin
     Ok((store.resolve("HEAD^")?, "HEAD^".to_string()))
 }
 
+/// [`resolve_base`] brought back to where the change left it: the merge base of that commit
+/// and `HEAD` (the commit itself when they share no history). What the change is diffed
+/// against.
+pub fn change_base(store: &Store, explicit: Option<&str>) -> Result<(Oid, String), StoreError> {
+    let (commit, name) = resolve_base(store, explicit)?;
+    let commit = store
+        .resolve("HEAD")
+        .ok()
+        .and_then(|head| store.merge_base(head, commit))
+        .unwrap_or(commit);
+    Ok((commit, name))
+}
+
 /// Comparisons of every performance metric of the report, worst first, and the notes that had
 /// to be skipped (corrupt, newer schema).
 pub fn compare_report(

@@ -184,6 +184,26 @@ impl Store {
         Ok(walk.take(limit).filter_map(Result::ok).collect())
     }
 
+    /// What `pick` takes from the notes on the first-parent history of `from` (at most `limit`
+    /// commits; commits without a note, or where `pick` finds nothing, left out), oldest first,
+    /// each with its short commit name: a metric's trend.
+    pub fn noted<T>(
+        &self,
+        from: Oid,
+        limit: usize,
+        pick: impl Fn(&Note) -> Option<T>,
+    ) -> Vec<(String, T)> {
+        let Ok(commits) = self.first_parent(from, limit) else {
+            return Vec::new();
+        };
+        let mut points: Vec<(String, T)> = commits
+            .into_iter()
+            .filter_map(|c| Some((self.short(c), pick(&self.read(c).ok()??)?)))
+            .collect();
+        points.reverse();
+        points
+    }
+
     /// The merge base of two commits.
     pub fn merge_base(&self, a: Oid, b: Oid) -> Option<Oid> {
         self.repo.merge_base(a, b).ok()

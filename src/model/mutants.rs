@@ -100,6 +100,19 @@ impl MutantsSummary {
         self.mutants.iter().filter(|m| m.outcome == outcome).count()
     }
 
+    /// `35 mutants: 29 caught, 3 missed, 2 timeout, 1 unviable`.
+    pub fn counts_line(&self) -> String {
+        format!(
+            "{} mutant{}: {} caught, {} missed, {} timeout, {} unviable",
+            self.mutants.len(),
+            if self.mutants.len() == 1 { "" } else { "s" },
+            self.count(MutantOutcome::Caught),
+            self.count(MutantOutcome::Missed),
+            self.count(MutantOutcome::Timeout),
+            self.count(MutantOutcome::Unviable),
+        )
+    }
+
     /// caught / (caught + missed), as a percentage; none without either.
     pub fn score(&self) -> Option<f64> {
         let caught = self.count(MutantOutcome::Caught) as f64;
@@ -143,6 +156,10 @@ mod tests {
             one(MutantOutcome::Timeout),
         ];
         assert_eq!(s.score(), Some(75.0));
+        assert_eq!(
+            s.counts_line(),
+            "6 mutants: 3 caught, 1 missed, 1 timeout, 1 unviable"
+        );
         assert_eq!(s.count(MutantOutcome::Unviable), 1);
     }
 }

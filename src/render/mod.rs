@@ -7,6 +7,7 @@ pub mod escape;
 pub mod fit;
 pub mod html;
 pub mod junit;
+mod mutants_view;
 mod security_view;
 mod view;
 
@@ -52,6 +53,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "security-issue.md.j2",
         include_str!("../../templates/security-issue.md.j2"),
+    ),
+    (
+        "mutants.md.j2",
+        include_str!("../../templates/mutants.md.j2"),
     ),
 ];
 

@@ -54,6 +54,7 @@ pub(super) struct View<'a> {
     loads: Vec<LoadRow<'a>>,
     coverage: Option<CoverageView<'a>>,
     security: Option<super::security_view::SecurityView<'a>>,
+    mutants: Option<super::mutants_view::MutantsView<'a>>,
 }
 
 /// The coverage summary: the report case's one-line result and its missed changed lines, and
@@ -521,8 +522,8 @@ struct SuiteView<'a> {
     /// What the time was spent on: `0.74s + 1m07s build` when a build came first, else the
     /// duration alone.
     time: String,
-    /// The bench suite in its own terms (`4 benchmarks: 1 regressed, 3 unchanged`), instead
-    /// of test counts it does not have.
+    /// The bench and mutants suites in their own terms (`4 benchmarks: 1 regressed, 3
+    /// unchanged`, `35 mutants: 29 caught, 3 missed, …`), instead of test counts.
     benchmarks: Option<String>,
     error: Option<&'a str>,
     counts: Counts,
@@ -530,14 +531,26 @@ struct SuiteView<'a> {
 
 impl<'a> View<'a> {
     pub(super) fn of(report: &'a Report, max_listed: usize) -> View<'a> {
-        let all: Vec<&Case> = report.suites.iter().flat_map(|s| s.cases.iter()).collect();
+        // A mutant is not a test: the mutants section shows them (a missed one is no failure
+        // to list among the tests').
+        let all: Vec<&Case> = report
+            .suites
+            .iter()
+            .filter(|s| s.kind != crate::model::SuiteKind::Mutants)
+            .flat_map(|s| s.cases.iter())
+            .collect();
         // The coverage report is one case that reads a file, not a test: "3 passed" must not
         // count it (its failure still shows among the failures).
         let counts = Counts::of(
             report
                 .suites
                 .iter()
-                .filter(|s| s.kind != crate::model::SuiteKind::Coverage)
+                .filter(|s| {
+                    !matches!(
+                        s.kind,
+                        crate::model::SuiteKind::Coverage | crate::model::SuiteKind::Mutants
+                    )
+                })
                 .flat_map(|s| s.cases.iter()),
         );
         let (failures, failures_total) = failures_of(&all, max_listed);
@@ -623,6 +636,7 @@ impl<'a> View<'a> {
             loads: load_rows(report),
             coverage: coverage_view(report),
             security: super::security_view::view(report),
+            mutants: super::mutants_view::view(report),
             perf_regressed: report
                 .comparisons
                 .iter()
@@ -722,8 +736,13 @@ impl<'a> SuiteView<'a> {
                 .unwrap_or_default(),
             duration: s.duration,
             time: suite_time(s),
-            benchmarks: (s.kind == crate::model::SuiteKind::Bench)
-                .then(|| bench_summary(s, comparisons)),
+            benchmarks: match s.kind {
+                crate::model::SuiteKind::Bench => Some(bench_summary(s, comparisons)),
+                crate::model::SuiteKind::Mutants => {
+                    s.mutants().map(crate::model::MutantsSummary::counts_line)
+                }
+                _ => None,
+            },
             error: s.error.as_deref(),
             counts: Counts::of(&s.cases),
         }

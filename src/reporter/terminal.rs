@@ -399,7 +399,8 @@ pub fn load_line(t: &LoadTick<'_>) -> String {
 }
 
 /// `       PASSED bench: 4 benchmarks, 1 regressed (12.3s)`: what a finished suite did, in its
-/// own terms — benchmarks for the bench suite, cases for the others.
+/// own terms — benchmarks for the bench suite, mutants for the mutants suite, cases for the
+/// others.
 pub fn finished_line(s: &crate::model::Suite) -> String {
     let status = match s.status {
         SuiteStatus::Passed => "passed",
@@ -417,6 +418,8 @@ pub fn finished_line(s: &crate::model::Suite) -> String {
             w.push_str(&format!(", {} error(s)", c.failed + c.timed_out));
         }
         w
+    } else if let Some(m) = s.mutants() {
+        m.counts_line()
     } else {
         format!(
             "{} passed, {} failed",

@@ -231,6 +231,43 @@ fn a_file_the_schema_cannot_hold_has_its_mutants_built_alone() {
 }
 
 #[test]
+fn a_no_std_crate_that_denies_warnings_in_its_tests_builds_its_schema_once() {
+    // httparse's shape: `no_std` without its feature, `deny(warnings)` under test.
+    let dir = temp_workspace("[mutants]\n");
+    let d = dir.path();
+    write_file(
+        d,
+        "src/lib.rs",
+        "#![no_std]\n#![cfg_attr(test, deny(warnings))]\n\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n\npub fn span(a: u32, b: u32) -> u32 {\n    let d = b - a;\n    d\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 3), 5);\n        assert_eq!(super::span(2, 5), 3);\n    }\n}\n",
+    );
+    let out = output(
+        gate("mutants")
+            .env("CARGO_TARGET_DIR", d.join("target"))
+            .current_dir(d)
+            .args([
+                "run",
+                "--suite",
+                "mutants",
+                "--out-dir",
+                "out",
+                "--mutate",
+                "src/lib.rs",
+            ]),
+    );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let report = json(&d.join("out/mutants.json"));
+    assert_eq!(report["schema_builds"], 1, "{report:#}");
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 8);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o["built"] == "schema" && o["outcome"] == "caught"),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn mutants_are_judged_only_against_passing_tests_of_a_building_workspace() {
     let dir = temp_workspace("[mutants]\n");
     let d = dir.path();

@@ -79,7 +79,12 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
     }
     out.extend(build_errors(report, prefix.as_deref()));
     for level in [Level::Failure, Level::Warning] {
-        for suite in &report.suites {
+        // Mutants are annotated as what they are, below.
+        for suite in report
+            .suites
+            .iter()
+            .filter(|s| s.kind != crate::model::SuiteKind::Mutants)
+        {
             for case in &suite.cases {
                 let wanted = match case.status {
                     CaseStatus::Failed | CaseStatus::TimedOut => Level::Failure,
@@ -93,7 +98,38 @@ pub fn collect(report: &Report) -> Vec<Annotation> {
         }
     }
     out.extend(uncovered(report, prefix.as_deref()));
+    out.extend(missed_mutants(report, prefix.as_deref()));
     out
+}
+
+/// A warning at each mutant of the change no test noticed, with the line before and after.
+fn missed_mutants(report: &Report, prefix: Option<&str>) -> Vec<Annotation> {
+    let Some(summary) = report
+        .suite(crate::model::SuiteKind::Mutants)
+        .and_then(|s| s.mutants())
+    else {
+        return Vec::new();
+    };
+    summary
+        .mutants
+        .iter()
+        .filter(|m| m.outcome == crate::model::MutantOutcome::Missed)
+        .filter_map(|m| {
+            let path = repo_path(prefix, &m.file)?;
+            let line = Some(m.line).filter(|l| plausible_line(*l))?.max(1);
+            Some(Annotation {
+                level: Level::Warning,
+                path: Some(path),
+                line,
+                end_line: line,
+                title: format!("mutant not caught: {}", m.description),
+                message: format!(
+                    "Every test passed with this change in:\n-{}\n+{}",
+                    m.original, m.mutated
+                ),
+            })
+        })
+        .collect()
 }
 
 /// An error at each line the compiler refused, with rustc's own rendering as the message: the

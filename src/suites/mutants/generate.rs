@@ -51,6 +51,9 @@ pub struct Mutant {
     pub edit: Edit,
     /// cargo-mutants' description: `replace add -> i32 with 0`, `replace == with != in f`.
     pub description: String,
+    /// The span holds statements, not one expression: written elsewhere as an expression, it
+    /// needs braces (and only then: braces around one expression are linted as unneeded).
+    pub statements: bool,
 }
 
 impl Mutant {
@@ -228,6 +231,7 @@ impl Visitor<'_, '_> {
             col: u32::try_from(start.column + 1).unwrap_or(u32::MAX),
             edit,
             description,
+            statements: false,
         });
     }
 
@@ -264,6 +268,8 @@ impl Visitor<'_, '_> {
                 self.lines.range(last.span()),
             )
         {
+            let one_expression =
+                block.stmts.len() == 1 && matches!(first, syn::Stmt::Expr(_, None));
             for value in super::values::values(ret) {
                 let description = format!("replace {name}{shown} with {value}");
                 self.push(
@@ -273,6 +279,9 @@ impl Visitor<'_, '_> {
                     Edit::Whole(value),
                     description,
                 );
+                if let Some(m) = self.out.last_mut() {
+                    m.statements = !one_expression;
+                }
             }
         }
         syn::visit::visit_block(self, block);

@@ -178,6 +178,7 @@ pub fn run(
     };
     let mut summary = crate::model::MutantsSummary {
         base,
+        trend: noted_scores(ws, cfg.base.as_deref().or(default_base)),
         ..Default::default()
     };
     if chosen.is_empty() {
@@ -188,6 +189,21 @@ pub fn run(
         Err(e) => (BTreeMap::new(), Some(e)),
     };
     report::assemble(summary, &chosen, &sources, &tried, problem, clock)
+}
+
+/// The scores noted on the base's first-parent history, oldest first.
+fn noted_scores(ws: &Workspace, rev: Option<&str>) -> Vec<(String, f64)> {
+    let Ok(store) = crate::baseline::notes::Store::open(&ws.root) else {
+        return Vec::new();
+    };
+    let Ok((commit, _)) = crate::baseline::change_base(&store, rev) else {
+        return Vec::new();
+    };
+    store.noted(commit, 100, |note| {
+        let (samples, _, _) = note.metric("mutants.score")?;
+        let v = crate::baseline::stats::median(&samples);
+        v.is_finite().then_some(v)
+    })
 }
 
 /// Copies, builds and runs: what became of each mutant.

@@ -108,6 +108,9 @@ pub fn assemble(
         summary.mutants.push(result);
     }
     let could_not = problem.is_some() || summary.mutants.len() < chosen.len();
+    if let Some(score) = summary.score().filter(|_| !could_not) {
+        summary.trend.push(("this run".to_string(), score));
+    }
     let message = match &problem {
         Some(p) => format!("could not run: {p}"),
         None if chosen.is_empty() => "no mutants: the change touches no mutable code".to_string(),
@@ -125,19 +128,11 @@ pub fn assemble(
     s
 }
 
-/// `40 mutants: 31 caught, 5 missed, 1 timeout, 3 unviable · score 86.1 % · built in 2 schema
-/// builds`.
+/// `40 mutants: 31 caught, 5 missed, 1 timeout, 3 unviable · score 86.1% · 2 schema builds`.
 pub fn describe(s: &MutantsSummary) -> String {
-    let mut text = format!(
-        "{} mutants: {} caught, {} missed, {} timeout, {} unviable",
-        s.mutants.len(),
-        s.count(MutantOutcome::Caught),
-        s.count(MutantOutcome::Missed),
-        s.count(MutantOutcome::Timeout),
-        s.count(MutantOutcome::Unviable),
-    );
+    let mut text = s.counts_line();
     if let Some(score) = s.score() {
-        text.push_str(&format!(" · score {score:.1} %"));
+        text.push_str(&format!(" · score {score:.1}%"));
     }
     let alone = s.mutants.iter().filter(|m| m.built == "alone").count();
     text.push_str(&format!(

@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use super::generate::{Edit, Genre, LineIndex, Mutant};
+use super::generate::{Edit, LineIndex, Mutant};
 
 /// The macro that switches a mutant on.
 pub const MACRO: &str = "__cargo_gate_mutant";
@@ -84,8 +84,8 @@ pub fn direct(source: &str, m: &Mutant) -> String {
 fn prelude() -> String {
     format!(
         "\n#[allow(unused_macros)]\nmacro_rules! {MACRO} {{ ($n:literal, $then:expr, $else:expr) => {{ \
-         if {{ static ON: ::std::sync::OnceLock<bool> = ::std::sync::OnceLock::new(); \
-         *ON.get_or_init(|| ::std::env::var(\"{VARIABLE}\").is_ok_and(|v| v == stringify!($n))) }} \
+         if {{ extern crate std; static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new(); \
+         *ON.get_or_init(|| std::env::var(\"{VARIABLE}\").is_ok_and(|v| v == stringify!($n))) }} \
          {{ $then }} else {{ $else }} }}; }}\n"
     )
 }
@@ -163,8 +163,8 @@ fn plain(out: &mut Out, source: &str, range: Range<usize>, edit: Option<(&Range<
     }
 }
 
-/// `MACRO!(id1, R1, MACRO!(id2, R2, ORIGINAL))` for the group on `span`; a body's statements
-/// become a block for the original branch.
+/// `MACRO!(id1, R1, MACRO!(id2, R2, ORIGINAL))` for the group on `span`; a body of several
+/// statements becomes a block for the original branch.
 fn switched(
     out: &mut Out,
     source: &str,
@@ -173,9 +173,7 @@ fn switched(
     nested: &[(u32, &Mutant)],
     edit: Option<(&Range<usize>, &str)>,
 ) {
-    let body = group
-        .first()
-        .is_some_and(|(_, m)| m.genre == Genre::FnValue);
+    let body = group.iter().any(|(_, m)| m.statements);
     for (id, m) in group {
         out.text.push_str(&format!("{MACRO}!({id}, "));
         let start = out.text.len();
@@ -225,7 +223,7 @@ mod tests {
         assert_eq!(
             body,
             format!(
-                "\nfn add(a: i32, b: i32) -> i32 {{\n    {m}!(1, 0, {m}!(2, 1, {m}!(3, -1, {m}!(4, a - b, {m}!(5, a * b, {{ a + b }})))))\n}}\n"
+                "\nfn add(a: i32, b: i32) -> i32 {{\n    {m}!(1, 0, {m}!(2, 1, {m}!(3, -1, {m}!(4, a - b, {m}!(5, a * b, a + b)))))\n}}\n"
             )
         );
         // Each replacement is found at its place.
@@ -258,6 +256,19 @@ mod tests {
         let at = schema.text.rfind("x + 2").unwrap();
         assert_eq!(schema.owner(at), Some(star));
         assert!(apply(source, &[]).unwrap().text.len() > source.len());
+    }
+
+    #[test]
+    fn only_a_body_of_statements_gets_braces() {
+        let source =
+            "fn f(a: u8) -> u8 {\n    let d = a;\n    d\n}\nfn g(a: u8) -> u8 {\n    a\n}\n";
+        let found = mutants("x.rs", source).unwrap();
+        let text = apply(source, &numbered(&found)).unwrap().text;
+        assert!(
+            text.contains(&format!("{MACRO}!(2, 1, {{ let d = a;\n    d }})")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("{MACRO}!(4, 1, a)")), "{text}");
     }
 
     #[test]

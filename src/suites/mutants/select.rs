@@ -15,12 +15,7 @@ pub type Touched = BTreeMap<String, BTreeSet<u32>>;
 /// The lines the change adds against `base` (renames followed, untracked files included).
 pub fn touched_lines(ws_root: &Path, base: Option<&str>) -> Result<(Touched, String), String> {
     let store = crate::baseline::notes::Store::open(ws_root).map_err(|e| e.to_string())?;
-    let (commit, name) = crate::baseline::resolve_base(&store, base).map_err(|e| e.to_string())?;
-    let commit = store
-        .resolve("HEAD")
-        .ok()
-        .and_then(|head| store.merge_base(head, commit))
-        .unwrap_or(commit);
+    let (commit, name) = crate::baseline::change_base(&store, base).map_err(|e| e.to_string())?;
     let mut touched = Touched::new();
     crate::baseline::change::added_lines(ws_root, &store, commit, &mut |path, line, _| {
         if path.ends_with(".rs") {

@@ -195,37 +195,36 @@ fn trend_point(rev: String, count: &dyn Fn(FindingKind) -> f64) -> crate::model:
 /// The counts noted on the base and its first-parent ancestors (the notes `baseline save`
 /// writes on the default branch), oldest first.
 fn noted_trend(base: &Base) -> Vec<crate::model::TrendPoint> {
-    let Ok(commits) = base.store.first_parent(base.commit, TREND_DEPTH) else {
-        return Vec::new();
-    };
-    let mut points: Vec<crate::model::TrendPoint> = commits
-        .into_iter()
-        .filter_map(|commit| {
-            let note = base.store.read(commit).ok()??;
+    base.store
+        .noted(base.commit, TREND_DEPTH, |note| {
             let value = |name: &str| {
                 let (samples, _, _) = note.metric(name)?;
                 let v = crate::baseline::stats::median(&samples);
                 v.is_finite().then_some(v)
             };
             value("security.advisories")?;
-            Some(trend_point(base.store.short(commit), &|kind| {
-                value(&format!("security.{}", kind.family())).unwrap_or(0.0)
-            }))
+            let counts: Vec<(FindingKind, f64)> = FindingKind::FROM_LOCK
+                .iter()
+                .map(|&k| (k, value(&format!("security.{}", k.family())).unwrap_or(0.0)))
+                .collect();
+            Some(counts)
         })
-        .collect();
-    points.reverse();
-    points
+        .into_iter()
+        .map(|(rev, counts)| {
+            trend_point(rev, &|kind| {
+                counts
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map_or(0.0, |(_, v)| *v)
+            })
+        })
+        .collect()
 }
 
 /// The base commit (merge base of the base revision and HEAD) and its lock file.
 fn base(ws: &Workspace, rev: Option<&str>) -> Result<Base, String> {
     let store = crate::baseline::notes::Store::open(&ws.root).map_err(|e| e.to_string())?;
-    let (commit, name) = crate::baseline::resolve_base(&store, rev).map_err(|e| e.to_string())?;
-    let commit = store
-        .resolve("HEAD")
-        .ok()
-        .and_then(|head| store.merge_base(head, commit))
-        .unwrap_or(commit);
+    let (commit, name) = crate::baseline::change_base(&store, rev).map_err(|e| e.to_string())?;
     let repo = store.repository();
     let workdir = repo
         .workdir()
