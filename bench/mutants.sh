@@ -2,15 +2,17 @@
 # cargo-gate's mutants suite against cargo-mutants on the same change, mutant by mutant.
 #
 # Subjects: the fixture `fixtures/mutants` (its change: every function added) and real crates
-# from the registry cache (default strsim 0.11.1 and heck 0.5.0), each copied into a git
+# from the registry cache (default strsim 0.11.1, semver 1.0.27, regex-syntax 0.8.5), each copied into a git
 # repository with a synthetic change that touches one body line of N functions (a comment added
 # at its end). On each, `cargo mutants --in-diff` and `cargo gate run --suite mutants` run on
 # the same working tree, both with JOBS jobs and from a cold start (no build output of their own
-# yet; the dependencies of a registry crate are prebuilt once, outside the timing, for both).
+# yet); cargo-gate runs a second time with its build output kept (warm, as in CI with a cache).
+# cargo-mutants gets --cap-lints=true: cargo-gate's schema never makes a mutant unviable for a
+# warning, which is cargo-mutants' behaviour with that flag.
 # Prints the per-mutant table (compare_mutants.py), both wall times and the ratio; exits 1 when a
 # mutant both generate has different outcomes.
 #
-#   bench/mutants.sh                      # fixture + strsim + heck, 3 rounds each
+#   bench/mutants.sh                      # the fixture and three crates, 3 rounds each
 #   ROUNDS=1 CRATES="strsim-0.11.1" FUNCTIONS=10 bench/mutants.sh
 #
 # cargo-mutants is installed from crates.io when missing (`cargo install --locked`).
@@ -20,7 +22,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS="${ROUNDS:-3}"
 JOBS="${JOBS:-2}"
 FUNCTIONS="${FUNCTIONS:-12}"
-CRATES="${CRATES:-strsim-0.11.1 heck-0.5.0}"
+CRATES="${CRATES:-strsim-0.11.1 semver-1.0.27 regex-syntax-0.8.5}"
 work="${WORK:-$(mktemp -d /tmp/bench-mutants.XXXXXX)}"
 
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
@@ -37,34 +39,40 @@ registry_crate() {
 }
 
 # touch_functions DIR N: adds a comment at the end of the first body line of N functions of
-# src/ (outside #[cfg(test)] modules), so the change touches exactly those functions.
+# src/ (outside #[cfg(test)] modules), spread evenly over all of them, so the change touches
+# exactly those functions.
 touch_functions() {
   python3 - "$1" "$2" <<'EOF'
 import os, re, sys
 root, want = sys.argv[1], int(sys.argv[2])
-touched = 0
-for dirpath, _, files in sorted(os.walk(os.path.join(root, "src"))):
-    for f in sorted(files):
-        if not f.endswith(".rs") or touched >= want:
+candidates = []
+files = {}
+for dirpath, _, names in sorted(os.walk(os.path.join(root, "src"))):
+    for f in sorted(names):
+        if not f.endswith(".rs"):
             continue
         path = os.path.join(dirpath, f)
         lines = open(path).read().split("\n")
+        files[path] = lines
         in_tests = False
         for i, line in enumerate(lines):
             if re.match(r"\s*#\[cfg\(test\)\]", line):
                 in_tests = True
-            if in_tests or touched >= want:
+            if in_tests or i + 1 >= len(lines):
                 continue
-            if re.match(r"\s*(pub(\([a-z]+\))?\s+)?(const\s+)?fn\s", line) and line.rstrip().endswith("{") \
-                    and "const fn" not in line and i + 1 < len(lines):
+            if re.match(r"\s*(pub(\([a-z]+\))?\s+)?fn\s", line) and line.rstrip().endswith("{"):
                 body = lines[i + 1]
                 code = body.strip()
-                if code and not code.startswith("//") and '"' not in body and "'" not in body \
-                        and not code.startswith("}") and not code.endswith(","):
-                    lines[i + 1] = body + " // touched by bench/mutants.sh"
-                    touched += 1
-        open(path, "w").write("\n".join(lines))
-print(touched)
+                if code and not code.startswith(("//", "}")) and not code.endswith(",") \
+                        and '"' not in body and "'" not in body:
+                    candidates.append((path, i + 1))
+step = max(1, len(candidates) // max(1, want))
+chosen = candidates[::step][:want]
+for path, i in chosen:
+    files[path][i] += " // touched by bench/mutants.sh"
+for path in {p for p, _ in chosen}:
+    open(path, "w").write("\n".join(files[path]))
+print(len(chosen))
 EOF
 }
 
@@ -111,16 +119,22 @@ for name in fixture $CRATES; do
     rm -rf "$dir/mutants.out" "$dir/mutants.out.old" "$dir/target/gate"
     t0="$(now)"
     (cd "$dir" && cargo mutants --in-diff "$work/$name.diff" --test-workspace=true \
-      --jobs "$JOBS" --minimum-test-timeout "$(min_timeout "$name")" \
+      --cap-lints=true --jobs "$JOBS" --minimum-test-timeout "$(min_timeout "$name")" \
       >"$work/$name.cargo-mutants.log" 2>&1) || true
     t1="$(now)"
     (cd "$dir" && "$gate" run --suite mutants --baseline-rev HEAD --out-dir out \
       >"$work/$name.gate.log" 2>&1) || true
     t2="$(now)"
+    # Again with its build output kept (target/gate/mutants/target, which CI can cache).
+    (cd "$dir" && "$gate" run --suite mutants --baseline-rev HEAD --out-dir out \
+      >"$work/$name.gate-warm.log" 2>&1) || true
+    t3="$(now)"
     theirs="$(echo "$t1 - $t0" | bc)"
-    ours="$(echo "$t2 - $t1" | bc)"
-    printf '%s round %s: cargo-mutants %.1f s, cargo-gate %.1f s, %.1fx faster\n' \
-      "$name" "$round" "$theirs" "$ours" "$(echo "$theirs / $ours" | bc -l)"
+    cold="$(echo "$t2 - $t1" | bc)"
+    warm="$(echo "$t3 - $t2" | bc)"
+    printf '%s round %s: cargo-mutants %.1f s; cargo-gate %.1f s cold (%.1fx), %.1f s warm (%.1fx)\n' \
+      "$name" "$round" "$theirs" "$cold" "$(echo "$theirs / $cold" | bc -l)" \
+      "$warm" "$(echo "$theirs / $warm" | bc -l)"
   done
   python3 "$here/bench/compare_mutants.py" "$dir/out/mutants.json" \
     "$dir/mutants.out/outcomes.json" | tail -n "${TABLE_LINES:-1000}"

@@ -628,6 +628,22 @@ mod tests {
     }
 
     #[test]
+    fn the_event_schema_names_every_suite() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/events.schema.json")).unwrap();
+        let mut named: Vec<&str> = schema["$defs"]["suite"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut kinds: Vec<&str> = SuiteKind::ALL.iter().map(|k| k.as_str()).collect();
+        named.sort_unstable();
+        kinds.sort_unstable();
+        assert_eq!(named, kinds, "docs/events.schema.json's suite names");
+    }
+
+    #[test]
     fn the_book_suite_table_is_the_registry() {
         let readme = include_str!("../../docs/src/commands.md");
         for e in REGISTRY {

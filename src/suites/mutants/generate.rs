@@ -74,7 +74,7 @@ pub fn mutants(file: &str, source: &str) -> Result<Vec<Mutant>, String> {
         lines: LineIndex::new(source),
         out: Vec::new(),
         functions: Vec::new(),
-        impl_types: Vec::new(),
+        namespace: Vec::new(),
     };
     v.visit_file(&ast);
     v.out
@@ -123,11 +123,13 @@ struct Visitor<'f, 's> {
     out: Vec<Mutant>,
     /// Enclosing functions' names, innermost last.
     functions: Vec<String>,
-    /// Enclosing `impl` blocks' self types, innermost last.
-    impl_types: Vec<String>,
+    /// The modules, impls, traits and functions around, outermost first (cargo-mutants names
+    /// functions with them).
+    namespace: Vec<String>,
 }
 
-/// `#[test]`, `#[cfg(test)]` (and any `cfg` naming `test`), `#[mutants::skip]`.
+/// `#[test]` (and `#[tokio::test]`…), `#[cfg(test)]` (and any `cfg` naming `test`),
+/// `#[mutants::skip]`, also under `cfg_attr`.
 fn skipped(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         let path = a.path();
@@ -135,6 +137,10 @@ fn skipped(attrs: &[syn::Attribute]) -> bool {
         text == "test"
             || text.ends_with("::test")
             || text == "mutants::skip"
+            || (text == "cfg_attr"
+                && token_text(&a.meta)
+                    .replace(' ', "")
+                    .contains("mutants::skip"))
             || (text == "cfg"
                 && token_text(&a.meta)
                     .split(|c: char| !c.is_alphanumeric() && c != '_')
@@ -247,10 +253,9 @@ impl Visitor<'_, '_> {
         if skipped(attrs) || sig.constness.is_some() || sig.unsafety.is_some() {
             return;
         }
-        let name = match self.impl_types.last() {
-            Some(t) => format!("{t}::{}", sig.ident),
-            None => sig.ident.to_string(),
-        };
+        // As cargo-mutants names it: the modules, impls, traits and functions around it.
+        self.namespace.push(sig.ident.to_string());
+        let name = self.namespace.join("::");
         let ret = match &sig.output {
             syn::ReturnType::Default => None,
             syn::ReturnType::Type(_, t) => Some(&**t),
@@ -286,6 +291,7 @@ impl Visitor<'_, '_> {
         }
         syn::visit::visit_block(self, block);
         self.functions.pop();
+        self.namespace.pop();
     }
 }
 
@@ -335,12 +341,16 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
         self.function(&i.attrs, &i.sig, &i.block);
     }
 
+    // A method called `new` is left alone whole, as cargo-mutants leaves it: a constructor
+    // rarely has a value to return instead.
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        self.function(&i.attrs, &i.sig, &i.block);
+        if i.sig.ident != "new" {
+            self.function(&i.attrs, &i.sig, &i.block);
+        }
     }
 
     fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
-        if let Some(block) = &i.default {
+        if let Some(block) = i.default.as_ref().filter(|_| i.sig.ident != "new") {
             self.function(&i.attrs, &i.sig, block);
         }
     }
@@ -361,23 +371,26 @@ impl<'ast> Visit<'ast> for Visitor<'_, '_> {
             }
             None => ty,
         };
-        self.impl_types.push(name);
+        self.namespace.push(name);
         syn::visit::visit_item_impl(self, i);
-        self.impl_types.pop();
+        self.namespace.pop();
     }
 
     fn visit_item_trait(&mut self, i: &'ast syn::ItemTrait) {
         if skipped(&i.attrs) {
             return;
         }
-        self.impl_types.push(i.ident.to_string());
+        self.namespace.push(i.ident.to_string());
         syn::visit::visit_item_trait(self, i);
-        self.impl_types.pop();
+        self.namespace.pop();
     }
 
     fn visit_item_mod(&mut self, i: &'ast syn::ItemMod) {
         if !skipped(&i.attrs) {
+            self.namespace
+                .push(syn::ext::IdentExt::unraw(&i.ident).to_string());
             syn::visit::visit_item_mod(self, i);
+            self.namespace.pop();
         }
     }
 
@@ -492,6 +505,13 @@ impl std::fmt::Display for Counter {
 #[mutants::skip]
 pub fn skipped() -> bool { true }
 
+#[cfg_attr(test, mutants::skip)]
+pub fn also_skipped() -> bool { true }
+
+impl Counter {
+    pub fn new() -> Self { Counter { n: 1 + 1 } }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -530,6 +550,24 @@ mod tests {
         let mut expected: Vec<String> = want.iter().map(|s| s.to_string()).collect();
         expected.sort();
         assert_eq!(sorted, expected, "{names:#?}");
+    }
+
+    #[test]
+    fn nested_functions_and_modules_are_in_the_name() {
+        let source = "mod m {\n    pub fn gcb() -> u8 {\n        fn imp() -> bool {\n            true\n        }\n        imp() as u8\n    }\n}\n";
+        let names: Vec<String> = mutants("src/x.rs", source)
+            .unwrap()
+            .iter()
+            .map(|m| m.description.clone())
+            .collect();
+        assert!(
+            names.contains(&"replace m::gcb -> u8 with 0".to_string()),
+            "{names:#?}"
+        );
+        assert!(
+            names.contains(&"replace m::gcb::imp -> bool with false".to_string()),
+            "{names:#?}"
+        );
     }
 
     #[test]

@@ -146,6 +146,7 @@ struct Bench<'a> {
     manifest: std::path::PathBuf,
     env: Vec<(String, OsString)>,
     timeouts: BTreeMap<String, Duration>,
+    times: BTreeMap<String, runner::Times>,
     threads: usize,
     events: Sink<'a>,
 }
@@ -249,6 +250,7 @@ fn tried(
         manifest,
         env,
         timeouts: BTreeMap::new(),
+        times: BTreeMap::new(),
         threads: 1,
         events,
     };
@@ -318,8 +320,9 @@ fn unmutated(
     packages: &BTreeSet<&str>,
 ) -> Result<(), String> {
     let mut seen = BTreeSet::new();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    bench.threads = (cores / bench.cfg.jobs.max(1)).max(1);
+    // Every binary gets all the cores even with several mutants at once: a slow test then
+    // holds back less of the others, and the first failure comes sooner.
+    bench.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let timeout = |secs: f64| {
         Duration::from_secs_f64(secs * bench.cfg.timeout_multiplier).max(bench.cfg.minimum_timeout)
     };
@@ -329,7 +332,9 @@ fn unmutated(
                 continue;
             }
             let started = Instant::now();
-            match runner::run_binary(bin, &[], 0, bench.threads, None) {
+            let (ran, times) = runner::time_binary(bin, None);
+            bench.times.insert(bin.id.clone(), times);
+            match ran {
                 Ran::Passed(_) => {}
                 Ran::Failed(test) => {
                     return Err(format!(
@@ -372,6 +377,7 @@ fn try_one(
     let plan = Plan {
         binaries: reaching(bench, binaries, &m.package),
         timeouts: &bench.timeouts,
+        times: &bench.times,
         threads: bench.threads,
         caught_before,
         related: m

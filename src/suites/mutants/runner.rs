@@ -121,12 +121,60 @@ pub enum Verdict {
     Broken(String),
 }
 
+/// A test taking this long without mutants runs after the others: the first failure is
+/// likelier to come sooner from the rest.
+const SLOW: f64 = 0.5;
+
+/// A binary's tests and each one's seconds without mutants, in the order they ran.
+pub type Times = Vec<(String, f64)>;
+
+/// Runs `bin` without mutants, one test at a time, timing each test from the moment its
+/// line was printed: how it ended, and the times.
+pub fn time_binary(bin: &TestBinary, timeout: Option<Duration>) -> (Ran, Times) {
+    let mut cmd = Command::new(&bin.path);
+    if !bin.custom_harness {
+        cmd.arg("--test-threads=1");
+    }
+    cmd.current_dir(&bin.package_dir)
+        .envs(bin.env.iter().map(|(k, v)| (k, v)))
+        .env(VARIABLE, "0");
+    let mut times = Times::new();
+    let mut failed: Option<String> = None;
+    let mut last = std::time::Instant::now();
+    let result = process::run_lines(cmd, TAIL, timeout, &mut |line| {
+        let Some(rest) = line.strip_prefix("test ") else {
+            return;
+        };
+        let Some((name, outcome)) = rest.rsplit_once(" ... ") else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        times.push((name.to_string(), (now - last).as_secs_f64()));
+        last = now;
+        if outcome == "FAILED" && failed.is_none() {
+            failed = Some(name.to_string());
+        }
+    });
+    let ran = match result {
+        Err(e) => Ran::Broken(format!("cannot run {}: {e}", bin.id)),
+        Ok(outcome) => match outcome.exit {
+            Exit::Code(0) => Ran::Passed(times.len()),
+            Exit::TimedOut => Ran::TimedOut,
+            Exit::Interrupted => Ran::Broken("interrupted".to_string()),
+            Exit::Code(_) | Exit::Signal(_) => Ran::Failed(failed),
+        },
+    };
+    (ran, times)
+}
+
 /// What [`try_mutant`] needs besides the mutant.
 pub struct Plan<'a> {
     /// The binaries that can reach the mutant, its own package's first.
     pub binaries: Vec<&'a TestBinary>,
     /// Each binary's timeout, by id.
     pub timeouts: &'a BTreeMap<String, Duration>,
+    /// Each binary's tests and their times without mutants, by id.
+    pub times: &'a BTreeMap<String, Times>,
     /// Test threads per binary.
     pub threads: usize,
     /// Tests (binary id, name) that caught earlier mutants of the same function.
@@ -136,29 +184,67 @@ pub struct Plan<'a> {
     pub related: Option<String>,
 }
 
+/// The runs of one binary, in order: the related tests, then the rest but the slow ones,
+/// then the slow ones by their exact names — together every test the binary runs, since a
+/// `--skip` that also leaves out a fast test whose name holds a slow one's is made up for in
+/// the last run, which names every test the skips left out.
+fn binary_steps(related: Option<&str>, times: Option<&Times>) -> Vec<Vec<String>> {
+    let slow: Vec<&str> = times
+        .into_iter()
+        .flatten()
+        .filter(|(_, secs)| *secs >= SLOW)
+        .map(|(name, _)| name.as_str())
+        .filter(|name| related.is_none_or(|r| !name.contains(r)))
+        .collect();
+    let mut steps = Vec::new();
+    let mut rest = Vec::new();
+    if let Some(r) = related {
+        steps.push(vec![r.to_string()]);
+        rest.extend(["--skip".to_string(), r.to_string()]);
+    }
+    for s in &slow {
+        rest.extend(["--skip".to_string(), (*s).to_string()]);
+    }
+    steps.push(rest);
+    if !slow.is_empty() {
+        let mut exact: Vec<String> = times
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| name.as_str())
+            .filter(|n| slow.iter().any(|s| n.contains(s)))
+            .filter(|n| related.is_none_or(|r| !n.contains(r)))
+            .map(str::to_string)
+            .collect();
+        exact.push("--exact".to_string());
+        steps.push(exact);
+    }
+    steps
+}
+
 /// Runs the plan's tests against mutant `id` until one fails: the verdict and the number of
 /// tests that ran.
 pub fn try_mutant(plan: &Plan<'_>, id: u32) -> (Verdict, usize) {
     let mut ran = 0;
     let by_id: BTreeMap<&str, &TestBinary> =
         plan.binaries.iter().map(|b| (b.id.as_str(), *b)).collect();
-    let mut steps: Vec<(&TestBinary, Vec<&str>)> = Vec::new();
+    let mut steps: Vec<(&TestBinary, Vec<String>)> = Vec::new();
     for (bin, test) in &plan.caught_before {
         if let Some(b) = by_id.get(bin.as_str()).filter(|b| !b.custom_harness) {
-            steps.push((b, vec![test.as_str(), "--exact"]));
+            steps.push((b, vec![test.clone(), "--exact".to_string()]));
         }
     }
     for b in &plan.binaries {
-        match plan.related.as_deref().filter(|_| !b.custom_harness) {
-            Some(name) => {
-                steps.push((b, vec![name]));
-                steps.push((b, vec!["--skip", name]));
-            }
-            None => steps.push((b, Vec::new())),
+        if b.custom_harness {
+            steps.push((b, Vec::new()));
+            continue;
+        }
+        for args in binary_steps(plan.related.as_deref(), plan.times.get(&b.id)) {
+            steps.push((b, args));
         }
     }
     for (bin, args) in steps {
         let timeout = plan.timeouts.get(&bin.id).copied();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         match run_binary(bin, &args, id, plan.threads, timeout) {
             Ran::Passed(n) => ran += n,
             Ran::Failed(test) => {
@@ -184,5 +270,29 @@ mod tests {
         let out = "running 3 tests\ntest a ... ok\n\ntest result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 2 filtered out; finished in 0.00s\n";
         assert_eq!(passed_count(out), 3);
         assert_eq!(passed_count("no result here"), 0);
+    }
+
+    #[test]
+    fn related_tests_come_first_and_slow_ones_last_and_none_is_lost() {
+        let times: Times = vec![
+            ("parse::big".to_string(), 3.0),
+            ("parse::big_small".to_string(), 0.01),
+            ("len::basic".to_string(), 0.01),
+            ("len::huge".to_string(), 2.0),
+        ];
+        let steps = binary_steps(Some("len"), Some(&times));
+        assert_eq!(
+            steps,
+            [
+                vec!["len".to_string()],
+                ["--skip", "len", "--skip", "parse::big"]
+                    .map(String::from)
+                    .to_vec(),
+                ["parse::big", "parse::big_small", "--exact"]
+                    .map(String::from)
+                    .to_vec(),
+            ]
+        );
+        assert_eq!(binary_steps(None, None), [Vec::<String>::new()]);
     }
 }
