@@ -95,6 +95,17 @@ pub enum Command {
         #[arg(value_name = "KEY|METRIC|RULE")]
         query: Option<String>,
     },
+    /// cargo's runner for a doctest during a mutants run: runs it once per mutant (internal).
+    #[command(hide = true, name = "mutants-doctest")]
+    MutantsDoctest {
+        /// What to run: written by the mutants suite.
+        spec: PathBuf,
+        /// The compiled doctest.
+        program: PathBuf,
+        /// Its arguments, as rustdoc passes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Run the built-in TCP fault proxy with no toxic (to measure its overhead, or to debug).
     Proxy {
         /// Address to listen on, e.g. 127.0.0.1:18081.

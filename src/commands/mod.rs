@@ -63,6 +63,13 @@ pub fn main(cli: Cli) -> Result<i32> {
         Command::Comment(args) => comment::comment(config, args),
         Command::Explain { query } => explain::explain(query.as_deref()),
         Command::Proxy { listen, upstream } => proxy::proxy(&listen, &upstream),
+        Command::MutantsDoctest {
+            spec,
+            program,
+            args,
+        } => Ok(crate::suites::mutants::doctests::runner(
+            &spec, &program, &args,
+        )),
         Command::Baseline { action } => baseline::main(manifest, config, action),
         Command::History(args) => history::history(manifest, args),
         Command::Merge {

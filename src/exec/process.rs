@@ -240,6 +240,44 @@ pub fn run_until(
     ))
 }
 
+/// Runs `cmd` in *this* process's group (not one of its own), its output kept, killed at
+/// `timeout`: for a helper that is itself a child in a group the run kills as a whole (cargo's
+/// doctest runner), so that whatever it starts dies with it.
+pub fn run_in_group(mut cmd: Command, timeout: Duration) -> std::io::Result<Outcome> {
+    let (reader, writer) = std::io::pipe()?;
+    cmd.stdout(writer.try_clone()?)
+        .stderr(writer)
+        .stdin(Stdio::null());
+    let start = Instant::now();
+    let mut child = cmd.spawn()?;
+    drop(cmd);
+    let pid = i32::try_from(child.id()).unwrap_or(0);
+    let tail = Arc::new(Mutex::new(Tail::default()));
+    let done = spawn_reader(reader, &tail, 64 * 1024);
+    let (exit_tx, exit_rx) = mpsc::channel::<std::io::Result<ExitStatus>>();
+    thread::spawn(move || {
+        let _ = exit_tx.send(child.wait());
+    });
+    let (status, timed_out) = match exit_rx.recv_timeout(timeout) {
+        Ok(status) => (status, false),
+        Err(_) => {
+            if pid > 0 {
+                // SAFETY: kill(2) on our own child's pid; no memory effects.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+            let status = exit_rx
+                .recv()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the waiter thread ended")));
+            (status, true)
+        }
+    };
+    let duration = start.elapsed();
+    let _ = done.recv_timeout(Duration::from_secs(2));
+    outcome(&tail, 64 * 1024, status, timed_out, duration)
+}
+
 /// Runs `cmd` like [`run`], but `idle_timeout` counts from the last line for which
 /// `is_progress` holds: a test binary running thousands of tests is killed when no test has
 /// finished for that long, not after a fixed time for the whole binary.

@@ -267,6 +267,61 @@ fn a_no_std_crate_that_denies_warnings_in_its_tests_builds_its_schema_once() {
     );
 }
 
+const DOCTESTED: &str = "/// ```\n/// assert_eq!(scratch::triple(2), 6);\n/// ```\npub fn triple(x: i32) -> i32 {\n    x * 3\n}\n\n/// ```should_panic\n/// scratch::checked(0);\n/// ```\npub fn checked(x: i32) -> i32 {\n    if x == 0 {\n        panic!(\"zero\")\n    }\n    x\n}\n";
+
+#[test]
+fn mutants_no_binary_catches_meet_the_doctests_compiled_once() {
+    let dir = temp_workspace("[mutants]\n");
+    let d = dir.path();
+    write_file(d, "src/lib.rs", DOCTESTED);
+    let run = |d: &Path| {
+        output(
+            gate("mutants")
+                .env("CARGO_TARGET_DIR", d.join("target"))
+                .current_dir(d)
+                .args([
+                    "run",
+                    "--suite",
+                    "mutants",
+                    "--out-dir",
+                    "out",
+                    "--mutate",
+                    "src/lib.rs",
+                ]),
+        )
+    };
+    let out = run(d);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let report = json(&d.join("out/mutants.json"));
+    let outcomes = report["outcomes"].as_array().unwrap();
+    // triple: 0, 1, -1, + and /; checked: 0, 1, -1 and != (a should_panic doctest that passes).
+    assert_eq!(outcomes.len(), 9, "{report:#}");
+    for o in outcomes {
+        assert_eq!(o["outcome"], "caught", "{o:#}");
+        assert!(
+            o["by"].as_str().unwrap().starts_with("scratch::doc"),
+            "{o:#}"
+        );
+    }
+    // One batch: cargo ran cargo-gate as the doctests' runner, which wrote down the failures.
+    let results =
+        std::fs::read_to_string(d.join("target/gate/mutants/doctests-scratch.results")).unwrap();
+    assert_eq!(results.lines().count(), 9, "{results}");
+    // A doctest failing on its own is no ground to judge mutants on.
+    write_file(
+        d,
+        "src/lib.rs",
+        &DOCTESTED.replace("triple(2), 6", "triple(2), 7"),
+    );
+    let out = run(d);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("the doctests of scratch fail without any mutant"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn mutants_are_judged_only_against_passing_tests_of_a_building_workspace() {
     let dir = temp_workspace("[mutants]\n");

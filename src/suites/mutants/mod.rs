@@ -8,6 +8,7 @@
 //! are built alone, as cargo-mutants builds every one. The user's tree is never written.
 
 pub mod config;
+pub mod doctests;
 pub mod generate;
 pub mod report;
 pub mod rounds;
@@ -142,6 +143,8 @@ fn choose(
 /// Everything one run shares once the schema is built.
 struct Bench<'a> {
     cfg: &'a MutantsConfig,
+    /// `target/gate/mutants`: the copy, its build output, the doctest runner's files.
+    dir: std::path::PathBuf,
     members: Vec<select::Member>,
     manifest: std::path::PathBuf,
     env: Vec<(String, OsString)>,
@@ -246,6 +249,7 @@ fn tried(
     let binaries = rounds.binaries.clone().unwrap_or_default();
     let mut bench = Bench {
         cfg,
+        dir: dir.clone(),
         members: select::members(ws),
         manifest,
         env,
@@ -272,6 +276,9 @@ fn tried(
         rounds.alone.len()
     ));
     tried.extend(run_schema(&bench, &binaries, &schema));
+    if cfg.doctests {
+        with_doctests(&bench, chosen, &mut tried)?;
+    }
     let alone: Vec<&Numbered> = chosen
         .iter()
         .filter(|m| rounds.alone.contains(&m.id))
@@ -351,22 +358,11 @@ fn unmutated(
             let secs = started.elapsed().as_secs_f64();
             bench.timeouts.insert(bin.id.clone(), timeout(secs));
         }
-        if bench.cfg.doctests {
-            let started = Instant::now();
-            match runner::run_doctests(&bench.manifest, package, &bench.env, 0, None) {
-                Ran::Passed(_) => {}
-                _ => return Err(format!("the doctests of {package} fail without any mutant")),
-            }
-            let secs = started.elapsed().as_secs_f64();
-            bench
-                .timeouts
-                .insert(format!("{package}::doc"), timeout(secs));
-        }
     }
     Ok(())
 }
 
-/// Tries one mutant against `binaries` (then the doctests, when nothing else caught it).
+/// Tries one mutant against `binaries`.
 fn try_one(
     bench: &Bench<'_>,
     binaries: &[TestBinary],
@@ -388,18 +384,118 @@ fn try_one(
             .filter(|f| f.len() >= 3)
             .map(str::to_string),
     };
-    let (verdict, ran) = runner::try_mutant(&plan, id);
-    if verdict != Verdict::Missed || !bench.cfg.doctests {
-        return (verdict, ran);
+    runner::try_mutant(&plan, id)
+}
+
+/// The mutants no test binary caught, against their package's doctests: all of a package's
+/// at once, each doctest compiled once (one `cargo test --doc` each where cargo does not use
+/// the runner).
+fn with_doctests(
+    bench: &Bench<'_>,
+    chosen: &[Numbered],
+    tried: &mut BTreeMap<u32, Tried>,
+) -> Result<(), String> {
+    let mut by_package: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for m in chosen {
+        if tried
+            .get(&m.id)
+            .is_some_and(|t| t.verdict == MutantOutcome::Missed && !t.alone)
+        {
+            by_package.entry(&m.package).or_default().push(m.id);
+        }
     }
+    for (package, ids) in by_package {
+        (bench.events)(&Event::Output {
+            suite: SuiteKind::Mutants,
+            line: &format!("doctests of {package} against {} mutants", ids.len()),
+        });
+        let started = Instant::now();
+        let (cfg, dir) = (bench.cfg, &bench.dir);
+        let (multiplier, minimum) = (cfg.timeout_multiplier, cfg.minimum_timeout);
+        let batch = doctests::run_batch(
+            &bench.manifest,
+            package,
+            &bench.env,
+            &ids,
+            dir,
+            multiplier,
+            minimum,
+        )?;
+        let verdicts = match batch {
+            Some(b) => b.verdicts,
+            None => doctests_one_by_one(bench, package, &ids)?,
+        };
+        let share = started.elapsed().as_secs_f64() / ids.len().max(1) as f64;
+        for id in ids {
+            let Some(t) = tried.get_mut(&id) else {
+                continue;
+            };
+            t.seconds += share;
+            let key = format!("{package}::doc");
+            match verdicts.get(&id) {
+                Some(doctests::DocVerdict::Failed(place)) => {
+                    t.verdict = MutantOutcome::Caught;
+                    t.by = Some(place.as_ref().map_or(key.clone(), |p| format!("{key} {p}")));
+                }
+                Some(doctests::DocVerdict::TimedOut) => {
+                    t.verdict = MutantOutcome::Timeout;
+                    t.by = Some(key);
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The doctests of a mutant built alone (written straight into the copy).
+fn alone_doctests(
+    bench: &Bench<'_>,
+    m: &Numbered,
+    timeouts: &BTreeMap<String, Duration>,
+) -> Result<Verdict, String> {
     let key = format!("{}::doc", m.package);
-    let timeout = bench.timeouts.get(&key).copied();
-    match runner::run_doctests(&bench.manifest, &m.package, &bench.env, id, timeout) {
-        Ran::Passed(n) => (Verdict::Missed, ran + n),
-        Ran::Failed(test) => (Verdict::Caught { binary: key, test }, ran + 1),
-        Ran::TimedOut => (Verdict::Timeout(key), ran),
-        Ran::Broken(why) => (Verdict::Broken(why), ran),
+    let timeout = timeouts.get(&m.package).copied();
+    Ok(
+        match runner::run_doctests(&bench.manifest, &m.package, &bench.env, 0, timeout) {
+            Ran::Passed(_) => Verdict::Missed,
+            Ran::Failed(test) => Verdict::Caught { binary: key, test },
+            Ran::TimedOut => Verdict::Timeout(key),
+            Ran::Broken(why) => return Err(why),
+        },
+    )
+}
+
+/// The doctests against each mutant in turn, after a run without mutants that must pass.
+fn doctests_one_by_one(
+    bench: &Bench<'_>,
+    package: &str,
+    ids: &[u32],
+) -> Result<BTreeMap<u32, doctests::DocVerdict>, String> {
+    let started = Instant::now();
+    if !matches!(
+        runner::run_doctests(&bench.manifest, package, &bench.env, 0, None),
+        Ran::Passed(_)
+    ) {
+        return Err(format!("the doctests of {package} fail without any mutant"));
     }
+    let timeout =
+        Duration::from_secs_f64(started.elapsed().as_secs_f64() * bench.cfg.timeout_multiplier)
+            .max(bench.cfg.minimum_timeout);
+    let mut out = BTreeMap::new();
+    for &id in ids {
+        match runner::run_doctests(&bench.manifest, package, &bench.env, id, Some(timeout)) {
+            Ran::Passed(_) => {}
+            Ran::Failed(test) => {
+                out.insert(id, doctests::DocVerdict::Failed(test));
+            }
+            Ran::TimedOut => {
+                out.insert(id, doctests::DocVerdict::TimedOut);
+            }
+            Ran::Broken(why) => return Err(why),
+        }
+    }
+    Ok(out)
 }
 
 fn outcome_of(verdict: Verdict, ran: usize, seconds: f64, alone: bool) -> Result<Tried, String> {
@@ -505,6 +601,23 @@ fn run_alone(
         copy.write(file, source)?;
     }
     let quiet = |_: &Event<'_>| {};
+    // Each package's doctests run once unmutated (they must pass) before a mutant's.
+    let mut doc_timeouts: BTreeMap<String, Duration> = BTreeMap::new();
+    if bench.cfg.doctests {
+        let packages: BTreeSet<&str> = mutants.iter().map(|m| m.package.as_str()).collect();
+        for package in packages {
+            let started = Instant::now();
+            if !matches!(
+                runner::run_doctests(&bench.manifest, package, &bench.env, 0, None),
+                Ran::Passed(_)
+            ) {
+                return Err(format!("the doctests of {package} fail without any mutant"));
+            }
+            let secs = started.elapsed().as_secs_f64() * bench.cfg.timeout_multiplier;
+            let timeout = Duration::from_secs_f64(secs).max(bench.cfg.minimum_timeout);
+            doc_timeouts.insert(package.to_string(), timeout);
+        }
+    }
     for m in mutants {
         if crate::exec::process::is_cancelled() {
             break;
@@ -521,7 +634,10 @@ fn run_alone(
         let tried = match result {
             BuildResult::Failed(_) => unviable(started.elapsed().as_secs_f64(), true),
             BuildResult::Built { binaries } => {
-                let (verdict, ran) = try_one(bench, &binaries, m, 0, Vec::new());
+                let (mut verdict, ran) = try_one(bench, &binaries, m, 0, Vec::new());
+                if verdict == Verdict::Missed && bench.cfg.doctests {
+                    verdict = alone_doctests(bench, m, &doc_timeouts)?;
+                }
                 outcome_of(verdict, ran, started.elapsed().as_secs_f64(), true)?
             }
         };

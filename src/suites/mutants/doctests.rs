@@ -1,0 +1,270 @@
+//! Doctests for every mutant the test binaries did not catch, compiled once. rustdoc compiles
+//! each doctest every time `cargo test --doc` runs, which is most of a doctest run's time; so
+//! the mutants suite runs `cargo test --doc` once per package with cargo-gate itself as the
+//! target's runner (`CARGO_TARGET_<HOST>_RUNNER`, which cargo ≥ 1.89 applies to doctests):
+//! rustdoc hands each compiled doctest to [`runner`], which runs it once without mutants and
+//! once per mutant, and writes down which ones made it fail. Where the runner is not applied
+//! (an older cargo), each mutant runs `cargo test --doc` of its own.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::exec::process::{self, Exit};
+
+use super::schema::VARIABLE;
+
+/// What the doctests said of one mutant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DocVerdict {
+    /// A doctest failed with it in (where it panicked, when it said).
+    Failed(Option<String>),
+    /// A doctest ran past its timeout.
+    TimedOut,
+}
+
+/// What one batched run found.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The mutants a doctest noticed; those absent passed every doctest.
+    pub verdicts: BTreeMap<u32, DocVerdict>,
+}
+
+/// The variable cargo reads a host runner from: `CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER`.
+fn runner_variable() -> Option<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let mut cmd = Command::new(rustc);
+    cmd.arg("-vV");
+    let out = process::output(cmd, Some(Duration::from_secs(60))).ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let host = text.lines().find_map(|l| l.strip_prefix("host: "))?.trim();
+    let name: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(format!("CARGO_TARGET_{name}_RUNNER"))
+}
+
+/// Runs the doctests of `package` once, each doctest against mutant 0 (none) and every one of
+/// `ids`; `None` when cargo did not use the runner (the caller then runs them one by one).
+#[allow(clippy::too_many_arguments)]
+pub fn run_batch(
+    manifest: &Path,
+    package: &str,
+    env: &[(String, OsString)],
+    ids: &[u32],
+    dir: &Path,
+    multiplier: f64,
+    minimum: Duration,
+) -> Result<Option<Batch>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find cargo-gate itself: {e}"))?;
+    let spec = dir.join(format!("doctests-{package}.spec"));
+    let results = dir.join(format!("doctests-{package}.results"));
+    let variable = runner_variable().ok_or("cannot tell the host from `rustc -vV`")?;
+    // cargo splits a runner from the environment at spaces: such paths take the slow way.
+    if [exe.as_path(), spec.as_path()]
+        .iter()
+        .any(|p| p.to_string_lossy().contains(char::is_whitespace))
+    {
+        return Ok(None);
+    }
+    let ids_text: Vec<String> = ids.iter().map(u32::to_string).collect();
+    let text = format!(
+        "{}\n{multiplier}\n{}\n{}\n",
+        results.display(),
+        minimum.as_secs_f64(),
+        ids_text.join(",")
+    );
+    std::fs::write(&spec, text).map_err(|e| format!("cannot write {}: {e}", spec.display()))?;
+    let _ = std::fs::remove_file(&results);
+    let mut cmd = Command::new(crate::workspace::cargo_bin());
+    cmd.args(["test", "--doc", "--manifest-path"])
+        .arg(manifest)
+        .args(["--package", package])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env(
+            &variable,
+            format!("{} mutants-doctest {}", exe.display(), spec.display()),
+        );
+    let out = process::run(
+        cmd,
+        &process::Limits {
+            tail_bytes: 64 * 1024,
+            slow: None,
+            timeout: None,
+        },
+    )
+    .map_err(|e| format!("cannot run the doctests of {package}: {e}"))?;
+    if out.exit == Exit::Interrupted {
+        return Err("interrupted".to_string());
+    }
+    if out.exit != Exit::Code(0) {
+        return Err(format!(
+            "the doctests of {package} fail without any mutant: fix them first, mutants are \
+             judged against passing tests\n{}",
+            crate::util::excerpt::excerpt(&out.output_text(), 20)
+        ));
+    }
+    let written = std::fs::read_to_string(&results).unwrap_or_default();
+    let ran_any = out
+        .output_text()
+        .lines()
+        .any(|l| l.starts_with("running ") && !l.starts_with("running 0 tests"));
+    if written.is_empty() && ran_any {
+        return Ok(None);
+    }
+    Ok(Some(read_results(&written)))
+}
+
+/// The results file: `ID\tfailed\tWHERE` or `ID\ttimeout` lines, from every doctest.
+fn read_results(text: &str) -> Batch {
+    let mut batch = Batch::default();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, '\t');
+        let (Some(id), Some(what)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(id) = id.parse::<u32>() else {
+            continue;
+        };
+        let place = parts.next().filter(|p| !p.is_empty()).map(str::to_string);
+        let verdict = if what == "timeout" {
+            DocVerdict::TimedOut
+        } else {
+            DocVerdict::Failed(place)
+        };
+        // A failure says more than a timeout of another doctest.
+        let keep = batch
+            .verdicts
+            .get(&id)
+            .is_some_and(|v| matches!(v, DocVerdict::Failed(_)));
+        if !keep {
+            batch.verdicts.insert(id, verdict);
+        }
+    }
+    batch
+}
+
+/// The spec [`run_batch`] writes for [`runner`].
+struct Spec {
+    results: std::path::PathBuf,
+    multiplier: f64,
+    minimum: Duration,
+    ids: Vec<u32>,
+}
+
+fn read_spec(path: &Path) -> Option<Spec> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut lines = text.lines();
+    let results = lines.next()?.into();
+    let multiplier = lines.next()?.parse().ok()?;
+    let minimum = Duration::try_from_secs_f64(lines.next()?.parse().ok()?).ok()?;
+    let ids = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    Some(Spec {
+        results,
+        multiplier,
+        minimum,
+        ids,
+    })
+}
+
+/// `src/lib.rs:46:5` from a panic message in the doctest's output.
+fn panic_place(output: &str) -> Option<String> {
+    output.lines().find_map(|l| {
+        let (_, after) = l.split_once(" panicked at ")?;
+        Some(after.trim_end_matches(':').to_string())
+    })
+}
+
+/// cargo's runner for one compiled doctest (`cargo-gate mutants-doctest SPEC PROGRAM ARGS…`):
+/// runs it without mutants, then with each mutant of the spec, and appends to the results each
+/// mutant that changed how it ends (a `should_panic` doctest fails without mutants, so a
+/// mutant is noticed when it passes). Exits as the unmutated run did: rustdoc judges that run
+/// as it always does.
+pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> i32 {
+    let Some(spec) = read_spec(spec) else {
+        eprintln!(
+            "cargo-gate mutants-doctest: unreadable spec {}",
+            spec.display()
+        );
+        return 101;
+    };
+    let run = |id: u32, timeout: Duration| {
+        let mut cmd = Command::new(program);
+        cmd.args(args).env(VARIABLE, id.to_string());
+        process::run_in_group(cmd, timeout)
+    };
+    let started = Instant::now();
+    let base = match run(0, spec.minimum.max(Duration::from_secs(600))) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "cargo-gate mutants-doctest: cannot run {}: {e}",
+                program.display()
+            );
+            return 101;
+        }
+    };
+    let base_secs = started.elapsed().as_secs_f64();
+    let passes = base.exit == Exit::Code(0);
+    let timeout = Duration::from_secs_f64(base_secs * spec.multiplier).max(spec.minimum);
+    let mut lines = Vec::new();
+    for &id in &spec.ids {
+        match run(id, timeout) {
+            Ok(o) if o.exit == Exit::TimedOut => lines.push(format!("{id}\ttimeout")),
+            Ok(o) if (o.exit == Exit::Code(0)) != passes => lines.push(format!(
+                "{id}\tfailed\t{}",
+                panic_place(&o.output_text()).unwrap_or_default()
+            )),
+            Ok(_) => {}
+            Err(_) => lines.push(format!("{id}\tfailed\t")),
+        }
+    }
+    // One write per doctest with O_APPEND: rustdoc runs doctests at once, each its own runner.
+    if !lines.is_empty()
+        && let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&spec.results)
+    {
+        let _ = f.write_all(format!("{}\n", lines.join("\n")).as_bytes());
+    }
+    print!("{}", base.output_text());
+    match base.exit {
+        Exit::Code(c) => c,
+        _ => 101,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_name_what_each_doctest_noticed() {
+        let b = read_results("3\ttimeout\n3\tfailed\tsrc/lib.rs:46:5\n5\tfailed\t\nnoise\n");
+        assert_eq!(
+            b.verdicts.get(&3),
+            Some(&DocVerdict::Failed(Some("src/lib.rs:46:5".to_string())))
+        );
+        assert_eq!(b.verdicts.get(&5), Some(&DocVerdict::Failed(None)));
+        assert_eq!(
+            panic_place("thread 'main' panicked at src/lib.rs:46:5:\nassertion failed"),
+            Some("src/lib.rs:46:5".to_string())
+        );
+    }
+}
