@@ -326,38 +326,56 @@ fn unmutated(
     binaries: &[TestBinary],
     packages: &BTreeSet<&str>,
 ) -> Result<(), String> {
-    let mut seen = BTreeSet::new();
     // Every binary gets all the cores even with several mutants at once: a slow test then
     // holds back less of the others, and the first failure comes sooner.
     bench.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let timeout = |secs: f64| {
-        Duration::from_secs_f64(secs * bench.cfg.timeout_multiplier).max(bench.cfg.minimum_timeout)
-    };
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<&TestBinary> = Vec::new();
     for package in packages {
         for bin in reaching(bench, binaries, package) {
-            if !seen.insert(bin.id.clone()) {
-                continue;
+            if seen.insert(bin.id.clone()) {
+                todo.push(bin);
             }
-            let started = Instant::now();
-            let (ran, times) = runner::time_binary(bin, None);
-            bench.times.insert(bin.id.clone(), times);
-            match ran {
-                Ran::Passed(_) => {}
-                Ran::Failed(test) => {
-                    return Err(format!(
-                        "the tests fail without any mutant ({}{}): fix them first, mutants are \
-                         judged against passing tests",
-                        bin.id,
-                        test.map(|t| format!(", test {t}")).unwrap_or_default()
-                    ));
-                }
-                Ran::TimedOut | Ran::Broken(_) => {
-                    return Err(format!("cannot run {} without mutants", bin.id));
-                }
-            }
-            let secs = started.elapsed().as_secs_f64();
-            bench.timeouts.insert(bin.id.clone(), timeout(secs));
         }
+    }
+    // Binaries side by side, each on every core (see `time_binary` for what the times mean).
+    let threads = bench.threads;
+    let next = AtomicUsize::new(0);
+    let timed: Mutex<Vec<(&TestBinary, Ran, runner::Times, f64)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..bench.cfg.jobs.max(1) {
+            s.spawn(|| {
+                while let Some(bin) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let started = Instant::now();
+                    let (ran, times) = runner::time_binary(bin, threads, None);
+                    let secs = started.elapsed().as_secs_f64();
+                    let mut all = timed.lock().unwrap_or_else(|p| p.into_inner());
+                    all.push((*bin, ran, times, secs));
+                }
+            });
+        }
+    });
+    let mut timed = timed.into_inner().unwrap_or_else(|p| p.into_inner());
+    timed.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    for (bin, ran, times, secs) in timed {
+        match ran {
+            Ran::Passed(_) => {}
+            Ran::Failed(test) => {
+                return Err(format!(
+                    "the tests fail without any mutant ({}{}): fix them first, mutants are \
+                     judged against passing tests",
+                    bin.id,
+                    test.map(|t| format!(", test {t}")).unwrap_or_default()
+                ));
+            }
+            Ran::TimedOut | Ran::Broken(_) => {
+                return Err(format!("cannot run {} without mutants", bin.id));
+            }
+        }
+        let timeout = Duration::from_secs_f64(secs * bench.cfg.timeout_multiplier)
+            .max(bench.cfg.minimum_timeout);
+        bench.timeouts.insert(bin.id.clone(), timeout);
+        bench.times.insert(bin.id.clone(), times);
     }
     Ok(())
 }

@@ -125,15 +125,19 @@ pub enum Verdict {
 /// likelier to come sooner from the rest.
 const SLOW: f64 = 0.5;
 
-/// A binary's tests and each one's seconds without mutants, in the order they ran.
+/// A binary's tests, each with a time it took at least without mutants, in the order they
+/// ended.
 pub type Times = Vec<(String, f64)>;
 
-/// Runs `bin` without mutants, one test at a time, timing each test from the moment its
-/// line was printed: how it ended, and the times.
-pub fn time_binary(bin: &TestBinary, timeout: Option<Duration>) -> (Ran, Times) {
+/// Runs `bin` without mutants on `threads` test threads: how it ended, and each test with the
+/// time since the test before it ended. That gap is a lower bound of the test's own time: a
+/// test that ends after a gap in which no other ended started no later than its start (a
+/// thread only picks up a test when another ends), so a long gap marks a slow test, and with
+/// one thread it is the test's time.
+pub fn time_binary(bin: &TestBinary, threads: usize, timeout: Option<Duration>) -> (Ran, Times) {
     let mut cmd = Command::new(&bin.path);
     if !bin.custom_harness {
-        cmd.arg("--test-threads=1");
+        cmd.arg(format!("--test-threads={}", threads.max(1)));
     }
     cmd.current_dir(&bin.package_dir)
         .envs(bin.env.iter().map(|(k, v)| (k, v)))
