@@ -554,6 +554,11 @@ slow_timeout = "60s"        # report a test as slow after this long
 # lcov = "target/lcov.info"
 # command = ["cargo", "llvm-cov", "--workspace", "--lcov", "--output-path", "target/lcov.info"]
 
+# Mutation testing of the lines a change touches (cargo-mutants' mutants, all built in one build);
+# a missed mutant warns by default, or fail on it with "mutants.missed == 0".
+# [mutants]
+# minimum_timeout = "20s"   # a mutant's test binary is killed after 5x its time, never before this
+
 [gate]
 # Each rule is `METRIC OP VALUE`. `fail` rules decide the verdict; `warn` rules are reported only.
 fail = ["tests.failed == 0", "tests.timed_out == 0"]

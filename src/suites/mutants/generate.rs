@@ -275,7 +275,12 @@ impl Visitor<'_, '_> {
         {
             let one_expression =
                 block.stmts.len() == 1 && matches!(first, syn::Stmt::Expr(_, None));
+            // A body that already is the value (`Ok(())`) has no mutant in it.
+            let already = one_expression.then(|| pretty(quote::ToTokens::to_token_stream(first)));
             for value in super::values::values(ret) {
+                if already.as_deref() == Some(value.as_str()) {
+                    continue;
+                }
                 let description = format!("replace {name}{shown} with {value}");
                 self.push(
                     Genre::FnValue,
@@ -550,6 +555,17 @@ mod tests {
         let mut expected: Vec<String> = want.iter().map(|s| s.to_string()).collect();
         expected.sort();
         assert_eq!(sorted, expected, "{names:#?}");
+    }
+
+    #[test]
+    fn a_body_that_is_already_the_value_is_no_mutant() {
+        let source = "fn f() -> Result<(), E> {\n    Ok(())\n}\nfn g() -> bool {\n    true\n}\n";
+        let names: Vec<String> = mutants("x.rs", source)
+            .unwrap()
+            .iter()
+            .map(|m| m.description.clone())
+            .collect();
+        assert_eq!(names, ["replace g -> bool with false"]);
     }
 
     #[test]

@@ -58,9 +58,11 @@ impl crate::suites::Suite for MutantsSuite {
         &self,
         cx: &crate::suites::RunContext<'_>,
     ) -> crate::error::Result<Vec<crate::suites::Listed>> {
-        let chosen = choose(&self.config, cx.ws, cx.baseline_rev)
-            .map_err(|e| crate::error::Error::usage(e, None))?;
-        let names: Vec<String> = chosen.mutants.iter().map(|m| m.mutant.name()).collect();
+        // What the run would report as its own failure is listed, not made the list's.
+        let names: Vec<String> = match choose(&self.config, cx.ws, cx.baseline_rev) {
+            Ok(chosen) => chosen.mutants.iter().map(|m| m.mutant.name()).collect(),
+            Err(why) => vec![format!("(none: {why})")],
+        };
         Ok(crate::suites::Listed::all("mutant", &names))
     }
 
