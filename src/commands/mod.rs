@@ -9,6 +9,7 @@ mod history;
 mod init;
 mod list;
 mod merge;
+mod mutants_doctest;
 mod proxy;
 mod report;
 mod run;
@@ -67,9 +68,7 @@ pub fn main(cli: Cli) -> Result<i32> {
             spec,
             program,
             args,
-        } => Ok(crate::suites::mutants::doctests::runner(
-            &spec, &program, &args,
-        )),
+        } => mutants_doctest::mutants_doctest(&spec, &program, &args),
         Command::Baseline { action } => baseline::main(manifest, config, action),
         Command::History(args) => history::history(manifest, args),
         Command::Merge {

@@ -193,15 +193,11 @@ fn panic_place(output: &str) -> Option<String> {
 /// cargo's runner for one compiled doctest (`cargo-gate mutants-doctest SPEC PROGRAM ARGS…`):
 /// runs it without mutants, then with each mutant of the spec, and appends to the results each
 /// mutant that changed how it ends (a `should_panic` doctest fails without mutants, so a
-/// mutant is noticed when it passes). Exits as the unmutated run did: rustdoc judges that run
-/// as it always does.
-pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> i32 {
+/// mutant is noticed when it passes). Returns the unmutated run's exit code and output, for
+/// the command to exit and print as that run did: rustdoc judges it as it always does.
+pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, String), String> {
     let Some(spec) = read_spec(spec) else {
-        eprintln!(
-            "cargo-gate mutants-doctest: unreadable spec {}",
-            spec.display()
-        );
-        return 101;
+        return Err(format!("unreadable spec {}", spec.display()));
     };
     let run = |id: u32, timeout: Duration| {
         let mut cmd = Command::new(program);
@@ -209,16 +205,8 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> i32 {
         process::run_in_group(cmd, timeout)
     };
     let started = Instant::now();
-    let base = match run(0, spec.minimum.max(Duration::from_secs(600))) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!(
-                "cargo-gate mutants-doctest: cannot run {}: {e}",
-                program.display()
-            );
-            return 101;
-        }
-    };
+    let base = run(0, spec.minimum.max(Duration::from_secs(600)))
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
     let base_secs = started.elapsed().as_secs_f64();
     let passes = base.exit == Exit::Code(0);
     let timeout = Duration::from_secs_f64(base_secs * spec.multiplier).max(spec.minimum);
@@ -243,11 +231,11 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> i32 {
     {
         let _ = f.write_all(format!("{}\n", lines.join("\n")).as_bytes());
     }
-    print!("{}", base.output_text());
-    match base.exit {
+    let code = match base.exit {
         Exit::Code(c) => c,
         _ => 101,
-    }
+    };
+    Ok((code, base.output_text()))
 }
 
 #[cfg(test)]
