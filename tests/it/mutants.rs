@@ -35,22 +35,26 @@ fn repo() -> tempfile::TempDir {
     dir
 }
 
+/// `cargo gate run --suite mutants --out-dir out EXTRA…` in `d`, building in `d/target` (each
+/// test its own: runs on one target directory take turns by a lock).
+fn mutants_cmd(d: &Path, extra: &[&str]) -> std::process::Command {
+    let mut cmd = gate("mutants");
+    cmd.env("CARGO_TARGET_DIR", d.join("target"))
+        .current_dir(d)
+        .args(["run", "--suite", "mutants", "--out-dir", "out"])
+        .args(extra);
+    cmd
+}
+
+/// [`mutants_cmd`] on the file `src/lib.rs` whole.
+fn mutate_lib(d: &Path) -> std::process::Output {
+    output(&mut mutants_cmd(d, &["--mutate", "src/lib.rs"]))
+}
+
 fn run_mutants(d: &Path, extra: &[&str]) -> (std::process::Output, serde_json::Value) {
-    let out = output(
-        gate("mutants")
-            .env("CARGO_TARGET_DIR", d.join("target"))
-            .current_dir(d)
-            .args([
-                "run",
-                "--suite",
-                "mutants",
-                "--out-dir",
-                "out",
-                "--baseline-rev",
-                "main",
-            ])
-            .args(extra),
-    );
+    let mut args = vec!["--baseline-rev", "main"];
+    args.extend_from_slice(extra);
+    let out = output(&mut mutants_cmd(d, &args));
     let report = json(&d.join("out/mutants.json"));
     (out, report)
 }
@@ -168,6 +172,19 @@ fn named_functions_are_mutated_whole_and_a_fail_rule_fails_on_a_missed_one() {
     let d = dir.path();
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "functions"]);
+    // `list` shows the mutants of the change since HEAD^ (the commit that added the functions).
+    let listed = output(
+        gate("mutants")
+            .env("CARGO_TARGET_DIR", d.join("target"))
+            .current_dir(d)
+            .arg("list"),
+    );
+    assert!(
+        stdout(&listed).contains("mutant calc/src/lib.rs:11:5: replace add -> i32 with 0"),
+        "{}{}",
+        stdout(&listed),
+        stderr(&listed)
+    );
     // Nothing changed since HEAD: only --mutate chooses.
     let (out, report) = run_mutants(d, &["--mutate", "calc/src/lib.rs:add"]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
@@ -198,23 +215,8 @@ fn a_file_the_schema_cannot_hold_has_its_mutants_built_alone() {
         "src/lib.rs",
         "pub fn four() -> usize {\n    let a = [0u8; 2 + 2];\n    a.len()\n}\n\n#[test]\nfn four_is_four() {\n    assert_eq!(four(), 4);\n}\n",
     );
-    let (out, report) = {
-        let out = output(
-            gate("mutants")
-                .env("CARGO_TARGET_DIR", d.join("target"))
-                .current_dir(d)
-                .args([
-                    "run",
-                    "--suite",
-                    "mutants",
-                    "--out-dir",
-                    "out",
-                    "--mutate",
-                    "src/lib.rs",
-                ]),
-        );
-        (out, json(&d.join("out/mutants.json")))
-    };
+    let out = mutate_lib(d);
+    let report = json(&d.join("out/mutants.json"));
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let outcomes = report["outcomes"].as_array().unwrap();
     assert!(outcomes.iter().all(|o| o["built"] == "alone"), "{report:#}");
@@ -240,20 +242,7 @@ fn a_no_std_crate_that_denies_warnings_in_its_tests_builds_its_schema_once() {
         "src/lib.rs",
         "#![no_std]\n#![cfg_attr(test, deny(warnings))]\n\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n\npub fn span(a: u32, b: u32) -> u32 {\n    let d = b - a;\n    d\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 3), 5);\n        assert_eq!(super::span(2, 5), 3);\n    }\n}\n",
     );
-    let out = output(
-        gate("mutants")
-            .env("CARGO_TARGET_DIR", d.join("target"))
-            .current_dir(d)
-            .args([
-                "run",
-                "--suite",
-                "mutants",
-                "--out-dir",
-                "out",
-                "--mutate",
-                "src/lib.rs",
-            ]),
-    );
+    let out = mutate_lib(d);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let report = json(&d.join("out/mutants.json"));
     assert_eq!(report["schema_builds"], 1, "{report:#}");
@@ -274,23 +263,7 @@ fn mutants_no_binary_catches_meet_the_doctests_compiled_once() {
     let dir = temp_workspace("[mutants]\n");
     let d = dir.path();
     write_file(d, "src/lib.rs", DOCTESTED);
-    let run = |d: &Path| {
-        output(
-            gate("mutants")
-                .env("CARGO_TARGET_DIR", d.join("target"))
-                .current_dir(d)
-                .args([
-                    "run",
-                    "--suite",
-                    "mutants",
-                    "--out-dir",
-                    "out",
-                    "--mutate",
-                    "src/lib.rs",
-                ]),
-        )
-    };
-    let out = run(d);
+    let out = mutate_lib(d);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let report = json(&d.join("out/mutants.json"));
     let outcomes = report["outcomes"].as_array().unwrap();
@@ -313,7 +286,7 @@ fn mutants_no_binary_catches_meet_the_doctests_compiled_once() {
         "src/lib.rs",
         &DOCTESTED.replace("triple(2), 6", "triple(2), 7"),
     );
-    let out = run(d);
+    let out = mutate_lib(d);
     assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
     assert!(
         stdout(&out).contains("the doctests of scratch fail without any mutant"),
@@ -331,23 +304,7 @@ fn mutants_are_judged_only_against_passing_tests_of_a_building_workspace() {
         "src/lib.rs",
         "pub fn one() -> u8 {\n    1\n}\n\n#[test]\nfn wrong() {\n    assert_eq!(one(), 2);\n}\n",
     );
-    let run = |d: &Path| {
-        output(
-            gate("mutants")
-                .env("CARGO_TARGET_DIR", d.join("target"))
-                .current_dir(d)
-                .args([
-                    "run",
-                    "--suite",
-                    "mutants",
-                    "--out-dir",
-                    "out",
-                    "--mutate",
-                    "src/lib.rs",
-                ]),
-        )
-    };
-    let out = run(d);
+    let out = mutate_lib(d);
     assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
     assert!(
         stdout(&out).contains("the tests fail without any mutant"),
@@ -355,7 +312,7 @@ fn mutants_are_judged_only_against_passing_tests_of_a_building_workspace() {
         stdout(&out)
     );
     write_file(d, "src/lib.rs", "pub fn one() -> u8 {\n    \"one\"\n}\n");
-    let out = run(d);
+    let out = mutate_lib(d);
     assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
     assert!(
         stdout(&out).contains("does not build unmutated"),
@@ -375,18 +332,7 @@ fn ctrl_c_kills_the_mutant_running_and_removes_the_copy() {
         "gate.toml",
         "[mutants]\nminimum_timeout = \"10m\"\njobs = 1\n",
     );
-    let mut child = gate("mutants")
-        .env("CARGO_TARGET_DIR", d.join("target"))
-        .current_dir(d)
-        .args([
-            "run",
-            "--suite",
-            "mutants",
-            "--out-dir",
-            "out",
-            "--mutate",
-            "calc/src/lib.rs:count_down",
-        ])
+    let mut child = mutants_cmd(d, &["--mutate", "calc/src/lib.rs:count_down"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

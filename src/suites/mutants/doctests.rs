@@ -56,7 +56,6 @@ fn runner_variable() -> Option<String> {
 
 /// Runs the doctests of `package` once, each doctest against mutant 0 (none) and every one of
 /// `ids`; `None` when cargo did not use the runner (the caller then runs them one by one).
-#[allow(clippy::too_many_arguments)]
 pub fn run_batch(
     manifest: &Path,
     package: &str,

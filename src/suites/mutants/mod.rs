@@ -190,10 +190,16 @@ pub fn run(
     if chosen.is_empty() {
         return report::assemble(summary, &chosen, &sources, &BTreeMap::new(), None, clock);
     }
-    let (tried, problem) = match tried(cfg, ws, &chosen, &sources, &mut summary, events) {
-        Ok(t) => (t, None),
-        Err(e) => (BTreeMap::new(), Some(e)),
+    // What was tried before something stopped the run is kept and reported.
+    let mut tried = BTreeMap::new();
+    let inputs = Inputs {
+        cfg,
+        ws,
+        chosen: &chosen,
+        sources: &sources,
+        events,
     };
+    let problem = in_copy(&inputs, &mut summary, &mut tried).err();
     report::assemble(summary, &chosen, &sources, &tried, problem, clock)
 }
 
@@ -212,26 +218,63 @@ fn noted_scores(ws: &Workspace, rev: Option<&str>) -> Vec<(String, f64)> {
     })
 }
 
-/// Copies, builds and runs: what became of each mutant.
-fn tried(
-    cfg: &MutantsConfig,
-    ws: &Workspace,
-    chosen: &[Numbered],
-    sources: &BTreeMap<String, String>,
+/// What a run of the mutants starts from.
+struct Inputs<'a> {
+    cfg: &'a MutantsConfig,
+    ws: &'a Workspace,
+    chosen: &'a [Numbered],
+    sources: &'a BTreeMap<String, String>,
+    events: Sink<'a>,
+}
+
+/// Copies the workspace, tries the mutants in the copy (into `tried`, as they end), removes
+/// the copy, and checks the user's files unchanged — whatever happened in between.
+fn in_copy(
+    inputs: &Inputs<'_>,
     summary: &mut crate::model::MutantsSummary,
-    events: Sink<'_>,
-) -> Result<BTreeMap<u32, Tried>, String> {
+    tried: &mut BTreeMap<u32, Tried>,
+) -> Result<(), String> {
+    let ws = inputs.ws;
+    let files = scratch::files(&ws.root, &ws.target_dir)?;
+    let before = scratch::fingerprint(&ws.root, &files);
+    let dir = ws.target_dir.join("gate").join("mutants");
+    let lock = scratch::lock(&dir)?;
+    let copy = scratch::Scratch::create(&ws.root, &files, &dir.join("tree"))?;
+    let result = try_all(inputs, &copy, summary, tried);
+    drop(copy);
+    drop(lock);
+    if scratch::fingerprint(&ws.root, &files) != before {
+        return Err(
+            "the workspace's files changed while the mutants ran (cargo-gate writes only to its \
+             scratch copy: another process edited them); run again on a quiet tree"
+                .to_string(),
+        );
+    }
+    result
+}
+
+/// Builds and runs in `copy`: what became of each mutant, into `tried`.
+fn try_all(
+    inputs: &Inputs<'_>,
+    copy: &scratch::Scratch,
+    summary: &mut crate::model::MutantsSummary,
+    tried: &mut BTreeMap<u32, Tried>,
+) -> Result<(), String> {
+    let Inputs {
+        cfg,
+        ws,
+        chosen,
+        sources,
+        events,
+    } = *inputs;
     let say = |line: &str| {
         events(&Event::Output {
             suite: SuiteKind::Mutants,
             line,
         })
     };
-    let files = scratch::files(&ws.root, &ws.target_dir)?;
-    let before = scratch::fingerprint(&ws.root, &files);
-    let dir = ws.target_dir.join("gate").join("mutants");
-    let _lock = scratch::lock(&dir)?;
-    let copy = scratch::Scratch::create(&ws.root, &files, &dir.join("tree"))?;
+    // The copy's own directory holds its build output and the doctest runner's files.
+    let dir = copy.root.parent().unwrap_or(&copy.root).to_path_buf();
     let target = dir.join("target");
     let relative = ws
         .manifest_path
@@ -242,7 +285,7 @@ fn tried(
     sws.target_dir = target.clone();
     let env = vec![("CARGO_TARGET_DIR".to_string(), target.into_os_string())];
     let built = Instant::now();
-    let rounds = rounds::run(&copy, &sws, &env, sources, chosen, cfg.build_rounds, &say)?;
+    let rounds = rounds::run(copy, &sws, &env, sources, chosen, cfg.build_rounds, &say)?;
     summary.schema_builds = rounds.builds;
     summary.build_seconds = built.elapsed().as_secs_f64();
     if let Some(why) = &rounds.broken {
@@ -251,7 +294,7 @@ fn tried(
     let binaries = rounds.binaries.clone().unwrap_or_default();
     let mut bench = Bench {
         cfg,
-        dir: dir.clone(),
+        dir,
         members: select::members(ws),
         manifest,
         env,
@@ -262,7 +305,6 @@ fn tried(
     };
     let packages: BTreeSet<&str> = chosen.iter().map(|m| m.package.as_str()).collect();
     unmutated(&mut bench, &binaries, &packages)?;
-    let mut tried = BTreeMap::new();
     for id in &rounds.unviable {
         tried.insert(*id, unviable(0.0, false));
     }
@@ -279,21 +321,13 @@ fn tried(
     ));
     tried.extend(run_schema(&bench, &binaries, &schema));
     if cfg.doctests {
-        with_doctests(&bench, chosen, &mut tried)?;
+        with_doctests(&bench, chosen, tried)?;
     }
     let alone: Vec<&Numbered> = chosen
         .iter()
         .filter(|m| rounds.alone.contains(&m.id))
         .collect();
-    tried.extend(run_alone(&bench, &copy, &sws, sources, &alone, summary)?);
-    if scratch::fingerprint(&ws.root, &files) != before {
-        return Err(
-            "the workspace's files changed while the mutants ran (cargo-gate writes only to its \
-             scratch copy: another process edited them); run again on a quiet tree"
-                .to_string(),
-        );
-    }
-    Ok(tried)
+    run_alone(&bench, copy, &sws, sources, &alone, summary, tried)
 }
 
 fn unviable(seconds: f64, alone: bool) -> Tried {
@@ -612,10 +646,10 @@ fn run_alone(
     sources: &BTreeMap<String, String>,
     mutants: &[&Numbered],
     summary: &mut crate::model::MutantsSummary,
-) -> Result<BTreeMap<u32, Tried>, String> {
-    let mut out = BTreeMap::new();
+    out: &mut BTreeMap<u32, Tried>,
+) -> Result<(), String> {
     if mutants.is_empty() {
-        return Ok(out);
+        return Ok(());
     }
     for (file, source) in sources {
         copy.write(file, source)?;
@@ -664,5 +698,5 @@ fn run_alone(
         copy.write(&m.mutant.file, source)?;
         out.insert(m.id, tried);
     }
-    Ok(out)
+    Ok(())
 }
