@@ -296,6 +296,56 @@ fn mutants_no_binary_catches_meet_the_doctests_compiled_once() {
 }
 
 #[test]
+fn a_proc_macro_s_mutants_are_built_alone_and_judged_by_its_users_tests() {
+    // The macro's code runs while `user` compiles: only a build with the mutant in can tell.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_file(
+        d,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"answer\", \"user\"]\nresolver = \"2\"\n",
+    );
+    write_file(d, "gate.toml", "[mutants]\n");
+    write_file(
+        d,
+        "answer/Cargo.toml",
+        "[package]\nname = \"answer\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[lib]\nproc-macro = true\n",
+    );
+    write_file(
+        d,
+        "answer/src/lib.rs",
+        "use proc_macro::TokenStream;\n\nfn value() -> u32 {\n    40 + 2\n}\n\n#[proc_macro]\npub fn answer(_: TokenStream) -> TokenStream {\n    format!(\"pub fn answer() -> u32 {{ {} }}\", value()).parse().unwrap()\n}\n",
+    );
+    write_file(
+        d,
+        "user/Cargo.toml",
+        "[package]\nname = \"user\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\nanswer = { path = \"../answer\" }\n",
+    );
+    write_file(
+        d,
+        "user/src/lib.rs",
+        "answer::answer!();\n\n#[test]\nfn is_42() {\n    assert_eq!(answer(), 42);\n}\n",
+    );
+    let out = output(&mut mutants_cmd(
+        d,
+        &["--mutate", "answer/src/lib.rs:value"],
+    ));
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let report = json(&d.join("out/mutants.json"));
+    let outcomes = report["outcomes"].as_array().unwrap();
+    // 0, 1, 40 - 2 and 40 * 2: each caught by user's test, each built alone.
+    assert_eq!(outcomes.len(), 4, "{report:#}");
+    for o in outcomes {
+        assert_eq!(
+            (&o["outcome"], &o["built"]),
+            (&"caught".into(), &"alone".into()),
+            "{o:#}"
+        );
+        assert_eq!(o["by"], "user is_42", "{o:#}");
+    }
+}
+
+#[test]
 fn mutants_are_judged_only_against_passing_tests_of_a_building_workspace() {
     let dir = temp_workspace("[mutants]\n");
     let d = dir.path();

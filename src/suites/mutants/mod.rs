@@ -131,6 +131,7 @@ fn choose(
                 id,
                 package: member.name.clone(),
                 mutant,
+                alone: member.proc_macro,
             });
         }
         sources.insert(file, source);

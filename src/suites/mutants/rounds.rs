@@ -24,6 +24,9 @@ pub struct Numbered {
     pub package: String,
     /// The mutant.
     pub mutant: Mutant,
+    /// Built alone from the start: its package is a proc-macro crate, whose code runs while
+    /// the tests are compiled, before any switch could be set.
+    pub alone: bool,
 }
 
 /// What the rounds ended with.
@@ -110,9 +113,9 @@ pub fn run(
 ) -> Result<Rounds, String> {
     let mut r = Rounds {
         binaries: None,
-        in_schema: mutants.iter().map(|m| m.id).collect(),
+        in_schema: mutants.iter().filter(|m| !m.alone).map(|m| m.id).collect(),
         unviable: BTreeSet::new(),
-        alone: BTreeSet::new(),
+        alone: mutants.iter().filter(|m| m.alone).map(|m| m.id).collect(),
         builds: 0,
         broken: None,
     };

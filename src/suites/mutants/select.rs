@@ -35,6 +35,8 @@ pub struct Member {
     pub dir: String,
     /// Path dependencies on other members (normal, dev and build).
     pub uses: Vec<String>,
+    /// A proc-macro crate: its code runs inside the compiler, where no runtime switch reaches.
+    pub proc_macro: bool,
 }
 
 /// The members of `ws`, in the form the selection needs.
@@ -57,6 +59,10 @@ pub fn members(ws: &crate::workspace::Workspace) -> Vec<Member> {
                     .filter(|d| d.path.is_some() && names.contains(d.name.as_str()))
                     .map(|d| d.name.clone())
                     .collect(),
+                proc_macro: p
+                    .targets
+                    .iter()
+                    .any(|t| t.kind.contains(&cargo_metadata::TargetKind::ProcMacro)),
             }
         })
         .collect()
@@ -197,16 +203,19 @@ mod tests {
                 name: "core".into(),
                 dir: "crates/core".into(),
                 uses: vec![],
+                proc_macro: false,
             },
             Member {
                 name: "app".into(),
                 dir: "".into(),
                 uses: vec!["mid".into()],
+                proc_macro: false,
             },
             Member {
                 name: "mid".into(),
                 dir: "crates/mid".into(),
                 uses: vec!["core".into()],
+                proc_macro: false,
             },
         ];
         assert_eq!(
