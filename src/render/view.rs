@@ -532,25 +532,14 @@ struct SuiteView<'a> {
 impl<'a> View<'a> {
     pub(super) fn of(report: &'a Report, max_listed: usize) -> View<'a> {
         // A mutant is not a test: the mutants section shows them (a missed one is no failure
-        // to list among the tests').
-        let all: Vec<&Case> = report
-            .suites
-            .iter()
-            .filter(|s| s.kind != crate::model::SuiteKind::Mutants)
-            .flat_map(|s| s.cases.iter())
-            .collect();
-        // The coverage report is one case that reads a file, not a test: "3 passed" must not
-        // count it (its failure still shows among the failures).
+        // to list among the tests'). The coverage report is one case that reads a file, not a
+        // test: "3 passed" must not count it (its failure still shows among the failures).
+        use crate::model::SuiteKind::{Coverage, Mutants};
+        let suites = || report.suites.iter().filter(|s| s.kind != Mutants);
+        let all: Vec<&Case> = suites().flat_map(|s| s.cases.iter()).collect();
         let counts = Counts::of(
-            report
-                .suites
-                .iter()
-                .filter(|s| {
-                    !matches!(
-                        s.kind,
-                        crate::model::SuiteKind::Coverage | crate::model::SuiteKind::Mutants
-                    )
-                })
+            suites()
+                .filter(|s| s.kind != Coverage)
                 .flat_map(|s| s.cases.iter()),
         );
         let (failures, failures_total) = failures_of(&all, max_listed);

@@ -47,6 +47,13 @@ pub struct MutantsConfig {
 }
 
 impl MutantsConfig {
+    /// The timeout of something that took `secs` without mutants.
+    pub fn timeout_after(&self, secs: f64) -> Duration {
+        Duration::try_from_secs_f64(secs * self.timeout_multiplier)
+            .unwrap_or(Duration::MAX)
+            .max(self.minimum_timeout)
+    }
+
     /// What `[mutants]` with nothing in it means.
     pub fn defaults() -> MutantsConfig {
         MutantsConfig {

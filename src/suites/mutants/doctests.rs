@@ -85,15 +85,11 @@ pub fn run_batch(
     );
     std::fs::write(&spec, text).map_err(|e| format!("cannot write {}: {e}", spec.display()))?;
     let _ = std::fs::remove_file(&results);
-    let mut cmd = Command::new(crate::workspace::cargo_bin());
-    cmd.args(["test", "--doc", "--manifest-path"])
-        .arg(manifest)
-        .args(["--package", package])
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env(
-            &variable,
-            format!("{} mutants-doctest {}", exe.display(), spec.display()),
-        );
+    let mut cmd = super::runner::doctest_command(manifest, package, env);
+    cmd.env(
+        &variable,
+        format!("{} mutants-doctest {}", exe.display(), spec.display()),
+    );
     let out = process::run(
         cmd,
         &process::Limits {

@@ -409,8 +409,7 @@ fn unmutated(
                 return Err(format!("cannot run {} without mutants", bin.id));
             }
         }
-        let timeout = Duration::from_secs_f64(secs * bench.cfg.timeout_multiplier)
-            .max(bench.cfg.minimum_timeout);
+        let timeout = bench.cfg.timeout_after(secs);
         bench.timeouts.insert(bin.id.clone(), timeout);
         bench.times.insert(bin.id.clone(), times);
     }
@@ -521,22 +520,22 @@ fn alone_doctests(
     )
 }
 
+/// Runs `package`'s doctests without mutants: they must pass; their time sets the timeout.
+fn doctest_baseline(bench: &Bench<'_>, package: &str) -> Result<Duration, String> {
+    let started = Instant::now();
+    match runner::run_doctests(&bench.manifest, package, &bench.env, 0, None) {
+        Ran::Passed(_) => Ok(bench.cfg.timeout_after(started.elapsed().as_secs_f64())),
+        _ => Err(format!("the doctests of {package} fail without any mutant")),
+    }
+}
+
 /// The doctests against each mutant in turn, after a run without mutants that must pass.
 fn doctests_one_by_one(
     bench: &Bench<'_>,
     package: &str,
     ids: &[u32],
 ) -> Result<BTreeMap<u32, doctests::DocVerdict>, String> {
-    let started = Instant::now();
-    if !matches!(
-        runner::run_doctests(&bench.manifest, package, &bench.env, 0, None),
-        Ran::Passed(_)
-    ) {
-        return Err(format!("the doctests of {package} fail without any mutant"));
-    }
-    let timeout =
-        Duration::from_secs_f64(started.elapsed().as_secs_f64() * bench.cfg.timeout_multiplier)
-            .max(bench.cfg.minimum_timeout);
+    let timeout = doctest_baseline(bench, package)?;
     let mut out = BTreeMap::new();
     for &id in ids {
         match runner::run_doctests(&bench.manifest, package, &bench.env, id, Some(timeout)) {
@@ -661,16 +660,7 @@ fn run_alone(
     if bench.cfg.doctests {
         let packages: BTreeSet<&str> = mutants.iter().map(|m| m.package.as_str()).collect();
         for package in packages {
-            let started = Instant::now();
-            if !matches!(
-                runner::run_doctests(&bench.manifest, package, &bench.env, 0, None),
-                Ran::Passed(_)
-            ) {
-                return Err(format!("the doctests of {package} fail without any mutant"));
-            }
-            let secs = started.elapsed().as_secs_f64() * bench.cfg.timeout_multiplier;
-            let timeout = Duration::from_secs_f64(secs).max(bench.cfg.minimum_timeout);
-            doc_timeouts.insert(package.to_string(), timeout);
+            doc_timeouts.insert(package.to_string(), doctest_baseline(bench, package)?);
         }
     }
     for m in mutants {

@@ -55,15 +55,35 @@ pub fn run_binary(
     threads: usize,
     timeout: Option<Duration>,
 ) -> Ran {
-    let mut cmd = Command::new(&bin.path);
+    let mut cmd = binary_command(bin, mutant);
     if !bin.custom_harness {
         cmd.args(args);
     }
+    cmd.env("RUST_TEST_THREADS", threads.to_string());
+    judge(process::run_until(cmd, TAIL, timeout, is_failure), &bin.id)
+}
+
+/// `bin` as cargo runs it (its directory and variables), mutant `mutant` switched on.
+fn binary_command(bin: &TestBinary, mutant: u32) -> Command {
+    let mut cmd = Command::new(&bin.path);
     cmd.current_dir(&bin.package_dir)
         .envs(bin.env.iter().map(|(k, v)| (k, v)))
-        .env("RUST_TEST_THREADS", threads.to_string())
         .env(VARIABLE, mutant.to_string());
-    judge(process::run_until(cmd, TAIL, timeout, is_failure), &bin.id)
+    cmd
+}
+
+/// `cargo test --doc` of `package` in the copy at `manifest`, built with `env`.
+pub fn doctest_command(
+    manifest: &Path,
+    package: &str,
+    env: &[(String, std::ffi::OsString)],
+) -> Command {
+    let mut cmd = Command::new(crate::workspace::cargo_bin());
+    cmd.args(["test", "--doc", "--manifest-path"])
+        .arg(manifest)
+        .args(["--package", package])
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    cmd
 }
 
 /// Runs the doctests of `package` in the copy at `manifest`, the mutant switched on.
@@ -74,12 +94,8 @@ pub fn run_doctests(
     mutant: u32,
     timeout: Option<Duration>,
 ) -> Ran {
-    let mut cmd = Command::new(crate::workspace::cargo_bin());
-    cmd.args(["test", "--doc", "--manifest-path"])
-        .arg(manifest)
-        .args(["--package", package])
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env(VARIABLE, mutant.to_string());
+    let mut cmd = doctest_command(manifest, package, env);
+    cmd.env(VARIABLE, mutant.to_string());
     judge(
         process::run_until(cmd, TAIL, timeout, is_failure),
         &format!("{package}::doc"),
@@ -135,13 +151,10 @@ pub type Times = Vec<(String, f64)>;
 /// thread only picks up a test when another ends), so a long gap marks a slow test, and with
 /// one thread it is the test's time.
 pub fn time_binary(bin: &TestBinary, threads: usize, timeout: Option<Duration>) -> (Ran, Times) {
-    let mut cmd = Command::new(&bin.path);
+    let mut cmd = binary_command(bin, 0);
     if !bin.custom_harness {
         cmd.arg(format!("--test-threads={}", threads.max(1)));
     }
-    cmd.current_dir(&bin.package_dir)
-        .envs(bin.env.iter().map(|(k, v)| (k, v)))
-        .env(VARIABLE, "0");
     let mut times = Times::new();
     let mut failed: Option<String> = None;
     let mut last = std::time::Instant::now();
