@@ -26,13 +26,6 @@ pub enum DocVerdict {
     TimedOut,
 }
 
-/// What one batched run found.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// The mutants a doctest noticed; those absent passed every doctest.
-    pub verdicts: BTreeMap<u32, DocVerdict>,
-}
-
 /// The variable cargo reads a host runner from: `CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER`.
 fn runner_variable() -> Option<String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
@@ -64,7 +57,7 @@ pub fn run_batch(
     dir: &Path,
     multiplier: f64,
     minimum: Duration,
-) -> Result<Option<Batch>, String> {
+) -> Result<Option<BTreeMap<u32, DocVerdict>>, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find cargo-gate itself: {e}"))?;
     let spec = dir.join(format!("doctests-{package}.spec"));
     let results = dir.join(format!("doctests-{package}.results"));
@@ -121,8 +114,9 @@ pub fn run_batch(
 }
 
 /// The results file: `ID\tfailed\tWHERE` or `ID\ttimeout` lines, from every doctest.
-fn read_results(text: &str) -> Batch {
-    let mut batch = Batch::default();
+/// The mutants a doctest noticed; those absent passed every doctest.
+fn read_results(text: &str) -> BTreeMap<u32, DocVerdict> {
+    let mut verdicts = BTreeMap::new();
     for line in text.lines() {
         let mut parts = line.splitn(3, '\t');
         let (Some(id), Some(what)) = (parts.next(), parts.next()) else {
@@ -138,15 +132,14 @@ fn read_results(text: &str) -> Batch {
             DocVerdict::Failed(place)
         };
         // A failure says more than a timeout of another doctest.
-        let keep = batch
-            .verdicts
+        let keep = verdicts
             .get(&id)
             .is_some_and(|v| matches!(v, DocVerdict::Failed(_)));
         if !keep {
-            batch.verdicts.insert(id, verdict);
+            verdicts.insert(id, verdict);
         }
     }
-    batch
+    verdicts
 }
 
 /// The spec [`run_batch`] writes for [`runner`].
@@ -241,10 +234,10 @@ mod tests {
     fn results_name_what_each_doctest_noticed() {
         let b = read_results("3\ttimeout\n3\tfailed\tsrc/lib.rs:46:5\n5\tfailed\t\nnoise\n");
         assert_eq!(
-            b.verdicts.get(&3),
+            b.get(&3),
             Some(&DocVerdict::Failed(Some("src/lib.rs:46:5".to_string())))
         );
-        assert_eq!(b.verdicts.get(&5), Some(&DocVerdict::Failed(None)));
+        assert_eq!(b.get(&5), Some(&DocVerdict::Failed(None)));
         assert_eq!(
             panic_place("thread 'main' panicked at src/lib.rs:46:5:\nassertion failed"),
             Some("src/lib.rs:46:5".to_string())

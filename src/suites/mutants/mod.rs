@@ -98,11 +98,7 @@ fn choose(
                     .map_err(|e| format!("cannot tell what the change touches: {e}"))?;
             (touched.keys().cloned().collect(), Some(touched), Some(base))
         } else {
-            let files = select::target_files(&cfg.mutate)
-                .into_iter()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .collect();
-            (files, None, None)
+            (select::target_files(&cfg.mutate), None, None)
         };
     let mut chosen = Vec::new();
     let mut sources = BTreeMap::new();
@@ -476,7 +472,7 @@ fn with_doctests(
             minimum,
         )?;
         let verdicts = match batch {
-            Some(b) => b.verdicts,
+            Some(verdicts) => verdicts,
             None => doctests_one_by_one(bench, package, &ids)?,
         };
         let share = started.elapsed().as_secs_f64() / ids.len().max(1) as f64;

@@ -4,7 +4,7 @@
 //! packages' tests can reach a mutant. Pure, apart from [`touched_lines`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::config::split_target;
 use super::generate::{Edit, Genre, LineIndex, Mutant};
@@ -155,9 +155,9 @@ pub fn in_targets(found: Vec<Mutant>, file: &str, targets: &[String]) -> Vec<Mut
 }
 
 /// The files `--mutate` names, each once.
-pub fn target_files(targets: &[String]) -> Vec<PathBuf> {
+pub fn target_files(targets: &[String]) -> Vec<String> {
     let files: BTreeSet<&str> = targets.iter().map(|t| split_target(t).0).collect();
-    files.into_iter().map(PathBuf::from).collect()
+    files.into_iter().map(str::to_string).collect()
 }
 
 #[cfg(test)]
