@@ -279,7 +279,25 @@ fn mutants_no_binary_catches_meet_the_doctests_compiled_once() {
     // One batch: cargo ran cargo-gate as the doctests' runner, which wrote down the failures.
     let results =
         std::fs::read_to_string(d.join("target/gate/mutants/doctests-scratch.results")).unwrap();
-    assert_eq!(results.lines().count(), 9, "{results}");
+    // One line per doctest that ran, one per mutant it noticed.
+    assert_eq!(results.lines().filter(|l| *l == "ran").count(), 2, "{results}");
+    assert_eq!(results.lines().count(), 11, "{results}");
+    // Doctests that notice no mutant still take the batch, not a build per mutant.
+    write_file(
+        d,
+        "src/lib.rs",
+        "/// ```\n/// scratch::four();\n/// ```\npub fn four() -> i32 {\n    4\n}\n",
+    );
+    let out = mutate_lib(d);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(!stdout(&out).contains("one `cargo test --doc` per mutant"), "{}", stdout(&out));
+    let report = json(&d.join("out/mutants.json"));
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 3, "{report:#}");
+    assert!(outcomes.iter().all(|o| o["outcome"] == "missed"), "{report:#}");
+    let results =
+        std::fs::read_to_string(d.join("target/gate/mutants/doctests-scratch.results")).unwrap();
+    assert_eq!(results, "ran\n");
     // A doctest failing on its own is no ground to judge mutants on.
     write_file(
         d,

@@ -17,6 +17,9 @@ use crate::exec::process::{self, Exit};
 
 use super::schema::VARIABLE;
 
+/// The line each doctest's runner writes before its mutants' (see [`runner`]).
+const RAN: &str = "ran";
+
 /// What the doctests said of one mutant.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DocVerdict {
@@ -107,7 +110,7 @@ pub fn run_batch(
         .output_text()
         .lines()
         .any(|l| l.starts_with("running ") && !l.starts_with("running 0 tests"));
-    if written.is_empty() && ran_any {
+    if !written.lines().any(|l| l == RAN) && ran_any {
         return Ok(None);
     }
     Ok(Some(read_results(&written)))
@@ -198,7 +201,9 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
     let base_secs = started.elapsed().as_secs_f64();
     let passes = base.exit == Exit::Code(0);
     let timeout = Duration::from_secs_f64(base_secs * spec.multiplier).max(spec.minimum);
-    let mut lines = Vec::new();
+    // Every doctest leaves a line, so an empty results file means cargo never used the runner
+    // (not that no mutant was noticed).
+    let mut lines = vec![RAN.to_string()];
     for &id in &spec.ids {
         match run(id, timeout) {
             Ok(o) if o.exit == Exit::TimedOut => lines.push(format!("{id}\ttimeout")),
@@ -211,8 +216,7 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
         }
     }
     // One write per doctest with O_APPEND: rustdoc runs doctests at once, each its own runner.
-    if !lines.is_empty()
-        && let Ok(mut f) = std::fs::OpenOptions::new()
+    if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&spec.results)
@@ -232,12 +236,13 @@ mod tests {
 
     #[test]
     fn results_name_what_each_doctest_noticed() {
-        let b = read_results("3\ttimeout\n3\tfailed\tsrc/lib.rs:46:5\n5\tfailed\t\nnoise\n");
+        let b = read_results("ran\n3\ttimeout\n3\tfailed\tsrc/lib.rs:46:5\n5\tfailed\t\nnoise\n");
         assert_eq!(
             b.get(&3),
             Some(&DocVerdict::Failed(Some("src/lib.rs:46:5".to_string())))
         );
         assert_eq!(b.get(&5), Some(&DocVerdict::Failed(None)));
+        assert_eq!(b.len(), 2, "{b:?}");
         assert_eq!(
             panic_place("thread 'main' panicked at src/lib.rs:46:5:\nassertion failed"),
             Some("src/lib.rs:46:5".to_string())

@@ -473,7 +473,16 @@ fn with_doctests(
         )?;
         let verdicts = match batch {
             Some(verdicts) => verdicts,
-            None => doctests_one_by_one(bench, package, &ids)?,
+            None => {
+                (bench.events)(&Event::Output {
+                    suite: SuiteKind::Mutants,
+                    line: &format!(
+                        "cargo did not run the doctests of {package} through cargo-gate \
+                         (cargo < 1.89?): one `cargo test --doc` per mutant"
+                    ),
+                });
+                doctests_one_by_one(bench, package, &ids)?
+            }
         };
         let share = started.elapsed().as_secs_f64() / ids.len().max(1) as f64;
         for id in ids {
