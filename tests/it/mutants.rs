@@ -280,7 +280,11 @@ fn mutants_no_binary_catches_meet_the_doctests_compiled_once() {
     let results =
         std::fs::read_to_string(d.join("target/gate/mutants/doctests-scratch.results")).unwrap();
     // One line per doctest that ran, one per mutant it noticed.
-    assert_eq!(results.lines().filter(|l| *l == "ran").count(), 2, "{results}");
+    assert_eq!(
+        results.lines().filter(|l| *l == "ran").count(),
+        2,
+        "{results}"
+    );
     assert_eq!(results.lines().count(), 11, "{results}");
     // Doctests that notice no mutant still take the batch, not a build per mutant.
     write_file(
@@ -290,11 +294,18 @@ fn mutants_no_binary_catches_meet_the_doctests_compiled_once() {
     );
     let out = mutate_lib(d);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
-    assert!(!stdout(&out).contains("one `cargo test --doc` per mutant"), "{}", stdout(&out));
+    assert!(
+        !stdout(&out).contains("one `cargo test --doc` per mutant"),
+        "{}",
+        stdout(&out)
+    );
     let report = json(&d.join("out/mutants.json"));
     let outcomes = report["outcomes"].as_array().unwrap();
     assert_eq!(outcomes.len(), 3, "{report:#}");
-    assert!(outcomes.iter().all(|o| o["outcome"] == "missed"), "{report:#}");
+    assert!(
+        outcomes.iter().all(|o| o["outcome"] == "missed"),
+        "{report:#}"
+    );
     let results =
         std::fs::read_to_string(d.join("target/gate/mutants/doctests-scratch.results")).unwrap();
     assert_eq!(results, "ran\n");
@@ -425,4 +436,85 @@ fn ctrl_c_kills_the_mutant_running_and_removes_the_copy() {
     assert!(!d.join("target/gate/mutants/tree").exists());
     let left = processes(|cmd| cmd.contains(&needle));
     assert!(left.iter().all(|(_, state)| *state == 'Z'), "{left:?}");
+}
+
+#[test]
+fn a_member_named_like_a_registry_crate_in_its_graph_gets_its_doctests_and_seeded_deps() {
+    // itertools' shape: criterion, a dev-dependency, brings an older registry itertools, so
+    // `--package itertools` is ambiguous. Here: `similar`, with insta depending on the
+    // registry's similar (fixtures/parity).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_fixture(
+        "parity",
+        &[
+            "Cargo.lock",
+            "crates/similar/Cargo.toml",
+            "crates/similar/src/lib.rs",
+        ],
+        d,
+    );
+    write_file(
+        d,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/similar\"]\nresolver = \"2\"\n",
+    );
+    write_file(d, "gate.toml", "[mutants]\n");
+    write_file(d, ".gitignore", "target/\nout/\n");
+    git_init_commit(d);
+    // Only a doctest checks `triple`.
+    let lib = std::fs::read_to_string(d.join("crates/similar/src/lib.rs")).unwrap();
+    write_file(
+        d,
+        "crates/similar/src/lib.rs",
+        &lib.replacen(
+            "\n",
+            "\n\n/// ```\n/// assert_eq!(similar::triple(2), 6);\n/// ```\npub fn triple(x: i32) \
+             -> i32 {\n    x * 3\n}\n",
+            1,
+        ),
+    );
+    // The user's own build of the dependencies, as CI's `cargo test` leaves it.
+    let built = output(
+        std::process::Command::new(env!("CARGO"))
+            .args(["test", "--no-run", "--workspace"])
+            .env("CARGO_TARGET_DIR", d.join("target"))
+            .current_dir(d),
+    );
+    assert!(built.status.success(), "{}", stderr(&built));
+    let out = output(&mut mutants_cmd(
+        d,
+        &["--mutate", "crates/similar/src/lib.rs:triple"],
+    ));
+    let text = stderr(&out);
+    assert_eq!(code(&out), 0, "{}{text}", stdout(&out));
+    assert!(
+        text.contains("dependency build outputs taken from"),
+        "{text}"
+    );
+    // The rest of insta's dependencies come from the user's build. A unit named like a member
+    // is never taken (it might be the member's own, unmutated), so the registry's similar and
+    // insta above it compile again.
+    let mut compiled: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Compiling "))
+        .map(|l| l.split(" (").next().unwrap_or(l))
+        .collect();
+    compiled.sort();
+    assert_eq!(
+        compiled,
+        ["insta v1.49.0", "similar v0.1.0", "similar v2.7.0"],
+        "{text}"
+    );
+    let report = json(&d.join("out/mutants.json"));
+    let outcomes = report["outcomes"].as_array().unwrap();
+    // 0, 1, -1, * → + and * → /: the doctest catches them all.
+    assert_eq!(outcomes.len(), 5, "{report:#}");
+    for o in outcomes {
+        assert_eq!(o["outcome"], "caught", "{o:#}");
+        assert!(
+            o["by"].as_str().unwrap().starts_with("similar::doc"),
+            "{o:#}"
+        );
+    }
 }

@@ -53,14 +53,13 @@ fn runner_variable() -> Option<String> {
 /// Runs the doctests of `package` once, each doctest against mutant 0 (none) and every one of
 /// `ids`; `None` when cargo did not use the runner (the caller then runs them one by one).
 pub fn run_batch(
-    manifest: &Path,
-    package: &str,
-    env: &[(String, OsString)],
+    doc: &super::runner::Doctests<'_>,
     ids: &[u32],
     dir: &Path,
     multiplier: f64,
     minimum: Duration,
 ) -> Result<Option<BTreeMap<u32, DocVerdict>>, String> {
+    let package = doc.package;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find cargo-gate itself: {e}"))?;
     let spec = dir.join(format!("doctests-{package}.spec"));
     let results = dir.join(format!("doctests-{package}.results"));
@@ -81,7 +80,7 @@ pub fn run_batch(
     );
     std::fs::write(&spec, text).map_err(|e| format!("cannot write {}: {e}", spec.display()))?;
     let _ = std::fs::remove_file(&results);
-    let mut cmd = super::runner::doctest_command(manifest, package, env);
+    let mut cmd = doc.command();
     cmd.env(
         &variable,
         format!("{} mutants-doctest {}", exe.display(), spec.display()),
@@ -217,9 +216,9 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
     }
     // One write per doctest with O_APPEND: rustdoc runs doctests at once, each its own runner.
     if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&spec.results)
+        .create(true)
+        .append(true)
+        .open(&spec.results)
     {
         let _ = f.write_all(format!("{}\n", lines.join("\n")).as_bytes());
     }

@@ -15,6 +15,7 @@ pub mod rounds;
 pub mod runner;
 pub mod schema;
 pub mod scratch;
+pub mod seed;
 pub mod select;
 pub mod values;
 
@@ -145,12 +146,25 @@ struct Bench<'a> {
     /// `target/gate/mutants`: the copy, its build output, the doctest runner's files.
     dir: std::path::PathBuf,
     members: Vec<select::Member>,
+    /// Each member's package ID spec in the copy, by name.
+    specs: BTreeMap<String, String>,
     manifest: std::path::PathBuf,
     env: Vec<(String, OsString)>,
     timeouts: BTreeMap<String, Duration>,
     times: BTreeMap<String, runner::Times>,
     threads: usize,
     events: Sink<'a>,
+}
+
+impl Bench<'_> {
+    fn doctests<'b>(&'b self, package: &'b str) -> runner::Doctests<'b> {
+        runner::Doctests {
+            manifest: &self.manifest,
+            package,
+            spec: self.specs.get(package).map_or(package, String::as_str),
+            env: &self.env,
+        }
+    }
 }
 
 /// What became of one mutant.
@@ -280,6 +294,17 @@ fn try_all(
     let manifest = copy.root.join(relative);
     let mut sws = Workspace::load(Some(&manifest)).map_err(|e| e.to_string())?;
     sws.target_dir = target.clone();
+    let seeded = seed::seed(
+        &ws.target_dir.join("debug"),
+        &target.join("debug"),
+        &seed::member_units(&ws.members),
+    );
+    if seeded > 0 {
+        say(&format!(
+            "{seeded} dependency build outputs taken from {}",
+            ws.target_dir.join("debug").display()
+        ));
+    }
     let env = vec![("CARGO_TARGET_DIR".to_string(), target.into_os_string())];
     let built = Instant::now();
     let rounds = rounds::run(copy, &sws, &env, sources, chosen, cfg.build_rounds, &say)?;
@@ -293,6 +318,11 @@ fn try_all(
         cfg,
         dir,
         members: select::members(ws),
+        specs: sws
+            .members
+            .iter()
+            .map(|p| (p.name.to_string(), p.id.repr.clone()))
+            .collect(),
         manifest,
         env,
         timeouts: BTreeMap::new(),
@@ -462,15 +492,7 @@ fn with_doctests(
         let started = Instant::now();
         let (cfg, dir) = (bench.cfg, &bench.dir);
         let (multiplier, minimum) = (cfg.timeout_multiplier, cfg.minimum_timeout);
-        let batch = doctests::run_batch(
-            &bench.manifest,
-            package,
-            &bench.env,
-            &ids,
-            dir,
-            multiplier,
-            minimum,
-        )?;
+        let batch = doctests::run_batch(&bench.doctests(package), &ids, dir, multiplier, minimum)?;
         let verdicts = match batch {
             Some(verdicts) => verdicts,
             None => {
@@ -515,20 +537,18 @@ fn alone_doctests(
 ) -> Result<Verdict, String> {
     let key = format!("{}::doc", m.package);
     let timeout = timeouts.get(&m.package).copied();
-    Ok(
-        match runner::run_doctests(&bench.manifest, &m.package, &bench.env, 0, timeout) {
-            Ran::Passed(_) => Verdict::Missed,
-            Ran::Failed(test) => Verdict::Caught { binary: key, test },
-            Ran::TimedOut => Verdict::Timeout(key),
-            Ran::Broken(why) => return Err(why),
-        },
-    )
+    Ok(match bench.doctests(&m.package).run(0, timeout) {
+        Ran::Passed(_) => Verdict::Missed,
+        Ran::Failed(test) => Verdict::Caught { binary: key, test },
+        Ran::TimedOut => Verdict::Timeout(key),
+        Ran::Broken(why) => return Err(why),
+    })
 }
 
 /// Runs `package`'s doctests without mutants: they must pass; their time sets the timeout.
 fn doctest_baseline(bench: &Bench<'_>, package: &str) -> Result<Duration, String> {
     let started = Instant::now();
-    match runner::run_doctests(&bench.manifest, package, &bench.env, 0, None) {
+    match bench.doctests(package).run(0, None) {
         Ran::Passed(_) => Ok(bench.cfg.timeout_after(started.elapsed().as_secs_f64())),
         _ => Err(format!("the doctests of {package} fail without any mutant")),
     }
@@ -543,7 +563,7 @@ fn doctests_one_by_one(
     let timeout = doctest_baseline(bench, package)?;
     let mut out = BTreeMap::new();
     for &id in ids {
-        match runner::run_doctests(&bench.manifest, package, &bench.env, id, Some(timeout)) {
+        match bench.doctests(package).run(id, Some(timeout)) {
             Ran::Passed(_) => {}
             Ran::Failed(test) => {
                 out.insert(id, doctests::DocVerdict::Failed(test));

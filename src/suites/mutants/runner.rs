@@ -72,34 +72,37 @@ fn binary_command(bin: &TestBinary, mutant: u32) -> Command {
     cmd
 }
 
-/// `cargo test --doc` of `package` in the copy at `manifest`, built with `env`.
-pub fn doctest_command(
-    manifest: &Path,
-    package: &str,
-    env: &[(String, std::ffi::OsString)],
-) -> Command {
-    let mut cmd = Command::new(crate::workspace::cargo_bin());
-    cmd.args(["test", "--doc", "--manifest-path"])
-        .arg(manifest)
-        .args(["--package", package])
-        .envs(env.iter().map(|(k, v)| (k, v)));
-    cmd
+/// A package's doctests in the copy: its manifest, the package's name (for what the report
+/// says) and its package ID spec (for cargo: a registry dependency may share the name, as
+/// itertools' dev-dependencies bring an older itertools), with the build's variables.
+pub struct Doctests<'a> {
+    pub manifest: &'a Path,
+    pub package: &'a str,
+    pub spec: &'a str,
+    pub env: &'a [(String, std::ffi::OsString)],
 }
 
-/// Runs the doctests of `package` in the copy at `manifest`, the mutant switched on.
-pub fn run_doctests(
-    manifest: &Path,
-    package: &str,
-    env: &[(String, std::ffi::OsString)],
-    mutant: u32,
-    timeout: Option<Duration>,
-) -> Ran {
-    let mut cmd = doctest_command(manifest, package, env);
-    cmd.env(VARIABLE, mutant.to_string());
-    judge(
-        process::run_until(cmd, TAIL, timeout, is_failure),
-        &format!("{package}::doc"),
-    )
+impl Doctests<'_> {
+    /// `cargo test --doc` of the package.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(crate::workspace::cargo_bin());
+        cmd.args(["test", "--doc", "--manifest-path"])
+            .arg(self.manifest)
+            .args(["--package", self.spec])
+            .env("CARGO_TERM_COLOR", "never")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
+    /// Runs them with mutant `mutant` switched on.
+    pub fn run(&self, mutant: u32, timeout: Option<Duration>) -> Ran {
+        let mut cmd = self.command();
+        cmd.env(VARIABLE, mutant.to_string());
+        judge(
+            process::run_until(cmd, TAIL, timeout, is_failure),
+            &format!("{}::doc", self.package),
+        )
+    }
 }
 
 fn judge(result: std::io::Result<(process::Outcome, Option<String>)>, what: &str) -> Ran {

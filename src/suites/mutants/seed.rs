@@ -1,0 +1,160 @@
+//! The copy's target directory starts from the user's build of the dependencies. The copy
+//! builds in its own target directory (`target/gate/mutants/target`), so on a first run it
+//! would compile every dependency again — most of the time on crates with heavy
+//! dev-dependencies. Cargo names a dependency's build output by a hash of what it was built
+//! from (package, version, features, profile, compiler), not by where the workspace lives, and
+//! judges a registry dependency fresh by that hash alone; so the output the user's own
+//! `cargo test` left in `target/debug` is valid in the copy as it is.
+//!
+//! Never seeded: the workspace members' own output. Their hashes do not depend on the
+//! workspace's path either, and cargo judges them by file times: an unmutated build of the
+//! user's could pass for the schema's. Those are left out by name (a registry crate that shares
+//! a member's name is left out too, and merely built).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The directories of a profile that hold the dependencies' build output.
+const PARTS: [&str; 3] = ["deps", "build", ".fingerprint"];
+
+/// The unit a file or directory of `deps/`, `build/` or `.fingerprint/` belongs to: its name
+/// before `-<16 hex digits>`, `lib` prefix kept (`libfoo-0123456789abcdef.rlib` → `libfoo`).
+fn unit_of(name: &str) -> Option<&str> {
+    let stem = name.split('.').next()?;
+    let (unit, hash) = stem.rsplit_once('-')?;
+    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) && !unit.is_empty())
+        .then_some(unit)
+}
+
+/// The units of the workspace's members, as `deps/`, `build/` and `.fingerprint/` name them:
+/// package and target names, `-` as `_` and as is, with and without `lib`.
+pub fn member_units(members: &[cargo_metadata::Package]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for p in members {
+        let targets = p.targets.iter().map(|t| t.name.as_str());
+        for name in std::iter::once(p.name.as_str()).chain(targets) {
+            for n in [name.to_string(), name.replace('-', "_")] {
+                names.insert(format!("lib{n}"));
+                names.insert(n);
+            }
+        }
+    }
+    names
+}
+
+/// Copies into `to` (the copy's profile directory, e.g. `…/mutants/target/debug`) what
+/// `from` (the user's, e.g. `target/debug`) holds of units that are not the members' and
+/// `to` lacks, file times kept (cargo compares a unit's outputs with its dependencies').
+/// Returns how many entries it copied; a unit that cannot be copied whole is left out.
+pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>) -> usize {
+    let mut copied = 0;
+    for part in PARTS {
+        let Ok(entries) = std::fs::read_dir(from.join(part)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(unit) = name.to_str().and_then(unit_of) else {
+                continue;
+            };
+            let dest = to.join(part).join(&name);
+            if members.contains(unit) || dest.symlink_metadata().is_ok() {
+                continue;
+            }
+            if copy_all(&entry.path(), &dest).is_ok() {
+                copied += 1;
+            } else if dest.is_dir() {
+                let _ = std::fs::remove_dir_all(&dest);
+            } else {
+                let _ = std::fs::remove_file(&dest);
+            }
+        }
+    }
+    copied
+}
+
+/// Copies a file, or a directory with everything under it, keeping modification times;
+/// anything but files and directories (a symlink in a build script's output) is an error.
+fn copy_all(from: &Path, to: &Path) -> std::io::Result<()> {
+    let meta = from.symlink_metadata()?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            copy_all(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        return Ok(());
+    }
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a file"));
+    }
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::copy(from, to)?;
+    let file = std::fs::OpenOptions::new().write(true).open(to)?;
+    file.set_modified(meta.modified()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_are_named_before_their_hash() {
+        assert_eq!(
+            unit_of("libfoo_bar-0123456789abcdef.rlib"),
+            Some("libfoo_bar")
+        );
+        assert_eq!(unit_of("foo-0123456789abcdef.d"), Some("foo"));
+        assert_eq!(unit_of("foo-0123456789abcdef"), Some("foo"));
+        assert_eq!(unit_of("serde-json-0123456789abcdef"), Some("serde-json"));
+        assert_eq!(unit_of("foo-0123456789abcdeg"), None);
+        assert_eq!(unit_of("foo-0123"), None);
+        assert_eq!(unit_of("foo"), None);
+    }
+
+    #[test]
+    fn dependencies_are_copied_and_members_are_not() {
+        let base = std::env::temp_dir().join(format!("cg-seed-{}", std::process::id()));
+        let (from, to) = (base.join("user/debug"), base.join("copy/debug"));
+        let h = "0123456789abcdef";
+        for (dir, name) in [
+            ("deps", format!("libdep-{h}.rlib")),
+            ("deps", format!("libcalc-{h}.rlib")),
+            ("deps", format!("calc-{h}")),
+            ("build", format!("dep-{h}/out/gen.rs")),
+            (".fingerprint", format!("dep-{h}/lib-dep")),
+            (".fingerprint", format!("calc-{h}/lib-calc")),
+        ] {
+            let path = from.join(dir).join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "x").unwrap();
+        }
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
+        let rlib = from.join(format!("deps/libdep-{h}.rlib"));
+        std::fs::File::options()
+            .write(true)
+            .open(&rlib)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        // What the copy built itself is never replaced.
+        std::fs::create_dir_all(to.join(".fingerprint")).unwrap();
+        std::fs::write(to.join(format!(".fingerprint/dep-{h}")), "mine").unwrap();
+        let members: BTreeSet<String> = ["calc", "libcalc"].map(String::from).into();
+        assert_eq!(seed(&from, &to, &members), 2);
+        let copied = to.join(format!("deps/libdep-{h}.rlib"));
+        assert_eq!(std::fs::metadata(&copied).unwrap().modified().unwrap(), old);
+        assert!(to.join(format!("build/dep-{h}/out/gen.rs")).is_file());
+        assert!(!to.join(format!("deps/libcalc-{h}.rlib")).exists());
+        assert!(!to.join(format!("deps/calc-{h}")).exists());
+        assert_eq!(
+            std::fs::read_to_string(to.join(format!(".fingerprint/dep-{h}"))).unwrap(),
+            "mine"
+        );
+        // A second seeding finds everything there.
+        assert_eq!(seed(&from, &to, &members), 0);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}
