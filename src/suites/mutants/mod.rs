@@ -298,6 +298,7 @@ fn try_all(
         &ws.target_dir.join("debug"),
         &target.join("debug"),
         &seed::member_units(&ws.members),
+        &ws.root,
     );
     if seeded > 0 {
         say(&format!(
@@ -456,13 +457,7 @@ fn try_one(
         times: &bench.times,
         threads: bench.threads,
         caught_before,
-        related: m
-            .mutant
-            .function
-            .as_deref()
-            .and_then(|f| f.rsplit("::").next())
-            .filter(|f| f.len() >= 3)
-            .map(str::to_string),
+        related: runner::related_names(m.mutant.function.as_deref(), &m.mutant.file),
     };
     runner::try_mutant(&plan, id)
 }

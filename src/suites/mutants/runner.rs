@@ -199,70 +199,131 @@ pub struct Plan<'a> {
     pub threads: usize,
     /// Tests (binary id, name) that caught earlier mutants of the same function.
     pub caught_before: Vec<(String, String)>,
-    /// A name to run first: tests whose names contain it are the likeliest to catch the
-    /// mutant (the function's last segment).
-    pub related: Option<String>,
+    /// Names to run first: tests whose names contain one are the likeliest to catch the
+    /// mutant (see [`related_names`]).
+    pub related: Vec<String>,
 }
 
-/// The runs of one binary, in order: the related tests, then the rest but the slow ones,
-/// then the slow ones by their exact names — together every test the binary runs, since a
+/// What tests of a mutated function are likely called: the function's name, its type's in
+/// snake case (`<impl Iterator for WhileSome<I>>::next` → `next`, `while_some`) and its file's
+/// (`src/next_array.rs` → `next_array`), each of at least three letters.
+pub fn related_names(function: Option<&str>, file: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(f) = function {
+        let mut segments = f.rsplit("::");
+        names.extend(segments.next().map(str::to_string));
+        if let Some(owner) = segments.next() {
+            // `<impl Trait for Type<T>>` or `Type<T>`: the type's own name.
+            let owner = owner.rsplit(" for ").next().unwrap_or(owner);
+            let bare = owner
+                .trim_start_matches('<')
+                .split('<')
+                .next()
+                .unwrap_or("");
+            names.push(snake_case(bare.trim_end_matches('>')));
+        }
+    }
+    let stem = Path::new(file).file_stem().and_then(|s| s.to_str());
+    if let Some(stem) = stem.filter(|s| !matches!(*s, "lib" | "mod" | "main")) {
+        names.push(stem.to_string());
+    }
+    names.retain(|n| n.len() >= 3 && !n.starts_with("impl "));
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The runs of one binary: the related tests (when it has any), the rest but the slow ones,
+/// and the slow ones by their exact names — together every test the binary runs, since a
 /// `--skip` that also leaves out a fast test whose name holds a slow one's is made up for in
-/// the last run, which names every test the skips left out.
-fn binary_steps(related: Option<&str>, times: Option<&Times>) -> Vec<Vec<String>> {
+/// the last run, which names every test the skips left out. A related run is left out only
+/// when none of the binary's known tests matches, and then the rest does not skip the names.
+struct Steps {
+    related: Option<Vec<String>>,
+    rest: Vec<String>,
+    slow: Option<Vec<String>>,
+}
+
+fn binary_steps(related: &[String], times: Option<&Times>) -> Steps {
+    let matches = |name: &str| related.iter().any(|r| name.contains(r.as_str()));
+    let known: Vec<&str> = times
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let run_related = !related.is_empty() && (times.is_none() || known.iter().any(|n| matches(n)));
+    let related: &[String] = if run_related { related } else { &[] };
+    let matches = |name: &str| related.iter().any(|r| name.contains(r.as_str()));
     let slow: Vec<&str> = times
         .into_iter()
         .flatten()
-        .filter(|(_, secs)| *secs >= SLOW)
+        .filter(|(name, secs)| *secs >= SLOW && !matches(name))
         .map(|(name, _)| name.as_str())
-        .filter(|name| related.is_none_or(|r| !name.contains(r)))
         .collect();
-    let mut steps = Vec::new();
     let mut rest = Vec::new();
-    if let Some(r) = related {
-        steps.push(vec![r.to_string()]);
-        rest.extend(["--skip".to_string(), r.to_string()]);
+    for name in related
+        .iter()
+        .map(String::as_str)
+        .chain(slow.iter().copied())
+    {
+        rest.extend(["--skip".to_string(), name.to_string()]);
     }
-    for s in &slow {
-        rest.extend(["--skip".to_string(), (*s).to_string()]);
-    }
-    steps.push(rest);
-    if !slow.is_empty() {
-        let mut exact: Vec<String> = times
-            .into_iter()
-            .flatten()
-            .map(|(name, _)| name.as_str())
-            .filter(|n| slow.iter().any(|s| n.contains(s)))
-            .filter(|n| related.is_none_or(|r| !n.contains(r)))
-            .map(str::to_string)
+    let slow = (!slow.is_empty()).then(|| {
+        let mut exact: Vec<String> = known
+            .iter()
+            .filter(|n| slow.iter().any(|s| n.contains(s)) && !matches(n))
+            .map(|n| n.to_string())
             .collect();
         exact.push("--exact".to_string());
-        steps.push(exact);
+        exact
+    });
+    Steps {
+        related: run_related.then(|| related.to_vec()),
+        rest,
+        slow,
     }
-    steps
 }
 
 /// Runs the plan's tests against mutant `id` until one fails: the verdict and the number of
-/// tests that ran.
+/// tests that ran. The order: the tests that caught the function's earlier mutants, every
+/// binary's related tests, every binary's other tests, every binary's slow tests.
 pub fn try_mutant(plan: &Plan<'_>, id: u32) -> (Verdict, usize) {
     let mut ran = 0;
     let by_id: BTreeMap<&str, &TestBinary> =
         plan.binaries.iter().map(|b| (b.id.as_str(), *b)).collect();
-    let mut steps: Vec<(&TestBinary, Vec<String>)> = Vec::new();
+    let mut first = Vec::new();
     for (bin, test) in &plan.caught_before {
         if let Some(b) = by_id.get(bin.as_str()).filter(|b| !b.custom_harness) {
-            steps.push((b, vec![test.clone(), "--exact".to_string()]));
+            first.push((*b, vec![test.clone(), "--exact".to_string()]));
         }
     }
+    let (mut related, mut rest, mut slow) = (Vec::new(), Vec::new(), Vec::new());
     for b in &plan.binaries {
         if b.custom_harness {
-            steps.push((b, Vec::new()));
+            rest.push((*b, Vec::new()));
             continue;
         }
-        for args in binary_steps(plan.related.as_deref(), plan.times.get(&b.id)) {
-            steps.push((b, args));
-        }
+        let steps = binary_steps(&plan.related, plan.times.get(&b.id));
+        related.extend(steps.related.map(|args| (*b, args)));
+        rest.push((*b, steps.rest));
+        slow.extend(steps.slow.map(|args| (*b, args)));
     }
-    for (bin, args) in steps {
+    for (bin, args) in first.into_iter().chain(related).chain(rest).chain(slow) {
         let timeout = plan.timeouts.get(&bin.id).copied();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         match run_binary(bin, &args, id, plan.threads, timeout) {
@@ -300,19 +361,52 @@ mod tests {
             ("len::basic".to_string(), 0.01),
             ("len::huge".to_string(), 2.0),
         ];
-        let steps = binary_steps(Some("len"), Some(&times));
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let steps = binary_steps(&strings(&["len"]), Some(&times));
+        assert_eq!(steps.related, Some(strings(&["len"])));
         assert_eq!(
-            steps,
-            [
-                vec!["len".to_string()],
-                ["--skip", "len", "--skip", "parse::big"]
-                    .map(String::from)
-                    .to_vec(),
-                ["parse::big", "parse::big_small", "--exact"]
-                    .map(String::from)
-                    .to_vec(),
-            ]
+            steps.rest,
+            strings(&["--skip", "len", "--skip", "parse::big"])
         );
-        assert_eq!(binary_steps(None, None), [Vec::<String>::new()]);
+        assert_eq!(
+            steps.slow,
+            Some(strings(&["parse::big", "parse::big_small", "--exact"]))
+        );
+        // No known test is related: no run of its own, and the rest skips none of the names.
+        let steps = binary_steps(&strings(&["span"]), Some(&times));
+        assert_eq!(steps.related, None);
+        assert_eq!(
+            steps.rest,
+            strings(&["--skip", "parse::big", "--skip", "len::huge"])
+        );
+        // Tests not known: the related ones run first all the same.
+        let steps = binary_steps(&strings(&["span"]), None);
+        assert_eq!(steps.related, Some(strings(&["span"])));
+        assert_eq!(steps.rest, strings(&["--skip", "span"]));
+        assert_eq!(steps.slow, None);
+    }
+
+    #[test]
+    fn related_names_come_from_the_function_its_type_and_its_file() {
+        assert_eq!(
+            related_names(
+                Some("<impl Iterator for WhileSome<I>>::next"),
+                "src/adaptors/mod.rs"
+            ),
+            ["next", "while_some"]
+        );
+        assert_eq!(
+            related_names(Some("ArrayBuilder<T, N>::take"), "src/next_array.rs"),
+            ["array_builder", "next_array", "take"]
+        );
+        assert_eq!(
+            related_names(
+                Some("private::<impl DoubleEndedIterator for DuplicatesBy<I, Key, F>>::next_back"),
+                "src/duplicates_impl.rs"
+            ),
+            ["duplicates_by", "duplicates_impl", "next_back"]
+        );
+        assert_eq!(related_names(Some("f"), "src/lib.rs"), Vec::<String>::new());
+        assert_eq!(related_names(None, "src/calc.rs"), ["calc"]);
     }
 }

@@ -45,8 +45,27 @@ pub fn member_units(members: &[cargo_metadata::Package]) -> BTreeSet<String> {
 /// Copies into `to` (the copy's profile directory, e.g. `…/mutants/target/debug`) what
 /// `from` (the user's, e.g. `target/debug`) holds of units that are not the members' and
 /// `to` lacks, file times kept (cargo compares a unit's outputs with its dependencies').
+/// A unit named like a member is taken only when its dep-info shows it was compiled from
+/// sources outside `ws_root` (itertools' dev-dependencies bring a registry itertools).
 /// Returns how many entries it copied; a unit that cannot be copied whole is left out.
-pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>) -> usize {
+pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>, ws_root: &Path) -> usize {
+    let dep_infos: Vec<String> = std::fs::read_dir(from.join("deps"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".d"))
+        .collect();
+    let outside = |name: &str| {
+        let Some(hash) = name.split('.').next().and_then(|s| s.rsplit_once('-')) else {
+            return false;
+        };
+        let suffix = format!("-{}.d", hash.1);
+        dep_infos.iter().filter(|d| d.ends_with(&suffix)).any(|d| {
+            std::fs::read_to_string(from.join("deps").join(d))
+                .is_ok_and(|text| compiled_outside(&text, ws_root))
+        })
+    };
     let mut copied = 0;
     for part in PARTS {
         let Ok(entries) = std::fs::read_dir(from.join(part)) else {
@@ -54,11 +73,14 @@ pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>) -> usize {
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(unit) = name.to_str().and_then(unit_of) else {
+            let Some(name) = name.to_str() else {
                 continue;
             };
-            let dest = to.join(part).join(&name);
-            if members.contains(unit) || dest.symlink_metadata().is_ok() {
+            let Some(unit) = unit_of(name) else {
+                continue;
+            };
+            let dest = to.join(part).join(name);
+            if dest.symlink_metadata().is_ok() || (members.contains(unit) && !outside(name)) {
                 continue;
             }
             if copy_all(&entry.path(), &dest).is_ok() {
@@ -71,6 +93,24 @@ pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>) -> usize {
         }
     }
     copied
+}
+
+/// Whether a dep-info file (`OUTPUT: SOURCE SOURCE…`, spaces in paths escaped) lists sources
+/// and all of them lie outside `ws_root` (a member's are relative to it, or under it).
+fn compiled_outside(dep_info: &str, ws_root: &Path) -> bool {
+    let Some((_, sources)) = dep_info.lines().next().and_then(|l| l.split_once(": ")) else {
+        return false;
+    };
+    let sources = sources.replace("\\ ", "\0");
+    let mut any = false;
+    for source in sources.split(' ').filter(|s| !s.is_empty()) {
+        let path = Path::new(&source.replace('\0', " ")).to_path_buf();
+        if !path.is_absolute() || path.starts_with(ws_root) {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// Copies a file, or a directory with everything under it, keeping modification times;
@@ -115,6 +155,20 @@ mod tests {
     }
 
     #[test]
+    fn a_unit_compiled_from_sources_outside_the_workspace_is_a_dependency() {
+        let ws = Path::new("/ws");
+        let reg = "/t/deps/it-1.d: /r/it-0.10.5/src/lib.rs /r/it-0.10.5/src/a\\ b.rs\n\n";
+        assert!(compiled_outside(reg, ws));
+        assert!(!compiled_outside(
+            "/t/deps/it-1.d: src/lib.rs src/a.rs\n",
+            ws
+        ));
+        assert!(!compiled_outside("/t/deps/it-1.d: /ws/src/lib.rs\n", ws));
+        assert!(!compiled_outside("/t/deps/it-1.d:\n", ws));
+        assert!(!compiled_outside("", ws));
+    }
+
+    #[test]
     fn dependencies_are_copied_and_members_are_not() {
         let base = std::env::temp_dir().join(format!("cg-seed-{}", std::process::id()));
         let (from, to) = (base.join("user/debug"), base.join("copy/debug"));
@@ -126,11 +180,21 @@ mod tests {
             ("build", format!("dep-{h}/out/gen.rs")),
             (".fingerprint", format!("dep-{h}/lib-dep")),
             (".fingerprint", format!("calc-{h}/lib-calc")),
+            // A registry crate named like the member: its dep-info names the registry.
+            ("deps", "libcalc-fedcba9876543210.rlib".to_string()),
+            (".fingerprint", "calc-fedcba9876543210/lib-calc".to_string()),
         ] {
             let path = from.join(dir).join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, "x").unwrap();
         }
+        let dep_info = "/t/deps/calc-fedcba9876543210.d: /registry/calc-0.1.0/src/lib.rs\n";
+        std::fs::write(from.join("deps/calc-fedcba9876543210.d"), dep_info).unwrap();
+        std::fs::write(
+            from.join(format!("deps/calc-{h}.d")),
+            "x: calc/src/lib.rs\n",
+        )
+        .unwrap();
         let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
         let rlib = from.join(format!("deps/libdep-{h}.rlib"));
         std::fs::File::options()
@@ -143,7 +207,13 @@ mod tests {
         std::fs::create_dir_all(to.join(".fingerprint")).unwrap();
         std::fs::write(to.join(format!(".fingerprint/dep-{h}")), "mine").unwrap();
         let members: BTreeSet<String> = ["calc", "libcalc"].map(String::from).into();
-        assert_eq!(seed(&from, &to, &members), 2);
+        assert_eq!(seed(&from, &to, &members, &base), 5);
+        assert!(to.join("deps/libcalc-fedcba9876543210.rlib").is_file());
+        assert!(
+            to.join(".fingerprint/calc-fedcba9876543210/lib-calc")
+                .is_file()
+        );
+        assert!(!to.join(format!("deps/calc-{h}.d")).exists());
         let copied = to.join(format!("deps/libdep-{h}.rlib"));
         assert_eq!(std::fs::metadata(&copied).unwrap().modified().unwrap(), old);
         assert!(to.join(format!("build/dep-{h}/out/gen.rs")).is_file());
@@ -154,7 +224,7 @@ mod tests {
             "mine"
         );
         // A second seeding finds everything there.
-        assert_eq!(seed(&from, &to, &members), 0);
+        assert_eq!(seed(&from, &to, &members, &base), 0);
         std::fs::remove_dir_all(&base).unwrap();
     }
 }
