@@ -513,3 +513,64 @@ fn a_member_named_like_a_registry_crate_in_its_graph_gets_its_doctests_and_seede
         );
     }
 }
+
+const COVERED: &str = "/// ```\n/// std::io::Write::write_all(&mut std::fs::OpenOptions::new().append(true).create(true)\n///     .open(std::env::var(\"DOCTEST_RUNS\").unwrap()).unwrap(), b\"run\\n\").unwrap();\n/// assert_eq!(scratch::used(1), 2);\n/// ```\npub fn used(x: i32) -> i32 {\n    x + 1\n}\n\npub fn unused(x: i32) -> i32 {\n    x * 2\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn uses() {\n        assert_eq!(super::used(2), 3);\n    }\n}\n";
+
+#[test]
+fn a_mutant_meets_only_the_tests_that_reach_its_code_unless_coverage_is_off() {
+    let dir = temp_workspace("[mutants]\n");
+    let d = dir.path();
+    write_file(d, "src/lib.rs", COVERED);
+    write_file(
+        d,
+        "tests/other.rs",
+        "#[test]\nfn elsewhere() {\n    assert_eq!(1 + 1, 2);\n}\n",
+    );
+    let runs = d.join("doctest-runs");
+    let run = |gate_toml: &str| {
+        write_file(d, "gate.toml", gate_toml);
+        let _ = std::fs::remove_file(&runs);
+        let mut cmd = mutants_cmd(d, &["--mutate", "src/lib.rs"]);
+        let out = output(cmd.env("DOCTEST_RUNS", &runs));
+        assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+        let report = json(&d.join("out/mutants.json"));
+        let doctest_runs = std::fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        (report, doctest_runs)
+    };
+    // `unused`: 0, 1, -1, * → + and * → /, reached by no test.
+    let unused = |report: &serde_json::Value| -> Vec<u64> {
+        let all = report["outcomes"].as_array().unwrap();
+        let mine: Vec<&serde_json::Value> = all
+            .iter()
+            .filter(|o| o["name"].as_str().unwrap().contains("unused"))
+            .collect();
+        assert_eq!(mine.len(), 5, "{report:#}");
+        assert!(mine.iter().all(|o| o["outcome"] == "missed"), "{report:#}");
+        mine.iter()
+            .map(|o| o["tests_run"].as_u64().unwrap())
+            .collect()
+    };
+    let (report, doctest_runs) = run("[mutants]\n");
+    // No binary reached it: none ran; the doctest ran once, unmutated, and never again.
+    assert_eq!(unused(&report), [0; 5], "{report:#}");
+    assert_eq!(doctest_runs, 1);
+    // `used`'s mutants are caught by its unit test, never by the other binary.
+    let used: Vec<&serde_json::Value> = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["name"].as_str().unwrap().contains(" used"))
+        .collect();
+    assert!(!used.is_empty());
+    for o in used {
+        assert_eq!(o["outcome"], "caught", "{o:#}");
+        assert!(o["by"].as_str().unwrap().contains("uses"), "{o:#}");
+    }
+    // Without coverage every test meets every mutant, as in cargo-mutants.
+    let (report, doctest_runs) = run("[mutants]\ncoverage = false\n");
+    assert!(unused(&report).iter().all(|n| *n >= 2), "{report:#}");
+    assert_eq!(doctest_runs, 6);
+}

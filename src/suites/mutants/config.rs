@@ -21,6 +21,7 @@ pub(crate) struct RawMutants {
     jobs: Option<Spanned<u64>>,
     build_rounds: Option<Spanned<u64>>,
     doctests: Option<bool>,
+    coverage: Option<bool>,
 }
 
 /// The mutants suite's settings.
@@ -44,6 +45,9 @@ pub struct MutantsConfig {
     /// Run the doctests of the mutated package for a mutant no other test caught (as
     /// `cargo test` does for cargo-mutants).
     pub doctests: bool,
+    /// Run a mutant only against the test binaries and doctests whose unmutated run reached
+    /// its code (a run that never reaches it cannot notice it).
+    pub coverage: bool,
 }
 
 impl MutantsConfig {
@@ -65,6 +69,7 @@ impl MutantsConfig {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             build_rounds: 5,
             doctests: true,
+            coverage: true,
         }
     }
 }
@@ -112,6 +117,9 @@ pub(crate) fn resolve(raw: &RawMutants, at: At<'_>) -> Result<MutantsConfig> {
     if let Some(r) = &raw.build_rounds {
         c.build_rounds =
             count_in(at, r, "build_rounds", (1, 50), "e.g. build_rounds = 5")? as usize;
+    }
+    if let Some(on) = raw.coverage {
+        c.coverage = on;
     }
     if let Some(d) = raw.doctests {
         c.doctests = d;

@@ -56,8 +56,7 @@ pub fn run_batch(
     doc: &super::runner::Doctests<'_>,
     ids: &[u32],
     dir: &Path,
-    multiplier: f64,
-    minimum: Duration,
+    cfg: &super::config::MutantsConfig,
 ) -> Result<Option<BTreeMap<u32, DocVerdict>>, String> {
     let package = doc.package;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find cargo-gate itself: {e}"))?;
@@ -73,10 +72,12 @@ pub fn run_batch(
     }
     let ids_text: Vec<String> = ids.iter().map(u32::to_string).collect();
     let text = format!(
-        "{}\n{multiplier}\n{}\n{}\n",
+        "{}\n{}\n{}\n{}\n{}\n",
         results.display(),
-        minimum.as_secs_f64(),
-        ids_text.join(",")
+        cfg.timeout_multiplier,
+        cfg.minimum_timeout.as_secs_f64(),
+        ids_text.join(","),
+        cfg.coverage
     );
     std::fs::write(&spec, text).map_err(|e| format!("cannot write {}: {e}", spec.display()))?;
     let _ = std::fs::remove_file(&results);
@@ -150,6 +151,8 @@ struct Spec {
     multiplier: f64,
     minimum: Duration,
     ids: Vec<u32>,
+    /// Run only the mutants the doctest reached without mutants.
+    coverage: bool,
 }
 
 fn read_spec(path: &Path) -> Option<Spec> {
@@ -164,11 +167,13 @@ fn read_spec(path: &Path) -> Option<Spec> {
         .split(',')
         .filter_map(|s| s.parse().ok())
         .collect();
+    let coverage = lines.next() == Some("true");
     Some(Spec {
         results,
         multiplier,
         minimum,
         ids,
+        coverage,
     })
 }
 
@@ -189,22 +194,38 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
     let Some(spec) = read_spec(spec) else {
         return Err(format!("unreadable spec {}", spec.display()));
     };
-    let run = |id: u32, timeout: Duration| {
+    let run = |id: u32, timeout: Duration, trace: Option<&Path>| {
         let mut cmd = Command::new(program);
         cmd.args(args).env(VARIABLE, id.to_string());
+        if let Some(t) = trace {
+            cmd.env(super::schema::TRACE, t);
+        }
         process::run_in_group(cmd, timeout)
     };
+    // Each doctest its own trace: rustdoc runs several at once, each under its own runner.
+    let trace = spec
+        .results
+        .with_extension(format!("trace-{}", std::process::id()));
+    let _ = std::fs::remove_file(&trace);
     let started = Instant::now();
-    let base = run(0, spec.minimum.max(Duration::from_secs(600)))
+    let traced = spec.coverage.then_some(trace.as_path());
+    let base = run(0, spec.minimum.max(Duration::from_secs(600)), traced)
         .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
     let base_secs = started.elapsed().as_secs_f64();
+    let reached = super::schema::reached(&std::fs::read_to_string(&trace).unwrap_or_default());
+    let _ = std::fs::remove_file(&trace);
     let passes = base.exit == Exit::Code(0);
     let timeout = Duration::from_secs_f64(base_secs * spec.multiplier).max(spec.minimum);
     // Every doctest leaves a line, so an empty results file means cargo never used the runner
     // (not that no mutant was noticed).
     let mut lines = vec![RAN.to_string()];
-    for &id in &spec.ids {
-        match run(id, timeout) {
+    // A doctest that never reached a mutant's code runs as it did without it.
+    let ids = spec
+        .ids
+        .iter()
+        .filter(|id| !spec.coverage || reached.contains_key(id));
+    for &id in ids {
+        match run(id, timeout, None) {
             Ok(o) if o.exit == Exit::TimedOut => lines.push(format!("{id}\ttimeout")),
             Ok(o) if (o.exit == Exit::Code(0)) != passes => lines.push(format!(
                 "{id}\tfailed\t{}",

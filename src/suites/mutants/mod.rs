@@ -152,6 +152,8 @@ struct Bench<'a> {
     env: Vec<(String, OsString)>,
     timeouts: BTreeMap<String, Duration>,
     times: BTreeMap<String, runner::Times>,
+    /// What each binary's unmutated run reached (with coverage on), by id.
+    reach: BTreeMap<String, Reach>,
     threads: usize,
     events: Sink<'a>,
 }
@@ -166,6 +168,9 @@ impl Bench<'_> {
         }
     }
 }
+
+/// The mutants a run reached, each with the first test seen reaching it.
+type Reach = BTreeMap<u32, String>;
 
 /// What became of one mutant.
 #[derive(Debug, Clone)]
@@ -328,6 +333,7 @@ fn try_all(
         env,
         timeouts: BTreeMap::new(),
         times: BTreeMap::new(),
+        reach: BTreeMap::new(),
         threads: 1,
         events,
     };
@@ -405,23 +411,32 @@ fn unmutated(
     // Binaries side by side, each on every core (see `time_binary` for what the times mean).
     let threads = bench.threads;
     let next = AtomicUsize::new(0);
-    let timed: Mutex<Vec<(&TestBinary, Ran, runner::Times, f64)>> = Mutex::new(Vec::new());
+    let timed: Mutex<Vec<(&TestBinary, Ran, runner::Times, f64, Reach)>> = Mutex::new(Vec::new());
+    let (dir, coverage) = (&bench.dir, bench.cfg.coverage);
     std::thread::scope(|s| {
         for _ in 0..bench.cfg.jobs.max(1) {
             s.spawn(|| {
-                while let Some(bin) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(bin) = todo.get(i) else { break };
+                    let trace = dir.join(format!("trace-{i}"));
+                    let _ = std::fs::remove_file(&trace);
                     let started = Instant::now();
-                    let (ran, times) = runner::time_binary(bin, threads, None);
+                    let (ran, times) =
+                        runner::time_binary(bin, threads, None, coverage.then_some(&*trace));
                     let secs = started.elapsed().as_secs_f64();
+                    let reach = std::fs::read_to_string(&trace).unwrap_or_default();
+                    let _ = std::fs::remove_file(&trace);
+                    let reach = schema::reached(&reach);
                     let mut all = timed.lock().unwrap_or_else(|p| p.into_inner());
-                    all.push((*bin, ran, times, secs));
+                    all.push((*bin, ran, times, secs, reach));
                 }
             });
         }
     });
     let mut timed = timed.into_inner().unwrap_or_else(|p| p.into_inner());
     timed.sort_by(|a, b| a.0.id.cmp(&b.0.id));
-    for (bin, ran, times, secs) in timed {
+    for (bin, ran, times, secs, reach) in timed {
         match ran {
             Ran::Passed(_) => {}
             Ran::Failed(test) => {
@@ -439,6 +454,9 @@ fn unmutated(
         let timeout = bench.cfg.timeout_after(secs);
         bench.timeouts.insert(bin.id.clone(), timeout);
         bench.times.insert(bin.id.clone(), times);
+        if coverage {
+            bench.reach.insert(bin.id.clone(), reach);
+        }
     }
     Ok(())
 }
@@ -451,12 +469,33 @@ fn try_one(
     id: u32,
     caught_before: Vec<(String, String)>,
 ) -> (Verdict, usize) {
+    let mut binaries = reaching(bench, binaries, &m.package);
+    let mut first = caught_before;
+    // With coverage, only the binaries whose unmutated run reached the mutant's switch (a
+    // mutant built alone has none: every binary), the first test that reached it early.
+    if id != 0 && bench.cfg.coverage {
+        binaries.retain(|b| bench.reach.get(&b.id).is_none_or(|r| r.contains_key(&id)));
+        for b in &binaries {
+            let test = bench.reach.get(&b.id).and_then(|r| r.get(&id));
+            let known = |t: &String| {
+                bench
+                    .times
+                    .get(&b.id)
+                    .is_some_and(|times| times.iter().any(|(n, _)| n == t))
+            };
+            if let Some(t) = test.filter(|t| known(t))
+                && !first.contains(&(b.id.clone(), t.clone()))
+            {
+                first.push((b.id.clone(), t.clone()));
+            }
+        }
+    }
     let plan = Plan {
-        binaries: reaching(bench, binaries, &m.package),
+        binaries,
         timeouts: &bench.timeouts,
         times: &bench.times,
         threads: bench.threads,
-        caught_before,
+        caught_before: first,
         related: runner::related_names(m.mutant.function.as_deref(), &m.mutant.file),
     };
     runner::try_mutant(&plan, id)
@@ -485,9 +524,7 @@ fn with_doctests(
             line: &format!("doctests of {package} against {} mutants", ids.len()),
         });
         let started = Instant::now();
-        let (cfg, dir) = (bench.cfg, &bench.dir);
-        let (multiplier, minimum) = (cfg.timeout_multiplier, cfg.minimum_timeout);
-        let batch = doctests::run_batch(&bench.doctests(package), &ids, dir, multiplier, minimum)?;
+        let batch = doctests::run_batch(&bench.doctests(package), &ids, &bench.dir, bench.cfg)?;
         let verdicts = match batch {
             Some(verdicts) => verdicts,
             None => {

@@ -153,8 +153,17 @@ pub type Times = Vec<(String, f64)>;
 /// test that ends after a gap in which no other ended started no later than its start (a
 /// thread only picks up a test when another ends), so a long gap marks a slow test, and with
 /// one thread it is the test's time.
-pub fn time_binary(bin: &TestBinary, threads: usize, timeout: Option<Duration>) -> (Ran, Times) {
+/// With `trace`, the switches reached are written there (see [`super::schema::TRACE`]).
+pub fn time_binary(
+    bin: &TestBinary,
+    threads: usize,
+    timeout: Option<Duration>,
+    trace: Option<&Path>,
+) -> (Ran, Times) {
     let mut cmd = binary_command(bin, 0);
+    if let Some(t) = trace {
+        cmd.env(super::schema::TRACE, t);
+    }
     if !bin.custom_harness {
         cmd.arg(format!("--test-threads={}", threads.max(1)));
     }

@@ -8,6 +8,7 @@
 //! in it (nested modules too) without touching the crate root, and its call is one expression
 //! token tree: no parentheses the compiler could lint as unneeded.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::generate::{Edit, LineIndex, Mutant};
@@ -17,6 +18,26 @@ pub const MACRO: &str = "__cargo_gate_mutant";
 
 /// The variable naming the mutant a process runs (unset or `0`: none).
 pub const VARIABLE: &str = "CARGO_GATE_MUTANT";
+
+/// The variable naming a file each switch, the first time a process reaches it, appends a line
+/// to: `N\tTHREAD` (libtest names a test's thread after the test). What the unmutated run
+/// reaches is the coverage that picks the tests run against each mutant.
+pub const TRACE: &str = "CARGO_GATE_MUTANT_TRACE";
+
+/// A trace file's mutants, each with the first test (thread name) seen reaching it.
+pub fn reached(trace: &str) -> BTreeMap<u32, String> {
+    let mut out = BTreeMap::new();
+    for line in trace.lines() {
+        let (id, thread) = line.split_once('\t').unwrap_or((line, ""));
+        if let Ok(id) = id.parse::<u32>() {
+            let first = out.entry(id).or_insert_with(String::new);
+            if first.is_empty() {
+                *first = thread.to_string();
+            }
+        }
+    }
+    out
+}
 
 /// A file with its mutants written in, and where each mutant's own text landed.
 #[derive(Debug)]
@@ -79,13 +100,20 @@ pub fn direct(source: &str, m: &Mutant) -> String {
     )
 }
 
-/// The switch: a `static` per call site, so the variable is read once per process and each
-/// later test costs one atomic load.
+/// The switch: a `static` per call site, so the variables are read once per process and each
+/// later test costs one atomic load. Paths spelled out from `std` (linked in its own block) so
+/// `no_std` crates and every edition build it.
 fn prelude() -> String {
     format!(
         "\n#[allow(unused_macros)]\nmacro_rules! {MACRO} {{ ($n:literal, $then:expr, $else:expr) => {{ \
          if {{ extern crate std; static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new(); \
-         *ON.get_or_init(|| std::env::var(\"{VARIABLE}\").is_ok_and(|v| v == stringify!($n))) }} \
+         *ON.get_or_init(|| {{ if let Some(p) = std::env::var_os(\"{TRACE}\") {{ \
+         let t = std::thread::current(); let mut l = std::vec::Vec::new(); \
+         l.extend_from_slice(stringify!($n).as_bytes()); l.push(b'\\t'); \
+         l.extend_from_slice(t.name().unwrap_or(\"\").as_bytes()); l.push(b'\\n'); \
+         if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(p) {{ \
+         let _ = std::io::Write::write_all(&mut f, &l); }} }} \
+         std::env::var(\"{VARIABLE}\").is_ok_and(|v| v == stringify!($n)) }}) }} \
          {{ $then }} else {{ $else }} }}; }}\n"
     )
 }
@@ -205,6 +233,16 @@ mod tests {
             .enumerate()
             .map(|(i, m)| (i as u32 + 1, m))
             .collect()
+    }
+
+    #[test]
+    fn a_trace_names_each_mutant_reached_and_the_first_test_that_did() {
+        let r = reached("3\ttests::adds\n5\t\n3\ttests::other\n5\tmain_test\nnoise\n7\n");
+        assert_eq!(r.get(&3).map(String::as_str), Some("tests::adds"));
+        // An unnamed thread first (a test's own thread pool), then a test: the test.
+        assert_eq!(r.get(&5).map(String::as_str), Some("main_test"));
+        assert_eq!(r.get(&7).map(String::as_str), Some(""));
+        assert_eq!(r.len(), 3);
     }
 
     #[test]
