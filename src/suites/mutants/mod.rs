@@ -411,7 +411,7 @@ fn unmutated(
     // Binaries side by side, each on every core (see `time_binary` for what the times mean).
     let threads = bench.threads;
     let next = AtomicUsize::new(0);
-    let timed: Mutex<Vec<(&TestBinary, Ran, runner::Times, f64, Reach)>> = Mutex::new(Vec::new());
+    let timed: Mutex<Vec<(&TestBinary, runner::Timed, f64)>> = Mutex::new(Vec::new());
     let (dir, coverage) = (&bench.dir, bench.cfg.coverage);
     std::thread::scope(|s| {
         for _ in 0..bench.cfg.jobs.max(1) {
@@ -422,21 +422,18 @@ fn unmutated(
                     let trace = dir.join(format!("trace-{i}"));
                     let _ = std::fs::remove_file(&trace);
                     let started = Instant::now();
-                    let (ran, times) =
-                        runner::time_binary(bin, threads, None, coverage.then_some(&*trace));
+                    let run = runner::time_binary(bin, threads, None, coverage.then_some(&*trace));
                     let secs = started.elapsed().as_secs_f64();
-                    let reach = std::fs::read_to_string(&trace).unwrap_or_default();
-                    let _ = std::fs::remove_file(&trace);
-                    let reach = schema::reached(&reach);
                     let mut all = timed.lock().unwrap_or_else(|p| p.into_inner());
-                    all.push((*bin, ran, times, secs, reach));
+                    all.push((*bin, run, secs));
                 }
             });
         }
     });
     let mut timed = timed.into_inner().unwrap_or_else(|p| p.into_inner());
     timed.sort_by(|a, b| a.0.id.cmp(&b.0.id));
-    for (bin, ran, times, secs, reach) in timed {
+    for (bin, run, secs) in timed {
+        let runner::Timed { ran, times, reach } = run;
         match ran {
             Ran::Passed(_) => {}
             Ran::Failed(test) => {
@@ -454,7 +451,7 @@ fn unmutated(
         let timeout = bench.cfg.timeout_after(secs);
         bench.timeouts.insert(bin.id.clone(), timeout);
         bench.times.insert(bin.id.clone(), times);
-        if coverage {
+        if let Some(reach) = reach {
             bench.reach.insert(bin.id.clone(), reach);
         }
     }

@@ -153,13 +153,14 @@ pub type Times = Vec<(String, f64)>;
 /// test that ends after a gap in which no other ended started no later than its start (a
 /// thread only picks up a test when another ends), so a long gap marks a slow test, and with
 /// one thread it is the test's time.
-/// With `trace`, the switches reached are written there (see [`super::schema::TRACE`]).
+/// With `trace` (a file of its own), what it reached is read from the switches' trace there
+/// (see [`super::schema::TRACE`]).
 pub fn time_binary(
     bin: &TestBinary,
     threads: usize,
     timeout: Option<Duration>,
     trace: Option<&Path>,
-) -> (Ran, Times) {
+) -> Timed {
     let mut cmd = binary_command(bin, 0);
     if let Some(t) = trace {
         cmd.env(super::schema::TRACE, t);
@@ -193,7 +194,20 @@ pub fn time_binary(
             Exit::Code(_) | Exit::Signal(_) => Ran::Failed(failed),
         },
     };
-    (ran, times)
+    let reach = trace.map(|t| {
+        let text = std::fs::read_to_string(t).unwrap_or_default();
+        let _ = std::fs::remove_file(t);
+        super::schema::reached(&text)
+    });
+    Timed { ran, times, reach }
+}
+
+/// A binary's unmutated run: how it ended, its tests' times, and the mutants it reached with
+/// the first test that reached each (when traced).
+pub struct Timed {
+    pub ran: Ran,
+    pub times: Times,
+    pub reach: Option<BTreeMap<u32, String>>,
 }
 
 /// What [`try_mutant`] needs besides the mutant.
