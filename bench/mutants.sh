@@ -8,7 +8,9 @@
 # the same working tree, both with JOBS jobs and from a cold start (no build output of their own
 # yet); cargo-gate runs a second time with its build output kept (warm, as in CI with a cache).
 # cargo-mutants gets --cap-lints=true: cargo-gate's schema never makes a mutant unviable for a
-# warning, which is cargo-mutants' behaviour with that flag.
+# warning, which is cargo-mutants' behaviour with that flag. It also gets --copy-target=true: the
+# subject's target directory holds the dependencies built (as a CI job's `cargo test` leaves
+# them), which cargo-gate takes for its copy, so cargo-mutants takes them too.
 # Prints the per-mutant table (compare_mutants.py), both wall times and the ratio; exits 1 when a
 # mutant both generate has different outcomes.
 #
@@ -119,7 +121,7 @@ for name in fixture $CRATES; do
     rm -rf "$dir/mutants.out" "$dir/mutants.out.old" "$dir/target/gate"
     t0="$(now)"
     (cd "$dir" && cargo mutants --in-diff "$work/$name.diff" --test-workspace=true \
-      --cap-lints=true --jobs "$JOBS" --minimum-test-timeout "$(min_timeout "$name")" \
+      --cap-lints=true --copy-target=true --jobs "$JOBS" --minimum-test-timeout "$(min_timeout "$name")" \
       >"$work/$name.cargo-mutants.log" 2>&1) || true
     t1="$(now)"
     (cd "$dir" && "$gate" run --suite mutants --baseline-rev HEAD --out-dir out \

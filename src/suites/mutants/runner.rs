@@ -326,7 +326,6 @@ fn binary_steps(related: &[String], times: Option<&Times>) -> Steps {
 /// tests that ran. The order: the tests that caught the function's earlier mutants, every
 /// binary's related tests, every binary's other tests, every binary's slow tests.
 pub fn try_mutant(plan: &Plan<'_>, id: u32) -> (Verdict, usize) {
-    let mut ran = 0;
     let by_id: BTreeMap<&str, &TestBinary> =
         plan.binaries.iter().map(|b| (b.id.as_str(), *b)).collect();
     let mut first = Vec::new();
@@ -346,20 +345,62 @@ pub fn try_mutant(plan: &Plan<'_>, id: u32) -> (Verdict, usize) {
         rest.push((*b, steps.rest));
         slow.extend(steps.slow.map(|args| (*b, args)));
     }
-    for (bin, args) in first.into_iter().chain(related).chain(rest).chain(slow) {
+    let steps: Vec<(&TestBinary, Vec<String>)> = first
+        .into_iter()
+        .chain(related)
+        .chain(rest)
+        .chain(slow)
+        .collect();
+    run_steps(steps, |bin, args| {
         let timeout = plan.timeouts.get(&bin.id).copied();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        match run_binary(bin, &args, id, plan.threads, timeout) {
+        run_binary(bin, &args, id, plan.threads, timeout)
+    })
+}
+
+/// Runs `steps` in order with `run` until a test fails: the verdict and the tests that ran.
+/// A single test that hangs is passed over (its name left out of that binary's later runs),
+/// so a test that fails with the mutant still catches it; with none, the verdict is the
+/// timeout. Which test reached the code first is chance; the verdict should not be.
+fn run_steps(
+    steps: Vec<(&TestBinary, Vec<String>)>,
+    mut run: impl FnMut(&TestBinary, &[String]) -> Ran,
+) -> (Verdict, usize) {
+    let mut ran = 0;
+    let mut hung: Option<(String, String)> = None;
+    for (bin, mut args) in steps {
+        let single = (args.len() == 2 && args[1] == "--exact").then(|| args[0].clone());
+        if let Some((b, test)) = &hung
+            && *b == bin.id
+            && !bin.custom_harness
+        {
+            if args.iter().any(|a| a == "--exact") {
+                args.retain(|a| a != test);
+                // `--exact` alone would run every test.
+                if args.len() == 1 {
+                    continue;
+                }
+            } else {
+                args.extend(["--skip".to_string(), test.clone()]);
+            }
+        }
+        match run(bin, &args) {
             Ran::Passed(n) => ran += n,
             Ran::Failed(test) => {
                 let binary = bin.id.clone();
                 return (Verdict::Caught { binary, test }, ran + 1);
             }
-            Ran::TimedOut => return (Verdict::Timeout(bin.id.clone()), ran),
+            Ran::TimedOut => match single {
+                Some(test) if hung.is_none() => hung = Some((bin.id.clone(), test)),
+                _ => return (Verdict::Timeout(bin.id.clone()), ran),
+            },
             Ran::Broken(why) => return (Verdict::Broken(why), ran),
         }
     }
-    (Verdict::Missed, ran)
+    match hung {
+        Some((binary, _)) => (Verdict::Timeout(binary), ran),
+        None => (Verdict::Missed, ran),
+    }
 }
 
 #[cfg(test)]
@@ -407,6 +448,70 @@ mod tests {
         assert_eq!(steps.related, Some(strings(&["span"])));
         assert_eq!(steps.rest, strings(&["--skip", "span"]));
         assert_eq!(steps.slow, None);
+    }
+
+    fn binary(id: &str) -> TestBinary {
+        TestBinary {
+            id: id.to_string(),
+            package: "p".to_string(),
+            package_dir: "/p".into(),
+            crate_name: "p".to_string(),
+            path: "/p/t".into(),
+            custom_harness: false,
+            dialect: Default::default(),
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_test_that_hangs_is_passed_over_and_another_that_fails_still_catches() {
+        let b = binary("p");
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let steps = || {
+            vec![
+                (&b, strings(&["loops", "--exact"])),
+                (&b, strings(&["parse"])),
+                (&b, strings(&["--skip", "parse"])),
+                (&b, strings(&["slow", "loops", "--exact"])),
+            ]
+        };
+        let mut seen = Vec::new();
+        let verdict = run_steps(steps(), |_, args| {
+            seen.push(args.to_vec());
+            match args[0].as_str() {
+                "loops" => Ran::TimedOut,
+                "parse" => Ran::Passed(3),
+                _ => Ran::Failed(Some("checks".to_string())),
+            }
+        });
+        let caught = Verdict::Caught {
+            binary: "p".to_string(),
+            test: Some("checks".to_string()),
+        };
+        assert_eq!(verdict, (caught, 4));
+        assert_eq!(seen[1], strings(&["parse", "--skip", "loops"]));
+        assert_eq!(seen[2], strings(&["--skip", "parse", "--skip", "loops"]));
+        // Nothing fails: the timeout is the verdict; the hung test never runs again.
+        let mut seen = Vec::new();
+        let verdict = run_steps(steps(), |_, args| {
+            seen.push(args.to_vec());
+            if args[0] == "loops" {
+                Ran::TimedOut
+            } else {
+                Ran::Passed(1)
+            }
+        });
+        assert_eq!(verdict, (Verdict::Timeout("p".to_string()), 3));
+        assert_eq!(seen.last().unwrap(), &strings(&["slow", "--exact"]));
+        // A run of many tests that hangs ends the trial: which test hung is unknown.
+        let verdict = run_steps(steps(), |_, args| {
+            if args[0] == "parse" {
+                Ran::TimedOut
+            } else {
+                Ran::Passed(1)
+            }
+        });
+        assert_eq!(verdict, (Verdict::Timeout("p".to_string()), 1));
     }
 
     #[test]
