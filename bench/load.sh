@@ -9,6 +9,7 @@
 #      per request, the CPU taken from the kernel's accounting of each finished process.
 #
 #   CONNS=32 SECS=5 ROUNDS=5 RATE=5000 WRK2=/path/to/wrk2 bench/load.sh
+#   SLACK=1ms …: the open loop with `pacing_slack = "1ms"` (default 0s: each request on time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
@@ -20,6 +21,7 @@ secs="${SECS:-5}"
 rounds="${ROUNDS:-5}"
 rate="${RATE:-5000}"
 wrk2="${WRK2:-}"
+slack="${SLACK:-0s}"   # the open loop's pacing_slack, e.g. SLACK=1ms (wrk2's own step)
 out="$PWD/bench/out/load"
 rm -rf "$out" && mkdir -p "$out/src"
 printf '[package]\nname = "lb"\nversion = "0.1.0"\nedition = "2021"\n[workspace]\n' > "$out/Cargo.toml"
@@ -75,8 +77,8 @@ gate_run closed_four "users = 4"
 gate_figures closed_four
 
 echo "== open loop at $rate req/s, $conns connections"
-printf '[[load]]\nname = "open_fixed"\nurl = "%s"\nrate = %s\nconnections = %s\nduration = "%ss"\n' \
-    "$url" "$rate" "$conns" "$secs" > "$out/gate.toml"
+printf '[[load]]\nname = "open_fixed"\nurl = "%s"\nrate = %s\nconnections = %s\nduration = "%ss"\npacing_slack = "%s"\n' \
+    "$url" "$rate" "$conns" "$secs" "$slack" > "$out/gate.toml"
 for i in $(seq "$rounds"); do
     cpu=$(cd "$out" && cpu_of "$gate" run --suite load --no-baseline --out-dir "$out/gate")
     echo "cargo-gate: CPU $cpu s, $(gate_figures open_fixed)"

@@ -8,6 +8,7 @@
 #
 #   SECS=600 CONNS=64 RATE=5000 WRK2=/path/to/wrk2 bench/soak.sh   (the defaults but WRK2)
 #   CHECK=1 SECS=30 PROFILE=debug bench/soak.sh                     (what .ci/run runs)
+#   SLACK=1ms …: cargo-gate with `pacing_slack = "1ms"` (wakes each millisecond, as wrk2)
 # WRK=0 leaves wrk out.
 # With CHECK=1 only cargo-gate runs, and the script fails unless its RSS at the end is at most
 # 1.2 times its RSS after 10 s and at most 64 MB. PROFILE=debug uses the debug build the test
@@ -32,8 +33,8 @@ out="$PWD/bench/out/soak"
 rm -rf "$out" && mkdir -p "$out/src"
 printf '[package]\nname = "soak"\nversion = "0.1.0"\nedition = "2021"\n[workspace]\n' > "$out/Cargo.toml"
 touch "$out/src/lib.rs"
-printf '[[load]]\nname = "soak"\nurl = "http://127.0.0.1:18091/"\nrate = %s\nconnections = %s\nduration = "%ss"\n' \
-    "$rate" "$conns" "$secs" > "$out/gate.toml"
+printf '[[load]]\nname = "soak"\nurl = "http://127.0.0.1:18091/"\nrate = %s\nconnections = %s\nduration = "%ss"\npacing_slack = "%s"\n' \
+    "$rate" "$conns" "$secs" "${SLACK:-0s}" > "$out/gate.toml"
 
 "$bin/examples/load_server" --port 18091 > "$out/server.log" 2>&1 &
 server=$!

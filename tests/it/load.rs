@@ -328,6 +328,23 @@ fn bad_thresholds_and_rules_are_config_errors_with_locations() {
         "{}",
         stderr(&out)
     );
+    let out = check(
+        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nusers = 2\nduration = \"1s\"\npacing_slack = \"1ms\"\n",
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("gate.toml:6:17: `pacing_slack` paces an open loop"),
+        "{}",
+        stderr(&out)
+    );
+    let out = check(
+        "[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\nduration = \"1s\"\npacing_slack = \"1s\"\n",
+    );
+    assert!(
+        stderr(&out).contains("`pacing_slack` is above 100ms"),
+        "{}",
+        stderr(&out)
+    );
     let out = check("[[load]]\nname = \"api\"\nurl = \"http://127.0.0.1:1/\"\nrate = 10\n");
     assert!(
         stderr(&out).contains("has no `duration`"),
@@ -378,6 +395,27 @@ async fn https_uses_http2_when_the_server_offers_it() {
         .await
         .unwrap();
     assert_eq!(stat(&r, "load.tls.error_rate"), 100.0);
+}
+
+/// With a slack the generator sends what fell due on a coarser clock, and that lateness counts
+/// in the latency (measured from when each request was due): at 100 requests a second and a
+/// 50 ms slack, requests go out in fives, late by 40, 30, 20, 10 and 0 ms — a median of at
+/// least 10 ms against a server that answers at once, every request sent.
+#[test]
+fn pacing_slack_batches_the_sends_and_counts_the_lateness() {
+    let _l = serial();
+    let s = server(&[]);
+    let dir = temp_workspace(&scenario(
+        "coarse",
+        &s.addr,
+        "rate = 100\nduration = \"1s\"\npacing_slack = \"50ms\"\n",
+    ));
+    let (code, r) = run_load(dir.path());
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(stat(&r, "load.coarse.requests"), 100.0);
+    assert_eq!(stat(&r, "load.coarse.error_rate"), 0.0);
+    let p50 = stat(&r, "load.coarse.med");
+    assert!(p50 >= 10.0, "p50 {p50} ms: the lateness is counted");
 }
 
 /// A scenario in which no request succeeded measured nothing of the service: nothing listens

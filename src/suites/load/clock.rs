@@ -49,6 +49,21 @@ impl Clock {
     }
 }
 
+/// When a pacer with `slack` wakes for a request due at `t`: `t` itself with no slack, else
+/// the first point of the `slack` grid from `origin` not before `t`, so every request due in
+/// one step of the grid goes out on one wake-up (wrk2 wakes each millisecond the same way).
+/// The lateness is the generator's and counts in the latency, measured from `t`.
+pub fn wake_at(t: Instant, origin: Instant, slack: std::time::Duration) -> Instant {
+    if slack.is_zero() || t <= origin {
+        return t;
+    }
+    let since = (t - origin).as_nanos();
+    let step = slack.as_nanos();
+    let steps = since.div_ceil(step);
+    let at = steps.saturating_mul(step);
+    origin + std::time::Duration::from_nanos(u64::try_from(at).unwrap_or(u64::MAX))
+}
+
 #[cfg(target_os = "linux")]
 fn timerfd() -> Option<std::os::fd::OwnedFd> {
     use std::os::fd::FromRawFd;
@@ -103,6 +118,22 @@ async fn wait(fd: &tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>, t: Instant) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn slack_wakes_on_its_grid_never_before_a_request_is_due() {
+        let o = Instant::now();
+        let us = Duration::from_micros;
+        assert_eq!(wake_at(o + us(250), o, Duration::ZERO), o + us(250));
+        assert_eq!(wake_at(o + us(250), o, us(1000)), o + us(1000));
+        assert_eq!(wake_at(o + us(1000), o, us(1000)), o + us(1000));
+        assert_eq!(wake_at(o + us(1001), o, us(1000)), o + us(2000));
+        assert_eq!(wake_at(o, o, us(1000)), o);
+        // Four requests 250 µs apart share one wake-up.
+        let wakes: std::collections::BTreeSet<Instant> = (1..=4)
+            .map(|i| wake_at(o + us(250 * i), o, us(1000)))
+            .collect();
+        assert_eq!(wakes.len(), 1);
+    }
 
     #[test]
     fn never_wakes_early_and_passes_times_gone_by() {

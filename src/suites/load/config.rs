@@ -60,6 +60,8 @@ pub(crate) struct RawLoad {
     abort_on_fail: bool,
     #[serde(default)]
     ca: Option<PathBuf>,
+    #[serde(default)]
+    pacing_slack: Option<Spanned<String>>,
 }
 
 /// A load scenario from `[[load]]`.
@@ -87,6 +89,8 @@ pub struct LoadScenario {
     pub abort_on_fail: bool,
     /// Extra CA certificates (PEM) trusted for https, relative to the workspace root.
     pub ca: Option<PathBuf>,
+    /// Open loop: requests due within this of each other share one wake-up of the pacer.
+    pub pacing_slack: Duration,
 }
 
 pub(crate) fn resolve(
@@ -141,8 +145,9 @@ pub(crate) fn resolve(
             })?);
         }
         let scenario = Scenario { at, l, name: &name };
+        let (mode, pacing_slack) = (scenario.mode()?, scenario.pacing_slack()?);
         out.push(LoadScenario {
-            mode: scenario.mode()?,
+            mode,
             name,
             url,
             method: l.method.clone().unwrap_or_else(|| "GET".to_string()),
@@ -157,6 +162,7 @@ pub(crate) fn resolve(
             thresholds,
             abort_on_fail: l.abort_on_fail,
             ca: l.ca.clone(),
+            pacing_slack,
         });
     }
     Ok(out)
@@ -188,6 +194,32 @@ impl Scenario<'_> {
             ));
         }
         Ok(v)
+    }
+
+    /// At most 100 ms, and only with a rate: a closed loop has no pacer.
+    fn pacing_slack(&self) -> Result<Duration> {
+        let Some(v) = &self.l.pacing_slack else {
+            return Ok(Duration::ZERO);
+        };
+        let slack = crate::util::spans::opt_duration(self.at, &self.l.pacing_slack)?
+            .unwrap_or(Duration::ZERO);
+        if self.l.users.is_some() {
+            return Err(config_error(
+                self.at,
+                inside(v.span()),
+                "`pacing_slack` paces an open loop, and this scenario has `users`".to_string(),
+                "remove it, or use `rate` or `stages` instead of `users`",
+            ));
+        }
+        if slack > Duration::from_millis(100) {
+            return Err(config_error(
+                self.at,
+                inside(v.span()),
+                "`pacing_slack` is above 100ms: every latency could grow by that much".to_string(),
+                "use e.g. pacing_slack = \"1ms\" (wrk2's own step)",
+            ));
+        }
+        Ok(slack)
     }
 
     fn duration(&self) -> Result<Duration> {

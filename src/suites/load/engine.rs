@@ -59,6 +59,9 @@ pub struct Spec {
     pub thresholds: Vec<Threshold>,
     /// Stop once a threshold cannot pass any more.
     pub abort_on_fail: bool,
+    /// Open loop: requests due within this of each other go out on one wake-up of the pacer
+    /// (zero: each at its own time).
+    pub pacing_slack: Duration,
 }
 
 /// What a run measured.
@@ -500,13 +503,16 @@ fn open_workers(
     let dropped = run.new_recorder();
     let timeline = Arc::clone(&run.timeline);
     let stop = Arc::clone(&run.stop);
+    let slack = spec.pacing_slack;
     tasks.push(tokio::spawn(async move {
         let mut clock = super::clock::Clock::new();
         for t in times {
             if stop.load(Ordering::Relaxed) || crate::exec::process::is_cancelled() {
                 break;
             }
-            clock.sleep_until(t).await;
+            clock
+                .sleep_until(super::clock::wake_at(t, begin, slack))
+                .await;
             match tx.try_send(t) {
                 Ok(()) => {}
                 // Every connection busy and the queue full: the request is due and cannot be

@@ -138,6 +138,7 @@ fn run_scenario(
         timeout: s.timeout,
         thresholds: s.thresholds.clone(),
         abort_on_fail: s.abort_on_fail,
+        pacing_slack: s.pacing_slack,
     };
     engine::run(&spec, events)
 }

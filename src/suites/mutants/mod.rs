@@ -467,9 +467,11 @@ fn try_one(
     caught_before: Vec<(String, String)>,
 ) -> (Verdict, usize) {
     let mut binaries = reaching(bench, binaries, &m.package);
-    let mut first = caught_before;
+    let mut related = runner::related_names(m.mutant.function.as_deref(), &m.mutant.file);
     // With coverage, only the binaries whose unmutated run reached the mutant's switch (a
-    // mutant built alone has none: every binary), the first test that reached it early.
+    // mutant built alone has none: every binary), and the first test that reached it among the
+    // related ones: they run together on every thread, so one of them that hangs does not hold
+    // back another that fails.
     if id != 0 && bench.cfg.coverage {
         binaries.retain(|b| bench.reach.get(&b.id).is_none_or(|r| r.contains_key(&id)));
         for b in &binaries {
@@ -481,9 +483,9 @@ fn try_one(
                     .is_some_and(|times| times.iter().any(|(n, _)| n == t))
             };
             if let Some(t) = test.filter(|t| known(t))
-                && !first.contains(&(b.id.clone(), t.clone()))
+                && !related.contains(t)
             {
-                first.push((b.id.clone(), t.clone()));
+                related.push(t.clone());
             }
         }
     }
@@ -492,8 +494,8 @@ fn try_one(
         timeouts: &bench.timeouts,
         times: &bench.times,
         threads: bench.threads,
-        caught_before: first,
-        related: runner::related_names(m.mutant.function.as_deref(), &m.mutant.file),
+        caught_before,
+        related,
     };
     runner::try_mutant(&plan, id)
 }
