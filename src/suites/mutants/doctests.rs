@@ -15,7 +15,12 @@ use std::time::{Duration, Instant};
 
 use crate::exec::process::{self, Exit};
 
+use super::rounds::Numbered;
+use super::runner::{Ran, Verdict};
 use super::schema::VARIABLE;
+use super::{Bench, Tried};
+use crate::event::Event;
+use crate::model::{MutantOutcome, SuiteKind};
 
 /// The line each doctest's runner writes before its mutants' (see [`runner`]).
 const RAN: &str = "ran";
@@ -248,6 +253,117 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
         _ => 101,
     };
     Ok((code, base.output_text()))
+}
+
+// How the suite uses the batch: which mutants meet the doctests, and what a batch's verdicts
+// make of them.
+
+/// The mutants no test binary caught, against their package's doctests: all of a package's
+/// at once, each doctest compiled once (one `cargo test --doc` each where cargo does not use
+/// the runner).
+pub(super) fn with_doctests(
+    bench: &Bench<'_>,
+    chosen: &[Numbered],
+    tried: &mut BTreeMap<u32, Tried>,
+) -> Result<(), String> {
+    let mut by_package: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for m in chosen {
+        if tried
+            .get(&m.id)
+            .is_some_and(|t| t.verdict == MutantOutcome::Missed && !t.alone)
+        {
+            by_package.entry(&m.package).or_default().push(m.id);
+        }
+    }
+    for (package, ids) in by_package {
+        (bench.events)(&Event::Output {
+            suite: SuiteKind::Mutants,
+            line: &format!("doctests of {package} against {} mutants", ids.len()),
+        });
+        let started = Instant::now();
+        let batch = run_batch(&bench.doctests(package), &ids, &bench.dir, bench.cfg)?;
+        let verdicts = match batch {
+            Some(verdicts) => verdicts,
+            None => {
+                (bench.events)(&Event::Output {
+                    suite: SuiteKind::Mutants,
+                    line: &format!(
+                        "cargo did not run the doctests of {package} through cargo-gate \
+                         (cargo < 1.89?): one `cargo test --doc` per mutant"
+                    ),
+                });
+                doctests_one_by_one(bench, package, &ids)?
+            }
+        };
+        let share = started.elapsed().as_secs_f64() / ids.len().max(1) as f64;
+        for id in ids {
+            let Some(t) = tried.get_mut(&id) else {
+                continue;
+            };
+            t.seconds += share;
+            let key = format!("{package}::doc");
+            match verdicts.get(&id) {
+                Some(DocVerdict::Failed(place)) => {
+                    t.verdict = MutantOutcome::Caught;
+                    t.by = Some(place.as_ref().map_or(key.clone(), |p| format!("{key} {p}")));
+                }
+                Some(DocVerdict::TimedOut) => {
+                    t.verdict = MutantOutcome::Timeout;
+                    t.by = Some(key);
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The doctests of a mutant built alone (written straight into the copy).
+pub(super) fn alone_doctests(
+    bench: &Bench<'_>,
+    m: &Numbered,
+    timeouts: &BTreeMap<String, Duration>,
+) -> Result<Verdict, String> {
+    let key = format!("{}::doc", m.package);
+    let timeout = timeouts.get(&m.package).copied();
+    Ok(match bench.doctests(&m.package).run(0, timeout) {
+        Ran::Passed(_) => Verdict::Missed,
+        Ran::Failed(test) => Verdict::Caught { binary: key, test },
+        Ran::TimedOut => Verdict::Timeout(key),
+        Ran::Broken(why) => return Err(why),
+    })
+}
+
+/// Runs `package`'s doctests without mutants: they must pass; their time sets the timeout.
+pub(super) fn doctest_baseline(bench: &Bench<'_>, package: &str) -> Result<Duration, String> {
+    let started = Instant::now();
+    match bench.doctests(package).run(0, None) {
+        Ran::Passed(_) => Ok(bench.cfg.timeout_after(started.elapsed().as_secs_f64())),
+        _ => Err(format!("the doctests of {package} fail without any mutant")),
+    }
+}
+
+/// The doctests against each mutant in turn, after a run without mutants that must pass.
+fn doctests_one_by_one(
+    bench: &Bench<'_>,
+    package: &str,
+    ids: &[u32],
+) -> Result<BTreeMap<u32, DocVerdict>, String> {
+    let timeout = doctest_baseline(bench, package)?;
+    let mut out = BTreeMap::new();
+    for &id in ids {
+        match bench.doctests(package).run(id, Some(timeout)) {
+            Ran::Passed(_) => {}
+            Ran::Failed(test) => {
+                out.insert(id, DocVerdict::Failed(test));
+            }
+            Ran::TimedOut => {
+                out.insert(id, DocVerdict::TimedOut);
+            }
+            Ran::Broken(why) => return Err(why),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
