@@ -153,7 +153,7 @@ struct Bench<'a> {
     timeouts: BTreeMap<String, Duration>,
     times: BTreeMap<String, runner::Times>,
     /// What each binary's unmutated run reached (with coverage on), by id.
-    reach: BTreeMap<String, Reach>,
+    reach: BTreeMap<String, schema::Reach>,
     threads: usize,
     events: Sink<'a>,
 }
@@ -168,9 +168,6 @@ impl Bench<'_> {
         }
     }
 }
-
-/// The mutants a run reached, each with the first test seen reaching it.
-type Reach = BTreeMap<u32, String>;
 
 /// What became of one mutant.
 #[derive(Debug, Clone)]

@@ -207,7 +207,7 @@ pub fn time_binary(
 pub struct Timed {
     pub ran: Ran,
     pub times: Times,
-    pub reach: Option<BTreeMap<u32, String>>,
+    pub reach: Option<super::schema::Reach>,
 }
 
 /// What [`try_mutant`] needs besides the mutant.
@@ -283,15 +283,16 @@ struct Steps {
 }
 
 fn binary_steps(related: &[String], times: Option<&Times>) -> Steps {
-    let matches = |name: &str| related.iter().any(|r| name.contains(r.as_str()));
     let known: Vec<&str> = times
         .into_iter()
         .flatten()
         .map(|(name, _)| name.as_str())
         .collect();
-    let run_related = !related.is_empty() && (times.is_none() || known.iter().any(|n| matches(n)));
+    let holds = |name: &str| related.iter().any(|r| name.contains(r.as_str()));
+    let run_related = !related.is_empty() && (times.is_none() || known.iter().any(|n| holds(n)));
+    // From here on "related" means what the related run takes: nothing when it does not run.
     let related: &[String] = if run_related { related } else { &[] };
-    let matches = |name: &str| related.iter().any(|r| name.contains(r.as_str()));
+    let matches = |name: &str| run_related && holds(name);
     let slow: Vec<&str> = times
         .into_iter()
         .flatten()

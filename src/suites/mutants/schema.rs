@@ -24,8 +24,11 @@ pub const VARIABLE: &str = "CARGO_GATE_MUTANT";
 /// reaches is the coverage that picks the tests run against each mutant.
 pub const TRACE: &str = "CARGO_GATE_MUTANT_TRACE";
 
+/// The mutants a process reached, each with the first test (thread name) seen reaching it.
+pub type Reach = BTreeMap<u32, String>;
+
 /// A trace file's mutants, each with the first test (thread name) seen reaching it.
-pub fn reached(trace: &str) -> BTreeMap<u32, String> {
+pub fn reached(trace: &str) -> Reach {
     let mut out = BTreeMap::new();
     for line in trace.lines() {
         let (id, thread) = line.split_once('\t').unwrap_or((line, ""));

@@ -17,13 +17,14 @@ use std::path::Path;
 /// The directories of a profile that hold the dependencies' build output.
 const PARTS: [&str; 3] = ["deps", "build", ".fingerprint"];
 
-/// The unit a file or directory of `deps/`, `build/` or `.fingerprint/` belongs to: its name
-/// before `-<16 hex digits>`, `lib` prefix kept (`libfoo-0123456789abcdef.rlib` → `libfoo`).
-fn unit_of(name: &str) -> Option<&str> {
+/// The unit a file or directory of `deps/`, `build/` or `.fingerprint/` belongs to and its
+/// hash: its name before `-<16 hex digits>`, `lib` prefix kept
+/// (`libfoo-0123456789abcdef.rlib` → `libfoo`, `0123456789abcdef`).
+fn unit_of(name: &str) -> Option<(&str, &str)> {
     let stem = name.split('.').next()?;
     let (unit, hash) = stem.rsplit_once('-')?;
     (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) && !unit.is_empty())
-        .then_some(unit)
+        .then_some((unit, hash))
 }
 
 /// The units of the workspace's members, as `deps/`, `build/` and `.fingerprint/` name them:
@@ -56,11 +57,8 @@ pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>, ws_root: &Path) 
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.ends_with(".d"))
         .collect();
-    let outside = |name: &str| {
-        let Some(hash) = name.split('.').next().and_then(|s| s.rsplit_once('-')) else {
-            return false;
-        };
-        let suffix = format!("-{}.d", hash.1);
+    let outside = |hash: &str| {
+        let suffix = format!("-{hash}.d");
         dep_infos.iter().filter(|d| d.ends_with(&suffix)).any(|d| {
             std::fs::read_to_string(from.join("deps").join(d))
                 .is_ok_and(|text| compiled_outside(&text, ws_root))
@@ -76,11 +74,11 @@ pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>, ws_root: &Path) 
             let Some(name) = name.to_str() else {
                 continue;
             };
-            let Some(unit) = unit_of(name) else {
+            let Some((unit, hash)) = unit_of(name) else {
                 continue;
             };
             let dest = to.join(part).join(name);
-            if dest.symlink_metadata().is_ok() || (members.contains(unit) && !outside(name)) {
+            if dest.symlink_metadata().is_ok() || (members.contains(unit) && !outside(hash)) {
                 continue;
             }
             if copy_all(&entry.path(), &dest).is_ok() {
@@ -142,13 +140,18 @@ mod tests {
 
     #[test]
     fn units_are_named_before_their_hash() {
+        let h = "0123456789abcdef";
+        let unit = |name: &str| unit_of(name).map(|(u, hash)| (u.to_string(), hash == h));
         assert_eq!(
-            unit_of("libfoo_bar-0123456789abcdef.rlib"),
-            Some("libfoo_bar")
+            unit("libfoo_bar-0123456789abcdef.rlib"),
+            Some(("libfoo_bar".into(), true))
         );
-        assert_eq!(unit_of("foo-0123456789abcdef.d"), Some("foo"));
-        assert_eq!(unit_of("foo-0123456789abcdef"), Some("foo"));
-        assert_eq!(unit_of("serde-json-0123456789abcdef"), Some("serde-json"));
+        assert_eq!(unit("foo-0123456789abcdef.d"), Some(("foo".into(), true)));
+        assert_eq!(unit("foo-0123456789abcdef"), Some(("foo".into(), true)));
+        assert_eq!(
+            unit("serde-json-0123456789abcdef"),
+            Some(("serde-json".into(), true))
+        );
         assert_eq!(unit_of("foo-0123456789abcdeg"), None);
         assert_eq!(unit_of("foo-0123"), None);
         assert_eq!(unit_of("foo"), None);
