@@ -766,13 +766,17 @@ fn a_service_that_dies_during_an_experiment_fails_it_with_its_exit() {
         "{log}"
     );
     // When, within the experiment (it died a second after it started, whatever the machine's
-    // load makes of that second).
-    let secs: f64 = msg
+    // load makes of that second: under load the service may start before the experiment, so
+    // it can read `999ms` as well as `1.02s`).
+    let when = msg
         .trim_start_matches("service `brittle` exited with code 3 ")
-        .split('s')
+        .split(' ')
         .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(-1.0);
+        .unwrap_or_default();
+    let secs: f64 = match when.strip_suffix("ms") {
+        Some(ms) => ms.parse::<f64>().map_or(-1.0, |v| v / 1000.0),
+        None => when.trim_end_matches('s').parse().unwrap_or(-1.0),
+    };
     let lasted = x["attempts"][0]["duration"].as_f64().unwrap_or(0.0);
     assert!(
         (0.0..=lasted + 0.01).contains(&secs),
