@@ -217,8 +217,7 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
     let base = run(0, spec.minimum.max(Duration::from_secs(600)), traced)
         .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
     let base_secs = started.elapsed().as_secs_f64();
-    let reached = super::schema::reached(&std::fs::read_to_string(&trace).unwrap_or_default());
-    let _ = std::fs::remove_file(&trace);
+    let reached = super::runner::take_trace(&trace);
     let passes = base.exit == Exit::Code(0);
     let timeout = Duration::from_secs_f64(base_secs * spec.multiplier).max(spec.minimum);
     // Every doctest leaves a line, so an empty results file means cargo never used the runner

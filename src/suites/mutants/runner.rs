@@ -194,12 +194,16 @@ pub fn time_binary(
             Exit::Code(_) | Exit::Signal(_) => Ran::Failed(failed),
         },
     };
-    let reach = trace.map(|t| {
-        let text = std::fs::read_to_string(t).unwrap_or_default();
-        let _ = std::fs::remove_file(t);
-        super::schema::reached(&text)
-    });
+    let reach = trace.map(take_trace);
     Timed { ran, times, reach }
+}
+
+/// What a trace file (see [`super::schema::TRACE`]) says was reached, the file removed: a
+/// process that reached nothing left none.
+pub fn take_trace(path: &Path) -> super::schema::Reach {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let _ = std::fs::remove_file(path);
+    super::schema::reached(&text)
 }
 
 /// A binary's unmutated run: how it ended, its tests' times, and the mutants it reached with
