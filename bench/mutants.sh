@@ -16,6 +16,7 @@
 #
 #   bench/mutants.sh                      # the fixture and three crates, 3 rounds each
 #   ROUNDS=1 CRATES="strsim-0.11.1" FUNCTIONS=10 bench/mutants.sh
+#   BACKTRACE=1 bench/mutants.sh          # both tools under RUST_BACKTRACE=1
 #
 # cargo-mutants is installed from crates.io when missing (`cargo install --locked`).
 set -euo pipefail
@@ -26,6 +27,11 @@ JOBS="${JOBS:-2}"
 FUNCTIONS="${FUNCTIONS:-12}"
 CRATES="${CRATES:-strsim-0.11.1 semver-1.0.27 regex-syntax-0.8.5}"
 work="${WORK:-$(mktemp -d /tmp/bench-mutants.XXXXXX)}"
+# Both tools' tests run with the same RUST_BACKTRACE, 0 unless BACKTRACE says otherwise: with 1
+# (common in CI) every failing test under cargo-mutants symbolizes a backtrace, which cargo-gate's
+# mutant runs never do, so 0 is the figure that favours cargo-mutants.
+export RUST_BACKTRACE="${BACKTRACE:-0}"
+echo "RUST_BACKTRACE=$RUST_BACKTRACE"
 
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 cargo build --release --quiet --manifest-path "$here/Cargo.toml"

@@ -202,6 +202,7 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
     let run = |id: u32, timeout: Duration, trace: Option<&Path>| {
         let mut cmd = Command::new(program);
         cmd.args(args).env(VARIABLE, id.to_string());
+        super::runner::quiet_panics(&mut cmd);
         if let Some(t) = trace {
             cmd.env(super::schema::TRACE, t);
         }
