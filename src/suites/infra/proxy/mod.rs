@@ -11,6 +11,7 @@
 
 mod framing;
 mod shape;
+mod woken;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -383,82 +384,127 @@ where
     end
 }
 
+/// What ends a stretch of the hot loop: rarely happens, so it is waited on by one future that
+/// lives as long as the stretch and is polled only when it was woken ([`woken`]).
+enum Rare {
+    /// The other direction ended the connection.
+    Killed,
+    /// The toxic changed (or was applied again).
+    Toxic,
+    /// The proxy is going away.
+    Gone,
+    /// An injected HTTP answer to write before closing.
+    Answer(Vec<u8>),
+}
+
+async fn rare(
+    killed: &mut watch::Receiver<bool>,
+    toxic: &mut watch::Receiver<Option<ToxicSpec>>,
+    answers: &mut Option<mpsc::Receiver<Vec<u8>>>,
+) -> Rare {
+    tokio::select! {
+        biased;
+        _ = killed.changed() => Rare::Killed,
+        Some(answer) = next_answer(answers) => Rare::Answer(answer),
+        changed = toxic.changed() => if changed.is_err() { Rare::Gone } else { Rare::Toxic },
+    }
+}
+
 /// One direction: reads whenever there is room, stamping each piece; writes each piece when
-/// the toxic in force lets it go. With no toxic a piece is written as soon as it is read, in
-/// the same task (no hand-over between tasks on the hot path).
+/// the toxic in force lets it go. With no toxic that delays pieces, a piece read while none
+/// waits is written at once, unstamped, in the same task (no hand-over between tasks on the
+/// hot path).
 async fn pipe_inner<R, W>(src: &mut R, dst: &mut W, p: &mut Pipe<'_>) -> End
 where
     R: AsyncReadExt + Unpin,
     W: AsyncWriteExt + Unpin,
 {
     let mut killed = p.kill.subscribe();
+    // The other direction may have ended the connection before this one subscribed (a
+    // subscription starts with the value seen, so `changed` would never fire).
+    if *killed.borrow_and_update() {
+        return End::Closed;
+    }
     let mut shaper = Shaper::new(p.flow.toxic(&p.rx.borrow_and_update()), p.opened);
+    // Changes are waited on through a clone, so that reading the toxic in force (`p.rx`, for
+    // `http_error`) does not need the waiting future to end.
+    let mut changes = p.rx.clone();
     let mut out = Outbox::default();
     let mut eof = false;
     let mut requests = Requests::default();
     let mut buf = vec![0u8; 32 * 1024];
     loop {
-        // The other direction may have ended the connection before this one subscribed (a
-        // subscription starts with the value seen, so `changed` would never fire).
-        if *killed.borrow_and_update() {
-            return End::Closed;
-        }
-        match shaper.toxic() {
-            Some(Toxic::Down) => return End::Closed,
-            Some(Toxic::ResetPeer) => return End::Reset,
-            _ => {}
-        }
-        let next_due = match out.write_due(&mut shaper, dst).await {
-            Ok(next) => next,
-            Err(end) => return end,
+        let event = {
+            let mut event = woken::WhenWoken::new(rare(&mut killed, &mut changes, &mut p.answers));
+            loop {
+                match shaper.toxic() {
+                    Some(Toxic::Down) => return End::Closed,
+                    Some(Toxic::ResetPeer) => return End::Reset,
+                    _ => {}
+                }
+                let next_due = match out.write_due(&mut shaper, dst).await {
+                    Ok(next) => next,
+                    Err(end) => return end,
+                };
+                if eof && out.queue.is_empty() {
+                    return End::Eof;
+                }
+                let close_at = shaper.close_at();
+                tokio::select! {
+                    biased;
+                    event = &mut event => break event,
+                    _ = sleep_until(close_at), if close_at.is_some() => return End::Closed,
+                    _ = sleep_until(next_due), if next_due.is_some() => {}
+                    read = src.read(&mut buf), if !eof && out.held < HOLD_LIMIT => {
+                        let n = match read {
+                            Ok(0) | Err(_) => 0,
+                            Ok(n) => n,
+                        };
+                        if n == 0 {
+                            eof = true;
+                            continue;
+                        }
+                        let at = Instant::now();
+                        let forward = match &p.http {
+                            None => None,
+                            Some((counters, answers)) => {
+                                let (forward, answer) =
+                                    requests.filter(&buf[..n], &p.rx, counters);
+                                if let Some(status) = answer {
+                                    // Requests before it in the same read still reach the
+                                    // service.
+                                    if !forward.is_empty() {
+                                        let _ = dst.write_all(&forward).await;
+                                    }
+                                    let _ = answers.send(error_response(status)).await;
+                                    return End::Answered;
+                                }
+                                Some(forward)
+                            }
+                        };
+                        let bytes = forward.as_deref().unwrap_or(&buf[..n]);
+                        if out.queue.is_empty() && shaper.passes() {
+                            if dst.write_all(bytes).await.is_err() {
+                                return End::Closed;
+                            }
+                            shaper.wrote(bytes.len(), at);
+                        } else {
+                            out.push(at, bytes.to_vec());
+                        }
+                    }
+                }
+            }
         };
-        if eof && out.queue.is_empty() {
-            return End::Eof;
-        }
-        let close_at = shaper.close_at();
-        tokio::select! {
-            biased;
-            _ = killed.changed() => return End::Closed,
-            Some(answer) = next_answer(&mut p.answers) => {
+        match event {
+            Rare::Killed | Rare::Gone => return End::Closed,
+            Rare::Answer(answer) => {
                 let _ = dst.write_all(&answer).await;
                 let _ = dst.shutdown().await;
                 return End::Closed;
             }
-            changed = p.rx.changed() => {
-                if changed.is_err() {
-                    return End::Closed;
-                }
+            Rare::Toxic => {
                 shaper.change(p.flow.toxic(&p.rx.borrow_and_update()), Instant::now());
                 out.planned = None;
-            }
-            _ = sleep_until(close_at), if close_at.is_some() => return End::Closed,
-            _ = sleep_until(next_due), if next_due.is_some() => {}
-            read = src.read(&mut buf), if !eof && out.held < HOLD_LIMIT => {
-                let n = match read {
-                    Ok(0) | Err(_) => 0,
-                    Ok(n) => n,
-                };
-                if n == 0 {
-                    eof = true;
-                    continue;
-                }
-                let at = Instant::now();
-                let bytes = match &p.http {
-                    None => buf[..n].to_vec(),
-                    Some((counters, answers)) => {
-                        let (forward, answer) = requests.filter(&buf[..n], &p.rx, counters);
-                        if let Some(status) = answer {
-                            // Requests before it in the same read still reach the service.
-                            if !forward.is_empty() {
-                                let _ = dst.write_all(&forward).await;
-                            }
-                            let _ = answers.send(error_response(status)).await;
-                            return End::Answered;
-                        }
-                        forward
-                    }
-                };
-                out.push(at, bytes);
             }
         }
     }

@@ -64,6 +64,11 @@ impl Shaper {
         self.toxic.as_ref()
     }
 
+    /// True when the toxic in force lets every piece through at once, as no toxic does.
+    pub fn passes(&self) -> bool {
+        matches!(self.toxic, None | Some(Toxic::HttpError { .. }))
+    }
+
     /// When the connection must close even if no data arrives (`timeout`).
     pub fn close_at(&self) -> Option<Instant> {
         match self.toxic {
