@@ -407,27 +407,14 @@ fn unmutated(
     }
     // Binaries side by side, each on every core (see `time_binary` for what the times mean).
     let threads = bench.threads;
-    let next = AtomicUsize::new(0);
-    let timed: Mutex<Vec<(&TestBinary, runner::Timed, f64)>> = Mutex::new(Vec::new());
     let (dir, coverage) = (&bench.dir, bench.cfg.coverage);
-    std::thread::scope(|s| {
-        for _ in 0..bench.cfg.jobs.max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(bin) = todo.get(i) else { break };
-                    let trace = dir.join(format!("trace-{i}"));
-                    let _ = std::fs::remove_file(&trace);
-                    let started = Instant::now();
-                    let run = runner::time_binary(bin, threads, None, coverage.then_some(&*trace));
-                    let secs = started.elapsed().as_secs_f64();
-                    let mut all = timed.lock().unwrap_or_else(|p| p.into_inner());
-                    all.push((*bin, run, secs));
-                }
-            });
-        }
+    let mut timed = over_jobs(bench.cfg.jobs, &todo, |i, bin| {
+        let trace = dir.join(format!("trace-{i}"));
+        let _ = std::fs::remove_file(&trace);
+        let started = Instant::now();
+        let run = runner::time_binary(bin, threads, None, coverage.then_some(&*trace));
+        Some((*bin, run, started.elapsed().as_secs_f64()))
     });
-    let mut timed = timed.into_inner().unwrap_or_else(|p| p.into_inner());
     timed.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for (bin, run, secs) in timed {
         let runner::Timed { ran, times, reach } = run;
@@ -516,70 +503,82 @@ fn outcome_of(verdict: Verdict, ran: usize, seconds: f64, alone: bool) -> Result
     })
 }
 
+/// Runs `work` on every item, `jobs` items at a time, each item once; what it returned, in the
+/// items' order (`None`s left out).
+fn over_jobs<T: Sync, R: Send>(
+    jobs: usize,
+    items: &[T],
+    work: impl Fn(usize, &T) -> Option<R> + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = items.get(i) else { break };
+                    if let Some(r) = work(i, item) {
+                        done.lock().unwrap_or_else(|p| p.into_inner()).push((i, r));
+                    }
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Runs the schema's mutants, `jobs` at a time.
 fn run_schema(
     bench: &Bench<'_>,
     binaries: &[TestBinary],
     mutants: &[&Numbered],
 ) -> BTreeMap<u32, Tried> {
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<BTreeMap<u32, Tried>> = Mutex::new(BTreeMap::new());
     // Tests that caught a function's mutants, tried first on its next ones.
     let caught: Mutex<BTreeMap<String, Vec<(String, String)>>> = Mutex::new(BTreeMap::new());
-    std::thread::scope(|s| {
-        for _ in 0..bench.cfg.jobs.max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(m) = mutants.get(i) else { break };
-                    if crate::exec::process::is_cancelled() {
-                        break;
-                    }
-                    let function = m.mutant.function.clone().unwrap_or_default();
-                    let before = caught
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(&function)
-                        .cloned()
-                        .unwrap_or_default();
-                    let started = Instant::now();
-                    let (verdict, ran) = try_one(bench, binaries, m, m.id, before);
-                    if let Verdict::Caught {
-                        binary,
-                        test: Some(t),
-                    } = &verdict
-                    {
-                        caught
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .entry(function)
-                            .or_default()
-                            .push((binary.clone(), t.clone()));
-                    }
-                    let secs = started.elapsed().as_secs_f64();
-                    if let Ok(t) = outcome_of(verdict, ran, secs, false) {
-                        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                        let line = format!(
-                            "{n}/{} {} {}",
-                            mutants.len(),
-                            t.verdict.label(),
-                            m.mutant.name()
-                        );
-                        (bench.events)(&Event::Output {
-                            suite: SuiteKind::Mutants,
-                            line: &line,
-                        });
-                        results
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(m.id, t);
-                    }
-                }
-            });
+    let tried = over_jobs(bench.cfg.jobs, mutants, |_, m| {
+        if crate::exec::process::is_cancelled() {
+            return None;
         }
+        let function = m.mutant.function.clone().unwrap_or_default();
+        let before = caught
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&function)
+            .cloned()
+            .unwrap_or_default();
+        let started = Instant::now();
+        let (verdict, ran) = try_one(bench, binaries, m, m.id, before);
+        if let Verdict::Caught {
+            binary,
+            test: Some(t),
+        } = &verdict
+        {
+            caught
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(function)
+                .or_default()
+                .push((binary.clone(), t.clone()));
+        }
+        let t = outcome_of(verdict, ran, started.elapsed().as_secs_f64(), false).ok()?;
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        let line = format!(
+            "{n}/{} {} {}",
+            mutants.len(),
+            t.verdict.label(),
+            m.mutant.name()
+        );
+        (bench.events)(&Event::Output {
+            suite: SuiteKind::Mutants,
+            line: &line,
+        });
+        Some((m.id, t))
     });
-    results.into_inner().unwrap_or_else(|p| p.into_inner())
+    tried.into_iter().collect()
 }
 
 /// Builds and runs each mutant the schema could not hold on its own, one at a time, written
@@ -638,4 +637,30 @@ fn run_alone(
         out.insert(m.id, tried);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_jobs_does_every_item_once_and_keeps_their_order() {
+        let items: Vec<u32> = (0..50).collect();
+        let calls = AtomicUsize::new(0);
+        let out = over_jobs(3, &items, |i, n| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            assert_eq!(i as u32, *n);
+            // Later items finish first: the order must come from the items, not the ends.
+            std::thread::sleep(Duration::from_micros(u64::from(50 - n) * 20));
+            (n % 7 != 0).then_some(n * 2)
+        });
+        assert_eq!(calls.load(Ordering::SeqCst), 50);
+        let want: Vec<u32> = items
+            .iter()
+            .filter(|n| *n % 7 != 0)
+            .map(|n| n * 2)
+            .collect();
+        assert_eq!(out, want);
+        assert!(over_jobs(4, &Vec::<u32>::new(), |_, n| Some(*n)).is_empty());
+    }
 }
