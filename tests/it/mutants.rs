@@ -574,3 +574,75 @@ fn a_mutant_meets_only_the_tests_that_reach_its_code_unless_coverage_is_off() {
     assert!(unused(&report).iter().all(|n| *n >= 2), "{report:#}");
     assert_eq!(doctest_runs, 6);
 }
+
+/// A library with 13 doctests that only note that they ran, and `name`, whose doctest checks
+/// it (or only calls it).
+fn many_doctests(name_checked: bool) -> String {
+    let note = |what: &str| {
+        format!(
+            "/// std::io::Write::write_all(&mut std::fs::OpenOptions::new().append(true).create(true)\n///     .open(std::env::var(\"DOCTEST_RUNS\").unwrap()).unwrap(), b\"{what}\\n\").unwrap();\n"
+        )
+    };
+    let mut lib = String::new();
+    for i in 0..13 {
+        lib += &format!(
+            "/// ```\n{}/// assert_eq!(scratch::f{i}(1), {});\n/// ```\npub fn f{i}(x: i32) -> i32 {{\n    x + {i}\n}}\n\n",
+            note(&format!("f{i}")),
+            1 + i
+        );
+    }
+    let check = if name_checked {
+        "assert_eq!(scratch::name(), \"gate\");"
+    } else {
+        "let _ = scratch::name();"
+    };
+    lib += &format!(
+        "/// ```\n{}/// {check}\n/// ```\npub fn name() -> String {{\n    \"gate\".to_string()\n}}\n",
+        note("name")
+    );
+    lib
+}
+
+#[test]
+fn with_many_doctests_the_related_ones_run_first_and_the_rest_only_for_what_they_missed() {
+    let dir = temp_workspace("[mutants]\n");
+    let d = dir.path();
+    let runs = d.join("doctest-runs");
+    let run = |name_checked: bool| {
+        write_file(d, "src/lib.rs", &many_doctests(name_checked));
+        let _ = std::fs::remove_file(&runs);
+        let mut cmd = mutants_cmd(d, &["--mutate", "src/lib.rs:name"]);
+        let out = output(cmd.env("DOCTEST_RUNS", &runs));
+        assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+        let report = json(&d.join("out/mutants.json"));
+        let ran: Vec<String> = std::fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        (report, ran)
+    };
+    // `name`'s two mutants (String::new(), "xyzzy") are caught by its own doctest, the only one
+    // whose name relates to them: the other thirteen are never compiled, let alone run.
+    let (report, ran) = run(true);
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 2, "{report:#}");
+    for o in outcomes {
+        assert_eq!(o["outcome"], "caught", "{o:#}");
+        assert!(o["by"].as_str().unwrap().contains("scratch::doc"), "{o:#}");
+    }
+    assert!(ran.iter().all(|r| r == "name"), "{ran:?}");
+    assert!(!ran.is_empty());
+    // When its doctest does not check it, the others run too (once each, unmutated: they never
+    // reach `name`), and the mutants are missed.
+    let (report, ran) = run(false);
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert!(
+        outcomes.iter().all(|o| o["outcome"] == "missed"),
+        "{report:#}"
+    );
+    for i in 0..13 {
+        let me = format!("f{i}");
+        assert_eq!(ran.iter().filter(|r| **r == me).count(), 1, "{ran:?}");
+    }
+}

@@ -145,6 +145,8 @@ struct Bench<'a> {
     cfg: &'a MutantsConfig,
     /// `target/gate/mutants`: the copy, its build output, the doctest runner's files.
     dir: std::path::PathBuf,
+    /// The copy's root.
+    root: std::path::PathBuf,
     members: Vec<select::Member>,
     /// Each member's package ID spec in the copy, by name.
     specs: BTreeMap<String, String>,
@@ -320,6 +322,7 @@ fn try_all(
     let mut bench = Bench {
         cfg,
         dir,
+        root: copy.root.clone(),
         members: select::members(ws),
         specs: sws
             .members

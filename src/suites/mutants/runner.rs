@@ -266,18 +266,8 @@ pub struct Plan<'a> {
 pub fn related_names(function: Option<&str>, file: &str) -> Vec<String> {
     let mut names = Vec::new();
     if let Some(f) = function {
-        let mut segments = f.rsplit("::");
-        names.extend(segments.next().map(str::to_string));
-        if let Some(owner) = segments.next() {
-            // `<impl Trait for Type<T>>` or `Type<T>`: the type's own name.
-            let owner = owner.rsplit(" for ").next().unwrap_or(owner);
-            let bare = owner
-                .trim_start_matches('<')
-                .split('<')
-                .next()
-                .unwrap_or("");
-            names.push(snake_case(bare.trim_end_matches('>')));
-        }
+        names.extend(f.rsplit("::").next().map(str::to_string));
+        names.extend(owner_type(f).map(snake_case));
     }
     let stem = Path::new(file).file_stem().and_then(|s| s.to_str());
     if let Some(stem) = stem.filter(|s| !matches!(*s, "lib" | "mod" | "main")) {
@@ -287,6 +277,22 @@ pub fn related_names(function: Option<&str>, file: &str) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// The type a method belongs to, by its own name: `<impl Iterator for WhileSome<I>>::next` →
+/// `WhileSome`, `ArrayBuilder<T, N>::take` → `ArrayBuilder`; `None` for a free function.
+pub fn owner_type(function: &str) -> Option<&str> {
+    let mut segments = function.rsplit("::");
+    segments.next();
+    let owner = segments.next()?;
+    // `<impl Trait for Type<T>>` or `Type<T>`: the type's own name.
+    let owner = owner.rsplit(" for ").next().unwrap_or(owner);
+    let bare = owner
+        .trim_start_matches('<')
+        .split('<')
+        .next()
+        .unwrap_or("");
+    Some(bare.trim_end_matches('>'))
 }
 
 fn snake_case(name: &str) -> String {
