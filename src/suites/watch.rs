@@ -39,34 +39,20 @@ impl Watch {
 
     fn scan(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         let mut found = BTreeMap::new();
-        let mut stack = vec![self.root.clone()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                if kind.is_dir() {
-                    let name = entry.file_name();
-                    if name == ".git"
-                        || name == "node_modules"
-                        || self.skip.contains(&path)
-                        || path.join("CACHEDIR.TAG").exists()
-                    {
-                        continue;
-                    }
-                    stack.push(path);
-                } else if kind.is_file()
-                    && (self.matches)(&path)
-                    && let Ok(content) = std::fs::read(&path)
-                {
-                    found.insert(path, content);
-                }
+        let skip = |dir: &Path| {
+            let name = dir.file_name().unwrap_or_default();
+            name == ".git"
+                || name == "node_modules"
+                || self.skip.iter().any(|s| s == dir)
+                || dir.join("CACHEDIR.TAG").exists()
+        };
+        crate::util::fs::walk_files(&self.root, skip, |path| {
+            if (self.matches)(path)
+                && let Ok(content) = std::fs::read(path)
+            {
+                found.insert(path.to_path_buf(), content);
             }
-        }
+        });
         found
     }
 

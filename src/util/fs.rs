@@ -34,3 +34,56 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn canonical(path: &Path) -> std::path::PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
+
+/// Calls `visit` with every regular file under `root`, unreadable directories passed over and
+/// links never followed (a link to a parent would never end); a directory for which `skip`
+/// holds is not entered.
+pub fn walk_files(root: &Path, skip: impl Fn(&Path) -> bool, mut visit: impl FnMut(&Path)) {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if !skip(&path) {
+                    stack.push(path);
+                }
+            } else if kind.is_file() {
+                visit(&path);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_files_sees_every_file_once_skips_what_it_is_told_and_follows_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("a/b")).unwrap();
+        std::fs::create_dir_all(d.join("skipped")).unwrap();
+        std::fs::write(d.join("top.rs"), "").unwrap();
+        std::fs::write(d.join("a/b/deep.rs"), "").unwrap();
+        std::fs::write(d.join("skipped/no.rs"), "").unwrap();
+        std::os::unix::fs::symlink(d, d.join("a/loop")).unwrap();
+        let mut seen = Vec::new();
+        walk_files(
+            d,
+            |p| p.ends_with("skipped"),
+            |p| seen.push(p.strip_prefix(d).unwrap().to_path_buf()),
+        );
+        seen.sort();
+        assert_eq!(
+            seen,
+            [Path::new("a/b/deep.rs"), Path::new("top.rs")].map(Path::to_path_buf)
+        );
+    }
+}

@@ -419,25 +419,15 @@ fn doctest_filters(mutants: &[&Numbered], member_dir: &str) -> Vec<String> {
 /// example (a `text` block counts too; a README included as docs does not).
 fn count_doctests(dir: &Path) -> usize {
     let mut fences = 0;
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            // Links are not followed: a link to a parent would never end.
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                todo.push(path);
-            } else if kind.is_file() && path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                fences += fences_in(&text);
+    crate::util::fs::walk_files(
+        dir,
+        |_| false,
+        |path| {
+            if path.extension().is_some_and(|e| e == "rs") {
+                fences += fences_in(&std::fs::read_to_string(path).unwrap_or_default());
             }
-        }
-    }
+        },
+    );
     fences / 2
 }
 
