@@ -207,8 +207,8 @@ pub fn runner(spec: &Path, program: &Path, args: &[OsString]) -> Result<(i32, St
     };
     let run = |id: u32, timeout: Duration, trace: Option<&Path>| {
         let mut cmd = Command::new(program);
+        // The backtrace variables come with the environment `Doctests::command` gave cargo.
         cmd.args(args).env(VARIABLE, id.to_string());
-        super::runner::quiet_panics(&mut cmd);
         if let Some(t) = trace {
             cmd.env(super::schema::TRACE, t);
         }

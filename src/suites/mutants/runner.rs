@@ -79,7 +79,7 @@ fn binary_command(bin: &TestBinary, mutant: u32) -> Command {
 /// captures itself (`std::backtrace`, anyhow) keep the user's setting through
 /// `RUST_LIB_BACKTRACE`, which they read first. The runs without mutants get the same
 /// variables, so a test that depends on them fails there, never only with a mutant.
-pub fn quiet_panics(cmd: &mut Command) {
+fn quiet_panics(cmd: &mut Command) {
     let lib = std::env::var_os("RUST_LIB_BACKTRACE");
     let style = std::env::var_os("RUST_BACKTRACE");
     for (name, value) in backtrace_variables(lib.as_deref(), style.as_deref()) {
