@@ -76,6 +76,14 @@ impl Default for Framer {
     }
 }
 
+/// Just past the blank line that ends a head in `buf`, if it is there: a head has a few
+/// lines, so jumping from line end to line end beats comparing every window of four bytes.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\n', buf)
+        .find(|&i| i >= 3 && &buf[i - 3..=i] == b"\r\n\r\n")
+        .map(|i| i + 1)
+}
+
 /// How a completed head frames the body, and whether it expects `100 Continue`: a head that
 /// does not parse frames nothing (the connection turns opaque).
 fn body_of(head: &[u8]) -> (Body, bool) {
@@ -107,19 +115,24 @@ impl Framer {
     }
 
     /// Splits `data`, the next bytes of the stream, into segments.
+    #[cfg(test)]
     pub fn split(&mut self, data: &[u8]) -> Vec<Segment> {
         let mut out = Vec::new();
         let mut at = 0;
         while at < data.len() {
-            let seg = self.step(&data[at..]);
+            let seg = self.segment(&data[at..]);
             at += seg.len;
             out.push(seg);
         }
         out
     }
 
-    /// One segment from the front of `data` (never empty).
-    fn step(&mut self, data: &[u8]) -> Segment {
+    /// One segment from the front of `data`, never empty unless `data` is. The proxy calls it
+    /// in a loop rather than collecting the segments: every read of a client passes here.
+    pub fn segment(&mut self, data: &[u8]) -> Segment {
+        if data.is_empty() {
+            return Segment::plain(0);
+        }
         let plain = Segment::plain;
         match self.state.clone() {
             State::Opaque => plain(data.len()),
@@ -162,16 +175,22 @@ impl Framer {
     }
 
     fn head(&mut self, data: &[u8]) -> Segment {
+        // The usual case, a whole head in one read with nothing held from the last: found and
+        // parsed in place, not copied (every request through the proxy passes here).
+        if self.line.is_empty() {
+            let window = &data[..data.len().min(MAX_HEAD + 4)];
+            if let Some(end) = head_end(window) {
+                let (body, expect) = body_of(&window[..end]);
+                return self.head_complete(body, expect, end);
+            }
+        }
         // The end of the head can straddle two reads: search from three bytes back.
         let from = self.line.len().saturating_sub(3);
         let take = data
             .len()
             .min(MAX_HEAD + 4 - self.line.len().min(MAX_HEAD + 4));
         self.line.extend_from_slice(&data[..take]);
-        let end = self.line[from..]
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|p| from + p + 4);
+        let end = head_end(&self.line[from..]).map(|p| from + p);
         let Some(end) = end else {
             if self.line.len() > MAX_HEAD {
                 self.state = State::Opaque;
@@ -182,8 +201,14 @@ impl Framer {
         let used = take - (self.line.len() - end);
         self.line.truncate(end);
         let (body, expect) = body_of(&self.line);
-        self.expect_continue = expect;
         self.line.clear();
+        self.head_complete(body, expect, used)
+    }
+
+    /// The segment that ends a head (`used` bytes of the read), and the state its body puts
+    /// the framer in.
+    fn head_complete(&mut self, body: Body, expect: bool, used: usize) -> Segment {
+        self.expect_continue = expect;
         let mut seg = Segment {
             head_done: true,
             ..Segment::plain(used)

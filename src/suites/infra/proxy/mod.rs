@@ -268,7 +268,7 @@ fn picked(n: u64, share: f64) -> bool {
 }
 
 async fn handle(
-    mut client: TcpStream,
+    client: TcpStream,
     upstream: SocketAddr,
     mut rx: watch::Receiver<Option<ToxicSpec>>,
     n: u64,
@@ -290,61 +290,88 @@ async fn handle(
         }
         _ => {}
     }
-    let mut server = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(upstream))
+    let server = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(upstream))
         .await
         .map_err(|_| std::io::Error::other("the upstream did not accept in time"))??;
     let _ = server.set_nodelay(true);
-    let kill = watch::channel(false).0;
+    let kill = Arc::new(watch::channel(false).0);
     // The one message between the directions: an injected HTTP answer for the client.
     let (answer_tx, answer_rx) = mpsc::channel(1);
-    let (mut cr, mut cw) = client.split();
-    let (mut sr, mut sw) = server.split();
+    let (mut cr, cw) = client.into_split();
+    let (sr, mut sw) = server.into_split();
     let flow = |stream| Flow {
         stream,
         connection: n,
     };
     // Each direction runs until its source closes (then it half-closes its destination, so
-    // request/response protocols finish); a fault that ends the connection stops both.
+    // request/response protocols finish); a fault that ends the connection stops both. The
+    // service's direction is a task of its own: in one task, every wake-up of either direction
+    // polled both (a read woke the task, the other direction's futures were polled for nothing).
+    let down = Pipe {
+        flow: flow(Stream::Downstream),
+        rx: rx.clone(),
+        kill: Arc::clone(&kill),
+        opened,
+        http: None,
+        answers: Some(answer_rx),
+    };
+    let down = Detached(tokio::spawn(async move {
+        let (mut sr, mut cw) = (sr, cw);
+        let end = pipe(&mut sr, &mut cw, down).await;
+        (end, sr, cw)
+    }));
     let up = pipe(
         &mut cr,
         &mut sw,
         Pipe {
             flow: flow(Stream::Upstream),
-            rx: rx.clone(),
-            kill: &kill,
+            rx,
+            kill,
             opened,
-            http: Some((&counters, answer_tx)),
+            http: Some((counters, answer_tx)),
             answers: None,
         },
-    );
-    let down = pipe(
-        &mut sr,
-        &mut cw,
-        Pipe {
-            flow: flow(Stream::Downstream),
-            rx,
-            kill: &kill,
-            opened,
-            http: None,
-            answers: Some(answer_rx),
-        },
-    );
-    let (a, b) = tokio::join!(up, down);
-    if a == End::Reset || b == End::Reset {
-        reset(&client);
+    )
+    .await;
+    let Ok((down, sr, cw)) = down.finish().await else {
+        return Ok(());
+    };
+    // Put back together, the halves close as the stream closes (a write half dropped on its own
+    // would send a FIN first, and a reset must not be preceded by one).
+    let (client, _server) = (cr.reunite(cw), sr.reunite(sw));
+    if (up == End::Reset || down == End::Reset)
+        && let Ok(client) = &client
+    {
+        reset(client);
     }
     Ok(())
 }
 
+/// A spawned direction of a connection, aborted when the connection's own task is dropped (the
+/// proxy going away): it must not outlive its connection.
+struct Detached<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Detached<T> {
+    async fn finish(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for Detached<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// What one direction of a connection needs besides its two halves.
-struct Pipe<'a> {
+struct Pipe {
     flow: Flow,
     rx: watch::Receiver<Option<ToxicSpec>>,
     /// Set when a fault ends the connection: the other direction stops too.
-    kill: &'a watch::Sender<bool>,
+    kill: Arc<watch::Sender<bool>>,
     opened: Instant,
     /// Client → service only: follow HTTP requests for `http_error`, answers go here.
-    http: Option<(&'a Counters, mpsc::Sender<Vec<u8>>)>,
+    http: Option<(Arc<Counters>, mpsc::Sender<Vec<u8>>)>,
     /// Service → client only: an injected answer to write before closing.
     answers: Option<mpsc::Receiver<Vec<u8>>>,
 }
@@ -365,7 +392,7 @@ struct Held {
 /// flowing through a 200 ms latency.
 const HOLD_LIMIT: usize = 4 * 1024 * 1024;
 
-async fn pipe<R, W>(src: &mut R, dst: &mut W, mut p: Pipe<'_>) -> End
+async fn pipe<R, W>(src: &mut R, dst: &mut W, mut p: Pipe) -> End
 where
     R: AsyncReadExt + Unpin,
     W: AsyncWriteExt + Unpin,
@@ -414,7 +441,7 @@ async fn rare(
 /// the toxic in force lets it go. With no toxic that delays pieces, a piece read while none
 /// waits is written at once, unstamped, in the same task (no hand-over between tasks on the
 /// hot path).
-async fn pipe_inner<R, W>(src: &mut R, dst: &mut W, p: &mut Pipe<'_>) -> End
+async fn pipe_inner<R, W>(src: &mut R, dst: &mut W, p: &mut Pipe) -> End
 where
     R: AsyncReadExt + Unpin,
     W: AsyncWriteExt + Unpin,
@@ -473,13 +500,14 @@ where
                                 if let Some(status) = answer {
                                     // Requests before it in the same read still reach the
                                     // service.
+                                    let forward = forward.as_deref().unwrap_or(&buf[..n]);
                                     if !forward.is_empty() {
-                                        let _ = dst.write_all(&forward).await;
+                                        let _ = dst.write_all(forward).await;
                                     }
                                     let _ = answers.send(error_response(status)).await;
                                     return End::Answered;
                                 }
-                                Some(forward)
+                                forward
                             }
                         };
                         let bytes = forward.as_deref().unwrap_or(&buf[..n]);
@@ -608,33 +636,41 @@ struct Requests {
 }
 
 impl Requests {
-    /// The bytes of `data` to forward, and the status to answer with once a request picked to
-    /// fail has been read (what follows it is not forwarded).
+    /// The bytes of `data` to forward (`None`: all of them, the usual case, which copies
+    /// nothing), and the status to answer with once a request picked to fail has been read
+    /// (what follows it is not forwarded).
     fn filter(
         &mut self,
         data: &[u8],
         rx: &watch::Receiver<Option<ToxicSpec>>,
         counters: &Counters,
-    ) -> (Vec<u8>, Option<u16>) {
-        let mut forward = Vec::with_capacity(data.len());
+    ) -> (Option<Vec<u8>>, Option<u16>) {
+        // Set once some of `data` is held back: what is forwarded, from then on.
+        let mut kept: Option<Vec<u8>> = None;
         let mut offset = 0;
-        for seg in self.framer.split(data) {
-            let part = &data[offset..offset + seg.len];
-            offset += seg.len;
+        while offset < data.len() {
+            let seg = self.framer.segment(&data[offset..]);
+            let (start, end) = (offset, offset + seg.len);
+            offset = end;
             if seg.starts {
                 self.failing = fails(&rx.borrow(), counters);
             }
             match self.failing {
-                None => forward.extend_from_slice(part),
-                // A client waiting for `100 Continue` sends no body: answer after the head.
+                None => {
+                    if let Some(kept) = &mut kept {
+                        kept.extend_from_slice(&data[start..end]);
+                    }
+                }
                 Some(status) => {
+                    let kept = kept.get_or_insert_with(|| data[..start].to_vec());
+                    // A client waiting for `100 Continue` sends no body: answer after the head.
                     if seg.done || (seg.head_done && self.framer.expect_continue()) {
-                        return (forward, Some(status));
+                        return (Some(std::mem::take(kept)), Some(status));
                     }
                 }
             }
         }
-        (forward, None)
+        (kept, None)
     }
 }
 
@@ -689,5 +725,55 @@ fn jitter_draw() -> f64 {
 async fn sleep_until(at: Option<Instant>) {
     if let Some(at) = at {
         tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_error(fraction: Option<f64>) -> watch::Receiver<Option<ToxicSpec>> {
+        let toxic = Toxic::HttpError {
+            status: 503,
+            fraction,
+            first: None,
+        };
+        watch::channel(Some(ToxicSpec::everywhere(toxic))).1
+    }
+
+    const TWO: &[u8] = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    #[test]
+    fn with_no_request_failing_everything_is_forwarded_without_a_copy() {
+        let (none, counters) = (watch::channel(None).1, Counters::default());
+        let mut requests = Requests::default();
+        assert_eq!(requests.filter(TWO, &none, &counters), (None, None));
+        // A request picked to pass under http_error is forwarded whole too.
+        let mut requests = Requests::default();
+        let rx = http_error(Some(0.5));
+        let first = &TWO[..TWO.len() / 2];
+        assert_eq!(requests.filter(first, &rx, &counters), (None, None));
+    }
+
+    #[test]
+    fn pipelined_requests_before_a_failing_one_still_reach_the_service() {
+        let counters = Counters::default();
+        // A share of 0.5 passes the first request of the fault and fails the second.
+        let mut requests = Requests::default();
+        let (forward, status) = requests.filter(TWO, &http_error(Some(0.5)), &counters);
+        assert_eq!(status, Some(503));
+        assert_eq!(forward.as_deref(), Some(&TWO[..TWO.len() / 2]));
+    }
+
+    #[test]
+    fn a_failing_request_is_held_back_until_its_body_is_read() {
+        let (rx, counters) = (http_error(None), Counters::default());
+        let mut requests = Requests::default();
+        let head = b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab";
+        assert_eq!(requests.filter(head, &rx, &counters), (Some(vec![]), None));
+        assert_eq!(
+            requests.filter(b"cd", &rx, &counters),
+            (Some(vec![]), Some(503))
+        );
     }
 }
