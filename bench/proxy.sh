@@ -4,7 +4,8 @@
 # user-space proxy hop costs on this machine. Two servers: one with a 1 ms service time (the
 # usual case: the server sets the pace) and one that answers at once (CPU-bound: wrk, server and
 # proxy compete for the cores). Each cell is the median of REPS runs, taken in turn so that
-# drift in the machine's load hits every column alike. Prints a Markdown table.
+# drift in the machine's load hits every column alike; the last column is the median of the
+# per-run ratios of the proxy to haproxy. Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in wrk haproxy; do
@@ -56,8 +57,8 @@ measure() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "| server | connections | direct | cargo-gate proxy | haproxy (tcp mode) |"
-echo "|---|---|---|---|---|"
+echo "| server | connections | direct | cargo-gate proxy | haproxy (tcp mode) | proxy ÷ haproxy (paired) |"
+echo "|---|---|---|---|---|---|"
 for server in "1 ms service time:18290" "instant:18190"; do
     name="${server%%:*}"
     base="${server##*:}"
@@ -76,6 +77,11 @@ for server in "1 ms service time:18290" "instant:18190"; do
             p50=$(cut -d' ' -f2 "$work/$target" | median)
             row+=" | $rps req/s ($(awk -v a="$rps" -v b="$rps0" 'BEGIN { printf "%+.1f %%", (a / b - 1) * 100 }')), p50 $p50 µs (+$((p50 - p500)) µs)"
         done
+        # Each run of the proxy against haproxy's run right after it: drift in the machine's
+        # speed, which moves both columns' medians, cancels out of the pair.
+        pairs=$(paste -d' ' <(cut -d' ' -f1 "$work/1") <(cut -d' ' -f1 "$work/2") |
+            awk '{ printf "%.3f\n", $1 / $2 }' | sort -n)
+        row+=" | $(echo "$pairs" | median)× (runs: $(echo "$pairs" | head -1)–$(echo "$pairs" | tail -1))"
         echo "$row |"
     done
 done
