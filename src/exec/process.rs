@@ -42,7 +42,9 @@ pub fn is_cancelled() -> bool {
     CANCELLED.load(Ordering::SeqCst)
 }
 
-fn kill_group(pgid: i32) {
+/// Kills the process group `pgid` (a child started with `process_group(0)`).
+pub fn kill_group(pgid: impl TryInto<i32>) {
+    let pgid = pgid.try_into().unwrap_or(0);
     if pgid > 0 {
         // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.
         unsafe {

@@ -256,6 +256,68 @@ fn a_no_std_crate_that_denies_warnings_in_its_tests_builds_its_schema_once() {
     );
 }
 
+/// A library whose unit-test target takes far longer to compile than the library: 2^14
+/// functions under `cfg(test)`.
+const SLOW_UNIT_TESTS: &str = "pub struct Opaque(pub u8);
+
+pub fn make() -> Opaque {
+    Opaque(1)
+}
+
+pub fn double(x: u8) -> u8 {
+    x * 2
+}
+
+#[cfg(test)]
+#[allow(dead_code)]
+mod tests {
+    macro_rules! twice {
+        ($($t:tt)*) => { mod a { $($t)* } mod b { $($t)* } };
+    }
+    twice! { twice! { twice! { twice! { twice! { twice! { twice! {
+    twice! { twice! { twice! { twice! { twice! { twice! { twice! {
+        pub fn f(x: u32) -> u32 { x.wrapping_mul(3).wrapping_add(1) }
+    } } } } } } } } } } } } } }
+
+    #[test]
+    fn makes_and_doubles() {
+        assert_eq!(super::make().0, 1);
+        assert_eq!(super::double(3), 6);
+    }
+}
+";
+
+#[test]
+fn a_schema_round_ends_at_the_library_s_errors_without_waiting_for_its_unit_tests() {
+    let dir = temp_workspace("[mutants]\n");
+    let d = dir.path();
+    write_file(d, "src/lib.rs", SLOW_UNIT_TESTS);
+    let mut cmd = mutants_cmd(d, &["--mutate", "src/lib.rs"]);
+    // Both targets build side by side whatever the machine's cores.
+    cmd.env("CARGO_BUILD_JOBS", "2");
+    let out = output(&mut cmd);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let report = json(&d.join("out/mutants.json"));
+    // `Opaque` has no `Default`: the first round fails on it, in both targets.
+    assert_eq!(
+        fate(
+            &report,
+            "src/lib.rs:4:5: replace make -> Opaque with Default::default()"
+        )
+        .0,
+        "unviable"
+    );
+    assert_eq!(report["schema_builds"], 2, "{report:#}");
+    assert!(
+        fates(&report, "in double").iter().all(|f| f == "caught"),
+        "{report:#}"
+    );
+    // The library's errors ended the round: cargo never got to report the unit tests'.
+    let err = stderr(&out);
+    assert!(err.contains("could not compile `scratch` (lib)"), "{err}");
+    assert!(!err.contains("(lib test)"), "{err}");
+}
+
 const DOCTESTED: &str = "/// ```\n/// assert_eq!(scratch::triple(2), 6);\n/// ```\npub fn triple(x: i32) -> i32 {\n    x * 3\n}\n\n/// ```should_panic\n/// scratch::checked(0);\n/// ```\npub fn checked(x: i32) -> i32 {\n    if x == 0 {\n        panic!(\"zero\")\n    }\n    x\n}\n";
 
 #[test]

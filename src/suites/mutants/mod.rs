@@ -622,8 +622,9 @@ fn run_alone(
         };
         let started = Instant::now();
         copy.write(&m.mutant.file, &schema::direct(source, &m.mutant))?;
+        let stop_at = BTreeSet::from([m.package.clone()]);
         let (result, _) =
-            crate::suites::testrun::build::build_with(sws, &[], &[], &bench.env, &quiet)
+            crate::suites::testrun::build::build_with(sws, &[], &[], &bench.env, &stop_at, &quiet)
                 .map_err(|e| e.to_string())?;
         summary.build_seconds += started.elapsed().as_secs_f64();
         let tried = match result {

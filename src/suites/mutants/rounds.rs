@@ -130,8 +130,14 @@ pub fn run(
         ));
         r.builds += 1;
         let last = r.builds >= max_rounds;
+        // A round needs the errors of the mutated packages only.
+        let stop_at: BTreeSet<String> = mutants
+            .iter()
+            .filter(|m| schemas.contains_key(&m.mutant.file))
+            .map(|m| m.package.clone())
+            .collect();
         let (result, diagnostics) =
-            build::build_with(ws, &[], &[], env, &quiet).map_err(|e| e.to_string())?;
+            build::build_with(ws, &[], &[], env, &stop_at, &quiet).map_err(|e| e.to_string())?;
         let failure = match result {
             BuildResult::Built { binaries } => {
                 r.binaries = Some(binaries);

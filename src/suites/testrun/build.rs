@@ -77,16 +77,22 @@ pub fn build(
     cargo_args: &[String],
     events: crate::event::Sink<'_>,
 ) -> Result<BuildResult> {
-    Ok(build_with(ws, packages, cargo_args, &[], events)?.0)
+    Ok(build_with(ws, packages, cargo_args, &[], &BTreeSet::new(), events)?.0)
 }
 
 /// [`build`] with variables for cargo (a target directory of its own), also returning the
 /// compiler's error diagnostics whole, spans and all (the mutants suite maps them to mutants).
+///
+/// With `stop_at` (package names) not empty, the build ends as soon as cargo has said it could
+/// not compile a target of each of them: the mutants suite wants only the errors of the code
+/// it changed, and a library's other target (its unit tests, built beside it) would repeat
+/// them after compiling as long or longer, which cargo waits for.
 pub fn build_with(
     ws: &Workspace,
     packages: &[String],
     cargo_args: &[String],
     env: &[(String, OsString)],
+    stop_at: &BTreeSet<String>,
     events: crate::event::Sink<'_>,
 ) -> Result<(BuildResult, Vec<cargo_metadata::diagnostic::Diagnostic>)> {
     let specs = package_specs(ws, packages)?;
@@ -111,14 +117,28 @@ pub fn build_with(
     }
     cmd.args(cargo_args);
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let watch = !stop_at.is_empty();
+    if watch {
+        // cargo's stderr passes through a pipe: keep its colours when ours has them.
+        if crate::util::color::stderr() && std::env::var_os("CARGO_TERM_COLOR").is_none() {
+            cmd.env("CARGO_TERM_COLOR", "always");
+        }
+        cmd.stderr(Stdio::piped());
+    } else {
+        cmd.stderr(Stdio::inherit());
+    }
     cmd.stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
         .stdin(Stdio::null())
         .process_group(0);
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::io(format!("cannot start `{}`", cargo_bin().display()), e))?;
     let guard = crate::exec::process::ChildGuard::register(&child);
+    let watcher = child.stderr.take().map(|stderr| {
+        let pid = child.id();
+        let names = stop_at.clone();
+        std::thread::spawn(move || forward_until_failed(stderr, names, pid))
+    });
     let stdout = child
         .stdout
         .take()
@@ -132,6 +152,9 @@ pub fn build_with(
         .wait()
         .map_err(|e| Error::io("cannot wait for cargo", e))?;
     drop(guard);
+    if let Some(w) = watcher {
+        let _ = w.join();
+    }
     let Seen {
         found,
         out_dirs,
@@ -168,6 +191,36 @@ pub fn build_with(
             diagnostics,
         ))
     }
+}
+
+/// Copies cargo's stderr to ours, line by line, and kills cargo's process group once it has
+/// said `could not compile `NAME`` of every package of `names`.
+fn forward_until_failed(stderr: std::process::ChildStderr, mut names: BTreeSet<String>, pid: u32) {
+    use std::io::{BufRead, Write};
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+        let _ = std::io::stderr().write_all(&line);
+        if !names.is_empty()
+            && let Some(name) = could_not_compile(&String::from_utf8_lossy(&line))
+        {
+            names.remove(&name);
+            if names.is_empty() {
+                crate::exec::process::kill_group(pid);
+            }
+        }
+        line.clear();
+    }
+}
+
+/// The package of cargo's `error: could not compile `NAME` (lib) due to …` line, colours
+/// and all.
+fn could_not_compile(line: &str) -> Option<String> {
+    let plain = crate::util::sanitize::strip_controls(line, false);
+    let rest = plain
+        .trim_start()
+        .strip_prefix("error: could not compile `")?;
+    Some(rest.split_once('`')?.0.to_string())
 }
 
 /// What cargo's messages said while it built.
@@ -503,5 +556,21 @@ mod tests {
         assert_eq!(binary_id("p", "cli", &[TargetKind::Bin]), "p::bin/cli");
         assert_eq!(binary_id("p", "it", &[TargetKind::Test]), "p::it");
         assert_eq!(binary_id("p", "b", &[TargetKind::Bench]), "p::bench/b");
+    }
+
+    #[test]
+    fn cargo_s_failure_line_names_its_package_coloured_or_not() {
+        let plain = "error: could not compile `regex-syntax` (lib) due to 4 previous errors\n";
+        assert_eq!(could_not_compile(plain).as_deref(), Some("regex-syntax"));
+        let coloured = "\x1b[1m\x1b[91merror\x1b[0m\x1b[1m:\x1b[0m could not compile `a_b` (lib test) \
+                        due to 1 previous error; 1 warning emitted\n";
+        assert_eq!(could_not_compile(coloured).as_deref(), Some("a_b"));
+        for other in [
+            "warning: build failed, waiting for other jobs to finish...\n",
+            "error[E0277]: the trait bound `Opaque: Default` is not satisfied\n",
+            "error: could not compile `unterminated\n",
+        ] {
+            assert_eq!(could_not_compile(other), None, "{other}");
+        }
     }
 }
