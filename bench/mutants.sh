@@ -17,6 +17,13 @@
 #   bench/mutants.sh                      # the fixture and three crates, 3 rounds each
 #   ROUNDS=1 CRATES="strsim-0.11.1" FUNCTIONS=10 bench/mutants.sh
 #   BACKTRACE=1 bench/mutants.sh          # both tools under RUST_BACKTRACE=1
+#   SETUP=ci bench/mutants.sh             # as in CI with Swatinem/rust-cache (see below)
+#
+# SETUP=ci runs both tools under CARGO_INCREMENTAL=0, which Swatinem/rust-cache sets for the
+# job (cargo-mutants' own example workflows use that cache). That cache also keeps only the
+# dependencies' build output (it removes the workspace members' and every incremental
+# directory, target/gate/mutants/target's too), so each cargo-gate run there is a cold run:
+# the warm run is left out.
 #
 # cargo-mutants is installed from crates.io when missing (`cargo install --locked`).
 set -euo pipefail
@@ -32,6 +39,13 @@ work="${WORK:-$(mktemp -d /tmp/bench-mutants.XXXXXX)}"
 # mutant runs never do, so 0 is the figure that favours cargo-mutants.
 export RUST_BACKTRACE="${BACKTRACE:-0}"
 echo "RUST_BACKTRACE=$RUST_BACKTRACE"
+SETUP="${SETUP:-local}"
+case "$SETUP" in
+  local) ;;
+  ci) export CARGO_INCREMENTAL=0 ;;
+  *) echo "SETUP is local or ci, not $SETUP" >&2; exit 2 ;;
+esac
+echo "SETUP=$SETUP${CARGO_INCREMENTAL:+ CARGO_INCREMENTAL=$CARGO_INCREMENTAL}"
 
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 cargo build --release --quiet --manifest-path "$here/Cargo.toml"
@@ -133,12 +147,17 @@ for name in fixture $CRATES; do
     (cd "$dir" && "$gate" run --suite mutants --baseline-rev HEAD --out-dir out \
       >"$work/$name.gate.log" 2>&1) || true
     t2="$(now)"
+    theirs="$(echo "$t1 - $t0" | bc)"
+    cold="$(echo "$t2 - $t1" | bc)"
+    if [ "$SETUP" = ci ]; then
+      printf '%s round %s: cargo-mutants %.1f s; cargo-gate %.1f s cold (%.1fx)\n' \
+        "$name" "$round" "$theirs" "$cold" "$(echo "$theirs / $cold" | bc -l)"
+      continue
+    fi
     # Again with its build output kept (target/gate/mutants/target, which CI can cache).
     (cd "$dir" && "$gate" run --suite mutants --baseline-rev HEAD --out-dir out \
       >"$work/$name.gate-warm.log" 2>&1) || true
     t3="$(now)"
-    theirs="$(echo "$t1 - $t0" | bc)"
-    cold="$(echo "$t2 - $t1" | bc)"
     warm="$(echo "$t3 - $t2" | bc)"
     printf '%s round %s: cargo-mutants %.1f s; cargo-gate %.1f s cold (%.1fx), %.1f s warm (%.1fx)\n' \
       "$name" "$round" "$theirs" "$cold" "$(echo "$theirs / $cold" | bc -l)" \
