@@ -8,8 +8,10 @@
 //!
 //! Never seeded: the workspace members' own output. Their hashes do not depend on the
 //! workspace's path either, and cargo judges them by file times: an unmutated build of the
-//! user's could pass for the schema's. Those are left out by name (a registry crate that shares
-//! a member's name is left out too, and merely built).
+//! user's could pass for the schema's. Those are left out by name: a unit named like one of
+//! the members' targets is taken only when its dep-info shows registry sources (hex's
+//! integration test `serde` shares its name with serde), and a build script's units only when
+//! no member of that name has a build script.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -27,29 +29,58 @@ fn unit_of(name: &str) -> Option<(&str, &str)> {
         .then_some((unit, hash))
 }
 
-/// The units of the workspace's members, as `deps/`, `build/` and `.fingerprint/` name them:
-/// package and target names, `-` as `_` and as is, with and without `lib`.
-pub fn member_units(members: &[cargo_metadata::Package]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+/// The names the workspace's members' units go by in `deps/`, `build/` and `.fingerprint/`.
+#[derive(Debug, Default)]
+pub struct MemberUnits {
+    /// Package and target names, `-` as `_` and as is, with and without `lib`.
+    pub names: BTreeSet<String>,
+    /// The names of the members that have a build script (its units are named by package).
+    pub scripts: BTreeSet<String>,
+}
+
+/// The [`MemberUnits`] of `members`.
+pub fn member_units(members: &[cargo_metadata::Package]) -> MemberUnits {
+    let mut units = MemberUnits::default();
     for p in members {
         let targets = p.targets.iter().map(|t| t.name.as_str());
         for name in std::iter::once(p.name.as_str()).chain(targets) {
             for n in [name.to_string(), name.replace('-', "_")] {
-                names.insert(format!("lib{n}"));
-                names.insert(n);
+                units.names.insert(format!("lib{n}"));
+                units.names.insert(n);
             }
         }
+        if p.targets.iter().any(|t| t.is_custom_build()) {
+            units.scripts.insert(p.name.to_string());
+            units.scripts.insert(p.name.replace('-', "_"));
+        }
     }
-    names
+    units
+}
+
+/// Whether an entry of `part` belongs to a build script (its compilation or its run): every
+/// entry of `build/`, and a `.fingerprint/` directory with a `build-script-*` or
+/// `run-build-script-*` file (a unit's directory holds one unit's: a library's are `lib-*`).
+fn is_build_script(part: &str, path: &Path) -> bool {
+    match part {
+        "build" => true,
+        ".fingerprint" => std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .any(|n| n.starts_with("build-script-") || n.starts_with("run-build-script-")),
+        _ => false,
+    }
 }
 
 /// Copies into `to` (the copy's profile directory, e.g. `…/mutants/target/debug`) what
 /// `from` (the user's, e.g. `target/debug`) holds of units that are not the members' and
 /// `to` lacks, file times kept (cargo compares a unit's outputs with its dependencies').
 /// A unit named like a member is taken only when its dep-info shows it was compiled from
-/// sources outside `ws_root` (itertools' dev-dependencies bring a registry itertools).
+/// sources outside `ws_root` (itertools' dev-dependencies bring a registry itertools), a
+/// build script's unless a member of its name has one.
 /// Returns how many entries it copied; a unit that cannot be copied whole is left out.
-pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>, ws_root: &Path) -> usize {
+pub fn seed(from: &Path, to: &Path, members: &MemberUnits, ws_root: &Path) -> usize {
     let dep_infos: Vec<String> = std::fs::read_dir(from.join("deps"))
         .into_iter()
         .flatten()
@@ -61,7 +92,7 @@ pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>, ws_root: &Path) 
         let suffix = format!("-{hash}.d");
         dep_infos.iter().filter(|d| d.ends_with(&suffix)).any(|d| {
             std::fs::read_to_string(from.join("deps").join(d))
-                .is_ok_and(|text| compiled_outside(&text, ws_root))
+                .is_ok_and(|text| compiled_outside(&text, ws_root, from))
         })
     };
     let mut copied = 0;
@@ -78,7 +109,12 @@ pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>, ws_root: &Path) 
                 continue;
             };
             let dest = to.join(part).join(name);
-            if dest.symlink_metadata().is_ok() || (members.contains(unit) && !outside(hash)) {
+            let member = if is_build_script(part, &entry.path()) {
+                members.scripts.contains(unit)
+            } else {
+                members.names.contains(unit) && !outside(hash)
+            };
+            if dest.symlink_metadata().is_ok() || member {
                 continue;
             }
             if copy_all(&entry.path(), &dest).is_ok() {
@@ -94,8 +130,10 @@ pub fn seed(from: &Path, to: &Path, members: &BTreeSet<String>, ws_root: &Path) 
 }
 
 /// Whether a dep-info file (`OUTPUT: SOURCE SOURCE…`, spaces in paths escaped) lists sources
-/// and all of them lie outside `ws_root` (a member's are relative to it, or under it).
-fn compiled_outside(dep_info: &str, ws_root: &Path) -> bool {
+/// and all of them lie outside `ws_root` (a member's are relative to it, or under it). Sources
+/// under `build_dir` (what a build script generated in its `OUT_DIR`, as serde's) say
+/// nothing either way, even when the target directory lies in the workspace.
+fn compiled_outside(dep_info: &str, ws_root: &Path, build_dir: &Path) -> bool {
     let Some((_, sources)) = dep_info.lines().next().and_then(|l| l.split_once(": ")) else {
         return false;
     };
@@ -103,6 +141,9 @@ fn compiled_outside(dep_info: &str, ws_root: &Path) -> bool {
     let mut any = false;
     for source in sources.split(' ').filter(|s| !s.is_empty()) {
         let path = Path::new(&source.replace('\0', " ")).to_path_buf();
+        if path.is_absolute() && path.starts_with(build_dir) {
+            continue;
+        }
         if !path.is_absolute() || path.starts_with(ws_root) {
             return false;
         }
@@ -159,16 +200,24 @@ mod tests {
 
     #[test]
     fn a_unit_compiled_from_sources_outside_the_workspace_is_a_dependency() {
-        let ws = Path::new("/ws");
+        let (ws, built) = (Path::new("/ws"), Path::new("/ws/target/debug"));
         let reg = "/t/deps/it-1.d: /r/it-0.10.5/src/lib.rs /r/it-0.10.5/src/a\\ b.rs\n\n";
-        assert!(compiled_outside(reg, ws));
+        assert!(compiled_outside(reg, ws, built));
+        // serde's shape: its build script's output, in the workspace's target directory.
+        let generated = "/t/deps/serde-1.d: /r/serde-1.0.229/src/lib.rs /ws/target/debug/build/serde-2/out/private.rs\n";
+        assert!(compiled_outside(generated, ws, built));
         assert!(!compiled_outside(
             "/t/deps/it-1.d: src/lib.rs src/a.rs\n",
-            ws
+            ws,
+            built
         ));
-        assert!(!compiled_outside("/t/deps/it-1.d: /ws/src/lib.rs\n", ws));
-        assert!(!compiled_outside("/t/deps/it-1.d:\n", ws));
-        assert!(!compiled_outside("", ws));
+        assert!(!compiled_outside(
+            "/t/deps/it-1.d: /ws/src/lib.rs /ws/target/debug/build/it-2/out/gen.rs\n",
+            ws,
+            built
+        ));
+        assert!(!compiled_outside("/t/deps/it-1.d:\n", ws, built));
+        assert!(!compiled_outside("", ws, built));
     }
 
     #[test]
@@ -186,6 +235,35 @@ mod tests {
             // A registry crate named like the member: its dep-info names the registry.
             ("deps", "libcalc-fedcba9876543210.rlib".to_string()),
             (".fingerprint", "calc-fedcba9876543210/lib-calc".to_string()),
+            // The registry calc's build script, compiled and run: no dep-info in `deps/`,
+            // and no member named calc has a build script.
+            (
+                "build",
+                "calc-1111111111111111/build-script-build".to_string(),
+            ),
+            ("build", "calc-2222222222222222/out/gen.rs".to_string()),
+            (
+                ".fingerprint",
+                "calc-1111111111111111/build-script-build-script-build".to_string(),
+            ),
+            (
+                ".fingerprint",
+                "calc-1111111111111111/dep-build-script-build-script-build".to_string(),
+            ),
+            (
+                ".fingerprint",
+                "calc-2222222222222222/run-build-script-build-script-build".to_string(),
+            ),
+            (
+                ".fingerprint",
+                "calc-2222222222222222/invoked.timestamp".to_string(),
+            ),
+            // A member's build script ran: never taken.
+            ("build", "app-3333333333333333/out/gen.rs".to_string()),
+            (
+                ".fingerprint",
+                "app-3333333333333333/run-build-script-build-script-build".to_string(),
+            ),
         ] {
             let path = from.join(dir).join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -209,8 +287,22 @@ mod tests {
         // What the copy built itself is never replaced.
         std::fs::create_dir_all(to.join(".fingerprint")).unwrap();
         std::fs::write(to.join(format!(".fingerprint/dep-{h}")), "mine").unwrap();
-        let members: BTreeSet<String> = ["calc", "libcalc"].map(String::from).into();
-        assert_eq!(seed(&from, &to, &members, &base), 5);
+        let members = MemberUnits {
+            names: ["calc", "libcalc", "app", "libapp"]
+                .map(String::from)
+                .into(),
+            scripts: ["app"].map(String::from).into(),
+        };
+        assert_eq!(seed(&from, &to, &members, &base), 9);
+        for taken in [
+            "build/calc-1111111111111111/build-script-build",
+            "build/calc-2222222222222222/out/gen.rs",
+            ".fingerprint/calc-2222222222222222/run-build-script-build-script-build",
+        ] {
+            assert!(to.join(taken).is_file(), "{taken}");
+        }
+        assert!(!to.join("build/app-3333333333333333").exists());
+        assert!(!to.join(".fingerprint/app-3333333333333333").exists());
         assert!(to.join("deps/libcalc-fedcba9876543210.rlib").is_file());
         assert!(
             to.join(".fingerprint/calc-fedcba9876543210/lib-calc")
