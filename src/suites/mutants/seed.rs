@@ -109,11 +109,15 @@ pub fn seed(from: &Path, to: &Path, members: &MemberUnits, ws_root: &Path) -> us
                 continue;
             };
             let dest = to.join(part).join(name);
-            let member = if is_build_script(part, &entry.path()) {
-                members.scripts.contains(unit)
-            } else {
-                members.names.contains(unit) && !outside(hash)
-            };
+            // Only a unit named like a member needs a closer look (a directory read, a
+            // dep-info file).
+            let named = members.names.contains(unit) || members.scripts.contains(unit);
+            let member = named
+                && if is_build_script(part, &entry.path()) {
+                    members.scripts.contains(unit)
+                } else {
+                    members.names.contains(unit) && !outside(hash)
+                };
             if dest.symlink_metadata().is_ok() || member {
                 continue;
             }
